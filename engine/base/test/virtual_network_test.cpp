@@ -1,0 +1,152 @@
+#include "engine/base/virtual_network.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "engine/base/prng.hpp"
+
+namespace aes67 {
+namespace {
+
+std::vector<std::uint8_t> bytes(const std::string& s) { return {s.begin(), s.end()}; }
+
+std::string take(DatagramSocket& socket, DatagramInfo* info = nullptr) {
+  std::uint8_t buffer[1500];
+  auto got = socket.receive(buffer, sizeof buffer);
+  if (!got) return "";
+  if (info) *info = *got;
+  return std::string(buffer, buffer + std::min(got->size, sizeof buffer));
+}
+
+class VirtualNetworkTest : public ::testing::Test {
+ protected:
+  VirtualClock clock{1'000'000};
+  VirtualNetwork network{clock, 50'000};
+  Transport& a = network.addHost("a", parseIpv4("10.0.0.1"));
+  Transport& b = network.addHost("b", parseIpv4("10.0.0.2"));
+  Transport& c = network.addHost("c", parseIpv4("10.0.0.3"));
+};
+
+TEST_F(VirtualNetworkTest, DeliversUnicastAfterTheDelayAtTheRightTime) {
+  auto tx = a.open({});
+  SocketOptions rxOptions;
+  rxOptions.localPort = 5004;
+  auto rx = b.open(rxOptions);
+  auto bystander = c.open(rxOptions);
+  const auto payload = bytes("hello");
+  tx->send({parseIpv4("10.0.0.2"), 5004}, payload.data(), payload.size());
+  EXPECT_EQ(take(*rx), "") << "not before the 50 us link delay";
+  clock.advanceBy(49'999);
+  EXPECT_EQ(take(*rx), "");
+  clock.advanceBy(1);
+  DatagramInfo info;
+  EXPECT_EQ(take(*rx, &info), "hello");
+  EXPECT_EQ(info.receivedAt, 1'050'000);
+  EXPECT_EQ(info.source.address, parseIpv4("10.0.0.1"));
+  EXPECT_EQ(info.destination, (Ipv4Endpoint{parseIpv4("10.0.0.2"), 5004}));
+  EXPECT_EQ(take(*bystander), "") << "unicast reaches only its destination";
+  EXPECT_EQ(network.stats().delivered, 1u);
+}
+
+TEST_F(VirtualNetworkTest, MulticastReachesMembersOnlyAndHonoursSourceFilters) {
+  SocketOptions o;
+  o.localPort = 5004;
+  auto member = b.open(o);
+  auto sourceFiltered = c.open(o);
+  auto notMember = c.open(o);
+  const Ipv4Address group = parseIpv4("239.69.1.1");
+  member->joinMulticast(group);
+  sourceFiltered->joinMulticast(group, parseIpv4("10.0.0.9"));  // some other source
+  auto tx = a.open({});
+  const auto payload = bytes("audio");
+  tx->send({group, 5004}, payload.data(), payload.size());
+  tx->send({parseIpv4("239.69.1.2"), 5004}, payload.data(), payload.size());
+  clock.advanceBy(50'000);
+  EXPECT_EQ(take(*member), "audio");
+  EXPECT_EQ(take(*member), "") << "another group on the same port is not heard";
+  EXPECT_EQ(take(*sourceFiltered), "");
+  EXPECT_EQ(take(*notMember), "");
+  EXPECT_EQ(network.stats().noReceiver, 1u);
+}
+
+TEST_F(VirtualNetworkTest, ImpairmentHookDropsDuplicatesAndReordersDeterministically) {
+  // Every third packet lost, every fourth duplicated, odd packets delayed 200 us more.
+  int n = 0;
+  network.setImpairment([&](const VirtualPacket&, std::vector<Nanoseconds>& delays) {
+    ++n;
+    if (n % 3 == 0) delays.clear();
+    else if (n % 4 == 0) delays.push_back(10'000);
+    else if (n % 2 == 1) delays[0] = 200'000;
+  });
+  SocketOptions o;
+  o.localPort = 9;
+  auto rx = b.open(o);
+  auto tx = a.open({});
+  for (int i = 1; i <= 8; ++i) {
+    const auto payload = bytes(std::to_string(i));
+    tx->send({parseIpv4("10.0.0.2"), 9}, payload.data(), payload.size());
+    clock.advanceBy(100'000);
+  }
+  clock.advanceBy(1'000'000);
+  std::string order;
+  for (std::string s; !(s = take(*rx)).empty();) order += s;
+  // 1 at 250, 2 at 150, 4 at 350 and 360, 5 at 650, 7 at 850, 8 at 750 and 760 (us).
+  EXPECT_EQ(order, "21445887");
+  EXPECT_EQ(network.stats().droppedByImpairment, 2u);
+  EXPECT_EQ(network.stats().duplicatedByImpairment, 2u);
+}
+
+TEST_F(VirtualNetworkTest, FullReceiveQueueDropsAndCounts) {
+  SocketOptions o;
+  o.localPort = 9;
+  o.receiveQueueLimit = 3;
+  auto rx = b.open(o);
+  auto tx = a.open({});
+  const auto payload = bytes("x");
+  for (int i = 0; i < 5; ++i) tx->send({parseIpv4("10.0.0.2"), 9}, payload.data(), payload.size());
+  clock.advanceBy(50'000);
+  network.deliverDue();
+  EXPECT_EQ(rx->receiveOverflows(), 2u);
+  EXPECT_EQ(network.stats().queueOverflow, 2u);
+}
+
+TEST_F(VirtualNetworkTest, RejectsBadHosts) {
+  EXPECT_THROW(network.addHost("dup", parseIpv4("10.0.0.1")), std::invalid_argument);
+  EXPECT_THROW(network.addHost("mc", parseIpv4("239.1.1.1")), std::invalid_argument);
+  EXPECT_THROW(network.host(parseIpv4("10.9.9.9")), std::invalid_argument);
+}
+
+TEST(Endpoint, ParsesAndFormats) {
+  EXPECT_EQ(parseIpv4("239.69.0.1"), 0xEF450001u);
+  EXPECT_EQ(formatEndpoint(parseEndpoint("10.67.0.2:5004")), "10.67.0.2:5004");
+  for (const char* bad : {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "a.b.c.d", "1.2.3.4 "}) {
+    EXPECT_THROW(parseIpv4(bad), std::invalid_argument) << bad;
+  }
+  EXPECT_THROW(parseEndpoint("1.2.3.4:70000"), std::invalid_argument);
+  EXPECT_TRUE(isMulticast(parseIpv4("224.0.1.129")));
+  EXPECT_FALSE(isMulticast(parseIpv4("10.0.0.1")));
+}
+
+TEST(Prng, IsDeterministicAndRoughlyUniform) {
+  Prng a(7), b(7), c(8);
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(a.next(), b.next());
+  EXPECT_NE(Prng(7).next(), c.next());
+  Prng p(1);
+  double sum = 0, sumSq = 0;
+  constexpr int kN = 200'000;
+  for (int i = 0; i < kN; ++i) {
+    const double x = p.normal();
+    sum += x;
+    sumSq += x * x;
+  }
+  EXPECT_NEAR(sum / kN, 0.0, 0.02);
+  EXPECT_NEAR(sumSq / kN, 1.0, 0.02);
+  int buckets[10] = {};
+  for (int i = 0; i < kN; ++i) ++buckets[p.below(10)];
+  for (int count : buckets) EXPECT_NEAR(count, kN / 10, kN / 100);
+}
+
+}  // namespace
+}  // namespace aes67

@@ -1,0 +1,218 @@
+#include "engine/base/udp_transport.hpp"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace aes67 {
+
+namespace {
+
+std::runtime_error socketError(const std::string& what) {
+  return std::runtime_error(what + ": " + std::strerror(errno));
+}
+
+sockaddr_in toSockaddr(const Ipv4Endpoint& e) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(e.address);
+  sa.sin_port = htons(e.port);
+  return sa;
+}
+
+void setOption(int fd, int level, int name, int value, const char* label) {
+  if (setsockopt(fd, level, name, &value, sizeof value) != 0) throw socketError(std::string("setsockopt ") + label);
+}
+
+#if defined(__linux__)
+Nanoseconds realtimeNow() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<Nanoseconds>(ts.tv_sec) * kNanosPerSecond + ts.tv_nsec;
+}
+#endif
+
+class UdpSocket final : public DatagramSocket {
+ public:
+  UdpSocket(const Clock& clock, const SocketOptions& options, Ipv4Address interfaceAddr)
+      : clock_(clock), options_(options), interfaceAddress_(interfaceAddr) {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd_ < 0) throw socketError("socket");
+    try {
+      configure();
+    } catch (...) {
+      ::close(fd_);
+      throw;
+    }
+  }
+  ~UdpSocket() override { ::close(fd_); }
+
+  bool send(const Ipv4Endpoint& destination, const std::uint8_t* data, std::size_t size) override {
+    const sockaddr_in sa = toSockaddr(destination);
+    const ssize_t n = ::sendto(fd_, data, size, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
+    return n == static_cast<ssize_t>(size);
+  }
+
+  std::optional<DatagramInfo> receive(std::uint8_t* buffer, std::size_t capacity) override {
+    sockaddr_in from{};
+    iovec iov{buffer, capacity};
+    alignas(cmsghdr) char control[256];
+    msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof from;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const ssize_t n = ::recvmsg(fd_, &msg, MSG_DONTWAIT | MSG_TRUNC);
+    if (n < 0) return std::nullopt;
+    DatagramInfo info;
+    info.source = {ntohl(from.sin_addr.s_addr), ntohs(from.sin_port)};
+    info.destination = {0, localEndpoint().port};
+    info.size = static_cast<std::size_t>(n);
+    info.truncated = (msg.msg_flags & MSG_TRUNC) != 0 || info.size > capacity;
+    info.receivedAt = clock_.now();
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != IPPROTO_IP && c->cmsg_level != SOL_SOCKET) continue;
+#if defined(__linux__)
+      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+        in_pktinfo pi{};
+        std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+        info.destination.address = ntohl(pi.ipi_addr.s_addr);
+      } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
+        info.dscp = static_cast<int>(*reinterpret_cast<const unsigned char*>(CMSG_DATA(c)) >> 2);
+      } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
+        // The kernel stamps with CLOCK_REALTIME; carry the packet's age into our clock.
+        timespec ts{};
+        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        const Nanoseconds kernel = static_cast<Nanoseconds>(ts.tv_sec) * kNanosPerSecond + ts.tv_nsec;
+        const Nanoseconds age = realtimeNow() - kernel;
+        if (age >= 0) info.receivedAt -= age;
+      }
+#endif
+    }
+    return info;
+  }
+
+  bool waitReadable(Nanoseconds timeout) override {
+    pollfd p{fd_, POLLIN, 0};
+    const int ms = timeout <= 0 ? 0 : static_cast<int>((timeout + 999'999) / 1'000'000);
+    return ::poll(&p, 1, ms) > 0 && (p.revents & POLLIN) != 0;
+  }
+
+  void joinMulticast(Ipv4Address group, Ipv4Address source) override { membership(group, source, true); }
+  void leaveMulticast(Ipv4Address group, Ipv4Address source) override { membership(group, source, false); }
+
+  Ipv4Endpoint localEndpoint() const override {
+    sockaddr_in sa{};
+    socklen_t len = sizeof sa;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len);
+    return {ntohl(sa.sin_addr.s_addr), ntohs(sa.sin_port)};
+  }
+
+  std::uint64_t receiveOverflows() const override {
+    // The kernel counts drops per socket (SO_RXQ_OVFL) only per datagram; we do not
+    // enable it, so report 0 and let /proc/net/udp tell the rest.
+    return 0;
+  }
+
+ private:
+  void configure() {
+    if (options_.reuseAddress) {
+      setOption(fd_, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+#ifdef SO_REUSEPORT
+      setOption(fd_, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
+#endif
+    }
+#if defined(__linux__)
+    setOption(fd_, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL");
+    setOption(fd_, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
+    setOption(fd_, IPPROTO_IP, IP_RECVTOS, 1, "IP_RECVTOS");
+    setOption(fd_, SOL_SOCKET, SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS");
+#endif
+    setOption(fd_, IPPROTO_IP, IP_MULTICAST_TTL, options_.multicastTtl, "IP_MULTICAST_TTL");
+    setOption(fd_, IPPROTO_IP, IP_MULTICAST_LOOP, options_.multicastLoop ? 1 : 0, "IP_MULTICAST_LOOP");
+    if (options_.dscp < 0 || options_.dscp > 63) {
+      throw std::invalid_argument("DSCP must be 0-63, got " + std::to_string(options_.dscp));
+    }
+    setOption(fd_, IPPROTO_IP, IP_TOS, options_.dscp << 2, "IP_TOS");
+    if (!options_.interfaceName.empty()) {
+      ip_mreqn m{};
+      m.imr_ifindex = static_cast<int>(if_nametoindex(options_.interfaceName.c_str()));
+      if (m.imr_ifindex == 0) throw socketError("no interface named '" + options_.interfaceName + "'");
+      m.imr_address.s_addr = htonl(interfaceAddress_);
+      if (setsockopt(fd_, IPPROTO_IP, IP_MULTICAST_IF, &m, sizeof m) != 0) throw socketError("IP_MULTICAST_IF");
+    }
+    const sockaddr_in sa = toSockaddr({options_.bindAddress, options_.localPort});
+    if (::bind(fd_, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
+      throw socketError("bind " + formatEndpoint({options_.bindAddress, options_.localPort}));
+    }
+    const int flags = fcntl(fd_, F_GETFL, 0);
+    fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+  }
+
+  void membership(Ipv4Address group, Ipv4Address source, bool join) {
+    if (source == 0) {
+      ip_mreqn m{};
+      m.imr_multiaddr.s_addr = htonl(group);
+      m.imr_address.s_addr = htonl(interfaceAddress_);
+      if (!options_.interfaceName.empty()) m.imr_ifindex = static_cast<int>(if_nametoindex(options_.interfaceName.c_str()));
+      if (setsockopt(fd_, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m, sizeof m) != 0) {
+        throw socketError(std::string(join ? "join " : "leave ") + formatIpv4(group));
+      }
+      return;
+    }
+    ip_mreq_source m{};
+    m.imr_multiaddr.s_addr = htonl(group);
+    m.imr_interface.s_addr = htonl(interfaceAddress_);
+    m.imr_sourceaddr.s_addr = htonl(source);
+    if (setsockopt(fd_, IPPROTO_IP, join ? IP_ADD_SOURCE_MEMBERSHIP : IP_DROP_SOURCE_MEMBERSHIP, &m, sizeof m) != 0) {
+      throw socketError(std::string(join ? "join " : "leave ") + formatIpv4(group) + " from " + formatIpv4(source));
+    }
+  }
+
+  const Clock& clock_;
+  SocketOptions options_;
+  Ipv4Address interfaceAddress_;
+  int fd_ = -1;
+};
+
+}  // namespace
+
+Ipv4Address interfaceAddress(const std::string& interfaceName) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) throw socketError("socket");
+  ifreq req{};
+  std::strncpy(req.ifr_name, interfaceName.c_str(), IFNAMSIZ - 1);
+  const int rc = ::ioctl(fd, SIOCGIFADDR, &req);
+  ::close(fd);
+  if (rc != 0) throw socketError("interface '" + interfaceName + "' has no IPv4 address");
+  sockaddr_in sa{};
+  std::memcpy(&sa, &req.ifr_addr, sizeof sa);
+  return ntohl(sa.sin_addr.s_addr);
+}
+
+UdpTransport::UdpTransport(const Clock& clock, std::string interfaceName)
+    : clock_(clock), interfaceName_(std::move(interfaceName)) {
+  if (!interfaceName_.empty()) address_ = interfaceAddress(interfaceName_);
+}
+
+std::unique_ptr<DatagramSocket> UdpTransport::open(const SocketOptions& options) {
+  SocketOptions o = options;
+  if (o.interfaceName.empty()) o.interfaceName = interfaceName_;
+  const Ipv4Address ifAddr = o.interfaceName.empty() ? 0 : interfaceAddress(o.interfaceName);
+  return std::make_unique<UdpSocket>(clock_, o, ifAddr);
+}
+
+}  // namespace aes67

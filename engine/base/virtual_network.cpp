@@ -1,0 +1,208 @@
+#include "engine/base/virtual_network.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+namespace aes67 {
+
+class VirtualHost final : public Transport {
+ public:
+  VirtualHost(VirtualNetwork& network, std::string name, Ipv4Address address)
+      : network_(network), name_(std::move(name)), address_(address) {}
+  std::unique_ptr<DatagramSocket> open(const SocketOptions& options) override;
+  const Clock& clock() const override { return network_.clock(); }
+  Ipv4Address localAddress() const override { return address_; }
+
+ private:
+  VirtualNetwork& network_;
+  std::string name_;
+  Ipv4Address address_;
+};
+
+class VirtualSocket final : public DatagramSocket {
+ public:
+  struct Queued {
+    DatagramInfo info;
+    std::shared_ptr<const std::vector<std::uint8_t>> data;
+  };
+
+  VirtualSocket(VirtualNetwork& network, Ipv4Address hostAddress, const SocketOptions& options, std::uint16_t port)
+      : network_(network), hostAddress_(hostAddress), options_(options), port_(port) {
+    network_.attach(this);
+  }
+  ~VirtualSocket() override { network_.detach(this); }
+
+  bool send(const Ipv4Endpoint& destination, const std::uint8_t* data, std::size_t size) override {
+    network_.send(*this, destination, data, size);
+    return true;
+  }
+
+  std::optional<DatagramInfo> receive(std::uint8_t* buffer, std::size_t capacity) override {
+    network_.deliverDue();
+    if (queue_.empty()) return std::nullopt;
+    Queued q = std::move(queue_.front());
+    queue_.pop_front();
+    const std::size_t n = std::min(capacity, q.data->size());
+    if (n > 0) std::memcpy(buffer, q.data->data(), n);
+    q.info.truncated = n < q.data->size();
+    return q.info;
+  }
+
+  bool waitReadable(Nanoseconds) override {
+    network_.deliverDue();
+    return !queue_.empty();
+  }
+
+  void joinMulticast(Ipv4Address group, Ipv4Address source) override {
+    if (!isMulticast(group)) throw std::invalid_argument("joinMulticast: " + formatIpv4(group) + " is not multicast");
+    memberships_.emplace_back(group, source);
+  }
+  void leaveMulticast(Ipv4Address group, Ipv4Address source) override {
+    auto it = std::find(memberships_.begin(), memberships_.end(), std::make_pair(group, source));
+    if (it != memberships_.end()) memberships_.erase(it);
+  }
+  Ipv4Endpoint localEndpoint() const override { return {hostAddress_, port_}; }
+  std::uint64_t receiveOverflows() const override { return overflows_; }
+
+  // Does this socket take a datagram sent to `to` from `from`?
+  bool accepts(const Ipv4Endpoint& from, const Ipv4Endpoint& to) const {
+    if (to.port != port_) return false;
+    if (isMulticast(to.address)) {
+      if (options_.bindAddress != 0 && options_.bindAddress != to.address) return false;
+      for (const auto& m : memberships_) {
+        if (m.first == to.address && (m.second == 0 || m.second == from.address)) return true;
+      }
+      return false;
+    }
+    if (to.address != hostAddress_) return false;
+    return options_.bindAddress == 0 || options_.bindAddress == to.address;
+  }
+
+  // Returns false when the queue is full.
+  bool enqueue(Queued q) {
+    if (queue_.size() >= options_.receiveQueueLimit) {
+      ++overflows_;
+      return false;
+    }
+    queue_.push_back(std::move(q));
+    return true;
+  }
+
+  Ipv4Address hostAddress() const { return hostAddress_; }
+  const SocketOptions& options() const { return options_; }
+
+ private:
+  VirtualNetwork& network_;
+  Ipv4Address hostAddress_;
+  SocketOptions options_;
+  std::uint16_t port_;
+  std::vector<std::pair<Ipv4Address, Ipv4Address>> memberships_;
+  std::deque<Queued> queue_;
+  std::uint64_t overflows_ = 0;
+};
+
+std::unique_ptr<DatagramSocket> VirtualHost::open(const SocketOptions& options) {
+  const std::uint16_t port = options.localPort != 0 ? options.localPort : network_.ephemeralPort();
+  return std::make_unique<VirtualSocket>(network_, address_, options, port);
+}
+
+VirtualNetwork::VirtualNetwork(VirtualClock& clock, Nanoseconds baseDelay) : clock_(clock), baseDelay_(baseDelay) {}
+
+VirtualNetwork::~VirtualNetwork() = default;
+
+Transport& VirtualNetwork::addHost(const std::string& name, Ipv4Address address) {
+  if (isMulticast(address) || address == 0) {
+    throw std::invalid_argument("virtual host '" + name + "' needs a unicast address, not " + formatIpv4(address));
+  }
+  if (hosts_.count(address) != 0) {
+    throw std::invalid_argument("virtual host '" + name + "': address " + formatIpv4(address) + " is taken");
+  }
+  auto& slot = hosts_[address];
+  slot = std::make_unique<VirtualHost>(*this, name, address);
+  return *slot;
+}
+
+Transport& VirtualNetwork::host(Ipv4Address address) {
+  auto it = hosts_.find(address);
+  if (it == hosts_.end()) throw std::invalid_argument("no virtual host at " + formatIpv4(address));
+  return *it->second;
+}
+
+std::uint16_t VirtualNetwork::ephemeralPort() {
+  const std::uint16_t port = nextEphemeral_;
+  nextEphemeral_ = nextEphemeral_ == 65535 ? 49152 : static_cast<std::uint16_t>(nextEphemeral_ + 1);
+  return port;
+}
+
+void VirtualNetwork::attach(VirtualSocket* socket) { sockets_.push_back(socket); }
+
+void VirtualNetwork::detach(VirtualSocket* socket) {
+  sockets_.erase(std::remove(sockets_.begin(), sockets_.end(), socket), sockets_.end());
+}
+
+void VirtualNetwork::send(const VirtualSocket& from, const Ipv4Endpoint& to, const std::uint8_t* data,
+                          std::size_t size) {
+  ++stats_.sent;
+  const Nanoseconds now = clock_.now();
+  const Ipv4Endpoint source = from.localEndpoint();
+  delays_.assign(1, 0);
+  if (impairment_) {
+    impairment_(VirtualPacket{source, to, from.options().dscp, data, size, now}, delays_);
+  }
+  if (delays_.empty()) {
+    ++stats_.droppedByImpairment;
+    return;
+  }
+  if (delays_.size() > 1) stats_.duplicatedByImpairment += delays_.size() - 1;
+  auto bytes = std::make_shared<const std::vector<std::uint8_t>>(data, data + size);
+  for (const Nanoseconds extra : delays_) {
+    inFlight_.push(InFlight{now + baseDelay_ + std::max<Nanoseconds>(0, extra), order_++, source, to,
+                            from.options().dscp, from.options().multicastLoop, bytes});
+  }
+  deliverDue();  // zero-delay datagrams are receivable at once
+}
+
+void VirtualNetwork::deliverDue() {
+  const Nanoseconds now = clock_.now();
+  while (!inFlight_.empty() && inFlight_.top().deliverAt <= now) {
+    InFlight packet = inFlight_.top();
+    inFlight_.pop();
+    deliver(packet);
+  }
+}
+
+void VirtualNetwork::deliver(const InFlight& packet) {
+  bool any = false;
+  for (VirtualSocket* socket : sockets_) {
+    if (!socket->accepts(packet.source, packet.destination)) continue;
+    // Without multicast loop, a host does not hear its own multicast (IP_MULTICAST_LOOP=0).
+    if (isMulticast(packet.destination.address) && !packet.senderLoop &&
+        socket->hostAddress() == packet.source.address) {
+      continue;
+    }
+    any = true;
+    VirtualSocket::Queued q;
+    q.info.source = packet.source;
+    q.info.destination = packet.destination;
+    q.info.size = packet.data->size();
+    q.info.receivedAt = packet.deliverAt;
+    q.info.dscp = packet.dscp;
+    q.data = packet.data;
+    if (socket->enqueue(std::move(q))) {
+      ++stats_.delivered;
+    } else {
+      ++stats_.queueOverflow;
+    }
+  }
+  if (!any) ++stats_.noReceiver;
+}
+
+Nanoseconds VirtualNetwork::nextDeliveryTime() const {
+  return inFlight_.empty() ? std::numeric_limits<Nanoseconds>::max() : inFlight_.top().deliverAt;
+}
+
+}  // namespace aes67

@@ -1,0 +1,18 @@
+#!/usr/bin/env -S node --import tsx
+// The `aes67-lab` command. Each verb lives in its own module; this file only wires them.
+import { Command } from 'commander';
+import { doctor, formatDoctor } from './doctor.ts';
+
+const program = new Command();
+program.name('aes67-lab').description('AES67 / RAVENNA / Dante interoperability lab').showHelpAfterError();
+
+program
+  .command('doctor')
+  .description('print what this machine can do: addon, libpcap, root, and the real peers with versions')
+  .option('--json', 'machine-readable output')
+  .action((opts: { json?: boolean }) => {
+    const report = doctor();
+    console.log(opts.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
+  });
+
+await program.parseAsync(process.argv);

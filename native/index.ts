@@ -1,0 +1,110 @@
+// The one door from TypeScript into C++: loads the addon that `npm install` built with
+// cmake-js and gives it types. Binding files in native/src/ add to `NativeAddon` here.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const addonPath = path.join(projectRoot, 'build', 'Release', 'aes67_native.node');
+
+export interface VirtualClock {
+  /** Virtual nanoseconds. */
+  now(): number;
+  advanceTo(ns: number | bigint): void;
+  advanceBy(ns: number | bigint): void;
+}
+
+export interface NetworkStats {
+  sent: number;
+  delivered: number;
+  droppedByImpairment: number;
+  duplicatedByImpairment: number;
+  noReceiver: number;
+  queueOverflow: number;
+}
+
+export interface ImpairedPacket {
+  source: string;
+  destination: string;
+  size: number;
+  sentAt: number;
+  dscp: number;
+  data: Buffer;
+}
+
+export interface ReceivedDatagram {
+  source: string;
+  destination: string;
+  receivedAt: number;
+  dscp: number;
+  truncated: boolean;
+  data: Buffer;
+}
+
+export interface SocketOptions {
+  port?: number;
+  dscp?: number;
+  multicastLoop?: boolean;
+  receiveQueueLimit?: number;
+  bindAddress?: string;
+}
+
+export interface VirtualSocket {
+  send(destination: string, data: Uint8Array): void;
+  receive(): ReceivedDatagram | null;
+  join(group: string, source?: string): void;
+  leave(group: string, source?: string): void;
+  localEndpoint(): string;
+  close(): void;
+}
+
+export interface VirtualNetwork {
+  addHost(name: string, address: string): void;
+  openSocket(hostAddress: string, options?: SocketOptions): VirtualSocket;
+  /** The hook returns one extra delay (ns) per copy to deliver: [] loses the packet. */
+  setImpairment(hook: ((packet: ImpairedPacket) => number[]) | null): void;
+  setBaseDelay(ns: number): void;
+  deliverDue(): void;
+  nextDeliveryTime(): number | null;
+  stats(): NetworkStats;
+}
+
+export interface FrameRingBuffer {
+  push(interleaved: Float32Array): number;
+  pop(frames: number): Float32Array;
+  readonly fill: number;
+  readonly capacity: number;
+  readonly channels: number;
+}
+
+export interface Prng {
+  next(): bigint;
+  uniform(): number;
+  normal(): number;
+}
+
+export interface NativeAddon {
+  addonVersion: string;
+  VirtualClock: new (startNs?: number | bigint) => VirtualClock;
+  VirtualNetwork: new (clock: VirtualClock, baseDelayNs?: number) => VirtualNetwork;
+  FrameRingBuffer: new (capacityFrames: number, channels: number) => FrameRingBuffer;
+  Prng: new (seed: number | bigint) => Prng;
+}
+
+export function addonBuilt(): boolean {
+  return existsSync(addonPath);
+}
+
+let cached: NativeAddon | undefined;
+
+/** Loads the addon; throws with the fix when it has not been built. */
+export function loadNative(): NativeAddon {
+  if (cached) return cached;
+  if (!addonBuilt()) {
+    throw new Error(`the native addon is not built (${addonPath} is missing): run 'npm install' or 'npm run build'`);
+  }
+  const require = createRequire(import.meta.url);
+  cached = require(addonPath) as NativeAddon;
+  return cached;
+}
