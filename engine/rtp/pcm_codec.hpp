@@ -1,0 +1,26 @@
+// Linear PCM payloads (RFC 3551 L16, RFC 3190 L24, and L32 as some RAVENNA gear sends):
+// big-endian two's complement, interleaved, <-> float32 in [-1, 1). Decoding is exact;
+// encoding rounds to nearest and clips, so every integer value survives a round trip.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace aes67 {
+
+enum class PcmEncoding : std::uint8_t { kL16, kL24, kL32 };
+
+constexpr std::size_t bytesPerSample(PcmEncoding e) {
+  return e == PcmEncoding::kL16 ? 2 : e == PcmEncoding::kL24 ? 3 : 4;
+}
+const char* toString(PcmEncoding e);
+// "L16" / "L24" / "L32" (case-insensitive), or nothing.
+std::optional<PcmEncoding> parsePcmEncoding(const std::string& name);
+
+// samples = frames * channels. No allocation: real-time safe.
+void decodePcm(PcmEncoding e, const std::uint8_t* in, std::size_t samples, float* out);
+void encodePcm(PcmEncoding e, const float* in, std::size_t samples, std::uint8_t* out);
+
+}  // namespace aes67

@@ -1,0 +1,70 @@
+#include "engine/rtp/rtp_transmitter.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+
+#include "engine/rtp/rtp_packet.hpp"
+
+namespace aes67 {
+
+RtpTransmitter::RtpTransmitter(Transport& transport, const RtpTransmitterConfig& config, FrameRingBuffer& source,
+                               const MediaClock& mediaClock)
+    : config_(config),
+      source_(source),
+      mediaClock_(mediaClock),
+      clock_(transport.clock()),
+      frames_(static_cast<std::size_t>(config.framesPerPacket) * config.format.channels),
+      packet_(kRtpHeaderSize + static_cast<std::size_t>(config.framesPerPacket) * config.format.frameBytes()),
+      sequence_(config.initialSequence) {
+  if (config.framesPerPacket == 0) throw std::invalid_argument("RtpTransmitter: framesPerPacket must be > 0");
+  if (source.channels() != config.format.channels) {
+    throw std::invalid_argument("RtpTransmitter: ring has " + std::to_string(source.channels()) + " channels, stream " +
+                                std::to_string(config.format.channels));
+  }
+  SocketOptions options;
+  options.dscp = config.dscp;
+  options.multicastTtl = config.ttl;
+  socket_ = transport.open(options);
+}
+
+void RtpTransmitter::start(SampleTime firstFrameMediaTime) {
+  nextMediaTime_ = firstFrameMediaTime;
+  started_ = true;
+}
+
+Nanoseconds RtpTransmitter::nextDue() const {
+  return mediaClock_.localTimeOf(nextMediaTime_ + config_.framesPerPacket) + config_.sendOffset;
+}
+
+Nanoseconds RtpTransmitter::poll() {
+  if (!started_) return std::numeric_limits<Nanoseconds>::max();
+  const Nanoseconds now = clock_.now();
+  const std::size_t samples = static_cast<std::size_t>(config_.framesPerPacket) * config_.format.channels;
+  while (nextDue() <= now) {
+    if (source_.fill() < config_.framesPerPacket) {
+      ++stats_.waitingForAudio;
+      break;
+    }
+    source_.pop(frames_.data(), config_.framesPerPacket);
+    RtpHeaderFields h;
+    h.payloadType = config_.format.payloadType;
+    h.sequenceNumber = sequence_;
+    h.timestamp = rtpTimestampOf(nextMediaTime_, config_.format.mediaclkOffset);
+    h.ssrc = config_.ssrc;
+    writeRtpHeader(h, packet_.data());
+    encodePcm(config_.format.encoding, frames_.data(), samples, packet_.data() + kRtpHeaderSize);
+    if (socket_->send(config_.destination, packet_.data(), packet_.size())) {
+      ++stats_.packetsSent;
+      stats_.framesSent += config_.framesPerPacket;
+    } else {
+      ++stats_.sendErrors;
+    }
+    stats_.latenessMaxNs = std::max(stats_.latenessMaxNs, now - nextDue());
+    nextMediaTime_ += config_.framesPerPacket;
+    ++sequence_;
+  }
+  return nextDue();
+}
+
+}  // namespace aes67
