@@ -42,8 +42,11 @@ export function detectFormat(payloadSize: number, framesPerPacket: number | unde
   const sampleRate = detectRate(framesPerPacket, meanIntervalUs);
   const bytesPerFrame = payloadSize / framesPerPacket;
   const candidates: { encoding: PcmEncoding; channels: number }[] = [];
+  // L32 only when nothing else fits: its high half is a smooth L16 channel, so smoothness
+  // cannot tell L32 × n from L16 × 2n, and AES67 streams are L16 or L24.
   for (const encoding of ['L24', 'L16', 'L32'] as const) {
     const w = bytesPerSample(encoding);
+    if (encoding === 'L32' && candidates.length > 0) break;
     if (bytesPerFrame % w === 0 && bytesPerFrame / w <= 128) candidates.push({ encoding, channels: bytesPerFrame / w });
   }
   if (candidates.length === 0) return { ...none, sampleRate, framesPerPacket };
