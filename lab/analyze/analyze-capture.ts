@@ -12,6 +12,7 @@ import { streamChecks, type Check, type ProfileName } from './profiles.ts';
 
 export const ANALYSIS_SCHEMA_VERSION = 1;
 const PTP_PORTS = new Set([319, 320]);
+const ETHERTYPE_PTP = 0x88f7;
 /** Well-known non-RTP UDP services never taken for RTP. */
 const NOT_RTP_PORTS = new Set([53, 67, 68, 123, 137, 138, 161, 319, 320, 514, 1900, 5353, 5355, SAP_PORT]);
 const FORMAT_SAMPLE_PACKETS = 16;
@@ -211,7 +212,6 @@ export function analyzeCapture(file: string, options: AnalyzeOptions = {}): Anal
     frames++;
     if (f.hasTimestamp) [lastSec, lastNsec] = [f.tsSec, f.tsNsec];
     const d = decoder.decode(f);
-    if (!d) return;
     let ds = f.tsSec - firstSec;
     let dn = f.tsNsec - firstNsec;
     if (dn < 0) {
@@ -219,6 +219,11 @@ export function analyzeCapture(file: string, options: AnalyzeOptions = {}): Anal
       dn += 1e9;
     }
     const relMs = ds * 1000 + dn / 1e6; // as Wireshark's nstime_to_msec(rel_ts)
+    if (!d) {
+      // PTP over Ethernet (IEEE 1588 Annex F), e.g. the peer-delay and L2 profiles.
+      if (decoder.link.etherType === ETHERTYPE_PTP) ptp.add(f.data.subarray(decoder.link.payloadOffset), relMs);
+      return;
+    }
     if (PTP_PORTS.has(d.destinationPort)) return ptp.add(d.payload, relMs);
     if (!isRtpCandidate(d)) return;
     const p = d.payload;
