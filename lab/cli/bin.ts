@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { doctor, formatDoctor } from './doctor.ts';
 import { registerAnalyze } from './analyze.ts';
 import { registerDecode } from './decode.ts';
+import { registerCapture } from './capture.ts';
 
 const program = new Command();
 program.name('aes67-lab').description('AES67 / RAVENNA / Dante interoperability lab').showHelpAfterError();
@@ -19,5 +20,6 @@ program
 
 registerAnalyze(program);
 registerDecode(program);
+registerCapture(program);
 
 await program.parseAsync(process.argv);
