@@ -5,6 +5,7 @@ import { doctor, formatDoctor } from './doctor.ts';
 import { registerAnalyze } from './analyze.ts';
 import { registerDecode } from './decode.ts';
 import { registerCapture } from './capture.ts';
+import { registerReplay } from './replay.ts';
 
 const program = new Command();
 program.name('aes67-lab').description('AES67 / RAVENNA / Dante interoperability lab').showHelpAfterError();
@@ -21,5 +22,6 @@ program
 registerAnalyze(program);
 registerDecode(program);
 registerCapture(program);
+registerReplay(program);
 
 await program.parseAsync(process.argv);
