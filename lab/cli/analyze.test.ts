@@ -46,6 +46,11 @@ describe('aes67-lab analyze', () => {
     expect(doc.ptp.domains).toEqual([...new Set(v2.map((r) => Number(r[2])))].sort((a, b) => a - b));
     const syncs = v2.filter((r) => Number(r[0]) === 0);
     expect(doc.ptp.twoStep).toBe(syncs.length === 0 ? null : syncs.some((r) => r[3] === '1' || r[3] === 'True'));
+    // Two-step Syncs whose Follow_Up (same source and sequence id) never came, by tshark's fields.
+    const ids = tsharkFields(file, ['ptp.v2.messagetype', 'ptp.v2.clockidentity', 'ptp.v2.sourceportid', 'ptp.v2.sequenceid', 'ptp.v2.flags.twostep']).filter((r) => r[0] !== '');
+    const followUps = new Set(ids.filter((r) => Number(r[0]) === 8).map((r) => `${r[1]}/${r[2]}#${r[3]}`));
+    const orphans = ids.filter((r) => Number(r[0]) === 0 && (r[4] === '1' || r[4] === 'True') && !followUps.has(`${r[1]}/${r[2]}#${r[3]}`));
+    expect(doc.ptp.syncWithoutFollowUp).toBe(orphans.length);
     // PTPv1 (IEEE 1588-2002) is recognised and set aside, not misread as v2.
     expect(doc.ptp.notV2).toBe(rows.filter((r) => r[4] === '1').length);
   });

@@ -108,3 +108,20 @@ describe.skipIf(process.getuid?.() !== 0 || !SMALL)('replay in real time (loopba
     });
   });
 });
+
+describe.skipIf(!SMALL)('RTP timestamp rebase', () => {
+  it('moves the first timestamp to the given media-clock time and keeps every step tshark sees in the original', async () => {
+    const { replayDatagrams } = await import('./replay-source.ts');
+    const original = tsharkFields(SMALL!, ['rtp.timestamp', 'rtp.seq'], ['-d', 'udp.port==50030,rtp']).map((r) => [Number(r[0]), Number(r[1])]);
+    const startTicks = 4_294_967_000; // wraps within the first packets
+    const rebased = Array.from(replayDatagrams(SMALL!, { rebase: { clockRates: new Map([['239.30.144.1:50030', 48000]]), startTicks: () => startTicks } }), (d) => {
+      const v = new DataView(d.payload.buffer, d.payload.byteOffset);
+      return [v.getUint32(4), v.getUint16(2)];
+    });
+    expect(rebased.length).toBe(original.length);
+    rebased.forEach(([ts, seq], i) => {
+      expect(ts).toBe((startTicks + original[i][0] - original[0][0]) >>> 0);
+      expect(seq).toBe(original[i][1]);
+    });
+  });
+});
