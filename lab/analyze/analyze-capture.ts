@@ -1,7 +1,7 @@
 // `aes67-lab analyze`: two streaming passes over a capture (memory stays bounded). Pass 1
 // finds SAP/SDP and each RTP stream's format; pass 2 measures with the clock rate known.
 import { CaptureFormatError, CaptureReader, type CapturedFrame } from '../net/pcap/reader.ts';
-import { formatIpv4, UdpDecoder, type UdpDecodeCounters, type UdpDatagram } from '../net/pcap/udp.ts';
+import { formatIpv4, parseIpv4Number, UdpDecoder, type UdpDecodeCounters, type UdpDatagram } from '../net/pcap/udp.ts';
 import { parseSap, SAP_PORT } from '../net/sap.ts';
 import { describeAes67, type Aes67StreamDescription } from '../net/sdp.ts';
 import { lintSdp, type LintFinding } from '../net/sdp-lint.ts';
@@ -9,6 +9,7 @@ import { detectFormat } from './format-detect.ts';
 import { mostCommon, PIT_HISTOGRAM_BIN_US, RtpStreamAnalysis } from './rtp-stream.ts';
 import { PtpAnalysis, type PtpSummary } from './ptp-summary.ts';
 import { streamChecks, type Check, type ProfileName } from './profiles.ts';
+import { endpointKey, StreamTable } from './stream-table.ts';
 
 export const ANALYSIS_SCHEMA_VERSION = 1;
 const PTP_PORTS = new Set([319, 320]);
@@ -87,7 +88,6 @@ export interface AnalysisDocument {
 }
 
 interface Candidate {
-  key: string;
   sourceIp: number;
   sourcePort: number;
   destinationIp: number;
@@ -118,10 +118,6 @@ function macMatches(d: UdpDatagram): boolean | null {
   return m[0] === 0x01 && m[1] === 0x00 && m[2] === 0x5e && m[3] === ((d.destinationIp >>> 16) & 0x7f) && m[4] === ((d.destinationIp >>> 8) & 0xff) && m[5] === (d.destinationIp & 0xff);
 }
 
-function streamKey(d: UdpDatagram, ssrc: number): string {
-  return `${d.sourceIp}:${d.sourcePort}>${d.destinationIp}:${d.destinationPort}#${ssrc}`;
-}
-
 function isRtpCandidate(d: UdpDatagram): boolean {
   const p = d.payload;
   if (p.length < 12 || p[0] >> 6 !== 2 || d.truncated) return false;
@@ -148,9 +144,9 @@ export function analyzeCapture(file: string, options: AnalyzeOptions = {}): Anal
   const tsdfWindowNs = (options.tsdfWindowMs ?? 200) * 1e6;
 
   // Pass 1: SAP sessions and stream formats.
-  const candidates = new Map<string, Candidate>();
+  const candidates = new StreamTable<Candidate>();
   const sap = new Map<string, SapSessionReport>();
-  const sdpByDestination = new Map<string, { frame: number; description: Aes67StreamDescription }>();
+  const sdpByDestination = new Map<number, { frame: number; description: Aes67StreamDescription }>();
   let decoder = new UdpDecoder();
   let firstSec = -1;
   let firstNsec = 0;
@@ -162,11 +158,10 @@ export function analyzeCapture(file: string, options: AnalyzeOptions = {}): Anal
     if (!isRtpCandidate(d)) return;
     const p = d.payload;
     const ssrc = ((p[8] << 24) | (p[9] << 16) | (p[10] << 8) | p[11]) >>> 0;
-    const key = streamKey(d, ssrc);
-    let c = candidates.get(key);
+    let c = candidates.get(d.sourceIp, d.sourcePort, d.destinationIp, d.destinationPort, ssrc);
     if (!c) {
-      c = { key, sourceIp: d.sourceIp, sourcePort: d.sourcePort, destinationIp: d.destinationIp, destinationPort: d.destinationPort, ssrc, packets: 0, consecutive: 0, lastSeq: -1, lastTs: 0, lastNs: 0, payloadSizes: new Map(), tsSteps: new Map(), intervalSumUs: 0, intervals: 0, samples: [], payloadType: p[1] & 0x7f, clockRate: 0 };
-      candidates.set(key, c);
+      c = { sourceIp: d.sourceIp, sourcePort: d.sourcePort, destinationIp: d.destinationIp, destinationPort: d.destinationPort, ssrc, packets: 0, consecutive: 0, lastSeq: -1, lastTs: 0, lastNs: 0, payloadSizes: new Map(), tsSteps: new Map(), intervalSumUs: 0, intervals: 0, samples: [], payloadType: p[1] & 0x7f, clockRate: 0 };
+      candidates.set(d.sourceIp, d.sourcePort, d.destinationIp, d.destinationPort, ssrc, c);
     }
     const seq = (p[2] << 8) | p[3];
     const ts = ((p[4] << 24) | (p[5] << 16) | (p[6] << 8) | p[7]) >>> 0;
@@ -189,25 +184,25 @@ export function analyzeCapture(file: string, options: AnalyzeOptions = {}): Anal
   });
 
   // Between passes: what is RTP, and at which rate.
-  const streams = [...candidates.values()].filter((c) => c.packets >= 2 && c.consecutive * 2 >= c.packets - 1);
+  const streams = candidates.values.filter((c) => c.packets >= 2 && c.consecutive * 2 >= c.packets - 1);
   for (const c of streams) {
-    c.description = sdpByDestination.get(`${c.destinationIp}:${c.destinationPort}`)?.description;
+    c.description = sdpByDestination.get(endpointKey(c.destinationIp, c.destinationPort))?.description;
     c.format = detectFormat(mostCommon(c.payloadSizes) ?? 0, mostCommon(c.tsSteps), c.intervals ? c.intervalSumUs / c.intervals : 0, c.samples);
     c.clockRate = c.description?.sampleRate ?? c.format.sampleRate ?? STATIC_CLOCK_RATES[c.payloadType] ?? 0;
     c.samples = [];
   }
-  const byKey = new Map(streams.map((c) => [c.key, { c, a: new RtpStreamAnalysis(c.sourceIp, c.sourcePort, c.destinationIp, c.destinationPort, c.ssrc) }]));
+  const byKey = new StreamTable<{ c: Candidate; a: RtpStreamAnalysis }>();
+  for (const c of streams) byKey.set(c.sourceIp, c.sourcePort, c.destinationIp, c.destinationPort, c.ssrc, { c, a: new RtpStreamAnalysis(c.sourceIp, c.sourcePort, c.destinationIp, c.destinationPort, c.ssrc) });
 
   // Pass 2: measurements.
   decoder = new UdpDecoder();
   const ptp = new PtpAnalysis();
-  const lastSsrcByDestination = new Map<string, number>();
-  const ssrcChanges = new Map<string, number>();
+  const lastSsrcByDestination = new Map<number, number>();
+  const ssrcChanges = new Map<number, number>();
   let frames = 0;
   let lastSec = firstSec;
   let lastNsec = firstNsec;
-  let sdpKnownAt = new Map<string, number>();
-  sdpKnownAt = new Map([...sdpByDestination].map(([k, v]) => [k, v.frame]));
+  const sdpKnownAt = new Map([...sdpByDestination].map(([k, v]) => [k, v.frame]));
   walk(file, (f) => {
     frames++;
     if (f.hasTimestamp) [lastSec, lastNsec] = [f.tsSec, f.tsNsec];
@@ -228,9 +223,9 @@ export function analyzeCapture(file: string, options: AnalyzeOptions = {}): Anal
     if (!isRtpCandidate(d)) return;
     const p = d.payload;
     const ssrc = ((p[8] << 24) | (p[9] << 16) | (p[10] << 8) | p[11]) >>> 0;
-    const s = byKey.get(streamKey(d, ssrc));
+    const s = byKey.get(d.sourceIp, d.sourcePort, d.destinationIp, d.destinationPort, ssrc);
     if (!s) return;
-    const dest = `${d.destinationIp}:${d.destinationPort}`;
+    const dest = endpointKey(d.destinationIp, d.destinationPort);
     const last = lastSsrcByDestination.get(dest);
     if (last !== undefined && last !== ssrc) ssrcChanges.set(dest, (ssrcChanges.get(dest) ?? 0) + 1);
     lastSsrcByDestination.set(dest, ssrc);
@@ -246,9 +241,9 @@ export function analyzeCapture(file: string, options: AnalyzeOptions = {}): Anal
 
   const groupCounts = new Map<number, number>();
   for (const c of streams) groupCounts.set(c.destinationIp, (groupCounts.get(c.destinationIp) ?? 0) + 1);
-  const reports = [...byKey.values()]
+  const reports = [...byKey.values]
     .sort((x, y) => x.a.firstFrame - y.a.firstFrame)
-    .map(({ c, a }, i) => streamReport(i + 1, c, a, groupCounts.get(c.destinationIp) ?? 1, ssrcChanges.get(`${c.destinationIp}:${c.destinationPort}`) ?? 0, profile, tsdfWindowNs / 1e6));
+    .map(({ c, a }, i) => streamReport(i + 1, c, a, groupCounts.get(c.destinationIp) ?? 1, ssrcChanges.get(endpointKey(c.destinationIp, c.destinationPort)) ?? 0, profile, tsdfWindowNs / 1e6));
 
   const durationS = firstSec < 0 ? 0 : lastSec - firstSec + (lastNsec - firstNsec) / 1e9;
   return {
@@ -266,7 +261,7 @@ export function analyzeCapture(file: string, options: AnalyzeOptions = {}): Anal
   };
 }
 
-function collectSap(d: UdpDatagram, f: CapturedFrame, sap: Map<string, SapSessionReport>, sdpByDestination: Map<string, { frame: number; description: Aes67StreamDescription }>): void {
+function collectSap(d: UdpDatagram, f: CapturedFrame, sap: Map<string, SapSessionReport>, sdpByDestination: Map<number, { frame: number; description: Aes67StreamDescription }>): void {
   let packet;
   try {
     packet = parseSap(d.payload);
@@ -281,7 +276,7 @@ function collectSap(d: UdpDatagram, f: CapturedFrame, sap: Map<string, SapSessio
     sap.set(key, s);
     try {
       const description = describeAes67(packet.sdp);
-      const dest = `${description.destination.split('.').reduce((n, o) => n * 256 + Number(o), 0)}:${description.port}`;
+      const dest = endpointKey(parseIpv4Number(description.destination), description.port);
       if (!sdpByDestination.has(dest)) sdpByDestination.set(dest, { frame: f.number, description });
     } catch {
       // lint already reports why the SDP does not describe an AES67 stream
