@@ -81,6 +81,13 @@ describe('analyze against tshark', () => {
       expect(theirsWithSdp.every((t) => t.payload === 'L24')).toBe(true); // tshark took the SDP
       compare(augmentedDoc.streams, theirsWithSdp);
       expect(augmentedDoc.sap.length).toBe(doc.streams.length);
+      // The SDP says L24 / 2 ch / 1 ms: streams that are something else are flagged, others not.
+      for (const s of augmentedDoc.streams) {
+        const detected = doc.streams.find((x) => x.destination === s.destination)!;
+        const same = detected.encoding === 'L24' && detected.channels === 2 && detected.ptimeUs === 1000;
+        expect(s.formatMismatches.length === 0).toBe(same);
+        expect(s.formatSource).toBe('sdp');
+      }
     });
   });
 
