@@ -123,7 +123,9 @@ export class RtpStreamAnalysis {
     if (clockRate > 0) {
       // Δ (EBU LIST): capture time minus the time the RTP timestamp stands for on the media
       // clock (PTP epoch, minus the SDP mediaclk offset), unwrapped to the nearest 2^32 cycle.
-      const ticksNow = (absSec * clockRate + (absNsec * clockRate) / 1e9) % 4294967296; // < 2^53
+      // Whole-second ticks are an exact integer (< 2^53); reduce before adding the fraction,
+      // or the fraction drowns in the magnitude (0.3 µs steps at today's epoch).
+      const ticksNow = (((absSec * clockRate) % 4294967296) + (absNsec * clockRate) / 1e9) % 4294967296;
       const mediaTs = (timestamp - mediaclkOffset) >>> 0;
       let diff = (ticksNow - mediaTs) % 4294967296;
       if (diff > 2147483648) diff -= 4294967296;
