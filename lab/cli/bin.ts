@@ -2,6 +2,10 @@
 // The `aes67-lab` command. Each verb lives in its own module; this file only wires them.
 import { Command } from 'commander';
 import { doctor, formatDoctor } from './doctor.ts';
+import { registerAnalyze } from './analyze.ts';
+import { registerDecode } from './decode.ts';
+import { registerCapture } from './capture.ts';
+import { registerReplay } from './replay.ts';
 
 const program = new Command();
 program.name('aes67-lab').description('AES67 / RAVENNA / Dante interoperability lab').showHelpAfterError();
@@ -14,5 +18,10 @@ program
     const report = doctor();
     console.log(opts.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
   });
+
+registerAnalyze(program);
+registerDecode(program);
+registerCapture(program);
+registerReplay(program);
 
 await program.parseAsync(process.argv);

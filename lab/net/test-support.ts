@@ -7,11 +7,17 @@ import { buildUdpFrame, type UdpFrameSpec } from './udp-frame.ts';
 
 export function withTempDir<T>(fn: (dir: string) => T): T {
   const dir = mkdtempSync(path.join(tmpdir(), 'a67cap-'));
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  let result: T;
   try {
-    return fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    result = fn(dir);
+  } catch (e) {
+    cleanup();
+    throw e;
   }
+  if (result instanceof Promise) return result.finally(cleanup) as T;
+  cleanup();
+  return result;
 }
 
 /** Writes the datagrams as Ethernet frames, 1 ms apart, into a pcapng file. */

@@ -65,6 +65,11 @@ export class ByteSource {
     return this.filled >= length ? 0 : -1;
   }
 
+  /** Bytes of file data held in memory right now. */
+  get bufferBytes(): number {
+    return this.buf.length;
+  }
+
   close(): void {
     closeSync(this.fd);
   }

@@ -15,6 +15,9 @@ export interface LinkInfo {
   /** Ethernet destination MAC as 6 bytes at `macOffset`, or -1 (not Ethernet). */
   macOffset: number;
   vlan: number;
+  /** Ethernet/SLL protocol type (-1 when the link has none) and where its payload starts. */
+  etherType: number;
+  payloadOffset: number;
   /** Why the frame was not IPv4, when it was not. */
   skip?: 'not-ipv4' | 'truncated-link' | 'unsupported-link';
 }
@@ -26,6 +29,8 @@ export function locateIpv4(linkType: number, d: Uint8Array, out: LinkInfo): Link
   out.ipOffset = -1;
   out.macOffset = -1;
   out.vlan = -1;
+  out.etherType = -1;
+  out.payloadOffset = -1;
   out.skip = undefined;
   switch (linkType) {
     case LINKTYPE_ETHERNET: {
@@ -39,14 +44,14 @@ export function locateIpv4(linkType: number, d: Uint8Array, out: LinkInfo): Link
         type = (d[p] << 8) | d[p + 1];
       }
       out.macOffset = 0;
-      return ipIf(type === ETHERTYPE_IPV4, p + 2, out);
+      return ipIf(type === ETHERTYPE_IPV4, p + 2, out, type);
     }
     case LINKTYPE_LINUX_SLL:
       if (d.length < 16) return ((out.skip = 'truncated-link'), out);
-      return ipIf(((d[14] << 8) | d[15]) === ETHERTYPE_IPV4, 16, out);
+      return ipIf(((d[14] << 8) | d[15]) === ETHERTYPE_IPV4, 16, out, (d[14] << 8) | d[15]);
     case LINKTYPE_LINUX_SLL2:
       if (d.length < 20) return ((out.skip = 'truncated-link'), out);
-      return ipIf(((d[0] << 8) | d[1]) === ETHERTYPE_IPV4, 20, out);
+      return ipIf(((d[0] << 8) | d[1]) === ETHERTYPE_IPV4, 20, out, (d[0] << 8) | d[1]);
     case LINKTYPE_RAW:
     case LINKTYPE_RAW_OLD:
     case LINKTYPE_IPV4:
@@ -62,7 +67,9 @@ export function locateIpv4(linkType: number, d: Uint8Array, out: LinkInfo): Link
   }
 }
 
-function ipIf(isIpv4: boolean, offset: number, out: LinkInfo): LinkInfo {
+function ipIf(isIpv4: boolean, offset: number, out: LinkInfo, etherType = -1): LinkInfo {
+  out.etherType = etherType;
+  out.payloadOffset = offset;
   if (isIpv4) out.ipOffset = offset;
   else out.skip = 'not-ipv4';
   return out;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { CaptureFormatError, CaptureReader } from './reader.ts';
@@ -70,6 +70,28 @@ describe('capture reader', () => {
       writeFileSync(swapped, toBigEndianPcap(readFileSync(path.join(dir, 'le.pcap'))));
       expect(tsharkView(swapped)).toEqual(expected);
       expect(ourFrames(swapped)).toEqual(ours);
+    });
+  });
+
+  it('holds a bounded window of a large file, not the file', () => {
+    withTempDir((dir) => {
+      const file = path.join(dir, 'large.pcapng');
+      const w = new PcapngWriter(file);
+      const ifc = w.addInterface({ linkType: LINKTYPE_ETHERNET });
+      const frame = buildUdpFrame({ sourceIp: '10.67.20.1', destinationIp: '239.69.20.1', sourcePort: 5004, destinationPort: 5004, payload: new Uint8Array(1400) });
+      for (let i = 0; i < 24_000; i++) w.writePacket(ifc, BigInt(i) * 125_000n, frame); // ~35 MB
+      w.close();
+      const reader = new CaptureReader(file);
+      let frames = 0;
+      let maxWindow = 0;
+      for (let f = reader.next(); f; f = reader.next()) {
+        frames++;
+        maxWindow = Math.max(maxWindow, reader.bufferBytes);
+      }
+      reader.close();
+      expect(frames).toBe(24_000);
+      expect(maxWindow).toBeLessThanOrEqual(1 << 20);
+      expect(statSync(file).size).toBeGreaterThan(30 * maxWindow);
     });
   });
 

@@ -126,6 +126,11 @@ export class CaptureReader {
     this.src.close();
   }
 
+  /** Bytes of the file held in memory (the read window), whatever the file's size. */
+  get bufferBytes(): number {
+    return this.src.bufferBytes;
+  }
+
   private nextPcap(): CapturedFrame | undefined {
     const offset = this.pos;
     if (offset === this.src.size) return undefined;

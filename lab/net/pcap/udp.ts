@@ -58,7 +58,8 @@ export function parseIpv4Number(text: string): number {
 
 export class UdpDecoder {
   readonly counters: UdpDecodeCounters = { frames: 0, notIpv4: 0, unsupportedLink: 0, truncated: 0, badIpHeader: 0, notUdp: 0, fragments: 0, reassembled: 0, fragmentsDropped: 0, udp: 0 };
-  private readonly link: LinkInfo = { ipOffset: -1, macOffset: -1, vlan: -1 };
+  /** The link layer of the last frame decoded (for non-IP payloads such as PTP over Ethernet). */
+  readonly link: LinkInfo = { ipOffset: -1, macOffset: -1, vlan: -1, etherType: -1, payloadOffset: -1 };
   private readonly pending = new Map<string, PendingDatagram>();
 
   constructor(
