@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import type { RtpAddon } from './rtp.ts';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const addonPath = path.join(projectRoot, 'build', 'Release', 'aes67_native.node');
@@ -84,7 +85,7 @@ export interface Prng {
   normal(): number;
 }
 
-export interface NativeAddon {
+export interface NativeAddon extends RtpAddon {
   addonVersion: string;
   VirtualClock: new (startNs?: number | bigint) => VirtualClock;
   VirtualNetwork: new (clock: VirtualClock, baseDelayNs?: number) => VirtualNetwork;
