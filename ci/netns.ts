@@ -1,0 +1,127 @@
+// Network namespaces for live tests: N hosts, each in its own namespace with one veth
+// into a bridge namespace (a switch), addresses 10.67.<subnet>.<n>/24 and a multicast
+// route. Names carry a fixed prefix so a crashed run's leftovers are removed on the next
+// start, and destroy() always deletes everything it made. Root only.
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+
+export interface NetnsHost {
+  name: string;
+  /** Namespace name. */
+  ns: string;
+  /** Interface name inside the namespace. */
+  ifname: string;
+  address: string;
+}
+
+export interface Netns {
+  hosts: NetnsHost[];
+  host(name: string): NetnsHost;
+  /** Runs a command in a host's namespace and returns its stdout (throws on failure). */
+  exec(host: string, cmd: string, args: string[], timeoutMs?: number): string;
+  /** Starts a long-running command in a host's namespace; destroy() kills it. */
+  spawn(host: string, cmd: string, args: string[], options?: SpawnOptions): ChildProcess;
+  destroy(): void;
+}
+
+export interface NetnsOptions {
+  /** Unique per test file, 3-8 chars of [a-z0-9-]; every namespace name starts with it. */
+  prefix: string;
+  hosts: string[];
+  /** Third octet of 10.67.x.0/24. */
+  subnet: number;
+}
+
+function ip(args: string[]): string {
+  return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+}
+
+export function canUseNetns(): { ok: boolean; reason?: string } {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return { ok: false, reason: 'not root: network namespaces need root' };
+  try {
+    ip(['netns', 'list']);
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, reason: `ip netns fails: ${(e as Error).message}` };
+  }
+}
+
+/** Deletes every namespace whose name starts with `prefix` (leftovers of a crashed run). */
+export function removeStale(prefix: string): string[] {
+  const names = ip(['netns', 'list']).split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(prefix));
+  for (const n of names) {
+    try {
+      ip(['netns', 'delete', n]);
+    } catch {
+      // Already gone.
+    }
+  }
+  return names;
+}
+
+export function createNetns(options: NetnsOptions): Netns {
+  const { prefix, hosts: names, subnet } = options;
+  if (!/^[a-z0-9-]{3,8}$/.test(prefix)) throw new Error(`netns prefix '${prefix}' must be 3-8 chars of [a-z0-9-]`);
+  if (!Number.isInteger(subnet) || subnet < 0 || subnet > 255) throw new Error(`subnet must be 0-255, got ${subnet}`);
+  removeStale(prefix);
+  const children: ChildProcess[] = [];
+  const created: string[] = [];
+  const bridgeNs = `${prefix}br`;
+  const hosts: NetnsHost[] = names.map((name, i) => ({ name, ns: `${prefix}${name}`, ifname: 'eth0', address: `10.67.${subnet}.${i + 1}` }));
+  const destroy = () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const ns of created.reverse()) {
+      try {
+        ip(['netns', 'delete', ns]);
+      } catch {
+        // Already gone.
+      }
+    }
+    created.length = 0;
+  };
+  try {
+    ip(['netns', 'add', bridgeNs]);
+    created.push(bridgeNs);
+    ip(['-n', bridgeNs, 'link', 'add', 'br0', 'type', 'bridge']);
+    // Multicast must flood like on an unmanaged switch (no IGMP snooping surprises).
+    ip(['-n', bridgeNs, 'link', 'set', 'br0', 'type', 'bridge', 'mcast_snooping', '0']);
+    ip(['-n', bridgeNs, 'link', 'set', 'br0', 'up']);
+    hosts.forEach((h, i) => {
+      ip(['netns', 'add', h.ns]);
+      created.push(h.ns);
+      const peer = `p${i}`;
+      ip(['link', 'add', `${prefix}${i}`, 'type', 'veth', 'peer', 'name', `${prefix}${i}b`]);
+      ip(['link', 'set', `${prefix}${i}`, 'netns', h.ns]);
+      ip(['link', 'set', `${prefix}${i}b`, 'netns', bridgeNs]);
+      ip(['-n', h.ns, 'link', 'set', `${prefix}${i}`, 'name', h.ifname]);
+      ip(['-n', bridgeNs, 'link', 'set', `${prefix}${i}b`, 'name', peer]);
+      ip(['-n', bridgeNs, 'link', 'set', peer, 'master', 'br0']);
+      ip(['-n', bridgeNs, 'link', 'set', peer, 'up']);
+      ip(['-n', h.ns, 'addr', 'add', `${h.address}/24`, 'dev', h.ifname]);
+      ip(['-n', h.ns, 'link', 'set', h.ifname, 'up']);
+      ip(['-n', h.ns, 'link', 'set', 'lo', 'up']);
+      ip(['-n', h.ns, 'route', 'add', '224.0.0.0/4', 'dev', h.ifname]);
+    });
+  } catch (e) {
+    destroy();
+    throw e;
+  }
+  const byName = new Map(hosts.map((h) => [h.name, h]));
+  const host = (name: string) => {
+    const h = byName.get(name);
+    if (!h) throw new Error(`no netns host '${name}' (have ${names.join(', ')})`);
+    return h;
+  };
+  return {
+    hosts,
+    host,
+    exec(name, cmd, args, timeoutMs = 30_000) {
+      return execFileSync('ip', ['netns', 'exec', host(name).ns, cmd, ...args], { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+    },
+    spawn(name, cmd, args, spawnOptions = {}) {
+      const child = spawn('ip', ['netns', 'exec', host(name).ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...spawnOptions });
+      children.push(child);
+      return child;
+    },
+    destroy,
+  };
+}
