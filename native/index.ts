@@ -45,13 +45,19 @@ export interface ReceivedDatagram {
 
 export interface SocketOptions {
   port?: number;
+  /** 6-bit DSCP: AES67 media 34 (AF41), PTP event 46 (EF). */
   dscp?: number;
+  /** Multicast TTL (default 32). */
+  ttl?: number;
   multicastLoop?: boolean;
   receiveQueueLimit?: number;
   bindAddress?: string;
+  /** Real sockets: the interface multicast joins and sends use ("" = routing table). */
+  interfaceName?: string;
 }
 
-export interface VirtualSocket {
+/** A socket of the virtual network or of a real UdpTransport: the same calls on both. */
+export interface DatagramSocket {
   send(destination: string, data: Uint8Array): void;
   receive(): ReceivedDatagram | null;
   join(group: string, source?: string): void;
@@ -62,13 +68,21 @@ export interface VirtualSocket {
 
 export interface VirtualNetwork {
   addHost(name: string, address: string): void;
-  openSocket(hostAddress: string, options?: SocketOptions): VirtualSocket;
+  openSocket(hostAddress: string, options?: SocketOptions): DatagramSocket;
   /** The hook returns one extra delay (ns) per copy to deliver: [] loses the packet. */
   setImpairment(hook: ((packet: ImpairedPacket) => number[]) | null): void;
   setBaseDelay(ns: number): void;
   deliverDue(): void;
   nextDeliveryTime(): number | null;
   stats(): NetworkStats;
+}
+
+/** Real UDP sockets on an interface; time is CLOCK_MONOTONIC nanoseconds. */
+export interface UdpTransport {
+  open(options?: SocketOptions): DatagramSocket;
+  now(): number;
+  /** The interface's IPv4 address ('0.0.0.0' when the routing table chooses). */
+  readonly address: string;
 }
 
 export interface FrameRingBuffer {
@@ -89,6 +103,7 @@ export interface NativeAddon extends RtpAddon {
   addonVersion: string;
   VirtualClock: new (startNs?: number | bigint) => VirtualClock;
   VirtualNetwork: new (clock: VirtualClock, baseDelayNs?: number) => VirtualNetwork;
+  UdpTransport: new (interfaceName?: string) => UdpTransport;
   FrameRingBuffer: new (capacityFrames: number, channels: number) => FrameRingBuffer;
   Prng: new (seed: number | bigint) => Prng;
 }

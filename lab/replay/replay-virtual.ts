@@ -1,7 +1,7 @@
 // Replay into the native VirtualNetwork in virtual time: deterministic and as fast as the
 // machine goes. Each original source becomes a virtual host; the caller's receivers (the
 // engine, a DUT, a test socket) live on the same network.
-import type { VirtualClock, VirtualNetwork, VirtualSocket } from '../../native/index.ts';
+import type { VirtualClock, VirtualNetwork, DatagramSocket } from '../../native/index.ts';
 import { replayDatagrams, type ReplayOptions } from './replay-source.ts';
 
 export interface VirtualReplayResult {
@@ -15,7 +15,7 @@ export interface VirtualReplayResult {
  */
 export function replayVirtual(file: string, network: VirtualNetwork, clock: VirtualClock, options: ReplayOptions & { startNs?: number; onTick?: () => void } = {}): VirtualReplayResult {
   const startNs = options.startNs ?? clock.now();
-  const sockets = new Map<string, VirtualSocket>();
+  const sockets = new Map<string, DatagramSocket>();
   const hosts = new Set<string>();
   let sent = 0;
   let endNs = startNs;

@@ -1,5 +1,5 @@
-// engine/base for TypeScript: VirtualClock, VirtualNetwork (+ its sockets), FrameRingBuffer
-// and Prng. Times are nanoseconds as JS numbers (exact up to 104 days).
+// engine/base for TypeScript: VirtualClock, VirtualNetwork, DatagramSocket (of any
+// Transport), FrameRingBuffer and Prng. Times are nanoseconds as JS numbers (exact up to 104 days).
 #include <napi.h>
 
 #include <algorithm>
@@ -89,7 +89,14 @@ void JsVirtualNetwork::addHost(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value JsVirtualNetwork::openSocket(const Napi::CallbackInfo& info) {
-  return gSocketConstructor->New({Value(), info[0], info.Length() > 1 ? info[1] : info.Env().Undefined()});
+  const SocketOptions options = toSocketOptions(info.Length() > 1 ? info[1] : info.Env().Undefined());
+  std::unique_ptr<DatagramSocket> socket;
+  try {
+    socket = network_->host(toAddress(info[0], "host")).open(options);
+  } catch (const std::invalid_argument& e) {
+    throw Napi::Error::New(info.Env(), e.what());
+  }
+  return JsDatagramSocket::wrap(info.Env(), Value(), std::move(socket));
 }
 
 void JsVirtualNetwork::setImpairment(const Napi::CallbackInfo& info) {
@@ -150,49 +157,54 @@ JsVirtualNetwork* JsVirtualNetwork::from(const Napi::Value& value) {
   return Unwrap(value.As<Napi::Object>());
 }
 
-// ---------------------------------------------------------------- VirtualSocket
-// Constructed only by VirtualNetwork.openSocket(hostAddress, options).
-JsVirtualSocket::JsVirtualSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsVirtualSocket>(info) {
-  JsVirtualNetwork* network = JsVirtualNetwork::from(info[0]);
-  networkRef_ = Napi::Persistent(info[0].As<Napi::Object>());
+// ---------------------------------------------------------------- DatagramSocket
+SocketOptions toSocketOptions(const Napi::Value& value) {
   SocketOptions options;
-  if (info[2].IsObject()) {
-    const Napi::Object o = info[2].As<Napi::Object>();
-    options.localPort = static_cast<std::uint16_t>(optionalInt(o, "port", 0));
-    options.dscp = static_cast<int>(optionalInt(o, "dscp", 0));
-    options.multicastLoop = optionalBool(o, "multicastLoop", true);
-    options.receiveQueueLimit = static_cast<std::size_t>(optionalInt(o, "receiveQueueLimit", 4096));
-    const std::string bind = optionalString(o, "bindAddress", "");
-    if (!bind.empty()) options.bindAddress = toAddress(Napi::String::New(info.Env(), bind), "bindAddress");
-  }
-  try {
-    socket_ = network->network().host(toAddress(info[1], "host")).open(options);
-  } catch (const std::invalid_argument& e) {
-    throw Napi::Error::New(info.Env(), e.what());
-  }
+  if (!value.IsObject()) return options;
+  const Napi::Object o = value.As<Napi::Object>();
+  options.localPort = static_cast<std::uint16_t>(optionalInt(o, "port", 0));
+  options.dscp = static_cast<int>(optionalInt(o, "dscp", 0));
+  options.multicastTtl = static_cast<int>(optionalInt(o, "ttl", options.multicastTtl));
+  options.multicastLoop = optionalBool(o, "multicastLoop", true);
+  options.receiveQueueLimit = static_cast<std::size_t>(optionalInt(o, "receiveQueueLimit", 4096));
+  options.interfaceName = optionalString(o, "interfaceName", "");
+  const std::string bind = optionalString(o, "bindAddress", "");
+  if (!bind.empty()) options.bindAddress = toAddress(Napi::String::New(value.Env(), bind), "bindAddress");
+  return options;
 }
 
-Napi::Function JsVirtualSocket::define(Napi::Env env) {
-  return DefineClass(env, "VirtualSocket",
-                     {InstanceMethod("send", &JsVirtualSocket::send), InstanceMethod("receive", &JsVirtualSocket::receive),
-                      InstanceMethod("join", &JsVirtualSocket::join), InstanceMethod("leave", &JsVirtualSocket::leave),
-                      InstanceMethod("localEndpoint", &JsVirtualSocket::localEndpoint),
-                      InstanceMethod("close", &JsVirtualSocket::close)});
+// The socket travels into the constructor as an External: JS cannot construct one itself.
+JsDatagramSocket::JsDatagramSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsDatagramSocket>(info) {
+  if (info.Length() < 2 || !info[1].IsExternal()) throw Napi::TypeError::New(info.Env(), "sockets are made by openSocket()/open()");
+  ownerRef_ = Napi::Persistent(info[0].As<Napi::Object>());
+  socket_.reset(info[1].As<Napi::External<DatagramSocket>>().Data());
 }
 
-DatagramSocket& JsVirtualSocket::socket(Napi::Env env) {
+Napi::Object JsDatagramSocket::wrap(Napi::Env env, Napi::Object owner, std::unique_ptr<DatagramSocket> socket) {
+  return gSocketConstructor->New({owner, Napi::External<DatagramSocket>::New(env, socket.release())});
+}
+
+Napi::Function JsDatagramSocket::define(Napi::Env env) {
+  return DefineClass(env, "DatagramSocket",
+                     {InstanceMethod("send", &JsDatagramSocket::send), InstanceMethod("receive", &JsDatagramSocket::receive),
+                      InstanceMethod("join", &JsDatagramSocket::join), InstanceMethod("leave", &JsDatagramSocket::leave),
+                      InstanceMethod("localEndpoint", &JsDatagramSocket::localEndpoint),
+                      InstanceMethod("close", &JsDatagramSocket::close)});
+}
+
+DatagramSocket& JsDatagramSocket::socket(Napi::Env env) {
   if (!socket_) throw Napi::Error::New(env, "socket is closed");
   return *socket_;
 }
 
-void JsVirtualSocket::send(const Napi::CallbackInfo& info) {
+void JsDatagramSocket::send(const Napi::CallbackInfo& info) {
   const Ipv4Endpoint to = toEndpoint(info[0], "destination");
   if (!info[1].IsTypedArray()) throw Napi::TypeError::New(info.Env(), "send(destination, data: Uint8Array)");
   Napi::Uint8Array data = info[1].As<Napi::Uint8Array>();
   socket(info.Env()).send(to, data.Data(), data.ByteLength());
 }
 
-Napi::Value JsVirtualSocket::receive(const Napi::CallbackInfo& info) {
+Napi::Value JsDatagramSocket::receive(const Napi::CallbackInfo& info) {
   auto got = socket(info.Env()).receive(buffer_.data(), buffer_.size());
   if (!got) return info.Env().Null();
   Napi::Object o = Napi::Object::New(info.Env());
@@ -205,7 +217,7 @@ Napi::Value JsVirtualSocket::receive(const Napi::CallbackInfo& info) {
   return o;
 }
 
-void JsVirtualSocket::join(const Napi::CallbackInfo& info) {
+void JsDatagramSocket::join(const Napi::CallbackInfo& info) {
   const Ipv4Address source = info.Length() > 1 && info[1].IsString() ? toAddress(info[1], "source") : 0;
   try {
     socket(info.Env()).joinMulticast(toAddress(info[0], "group"), source);
@@ -214,16 +226,16 @@ void JsVirtualSocket::join(const Napi::CallbackInfo& info) {
   }
 }
 
-void JsVirtualSocket::leave(const Napi::CallbackInfo& info) {
+void JsDatagramSocket::leave(const Napi::CallbackInfo& info) {
   const Ipv4Address source = info.Length() > 1 && info[1].IsString() ? toAddress(info[1], "source") : 0;
   socket(info.Env()).leaveMulticast(toAddress(info[0], "group"), source);
 }
 
-Napi::Value JsVirtualSocket::localEndpoint(const Napi::CallbackInfo& info) {
+Napi::Value JsDatagramSocket::localEndpoint(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), formatEndpoint(socket(info.Env()).localEndpoint()));
 }
 
-void JsVirtualSocket::close(const Napi::CallbackInfo&) { socket_.reset(); }
+void JsDatagramSocket::close(const Napi::CallbackInfo&) { socket_.reset(); }
 
 // ---------------------------------------------------------------- FrameRingBuffer
 namespace {
@@ -294,7 +306,7 @@ class JsPrng : public Napi::ObjectWrap<JsPrng> {
 void init(Napi::Env env, Napi::Object exports) {
   Napi::Function clock = JsVirtualClock::define(env);
   Napi::Function network = JsVirtualNetwork::define(env);
-  Napi::Function socket = JsVirtualSocket::define(env);
+  Napi::Function socket = JsDatagramSocket::define(env);
   gClockConstructor = new Napi::FunctionReference(Napi::Persistent(clock));
   gNetworkConstructor = new Napi::FunctionReference(Napi::Persistent(network));
   gSocketConstructor = new Napi::FunctionReference(Napi::Persistent(socket));

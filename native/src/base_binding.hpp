@@ -46,10 +46,13 @@ class JsVirtualNetwork : public Napi::ObjectWrap<JsVirtualNetwork> {
   std::unique_ptr<VirtualNetwork> network_;
 };
 
-class JsVirtualSocket : public Napi::ObjectWrap<JsVirtualSocket> {
+// A DatagramSocket of any Transport (virtual network or real UDP) as a JS object. Made only
+// by wrap(): the owner (network or transport object) is kept alive as long as the socket.
+class JsDatagramSocket : public Napi::ObjectWrap<JsDatagramSocket> {
  public:
   static Napi::Function define(Napi::Env env);
-  explicit JsVirtualSocket(const Napi::CallbackInfo& info);
+  static Napi::Object wrap(Napi::Env env, Napi::Object owner, std::unique_ptr<DatagramSocket> socket);
+  explicit JsDatagramSocket(const Napi::CallbackInfo& info);
 
  private:
   DatagramSocket& socket(Napi::Env env);
@@ -59,9 +62,13 @@ class JsVirtualSocket : public Napi::ObjectWrap<JsVirtualSocket> {
   void leave(const Napi::CallbackInfo& info);
   Napi::Value localEndpoint(const Napi::CallbackInfo& info);
   void close(const Napi::CallbackInfo& info);
-  Napi::ObjectReference networkRef_;  // keeps the network alive as long as the socket
+  Napi::ObjectReference ownerRef_;
   std::unique_ptr<DatagramSocket> socket_;
   std::array<std::uint8_t, 65536> buffer_{};
 };
+
+// SocketOptions from a JS options object ({port, dscp, ttl, multicastLoop, receiveQueueLimit,
+// bindAddress, interfaceName}); absent keys keep the defaults.
+SocketOptions toSocketOptions(const Napi::Value& value);
 
 }  // namespace aes67::native

@@ -1,0 +1,107 @@
+// Where the lab's emulated devices send and receive. A peer (grandmaster, sender, receiver,
+// relay) is written once against LabTransport and TimedActor and runs unchanged on the
+// native virtual network in virtual time (deterministic, faster than real time) or on real
+// UDP sockets on an interface (live runs, namespaces, HIL). Sockets never block: a peer
+// drains them in poll().
+import { loadNative, type DatagramSocket, type SocketOptions, type VirtualClock, type VirtualNetwork } from '../../native/index.ts';
+
+export type { DatagramSocket, SocketOptions };
+
+export interface LabTransport {
+  readonly kind: 'virtual' | 'udp';
+  /** The IPv4 address this host's packets leave from. */
+  readonly address: string;
+  /** Local monotonic nanoseconds: the virtual clock, or CLOCK_MONOTONIC for real sockets. */
+  now(): number;
+  open(options?: SocketOptions): DatagramSocket;
+}
+
+/**
+ * Something that lives in time. `poll(now)` does everything due at or before `now`, drains
+ * its sockets, and returns the time it next wants to run (Infinity: only when packets come).
+ */
+export interface TimedActor {
+  poll(now: number): number;
+}
+
+/** A host on the virtual network (added if it does not exist yet). */
+export function virtualHost(network: VirtualNetwork, clock: VirtualClock, address: string, name = `host-${address}`): LabTransport {
+  try {
+    network.addHost(name, address);
+  } catch (e) {
+    if (!/taken|exists/.test((e as Error).message)) throw e;
+  }
+  return {
+    kind: 'virtual',
+    address,
+    now: () => clock.now(),
+    open: (options) => network.openSocket(address, options),
+  };
+}
+
+/** Real UDP on `interfaceName` ("" or absent: the routing table chooses). */
+export function udpTransport(interfaceName = ''): LabTransport {
+  const native = loadNative();
+  const t = new native.UdpTransport(interfaceName);
+  return {
+    kind: 'udp',
+    address: t.address,
+    now: () => t.now(),
+    open: (options) => t.open({ interfaceName, ...options }),
+  };
+}
+
+export interface VirtualRunOptions {
+  /** Stop when virtual time reaches this (ns). */
+  untilNs: number;
+  /** Called after every step (the runner samples stats here). */
+  onStep?: (now: number) => void;
+}
+
+/**
+ * Runs actors on the virtual network until `untilNs`: time jumps to the next moment an
+ * actor or a datagram is due, due datagrams are delivered, and every actor is polled.
+ * Returns the number of steps taken.
+ */
+export function runVirtual(actors: TimedActor[], network: VirtualNetwork, clock: VirtualClock, o: VirtualRunOptions): number {
+  const due = actors.map((a) => a.poll(clock.now()));
+  let steps = 0;
+  for (;;) {
+    let next = network.nextDeliveryTime() ?? Infinity;
+    for (const d of due) if (d < next) next = d;
+    if (!(next <= o.untilNs)) break;
+    if (next > clock.now()) clock.advanceTo(Math.ceil(next));
+    network.deliverDue();
+    const now = clock.now();
+    for (let i = 0; i < actors.length; i++) due[i] = actors[i].poll(now);
+    o.onStep?.(now);
+    steps++;
+  }
+  if (clock.now() < o.untilNs) clock.advanceTo(o.untilNs);
+  return steps;
+}
+
+export interface RealRunOptions {
+  durationNs: number;
+  /** Longest sleep between polls, so sockets are drained while no timer is due (default 1 ms). */
+  maxIdleNs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs actors in real time for `durationNs` (or until the signal aborts). Node timers have
+ * about 1 ms granularity, so sub-millisecond packet times leave in small bursts per tick;
+ * due times themselves are absolute, so no drift accumulates.
+ */
+export async function runRealTime(actors: TimedActor[], transport: LabTransport, o: RealRunOptions): Promise<void> {
+  const maxIdle = o.maxIdleNs ?? 1_000_000;
+  const end = transport.now() + o.durationNs;
+  while (!o.signal?.aborted) {
+    const now = transport.now();
+    if (now >= end) break;
+    let next = end;
+    for (const a of actors) next = Math.min(next, a.poll(now));
+    const wait = Math.min(next, now + maxIdle) - transport.now();
+    await new Promise((r) => (wait >= 1e6 ? setTimeout(r, Math.floor(wait / 1e6)) : setImmediate(r)));
+  }
+}
