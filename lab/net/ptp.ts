@@ -496,6 +496,15 @@ export function serializePtp(m: PtpMessage): Uint8Array {
   return out;
 }
 
+/**
+ * Rewrites the timestamp at offset 34 (origin, preciseOrigin, receive...) of serialized
+ * message bytes in place: a sender serializes first and stamps last, just before send().
+ */
+export function patchPtpTimestamp(bytes: Uint8Array, ns: bigint): void {
+  if (bytes.length < 44) throw new RangeError(`PTP message of ${bytes.length} bytes has no timestamp at offset 34`);
+  writeTimestamp(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 34, ns, 'timestamp');
+}
+
 /** A header with the defaults of a message of `type`; override what the message needs. */
 export function ptpHeader(type: PtpMessageType, fields: Partial<PtpHeader> & Pick<PtpHeader, 'sourcePortIdentity'>): PtpHeader {
   return {

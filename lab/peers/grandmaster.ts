@@ -4,11 +4,19 @@
 // failover, late or missing Follow_Up, clock class and priority changes). Its PTP time is a
 // PtpTimescale that senders read, so their RTP timestamps follow the same clock.
 //
-// Time stamps are software ones: a Sync's (or Follow_Up's) origin time is the timescale at
-// the transport's now() read just before send(); a Delay_Req's receive time is the
-// datagram's receivedAt (the kernel's SO_TIMESTAMPNS on real sockets, exact in virtual
-// time). On real sockets the Sync therefore leaves a few microseconds after its stamp,
-// which a slave sees as that much offset.
+// Time stamps are software ones, taken where they are closest to the wire:
+// - Delay_Req receive: the datagram's receivedAt (the kernel's SO_TIMESTAMPNS on real
+//   sockets; exact in virtual time).
+// - Two-step Sync on real sockets: the kernel's receive stamp of our own Sync looped back
+//   by IP_MULTICAST_LOOP, which the kernel takes in the send path as the datagram goes to
+//   the device (PTPd's trick for software TX time stamps); the Follow_Up carries it. If the
+//   copy does not come back within 20 ms, the time read right after send() returned.
+//   Measured on veth with ptp4l and tshark busy on 2 cores: a stamp read in user space just
+//   before send() was 20-90 µs early and one right after 20-90 µs late (the send call does
+//   the receiver's work and gets preempted); the loopback stamp is within a few µs.
+// - One-step Sync: the time is in the Sync itself, so it is read just before send(), with
+//   the message already serialized; expect tens of µs of error on a busy host.
+// In virtual time every stamp is exact: the virtual clock at the moment of sending.
 import { createHash } from 'node:crypto';
 import type { DatagramSocket, LabTransport, TimedActor } from '../net/lab-transport.ts';
 import { linearTimescale, type PtpTimescale } from '../net/ptp-timescale.ts';
@@ -19,6 +27,7 @@ import {
   logIntervalNs,
   parseClockIdentity,
   parsePtp,
+  patchPtpTimestamp,
   ptpFlags,
   ptpHeader,
   PTP_EVENT_PORT,
@@ -119,6 +128,8 @@ export interface GrandmasterOptions extends Partial<GrandmasterConfig> {
   /** The base PTP time (default: linearTimescale()); scripted steps and drift are applied on top. */
   timescale?: PtpTimescale;
   script?: GrandmasterEvent[];
+  /** Told of every scripted action and state change as it happens (local time); for logs. */
+  onChange?: (what: string, atLocal: number) => void;
 }
 
 export interface GrandmasterCounts {
@@ -136,6 +147,9 @@ export interface GrandmasterCounts {
   /** Received datagrams that were not PTPv2 messages, by the codec's reason. */
   malformed: Partial<Record<PtpParseError, number>>;
   sendFailures: number;
+  /** Two-step Syncs stamped by their looped-back copy, and by the time after send() (real sockets). */
+  loopbackStamps: number;
+  afterSendStamps: number;
 }
 
 /**
@@ -177,6 +191,11 @@ interface ForeignMaster {
   logAnnounceInterval: number;
 }
 
+const EVENT_DESTINATION = `${PTP_PRIMARY_GROUP}:${PTP_EVENT_PORT}`;
+const GENERAL_DESTINATION = `${PTP_PRIMARY_GROUP}:${PTP_GENERAL_PORT}`;
+/** How long a two-step Sync waits for its looped-back copy before the after-send stamp is used. */
+const LOOPBACK_WAIT_NS = 20_000_000;
+
 /** §9.3.2.4.5: a foreign master counts after 2 Announces within 4 announce intervals. */
 const FOREIGN_MASTER_THRESHOLD = 2;
 const FOREIGN_MASTER_TIME_WINDOW = 4;
@@ -198,6 +217,8 @@ export class Grandmaster implements TimedActor {
     ignored: {},
     malformed: {},
     sendFailures: 0,
+    loopbackStamps: 0,
+    afterSendStamps: 0,
   };
   /** 'passive' while a better master is heard (unless masterOnly). */
   state: 'master' | 'passive' = 'master';
@@ -216,14 +237,18 @@ export class Grandmaster implements TimedActor {
   private followUpMode: 'normal' | 'missing' | 'late' = 'normal';
   private followUpLateNs = 0;
   private readonly lateFollowUps: { due: number; message: PtpMessage }[] = [];
+  private readonly pendingSyncs: { seq: number; after: number }[] = [];
   private readonly foreign = new Map<string, ForeignMaster>();
   private closed = false;
+  private readonly onChange?: (what: string, atLocal: number) => void;
+  private readonly ownIdBytes: Uint8Array;
 
   constructor(
     private readonly transport: LabTransport,
     options: GrandmasterOptions = {},
   ) {
-    const { identitySeed, clockIdentity, timescale, script, ...config } = options;
+    const { identitySeed, clockIdentity, timescale, script, onChange, ...config } = options;
+    this.onChange = onChange;
     this.config = { ...AES67_GRANDMASTER_DEFAULTS, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) };
     validateGrandmasterConfig(this.config);
     let id: string;
@@ -233,11 +258,13 @@ export class Grandmaster implements TimedActor {
       id = parsed;
     } else id = clockIdentityFromMac(macFromSeed(identitySeed ?? transport.address));
     this.portIdentity = { clockIdentity: id, portNumber: 1 };
+    this.ownIdBytes = Uint8Array.from({ length: 8 }, (_, i) => parseInt(id.slice(2 * i, 2 * i + 2), 16));
     this.timescale = new SteeredTimescale(timescale ?? linearTimescale());
     this.script = [...(script ?? [])].sort((a, b) => a.atNs - b.atNs);
     for (const e of this.script) this.checkAction(e);
     const dscp = PTP_DSCP[this.config.profile];
-    this.event = transport.open({ port: PTP_EVENT_PORT, dscp: dscp.event });
+    // Multicast loop on: our own Sync coming back is the TX time stamp on real sockets.
+    this.event = transport.open({ port: PTP_EVENT_PORT, dscp: dscp.event, multicastLoop: true });
     try {
       this.general = transport.open({ port: PTP_GENERAL_PORT, dscp: dscp.general });
     } catch (e) {
@@ -287,6 +314,7 @@ export class Grandmaster implements TimedActor {
       this.sendSync();
       this.nextSync = this.advance(this.nextSync, logIntervalNs(this.config.logSyncInterval), now);
     }
+    this.expirePendingSyncs(now);
     while (this.lateFollowUps.length > 0 && this.lateFollowUps[0].due <= now) {
       const f = this.lateFollowUps.shift()!;
       if (!this.silent) this.send(this.general, f.message);
@@ -314,6 +342,7 @@ export class Grandmaster implements TimedActor {
       if (this.announcing) next = Math.min(next, this.nextAnnounce);
     }
     if (this.lateFollowUps.length > 0) next = Math.min(next, this.lateFollowUps[0].due);
+    if (this.pendingSyncs.length > 0) next = Math.min(next, this.pendingSyncs[0].after + LOOPBACK_WAIT_NS);
     if (this.scriptIndex < this.script.length) next = Math.min(next, this.startedAt! + this.script[this.scriptIndex].atNs);
     if (this.state === 'passive') next = Math.min(next, this.passiveUntil());
     return next;
@@ -354,6 +383,8 @@ export class Grandmaster implements TimedActor {
     while (this.scriptIndex < this.script.length && this.startedAt! + this.script[this.scriptIndex].atNs <= now) {
       const e = this.script[this.scriptIndex++];
       const at = this.startedAt! + e.atNs;
+      const { atNs: _, kind, ...args } = e;
+      this.onChange?.(`${kind}${Object.keys(args).length ? ` ${JSON.stringify(args)}` : ''}`, now);
       switch (e.kind) {
         case 'step':
           this.timescale.step(at, e.ns);
@@ -371,6 +402,7 @@ export class Grandmaster implements TimedActor {
         case 'silence':
           this.silent = true;
           this.lateFollowUps.length = 0;
+          this.pendingSyncs.length = 0;
           break;
         case 'resume':
           if (this.silent) this.nextAnnounce = this.nextSync = now;
@@ -400,6 +432,10 @@ export class Grandmaster implements TimedActor {
     for (let i = 0; i < 1000; i++) {
       const d = this.event.receive();
       if (!d) break;
+      if (this.pendingSyncs.length > 0 && this.isOwnSync(d.data)) {
+        this.ownSyncSeen((d.data[30] << 8) | d.data[31], d.receivedAt);
+        continue;
+      }
       const m = this.accept(d.data);
       if (!m) continue;
       if (m.type === 'delayReq') this.answer(m, d.receivedAt);
@@ -413,6 +449,14 @@ export class Grandmaster implements TimedActor {
       if (m.type === 'announce') this.hearAnnounce(m, d.receivedAt);
       else this.ignore(`general-${m.type}`);
     }
+  }
+
+  /** Our own Sync (type 0, our clock identity), checked on the bytes: this is on the time-stamp path. */
+  private isOwnSync(b: Uint8Array): boolean {
+    if (b.length < 44 || (b[0] & 0x0f) !== 0 || (b[1] & 0x0f) !== 2) return false;
+    const id = this.ownIdBytes;
+    for (let i = 0; i < 8; i++) if (b[20 + i] !== id[i]) return false;
+    return true;
   }
 
   /** A parsed message of our domain from someone else, or undefined (counted). */
@@ -495,10 +539,13 @@ export class Grandmaster implements TimedActor {
     if (better && this.state === 'master') {
       this.state = 'passive';
       this.counts.becamePassive++;
+      this.pendingSyncs.length = 0;
+      this.onChange?.(`passive: ${formatClockIdentity(better.dataset.grandmasterIdentity)} is better`, now);
       this.lateFollowUps.length = 0;
     } else if (!better && this.state === 'passive') {
       this.state = 'master';
       this.counts.becameMaster++;
+      this.onChange?.('master: no better master heard', now);
       this.nextAnnounce = this.nextSync = now;
     }
   }
@@ -538,22 +585,65 @@ export class Grandmaster implements TimedActor {
     const seq = this.syncSeq;
     this.syncSeq = (this.syncSeq + 1) & 0xffff;
     this.counts.sync++;
-    // Software time stamp: read just before send() (see the file comment).
-    const sentAt = this.transport.now();
-    const origin = this.timescale.ptpTimeAt(sentAt);
-    this.send(this.event, { ...this.header('sync', c.logSyncInterval, seq, ptpFlags({ twoStep: c.twoStep })), type: 'sync', tlvs: [], originTimestamp: origin });
-    if (!c.twoStep || this.followUpMode === 'missing') return;
-    const followUp: PtpMessage = { ...this.header('followUp', c.logSyncInterval, seq), type: 'followUp', tlvs: [], preciseOriginTimestamp: origin };
+    // Serialize first, stamp last (see the file comment).
+    const estimate = this.timescale.ptpTimeAt(this.transport.now());
+    const bytes = serializePtp({ ...this.header('sync', c.logSyncInterval, seq, ptpFlags({ twoStep: c.twoStep })), type: 'sync', tlvs: [], originTimestamp: estimate });
+    if (!c.twoStep) {
+      const origin = this.timescale.ptpTimeAt(this.transport.now());
+      patchPtpTimestamp(bytes, origin);
+      this.sendBytes(this.event, PTP_EVENT_PORT, bytes);
+      return;
+    }
+    if (this.transport.kind === 'virtual') {
+      const sentAt = this.transport.now();
+      this.sendBytes(this.event, PTP_EVENT_PORT, bytes);
+      this.syncStamped(seq, sentAt);
+      return;
+    }
+    this.sendBytes(this.event, PTP_EVENT_PORT, bytes);
+    const after = this.transport.now();
+    this.pendingSyncs.push({ seq, after });
+    if (this.pendingSyncs.length > 16) this.pendingSyncs.shift();
+    // The looped-back copy is usually queued before send() returns: pick it up now.
+    this.receive();
+  }
+
+  /** The Sync `seq` left at local time `sentAt`: send (or schedule, or skip) its Follow_Up. */
+  private syncStamped(seq: number, sentAt: number): void {
+    if (this.followUpMode === 'missing' || this.silent) return;
+    const c = this.config;
+    const followUp: PtpMessage = { ...this.header('followUp', c.logSyncInterval, seq), type: 'followUp', tlvs: [], preciseOriginTimestamp: this.timescale.ptpTimeAt(sentAt) };
     if (this.followUpMode === 'late') this.lateFollowUps.push({ due: sentAt + this.followUpLateNs, message: followUp });
     else this.send(this.general, followUp);
   }
 
+  /** Our own Sync came back by multicast loop: its receive stamp is when it went out. */
+  private ownSyncSeen(seq: number, receivedAt: number): void {
+    const i = this.pendingSyncs.findIndex((p) => p.seq === seq);
+    if (i < 0) return;
+    this.pendingSyncs.splice(i, 1);
+    this.counts.loopbackStamps++;
+    this.syncStamped(seq, receivedAt);
+  }
+
+  /** Syncs whose copy has not come back in time get the after-send() stamp. */
+  private expirePendingSyncs(now: number): void {
+    while (this.pendingSyncs.length > 0 && now - this.pendingSyncs[0].after >= LOOPBACK_WAIT_NS) {
+      const p = this.pendingSyncs.shift()!;
+      this.counts.afterSendStamps++;
+      this.syncStamped(p.seq, p.after);
+    }
+  }
+
   private send(socket: DatagramSocket, m: PtpMessage): void {
-    const port = socket === this.event ? PTP_EVENT_PORT : PTP_GENERAL_PORT;
     if (m.type === 'followUp') this.counts.followUp++;
     if (m.type === 'delayResp') this.counts.delayResp++;
+    this.sendBytes(socket, socket === this.event ? PTP_EVENT_PORT : PTP_GENERAL_PORT, serializePtp(m));
+  }
+
+  private sendBytes(socket: DatagramSocket, port: number, bytes: Uint8Array): void {
     try {
-      socket.send(`${PTP_PRIMARY_GROUP}:${port}`, serializePtp(m));
+      socket.send(port === PTP_EVENT_PORT ? EVENT_DESTINATION : GENERAL_DESTINATION, bytes);
     } catch {
       // A real interface can refuse for a moment (no route, buffer full): count, carry on.
       this.counts.sendFailures++;
