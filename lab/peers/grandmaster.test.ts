@@ -64,12 +64,23 @@ describe('grandmaster emulator in virtual time', () => {
     });
   });
 
-  it('marks PTP with RAVENNA DSCP and sends one-step Sync when asked', () => {
-    const { fromGm, of } = run({ profile: 'ravenna', twoStep: false }, 2.001);
+  it('marks PTP with RAVENNA DSCP and sends one-step Sync, stamped with its send time, when asked', () => {
+    const { gm, fromGm, of } = run({ profile: 'ravenna', twoStep: false }, 2.001);
     for (const t of fromGm) expect(t.dscp).toBe(t.destination.endsWith(`:${PTP_EVENT_PORT}`) ? PTP_DSCP.ravenna.event : PTP_DSCP.ravenna.general);
     expect(of('followUp')).toEqual([]);
     expect(of('sync').length).toBe(17);
-    for (const s of of('sync')) expect(s.ptp.flags.twoStep).toBe(false);
+    for (const s of of('sync')) {
+      expect(s.ptp.flags.twoStep).toBe(false);
+      expect(s.ptp.originTimestamp).toBe(gm.timescale.ptpTimeAt(s.sentAt));
+    }
+  });
+
+  it('follows other log intervals than the defaults', () => {
+    const { of } = run({ logAnnounceInterval: 0, logSyncInterval: 0, logMinDelayReqInterval: 2 }, 10, { periodNs: S, domain: 0 });
+    expect(gaps(of('announce').map((a) => a.sentAt))).toEqual(new Array(10).fill(S));
+    expect(gaps(of('sync').map((a) => a.sentAt))).toEqual(new Array(10).fill(S));
+    for (const a of of('announce')) expect(a.ptp.logMessageInterval).toBe(0);
+    for (const r of of('delayResp')) expect(r.ptp.logMessageInterval).toBe(2);
   });
 
   it('answers each Delay_Req with its receive time stamp, sequence id, correction and requesting port', () => {
@@ -98,6 +109,25 @@ describe('grandmaster emulator in virtual time', () => {
       expect(delay).toBe(BigInt(net.baseDelayNs));
       expect(t2 - t1 - delay).toBe(0n);
     }
+  });
+
+  it('answers two slaves, each with its own port identity and sequence ids', () => {
+    const net = virtualPtpNetwork();
+    const gm = new Grandmaster(net.host(GM));
+    const a = new PtpProbe(net.host('10.67.120.2'), { clockIdentity: '0200000afffe7802', portNumber: 1 }, S / 8, 1_000_000);
+    const b = new PtpProbe(net.host('10.67.120.3'), { clockIdentity: '0200000afffe7803', portNumber: 7 }, S / 4, 1_000_000);
+    runVirtual([gm, a, b], net.network, net.clock, { untilNs: 2 * S });
+    for (const p of [a, b]) {
+      const mine = p.received.filter((x) => x.message.type === 'delayResp' && x.message.requestingPortIdentity.clockIdentity === p.portIdentity.clockIdentity);
+      expect(mine.map((x) => x.message.sequenceId)).toEqual([...p.delayReqSentAt.keys()]);
+      for (const x of mine) {
+        const m = x.message as Extract<PtpMessage, { type: 'delayResp' }>;
+        expect(m.requestingPortIdentity).toEqual(p.portIdentity);
+        expect(m.receiveTimestamp).toBe(gm.timescale.ptpTimeAt(p.delayReqSentAt.get(m.sequenceId)! + net.baseDelayNs));
+      }
+    }
+    expect(gm.counts.delayResp).toBe(a.delayReqSentAt.size + b.delayReqSentAt.size);
+    for (const x of [gm, a, b]) x.close();
   });
 
   it('ignores Delay_Req of another domain, its own messages, and counts malformed datagrams by reason', () => {

@@ -71,7 +71,11 @@ export interface GrandmasterConfig {
   ptpTimescale: boolean;
   timeTraceable: boolean;
   frequencyTraceable: boolean;
-  /** AES67 media profile (AES67-2018 Annex A): announce 1, sync -3, delay_req -3, timeout 3. */
+  /**
+   * AES67 media profile defaults (AES67-2018 Annex A): announce 1, sync -3, delay_req -3,
+   * timeout 3 (FIELD-NOTES "AES67 / ST 2110-30 / PTP": intervals outside the AES67 range
+   * stopped lock with a QSC Core).
+   */
   logAnnounceInterval: number;
   logSyncInterval: number;
   logMinDelayReqInterval: number;
