@@ -91,8 +91,11 @@ function startEmulator(net: Netns, host: string, args: string[]) {
   return { child, lines, started, exited };
 }
 
-/** ptp4l as an AES67-profile slave with software time stamps that never adjusts the clock. */
-function startPtp4l(net: Netns, host: string, dir: string) {
+/**
+ * ptp4l as an AES67-profile slave (or, with `master`, a master-capable ordinary clock) with
+ * software time stamps that never adjusts the clock.
+ */
+function startPtp4l(net: Netns, host: string, dir: string, master?: { priority1: number }) {
   const uds = path.join(dir, `ptp4l-${host}`);
   const config = path.join(dir, `ptp4l-${host}.cfg`);
   writeFileSync(
@@ -110,10 +113,11 @@ function startPtp4l(net: Netns, host: string, dir: string) {
       // One "master offset" line per frequency estimate, every 2^0 s.
       'freq_est_interval 0',
       'summary_interval -3',
+      ...(master ? [`priority1 ${master.priority1}`] : []),
       '',
     ].join('\n'),
   );
-  const child = net.spawn(host, 'ptp4l', ['-f', config, '-i', 'eth0', '-m', '-s']);
+  const child = net.spawn(host, 'ptp4l', ['-f', config, '-i', 'eth0', '-m', ...(master ? [] : ['-s'])]);
   return { lines: new Lines(child, `ptp4l@${host}`), uds };
 }
 
@@ -246,5 +250,31 @@ describe.skipIf(skip !== '')('ptp4l slave follows the lab grandmaster (network n
     // master-only: neither yielded, though each heard the other.
     expect(b.summary.counts).toMatchObject({ becamePassive: 0 });
     expect(w.summary.counts.foreignAnnounce).toBeGreaterThan(0);
+  });
+
+  it('the emulator and a master-capable ptp4l agree who is master, both ways round', { timeout: 90_000 }, async () => {
+    net = createNetns({ prefix: 'a67gc', hosts: ['gm', 'ptp4l'], subnet: 122 });
+    dir = mkdtempSync(path.join(tmpdir(), 'a67g-'));
+    const other = startPtp4l(net, 'ptp4l', dir, { priority1: 128 });
+    const local = await other.lines.waitFor(/selected local clock (\S+) as best master/, 20_000);
+    await other.lines.waitFor(/assuming the grand master role/, 30_000);
+    // Worse (200) at first: ours must yield to ptp4l. At 14 s it becomes better (100): it
+    // must take over, and ptp4l must follow it.
+    const gm = startEmulator(net, 'gm', ['--priority1', '200', '--event', '14:priority1=100', '--seconds', '40']);
+    const { identity } = await gm.started;
+    await gm.lines.waitFor(new RegExp(`passive: ${local[1].replace(/\./g, '\\.')} is better`), 15_000);
+    const raised = await gm.lines.waitFor(/\] priority \{"priority1":100\}/, 30_000);
+    const back = await gm.lines.waitFor(/master: no better master heard/, 15_000, raised.line);
+    const followed = await other.lines.waitFor(new RegExp(`selected best master clock ${identity.replace(/\./g, '\\.')}`), 15_000);
+    console.log(
+      `BMCA both ways: ours yielded to ptp4l (${local[1]}), took over ${(bracket(gm.lines.lines[back.line]) - bracket(gm.lines.lines[raised.line])).toFixed(3)} s after its priority1 became 100, ` +
+        `and ptp4l selected it ${(bracket(other.lines.lines[followed.line]) - bracket(gm.lines.lines[raised.line])).toFixed(3)} s after`,
+    );
+    expect(pmcGet(net, 'ptp4l', other.uds, dir, 'PARENT_DATA_SET')).toMatchObject({ grandmasterIdentity: identity, grandmasterPriority1: '100' });
+    gm.child.kill('SIGTERM');
+    const { code, summary } = await gm.exited;
+    expect(code).toBe(0);
+    expect(summary.counts).toMatchObject({ becamePassive: 1, becameMaster: 1 });
+    expect(summary.state).toBe('master');
   });
 });
