@@ -619,8 +619,13 @@ export class Grandmaster implements TimedActor {
     if (this.followUpMode === 'missing' || this.silent) return;
     const c = this.config;
     const followUp: PtpMessage = { ...this.header('followUp', c.logSyncInterval, seq), type: 'followUp', tlvs: [], preciseOriginTimestamp: this.timescale.ptpTimeAt(sentAt) };
-    if (this.followUpMode === 'late') this.lateFollowUps.push({ due: sentAt + this.followUpLateNs, message: followUp });
-    else this.send(this.general, followUp);
+    if (this.followUpMode === 'late') {
+      // Kept in due order: the lateness may change between Syncs.
+      const due = sentAt + this.followUpLateNs;
+      let i = this.lateFollowUps.length;
+      while (i > 0 && this.lateFollowUps[i - 1].due > due) i--;
+      this.lateFollowUps.splice(i, 0, { due, message: followUp });
+    } else this.send(this.general, followUp);
   }
 
   /** Our own Sync came back by multicast loop: its receive stamp is when it went out. */

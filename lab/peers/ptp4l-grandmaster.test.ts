@@ -8,8 +8,8 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { projectRoot } from '../native/index.ts';
-import { canUseNetns, createNetns, type Netns } from '../ci/netns.ts';
+import { projectRoot } from '../../native/index.ts';
+import { canUseNetns, createNetns, type Netns } from '../../ci/netns.ts';
 
 function hasTool(name: string): boolean {
   try {
@@ -28,7 +28,7 @@ if (skip) console.warn(`ptp4l crossing skipped: ${skip}`);
 /** Lines of a child's output, with waits for a line matching a pattern (bounded in time). */
 class Lines {
   readonly lines: string[] = [];
-  private waiters: { re: RegExp; from: number; resolve: (m: RegExpMatchArray & { index: number; line: number }) => void }[] = [];
+  private waiters: { re: RegExp; from: number; resolve: (m: RegExpMatchArray & { line: number }) => void }[] = [];
   private partial = '';
 
   constructor(readonly child: ChildProcess, readonly name: string) {
