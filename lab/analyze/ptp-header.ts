@@ -1,5 +1,6 @@
 // The few PTPv2 (IEEE 1588-2008 §13) header and Announce fields the capture analyzer
-// summarizes. Local to analyze until the PTP engineer's lab/net/ptp.ts is on main.
+// summarizes, read with the lab's one PTP codec (lab/net/ptp.ts).
+import { parsePtp, parsePtpHeader, PTP_MESSAGE_TYPE_CODES } from '../net/ptp.ts';
 
 export const PTP_MESSAGE_TYPES: Record<number, string> = {
   0x0: 'sync',
@@ -30,35 +31,29 @@ export interface PtpHeader {
   clockClass?: number;
 }
 
-/** Clock identities as tshark prints them: 0x + 16 lower-case hex digits. */
-function identity(b: Uint8Array, at: number): string {
-  let s = '0x';
-  for (let i = 0; i < 8; i++) s += b[at + i].toString(16).padStart(2, '0');
-  return s;
-}
-
-/** The header, or a reason it is not a PTPv2 message. */
+/** The header, or a reason it is not a PTPv2 message; read with the lab's PTP codec. */
 export function readPtpHeader(b: Uint8Array): PtpHeader | 'truncated' | 'not-v2' {
-  if (b.length < 2) return 'truncated';
-  const version = b[1] & 0x0f;
-  if (version !== 2) return 'not-v2';
-  if (b.length < 34) return 'truncated';
+  const r = parsePtpHeader(b);
+  if (!r.ok) return r.reason === 'truncated' ? 'truncated' : 'not-v2';
+  const { header } = r;
   const h: PtpHeader = {
-    version,
-    messageType: b[0] & 0x0f,
-    domain: b[4],
-    twoStep: (b[6] & 0x02) !== 0,
-    clockIdentity: identity(b, 20),
-    sourcePort: (b[28] << 8) | b[29],
-    sequenceId: (b[30] << 8) | b[31],
-    logMessageInterval: (b[33] << 24) >> 24,
+    version: header.version,
+    messageType: r.messageType,
+    domain: header.domain,
+    twoStep: header.flags.twoStep,
+    // Clock identities as tshark prints them: 0x + 16 lower-case hex digits.
+    clockIdentity: `0x${header.sourcePortIdentity.clockIdentity}`,
+    sourcePort: header.sourcePortIdentity.portNumber,
+    sequenceId: header.sequenceId,
+    logMessageInterval: header.logMessageInterval,
   };
-  if (h.messageType === 0xb) {
-    if (b.length < 64) return 'truncated';
-    h.priority1 = b[47];
-    h.clockClass = b[48];
-    h.priority2 = b[52];
-    h.grandmasterIdentity = identity(b, 53);
+  if (h.messageType === PTP_MESSAGE_TYPE_CODES.announce) {
+    const a = parsePtp(b);
+    if (!a.ok || a.message.type !== 'announce') return 'truncated';
+    h.priority1 = a.message.grandmasterPriority1;
+    h.clockClass = a.message.grandmasterClockQuality.clockClass;
+    h.priority2 = a.message.grandmasterPriority2;
+    h.grandmasterIdentity = `0x${a.message.grandmasterIdentity}`;
   }
   return h;
 }
