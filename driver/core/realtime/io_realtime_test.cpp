@@ -115,7 +115,8 @@ TEST(RealtimeIo, AnInputThatAllocatesLocksAndCallsTheKernelIsCaught) {
   EXPECT_EQ(c.allocations, 1000u) << describe(c);
   EXPECT_EQ(c.frees, 1000u);
   EXPECT_EQ(c.locks, 1000u);
-  EXPECT_EQ(c.syscalls, 1000u);
+  // 1000 getppid calls, plus whatever the allocator needed to grow the thread's arena.
+  EXPECT_GE(c.syscalls, 1000u);
 }
 
 // 10^6 cycles of coreaudiod's sequence against a device with two 8-channel RX streams and
