@@ -182,6 +182,18 @@ export interface EmulatedDut {
   packetStamps(): DutPacketStamp[];
 }
 
+/** One IO-cycle measurement (driver/host/io_cycle_benchmark.hpp): medians of 100-cycle batches. */
+export interface IoCycleMeasurement {
+  channels: number;
+  bufferFrames: number;
+  cycles: number;
+  ioNsPerCycle: number;
+  /** memcpy of the same bytes (input + output buffers), timed the same way in the same run. */
+  memcpyNsPerCycle: number;
+  bytesPerCycle: number;
+}
+
 export interface DriverAddon {
   EmulatedDut: new (network: VirtualNetwork, hostAddress: string, config: EmulatedDutConfig) => EmulatedDut;
+  measureIoCycle(options: { channels: number; bufferFrames: number; cycles: number }): IoCycleMeasurement;
 }

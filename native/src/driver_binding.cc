@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "driver/host/emulated_dut.hpp"
+#include "driver/host/io_cycle_benchmark.hpp"
 #include "engine/base/media_clock.hpp"
 #include "native/src/base_binding.hpp"
 #include "native/src/registry.hpp"
@@ -306,7 +307,32 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
   std::unique_ptr<EmulatedDut> dut_;
 };
 
-void init(Napi::Env env, Napi::Object exports) { exports.Set("EmulatedDut", JsEmulatedDut::define(env)); }
+// measureIoCycle({channels, bufferFrames, cycles}): bench/io-cycle.ts's figures.
+Napi::Value measureIoCycleJs(const Napi::CallbackInfo& info) {
+  if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "measureIoCycle({channels, bufferFrames, cycles})");
+  const Napi::Object o = info[0].As<Napi::Object>();
+  IoCycleBenchmarkResult r;
+  try {
+    r = measureIoCycle(static_cast<std::uint32_t>(optionalInt(o, "channels", 2)),
+                       static_cast<std::uint32_t>(optionalInt(o, "bufferFrames", 256)),
+                       static_cast<std::uint64_t>(optionalInt(o, "cycles", 20000)));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), e.what());
+  }
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("channels", r.channels);
+  out.Set("bufferFrames", r.bufferFrames);
+  out.Set("cycles", num(r.cycles));
+  out.Set("ioNsPerCycle", r.ioNsPerCycle);
+  out.Set("memcpyNsPerCycle", r.memcpyNsPerCycle);
+  out.Set("bytesPerCycle", num(r.bytesPerCycle));
+  return out;
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("EmulatedDut", JsEmulatedDut::define(env));
+  exports.Set("measureIoCycle", Napi::Function::New(env, measureIoCycleJs, "measureIoCycle"));
+}
 
 const bool registered = registerBinding(&init);
 
