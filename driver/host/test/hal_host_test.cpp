@@ -233,6 +233,37 @@ TEST(HalHost, AConfigurationChangeRestartsOnANewTimeLine) {
   EXPECT_THROW(host.setIoBufferFrames(1024), std::invalid_argument);  // IO running
 }
 
+// PTP locks while IO runs: the HAL stops IO, the device switches to the PTP-derived media
+// clock (here a stand-in 37 ppm fast against the host clock, at another epoch), IO
+// restarts on a new time line, and the zero time stamps now carry that clock's rate.
+TEST(HalHost, SwitchingToThePtpMediaClockIsAConfigurationChange) {
+  VirtualClock clock(0);
+  LocalMediaClock freeRunning(48000);
+  LocalMediaClock ptp(48000, -1'767'225'600'000'000'000, 37.0);
+  Device device(deviceConfig(48000, 2, 2), freeRunning);
+  HalHost host(device, clock, HalHostConfig{256});
+  SilenceClient silence;
+  host.addClient(silence);
+  host.startIO();
+  runCycles(host, clock, 200);
+  EXPECT_NEAR(device.timeline().rateScalar(), 1.0, 1e-8);
+  const std::uint64_t seed = device.timeline().seed();
+  host.performConfigurationChange([&] { device.setMediaClock(ptp); });
+  EXPECT_NE(device.timeline().seed(), seed);
+  EXPECT_EQ(device.timeline().anchor(), ptp.sampleAt(clock.now()) + (ptp.localTimeOf(ptp.sampleAt(clock.now())) < clock.now()));
+  drain(host);
+  runCycles(host, clock, 300);  // ~4.7 periods of 16384 frames
+  EXPECT_NEAR(device.timeline().rateScalar(), 1.0 + 37e-6, 2e-8);
+  std::int64_t worst = 0;
+  for (const IoCycleStamp& s : drain(host)) {
+    if (s.currentTime < 16384 + 2 * 256) continue;  // the predictor's first period is nominal
+    worst = std::max<std::int64_t>(worst, std::llabs(s.wakeHostTime - device.timeline().hostTimeOf(s.currentTime)));
+  }
+  EXPECT_LE(worst, 2);
+  EXPECT_EQ(device.counters().inputDiscontinuities + device.counters().outputDiscontinuities, 0u);
+  EXPECT_EQ(host.stats().ioErrors, 0u);
+}
+
 // Real time: a thread woken once per IO buffer on the host clock. Only what does not
 // depend on the machine's load is asserted; the lateness is printed.
 TEST(HalHost, RunsInRealTimeOnAThreadPerIoBuffer) {
