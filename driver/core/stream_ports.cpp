@@ -1,0 +1,59 @@
+#include "driver/core/stream_ports.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "driver/core/device_config.hpp"
+
+namespace aes67 {
+
+PlayoutInputSource::PlayoutInputSource(PlayoutBuffer& playout, std::uint32_t packetFrames)
+    : playout_(playout), packetFrames_(packetFrames) {
+  if (packetFrames == 0) throw std::invalid_argument("PlayoutInputSource: packetFrames must be > 0");
+  if (playout.linkOffset() < 0) throw std::invalid_argument("PlayoutInputSource: the link offset must not be negative");
+}
+
+RingOutputSink::RingOutputSink(FrameRingBuffer& ring, std::uint32_t packetFrames) : ring_(ring), packetFrames_(packetFrames) {
+  if (packetFrames == 0) throw std::invalid_argument("RingOutputSink: packetFrames must be > 0");
+  if (ring.channels() > kMaxStreamChannels) {
+    throw std::invalid_argument("RingOutputSink: a stream has at most 64 channels, the ring " + std::to_string(ring.channels()));
+  }
+}
+
+void RingOutputSink::write(SampleTime t, const float* interleaved, std::uint32_t frames) {
+  if (!started_.load(std::memory_order_relaxed)) {
+    first_ = t;
+    next_ = t;
+    started_.store(true, std::memory_order_release);
+  }
+  const SampleTime end = t + frames;
+  if (end <= next_) {  // all of it is in the ring already: a repeated cycle
+    add(repeatedFrames_, frames);
+    return;
+  }
+  if (t > next_) {
+    // Silence for the frames the HAL skipped keeps media time and ring position aligned.
+    static constexpr std::size_t kSilenceFrames = 16;
+    static const float kSilence[kSilenceFrames * kMaxStreamChannels] = {};
+    add(gaps_, 1);
+    add(gapFrames_, static_cast<std::uint64_t>(t - next_));
+    while (next_ < t) {
+      const std::size_t n = std::min<std::size_t>(kSilenceFrames, static_cast<std::size_t>(t - next_));
+      const std::size_t pushed = ring_.push(kSilence, n);
+      next_ += static_cast<SampleTime>(pushed);
+      if (pushed < n) {  // full: the rest of the hole (and this write) waits for space
+        add(overflowFrames_, static_cast<std::uint64_t>(end - next_));
+        return;
+      }
+    }
+  }
+  if (t < next_) add(repeatedFrames_, static_cast<std::uint64_t>(next_ - t));
+  const std::size_t skip = static_cast<std::size_t>(next_ - t);
+  const std::size_t n = frames - skip;
+  const std::size_t pushed = ring_.push(interleaved + skip * ring_.channels(), n);
+  next_ += static_cast<SampleTime>(pushed);
+  if (pushed < n) add(overflowFrames_, n - pushed);
+}
+
+}  // namespace aes67

@@ -1,0 +1,194 @@
+// The IO cycle: ReadInput delivers each stream's audio at exactly media time - input
+// latency on the mapped channels, WriteMix hands the outputs exactly the media time of its
+// sample time, sample times are continuous and every discontinuity is counted.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "driver/core/device.hpp"
+#include "driver/core/stream_ports.hpp"
+
+namespace aes67 {
+namespace {
+
+// Channel c of media sample m carries a value unique to (m, c), exact in float.
+float valueOf(SampleTime m, std::uint32_t c) { return static_cast<float>((m % 100000) * 8 + c) / 1048576.0f; }
+
+void feed(PlayoutBuffer& p, SampleTime from, SampleTime to) {
+  const std::size_t ch = p.channels();
+  std::vector<float> frames(static_cast<std::size_t>(to - from) * ch);
+  for (SampleTime m = from; m < to; ++m) {
+    for (std::size_t c = 0; c < ch; ++c) frames[static_cast<std::size_t>(m - from) * ch + c] = valueOf(m, static_cast<std::uint32_t>(c));
+  }
+  ASSERT_EQ(p.write(from, frames.data(), static_cast<std::size_t>(to - from)), PlayoutWrite::kStored);
+}
+
+IoCycleInfo cycleAt(std::uint64_t n, SampleTime current, std::uint32_t buffer, std::uint32_t inSafety, std::uint32_t outSafety) {
+  IoCycleInfo c;
+  c.cycleCounter = n;
+  c.nominalBufferFrames = buffer;
+  c.currentTime = current;
+  c.inputTime = current - buffer - inSafety;
+  c.outputTime = current + buffer + outSafety;
+  return c;
+}
+
+TEST(IoCycle, ReadInputPresentsEveryStreamAtMediaTimeMinusTheInputLatency) {
+  LocalMediaClock clock(48000);
+  DeviceConfig config;
+  config.inputChannels = 8;
+  config.outputChannels = 8;
+  Device d(config, clock);
+  PlayoutBuffer a(PlayoutConfig{2, 16384, 48});  // link offset 1 ms
+  PlayoutBuffer b(PlayoutConfig{3, 16384, 96});  // link offset 2 ms: the device presents both at 2 ms
+  PlayoutInputSource sa(a, 48), sb(b, 6);
+  d.addInput(sa, {6, 1}, "A");
+  d.addInput(sb, {0, 3, 4}, "B");
+  d.startIO(0);
+  const SampleTime anchor = d.timeline().anchor();
+  feed(a, anchor - 200, anchor + 13000);  // 200 cycles of 64 frames
+  feed(b, anchor - 200, anchor + 13000);
+  const std::uint32_t buffer = 64;
+  std::vector<float> in(buffer * 8);
+  const SampleTime latency = d.inputLatencyFrames();
+  ASSERT_EQ(latency, 96);
+  for (std::uint64_t n = 0; n < 200; ++n) {
+    const IoCycleInfo cycle = cycleAt(n, static_cast<SampleTime>(buffer * (n + 2)), buffer, 0, 0);
+    ASSERT_EQ(d.beginIOOperation(IoOperation::kReadInput, buffer, cycle), IoResult::kOk);
+    ASSERT_EQ(d.doIOOperation(IoOperation::kReadInput, buffer, cycle, in.data()), IoResult::kOk);
+    ASSERT_EQ(d.endIOOperation(IoOperation::kReadInput, buffer, cycle), IoResult::kOk);
+    for (std::uint32_t f = 0; f < buffer; ++f) {
+      const SampleTime media = anchor + cycle.inputTime + f - latency;
+      const float* frame = &in[f * 8];
+      ASSERT_EQ(frame[6], valueOf(media, 0)) << "cycle " << n << " frame " << f;
+      ASSERT_EQ(frame[1], valueOf(media, 1));
+      ASSERT_EQ(frame[0], valueOf(media, 0));
+      ASSERT_EQ(frame[3], valueOf(media, 1));
+      ASSERT_EQ(frame[4], valueOf(media, 2));
+      ASSERT_EQ(frame[2], 0.0f);  // unmapped channels are silent
+      ASSERT_EQ(frame[5], 0.0f);
+      ASSERT_EQ(frame[7], 0.0f);
+    }
+  }
+  const DeviceCounters c = d.counters();
+  EXPECT_EQ(c.ioCycles, 200u);
+  EXPECT_EQ(c.readInputCalls, 200u);
+  EXPECT_EQ(c.framesRead, 200u * buffer);
+  EXPECT_EQ(c.inputDiscontinuities, 0u);
+  EXPECT_EQ(a.stats().framesMissing + b.stats().framesMissing, 0u);
+}
+
+TEST(IoCycle, WriteMixHandsTheOutputsTheMediaTimeOfItsSampleTime) {
+  LocalMediaClock clock(96000);
+  DeviceConfig config;
+  config.sampleRate = 96000;
+  config.inputChannels = 4;
+  config.outputChannels = 4;
+  Device d(config, clock);
+  FrameRingBuffer r1(8192, 2), r2(8192, 1);
+  RingOutputSink s1(r1, 12), s2(r2, 96);
+  d.addOutput(s1, {3, 0}, "One");
+  d.addOutput(s2, {3}, "Two");
+  d.startIO(5'000'000);
+  const std::uint32_t buffer = 32;
+  std::vector<float> out(buffer * 4);
+  SampleTime firstOutput = 0;
+  for (std::uint64_t n = 0; n < 100; ++n) {
+    const IoCycleInfo cycle = cycleAt(n, static_cast<SampleTime>(buffer * n), buffer, 0, d.outputSafetyOffsetFrames());
+    if (n == 0) firstOutput = cycle.outputTime;
+    for (std::uint32_t f = 0; f < buffer; ++f) {
+      for (std::uint32_t c = 0; c < 4; ++c) out[f * 4 + c] = valueOf(cycle.outputTime + f, c);
+    }
+    ASSERT_EQ(d.doIOOperation(IoOperation::kWriteMix, buffer, cycle, out.data()), IoResult::kOk);
+  }
+  EXPECT_EQ(d.counters().outputDiscontinuities, 0u);
+  ASSERT_TRUE(s1.started());
+  EXPECT_EQ(s1.firstMediaTime(), d.timeline().mediaTimeOf(firstOutput));
+  EXPECT_EQ(s2.firstMediaTime(), d.timeline().mediaTimeOf(firstOutput));
+  std::vector<float> got(3200 * 2);
+  ASSERT_EQ(r1.pop(got.data(), 3200), 3200u);
+  for (SampleTime i = 0; i < 3200; ++i) {
+    ASSERT_EQ(got[i * 2], valueOf(firstOutput + i, 3)) << i;
+    ASSERT_EQ(got[i * 2 + 1], valueOf(firstOutput + i, 0));
+  }
+  std::vector<float> mono(3200);
+  ASSERT_EQ(r2.pop(mono.data(), 3200), 3200u);
+  for (SampleTime i = 0; i < 3200; ++i) ASSERT_EQ(mono[i], valueOf(firstOutput + i, 3));
+}
+
+TEST(IoCycle, DiscontinuitiesAreCountedAndTheTxRingStaysAlignedInMediaTime) {
+  LocalMediaClock clock(48000);
+  DeviceConfig config;
+  config.inputChannels = 2;
+  config.outputChannels = 1;
+  Device d(config, clock);
+  PlayoutBuffer p(PlayoutConfig{2, 8192, 10});
+  PlayoutInputSource src(p, 6);
+  FrameRingBuffer ring(4096, 1);
+  RingOutputSink sink(ring, 6);
+  d.addInput(src, {0, 1}, "In");
+  d.addOutput(sink, {0}, "Out");
+  d.startIO(0);
+  std::vector<float> in(64 * 2), out(64);
+  auto write = [&](SampleTime t, std::uint32_t frames) {
+    for (std::uint32_t f = 0; f < frames; ++f) out[f] = valueOf(t + f, 0);
+    return d.writeMix(t, frames, out.data());
+  };
+  d.readInput(0, 64, in.data());
+  d.readInput(64, 64, in.data());
+  d.readInput(200, 64, in.data());  // skipped 72 frames
+  d.readInput(200, 64, in.data());  // repeated
+  EXPECT_EQ(d.counters().inputDiscontinuities, 2u);
+
+  write(1000, 64);
+  write(1064, 64);
+  write(1200, 64);  // 72 frames skipped: silence keeps the ring aligned
+  write(1232, 64);  // overlaps the last 32: only the new 32 frames go in
+  write(1100, 16);  // entirely in the past: nothing goes in
+  EXPECT_EQ(d.counters().outputDiscontinuities, 3u);
+  EXPECT_EQ(sink.gaps(), 1u);
+  EXPECT_EQ(sink.gapFrames(), 72u);
+  EXPECT_EQ(sink.repeatedFrames(), 32u + 16u);
+  ASSERT_EQ(ring.fill(), 296u);  // 1000..1296
+  const SampleTime first = sink.firstMediaTime() - d.timeline().anchor();
+  ASSERT_EQ(first, 1000);
+  std::vector<float> got(296);
+  ring.pop(got.data(), 296);
+  for (SampleTime i = 0; i < 296; ++i) {
+    const SampleTime t = 1000 + i;
+    const bool hole = t >= 1128 && t < 1200;
+    ASSERT_EQ(got[i], hole ? 0.0f : valueOf(t, 0)) << "t=" << t;
+  }
+}
+
+TEST(IoCycle, AFullTxRingDropsWhatDoesNotFitAndRealignsOnTheNextWrite) {
+  LocalMediaClock clock(48000);
+  DeviceConfig config;
+  config.outputChannels = 1;
+  config.inputChannels = 1;
+  Device d(config, clock);
+  FrameRingBuffer ring(128, 1);
+  RingOutputSink sink(ring, 48);
+  d.addOutput(sink, {0}, "Out");
+  d.startIO(0);
+  std::vector<float> out(100);
+  auto write = [&](SampleTime t) {
+    for (std::uint32_t f = 0; f < 100; ++f) out[f] = valueOf(t + f, 0);
+    d.writeMix(t, 100, out.data());
+  };
+  write(0);
+  write(100);  // only 28 fit
+  EXPECT_EQ(sink.overflowFrames(), 72u);
+  std::vector<float> got(128);
+  ASSERT_EQ(ring.pop(got.data(), 128), 128u);  // the transmitter drains 0..127
+  write(200);  // 128..199 were lost: the hole becomes silence, then 200..299 follow
+  std::vector<float> next(128);
+  ASSERT_EQ(ring.pop(next.data(), 128), 128u);
+  for (SampleTime i = 0; i < 128; ++i) {
+    const SampleTime t = 128 + i;
+    ASSERT_EQ(next[i], t < 200 ? 0.0f : valueOf(t, 0)) << "t=" << t;
+  }
+}
+
+}  // namespace
+}  // namespace aes67

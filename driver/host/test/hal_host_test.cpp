@@ -1,0 +1,299 @@
+// The host emulator drives the device with coreaudiod's sequence and schedule, and the
+// loopback it builds has exactly the latency Core Audio's model gives: input latency +
+// input safety offset + 2 x IO buffer + output safety offset.
+#include "driver/host/hal_host.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <thread>
+
+#include "driver/host/loopback_client.hpp"
+#include "driver/host/test/test_ports.hpp"
+#include "driver/host/wav_player_client.hpp"
+#include "driver/host/wav_recorder_client.hpp"
+
+namespace aes67 {
+namespace {
+
+using test::RecordingSink;
+using test::signature;
+using test::SignatureSource;
+
+DeviceConfig deviceConfig(std::uint32_t rate, std::uint32_t in, std::uint32_t out) {
+  DeviceConfig c;
+  c.sampleRate = rate;
+  c.inputChannels = in;
+  c.outputChannels = out;
+  return c;
+}
+
+// Virtual time: jump to each predicted wake and run what is due.
+void runCycles(HalHost& host, VirtualClock& clock, std::uint64_t cycles) {
+  const std::uint64_t target = host.stats().cycles + cycles;
+  while (host.stats().cycles < target) {
+    clock.advanceTo(std::max(clock.now(), host.nextCycleHostTime()));
+    ASSERT_GT(host.runDue(), 0u);
+  }
+}
+
+std::vector<IoCycleStamp> drain(HalHost& host) {
+  std::vector<IoCycleStamp> v;
+  IoCycleStamp s;
+  while (host.cycleLog().pop(s)) v.push_back(s);
+  return v;
+}
+
+TEST(HalHost, DrivesTheCallSequenceWithContinuousSampleTimes) {
+  VirtualClock clock(1'000'000'000);
+  LocalMediaClock media(48000, -5'000'000);
+  Device device(deviceConfig(48000, 4, 4), media);
+  SignatureSource source(4, 20, 6);
+  RecordingSink sink(4, 6, 8);
+  device.addInput(source, {0, 1, 2, 3}, "in");
+  device.addOutput(sink, {0, 1, 2, 3}, "out");
+  HalHost host(device, clock, HalHostConfig{64});
+  LoopbackClient loop(4, 4);
+  host.addClient(loop);
+  host.startIO();
+  runCycles(host, clock, 500);
+  host.stopIO();
+  const std::vector<IoCycleStamp> stamps = drain(host);
+  ASSERT_EQ(stamps.size(), 500u);
+  for (std::size_t k = 0; k < stamps.size(); ++k) {
+    const IoCycleStamp& s = stamps[k];
+    EXPECT_EQ(s.cycle, k);
+    EXPECT_EQ(s.currentTime, 64 + 6 + static_cast<SampleTime>(k) * 64);  // the first cycle reads from sample 0
+    EXPECT_EQ(s.inputTime, s.currentTime - 64 - 6);
+    EXPECT_EQ(s.outputTime, s.currentTime + 64 + 8);
+    EXPECT_EQ(s.mediaCurrentTime, device.timeline().anchor() + s.currentTime);
+    EXPECT_EQ(s.wakeHostTime, s.predictedHostTime);  // virtual time wakes exactly when predicted
+  }
+  const DeviceCounters d = device.counters();
+  const HalHostStats h = host.stats();
+  EXPECT_EQ(h.cycles, 500u);
+  EXPECT_EQ(h.ioErrors, 0u);
+  EXPECT_EQ(d.ioCycles, 500u);
+  EXPECT_EQ(d.readInputCalls, 500u);
+  EXPECT_EQ(d.writeMixCalls, 500u);
+  EXPECT_EQ(d.zeroTimeStampCalls, 501u);  // one at StartIO, one per cycle
+  EXPECT_EQ(d.inputDiscontinuities + d.outputDiscontinuities, 0u);
+  EXPECT_EQ(d.startIOCalls, 1u);
+  EXPECT_EQ(d.stopIOCalls, 1u);
+  // 500 x 64 frames cross 1 period boundary of 16384 frames: two stamps learnt.
+  EXPECT_EQ(h.zeroTimeStampsSeen, 2u);
+}
+
+TEST(HalHost, WakesWhereTheZeroTimeStampsPredictEvenWithDrift) {
+  for (double ppm : {0.0, 200.0, -150.0}) {
+    VirtualClock clock(0);
+    LocalMediaClock media(48000, 0, ppm);
+    Device device(deviceConfig(48000, 2, 2), media);
+    HalHost host(device, clock, HalHostConfig{128});
+    SilenceClient silence;
+    host.addClient(silence);
+    host.startIO();
+    runCycles(host, clock, 2000);  // ~15 zero-time-stamp periods
+    std::int64_t worstBefore = 0, worstAfter = 0;
+    for (const IoCycleStamp& s : drain(host)) {
+      // How far the HAL's wake is from the true host time of its current sample.
+      const std::int64_t error = std::llabs(s.wakeHostTime - device.timeline().hostTimeOf(s.currentTime));
+      // The stamp at 16384 is first fetched by the cycle that wakes after it; the cycle
+      // after that is the first one predicted from two stamps.
+      std::int64_t& worst = s.currentTime < 16384 + 2 * 128 ? worstBefore : worstAfter;
+      worst = std::max(worst, error);
+    }
+    // Until the second stamp the HAL assumes the nominal rate: off by up to ppm x a period.
+    // Nominal ns per frame vs true ones (1e9 / (rate (1 + ppm))) over up to 16384 + 256 frames.
+    const double perFrame = 1e9 / 48000 * std::fabs(1 - 1 / (1 + ppm / 1e6));
+    EXPECT_LE(worstBefore, static_cast<std::int64_t>(std::ceil(perFrame * (16384 + 256))) + 2) << ppm;
+    // From then on the ticks per frame come from the stamps: the drift is followed.
+    EXPECT_LE(worstAfter, 2) << ppm;
+    EXPECT_NEAR(host.stats().cycles ? device.timeline().rateScalar() : 0, 1 + ppm / 1e6, 2e-8);
+  }
+}
+
+class LoopbackLatency : public ::testing::TestWithParam<std::tuple<std::uint32_t, std::uint32_t>> {};
+
+TEST_P(LoopbackLatency, IsInputLatencyPlusBothSafetyOffsetsPlusTwoBuffers) {
+  const auto [rate, buffer] = GetParam();
+  VirtualClock clock(0);
+  LocalMediaClock media(rate);
+  Device device(deviceConfig(rate, 2, 2), media);
+  const std::uint32_t latency = 37, inSafety = 11, outSafety = 5, outLatency = 9;
+  SignatureSource source(2, latency, inSafety);
+  RecordingSink sink(2, outLatency, outSafety);
+  device.addInput(source, {0, 1}, "in");
+  device.addOutput(sink, {0, 1}, "out");
+  HalHost host(device, clock, HalHostConfig{buffer});
+  LoopbackClient loop(2, 2);
+  host.addClient(loop);
+  host.startIO();
+  runCycles(host, clock, std::max<std::uint64_t>(20, 40000 / buffer));
+  host.stopIO();
+  // The Core Audio model: the device reports latency + safety offset per direction and the
+  // HAL adds one buffer each way.
+  const SampleTime expected = (device.inputLatencyFrames() + device.inputSafetyOffsetFrames() + buffer) +
+                              (device.outputSafetyOffsetFrames() + buffer);
+  ASSERT_EQ(expected, latency + inSafety + outSafety + 2 * SampleTime{buffer});
+  ASSERT_FALSE(sink.frames().empty());
+  for (const auto& [m, frame] : sink.frames()) {
+    ASSERT_EQ(frame[0], signature(m - expected, 0)) << "media " << m;
+    ASSERT_EQ(frame[1], signature(m - expected, 1)) << "media " << m;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(RatesAndBuffers, LoopbackLatency,
+                         ::testing::Combine(::testing::Values(44100u, 48000u, 96000u, 384000u),
+                                            ::testing::Values(16u, 32u, 256u, 4096u)));
+
+TEST(HalHost, LoopbackMapsChannels) {
+  VirtualClock clock(0);
+  LocalMediaClock media(48000);
+  Device device(deviceConfig(48000, 3, 4), media);
+  SignatureSource source(3, 0, 0);
+  RecordingSink sink(4, 0, 0);
+  device.addInput(source, {0, 1, 2}, "in");
+  device.addOutput(sink, {0, 1, 2, 3}, "out");
+  HalHost host(device, clock, HalHostConfig{32});
+  LoopbackClient loop(3, 4, {2, LoopbackClient::kSilent, 0, 0});
+  host.addClient(loop);
+  host.startIO();
+  runCycles(host, clock, 10);
+  const SampleTime rt = 2 * 32;
+  for (const auto& [m, f] : sink.frames()) {
+    ASSERT_EQ(f[0], signature(m - rt, 2));
+    ASSERT_EQ(f[1], 0.0f);
+    ASSERT_EQ(f[2], signature(m - rt, 0));
+    ASSERT_EQ(f[3], signature(m - rt, 0));
+  }
+  EXPECT_THROW(LoopbackClient(3, 2, {0, 3}), std::invalid_argument);
+  EXPECT_THROW(LoopbackClient(3, 2, {0}), std::invalid_argument);
+}
+
+TEST(HalHost, PlayerAndRecorderKnowTheirSampleTimesAndClientsAreMixed) {
+  VirtualClock clock(0);
+  LocalMediaClock media(48000);
+  Device device(deviceConfig(48000, 2, 2), media);
+  SignatureSource source(2, 10, 4);
+  RecordingSink sink(2, 0, 3);
+  device.addInput(source, {0, 1}, "in");
+  device.addOutput(sink, {0, 1}, "out");
+  AudioClip clip;
+  clip.channels = 1;
+  for (int i = 0; i < 1000; ++i) clip.samples.push_back(static_cast<float>(i + 1) / 4096.0f);
+  WavPlayerClient a(clip, 48000, 2, {1});
+  WavPlayerClient b(clip, 48000, 2, {1});  // the same clip twice: the mix doubles it
+  WavRecorderClient recorder(48000, 2, {1, 0}, 2000);
+  HalHost host(device, clock, HalHostConfig{64});
+  host.addClient(a);
+  host.addClient(b);
+  host.addClient(recorder);
+  host.startIO();
+  runCycles(host, clock, 40);
+  ASSERT_TRUE(a.finished());
+  EXPECT_EQ(a.framesPlayed(), 1000u);
+  const SampleTime firstOut = device.timeline().mediaTimeOf(a.firstOutputTime());
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(sink.frames().at(firstOut + i)[1], 2.0f * clip.samples[i]) << i;
+  EXPECT_EQ(firstOut, sink.frames().begin()->first);  // it started with the first cycle
+  EXPECT_EQ(sink.frames().at(firstOut + 1000)[1], 0.0f);
+  EXPECT_EQ(recorder.framesRecorded(), 2000u);
+  EXPECT_EQ(recorder.framesDropped(), 40u * 64 - 2000);
+  const AudioClip rec = recorder.clip();
+  for (std::size_t i = 0; i < rec.frames(); ++i) {
+    const SampleTime m = device.timeline().mediaTimeOf(recorder.firstInputTime() + static_cast<SampleTime>(i)) - 10;
+    ASSERT_EQ(rec.samples[i * 2], signature(m, 1));
+    ASSERT_EQ(rec.samples[i * 2 + 1], signature(m, 0));
+  }
+  EXPECT_THROW(WavPlayerClient(clip, 96000, 2, {0}), std::invalid_argument);
+  EXPECT_THROW(WavPlayerClient(clip, 48000, 2, {2}), std::invalid_argument);
+}
+
+TEST(HalHost, AConfigurationChangeRestartsOnANewTimeLine) {
+  VirtualClock clock(0);
+  LocalMediaClock media48(48000), media96(96000);
+  Device device(deviceConfig(48000, 2, 2), media48);
+  HalHost host(device, clock, HalHostConfig{256});
+  SilenceClient silence;
+  host.addClient(silence);
+  host.startIO();
+  runCycles(host, clock, 10);
+  const std::uint64_t seed = device.timeline().seed();
+  host.performConfigurationChange([&] {
+    device.setSampleRate(96000, media96);
+    host.setIoBufferFrames(512);
+  });
+  EXPECT_TRUE(host.running());
+  EXPECT_NE(device.timeline().seed(), seed);
+  EXPECT_EQ(host.nextCurrentTime(), 512);
+  runCycles(host, clock, 10);
+  EXPECT_EQ(host.stats().configurationChanges, 1u);
+  EXPECT_EQ(device.counters().inputDiscontinuities, 0u);  // a new time line is not a discontinuity
+  EXPECT_NEAR(device.timeline().hostTicksPerFrame(), 1e9 / 96000, 1e-3);
+  EXPECT_THROW(host.setIoBufferFrames(1024), std::invalid_argument);  // IO running
+}
+
+// PTP locks while IO runs: the HAL stops IO, the device switches to the PTP-derived media
+// clock (here a stand-in 37 ppm fast against the host clock, at another epoch), IO
+// restarts on a new time line, and the zero time stamps now carry that clock's rate.
+TEST(HalHost, SwitchingToThePtpMediaClockIsAConfigurationChange) {
+  VirtualClock clock(0);
+  LocalMediaClock freeRunning(48000);
+  LocalMediaClock ptp(48000, -1'767'225'600'000'000'000, 37.0);
+  Device device(deviceConfig(48000, 2, 2), freeRunning);
+  HalHost host(device, clock, HalHostConfig{256});
+  SilenceClient silence;
+  host.addClient(silence);
+  host.startIO();
+  runCycles(host, clock, 200);
+  EXPECT_NEAR(device.timeline().rateScalar(), 1.0, 1e-8);
+  const std::uint64_t seed = device.timeline().seed();
+  host.performConfigurationChange([&] { device.setMediaClock(ptp); });
+  EXPECT_NE(device.timeline().seed(), seed);
+  EXPECT_EQ(device.timeline().anchor(), ptp.sampleAt(clock.now()) + (ptp.localTimeOf(ptp.sampleAt(clock.now())) < clock.now()));
+  drain(host);
+  runCycles(host, clock, 300);  // ~4.7 periods of 16384 frames
+  EXPECT_NEAR(device.timeline().rateScalar(), 1.0 + 37e-6, 2e-8);
+  std::int64_t worst = 0;
+  for (const IoCycleStamp& s : drain(host)) {
+    if (s.currentTime < 16384 + 2 * 256) continue;  // the predictor's first period is nominal
+    worst = std::max<std::int64_t>(worst, std::llabs(s.wakeHostTime - device.timeline().hostTimeOf(s.currentTime)));
+  }
+  EXPECT_LE(worst, 2);
+  EXPECT_EQ(device.counters().inputDiscontinuities + device.counters().outputDiscontinuities, 0u);
+  EXPECT_EQ(host.stats().ioErrors, 0u);
+}
+
+// Real time: a thread woken once per IO buffer on the host clock. Only what does not
+// depend on the machine's load is asserted; the lateness is printed.
+TEST(HalHost, RunsInRealTimeOnAThreadPerIoBuffer) {
+  RealClock clock;
+  LocalMediaClock media(48000, clock.now());
+  Device device(deviceConfig(48000, 2, 2), media);
+  SignatureSource source(2, 48, 6);
+  RecordingSink sink(2, 6, 6);
+  device.addInput(source, {0, 1}, "in");
+  device.addOutput(sink, {0, 1}, "out");
+  HalHost host(device, clock, HalHostConfig{128});
+  LoopbackClient loop(2, 2);
+  host.addClient(loop);
+  host.startIO();
+  host.startRealTime();
+  const Nanoseconds until = clock.now() + 3'000'000'000;  // bounded: at most 3 s
+  while (host.stats().cycles < 40 && clock.now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  host.stopIO();
+  EXPECT_FALSE(host.realTimeRunning());
+  const HalHostStats s = host.stats();
+  ASSERT_GE(s.cycles, 40u);
+  EXPECT_EQ(s.ioErrors, 0u);
+  EXPECT_EQ(device.counters().inputDiscontinuities + device.counters().outputDiscontinuities, 0u);
+  for (const IoCycleStamp& c : drain(host)) EXPECT_GE(c.wakeHostTime, c.predictedHostTime);  // never early
+  const SampleTime rt = 48 + 6 + 6 + 2 * 128;
+  for (const auto& [m, f] : sink.frames()) ASSERT_EQ(f[0], signature(m - rt, 0));
+  std::printf("real time: %llu cycles, SCHED_FIFO %s, lateness mean %.1f us, max %.1f us\n",
+              static_cast<unsigned long long>(s.cycles), s.realTimePriority ? "yes" : "no",
+              s.totalLatenessNs / 1e3 / static_cast<double>(s.cycles), s.maxLatenessNs / 1e3);
+}
+
+}  // namespace
+}  // namespace aes67
