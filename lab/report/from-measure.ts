@@ -1,0 +1,43 @@
+// Adapters from lab/measure results to report shapes, so the runner does not restate them.
+import type { Glitch } from '../measure/glitches.ts';
+import type { LatencyAttribution, LatencyMeasurement } from '../measure/latency.ts';
+import type { GlitchMark, LatencySamples } from './schema.ts';
+
+/**
+ * Glitch marks for the timeline. `scenarioStartSample` is the sample time (on the glitches'
+ * time line) at which the scenario started, so t is seconds into the scenario.
+ */
+export function glitchMarks(glitches: Glitch[], sampleRate: number, scenarioStartSample = 0): GlitchMark[] {
+  return glitches.map((g) => {
+    const m: GlitchMark = {
+      t: Math.max(0, (g.sample - scenarioStartSample) / sampleRate),
+      sample: g.sample,
+      channel: g.channel,
+      lengthSamples: Math.max(1, Math.round(g.length)),
+      kinds: g.kinds,
+    };
+    if (g.cause !== undefined) m.cause = g.cause;
+    return m;
+  });
+}
+
+/** Every channel of every measurement as one latency distribution, with the attribution of one of them. */
+export function latencySamples(label: string, measurements: LatencyMeasurement[], attribution?: LatencyAttribution): LatencySamples {
+  if (measurements.length === 0) throw new Error(`latencySamples '${label}': no measurements`);
+  const mode = measurements[0].mode;
+  if (measurements.some((m) => m.mode !== mode)) throw new Error(`latencySamples '${label}': round-trip and one-way measurements mixed`);
+  const channels = measurements.flatMap((m) => m.channels.map((c) => ({ ...c, rate: m.sampleRate })));
+  const out: LatencySamples = {
+    label,
+    mode,
+    unit: 'ms',
+    values: channels.map((c) => (c.latencyFractionalSamples * 1000) / c.rate),
+    confidence: Math.min(...channels.map((c) => (Number.isFinite(c.confidence) ? c.confidence : 1e9))),
+  };
+  if (attribution) {
+    const rate = measurements[0].sampleRate;
+    out.stages = attribution.stages.map((s) => ({ stage: s.stage, samples: s.samples, ms: (s.samples * 1000) / rate }));
+    out.residualSamples = attribution.residualSamples;
+  }
+  return out;
+}
