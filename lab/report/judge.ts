@@ -27,9 +27,11 @@ export function scenarioVerdict(expectations: Pick<Expectation, 'verdict'>[], er
 
 const trim = (v: number) => String(Number(v.toPrecision(6)));
 
-/** "≤ 8 ms", "1 … 5 s", "= 0 count": how a limit reads in a table or a failure message. */
+/** "≤ 8 ms", "1 … 5 s", "= 0" (a count needs no unit): how a limit reads in a table or a failure message. */
+const unitSuffix = (unit: string) => (unit && unit !== 'count' ? ` ${unit}` : '');
+
 export function limitText(limit: Limit, unit: string): string {
-  const u = unit ? ` ${unit}` : '';
+  const u = unitSuffix(unit);
   if (limit.text !== undefined) return limit.text;
   if (limit.equals !== undefined) return `= ${typeof limit.equals === 'number' ? trim(limit.equals) : String(limit.equals)}${u}`;
   if (limit.min !== undefined && limit.max !== undefined) return `${trim(limit.min)} … ${trim(limit.max)}${u}`;
@@ -40,5 +42,25 @@ export function limitText(limit: Limit, unit: string): string {
 export function valueText(value: Expectation['value'], unit: string): string {
   if (value === null) return 'not measured';
   const v = typeof value === 'number' ? trim(value) : String(value);
-  return unit && typeof value === 'number' ? `${v} ${unit}` : v;
+  return typeof value === 'number' ? `${v}${unitSuffix(unit)}` : v;
+}
+
+/** The run's verdict: the worst scenario's; a run with no scenarios checked nothing, which is an error. */
+export function runVerdict(scenarios: { verdict: Verdict }[]): Verdict {
+  if (scenarios.length === 0) return 'error';
+  if (scenarios.some((s) => s.verdict === 'error')) return 'error';
+  return scenarios.some((s) => s.verdict === 'fail') ? 'fail' : 'pass';
+}
+
+/** "1 of 2 scenarios failed, 1 errored" / "all 3 scenarios passed". */
+export function runHeadline(scenarios: { verdict: Verdict }[]): string {
+  const n = scenarios.length;
+  if (n === 0) return 'no scenarios ran';
+  const failed = scenarios.filter((s) => s.verdict === 'fail').length;
+  const errored = scenarios.filter((s) => s.verdict === 'error').length;
+  if (failed === 0 && errored === 0) return `all ${n} scenario${n === 1 ? '' : 's'} passed`;
+  const parts = [];
+  if (failed) parts.push(`${failed} of ${n} scenario${n === 1 ? '' : 's'} failed`);
+  if (errored) parts.push(failed ? `${errored} errored` : `${errored} of ${n} scenario${n === 1 ? '' : 's'} errored`);
+  return parts.join(', ');
 }

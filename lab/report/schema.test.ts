@@ -121,7 +121,7 @@ describe('report.json schema', () => {
     expect(scenarioVerdict([{ verdict: 'pass' }], 'crashed')).toBe('error');
     expect(limitText({ max: 8 }, 'ms')).toBe('≤ 8 ms');
     expect(limitText({ min: 1, max: 5 }, 's')).toBe('1 … 5 s');
-    expect(limitText({ equals: 0 }, 'count')).toBe('= 0 count');
+    expect(limitText({ equals: 0 }, 'count')).toBe('= 0');
   });
 
   it('run metadata: version from package.json, the checkout commit, the peers doctor finds', () => {
