@@ -7,6 +7,7 @@ import { registerDecode } from './decode.ts';
 import { registerCapture } from './capture.ts';
 import { registerReplay } from './replay.ts';
 import { registerReport } from './report.ts';
+import { registerBugreport } from './bugreport.ts';
 
 const program = new Command();
 program.name('aes67-lab').description('AES67 / RAVENNA / Dante interoperability lab').showHelpAfterError();
@@ -25,5 +26,6 @@ registerDecode(program);
 registerCapture(program);
 registerReplay(program);
 registerReport(program);
+registerBugreport(program);
 
 await program.parseAsync(process.argv);
