@@ -31,13 +31,16 @@ export function latencySamples(label: string, measurements: LatencyMeasurement[]
     label,
     mode,
     unit: 'ms',
-    values: channels.map((c) => (c.latencyFractionalSamples * 1000) / c.rate),
+    values: channels.map((c) => Number(((c.latencyFractionalSamples * 1000) / c.rate).toFixed(6))),
     confidence: Math.min(...channels.map((c) => (Number.isFinite(c.confidence) ? c.confidence : 1e9))),
   };
   if (attribution) {
     const rate = measurements[0].sampleRate;
-    out.stages = attribution.stages.map((s) => ({ stage: s.stage, samples: s.samples, ms: (s.samples * 1000) / rate }));
-    out.residualSamples = attribution.residualSamples;
+    // Rounded to a micro-sample: ns stamps converted to samples carry float noise, and the
+    // report should read the same on every machine.
+    const r6 = (x: number) => Number(x.toFixed(6));
+    out.stages = attribution.stages.map((s) => ({ stage: s.stage, samples: r6(s.samples), ms: r6((s.samples * 1000) / rate) }));
+    out.residualSamples = r6(attribution.residualSamples);
   }
   return out;
 }

@@ -58,7 +58,7 @@ export function runHeadline(scenarios: { verdict: Verdict }[]): string {
   if (n === 0) return 'no scenarios ran';
   const failed = scenarios.filter((s) => s.verdict === 'fail').length;
   const errored = scenarios.filter((s) => s.verdict === 'error').length;
-  if (failed === 0 && errored === 0) return `all ${n} scenario${n === 1 ? '' : 's'} passed`;
+  if (failed === 0 && errored === 0) return n === 1 ? 'the scenario passed' : `all ${n} scenarios passed`;
   const parts = [];
   if (failed) parts.push(`${failed} of ${n} scenario${n === 1 ? '' : 's'} failed`);
   if (errored) parts.push(failed ? `${errored} errored` : `${errored} of ${n} scenario${n === 1 ? '' : 's'} errored`);
