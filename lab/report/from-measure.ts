@@ -1,7 +1,8 @@
 // Adapters from lab/measure results to report shapes, so the runner does not restate them.
 import type { Glitch } from '../measure/glitches.ts';
 import type { LatencyAttribution, LatencyMeasurement } from '../measure/latency.ts';
-import type { GlitchMark, LatencySamples } from './schema.ts';
+import type { StreamReport } from '../analyze/analyze-capture.ts';
+import type { GlitchMark, Histogram, LatencySamples } from './schema.ts';
 
 /**
  * Glitch marks for the timeline. `scenarioStartSample` is the sample time (on the glitches'
@@ -43,4 +44,9 @@ export function latencySamples(label: string, measurements: LatencyMeasurement[]
     out.residualSamples = r6(attribution.residualSamples);
   }
   return out;
+}
+
+/** A stream's PIT histogram from lab/analyze (analyzeCapture) as a report histogram. */
+export function pitHistogramFromAnalysis(stream: Pick<StreamReport, 'index' | 'source' | 'destination' | 'pitHistogram'>, label = `stream ${stream.index} ${stream.source} → ${stream.destination}`): Histogram {
+  return { label, binUs: stream.pitHistogram.binUs, bins: stream.pitHistogram.bins.map((b) => ({ fromUs: b.fromUs, count: b.count })) };
 }

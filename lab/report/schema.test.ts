@@ -1,8 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { analyzeCapture } from '../analyze/analyze-capture.ts';
+import { sharedCapturesDir } from '../net/pcap/shared-captures.ts';
 import { withTempDir } from '../net/test-support.ts';
+import { pitHistogramFromAnalysis } from './from-measure.ts';
 import { schemaFile, schemaText } from './export-schema.ts';
 import { judge, limitText, scenarioVerdict } from './judge.ts';
 import { collectRunMetadata, projectRoot } from './metadata.ts';
@@ -135,6 +138,17 @@ describe('report.json schema', () => {
     expect(m.peers).toEqual([{ name: 'ffmpeg', available: true, version: '5.1', detail: 'ffmpeg 5.1' }]);
     const r = parseReport({ ...fixtureReport(), run: m });
     expect(r.run.startedAt).toBe('2025-01-01T00:00:00.000Z');
+  });
+
+  const ebu = path.join(sharedCapturesDir, 'ebu-list/st2110-30/l16_48000_2ch_1ms.pcap');
+  it.skipIf(!existsSync(ebu))('takes a PIT histogram from lab/analyze as it is (an EBU LIST capture from ../shared/captures)', () => {
+    const stream = analyzeCapture(ebu).streams[0];
+    const h = pitHistogramFromAnalysis(stream);
+    const r = parseReport(edited((x) => (x.scenarios[0].pitHistogram = [h])));
+    const bins = r.scenarios[0].pitHistogram[0].bins;
+    // One inter-arrival time per packet after the first.
+    expect(bins.reduce((a, b) => a + b.count, 0)).toBe(stream.packets - 1);
+    expect(r.scenarios[0].pitHistogram[0].binUs).toBe(stream.pitHistogram.binUs);
   });
 
   it('the committed reports/report.schema.json is the one the schema exports', () => {
