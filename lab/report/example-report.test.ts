@@ -40,6 +40,27 @@ describe.skipIf(!addonBuilt())('example run through the engine PlayoutBuffer, me
     expect(scenario.verdict).toBe('pass');
   });
 
+  it('no impairment: one-way latency equals the link offset to the sample across ptime {125 µs, 1 ms} × IO buffer {32, 256} × rate {48, 96 kHz}', () => {
+    for (const sampleRate of [48000, 96000]) {
+      for (const ptimeUs of [125, 1000]) {
+        for (const ioFrames of [32, 256]) {
+          const framesPerPacket = (sampleRate * ptimeUs) / 1e6;
+          const baseDelayUs = 500;
+          // The reader must find a whole IO block's packets already there: the link offset covers
+          // the block, one packet and the network delay, rounded up to the block.
+          const need = ioFrames + framesPerPacket + Math.ceil((baseDelayUs * sampleRate) / 1e6);
+          const linkOffsetFrames = Math.ceil(need / ioFrames) * ioFrames;
+          const s = runExampleScenario({ ...EXAMPLE, sampleRate, framesPerPacket, ioFrames, linkOffsetFrames, baseDelayUs, jitterSdUs: 0, lossProbability: 0, latePacket: -1, lateByUs: 0, seconds: 1 });
+          const where = `${sampleRate} Hz, ${ptimeUs} µs, IO ${ioFrames}`;
+          expect(s.latency?.[0].values, where).toEqual([Number(((linkOffsetFrames * 1000) / sampleRate).toFixed(6))]);
+          expect(s.latency?.[0].residualSamples, where).toBe(0);
+          expect(s.glitches, where).toEqual([]);
+          expect(s.verdict, where).toBe('pass');
+        }
+      }
+    }
+  });
+
   it('the committed example is what the code produces now (regenerate: npx tsx lab/report/example-report.ts)', () => {
     expect(existsSync(committed), committed).toBe(true);
     expect(readReport(committed).scenarios).toEqual([scenario]);
