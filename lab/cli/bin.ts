@@ -8,6 +8,8 @@ import { registerCapture } from './capture.ts';
 import { registerReplay } from './replay.ts';
 import { registerList } from './list.ts';
 import { registerEmulateGrandmaster } from './emulate-grandmaster.ts';
+import { registerReport } from './report.ts';
+import { registerBugreport } from './bugreport.ts';
 
 const program = new Command();
 program.name('aes67-lab').description('AES67 / RAVENNA / Dante interoperability lab').showHelpAfterError();
@@ -27,5 +29,7 @@ registerCapture(program);
 registerReplay(program);
 registerList(program);
 registerEmulateGrandmaster(program);
+registerReport(program);
+registerBugreport(program);
 
 await program.parseAsync(process.argv);
