@@ -10,7 +10,7 @@ import { fitSine } from '../analyze/sine-fit.ts';
 
 const isRoot = process.getuid?.() === 0;
 
-/** Runs the CLI capture; resolves once it says it is capturing, and again when it exits. */
+/** Runs the CLI capture; resolves once it says it is capturing, and again when it exits; stop() ends it early with SIGINT. */
 function startCapture(args: string[]) {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'lab/cli/bin.ts'), 'capture', ...args], { cwd: projectRoot });
   let stderr = '';
@@ -26,7 +26,7 @@ function startCapture(args: string[]) {
   const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
   const guard = setTimeout(() => child.kill('SIGKILL'), 30_000); // bounded whatever happens
   exited.finally(() => clearTimeout(guard));
-  return { started, exited };
+  return { started, exited, stop: () => child.kill('SIGINT') };
 }
 
 describe.skipIf(!isRoot)('aes67-lab capture (loopback)', () => {
@@ -34,10 +34,14 @@ describe.skipIf(!isRoot)('aes67-lab capture (loopback)', () => {
     const port = 40000 + (process.pid % 20000);
     await withTempDir(async (dir) => {
       const file = path.join(dir, 'live.pcapng');
-      const cap = startCapture(['--interface', 'lo', '--filter', `udp dst port ${port}`, '--seconds', '4', '-o', file]);
+      // A long window ended by SIGINT once the sender is done: a slow, loaded machine cannot
+      // push packets outside it.
+      const cap = startCapture(['--interface', 'lo', '--filter', `udp dst port ${port}`, '--seconds', '25', '-o', file]);
       await cap.started;
       // ffmpeg as the independent sender: 1 kHz, 48 kHz, 2 ch L24, 300-byte packets = 1 ms.
       execFileSync('ffmpeg', ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000', '-t', '1', '-ac', '2', '-c:a', 'pcm_s24be', '-f', 'rtp', '-pkt_size', '300', `rtp://127.0.0.1:${port}`], { timeout: 20_000 });
+      await new Promise((r) => setTimeout(r, 300));
+      cap.stop();
       const result = await cap.exited;
       expect(result.code).toBe(0);
       const decodeAs = ['-d', `udp.port==${port},rtp`];

@@ -16,8 +16,11 @@ export function registerCapture(program: Command): void {
       if (!(seconds > 0)) program.error(`error: --seconds ${opts.seconds}: a positive number`);
       const maxPackets = opts.maxPackets === undefined ? undefined : Number(opts.maxPackets);
       if (maxPackets !== undefined && !(Number.isInteger(maxPackets) && maxPackets > 0)) program.error(`error: --max-packets ${opts.maxPackets}: a positive integer`);
+      // SIGINT/SIGTERM end the capture early with a complete file, as tcpdump does.
+      const stop = new AbortController();
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
       try {
-        const r = await captureLive({ interface: opts.interface, filter: opts.filter, seconds, output: opts.output, maxPackets, onStart: () => console.error(`capturing on ${opts.interface} for ${seconds} s`) });
+        const r = await captureLive({ interface: opts.interface, filter: opts.filter, seconds, output: opts.output, maxPackets, signal: stop.signal, onStart: () => console.error(`capturing on ${opts.interface} for ${seconds} s`) });
         console.log(`${opts.output}: ${r.packets} packets, ${r.bytes} bytes, link type ${r.linkType}${r.truncated ? `, ${r.truncated} truncated` : ''}`);
       } catch (e) {
         program.error(`error: ${(e as Error).message}`);

@@ -92,13 +92,17 @@ describe.skipIf(process.getuid?.() !== 0 || !SMALL)('replay in real time (loopba
       const file = path.join(dir, 'lo.pcapng');
       const bin = path.join(projectRoot, 'lab/cli/bin.ts');
       const { spawn } = await import('node:child_process');
-      const cap = spawn(process.execPath, ['--import', 'tsx', bin, 'capture', '--interface', 'lo', '--filter', `udp dst port ${port}`, '--seconds', '3', '-o', file], { cwd: projectRoot });
+      const cap = spawn(process.execPath, ['--import', 'tsx', bin, 'capture', '--interface', 'lo', '--filter', `udp dst port ${port}`, '--seconds', '25', '-o', file], { cwd: projectRoot });
       const guard = setTimeout(() => cap.kill('SIGKILL'), 30_000);
       await new Promise<void>((resolve) => cap.stderr.on('data', (d) => String(d).includes('capturing on') && resolve()));
       const r = spawnSync(process.execPath, ['--import', 'tsx', bin, 'replay', SMALL!, '--to', `127.0.0.1:${port}`, '--ssrc', '4660'], { encoding: 'utf8', cwd: projectRoot, timeout: 20_000 });
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/replayed 128 datagrams; lateness mean [\d.]+ µs, max [\d.]+ µs; send errors 0/);
       console.log(r.stdout.trim());
+      // The capture window is long; SIGINT ends it once the replay is done, so load cannot
+      // push packets outside it.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      cap.kill('SIGINT');
       await new Promise((resolve) => cap.on('exit', resolve));
       clearTimeout(guard);
       const rows = tsharkFields(file, ['rtp.ssrc', 'rtp.seq'], ['-d', `udp.port==${port},rtp`]);

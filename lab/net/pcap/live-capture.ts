@@ -20,6 +20,8 @@ export interface LiveCaptureOptions {
   interface: string;
   filter?: string;
   seconds: number;
+  /** Stops the capture early (the file is closed cleanly). */
+  signal?: AbortSignal;
   output: string;
   /** Stop after this many packets (bounds the file whatever the traffic). */
   maxPackets?: number;
@@ -71,6 +73,8 @@ export function captureLive(o: LiveCaptureOptions): Promise<LiveCaptureResult> {
       else resolve(result);
     };
     const timer = setTimeout(() => finish(), o.seconds * 1000);
+    if (o.signal?.aborted) finish();
+    o.signal?.addEventListener('abort', () => finish(), { once: true });
     cap.on('packet', (nbytes, truncated) => {
       if (done) return;
       try {
