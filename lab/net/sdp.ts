@@ -129,7 +129,8 @@ export function describeAes67(sdpText: string, mediaIndex?: number): Aes67Stream
   if (!conn) throw new SdpError('no-connection', mLine, 'no "c=" line at session or media level');
   const connLine = lines.find('c=', mediaRange) || lines.find('c=', sessionRange);
   const [destination, ttlText] = String(conn.ip).split('/');
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(destination) && !destination.includes(':')) {
+  const octetsOk = /^\d{1,3}(\.\d{1,3}){3}$/.test(destination) && destination.split('.').every((o) => Number(o) <= 255);
+  if (!octetsOk && !destination.includes(':')) {
     throw new SdpError('bad-connection', connLine, `"${conn.ip}" is not an IP address`);
   }
   const ttl = ttlText === undefined ? undefined : Number(ttlText);
@@ -226,8 +227,9 @@ export function describeAes67(sdpText: string, mediaIndex?: number): Aes67Stream
 
   const mediaclkLine = lines.find('a=mediaclk:', mediaRange) || lines.find('a=mediaclk:', sessionRange);
   if (mediaclkLine) {
-    const m = /^a=mediaclk:direct=(\d+)/.exec(lines.lines[mediaclkLine - 1]);
-    if (!m) throw new SdpError('bad-mediaclk', mediaclkLine, 'expected "a=mediaclk:direct=<offset>"');
+    // RFC 7273 §5.2: the offset is an RTP timestamp (32 bits), followed by nothing or " rate=...".
+    const m = /^a=mediaclk:direct=(\d+)(?:\s|$)/.exec(lines.lines[mediaclkLine - 1]);
+    if (!m || Number(m[1]) > 0xffffffff) throw new SdpError('bad-mediaclk', mediaclkLine, 'expected "a=mediaclk:direct=<offset>"');
     description.mediaclkOffset = Number(m[1]);
   }
 
@@ -256,6 +258,10 @@ function parseRefclk(lines: SdpLines, ...ranges: [number, number][]): PtpRefclk 
       const m = /^ptp=IEEE1588-20(?:02|08|19):(?:(traceable)|([0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7})(?::(\d+))?)$/.exec(value);
       if (!m) {
         throw new SdpError('bad-ts-refclk', i + 1, 'expected "a=ts-refclk:ptp=IEEE1588-2008:XX-XX-XX-XX-XX-XX-XX-XX:<domain>" or ":traceable"');
+      }
+      // RFC 7273 §4.8: ptp-domain is 0-127.
+      if (m[3] !== undefined && Number(m[3]) > 127) {
+        throw new SdpError('bad-ts-refclk', i + 1, `PTP domain ${m[3]} is not 0-127 (RFC 7273 §4.8)`);
       }
       if (m[1]) return 'traceable';
       return { gmid: m[2].toUpperCase(), domain: m[3] === undefined ? 0 : Number(m[3]) };

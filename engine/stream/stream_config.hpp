@@ -1,0 +1,48 @@
+// The configuration of a device's streams, as saved to disk: what to receive (the SDP as
+// received, plus where its channels go on the device) and what to send (format, group,
+// channels). A plain value; StreamManager applies it, StreamConfigStore persists it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/base/endpoint.hpp"
+#include "engine/base/time.hpp"
+#include "engine/rtp/rtp_stream_format.hpp"
+
+namespace aes67 {
+
+constexpr std::uint32_t kMaxDeviceChannels = 128;
+constexpr int kStreamConfigSchemaVersion = 1;
+
+struct RxStreamConfig {
+  std::string id;                      // unique among RX and TX streams
+  std::string sdp;                     // the SDP text as received (file, SAP, RTSP)
+  std::vector<std::uint32_t> channelMap;  // stream channel i -> device input channel (1-128, 0 = not routed)
+  SampleTime linkOffset = 48;          // playout latency in samples (1 ms at 48 kHz)
+  std::uint32_t playoutCapacityFrames = 8192;
+};
+
+struct TxStreamConfig {
+  std::string id;
+  std::string name;                    // SDP s=
+  Ipv4Endpoint destination;            // multicast group:port (Dante: 239.69.x.y:5004)
+  std::uint32_t ttl = 32;
+  RtpStreamFormat format;
+  std::uint32_t framesPerPacket = 48;  // 1 ms at 48 kHz
+  std::vector<std::uint32_t> channelMap;  // stream channel i <- device output channel (1-128, 0 = silence)
+  std::uint32_t ssrc = 0;              // 0: derived from the id
+  int dscp = 34;                       // AF41 (FIELD-NOTES "DSCP")
+  std::string sessionId;               // o= session id (digits); "" = derived from the id
+  std::uint64_t sessionVersion = 1;
+  std::string direction = "sendonly";  // "" omits it; never "recvonly" on a sender (FIELD-NOTES Dante)
+  std::vector<std::string> channelLabels;  // i= "<n> channels: a, b"
+};
+
+struct StreamConfig {
+  std::vector<RxStreamConfig> rx;
+  std::vector<TxStreamConfig> tx;
+};
+
+}  // namespace aes67
