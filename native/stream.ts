@@ -18,7 +18,7 @@ export interface TxStreamOptions {
   format: RtpFormat;
   framesPerPacket?: number;
   channelMap?: number[];
-  /** 'sendonly' (default), 'sendrecv', 'inactive' or '' (omitted); never 'recvonly'. */
+  /** 'recvonly' (default: what AES67 and Dante senders announce), 'sendonly', 'sendrecv', 'inactive' or '' (omitted). */
   direction?: string;
   ssrc?: number;
   channelLabels?: string[];

@@ -125,7 +125,11 @@ SdpStream describeStream(const SdpSession& s, std::optional<std::size_t> mediaIn
     // Legacy RAVENNA attribute: a sample count where ptime is missing.
     frames = parseFramecount(*framecount);
   } else {
-    throw SdpError(SdpErrorReason::kNoPtime, m.line, "no \"a=ptime:\" (AES67 requires it), e.g. \"a=ptime:1\"");
+    // ffmpeg and VLC write no ptime (FIELD-NOTES; issue 8's crossings). AES67 §7.2.1 makes
+    // 1 ms the packet time every device supports, so assume it; the receiver plays packets of
+    // any size by their timestamps, and lint still reports the missing attribute.
+    frames = (d.format.sampleRate + 500) / 1000;
+    d.notes.push_back({"no \"a=ptime:\": assumed 1 ms (AES67 §7.2.1); lint reports it", m.line});
   }
   d.framesPerPacket = static_cast<std::uint32_t>(frames);
   d.ptimeUs = packetMicroseconds(frames, d.format.sampleRate);

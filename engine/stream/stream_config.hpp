@@ -36,7 +36,10 @@ struct TxStreamConfig {
   int dscp = 34;                       // AF41 (FIELD-NOTES "DSCP")
   std::string sessionId;               // o= session id (digits); "" = derived from the id
   std::uint64_t sessionVersion = 1;
-  std::string direction = "sendonly";  // "" omits it; never "recvonly" on a sender (FIELD-NOTES Dante)
+  // "" omits it. AES67 senders announce recvonly, the receiver's view of the session: a
+  // Dante AVIO's own SDP says a=recvonly (aes67-linux-daemon#5; FIELD-NOTES "Dante"), and
+  // Dante Controller expects it of the flows it routes.
+  std::string direction = "recvonly";
   std::vector<std::string> channelLabels;  // i= "<n> channels: a, b"
 };
 

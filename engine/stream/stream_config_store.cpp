@@ -160,7 +160,7 @@ StreamConfig streamConfigFromJson(const std::string& text) {
       x.dscp = t.value("dscp", 34);
       x.sessionId = t.value("sessionId", std::string());
       x.sessionVersion = t.value("sessionVersion", std::uint64_t{1});
-      x.direction = t.value("direction", std::string("sendonly"));
+      x.direction = t.value("direction", std::string("recvonly"));
       x.channelLabels = t.value("channelLabels", std::vector<std::string>{});
       c.tx.push_back(std::move(x));
     }

@@ -121,12 +121,9 @@ StreamManager::Tx StreamManager::makeTx(const TxStreamConfig& config) const {
   if (config.framesPerPacket == 0) throw std::invalid_argument(what + ": frames per packet must be at least 1");
   if (config.destination.port == 0) throw std::invalid_argument(what + ": destination port must not be 0");
   if (config.ttl > 255) throw std::invalid_argument(what + ": TTL must be 0-255");
-  if (config.direction == "recvonly") {
-    // FIELD-NOTES "Dante": a sender's own SDP must not say recvonly.
-    throw std::invalid_argument(what + ": a sender's SDP must not be recvonly (use sendonly or leave it out)");
-  }
-  if (!config.direction.empty() && config.direction != "sendonly" && config.direction != "sendrecv" && config.direction != "inactive") {
-    throw std::invalid_argument(what + ": direction must be sendonly, sendrecv, inactive or empty");
+  if (!config.direction.empty() && config.direction != "recvonly" && config.direction != "sendonly" &&
+      config.direction != "sendrecv" && config.direction != "inactive") {
+    throw std::invalid_argument(what + ": direction must be recvonly, sendonly, sendrecv, inactive or empty");
   }
   if (!config.sessionId.empty() && config.sessionId.find_first_not_of("0123456789") != std::string::npos) {
     throw std::invalid_argument(what + ": session id must be digits");

@@ -36,6 +36,7 @@ export function lintSdp(text: string): LintFinding[] {
     return findings;
   }
   if (lines[0] !== 'v=0') add('error', 'RFC 8866 §5.1', 'the first line must be "v=0"', 1);
+  if (!lineOf('a=ptime:') && !lineOf('a=framecount:')) add('error', 'AES67-2018 §8.1', 'no "a=ptime:" (AES67 requires it, e.g. "a=ptime:1"); 1 ms was assumed', lineOf('m=audio'));
   if (!lineOf('t=')) add('error', 'RFC 8866 §5.9', 'no "t=" line (use "t=0 0")');
   if (!AES67_PACKET_TIMES_US.includes(d.ptimeUs)) add('warning', 'AES67-2018 §7.2', `packet time ${d.ptimeUs} µs is not one of 125, 250, 333, 1000, 4000 µs`, lineOf('a=ptime:'));
   if (d.encoding === 'L32') add('warning', 'AES67-2018 §7.1', 'L32 is not an AES67 encoding (L16 and L24 are)', lineOf('a=rtpmap:'));

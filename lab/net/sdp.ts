@@ -186,7 +186,9 @@ export function describeAes67(sdpText: string, mediaIndex?: number): Aes67Stream
       throw new SdpError('bad-ptime', framecountLine, 'framecount must be a positive integer');
     }
   } else {
-    throw new SdpError('no-ptime', mLine, 'no "a=ptime:" (AES67 requires it), e.g. "a=ptime:1"');
+    // ffmpeg and VLC write no ptime. AES67 §7.2.1 makes 1 ms the packet time every device
+    // supports, so assume it; lint still reports the missing attribute.
+    framesPerPacket = Math.round(sampleRate / 1000);
   }
   const ptimeUs = Math.round((framesPerPacket * 1e6) / sampleRate);
 

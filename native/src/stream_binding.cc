@@ -98,7 +98,7 @@ class JsStreamManager : public Napi::ObjectWrap<JsStreamManager> {
     c.format.mediaclkOffset = static_cast<std::uint32_t>(optionalInt(f, "mediaclkOffset", 0));
     c.framesPerPacket = static_cast<std::uint32_t>(optionalInt(o, "framesPerPacket", 48));
     c.channelMap = toMap(o);
-    c.direction = optionalString(o, "direction", "sendonly");
+    c.direction = optionalString(o, "direction", "recvonly");
     c.ssrc = static_cast<std::uint32_t>(optionalInt(o, "ssrc", 0));
     if (o.Has("channelLabels") && o.Get("channelLabels").IsArray()) {
       Napi::Array a = o.Get("channelLabels").As<Napi::Array>();

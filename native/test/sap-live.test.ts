@@ -44,15 +44,16 @@ describe.skipIf(missing !== '')(`SAP from VLC into the engine's SapListener over
       const session = result.session;
       expect(session.origin).toBe(net.host('a').address);
       expect(Object.values(result.stats.dropped).every((n) => n === 0)).toBe(true);
-      // VLC writes its host name in o= (issue 3), a=recvonly, no ptime: still a stream the engine can describe once
-      // a packet time is known; its format is what VLC was told to send.
+      // VLC writes its host name in o= (issue 3), a=recvonly, no ptime: the engine assumes AES67's 1 ms
+      // (packets of any size still play by timestamp); its format is what VLC was told to send.
       const parsed = native.parseSdp(session.sdp);
       if (parsed.error !== undefined) throw new Error(parsed.message);
       expect(parsed.name).toBe('LabTone');
       expect(parsed.connection?.address).toBe('239.255.100.1');
       expect(/^\d{1,3}(\.\d{1,3}){3}$/.test(parsed.origin.address)).toBe(false);
       const described = native.describeSdp(session.sdp);
-      expect(described).toMatchObject({ error: 'no-ptime' });
+      expect(described).toMatchObject({ framesPerPacket: 48, ptimeUs: 1000 });
+      expect(described).toEqual({ ...describeAes67(session.sdp) });
       const withPtime = session.sdp.replace(/(a=rtpmap:[^\r\n]*\r\n)/, '$1a=ptime:1\r\n');
       const d = native.describeSdp(withPtime);
       if (d.error !== undefined) throw new Error(d.message);

@@ -62,7 +62,7 @@ describe('StreamManager through native', () => {
     manager.addTx({ id: 'out', destination: '239.69.20.2:5004', format: { encoding: 'L24', channels: 2, sampleRate: 48000 } });
     manager.addRx({ id: 'a', sdp: manager.txSdp('out'), channelMap: [1, 2] });
     expect(() => manager.addRx({ id: 'b', sdp: manager.txSdp('out'), channelMap: [2, 3] })).toThrow(/'b' channel 1 and RX stream 'a' channel 2 .*device input channel 2/);
-    expect(() => manager.addTx({ id: 'bad', destination: '239.69.20.3:5004', format: { encoding: 'L24', channels: 2, sampleRate: 48000 }, direction: 'recvonly' })).toThrow(/recvonly/);
+    expect(() => manager.addTx({ id: 'bad', destination: '239.69.20.3:5004', format: { encoding: 'L24', channels: 2, sampleRate: 48000 }, direction: 'sideways' })).toThrow(/direction must be recvonly, sendonly/);
   });
 
   it('keeps the configuration through save, a corrupt file and reload', () => {

@@ -127,7 +127,6 @@ TEST(SdpStream, EveryRefusalNamesItsLineAndReason) {
       {"a=rtpmap:97 L24/48000/2\r\n", "", SdpErrorReason::kNoRtpmap, 7},
       {"L24/48000/2", "L24/48000/0", SdpErrorReason::kBadRtpmap, 10},
       {"L24/48000/2", "opus/48000/2", SdpErrorReason::kUnsupportedEncoding, 10},
-      {"a=ptime:1\r\n", "", SdpErrorReason::kNoPtime, 7},
       {"a=ptime:1", "a=ptime:fast", SdpErrorReason::kBadPtime, 11},
       {"a=ptime:1", "a=ptime:0.001", SdpErrorReason::kBadPtime, 11},
       {"a=ptime:1", "a=ptime:1\r\na=maxptime:x", SdpErrorReason::kBadMaxptime, 12},
@@ -152,6 +151,21 @@ TEST(SdpStream, EveryRefusalNamesItsLineAndReason) {
   std::string mac = kDante;
   mac.replace(mac.find("a=ptime:1"), 9, "a=ptime:1\r\na=ts-refclk:localmac=zz");
   EXPECT_NO_THROW(describeStream(mac));
+}
+
+// ffmpeg and VLC write no ptime: 1 ms (AES67 §7.2.1) is assumed and noted, lint still reports it.
+TEST(SdpStream, MissingPtimeAssumesOneMillisecondWithANote) {
+  const std::string sdp =
+      "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=No Name\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+      "m=audio 41010 RTP/AVP 97\r\na=rtpmap:97 L24/96000/2\r\n";
+  const SdpStream d = describeStream(sdp);
+  EXPECT_EQ(d.framesPerPacket, 96u);
+  EXPECT_EQ(d.ptimeUs, 1000u);
+  ASSERT_EQ(d.notes.size(), 1u);
+  EXPECT_NE(d.notes[0].message.find("assumed 1 ms"), std::string::npos);
+  bool linted = false;
+  for (const auto& f : lintSdp(sdp)) linted |= f.code == "missing-ptime";
+  EXPECT_TRUE(linted);
 }
 
 }  // namespace
