@@ -1,6 +1,6 @@
 // Shared by the peers' tests: independent recorders (ffmpeg, GStreamer), WAV reading and
 // continuity checks, bounded in time whatever happens.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import wavefilePkg from 'wavefile';
 import { fitSine, type SineFit } from '../analyze/sine-fit.ts';
@@ -55,4 +55,40 @@ export function fitChannels(w: WavContent, skipFrames = 0): SineFit[] {
   const x = w.interleaved.subarray(skipFrames * w.channels);
   for (let c = 0; c < w.channels; c++) fits.push(fitSine(x, w.sampleRate, w.channels, c));
   return fits;
+}
+
+export interface ExpertEntry {
+  severity: 'Errors' | 'Warns' | 'Notes' | 'Chats' | 'Comments';
+  count: number;
+  group: string;
+  protocol: string;
+  summary: string;
+}
+
+/** tshark's expert info (`-z expert`): malformed packets appear as Errors. */
+export function tsharkExpert(file: string, extra: string[] = []): ExpertEntry[] {
+  const out = execFileSync('tshark', ['-r', file, ...extra, '-q', '-z', 'expert'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  const entries: ExpertEntry[] = [];
+  let severity: ExpertEntry['severity'] | undefined;
+  for (const line of out.split('\n')) {
+    const head = /^(Errors|Warns|Notes|Chats|Comments) \(\d+\)/.exec(line);
+    if (head) {
+      severity = head[1] as ExpertEntry['severity'];
+      continue;
+    }
+    const row = /^\s+(\d+)\s+(\S+)\s+(\S+)\s+(.*)$/.exec(line);
+    if (severity && row && row[2] !== 'Group') entries.push({ severity, count: Number(row[1]), group: row[2], protocol: row[3], summary: row[4].trim() });
+  }
+  return entries;
+}
+
+/**
+ * Expert errors and warnings, less Wireshark's DNS "retransmission" warning: mDNS sends
+ * every multicast message with ID 0 (RFC 6762 §18.1) and repeats probes and announcements
+ * by design (§8.1, §8.3), which Wireshark's unicast-DNS heuristic takes for retransmission.
+ */
+export function tsharkSeriousExpert(file: string, extra: string[] = []): ExpertEntry[] {
+  return tsharkExpert(file, ['-o', 'dns.retransmission_timer:0', ...extra]).filter(
+    (e) => (e.severity === 'Errors' || e.severity === 'Warns') && !(e.protocol === 'mDNS' && /^DNS (query|response) retransmission/.test(e.summary)),
+  );
 }
