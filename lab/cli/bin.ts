@@ -6,6 +6,9 @@ import { registerAnalyze } from './analyze.ts';
 import { registerDecode } from './decode.ts';
 import { registerCapture } from './capture.ts';
 import { registerReplay } from './replay.ts';
+import { registerEmulateSender } from './emulate-sender.ts';
+import { registerEmulateDante } from './emulate-dante.ts';
+import { registerEmulateRavenna } from './emulate-ravenna.ts';
 
 const program = new Command();
 program.name('aes67-lab').description('AES67 / RAVENNA / Dante interoperability lab').showHelpAfterError();
@@ -23,5 +26,8 @@ registerAnalyze(program);
 registerDecode(program);
 registerCapture(program);
 registerReplay(program);
+registerEmulateSender(program);
+registerEmulateDante(program);
+registerEmulateRavenna(program);
 
 await program.parseAsync(process.argv);
