@@ -2,6 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { addonBuilt, loadNative } from '../../native/index.ts';
 import { Prng } from './prng.ts';
 import { ImpairmentModel, impairmentHook, type ImpairmentConfig } from './impairment.ts';
+import { driftingTimescale } from './drift.ts';
+import { linearTimescale } from '../net/ptp-timescale.ts';
+import { runVirtual, virtualHost } from '../net/lab-transport.ts';
+import { describeAes67 } from '../net/sdp.ts';
+import { Aes67Sender } from '../peers/aes67-sender.ts';
+import { RtpSubscription } from '../peers/rtp-subscription.ts';
 
 const Z = 5; // bounds are 5 standard errors wide: a correct model fails with p < 1e-6
 
@@ -227,5 +233,25 @@ describe('determinism', () => {
     expect(() => new ImpairmentModel({ seed: 1, reorder: { probability: 0.1, holdNs: 0 } })).toThrow(/holdNs > 0/);
     expect(() => new ImpairmentModel({ seed: 1, jitter: { distribution: 'pareto' as never, sdNs: 1 } })).toThrow(/use normal, uniform or exponential/);
     expect(() => new ImpairmentModel({ seed: 1.5 })).toThrow(/seed/);
+  });
+});
+
+describe.skipIf(!addonBuilt())('sender media-clock drift', () => {
+  it('a sender on a +50 ppm timescale arrives 50 µs per second earlier against the true media clock', () => {
+    const native = loadNative();
+    const clock = new native.VirtualClock(0);
+    const network = new native.VirtualNetwork(clock, 0);
+    const truth = linearTimescale();
+    const tx = virtualHost(network, clock, '10.67.140.11');
+    const rx = virtualHost(network, clock, '10.67.140.12');
+    const sender = new Aes67Sender({ transport: tx, timescale: driftingTimescale(truth, 50), destination: '239.69.140.1', channels: 1, sampleRate: 48000, encoding: 'L24', framesPerPacket: 48, signal: { kind: 'silence' } });
+    const sub = new RtpSubscription({ transport: rx, timescale: truth, stream: describeAes67(sender.sdp()) });
+    const arrivals: number[] = [];
+    let packets = 0;
+    runVirtual([sender, { poll: () => { sub.drain(); if (sub.metrics.packets > packets) { packets = sub.metrics.packets; arrivals.push(sub.metrics.arrivalMinNs); } return Infinity; } }], network, clock, { untilNs: 10e9 });
+    // arrivalMin tracks the earliest (arrival − media time of the first sample): it falls by 50 µs/s.
+    expect(arrivals[0]).toBeCloseTo(1_000_000, -3);
+    expect((arrivals[0] - arrivals[arrivals.length - 1]) / 10).toBeCloseTo(50_000, -3);
+    expect(() => driftingTimescale(truth, Infinity)).toThrow(/ppm/);
   });
 });
