@@ -3,6 +3,7 @@
 // ANNOUNCE when it changes: --change-at S with --change-channels / --change-destination /
 // --change-gmid emulates a session edit mid-run), until interrupted or --seconds.
 import type { Command } from 'commander';
+import { checkInstanceName } from '../net/mdns.ts';
 import { tcpStreams } from '../net/rtsp-stream.ts';
 import { RavennaSender, type RavennaStreamSettings } from '../peers/ravenna-sender.ts';
 import { systemTimescale, TAI_OFFSET_S } from '../peers/system-timescale.ts';
@@ -61,6 +62,13 @@ export function registerEmulateRavenna(program: Command): void {
     .option('--json', 'print the SDP(s) and closing statistics as JSON');
   addSignalOptions(c).action(async (f: RavennaFlags) => {
     try {
+      for (const [flag, v] of [['--session-name', f.sessionName], ['--device-name', f.deviceName]]) {
+        try {
+          checkInstanceName(v);
+        } catch (e) {
+          throw new Error(`${flag} ${(e as Error).message}`);
+        }
+      }
       const transport = openInterface(f.interface);
       const seconds = f.seconds === undefined ? undefined : numberFlag('--seconds', f.seconds, 0.001, 1e7, true);
       const change: Partial<RavennaStreamSettings> = {};

@@ -79,7 +79,11 @@ export function signalFromFlags(f: SignalFlags): SignalSpec {
       return { kind: 'probe', levelDbfs: level, degree: numberFlag('--probe-degree', f.probeDegree, 2, 20) };
     case 'wav':
       if (!f.wav) throw new Error('--signal wav needs --wav <file>');
-      readFileSync(f.wav); // a missing file is named here, before anything starts
+      try {
+        readFileSync(f.wav); // a missing file is named here, before anything starts
+      } catch (e) {
+        throw new Error(`--wav ${f.wav}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      }
       return { kind: 'wav', path: f.wav };
     default:
       throw new Error(`--signal ${f.signal}: use sine, silence, noise, probe or wav`);
