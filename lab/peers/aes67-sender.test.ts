@@ -8,6 +8,13 @@ import { describeAes67 } from '../net/sdp.ts';
 import { lintSdp } from '../net/sdp-lint.ts';
 import { sine } from '../signal/sine.ts';
 import { Aes67Sender, resolveFramesPerPacket } from './aes67-sender.ts';
+import path from 'node:path';
+import { withTempDir } from '../net/test-support.ts';
+import { tsharkFields } from '../net/tshark.ts';
+import { SAP_GROUP_RFC2974 } from '../net/sap.ts';
+import { SapAnnouncer } from './sap-announcer.ts';
+import { tsharkSeriousExpert } from './test-support.ts';
+import { VirtualCapture } from './virtual-capture.ts';
 
 interface Case {
   channels: number;
@@ -114,6 +121,34 @@ describe.skipIf(!addonBuilt())('Aes67Sender in virtual time', () => {
     const { sender } = runSender({ channels: 8, sampleRate: 48000, encoding: 'L24', frames: 48 }, 1);
     const problems = lintSdp(sender.sdp()).filter((f) => f.severity === 'error');
     expect(problems).toEqual([]);
+  });
+
+  it('puts RTP (and its SDP by SAP) on the wire that tshark dissects cleanly, packet for packet as sent', () => {
+    const native = loadNative();
+    const clock = new native.VirtualClock(0);
+    const network = new native.VirtualNetwork(clock, 0);
+    const t = virtualHost(network, clock, '10.67.141.5');
+    withTempDir((dir) => {
+      const file = path.join(dir, 'aes67.pcapng');
+      const cap = new VirtualCapture(network, file);
+      const sender = new Aes67Sender({ transport: t, timescale: linearTimescale(), destination: '239.69.141.5', channels: 8, sampleRate: 96000, encoding: 'L24', framesPerPacket: 12, signal: { kind: 'noise', seed: 3, levelDbfs: -20 }, mediaclkOffset: 42, ptpRefclk: { gmid: '00-1D-C1-FF-FE-50-36-33', domain: 0 } });
+      const sap = new SapAnnouncer({ transport: t, group: SAP_GROUP_RFC2974, intervalNs: 10e6, sdp: sender.sdp() });
+      runVirtual([sender, sap], network, clock, { untilNs: 50e6 });
+      cap.close();
+      const decode = ['-d', 'udp.port==5004,rtp'];
+      expect(tsharkSeriousExpert(file, decode)).toEqual([]);
+      const rtp = tsharkFields(file, ['rtp.seq', 'rtp.timestamp', 'rtp.p_type', 'rtp.ssrc', 'ip.dsfield.dscp', 'udp.length'], [...decode, '-Y', 'rtp']);
+      expect(rtp.length).toBe(sender.stats.packets);
+      rtp.forEach((r, k) => {
+        expect(Number(r[1])).toBe(sender.timestampOf(BigInt(k)));
+        expect([Number(r[2]), Number(r[3]), r[4], Number(r[5])]).toEqual([96, sender.ssrc, '34', 8 + 12 + 12 * 8 * 3]);
+        if (k > 0) expect(Number(r[0])).toBe((Number(rtp[k - 1][0]) + 1) & 0xffff);
+      });
+      const sdp = tsharkFields(file, ['sap.flags.t', 'sdp.media.media', 'sdp.media.port', 'sdp.media.format', 'sdp.mime.type', 'sdp.sample_rate'], ['-Y', 'sap'], 'a');
+      expect(sdp.length).toBe(sap.announcements);
+      expect([sdp[0][1], sdp[0][2], sdp[0][4], sdp[0][5]]).toEqual(['audio', '5004', 'L24', '96000']);
+      expect(sdp[0][3].split(',')).toContain('DynamicRTP-Type-96');
+    });
   });
 
   it('refuses what AES67 does not allow, naming the limit', () => {
