@@ -6,7 +6,7 @@ import type { LabTransport, TimedActor } from '../net/lab-transport.ts';
 import type { PtpTimescale } from '../net/ptp-timescale.ts';
 import { describeAes67, SdpError, type Aes67StreamDescription } from '../net/sdp.ts';
 import { writeWav } from '../analyze/wav.ts';
-import { RtpSubscription, type ReceivedAudio, type RtpMetrics } from './rtp-subscription.ts';
+import { RtpSubscription, streamKey, type ReceivedAudio, type RtpMetrics } from './rtp-subscription.ts';
 import type { SdpSource } from './sap-listener.ts';
 
 export type { SdpSource } from './sap-listener.ts';
@@ -22,11 +22,6 @@ export interface Aes67ReceiverOptions {
 }
 
 export type ReceiverState = 'waiting' | 'receiving' | 'error';
-
-/** The fields of a description that need a new socket or decoder when they change. */
-function streamKey(d: Aes67StreamDescription): string {
-  return [d.destination, d.port, d.sourceFilter ?? '', d.encoding, d.sampleRate, d.channels, d.payloadType, d.mediaclkOffset ?? 0].join('|');
-}
 
 export class Aes67Receiver implements TimedActor {
   /** Every subscription so far; the last is the current one. */

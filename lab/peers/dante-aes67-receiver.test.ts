@@ -59,6 +59,12 @@ describe.skipIf(!addonBuilt())('DanteAes67Receiver', () => {
     expect(st.worstMarginNs).toBeGreaterThanOrEqual(2_000_000 - 1_000_000 - 30_000 - 1);
     expect(st.worstMarginNs).toBeLessThanOrEqual(2_000_000 - 1_000_000 - 30_000);
     expect(rx.audio()!.missingFrames).toBe(0);
+    // A grandmaster change re-announces the flow (new version): it keeps playing, nothing lost.
+    flow.setGrandmaster('00-1D-C1-FF-FE-00-00-07');
+    runVirtual([flow, listener, rx], w.network, w.clock, { untilNs: 2e9 });
+    expect(rx.stream!.ptpRefclk).toEqual({ gmid: '00-1D-C1-FF-FE-00-00-07', domain: 0 });
+    expect(rx.status().packets).toBeGreaterThan(1990);
+    expect(rx.audio()!.missingFrames).toBe(0);
     flow.close();
   });
 

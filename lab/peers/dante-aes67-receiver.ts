@@ -22,7 +22,7 @@ import type { PtpTimescale } from '../net/ptp-timescale.ts';
 import { describeAes67, SdpError, type Aes67StreamDescription } from '../net/sdp.ts';
 import { isMulticast } from './aes67-sender.ts';
 import { DANTE_AES67_MAX_CHANNELS, DANTE_DEFAULT_PREFIX, inMulticastPrefix, parseMulticastPrefix } from './dante-aes67-sender.ts';
-import { RtpSubscription, type ReceivedAudio, type RtpMetrics } from './rtp-subscription.ts';
+import { RtpSubscription, streamKey, type ReceivedAudio, type RtpMetrics } from './rtp-subscription.ts';
 import type { SdpSource } from './sap-listener.ts';
 
 export const DANTE_AES67_WINDOW_NS = 2_000_000;
@@ -123,9 +123,12 @@ export class DanteAes67Receiver implements TimedActor {
     const text = this.source.current();
     if (text === undefined || text === this.sdpText) return;
     this.sdpText = text;
+    const before = this.description && streamKey(this.description);
+    this.refusal = this.judge(text);
+    // A new description of the same stream (a new version, grandmaster or labels) keeps playing.
+    if (!this.refusal && this.subscription && before === streamKey(this.description!)) return;
     this.subscription?.close();
     this.subscription = undefined;
-    this.refusal = this.judge(text);
     if (this.refusal) return;
     this.subscribedAt = this.now;
     this.subscription = new RtpSubscription({ transport: this.o.transport, timescale: this.o.timescale, stream: this.description!, playoutDelayNs: this.windowNs, recordSeconds: this.o.recordSeconds });

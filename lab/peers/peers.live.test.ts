@@ -47,9 +47,10 @@ function watch(child: ChildProcess, deadlineMs: number, readyText?: string): { e
   return { exited, ready };
 }
 
-function startCapture(net: Netns, host: string, file: string, seconds: number) {
-  const child = net.spawn(host, 'tshark', ['-q', '-i', 'eth0', '-a', `duration:${seconds}`, '-w', file]);
-  return watch(child, (seconds + 20) * 1000, 'Capturing on');
+/** tshark on a host's interface until stopped (SIGINT, it then closes the file), at most 60 s. */
+function startCapture(net: Netns, host: string, file: string) {
+  const child = net.spawn(host, 'tshark', ['-q', '-i', 'eth0', '-a', 'duration:60', '-w', file]);
+  return { ...watch(child, 80_000, 'Capturing on'), stop: () => child.kill('SIGINT') };
 }
 
 function startReceiver(net: Netns, host: string, options: object) {
@@ -57,9 +58,10 @@ function startReceiver(net: Netns, host: string, options: object) {
   return watch(child, 60_000, 'listening on');
 }
 
+/** An emulator that outlives the receiver: stopped with SIGINT (a clean stop, as a user's Ctrl-C) once the receiver is done. */
 function startEmulator(net: Netns, host: string, args: string[]) {
-  const child = net.spawn(host, process.execPath, ['--import', 'tsx', BIN, 'emulate', ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  return watch(child, 60_000);
+  const child = net.spawn(host, process.execPath, ['--import', 'tsx', BIN, 'emulate', ...args, '--seconds', '40'], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  return { ...watch(child, 60_000), stop: () => child.kill('SIGINT') };
 }
 
 type Fit = { frequencyHz: number; amplitude: number; maxResidual: number };
@@ -98,14 +100,18 @@ describe.skipIf(!usable.ok)(`emulated peers between namespaces (${usable.reason 
     await withTempDir(async (dir) => {
       const file = path.join(dir, 'dante.pcapng');
       chmodForCapture(dir);
-      const cap = startCapture(net!, 'b', file, 14);
+      const cap = startCapture(net!, 'b', file);
       await cap.ready;
-      const rx = startReceiver(net!, 'b', { interface: 'eth0', seconds: 8, mode: 'sap', name: 'AVIO-LAB : 1', expectSignal: SIGNAL });
+      const rx = startReceiver(net!, 'b', { interface: 'eth0', seconds: 11, mode: 'sap', name: 'AVIO-LAB : 1', expectSignal: SIGNAL });
       await rx.ready;
-      const tx = startEmulator(net!, 'a', ['dante', '--interface', 'eth0', '--device-name', 'AVIO-LAB', '--channels', '2', '--labels', 'Left,Right', '--sap-interval', '1', '--channel-step', '100', '--seconds', '9', '--json']);
-      const [r, t] = await Promise.all([rx.exited, tx.exited]);
+      const tx = startEmulator(net!, 'a', ['dante', '--interface', 'eth0', '--device-name', 'AVIO-LAB', '--channels', '2', '--labels', 'Left,Right', '--sap-interval', '1', '--channel-step', '100', '--json']);
+      const r = await rx.exited;
+      tx.stop();
+      const t = await tx.exited;
       expect(t.code, t.stderr).toBe(0);
       expect(r.code, r.stderr).toBe(0);
+      await new Promise((r) => setTimeout(r, 300)); // the last packets reach the capture
+      cap.stop();
       await cap.exited;
       const sent = JSON.parse(t.stdout.trim().split('\n').pop()!);
       const got = JSON.parse(r.stdout);
@@ -137,14 +143,14 @@ describe.skipIf(!usable.ok)(`emulated peers between namespaces (${usable.reason 
     await withTempDir(async (dir) => {
       const file = path.join(dir, 'ravenna.pcapng');
       chmodForCapture(dir);
-      const cap = startCapture(net!, 'b', file, 16);
+      const cap = startCapture(net!, 'b', file);
       await cap.ready;
       const name = 'Stage box 1, mix';
-      const rx = startReceiver(net!, 'b', { interface: 'eth0', seconds: 10, mode: 'ravenna', name, expectSignal: SIGNAL });
+      const rx = startReceiver(net!, 'b', { interface: 'eth0', seconds: 15, mode: 'ravenna', name, expectSignal: SIGNAL });
       await rx.ready;
       // 1 ms packets here: at 125 µs (8000 packets/s, covered in virtual time) a receiving Node
       // process on a loaded 2-core host overruns its socket buffer.
-      const tx = startEmulator(net!, 'a', ['ravenna', '--interface', 'eth0', '--session-name', name, '--device-name', 'horus-lab', '--destination', '239.1.142.1', '--channels', '2', '--frames', '48', '--channel-step', '100', '--seconds', '11', '--change-at', '6', '--change-channels', '4', '--change-destination', '239.1.142.2', '--json']);
+      const tx = startEmulator(net!, 'a', ['ravenna', '--interface', 'eth0', '--session-name', name, '--device-name', 'horus-lab', '--destination', '239.1.142.1', '--channels', '2', '--frames', '48', '--channel-step', '100', '--change-at', '6', '--change-channels', '4', '--change-destination', '239.1.142.2', '--json']);
       // An independent querier (the multicast-dns package) and RTSP client (ffprobe) from host c.
       await new Promise((r) => setTimeout(r, 3500));
       const mdnsScript = [
@@ -158,9 +164,13 @@ describe.skipIf(!usable.ok)(`emulated peers between namespaces (${usable.reason 
       const url = `rtsp://10.67.142.1:554/by-name/${encodeURIComponent(name)}`;
       const probe = watch(net!.spawn('c', 'ffprobe', ['-v', 'debug', '-rtsp_transport', 'udp', url]), 15_000);
       const probed = await probe.exited;
-      const [r, t] = await Promise.all([rx.exited, tx.exited]);
+      const r = await rx.exited;
+      tx.stop();
+      const t = await tx.exited;
       expect(t.code, t.stderr).toBe(0);
       expect(r.code, r.stderr).toBe(0);
+      await new Promise((r) => setTimeout(r, 300)); // the last packets reach the capture
+      cap.stop();
       await cap.exited;
       const sent = JSON.parse(t.stdout.trim().split('\n').pop()!);
       const got = JSON.parse(r.stdout);
@@ -172,6 +182,7 @@ describe.skipIf(!usable.ok)(`emulated peers between namespaces (${usable.reason 
       expect(got.subscriptions).toHaveLength(2);
       expect(got.subscriptions[0].stream.destination).toBe('239.1.142.1');
       expect(got.subscriptions[1].stream.destination).toBe('239.1.142.2');
+      // Each stream ran for seconds (the emulator's own start-up on a loaded host varies).
       expectSignalIntact(got.subscriptions[0], 2, 2 * 48000);
       expectSignalIntact(got.subscriptions[1], 4, 2 * 48000);
 

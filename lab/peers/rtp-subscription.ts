@@ -62,6 +62,11 @@ export interface RtpSubscriptionOptions {
 
 const RECENT = 1024;
 
+/** The fields of a description that need a new socket or decoder when they change. */
+export function streamKey(d: Aes67StreamDescription): string {
+  return [d.destination, d.port, d.sourceFilter ?? '', d.encoding, d.sampleRate, d.channels, d.payloadType, d.mediaclkOffset ?? 0].join('|');
+}
+
 export class RtpSubscription {
   readonly metrics: RtpMetrics = {
     packets: 0,
