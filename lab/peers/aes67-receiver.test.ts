@@ -185,6 +185,44 @@ describe.skipIf(!addonBuilt())('Aes67Receiver in virtual time', () => {
     dante.close();
   });
 
+  it('an SSRC change (a sender reboot) is counted once; loss is counted per SSRC run and the audio goes on by media time', () => {
+    const w = world();
+    const a = sender(w.tx, w.timescale, { ssrc: 0x1111, initialSequence: 65000 });
+    const receiver = new Aes67Receiver({ transport: w.rx, timescale: w.timescale, source: a.sdp() });
+    runVirtual([a, receiver], w.network, w.clock, { untilNs: 1e9 });
+    a.close();
+    // The "rebooted" sender: same SDP stream, new SSRC and sequence, after a 20 ms gap.
+    const b = sender(w.tx, w.timescale, { ssrc: 0x2222, initialSequence: 7, startAtNs: 1.02e9 });
+    runVirtual([b, receiver], w.network, w.clock, { untilNs: 2e9 });
+    b.close();
+    runVirtual([receiver], w.network, w.clock, { untilNs: 2.001e9 });
+    const m = receiver.metrics()!;
+    expect(m.ssrcChanges).toBe(1);
+    expect(m.ssrc).toBe(0x2222);
+    expect(m.lost).toBe(0);
+    expect(m.packets).toBe(a.stats.packets + b.stats.packets);
+    // Only the 20 ms nobody sent are silent.
+    const gap = receiver.audio()!.missingFrames;
+    expect(gap).toBeGreaterThanOrEqual(0.02 * 48000 - 48);
+    expect(gap).toBeLessThanOrEqual(0.02 * 48000 + 48);
+  });
+
+  it('several senders on one group and port: a source filter keeps only its own', () => {
+    const w = world();
+    const a = sender(w.tx, w.timescale, { sessionName: 'A' });
+    const b = sender(w.tapHost, w.timescale, { sessionName: 'B', signal: { kind: 'silence' } });
+    const onlyA = new Aes67Receiver({ transport: w.rx, timescale: w.timescale, source: a.sdp() });
+    expect(onlyA.stream!.sourceFilter).toBe('10.67.143.1');
+    runVirtual([a, b, onlyA], w.network, w.clock, { untilNs: 0.5e9 });
+    a.close();
+    b.close();
+    runVirtual([onlyA], w.network, w.clock, { untilNs: 0.501e9 });
+    expect(onlyA.metrics()!.ssrcChanges).toBe(0);
+    expect(onlyA.metrics()!.ssrc).toBe(a.ssrc);
+    expect(onlyA.metrics()!.packets).toBe(a.stats.packets);
+    expect(b.stats.packets).toBeGreaterThan(400);
+  });
+
   it('counts and drops bad datagrams by reason, never throws; a bad SDP is an error state naming the line', () => {
     const w = world();
     const s = sender(w.tx, w.timescale);

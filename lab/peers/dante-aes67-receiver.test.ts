@@ -53,6 +53,7 @@ describe.skipIf(!addonBuilt())('DanteAes67Receiver', () => {
     const st = rx.status();
     expect(st.state).toBe('subscribed');
     expect(st.reason).toBe('subscribed');
+    expect(st.warnings).toEqual([]); // a Dante flow says a=recvonly
     expect(st.late).toBe(0);
     expect(st.packets).toBeGreaterThan(990);
     // Sent when its last sample exists (1 ms after the first, rounded up to the ns), 30 µs on the wire.
@@ -128,6 +129,7 @@ describe.skipIf(!addonBuilt())('DanteAes67Receiver', () => {
     expect(judge(make({ framesPerPacket: 192 })).reason).toBe('prohibited: packet time 4000 µs (Dante receives 125, 250, 333 µs or 1 ms)');
     expect(judge(make({ destination: '10.67.144.2' })).state).toBe('prohibited');
     for (const frames of [6, 12, 16, 48]) expect(judge(make({ framesPerPacket: frames, encoding: 'L16' })).state).toBe('subscribed');
+    expect(judge(make({})).warnings).toEqual(['a=sendonly where Dante devices announce a=recvonly (effect on Dante unverified)']);
     const zeroOrigin = make({ sessionId: 0, sessionVersion: 0 });
     expect(zeroOrigin).toMatch(/^o=- 0 0 /m);
     expect(judge(zeroOrigin).state).toBe('prohibited');

@@ -39,6 +39,8 @@ export interface DanteSubscriptionStatus {
   late: number;
   /** Smallest (2 ms deadline − arrival) of any packet (ns); negative: that packet was late. */
   worstMarginNs?: number;
+  /** What a Dante device might not like, where its effect is unverified (not a verdict). */
+  warnings: string[];
 }
 
 export interface DanteAes67ReceiverOptions {
@@ -99,7 +101,7 @@ export class DanteAes67Receiver implements TimedActor {
 
   status(): DanteSubscriptionStatus {
     const m = this.subscription?.metrics;
-    const counts = { packets: m?.packets ?? 0, late: m?.late ?? 0, ...(m && m.packets > 0 ? { worstMarginNs: m.worstMarginNs } : {}) };
+    const counts = { packets: m?.packets ?? 0, late: m?.late ?? 0, ...(m && m.packets > 0 ? { worstMarginNs: m.worstMarginNs } : {}), warnings: this.warnings() };
     if (this.refusal) return { ...this.refusal, ...counts };
     if (!m) return { state: 'unresolved', reason: 'flow not found: no SDP (no SAP announcement heard)', ...counts };
     const quiet = this.o.noAudioAfterNs ?? 1e9;
@@ -113,6 +115,16 @@ export class DanteAes67Receiver implements TimedActor {
     if (m.packets === 0) return { state: 'subscribed', reason: 'subscribed, waiting for the first packet', ...counts };
     const lateText = m.late > 0 ? `; ${m.late} of ${m.packets} packets late (dropped, audible), worst margin ${(m.worstMarginNs / 1e6).toFixed(3)} ms` : '';
     return { state: 'subscribed', reason: `subscribed${lateText}`, ...counts };
+  }
+
+  private warnings(): string[] {
+    const d = this.description;
+    if (!d) return [];
+    const w: string[] = [];
+    // FIELD-NOTES "What breaks Dante": announce a=recvonly (Dante's own flows do); whether
+    // Dante refuses other directions is unverified.
+    if (d.direction !== 'recvonly') w.push(`${d.direction ? `a=${d.direction}` : 'no direction attribute'} where Dante devices announce a=recvonly (effect on Dante unverified)`);
+    return w;
   }
 
   private get windowNs(): number {

@@ -162,6 +162,7 @@ export class RtpSubscription {
       m.ssrcChanges++;
       this.expectedBefore += this.highestSeq - this.baseSeq + 1;
       this.receivedBefore += this.uniqueThisRun;
+      this.uniqueThisRun = 0;
       this.baseSeq = -1;
       this.recent.fill(-1);
       this.lastTransit = null;
