@@ -25,6 +25,8 @@ export interface MdnsBrowserOptions {
   /** Browse this subtype of it (default RAVENNA sessions: "_ravenna_session"); null for the plain type. */
   subtype?: string | null;
   maxIntervalNs?: number;
+  /** Records cached at most; beyond it new ones are dropped and counted (default 4096). */
+  maxRecords?: number;
 }
 
 interface Cached {
@@ -35,7 +37,7 @@ interface Cached {
 }
 
 export class MdnsBrowser implements TimedActor {
-  readonly stats = { queries: 0, responses: 0, bad: 0 };
+  readonly stats = { queries: 0, responses: 0, bad: 0, cacheFull: 0 };
   private readonly socket: DatagramSocket;
   private readonly cache: Cached[] = [];
   private readonly serviceDomain: string;
@@ -141,6 +143,10 @@ export class MdnsBrowser implements TimedActor {
         const c = this.cache[i];
         if (c.type !== rr.type || !sameName(c.name, rr.name)) continue;
         if (rr.flush || JSON.stringify(c.data) === key) this.cache.splice(i, 1);
+      }
+      if (this.cache.length >= (this.o.maxRecords ?? 4096)) {
+        this.stats.cacheFull++;
+        continue;
       }
       this.cache.push({ name: rr.name, type: rr.type, data: rr.data, expiresAt });
     }

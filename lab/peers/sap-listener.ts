@@ -37,6 +37,8 @@ export interface SapListenerOptions {
    * says 10 intervals or one hour, whichever is greater (the default).
    */
   minTimeoutNs?: number;
+  /** Sessions kept at most; beyond it new ones are dropped and counted (default 1024). */
+  maxSessions?: number;
 }
 
 export interface SdpSource {
@@ -132,6 +134,7 @@ export class SapListener implements TimedActor {
       if (s.sessionVersion > version) return this.drop('older-version');
       this.byHash.delete(k); // superseded by a newer version under a new hash
     }
+    if (!existing && this.byHash.size >= (this.o.maxSessions ?? 1024)) return this.drop('too-many-sessions');
     let stream: SapSession['stream'];
     try {
       stream = describeAes67(packet.sdp);
