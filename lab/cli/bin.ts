@@ -10,6 +10,9 @@ import { registerList } from './list.ts';
 import { registerEmulateGrandmaster } from './emulate-grandmaster.ts';
 import { registerReport } from './report.ts';
 import { registerBugreport } from './bugreport.ts';
+import { registerEmulateSender } from './emulate-sender.ts';
+import { registerEmulateDante } from './emulate-dante.ts';
+import { registerEmulateRavenna } from './emulate-ravenna.ts';
 
 const program = new Command();
 program.name('aes67-lab').description('AES67 / RAVENNA / Dante interoperability lab').showHelpAfterError();
@@ -31,5 +34,8 @@ registerList(program);
 registerEmulateGrandmaster(program);
 registerReport(program);
 registerBugreport(program);
+registerEmulateSender(program);
+registerEmulateDante(program);
+registerEmulateRavenna(program);
 
 await program.parseAsync(process.argv);

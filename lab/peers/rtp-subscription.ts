@@ -1,0 +1,277 @@
+// One subscribed RTP audio stream as a lab receiver holds it: the socket (port, group join,
+// source filter), the packet checks (dropped with a reason, never thrown), the RTP metrics
+// a measurement needs (loss, duplicates, reordering, SSRC changes, RFC 3550 jitter,
+// arrival against the media clock) and the decoded audio placed by media time, so a lost
+// packet leaves silence where it belonged and a late or reordered one lands in its place.
+import type { ReceivedDatagram } from '../../native/index.ts';
+import type { DatagramSocket, LabTransport } from '../net/lab-transport.ts';
+import { bytesPerSample, decodePcm, type PcmEncoding } from '../net/pcm.ts';
+import { mediaTimeOf, ptpTimeOfSample, type PtpTimescale } from '../net/ptp-timescale.ts';
+import { parseRtp, RtpParseError } from '../net/rtp.ts';
+import type { Aes67StreamDescription } from '../net/sdp.ts';
+import { isMulticast } from './aes67-sender.ts';
+
+export interface ReceivedAudio {
+  sampleRate: number;
+  channels: number;
+  encoding: PcmEncoding;
+  /** Media time (samples since the PTP epoch) of the first frame. */
+  firstSample: bigint;
+  /** Interleaved frames from the first packet's media time to the last recorded one. */
+  interleaved: Float32Array;
+  /** Frames no accepted packet covered (lost, late or never sent). */
+  missingFrames: number;
+}
+
+export interface RtpMetrics {
+  packets: number;
+  bytes: number;
+  ssrc?: number;
+  ssrcChanges: number;
+  /** Packets the sequence numbers say were sent (per SSRC run, summed). */
+  expected: number;
+  lost: number;
+  duplicates: number;
+  reordered: number;
+  /** RFC 3550 §6.4.1 interarrival jitter, in ns: the current value and the largest seen. */
+  jitterNs: number;
+  jitterMaxNs: number;
+  /** Arrival (receiver's PTP time) minus the PTP time of the packet's first sample (ns). */
+  arrivalMinNs: number;
+  arrivalMeanNs: number;
+  arrivalMaxNs: number;
+  /** With a playout delay: packets that arrived after their first sample was due, dropped. */
+  late: number;
+  /** Smallest (deadline − arrival) over all packets (ns); negative when one was late. */
+  worstMarginNs: number;
+  /** Datagrams dropped before RTP accounting, by reason. */
+  dropped: Record<string, number>;
+  firstArrivalNs?: number;
+  lastArrivalNs?: number;
+}
+
+export interface RtpSubscriptionOptions {
+  transport: LabTransport;
+  timescale: PtpTimescale;
+  stream: Aes67StreamDescription;
+  /** Playout point after a packet's first sample (ns); later packets are dropped as late. */
+  playoutDelayNs?: number;
+  /** Audio kept, in seconds of media time from the first packet (default 60). */
+  recordSeconds?: number;
+}
+
+const RECENT = 1024;
+
+/** The fields of a description that need a new socket or decoder when they change. */
+export function streamKey(d: Aes67StreamDescription): string {
+  return [d.destination, d.port, d.sourceFilter ?? '', d.encoding, d.sampleRate, d.channels, d.payloadType, d.mediaclkOffset ?? 0].join('|');
+}
+
+export class RtpSubscription {
+  readonly metrics: RtpMetrics = {
+    packets: 0,
+    bytes: 0,
+    ssrcChanges: 0,
+    expected: 0,
+    lost: 0,
+    duplicates: 0,
+    reordered: 0,
+    jitterNs: 0,
+    jitterMaxNs: 0,
+    arrivalMinNs: Infinity,
+    arrivalMeanNs: 0,
+    arrivalMaxNs: -Infinity,
+    late: 0,
+    worstMarginNs: Infinity,
+    dropped: {},
+  };
+  private readonly socket: DatagramSocket;
+  private readonly frameBytes: number;
+  private readonly group?: string;
+  // Sequence tracking for the current SSRC.
+  private baseSeq = -1;
+  private highestSeq = -1;
+  private uniqueThisRun = 0;
+  private readonly recent = new Float64Array(RECENT).fill(-1);
+  private expectedBefore = 0;
+  private receivedBefore = 0;
+  // RFC 3550 jitter state (timestamp units).
+  private jitter = 0;
+  private lastTransit: number | null = null;
+  private arrivalSum = 0;
+  // Audio by media time, in blocks of one second.
+  private firstSample = -1n;
+  private readonly blocks = new Map<number, { data: Float32Array; filled: Uint8Array }>();
+  private lastFrameEnd = 0;
+  private closed = false;
+
+  constructor(readonly o: RtpSubscriptionOptions) {
+    const s = o.stream;
+    this.frameBytes = s.channels * bytesPerSample(s.encoding);
+    const multicast = isMulticast(s.destination);
+    this.socket = o.transport.open({ port: s.port, receiveQueueLimit: 1 << 14, ...(multicast ? { bindAddress: s.destination } : {}) });
+    if (multicast) {
+      this.group = s.destination;
+      if (s.sourceFilter) this.socket.join(s.destination, s.sourceFilter);
+      else this.socket.join(s.destination);
+    }
+  }
+
+  get stream(): Aes67StreamDescription {
+    return this.o.stream;
+  }
+
+  close(): void {
+    if (!this.closed) this.socket.close();
+    this.closed = true;
+  }
+
+  /** Drains the socket; returns how many packets were accepted. */
+  drain(): number {
+    if (this.closed) return 0;
+    let n = 0;
+    for (let d = this.socket.receive(); d; d = this.socket.receive()) if (this.take(d)) n++;
+    return n;
+  }
+
+  private drop(reason: string): false {
+    this.metrics.dropped[reason] = (this.metrics.dropped[reason] ?? 0) + 1;
+    return false;
+  }
+
+  /** One datagram; false when it was dropped (the reason is counted). */
+  take(d: ReceivedDatagram): boolean {
+    const s = this.o.stream;
+    if (d.truncated) return this.drop('truncated');
+    if (this.group && d.destination.split(':')[0] !== this.group) return this.drop('other-destination');
+    if (s.sourceFilter && d.source.split(':')[0] !== s.sourceFilter) return this.drop('source-filter');
+    let p;
+    try {
+      p = parseRtp(d.data);
+    } catch (e) {
+      if (e instanceof RtpParseError) return this.drop(`rtp-${e.reason}`);
+      throw e;
+    }
+    if (p.payloadType !== s.payloadType) return this.drop('payload-type');
+    if (p.payload.length === 0 || p.payload.length % this.frameBytes !== 0) return this.drop('payload-length');
+    const m = this.metrics;
+    const frames = p.payload.length / this.frameBytes;
+    const arrival = d.receivedAt;
+
+    if (m.ssrc !== undefined && p.ssrc !== m.ssrc) {
+      m.ssrcChanges++;
+      this.expectedBefore += this.highestSeq - this.baseSeq + 1;
+      this.receivedBefore += this.uniqueThisRun;
+      this.uniqueThisRun = 0;
+      this.baseSeq = -1;
+      this.recent.fill(-1);
+      this.lastTransit = null;
+    }
+    m.ssrc = p.ssrc;
+
+    // Extended sequence number nearest the highest seen.
+    let ext = p.sequenceNumber;
+    if (this.baseSeq < 0) {
+      this.baseSeq = ext;
+      this.highestSeq = ext;
+    } else {
+      const cycle = this.highestSeq - (this.highestSeq & 0xffff);
+      ext = cycle + p.sequenceNumber;
+      if (ext - this.highestSeq > 0x8000) ext -= 0x10000;
+      else if (this.highestSeq - ext > 0x8000) ext += 0x10000;
+    }
+    const slot = ((ext % RECENT) + RECENT) % RECENT;
+    if (this.recent[slot] === ext) {
+      m.duplicates++;
+      return false;
+    }
+    this.recent[slot] = ext;
+    if (ext < this.highestSeq) m.reordered++;
+    else this.highestSeq = ext;
+    if (ext < this.baseSeq) this.baseSeq = ext;
+    this.uniqueThisRun++;
+    m.packets++;
+    m.bytes += d.data.length;
+    m.firstArrivalNs ??= arrival;
+    m.lastArrivalNs = arrival;
+    m.expected = this.expectedBefore + this.highestSeq - this.baseSeq + 1;
+    m.lost = m.expected - (this.receivedBefore + this.uniqueThisRun);
+
+    // Media time of the first sample: the RTP timestamp less the mediaclk offset, unwrapped
+    // next to the receiver's own media time at arrival.
+    const ptpArrival = this.o.timescale.ptpTimeAt(arrival);
+    const mediaNow = mediaTimeOf(ptpArrival, s.sampleRate);
+    const media32 = (BigInt(p.timestamp) - BigInt(s.mediaclkOffset ?? 0)) & 0xffffffffn;
+    let diff = (media32 - mediaNow) & 0xffffffffn;
+    if (diff >= 0x80000000n) diff -= 0x100000000n;
+    const sample = mediaNow + diff;
+    const delta = Number(ptpArrival - ptpTimeOfSample(sample, s.sampleRate));
+    m.arrivalMinNs = Math.min(m.arrivalMinNs, delta);
+    m.arrivalMaxNs = Math.max(m.arrivalMaxNs, delta);
+    this.arrivalSum += delta;
+    m.arrivalMeanNs = this.arrivalSum / m.packets;
+
+    // RFC 3550 §6.4.1 / A.8: transit in timestamp units.
+    const transit = (arrival * s.sampleRate) / 1e9 - p.timestamp;
+    if (this.lastTransit !== null) {
+      let dTransit = Math.abs(transit - this.lastTransit);
+      if (dTransit > 2 ** 31) dTransit = Math.abs(dTransit - 2 ** 32); // timestamp wrap
+      this.jitter += (dTransit - this.jitter) / 16;
+      m.jitterNs = (this.jitter * 1e9) / s.sampleRate;
+      if (m.jitterNs > m.jitterMaxNs) m.jitterMaxNs = m.jitterNs;
+    }
+    this.lastTransit = transit;
+
+    if (this.o.playoutDelayNs !== undefined) {
+      const margin = this.o.playoutDelayNs - delta;
+      if (margin < m.worstMarginNs) m.worstMarginNs = margin;
+      if (margin < 0) {
+        m.late++;
+        return true; // counted as received, but it came too late to play
+      }
+    }
+    this.place(sample, decodePcm(p.payload, s.encoding), frames);
+    return true;
+  }
+
+  private place(sample: bigint, samples: Float32Array, frames: number): void {
+    const s = this.o.stream;
+    if (this.firstSample < 0n) this.firstSample = sample;
+    const offset = Number(sample - this.firstSample);
+    const limit = (this.o.recordSeconds ?? 60) * s.sampleRate;
+    if (offset < 0) return void this.drop('before-recording');
+    if (offset + frames > limit) return void this.drop('recording-full');
+    const ch = s.channels;
+    for (let f = 0; f < frames; f++) {
+      const frame = offset + f;
+      const b = Math.floor(frame / s.sampleRate);
+      let block = this.blocks.get(b);
+      if (!block) this.blocks.set(b, (block = { data: new Float32Array(s.sampleRate * ch), filled: new Uint8Array(s.sampleRate) }));
+      const i = frame - b * s.sampleRate;
+      block.data.set(samples.subarray(f * ch, (f + 1) * ch), i * ch);
+      block.filled[i] = 1;
+    }
+    this.lastFrameEnd = Math.max(this.lastFrameEnd, offset + frames);
+  }
+
+  /** The audio recorded so far (silence where nothing arrived in time). */
+  audio(): ReceivedAudio {
+    const s = this.o.stream;
+    const ch = s.channels;
+    const frames = this.lastFrameEnd;
+    const interleaved = new Float32Array(frames * ch);
+    let missing = 0;
+    for (let b = 0; b * s.sampleRate < frames; b++) {
+      const block = this.blocks.get(b);
+      const start = b * s.sampleRate;
+      const n = Math.min(s.sampleRate, frames - start);
+      if (!block) {
+        missing += n;
+        continue;
+      }
+      interleaved.set(block.data.subarray(0, n * ch), start * ch);
+      for (let i = 0; i < n; i++) if (!block.filled[i]) missing++;
+    }
+    return { sampleRate: s.sampleRate, channels: ch, encoding: s.encoding, firstSample: this.firstSample, interleaved, missingFrames: missing };
+  }
+}
