@@ -234,9 +234,9 @@ describe.skipIf(!addonBuilt())('Aes67Receiver in virtual time', () => {
     runVirtual([receiver], w.network, w.clock, { untilNs: 1e6 });
     expect(receiver.metrics()!.dropped).toEqual({ 'rtp-truncated': 1, 'payload-length': 1, 'payload-type': 1 });
     expect(receiver.metrics()!.packets).toBe(0);
-    const bad = new Aes67Receiver({ transport: w.rx, timescale: w.timescale, source: 'v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=x\r\nc=IN IP4 239.1.1.1\r\nt=0 0\r\nm=audio 5004 RTP/AVP 96\r\na=rtpmap:96 L24/48000/2\r\n' });
+    const bad = new Aes67Receiver({ transport: w.rx, timescale: w.timescale, source: 'v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=x\r\nc=IN IP4 239.1.1.1\r\nt=0 0\r\nm=audio 5004 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\na=ptime:1\r\n' });
     expect(bad.state).toBe('error');
-    expect(bad.error).toMatch(/no-ptime/);
+    expect(bad.error).toMatch(/line 7: unsupported-encoding/);
     expect(() => bad.writeWav('/nonexistent/x.wav')).toThrow(/no audio to write/);
   });
 
