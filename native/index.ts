@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { RtpAddon } from './rtp.ts';
 import type { DriverAddon } from './driver.ts';
+import type { BenchAddon } from './bench.ts';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const addonPath = path.join(projectRoot, 'build', 'Release', 'aes67_native.node');
@@ -100,7 +101,7 @@ export interface Prng {
   normal(): number;
 }
 
-export interface NativeAddon extends RtpAddon, DriverAddon {
+export interface NativeAddon extends RtpAddon, DriverAddon, BenchAddon {
   addonVersion: string;
   VirtualClock: new (startNs?: number | bigint) => VirtualClock;
   VirtualNetwork: new (clock: VirtualClock, baseDelayNs?: number) => VirtualNetwork;
