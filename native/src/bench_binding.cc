@@ -354,8 +354,11 @@ RxTxMeasurement measureRxTx(const RxTxOptions& o) {
       for (std::size_t f = 0; f < fpp; ++f)
         for (std::uint32_t ch = 0; ch < o.channels; ++ch)
           if (played[f * o.channels + ch] != sampleValue(packetStart + static_cast<SampleTime>(f), ch, s)) {
+            const RtpReceiverStats& rs = streams[s].rx->stats();
             throw std::runtime_error("rx-tx benchmark: sample " + std::to_string(packetStart + static_cast<SampleTime>(f)) +
-                                     " channel " + std::to_string(ch) + " came back wrong");
+                                     " channel " + std::to_string(ch) + " came back as " +
+                                     std::to_string(played[f * o.channels + ch]) + " (received " + std::to_string(rs.received) +
+                                     ", accepted " + std::to_string(rs.accepted) + ", dropped " + std::to_string(rs.droppedTotal()) + ", sent " + std::to_string(streams[s].tx->stats().packetsSent) + ", waiting " + std::to_string(streams[s].tx->stats().waitingForAudio) + ", overflow " + std::to_string(streams[s].rx ? 0 : 1) + ")");
           }
     }
     ++step;
