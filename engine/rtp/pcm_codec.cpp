@@ -43,8 +43,18 @@ namespace {
 // words loaded and stored where the layout allows, clipping done on the float's bits
 // (integer compares and selects vectorize; GCC keeps float compares as branches under
 // its default -ftrapping-math). On x86-64 ELF each loop is also built for AVX2 and picked
-// at load time (the baseline build is SSE2 only, which has no byte shuffle for L24).
-#if defined(__x86_64__) && defined(__ELF__) && (defined(__GNUC__) || defined(__clang__))
+// at load time (the baseline build is SSE2 only, which has no byte shuffle for L24). Not
+// under sanitizers: the load-time resolver runs before their runtime is up, and TSan's
+// instrumentation of it crashes the program before main.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define AES67_PCM_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define AES67_PCM_SANITIZED 1
+#endif
+#if defined(__x86_64__) && defined(__ELF__) && (defined(__GNUC__) || defined(__clang__)) && !defined(AES67_PCM_SANITIZED)
 #define AES67_PCM_KERNEL __attribute__((target_clones("avx2", "default")))
 #else
 #define AES67_PCM_KERNEL
