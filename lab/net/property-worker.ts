@@ -13,6 +13,7 @@ if (!property) {
 } else {
   let run = 0;
   let maxRunMs = 0;
+  let outcome: { kind: 'done'; runs: number; maxRunMs: number } | { kind: 'failed'; message: string };
   try {
     fc.assert(
       fc.property(property.arbitrary(), (input) => {
@@ -26,13 +27,14 @@ if (!property) {
       }),
       { numRuns, seed },
     );
-    port.postMessage({ kind: 'done', runs: run, maxRunMs });
+    outcome = { kind: 'done', runs: run, maxRunMs };
   } catch (e) {
     // fast-check keeps the check's own error as the cause: pass it on, stack and all.
     const cause = (e as Error).cause;
     const detail = cause instanceof Error ? `\n${cause.stack ?? String(cause)}` : cause !== undefined ? `\n${String(cause)}` : '';
-    port.postMessage({ kind: 'failed', message: `${(e as Error).message}${detail}` });
-  } finally {
-    property.cleanup?.();
+    outcome = { kind: 'failed', message: `${(e as Error).message}${detail}` };
   }
+  // Before reporting: the parent terminates the worker as soon as it hears the outcome.
+  property.cleanup?.();
+  port.postMessage(outcome);
 }
