@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { analyzeCapture } from '../lab/analyze/analyze-capture.ts';
 import { sharedCaptures } from '../lab/net/pcap/shared-captures.ts';
+import { recordBench } from './bench-json.ts';
 
 const captures = sharedCaptures();
 if (captures.length === 0) throw new Error('../shared/captures is absent: nothing to measure');
@@ -33,3 +34,13 @@ console.log(`ratio: ${(theirs / ours).toFixed(1)}x tshark (target ≥ 5x)`);
 const smallest = captures.reduce((a, b) => (statSync(a).size <= statSync(b).size ? a : b));
 const startup = best(() => execFileSync('tshark', ['-r', smallest, '-q', '-z', 'rtp,streams'], { stdio: ['ignore', 'pipe', 'ignore'] }));
 console.log(`tshark start-up alone (smallest capture): ${(startup * 1000).toFixed(1)} ms; ratio without it: ${((theirs - startup) / ours).toFixed(1)}x`);
+recordBench('analyze', {
+  capture: file,
+  packets: frames,
+  rounds: ROUNDS,
+  oursSeconds: ours,
+  tsharkSeconds: theirs,
+  tsharkStartupSeconds: startup,
+  ratio: theirs / ours,
+  ratioWithoutStartup: (theirs - startup) / ours,
+});

@@ -4,6 +4,7 @@
 // in C++ (driver/host/io_cycle_benchmark.cpp): medians of 100-cycle batches. Never fails on
 // a figure; only on a broken measurement.
 import { loadNative } from '../native/index.ts';
+import { recordBench } from './bench-json.ts';
 
 const native = loadNative();
 const BUFFER = 256;
@@ -14,6 +15,7 @@ console.log(
   `${'channels'.padStart(8)} ${'IO ns/cycle'.padStart(12)} ${'IO ns/frame'.padStart(12)} ${'memcpy ns/cycle'.padStart(16)} ` +
     `${'bytes/cycle'.padStart(12)} ${'ratio'.padStart(7)} ${'CPU at 48 kHz'.padStart(14)}`,
 );
+const rows = [];
 for (const channels of [2, 8, 64, 128]) {
   const r = native.measureIoCycle({ channels, bufferFrames: BUFFER, cycles: CYCLES });
   if (!(r.ioNsPerCycle > 0 && r.memcpyNsPerCycle > 0)) throw new Error(`measurement failed for ${channels} channels: ${JSON.stringify(r)}`);
@@ -24,4 +26,6 @@ for (const channels of [2, 8, 64, 128]) {
       `${r.memcpyNsPerCycle.toFixed(0).padStart(16)} ${String(r.bytesPerCycle).padStart(12)} ` +
       `${(r.ioNsPerCycle / r.memcpyNsPerCycle).toFixed(1).padStart(6)}x ${(load * 100).toFixed(3).padStart(13)}%`,
   );
+  rows.push({ ...r, ratio: r.ioNsPerCycle / r.memcpyNsPerCycle, cpuAt48kHz: load });
 }
+recordBench('io-cycle', { bufferFrames: BUFFER, rows });

@@ -5,8 +5,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+// Files that are not benches: this runner and the helpers the benches share.
+const notBenches = ['run.ts', 'bench-json.ts'];
 const all = readdirSync(here)
-  .filter((f) => f.endsWith('.ts') && f !== 'run.ts')
+  .filter((f) => f.endsWith('.ts') && !notBenches.includes(f))
   .map((f) => f.slice(0, -3))
   .sort();
 const names = process.argv.slice(2);

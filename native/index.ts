@@ -9,6 +9,7 @@ import type { DriverAddon } from './driver.ts';
 import type { SdpAddon } from './sdp.ts';
 import type { SapAddon } from './sap.ts';
 import type { StreamAddon } from './stream.ts';
+import type { BenchAddon } from './bench.ts';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const addonPath = path.join(projectRoot, 'build', 'Release', 'aes67_native.node');
@@ -103,7 +104,7 @@ export interface Prng {
   normal(): number;
 }
 
-export interface NativeAddon extends RtpAddon, DriverAddon, SdpAddon, SapAddon, StreamAddon {
+export interface NativeAddon extends RtpAddon, DriverAddon, SdpAddon, SapAddon, StreamAddon, BenchAddon {
   addonVersion: string;
   VirtualClock: new (startNs?: number | bigint) => VirtualClock;
   VirtualNetwork: new (clock: VirtualClock, baseDelayNs?: number) => VirtualNetwork;

@@ -80,6 +80,8 @@ class PlayoutBuffer {
 
  private:
   void recordGlitch(SampleTime start, std::int64_t frames);
+  // Reader: does every slot of [t, t + frames) hold its own media time?
+  bool allPresent(SampleTime t, std::size_t frames) const;
 
   std::size_t channels_;
   std::size_t capacity_;

@@ -1,6 +1,7 @@
 // Linear PCM payloads (RFC 3551 L16, RFC 3190 L24, and L32 as some RAVENNA gear sends):
 // big-endian two's complement, interleaved, <-> float32 in [-1, 1). Decoding is exact;
-// encoding rounds to nearest and clips, so every integer value survives a round trip.
+// encoding rounds to nearest (ties to even) and clips, NaN to the most negative code, so
+// every integer value survives a round trip.
 #pragma once
 
 #include <cstddef>

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -134,6 +136,105 @@ TEST(PlayoutBuffer, ConcurrentWriterAndReaderNeverTearFrames) {
   writer.join();
   EXPECT_EQ(torn, 0u);
   EXPECT_EQ(b.stats().framesMissing, 0u);
+}
+
+// Reads of every length at every ring position, across the wrap, over audio with holes:
+// each frame is its own media time's audio or silence exactly where a packet was dropped,
+// and the counters and glitch log say the same. Covers the whole-read fast path and the
+// frame-by-frame path and the switches between them.
+TEST(PlayoutBuffer, ReadsOfAnyLengthAcrossTheWrapGiveEachFrameOrSilenceWhereLost) {
+  PlayoutConfig c;
+  c.channels = 3;
+  c.capacityFrames = 128;
+  PlayoutBuffer b(c);
+  auto value = [](SampleTime t, std::size_t ch) { return static_cast<float>(t) + 0.25f * static_cast<float>(ch); };
+  std::uint64_t seed = 7;
+  auto next = [&](std::uint64_t bound) {
+    seed = seed * 6364136223846793005u + 1442695040888963407u;
+    return (seed >> 33) % bound;
+  };
+  std::set<SampleTime> lost;  // frames of dropped packets
+  SampleTime written = 0, readAt = 0;
+  std::uint64_t expectMissing = 0, expectGlitches = 0;
+  bool inGap = false;
+  std::vector<float> pkt, out;
+  PlayoutGlitch g;
+  std::uint64_t logged = 0;
+  // A logged run starts at a lost frame after a played one and spans exactly the lost run.
+  auto checkGlitch = [&](const PlayoutGlitch& glitch) {
+    ++logged;
+    SampleTime end = glitch.start;
+    while (lost.count(end) != 0) ++end;
+    EXPECT_TRUE(lost.count(glitch.start - 1) == 0 && end - glitch.start == glitch.frames) << glitch.start << "+" << glitch.frames;
+  };
+  while (readAt < 20000) {
+    // Keep up to ~100 frames ahead of the reader in packets of 1..16 frames; drop some.
+    while (written < readAt + 100) {
+      const std::size_t n = 1 + next(16);
+      if (next(10) == 0) {
+        for (std::size_t f = 0; f < n; ++f) lost.insert(written + static_cast<SampleTime>(f));
+      } else {
+        pkt.resize(n * 3);
+        for (std::size_t f = 0; f < n; ++f)
+          for (std::size_t ch = 0; ch < 3; ++ch) pkt[f * 3 + ch] = value(written + static_cast<SampleTime>(f), ch);
+        ASSERT_EQ(b.write(written, pkt.data(), n), PlayoutWrite::kStored);
+      }
+      written += static_cast<SampleTime>(n);
+    }
+    const std::size_t n = 1 + next(64);
+    out.assign(n * 3, -1.0f);
+    b.read(readAt, out.data(), n);
+    for (std::size_t f = 0; f < n; ++f) {
+      const SampleTime t = readAt + static_cast<SampleTime>(f);
+      const bool gap = lost.count(t) != 0;
+      if (gap) {
+        ++expectMissing;
+        if (!inGap) ++expectGlitches;
+      }
+      inGap = gap;
+      for (std::size_t ch = 0; ch < 3; ++ch) ASSERT_EQ(out[f * 3 + ch], gap ? 0.0f : value(t, ch)) << "t=" << t << " ch=" << ch;
+    }
+    readAt += static_cast<SampleTime>(n);
+    while (b.popGlitch(g)) checkGlitch(g);  // the consumer keeps the log from overflowing
+    // A run is logged as soon as a read has played past it.
+    ASSERT_EQ(logged + (inGap ? 1 : 0), expectGlitches) << "at " << readAt;
+  }
+  ASSERT_FALSE(lost.empty());
+  const PlayoutStats s = b.stats();
+  EXPECT_EQ(s.framesMissing, expectMissing);
+  EXPECT_EQ(s.glitches, expectGlitches);
+  EXPECT_EQ(s.framesPlayed + s.framesMissing, static_cast<std::uint64_t>(readAt));
+  // Every closed run was logged (a run still open at the end is logged when audio resumes).
+  EXPECT_EQ(logged + (inGap ? 1 : 0), expectGlitches);
+  EXPECT_EQ(s.glitchLogOverflow, 0u);
+}
+
+TEST(PlayoutBuffer, APacketLongerThanTheBufferKeepsItsLastCapacityFrames) {
+  PlayoutBuffer b = mono();  // 64 frames
+  ASSERT_EQ(b.write(0, ramp(0, 100).data(), 100), PlayoutWrite::kStored);
+  std::vector<float> out(64);
+  b.read(36, out.data(), 64);
+  EXPECT_EQ(out, ramp(36, 64));
+  EXPECT_EQ(b.stats().framesMissing, 0u);
+}
+
+// A late packet whose start has played (as silence) still brings the rest in time.
+TEST(PlayoutBuffer, APacketStraddlingTheReadCursorStoresOnlyWhatIsStillToPlay) {
+  PlayoutBuffer b = mono();
+  std::vector<float> out(8);
+  b.write(0, ramp(0, 4).data(), 4);
+  b.read(0, out.data(), 8);                        // 4..7 missing; cursor at 8
+  b.write(16, ramp(16, 8).data(), 8);
+  EXPECT_EQ(b.write(4, ramp(4, 16).data(), 16), PlayoutWrite::kStored) << "4..19: 8..19 still to play";
+  out.resize(16);
+  b.read(8, out.data(), 16);
+  EXPECT_EQ(out, ramp(8, 16));
+  EXPECT_EQ(b.stats().framesMissing, 4u);
+  EXPECT_EQ(b.stats().glitches, 1u);
+  PlayoutGlitch g;
+  ASSERT_TRUE(b.popGlitch(g));
+  EXPECT_EQ(g.start, 4);
+  EXPECT_EQ(g.frames, 4);
 }
 
 }  // namespace

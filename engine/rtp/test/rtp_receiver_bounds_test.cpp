@@ -1,0 +1,358 @@
+// What the network can throw at one RtpReceiver: a thousand unknown senders and SSRCs,
+// datagrams larger than its buffer and smaller than a header, partial frames, garbage.
+// Nothing crashes, every datagram is accounted for (accepted, or dropped with a reason),
+// and the heap does not grow after warm-up: a counting operator new/delete in this test
+// binary measures the bytes live and their peak.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+#include "engine/base/prng.hpp"
+#include "engine/base/virtual_network.hpp"
+#include "engine/rtp/rtp_packet.hpp"
+#include "engine/rtp/rtp_receiver.hpp"
+
+namespace {
+
+// Every operator new of this executable goes through here (the replaceable global
+// allocation functions): a 16-byte header keeps each block's size so delete can subtract
+// it. Aligned new/delete are not replaced; nothing under test uses over-aligned types.
+std::atomic<std::int64_t> gLiveBytes{0};
+std::atomic<std::int64_t> gPeakBytes{0};
+std::atomic<std::uint64_t> gAllocations{0};
+constexpr std::size_t kHeader = 16;
+
+void* countedAlloc(std::size_t size) {
+  void* raw = std::malloc(size + kHeader);
+  if (!raw) throw std::bad_alloc();
+  *static_cast<std::size_t*>(raw) = size;
+  const std::int64_t live = gLiveBytes.fetch_add(static_cast<std::int64_t>(size)) + static_cast<std::int64_t>(size);
+  std::int64_t peak = gPeakBytes.load();
+  while (live > peak && !gPeakBytes.compare_exchange_weak(peak, live)) {
+  }
+  gAllocations.fetch_add(1);
+  return static_cast<char*>(raw) + kHeader;
+}
+
+void countedFree(void* p) {
+  if (!p) return;
+  void* raw = static_cast<char*>(p) - kHeader;
+  gLiveBytes.fetch_sub(static_cast<std::int64_t>(*static_cast<std::size_t*>(raw)));
+  std::free(raw);
+}
+
+}  // namespace
+
+void* operator new(std::size_t size) { return countedAlloc(size); }
+void* operator new[](std::size_t size) { return countedAlloc(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return countedAlloc(size);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t size, const std::nothrow_t& t) noexcept { return operator new(size, t); }
+void operator delete(void* p) noexcept { countedFree(p); }
+void operator delete[](void* p) noexcept { countedFree(p); }
+void operator delete(void* p, std::size_t) noexcept { countedFree(p); }
+void operator delete[](void* p, std::size_t) noexcept { countedFree(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { countedFree(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { countedFree(p); }
+
+namespace aes67 {
+namespace {
+
+// Heap in use now, and the peak since the last mark.
+struct HeapWatch {
+  HeapWatch() { mark(); }
+  void mark() {
+    base = gLiveBytes.load();
+    gPeakBytes.store(base);
+  }
+  std::int64_t growth() const { return gLiveBytes.load() - base; }
+  std::int64_t peakAbove() const { return gPeakBytes.load() - base; }
+  std::int64_t base = 0;
+};
+
+std::uint64_t droppedFor(const RtpReceiverStats& s, RtpDropReason r) { return s.dropped[static_cast<std::size_t>(r)]; }
+
+void expectEveryDatagramAccountedFor(const RtpReceiverStats& s) {
+  EXPECT_EQ(s.received, s.accepted + s.droppedTotal()) << "a datagram was neither accepted nor dropped with a reason";
+}
+
+struct Receiver {
+  explicit Receiver(Ipv4Address sourceFilter = 0) {
+    format.encoding = PcmEncoding::kL24;
+    format.channels = 2;
+    PlayoutConfig pc;
+    pc.channels = 2;
+    pc.capacityFrames = 4096;
+    playout = std::make_unique<PlayoutBuffer>(pc);
+    RtpReceiverConfig rc;
+    rc.destination = parseEndpoint("239.69.161.1:5004");
+    rc.sourceFilter = sourceFilter;
+    rc.format = format;
+    rx = std::make_unique<RtpReceiver>(rc, *playout);
+  }
+  RtpStreamFormat format;
+  std::unique_ptr<PlayoutBuffer> playout;
+  std::unique_ptr<RtpReceiver> rx;
+};
+
+// A well-formed 1 ms L24 stereo packet into `out` (12 + 288 bytes).
+std::size_t packet(std::uint8_t* out, std::uint16_t seq, std::uint32_t ts, std::uint32_t ssrc) {
+  RtpHeaderFields h;
+  h.payloadType = 96;
+  h.sequenceNumber = seq;
+  h.timestamp = ts;
+  h.ssrc = ssrc;
+  writeRtpHeader(h, out);
+  for (std::size_t i = 0; i < 48 * 6; ++i) out[kRtpHeaderSize + i] = static_cast<std::uint8_t>(i * 7 + seq);
+  return kRtpHeaderSize + 48 * 6;
+}
+
+// The real sender's stream, read by the device as it plays, with 1,000 other senders
+// (each its own address and SSRC, random sequence numbers and timestamps) interleaved.
+// With the SDP's source filter, every stranger is dropped as wrong-source and the real
+// stream plays untouched; the heap does not move.
+TEST(RtpReceiverBounds, AThousandUnknownSourcesAreDroppedByTheSourceFilterAndMemoryStaysFlat) {
+  const Ipv4Address sender = parseIpv4("10.67.0.1");
+  Receiver r(sender);
+  Prng prng(1000);
+  std::vector<std::uint8_t> buf(2048);
+  std::vector<float> out(2 * 48);
+  DatagramInfo real;
+  real.source = {sender, 5004};
+  HeapWatch heap;
+  std::uint32_t sent = 0;
+  auto sendReal = [&] {
+    const std::size_t n = packet(buf.data(), static_cast<std::uint16_t>(sent), sent * 48, 0x5EA1);
+    r.rx->handle(buf.data(), n, real);
+    // The reader plays one packet behind the newest.
+    if (sent > 0) r.playout->read(static_cast<SampleTime>(sent - 1) * 48, out.data(), 48);
+    ++sent;
+  };
+  auto strangers = [&](std::uint32_t count) {
+    for (std::uint32_t k = 0; k < count; ++k) {
+      DatagramInfo from;
+      from.source = {parseIpv4("10.67.1.0") + k, static_cast<std::uint16_t>(5004 + k)};
+      const std::size_t n = packet(buf.data(), static_cast<std::uint16_t>(prng.next()), static_cast<std::uint32_t>(prng.next()),
+                                   static_cast<std::uint32_t>(prng.next()));
+      r.rx->handle(buf.data(), n, from);
+      if (k % 10 == 0) sendReal();
+    }
+  };
+  strangers(1000);  // warm-up
+  heap.mark();
+  for (int round = 0; round < 20; ++round) strangers(1000);
+  const RtpReceiverStats& s = r.rx->stats();
+  EXPECT_EQ(droppedFor(s, RtpDropReason::kWrongSource), 21u * 1000);
+  EXPECT_EQ(s.accepted, sent);
+  EXPECT_EQ(s.ssrcChanges, 0u);
+  EXPECT_EQ(s.lost, 0u);
+  expectEveryDatagramAccountedFor(s);
+  EXPECT_EQ(r.playout->stats().glitches, 0u);
+  EXPECT_EQ(r.playout->stats().framesMissing, 0u);
+  EXPECT_EQ(heap.growth(), 0) << "heap grew while strangers were dropped";
+  EXPECT_EQ(heap.peakAbove(), 0) << "the receive path allocated";
+  std::printf("[ bounds ] 21,000 datagrams from 1,000 unknown sources: heap growth %lld bytes, peak above warm-up %lld bytes\n",
+              static_cast<long long>(heap.growth()), static_cast<long long>(heap.peakAbove()));
+}
+
+// Without a source filter (an SDP with none), every new SSRC is taken as a sender reboot
+// (FIELD-NOTES: SSRC change after a reboot, aes67-linux-daemon#95): counted as an SSRC
+// change, its sequence tracked afresh. Strangers' random timestamps land far outside the
+// playout window and are dropped as too early or late; the real stream, whose timestamps
+// follow the reader, keeps playing. Nothing grows.
+TEST(RtpReceiverBounds, AThousandUnknownSsrcsWithoutAFilterAreCountedAndMemoryStaysFlat) {
+  Receiver r;
+  Prng prng(1001);
+  std::vector<std::uint8_t> buf(2048);
+  std::vector<float> out(2 * 48);
+  DatagramInfo from;
+  from.source = parseEndpoint("10.67.0.1:5004");
+  HeapWatch heap;
+  std::uint32_t sent = 0;
+  auto round = [&] {
+    for (std::uint32_t k = 0; k < 1000; ++k) {
+      std::size_t n = packet(buf.data(), static_cast<std::uint16_t>(prng.next()), static_cast<std::uint32_t>(prng.next()),
+                             0x10000000u + k);
+      r.rx->handle(buf.data(), n, from);
+      n = packet(buf.data(), static_cast<std::uint16_t>(sent), sent * 48, 0x5EA1);
+      r.rx->handle(buf.data(), n, from);
+      if (sent > 0) r.playout->read(static_cast<SampleTime>(sent - 1) * 48, out.data(), 48);
+      ++sent;
+    }
+  };
+  round();  // warm-up
+  heap.mark();
+  for (int i = 0; i < 10; ++i) round();
+  const RtpReceiverStats& s = r.rx->stats();
+  expectEveryDatagramAccountedFor(s);
+  EXPECT_EQ(s.received, 2u * 11 * 1000);
+  // Every packet switched the SSRC (stranger, real, stranger, ...), except the very first.
+  EXPECT_EQ(s.ssrcChanges, 2u * 11 * 1000 - 1);
+  EXPECT_GE(droppedFor(s, RtpDropReason::kTooEarly) + droppedFor(s, RtpDropReason::kLate), 11u * 1000 - 10)
+      << "strangers' audio lands outside the window";
+  EXPECT_EQ(r.playout->stats().framesMissing, 0u) << "the real stream kept playing";
+  EXPECT_EQ(heap.growth(), 0);
+  EXPECT_EQ(heap.peakAbove(), 0);
+  std::printf("[ bounds ] 11,000 unknown SSRCs, no filter: %llu SSRC changes, %llu too early, %llu late, heap growth %lld bytes\n",
+              static_cast<unsigned long long>(s.ssrcChanges),
+              static_cast<unsigned long long>(droppedFor(s, RtpDropReason::kTooEarly)),
+              static_cast<unsigned long long>(droppedFor(s, RtpDropReason::kLate)), static_cast<long long>(heap.growth()));
+}
+
+// Every length from 0 to 12 bytes, the header alone, headers announcing CSRCs, extensions
+// and padding they do not carry, partial frames and payloads past the decode buffer: each
+// dropped for its own reason, none accepted.
+TEST(RtpReceiverBounds, UndersizeHeaderOnlyAndPartialFrameDatagramsAreDroppedByReason) {
+  Receiver r;
+  DatagramInfo from;
+  from.source = parseEndpoint("10.67.0.1:5004");
+  std::vector<std::uint8_t> buf(20000);
+  packet(buf.data(), 1, 0, 0x5EA1);
+  for (std::size_t n = 0; n < kRtpHeaderSize; ++n) r.rx->handle(buf.data(), n, from);
+  EXPECT_EQ(droppedFor(r.rx->stats(), RtpDropReason::kTruncated), kRtpHeaderSize);
+  r.rx->handle(buf.data(), kRtpHeaderSize, from);  // header only: no audio
+  for (std::size_t frameBytes = 1; frameBytes < 6; ++frameBytes) r.rx->handle(buf.data(), kRtpHeaderSize + 6 + frameBytes, from);
+  EXPECT_EQ(droppedFor(r.rx->stats(), RtpDropReason::kBadPayloadSize), 1u + 5u);
+  // Far more audio than the receive buffer holds (a 19,998-byte payload of whole frames).
+  r.rx->handle(buf.data(), kRtpHeaderSize + 6 * 3331, from);
+  EXPECT_EQ(droppedFor(r.rx->stats(), RtpDropReason::kBadPayloadSize), 7u);
+  // 15 CSRCs announced in a 40-byte datagram; an extension of 65535 words; bad padding.
+  std::vector<std::uint8_t> p(buf.begin(), buf.begin() + 300);
+  p[0] = 0x8F;
+  r.rx->handle(p.data(), 40, from);
+  p[0] = 0x90;
+  p[12] = 0xBE, p[13] = 0xDE, p[14] = 0xFF, p[15] = 0xFF;
+  r.rx->handle(p.data(), p.size(), from);
+  EXPECT_EQ(droppedFor(r.rx->stats(), RtpDropReason::kTruncated), kRtpHeaderSize + 2);
+  p[0] = 0xA0;
+  p[99] = 0xFF;  // 255 bytes of padding in an 88-byte payload
+  r.rx->handle(p.data(), 100, from);
+  p[99] = 0;     // a padding count of zero
+  r.rx->handle(p.data(), 100, from);
+  EXPECT_EQ(droppedFor(r.rx->stats(), RtpDropReason::kBadPadding), 2u);
+  const RtpReceiverStats& s = r.rx->stats();
+  EXPECT_EQ(s.accepted, 0u);
+  EXPECT_EQ(r.playout->stats().framesWritten, 0u);
+  expectEveryDatagramAccountedFor(s);
+}
+
+// Through the network path: datagrams from 9,217 bytes (one past the receive buffer) up to
+// the largest UDP payload are truncated by the socket and dropped as oversize; the stream's
+// own packets around them still play. The receiver's heap does not move; the network's
+// in-flight copies are released once received.
+TEST(RtpReceiverBounds, OversizeDatagramsAreDroppedAsOversizeAndTheStreamPlaysOn) {
+  VirtualClock clock(0);
+  VirtualNetwork network(clock, 0);
+  network.addHost("tx", parseIpv4("10.67.0.1"));
+  network.addHost("rx", parseIpv4("10.67.0.2"));
+  RtpStreamFormat format;
+  format.encoding = PcmEncoding::kL24;
+  format.channels = 2;
+  PlayoutConfig pc;
+  pc.channels = 2;
+  PlayoutBuffer playout(pc);
+  RtpReceiverConfig rc;
+  rc.destination = parseEndpoint("239.69.161.2:5004");
+  rc.format = format;
+  RtpReceiver rx(network.host(parseIpv4("10.67.0.2")), rc, playout);
+  auto socket = network.host(parseIpv4("10.67.0.1")).open(SocketOptions{});
+  std::vector<std::uint8_t> big(65507);
+  std::vector<float> out(2 * 48);
+  std::uint32_t sent = 0;
+  auto real = [&] {
+    const std::size_t n = packet(big.data(), static_cast<std::uint16_t>(sent), sent * 48, 0x5EA1);
+    socket->send(rc.destination, big.data(), n);
+    rx.poll();
+    if (sent > 0) playout.read(static_cast<SampleTime>(sent - 1) * 48, out.data(), 48);
+    ++sent;
+  };
+  auto oversize = [&](std::size_t size) {
+    packet(big.data(), static_cast<std::uint16_t>(sent), sent * 48, 0x5EA1);
+    socket->send(rc.destination, big.data(), size);
+    rx.poll();
+  };
+  real();
+  oversize(9217);
+  real();
+  HeapWatch heap;
+  std::uint64_t oversized = 1;
+  for (std::size_t size = 9217; size <= 65507; size += 997, ++oversized) {
+    oversize(size);
+    real();
+  }
+  oversize(65507);
+  ++oversized;
+  const RtpReceiverStats& s = rx.stats();
+  EXPECT_EQ(droppedFor(s, RtpDropReason::kOversize), oversized);
+  EXPECT_EQ(s.accepted, sent);
+  EXPECT_EQ(playout.stats().framesMissing, 0u);
+  expectEveryDatagramAccountedFor(s);
+  EXPECT_EQ(heap.growth(), 0) << "in-flight copies were not released";
+  // One datagram in flight at a time: its copy plus the network's bookkeeping.
+  EXPECT_LT(heap.peakAbove(), 65507 + 4096);
+  std::printf("[ bounds ] %llu oversize datagrams up to 65,507 bytes: heap growth %lld bytes, peak above start %lld bytes\n",
+              static_cast<unsigned long long>(oversized), static_cast<long long>(heap.growth()),
+              static_cast<long long>(heap.peakAbove()));
+}
+
+// 200,000 random datagrams (random length 0-1,500, random bytes; half of them given a
+// valid version so they get past the first check): no crash, each one accounted for, no
+// heap growth. Then the real stream still plays.
+TEST(RtpReceiverBounds, RandomGarbageIsCountedNeverCrashesAndDoesNotGrowMemory) {
+  Receiver r;
+  Prng prng(0xBAD);
+  std::vector<std::uint8_t> buf(1500);
+  DatagramInfo from;
+  from.source = parseEndpoint("10.67.0.1:5004");
+  auto garbage = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      const std::size_t n = static_cast<std::size_t>(prng.below(buf.size() + 1));
+      for (std::size_t k = 0; k < n; ++k) buf[k] = static_cast<std::uint8_t>(prng.next());
+      if (n > 0 && (i & 1)) buf[0] = static_cast<std::uint8_t>(0x80 | (buf[0] & 0x3F));
+      if (n > 1 && (i & 2)) buf[1] = static_cast<std::uint8_t>((buf[1] & 0x80) | 96);  // our payload type
+      r.rx->handle(buf.data(), n, from);
+    }
+  };
+  garbage(10000);  // warm-up
+  HeapWatch heap;
+  garbage(190000);
+  const RtpReceiverStats& s = r.rx->stats();
+  EXPECT_EQ(s.received, 200000u);
+  expectEveryDatagramAccountedFor(s);
+  for (RtpDropReason reason : {RtpDropReason::kTruncated, RtpDropReason::kBadVersion, RtpDropReason::kBadPadding,
+                               RtpDropReason::kWrongPayloadType, RtpDropReason::kBadPayloadSize}) {
+    EXPECT_GT(droppedFor(s, reason), 0u) << toString(reason) << ": garbage should reach every parse check";
+  }
+  EXPECT_EQ(heap.growth(), 0);
+  EXPECT_EQ(heap.peakAbove(), 0);
+  // Garbage that parsed as our stream moved the sequence and SSRC around; a real sender
+  // (a new SSRC to the receiver) is taken up at once and plays.
+  const std::uint64_t acceptedBefore = s.accepted;
+  for (std::uint32_t k = 0; k < 100; ++k) {
+    const std::size_t n = packet(buf.data(), static_cast<std::uint16_t>(k), 0x40000000u + k * 48, 0x5EA1);
+    r.rx->handle(buf.data(), n, from);
+  }
+  EXPECT_EQ(s.accepted - acceptedBefore, 100u);
+  std::printf("[ bounds ] 200,000 garbage datagrams: accepted %llu, dropped %llu (truncated %llu, bad-version %llu, "
+              "bad-padding %llu, wrong-payload-type %llu, bad-payload-size %llu), heap growth %lld bytes\n",
+              static_cast<unsigned long long>(acceptedBefore), static_cast<unsigned long long>(s.droppedTotal()),
+              static_cast<unsigned long long>(droppedFor(s, RtpDropReason::kTruncated)),
+              static_cast<unsigned long long>(droppedFor(s, RtpDropReason::kBadVersion)),
+              static_cast<unsigned long long>(droppedFor(s, RtpDropReason::kBadPadding)),
+              static_cast<unsigned long long>(droppedFor(s, RtpDropReason::kWrongPayloadType)),
+              static_cast<unsigned long long>(droppedFor(s, RtpDropReason::kBadPayloadSize)),
+              static_cast<long long>(heap.growth()));
+}
+
+}  // namespace
+}  // namespace aes67

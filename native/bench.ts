@@ -1,0 +1,44 @@
+// Types of the benchmark loops (native/src/bench_binding.cc): timing done in C++, medians
+// of batches, each figure beside a memcpy of the same bytes measured in the same run.
+import type { NativePcmEncoding } from './rtp.ts';
+
+/** Nanoseconds per call of `samples` samples; medians over `batches` interleaved batches. */
+export interface CodecMeasurement {
+  encoding: NativePcmEncoding;
+  decodeNs: number;
+  encodeNs: number;
+  /** memcpy of the wire bytes (samples x bytes per sample). */
+  memcpyNs: number;
+  /** memcpy of the float32 bytes (samples x 4). */
+  memcpyFloatNs: number;
+  wireBytes: number;
+  batches: number;
+}
+
+/** Nanoseconds per packet time of all streams together; medians over batches. */
+export interface RxTxMeasurement {
+  /** TX + network + RX + playout read. */
+  stepNs: number;
+  txNs: number;
+  rxNs: number;
+  readNs: number;
+  /** memcpy of the float32 audio a packet time moves, TX side + RX side. */
+  memcpyNs: number;
+  audioBytes: number;
+  packets: number;
+  framesPlayed: number;
+}
+
+export interface BenchAddon {
+  measureCodec(options: { encoding: NativePcmEncoding; samples: number; batches: number; calls: number }): CodecMeasurement;
+  measureRxTx(options: {
+    streams: number;
+    channels: number;
+    encoding?: NativePcmEncoding;
+    framesPerPacket?: number;
+    /** 'loop': an in-memory loop with no per-packet cost of its own; 'virtual': the lab's VirtualNetwork. */
+    network?: 'loop' | 'virtual';
+    batches?: number;
+    packetsPerBatch?: number;
+  }): RxTxMeasurement;
+}

@@ -1,0 +1,455 @@
+// Timing loops for bench/codec.ts and bench/rx-tx.ts. The loops run in C++ so the figures
+// are the engine's cost, not N-API's: TypeScript asks for one measurement and gets medians
+// back. Every figure comes with a memcpy of the same bytes timed the same way in the same
+// run, interleaved batch by batch, so a busy machine slows both sides alike and the ratio
+// stays meaningful. The loops check what they moved and throw on a broken measurement;
+// they never judge a figure.
+#include <napi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "engine/base/media_clock.hpp"
+#include "engine/base/prng.hpp"
+#include "engine/base/ring_buffer.hpp"
+#include "engine/base/virtual_network.hpp"
+#include "engine/jitter/playout_buffer.hpp"
+#include "engine/rtp/pcm_codec.hpp"
+#include "engine/rtp/rtp_receiver.hpp"
+#include "engine/rtp/rtp_transmitter.hpp"
+#include "native/src/registry.hpp"
+
+namespace aes67::native {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Keeps the compiler from dropping or merging work whose result it cannot see used.
+inline void clobber() { asm volatile("" ::: "memory"); }
+
+double elapsedNs(SteadyClock::time_point t0) {
+  return std::chrono::duration<double, std::nano>(SteadyClock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+double num(std::uint64_t v) { return static_cast<double>(v); }
+
+// ---- codecs ------------------------------------------------------------------------------
+
+struct CodecMeasurement {
+  double decodeNs = 0;         // per call of `samples` samples, median over batches
+  double encodeNs = 0;
+  double memcpyNs = 0;         // memcpy of the wire bytes (samples x bytes per sample)
+  double memcpyFloatNs = 0;    // memcpy of the float bytes (samples x 4)
+  std::uint64_t wireBytes = 0;
+  std::uint64_t batches = 0;
+};
+
+// Batches of `calls` calls of each of four operations; the order rotates every batch so no
+// operation always runs first (cold) or last.
+CodecMeasurement measureCodec(PcmEncoding e, std::size_t samples, std::size_t batches, std::size_t calls) {
+  if (samples == 0 || batches == 0 || calls == 0) throw std::invalid_argument("samples, batches and calls must be > 0");
+  const std::size_t wire = samples * bytesPerSample(e);
+  Prng prng(0xC0DEC);
+  std::vector<std::uint8_t> bytes(wire), bytesOut(wire), copyOut(wire);
+  for (auto& b : bytes) b = static_cast<std::uint8_t>(prng.next());
+  // Encoder input: a mix as a DAW hands it over, mostly inside full scale, some clipping.
+  std::vector<float> floats(samples), floatsOut(samples), floatCopy(samples);
+  for (auto& f : floats) f = static_cast<float>(prng.uniform() * 2.2 - 1.1);
+
+  std::vector<double> decode, encode, copy, copyFloat;
+  auto timeCalls = [&](int op) {
+    const auto t0 = SteadyClock::now();
+    for (std::size_t i = 0; i < calls; ++i) {
+      switch (op) {
+        case 0: decodePcm(e, bytes.data(), samples, floatsOut.data()); break;
+        case 1: encodePcm(e, floats.data(), samples, bytesOut.data()); break;
+        case 2: std::memcpy(copyOut.data(), bytes.data(), wire); break;
+        default: std::memcpy(floatCopy.data(), floats.data(), samples * sizeof(float)); break;
+      }
+      clobber();
+    }
+    const double ns = elapsedNs(t0) / static_cast<double>(calls);
+    (op == 0 ? decode : op == 1 ? encode : op == 2 ? copy : copyFloat).push_back(ns);
+  };
+  for (int op = 0; op < 4; ++op) timeCalls(op);  // warm-up, not kept
+  decode.clear(), encode.clear(), copy.clear(), copyFloat.clear();
+  for (std::size_t b = 0; b < batches; ++b) {
+    for (int k = 0; k < 4; ++k) timeCalls(static_cast<int>((b + static_cast<std::size_t>(k)) % 4));
+  }
+  // The codecs must have done their work: decoded audio survives encode + decode (exactly
+  // the bytes for L16 and L24; L32 keeps float's 24 bits).
+  decodePcm(e, bytes.data(), samples, floatsOut.data());
+  encodePcm(e, floatsOut.data(), samples, bytesOut.data());
+  decodePcm(e, bytesOut.data(), samples, floatCopy.data());
+  if (floatCopy != floatsOut || (e != PcmEncoding::kL32 && bytesOut != bytes)) {
+    throw std::runtime_error(std::string("codec benchmark: ") + toString(e) + " did not round-trip");
+  }
+
+  CodecMeasurement m;
+  m.decodeNs = median(decode);
+  m.encodeNs = median(encode);
+  m.memcpyNs = median(copy);
+  m.memcpyFloatNs = median(copyFloat);
+  m.wireBytes = wire;
+  m.batches = batches;
+  return m;
+}
+
+PcmEncoding toEncoding(const Napi::Value& v) {
+  const auto e = parsePcmEncoding(v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string());
+  if (!e) throw Napi::TypeError::New(v.Env(), "encoding must be 'L16', 'L24' or 'L32'");
+  return *e;
+}
+
+// measureCodec({encoding, samples, batches, calls})
+Napi::Value measureCodecJs(const Napi::CallbackInfo& info) {
+  if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "measureCodec({encoding, samples, batches, calls})");
+  const Napi::Object o = info[0].As<Napi::Object>();
+  const PcmEncoding e = toEncoding(o.Get("encoding"));
+  CodecMeasurement m;
+  try {
+    m = measureCodec(e, static_cast<std::size_t>(optionalInt(o, "samples", 3072)),
+                     static_cast<std::size_t>(optionalInt(o, "batches", 201)),
+                     static_cast<std::size_t>(optionalInt(o, "calls", 200)));
+  } catch (const std::exception& ex) {
+    throw Napi::Error::New(info.Env(), ex.what());
+  }
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("encoding", toString(e));
+  out.Set("decodeNs", m.decodeNs);
+  out.Set("encodeNs", m.encodeNs);
+  out.Set("memcpyNs", m.memcpyNs);
+  out.Set("memcpyFloatNs", m.memcpyFloatNs);
+  out.Set("wireBytes", num(m.wireBytes));
+  out.Set("batches", num(m.batches));
+  return out;
+}
+
+// ---- RX + TX -----------------------------------------------------------------------------
+
+// An in-memory network with nothing to it: a send copies the datagram into each matching
+// socket's fixed queue, a receive copies it out (the copies a kernel makes, without the
+// system calls). No allocation per datagram, no scheduling, no impairment: what is left is
+// the engine's own cost.
+class LoopHub;
+
+class LoopSocket final : public DatagramSocket {
+ public:
+  static constexpr std::size_t kSlots = 8;
+  static constexpr std::size_t kSlotBytes = 9216;
+  LoopSocket(LoopHub& hub, Ipv4Address host, const SocketOptions& options);
+  ~LoopSocket() override;
+  bool send(const Ipv4Endpoint& destination, const std::uint8_t* data, std::size_t size) override;
+  std::optional<DatagramInfo> receive(std::uint8_t* buffer, std::size_t capacity) override {
+    if (head_ == tail_) return std::nullopt;
+    Slot& s = slots_[tail_ % kSlots];
+    ++tail_;
+    const std::size_t n = std::min(capacity, s.info.size);
+    std::memcpy(buffer, s.bytes.data(), n);
+    DatagramInfo info = s.info;
+    info.truncated = n < s.info.size;
+    return info;
+  }
+  bool waitReadable(Nanoseconds) override { return head_ != tail_; }
+  void joinMulticast(Ipv4Address group, Ipv4Address) override { group_ = group; }
+  void leaveMulticast(Ipv4Address, Ipv4Address) override { group_ = 0; }
+  Ipv4Endpoint localEndpoint() const override { return {host_, options_.localPort}; }
+  std::uint64_t receiveOverflows() const override { return overflows_; }
+
+  bool accepts(const Ipv4Endpoint& to) const {
+    return to.port == options_.localPort && (isMulticast(to.address) ? to.address == group_ : to.address == host_);
+  }
+  void enqueue(const Ipv4Endpoint& from, const Ipv4Endpoint& to, const std::uint8_t* data, std::size_t size,
+               Nanoseconds now) {
+    if (head_ - tail_ >= kSlots || size > kSlotBytes) {
+      ++overflows_;
+      return;
+    }
+    Slot& s = slots_[head_ % kSlots];
+    std::memcpy(s.bytes.data(), data, size);
+    s.info.source = from;
+    s.info.destination = to;
+    s.info.size = size;
+    s.info.receivedAt = now;
+    ++head_;
+  }
+
+ private:
+  struct Slot {
+    std::vector<std::uint8_t> bytes = std::vector<std::uint8_t>(kSlotBytes);
+    DatagramInfo info;
+  };
+  LoopHub& hub_;
+  Ipv4Address host_;
+  SocketOptions options_;
+  Ipv4Address group_ = 0;
+  Slot slots_[kSlots];
+  std::uint64_t head_ = 0, tail_ = 0, overflows_ = 0;
+};
+
+class LoopHub {
+ public:
+  explicit LoopHub(const Clock& clock) : clock_(clock) {}
+  void attach(LoopSocket* s) { sockets_.push_back(s); }
+  void detach(LoopSocket* s) { sockets_.erase(std::remove(sockets_.begin(), sockets_.end(), s), sockets_.end()); }
+  void send(const Ipv4Endpoint& from, const Ipv4Endpoint& to, const std::uint8_t* data, std::size_t size) {
+    for (LoopSocket* s : sockets_) {
+      if (s->accepts(to)) s->enqueue(from, to, data, size, clock_.now());
+    }
+  }
+  const Clock& clock() const { return clock_; }
+
+ private:
+  const Clock& clock_;
+  std::vector<LoopSocket*> sockets_;
+};
+
+LoopSocket::LoopSocket(LoopHub& hub, Ipv4Address host, const SocketOptions& options)
+    : hub_(hub), host_(host), options_(options) {
+  hub_.attach(this);
+}
+LoopSocket::~LoopSocket() { hub_.detach(this); }
+bool LoopSocket::send(const Ipv4Endpoint& destination, const std::uint8_t* data, std::size_t size) {
+  hub_.send(localEndpoint(), destination, data, size);
+  return true;
+}
+
+class LoopHost final : public Transport {
+ public:
+  LoopHost(LoopHub& hub, Ipv4Address address) : hub_(hub), address_(address) {}
+  std::unique_ptr<DatagramSocket> open(const SocketOptions& options) override {
+    return std::make_unique<LoopSocket>(hub_, address_, options);
+  }
+  const Clock& clock() const override { return hub_.clock(); }
+  Ipv4Address localAddress() const override { return address_; }
+
+ private:
+  LoopHub& hub_;
+  Ipv4Address address_;
+};
+
+struct RxTxOptions {
+  std::uint32_t streams = 16;
+  std::uint32_t channels = 8;  // per stream
+  PcmEncoding encoding = PcmEncoding::kL24;
+  std::uint32_t framesPerPacket = 48;
+  std::uint32_t sampleRate = 48000;
+  bool virtualNetwork = false;  // VirtualNetwork instead of the in-memory loop
+  std::size_t batches = 101;
+  std::size_t packetsPerBatch = 100;  // packet times per batch
+};
+
+struct RxTxMeasurement {
+  double stepNs = 0;      // one packet time of every stream: TX + network + RX + playout read (median)
+  double txNs = 0;        // of which RtpTransmitter::poll (ring pop, encode, send)
+  double rxNs = 0;        // of which RtpReceiver::poll (receive, parse, decode, playout write)
+  double readNs = 0;      // of which PlayoutBuffer::read
+  double memcpyNs = 0;    // memcpy of the audio the step moves, float32, TX side + RX side
+  std::uint64_t audioBytes = 0;
+  std::uint64_t packets = 0;
+  std::uint64_t framesPlayed = 0;
+};
+
+RxTxMeasurement measureRxTx(const RxTxOptions& o) {
+  if (o.streams < 1 || o.channels < 1 || o.channels > 64 || o.framesPerPacket < 1) {
+    throw std::invalid_argument("streams >= 1, channels 1-64, framesPerPacket >= 1");
+  }
+  if (o.batches < 1 || o.packetsPerBatch < 1) throw std::invalid_argument("batches and packetsPerBatch must be > 0");
+  VirtualClock clock(0);
+  LocalMediaClock media(o.sampleRate);
+  VirtualNetwork network(clock, 0);
+  LoopHub hub(clock);
+  std::vector<std::unique_ptr<LoopHost>> loopHosts;
+  auto host = [&](Ipv4Address a) -> Transport& {
+    if (o.virtualNetwork) return network.addHost(formatIpv4(a), a);
+    loopHosts.push_back(std::make_unique<LoopHost>(hub, a));
+    return *loopHosts.back();
+  };
+  Transport& txHost = host(parseIpv4("10.67.0.1"));
+  Transport& rxHost = host(parseIpv4("10.67.0.2"));
+
+  const std::size_t fpp = o.framesPerPacket;
+  struct Stream {
+    std::unique_ptr<FrameRingBuffer> ring;
+    std::unique_ptr<RtpTransmitter> tx;
+    std::unique_ptr<PlayoutBuffer> playout;
+    std::unique_ptr<RtpReceiver> rx;
+  };
+  std::vector<Stream> streams(o.streams);
+  for (std::uint32_t s = 0; s < o.streams; ++s) {
+    RtpStreamFormat f;
+    f.encoding = o.encoding;
+    f.channels = o.channels;
+    f.sampleRate = o.sampleRate;
+    f.mediaclkOffset = 0x1234567u * (s + 1);
+    RtpTransmitterConfig tc;
+    tc.destination = {parseIpv4("239.69.160.1") + s, 5004};
+    tc.format = f;
+    tc.framesPerPacket = o.framesPerPacket;
+    tc.ssrc = 0x41455300u + s;
+    Stream& st = streams[s];
+    st.ring = std::make_unique<FrameRingBuffer>(8 * fpp, o.channels);
+    st.tx = std::make_unique<RtpTransmitter>(txHost, tc, *st.ring, media);
+    PlayoutConfig pc;
+    pc.channels = o.channels;
+    pc.capacityFrames = 16 * fpp;
+    pc.linkOffset = static_cast<SampleTime>(fpp);
+    st.playout = std::make_unique<PlayoutBuffer>(pc);
+    RtpReceiverConfig rc;
+    rc.destination = tc.destination;
+    rc.format = f;
+    st.rx = std::make_unique<RtpReceiver>(rxHost, rc, *st.playout, &media);
+    st.tx->start(0);
+  }
+
+  // The audio: a value per sample that is exact in every encoding and differs per frame,
+  // channel and stream, so the check after the run sees any misplaced sample.
+  auto sampleValue = [](SampleTime t, std::uint32_t ch, std::uint32_t s) {
+    const std::int32_t code = static_cast<std::int32_t>((t * 7 + ch * 131 + s * 1009) % 60000) - 30000;
+    return static_cast<float>(code) / 32768.0f;
+  };
+  std::vector<float> frames(fpp * 64), played(fpp * 64);
+  SampleTime produced = 0;
+  std::uint64_t step = 0;
+  RxTxMeasurement m;
+  double tx = 0, rx = 0, rd = 0;
+  // One packet time: the device pushes a packet's worth of frames into every TX ring
+  // (not timed: that is the IO cycle's WriteMix), time moves to the packet's due time, every
+  // transmitter sends, every receiver takes its packet, every playout buffer is read for
+  // the packet that just arrived.
+  auto runStep = [&](bool check) {
+    for (std::uint32_t s = 0; s < o.streams; ++s) {
+      for (std::size_t f = 0; f < fpp; ++f)
+        for (std::uint32_t ch = 0; ch < o.channels; ++ch)
+          frames[f * o.channels + ch] = sampleValue(produced + static_cast<SampleTime>(f), ch, s);
+      streams[s].ring->push(frames.data(), fpp);
+    }
+    const SampleTime packetStart = produced;
+    produced += static_cast<SampleTime>(fpp);
+    clock.advanceTo(media.localTimeOf(produced));
+    auto t0 = SteadyClock::now();
+    for (Stream& st : streams) st.tx->poll();
+    tx += elapsedNs(t0);
+    t0 = SteadyClock::now();
+    for (Stream& st : streams) st.rx->poll();
+    rx += elapsedNs(t0);
+    t0 = SteadyClock::now();
+    for (Stream& st : streams) st.playout->read(packetStart, played.data(), fpp);
+    rd += elapsedNs(t0);
+    if (check) {
+      // The last stream's frames, as read: every sample where it belongs.
+      const std::uint32_t s = o.streams - 1;
+      for (std::size_t f = 0; f < fpp; ++f)
+        for (std::uint32_t ch = 0; ch < o.channels; ++ch)
+          if (played[f * o.channels + ch] != sampleValue(packetStart + static_cast<SampleTime>(f), ch, s)) {
+            const RtpReceiverStats& rs = streams[s].rx->stats();
+            throw std::runtime_error("rx-tx benchmark: sample " + std::to_string(packetStart + static_cast<SampleTime>(f)) +
+                                     " channel " + std::to_string(ch) + " came back as " +
+                                     std::to_string(played[f * o.channels + ch]) + " (received " + std::to_string(rs.received) +
+                                     ", accepted " + std::to_string(rs.accepted) + ", dropped " + std::to_string(rs.droppedTotal()) + ", sent " + std::to_string(streams[s].tx->stats().packetsSent) + ", waiting " + std::to_string(streams[s].tx->stats().waitingForAudio) + ", overflow " + std::to_string(streams[s].rx ? 0 : 1) + ")");
+          }
+    }
+    ++step;
+  };
+
+  const std::size_t audioBytes = static_cast<std::size_t>(2) * o.streams * o.channels * fpp * sizeof(float);
+  std::vector<std::uint8_t> src(audioBytes, 1), dst(audioBytes);
+  for (std::size_t i = 0; i < 2 * o.packetsPerBatch; ++i) runStep(true);  // warm-up, checked
+  std::vector<double> steps, txs, rxs, reads, copies;
+  for (std::size_t b = 0; b < o.batches; ++b) {
+    tx = rx = rd = 0;
+    for (std::size_t i = 0; i < o.packetsPerBatch; ++i) runStep(i == 0);
+    const double n = static_cast<double>(o.packetsPerBatch);
+    steps.push_back((tx + rx + rd) / n);
+    txs.push_back(tx / n);
+    rxs.push_back(rx / n);
+    reads.push_back(rd / n);
+    double c = 0;
+    for (std::size_t i = 0; i < o.packetsPerBatch; ++i) {
+      src[i % audioBytes] = static_cast<std::uint8_t>(i);
+      clobber();
+      const auto t0 = SteadyClock::now();
+      std::memcpy(dst.data(), src.data(), audioBytes);
+      clobber();
+      c += elapsedNs(t0);
+    }
+    copies.push_back(c / n);
+  }
+
+  for (std::uint32_t s = 0; s < o.streams; ++s) {
+    const RtpReceiverStats& rs = streams[s].rx->stats();
+    const PlayoutStats ps = streams[s].playout->stats();
+    if (rs.droppedTotal() != 0 || rs.lost != 0 || ps.framesMissing != 0 || ps.framesPriming != 0 ||
+        ps.framesPlayed != step * fpp || streams[s].tx->stats().packetsSent != step) {
+      throw std::runtime_error("rx-tx benchmark: stream " + std::to_string(s) + " lost audio (sent " +
+                               std::to_string(streams[s].tx->stats().packetsSent) + ", accepted " +
+                               std::to_string(rs.accepted) + ", dropped " + std::to_string(rs.droppedTotal()) +
+                               ", frames played " + std::to_string(ps.framesPlayed) + " of " +
+                               std::to_string(step * fpp) + ")");
+    }
+    m.packets += streams[s].tx->stats().packetsSent;
+    m.framesPlayed += ps.framesPlayed;
+  }
+  m.stepNs = median(steps);
+  m.txNs = median(txs);
+  m.rxNs = median(rxs);
+  m.readNs = median(reads);
+  m.memcpyNs = median(copies);
+  m.audioBytes = audioBytes;
+  return m;
+}
+
+// measureRxTx({streams, channels, encoding, framesPerPacket, network: 'loop'|'virtual', batches, packetsPerBatch})
+Napi::Value measureRxTxJs(const Napi::CallbackInfo& info) {
+  if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "measureRxTx({streams, channels, ...})");
+  const Napi::Object o = info[0].As<Napi::Object>();
+  RxTxOptions opt;
+  opt.streams = static_cast<std::uint32_t>(optionalInt(o, "streams", 16));
+  opt.channels = static_cast<std::uint32_t>(optionalInt(o, "channels", 8));
+  if (o.Has("encoding")) opt.encoding = toEncoding(o.Get("encoding"));
+  opt.framesPerPacket = static_cast<std::uint32_t>(optionalInt(o, "framesPerPacket", 48));
+  const std::string net = optionalString(o, "network", "loop");
+  if (net != "loop" && net != "virtual") throw Napi::TypeError::New(info.Env(), "network must be 'loop' or 'virtual'");
+  opt.virtualNetwork = net == "virtual";
+  opt.batches = static_cast<std::size_t>(optionalInt(o, "batches", 101));
+  opt.packetsPerBatch = static_cast<std::size_t>(optionalInt(o, "packetsPerBatch", 100));
+  RxTxMeasurement m;
+  try {
+    m = measureRxTx(opt);
+  } catch (const std::exception& ex) {
+    throw Napi::Error::New(info.Env(), ex.what());
+  }
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("stepNs", m.stepNs);
+  out.Set("txNs", m.txNs);
+  out.Set("rxNs", m.rxNs);
+  out.Set("readNs", m.readNs);
+  out.Set("memcpyNs", m.memcpyNs);
+  out.Set("audioBytes", num(m.audioBytes));
+  out.Set("packets", num(m.packets));
+  out.Set("framesPlayed", num(m.framesPlayed));
+  return out;
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("measureCodec", Napi::Function::New(env, measureCodecJs, "measureCodec"));
+  exports.Set("measureRxTx", Napi::Function::New(env, measureRxTxJs, "measureRxTx"));
+}
+
+const bool registered = registerBinding(&init);
+
+}  // namespace
+
+}  // namespace aes67::native
