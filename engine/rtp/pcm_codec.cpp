@@ -82,12 +82,13 @@ std::uint32_t select(std::uint32_t mask, std::uint32_t ifSet, std::uint32_t ifCl
   return (ifSet & mask) | (ifClear & ~mask);
 }
 
-// x clipped to [-1, 1]; NaN becomes -1 (the most negative code, as before).
+// x clipped to [-1, 1]; NaN becomes 0: silence, not a full-scale click (and what the lab's
+// codec does).
 float clampToUnit(float x) {
   std::uint32_t b = bitsOf(x);
   const std::uint32_t magnitude = b & 0x7FFFFFFFu;
   b = select(maskIf(magnitude > 0x3F800000u), (b & 0x80000000u) | 0x3F800000u, b);  // |x| > 1: +-1
-  b = select(maskIf(magnitude > 0x7F800000u), 0xBF800000u, b);                       // NaN: -1
+  b = select(maskIf(magnitude > 0x7F800000u), 0u, b);                                // NaN: 0
   return floatOf(b);
 }
 

@@ -1,6 +1,6 @@
 // Linear PCM payloads (RFC 3551 L16, RFC 3190 L24, and L32 as some RAVENNA gear sends):
 // big-endian two's complement, interleaved, <-> float32 in [-1, 1). Decoding is exact;
-// encoding rounds to nearest (ties to even) and clips, NaN to the most negative code, so
+// encoding rounds to nearest (ties to even) and clips, NaN to silence, so
 // every integer value survives a round trip.
 #pragma once
 

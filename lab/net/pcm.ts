@@ -20,6 +20,11 @@ function fullScale(encoding: PcmEncoding): number {
   return 2 ** (8 * bytesPerSample(encoding) - 1);
 }
 
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 /** Float samples in [-1, 1) to big-endian integers; values outside clip to the range. */
 export function encodePcm(interleaved: Float32Array, encoding: PcmEncoding): Uint8Array {
   const width = bytesPerSample(encoding);
@@ -28,8 +33,9 @@ export function encodePcm(interleaved: Float32Array, encoding: PcmEncoding): Uin
   const out = new Uint8Array(interleaved.length * width);
   for (let i = 0, o = 0; i < interleaved.length; i++, o += width) {
     const x = interleaved[i];
-    // NaN encodes as silence rather than poisoning the stream.
-    let v = Number.isNaN(x) ? 0 : Math.round(x * scale);
+    // NaN encodes as silence rather than poisoning the stream; ties round to even, as
+    // lrintf and the engine do.
+    let v = Number.isNaN(x) ? 0 : roundHalfEven(x * scale);
     if (v > max) v = max;
     else if (v < -scale) v = -scale;
     for (let b = width - 1; b >= 0; b--) {

@@ -54,7 +54,7 @@ TEST(PcmCodec, L32DecodesBigEndianAndRoundTripsRepresentableValues) {
   EXPECT_EQ(std::vector<std::uint8_t>(out, out + 12), std::vector<std::uint8_t>(in, in + 12));
 }
 
-TEST(PcmCodec, EncodeClipsAndMapsNanToMinusFullScale) {
+TEST(PcmCodec, EncodeClipsAndMapsNanToSilence) {
   const float in[] = {1.0f, 2.0f, -1.5f, std::nanf("")};
   std::uint8_t out[8];
   encodePcm(PcmEncoding::kL16, in, 4, out);
@@ -63,7 +63,8 @@ TEST(PcmCodec, EncodeClipsAndMapsNanToMinusFullScale) {
   EXPECT_EQ(out[2], 0x7F);
   EXPECT_EQ(out[4], 0x80);
   EXPECT_EQ(out[5], 0x00);
-  EXPECT_EQ(out[6], 0x80);
+  EXPECT_EQ(out[6], 0x00);  // NaN: silence
+  EXPECT_EQ(out[7], 0x00);
   EXPECT_EQ(parsePcmEncoding("L24"), PcmEncoding::kL24);
   EXPECT_FALSE(parsePcmEncoding("L20").has_value());
 }
@@ -79,8 +80,9 @@ namespace {
 template <int Bits>
 std::int64_t referenceQuantize(float x) {
   constexpr double kScale = static_cast<double>(std::int64_t{1} << (Bits - 1));
+  if (std::isnan(x)) return 0;  // silence, not a click
   double v = std::nearbyint(static_cast<double>(x) * kScale);
-  if (!(v >= -kScale)) v = -kScale;
+  if (v < -kScale) v = -kScale;
   if (v > kScale - 1) v = kScale - 1;
   return static_cast<std::int64_t>(v);
 }
