@@ -90,7 +90,9 @@ PtpServoAction PtpServo::sample(Nanoseconds offset, Nanoseconds at, Nanoseconds 
 // (Theil-Sen) lets a stray sample or two through without bending the estimate.
 PtpServoAction PtpServo::acquire(Nanoseconds offset, Nanoseconds at, double frequencyPpb) {
   PtpServoAction action;
-  if (!everStepped_ || std::llabs(offset) > config_.stepThresholdNs) {
+  // Only the first sample may step: later ones drift by the very frequency error being
+  // measured (100 ppm is 100 us a second) and the fit must see that drift.
+  if (acquired_ == 0 && (!everStepped_ || std::llabs(offset) > config_.stepThresholdNs)) {
     action.step = true;
     action.stepBy = -offset;
     everStepped_ = true;

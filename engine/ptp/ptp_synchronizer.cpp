@@ -22,6 +22,7 @@ void PtpSynchronizer::handle(const PtpPortEvent& event, Nanoseconds now) {
       delay_.reset();
       syncCount_ = 0;
       hasOffset_ = false;
+      acquisitionDelayValid_ = false;
       return;
   }
 }
@@ -35,14 +36,30 @@ void PtpSynchronizer::onSync(const PtpSyncSample& s, Nanoseconds now) {
     ++counters_.syncsWithoutDelay;
     return;
   }
-  const Nanoseconds pathDelay = delay_.delay(rateRatio());
+  // While the servo acquires the frequency, hold the delay still: its estimate moves with
+  // the very rate error being measured, and a moving delay would bend the fitted slope.
+  Nanoseconds pathDelay;
+  if (servo_.state() == PtpServoState::kUnlocked) {
+    if (!acquisitionDelayValid_) acquisitionDelay_ = delay_.delay(rateRatio());
+    acquisitionDelayValid_ = true;
+    pathDelay = acquisitionDelay_;
+  } else {
+    pathDelay = delay_.delay(rateRatio());
+  }
   const Nanoseconds offset = mapping_.ptpTimeAt(s.t2) - t1c - pathDelay;
   const Nanoseconds interval =
       s.logSyncInterval >= -7 && s.logSyncInterval <= 7 ? logIntervalToNanos(s.logSyncInterval) : 0;
-  const PtpServoAction a = servo_.sample(offset, s.t2, interval, mapping_.frequencyPpb());
+  const bool acquiring = servo_.state() == PtpServoState::kUnlocked;
+  PtpServoAction a = servo_.sample(offset, s.t2, interval, mapping_.frequencyPpb());
+  if (acquiring && servo_.state() != PtpServoState::kUnlocked && a.step) {
+    // The frequency is known now, and with it the delay: the step removed the offset as
+    // measured with the held delay, so also remove what that delay was wrong by.
+    a.stepBy += delay_.delay(rateRatio()) - acquisitionDelay_;
+  }
   // The action takes effect now (when we learned of the Sync), which keeps the mapping continuous.
   if (a.setFrequency) mapping_.setFrequency(now, a.frequencyPpb);
   if (a.step) mapping_.step(now, a.stepBy);
+  if (servo_.state() != PtpServoState::kUnlocked) acquisitionDelayValid_ = false;
   hasOffset_ = true;
   last_ = {s.t2, offset, pathDelay, servo_.frequencyEstimatePpb(), servo_.state()};
   record(last_);

@@ -66,6 +66,8 @@ class PtpSynchronizer {
   std::array<SyncPoint, 4> syncs_{};
   std::size_t syncNext_ = 0, syncCount_ = 0;
   bool hasOffset_ = false;
+  bool acquisitionDelayValid_ = false;
+  Nanoseconds acquisitionDelay_ = 0;
   PtpOffsetRecord last_;
   static constexpr std::size_t kRecords = 1024;
   std::array<PtpOffsetRecord, kRecords> records_{};
