@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { RtpAddon } from './rtp.ts';
+import type { PtpAddon } from './ptp.ts';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const addonPath = path.join(projectRoot, 'build', 'Release', 'aes67_native.node');
@@ -99,7 +100,7 @@ export interface Prng {
   normal(): number;
 }
 
-export interface NativeAddon extends RtpAddon {
+export interface NativeAddon extends RtpAddon, PtpAddon {
   addonVersion: string;
   VirtualClock: new (startNs?: number | bigint) => VirtualClock;
   VirtualNetwork: new (clock: VirtualClock, baseDelayNs?: number) => VirtualNetwork;

@@ -4,12 +4,10 @@
 // blocks the audio thread, and continuous while the servo slews: sampleAt() never goes
 // backwards between steps (PtpTimeMapping::steps() tells when one happened).
 //
-// driftPpm() is the device clock's rate error against PTP: how many ppm faster the local
-// clock (the host's, which a virtual device's Core Audio time stamps follow) must be
-// scaled to run at the network's rate -- the driver's rate scalar is 1 + driftPpm / 1e6.
+// driftPpm() is the device clock's rate error against PTP, for the driver's rate scalar:
+// the local clock is the host's, which a virtual device's Core Audio time stamps follow.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 
 #include "engine/base/media_clock.hpp"
@@ -26,17 +24,16 @@ class PtpMediaClock final : public MediaClock {
   std::uint32_t rtpTimestampAt(Nanoseconds localTime) const { return rtpTimestampOf(sampleAt(localTime), mediaclkOffset_); }
   std::uint32_t mediaclkOffset() const { return mediaclkOffset_; }
 
-  // PTP rate over local rate, minus 1, in ppm. Smoothed: the servo publishes its frequency
-  // estimate (the loop's integral, not the proportional kicks) through publishDrift().
-  double driftPpm() const { return drift_.load(std::memory_order_relaxed); }
+  // How many ppm the network's clock runs faster than the local clock: a device clocked by
+  // the network plays 1 + driftPpm / 1e6 samples per sample of local time. Smoothed: the
+  // servo's frequency estimate (the loop's integral, not its proportional corrections).
+  double driftPpm() const { return mapping_.frequencyEstimatePpb() * 1e-3; }
   double rateScalar() const { return 1.0 + driftPpm() * 1e-6; }
-  void publishDrift(double ppm) { drift_.store(ppm, std::memory_order_relaxed); }
 
  private:
   const PtpTimeMapping& mapping_;
   std::uint32_t rate_;
   std::uint32_t mediaclkOffset_;
-  std::atomic<double> drift_{0.0};
 };
 
 }  // namespace aes67

@@ -59,6 +59,7 @@ void PtpSynchronizer::onSync(const PtpSyncSample& s, Nanoseconds now) {
   // The action takes effect now (when we learned of the Sync), which keeps the mapping continuous.
   if (a.setFrequency) mapping_.setFrequency(now, a.frequencyPpb);
   if (a.step) mapping_.step(now, a.stepBy);
+  mapping_.publishFrequencyEstimate(servo_.frequencyEstimatePpb());
   if (servo_.state() != PtpServoState::kUnlocked) acquisitionDelayValid_ = false;
   hasOffset_ = true;
   last_ = {s.t2, offset, pathDelay, servo_.frequencyEstimatePpb(), servo_.state()};

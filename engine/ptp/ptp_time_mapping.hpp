@@ -32,6 +32,11 @@ class PtpTimeMapping {
   // Steps taken so far: a reader can tell a discontinuity happened.
   std::uint64_t steps() const { return steps_.load(std::memory_order_acquire); }
 
+  // The servo's smoothed estimate of the same frequency (its integral term, without the
+  // proportional corrections the mapping carries): what a rate scalar should follow.
+  double frequencyEstimatePpb() const { return estimate_.load(std::memory_order_relaxed); }
+  void publishFrequencyEstimate(double ppb) { estimate_.store(ppb, std::memory_order_relaxed); }
+
  private:
   struct Anchor {
     Nanoseconds local0;
@@ -47,6 +52,7 @@ class PtpTimeMapping {
   std::atomic<Nanoseconds> ptp0_{0};
   std::atomic<double> ppb_{0.0};
   std::atomic<std::uint64_t> steps_{0};
+  std::atomic<double> estimate_{0.0};
 };
 
 }  // namespace aes67
