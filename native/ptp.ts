@@ -122,7 +122,8 @@ export interface PtpSlaveOptions {
   /** Where Delay_Req go (default 224.0.1.129, which is also joined). */
   destination?: string;
   bindAddress?: string;
-  transmitStampBeforeSend?: boolean;
+  /** Delay_Req transmit time: the kernel stamp of our looped-back copy (default on an interface), or the clock before/after the send (default on the virtual network: 'after'). */
+  transmitStamp?: 'loopback' | 'before' | 'after';
   servo?: PtpServoOptions;
 }
 
@@ -157,6 +158,7 @@ export interface PtpSlaveStatus {
   /** Local time the current lock began, or null. */
   lockedSince: number | null;
   logMinDelayReqInterval: number;
+  transmitStamp: 'loopback' | 'before' | 'after';
   counters: {
     datagrams: number;
     messages: Record<NativePtpMessageType, number>;
@@ -180,6 +182,7 @@ export interface PtpSlaveStatus {
     delayAccepted: number;
     delayRejected: number;
     sendFailures: number;
+    loopbackTransmitStamps: number;
   };
   foreignMasters: PtpMasterDataset[];
 }
@@ -213,6 +216,8 @@ export interface NativePtpSlave {
   records(): PtpOffsetRecord[];
   /** PTP nanoseconds at a local time, through the servo's mapping. */
   ptpTimeAt(localNs: number | bigint): bigint;
+  /** Real sockets only: PTP time now minus CLOCK_REALTIME now (ns). */
+  systemClockOffset(): number;
   mediaClock(rate?: number, mediaclkOffset?: number): NativePtpMediaClock;
   close(): void;
 }

@@ -282,10 +282,11 @@ bool PtpPort::nextOutgoing(PtpOutgoing& out) {
 
 void PtpPort::transmitted(PtpMessageType type, std::uint16_t sequenceId, Nanoseconds sentAt) {
   if (type != PtpMessageType::kDelayReq) return;
-  if (!pendingDelayReq_.valid || pendingDelayReq_.sequenceId != sequenceId) return;
+  if (!pendingDelayReq_.valid || pendingDelayReq_.sequenceId != sequenceId || pendingDelayReq_.answered) return;
+  // A second call refines the first (a kernel time stamp after a clock reading).
+  if (!pendingDelayReq_.sent) ++counters_.delayReqSent;
   pendingDelayReq_.sent = true;
   pendingDelayReq_.t3 = sentAt;
-  ++counters_.delayReqSent;
 }
 
 void PtpPort::emit(const PtpPortEvent& e) {

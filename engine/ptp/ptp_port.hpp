@@ -111,7 +111,8 @@ class PtpPort {
   Nanoseconds poll(Nanoseconds now);
   // The next message to send, if any.
   bool nextOutgoing(PtpOutgoing& out);
-  // Tells the port when (local ns) an event message it asked to send left.
+  // Tells the port when (local ns) an event message it asked to send left; a later call for
+  // the same message, before its answer came, replaces the time (a better stamp arrived).
   void transmitted(PtpMessageType type, std::uint16_t sequenceId, Nanoseconds sentAt);
   // The next timing sample or parent change for the servo, if any.
   bool nextEvent(PtpPortEvent& out);

@@ -33,6 +33,15 @@ PtpPortConfig resolvePortConfig(const PtpSlaveConfig& config, const Transport& t
 
 }  // namespace
 
+const char* toString(PtpTransmitStamp s) {
+  switch (s) {
+    case PtpTransmitStamp::kClockAfterSend: return "after";
+    case PtpTransmitStamp::kClockBeforeSend: return "before";
+    case PtpTransmitStamp::kMulticastLoopback: return "loopback";
+  }
+  return "unknown";
+}
+
 std::optional<ClockIdentity> clockIdentityOfInterface(const std::string& interfaceName) {
 #if defined(__linux__)
   const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
@@ -82,6 +91,7 @@ PtpSlave::PtpSlave(Transport& transport, const PtpSlaveConfig& config)
   o.localPort = config.eventPort;
   o.dscp = config.eventDscp;
   o.receiveQueueLimit = 256;
+  o.multicastLoop = true;  // our own Delay_Req comes back: the loopback time stamp, or dropped as ours
   event_ = transport.open(o);
   o.localPort = config.generalPort;
   o.dscp = config.generalDscp;
@@ -117,6 +127,10 @@ Nanoseconds PtpSlave::poll() {
               [&](std::size_t a, std::size_t b) { return batch_[a].at < batch_[b].at; });
     for (std::size_t i = 0; i < batchCount_; ++i) {
       const Received& r = batch_[order_[i]];
+      if (config_.transmitStamp == PtpTransmitStamp::kMulticastLoopback && isOwnDelayReq(r)) {
+        ++loopbackStamps_;
+        continue;
+      }
       port_.handle(r.data.data(), r.size, r.at);
       PtpPortEvent e;
       while (port_.nextEvent(e)) sync_.handle(e, transport_.clock().now());
@@ -140,6 +154,15 @@ Nanoseconds PtpSlave::pollWaiting(Nanoseconds maxWait) {
   return poll();
 }
 
+bool PtpSlave::isOwnDelayReq(const Received& r) {
+  PtpMessage m;
+  if (parsePtp(r.data.data(), r.size, m) != PtpParseError::kNone) return false;
+  if (m.header.messageType != PtpMessageType::kDelayReq) return false;
+  if (m.header.sourcePortIdentity != port_.portIdentity()) return false;
+  port_.transmitted(PtpMessageType::kDelayReq, m.header.sequenceId, r.at);
+  return true;
+}
+
 void PtpSlave::transmit() {
   PtpOutgoing out;
   while (port_.nextOutgoing(out)) {
@@ -152,7 +175,8 @@ void PtpSlave::transmit() {
       ++sendFailures_;
       continue;
     }
-    port_.transmitted(out.type, out.sequenceId, config_.transmitStampBeforeSend ? before : after);
+    // With loopback stamps this reading stands until the looped copy refines it.
+    port_.transmitted(out.type, out.sequenceId, config_.transmitStamp == PtpTransmitStamp::kClockBeforeSend ? before : after);
   }
 }
 

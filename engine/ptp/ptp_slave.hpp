@@ -2,7 +2,11 @@
 // from two sockets (event 319 and general 320, joined to 224.0.1.129 on the chosen
 // interface, DSCP 46 / 34 as AES67 asks). Receive time stamps come from the transport
 // (the kernel's SO_TIMESTAMPNS on real sockets, delivery time on the virtual network);
-// transmit time stamps are read from the transport's Clock right after the send returns.
+// transmit time stamps (t3 of Delay_Req) come from where the configuration says: the
+// kernel's receive time stamp of our own multicast looped back to us (real sockets: it is
+// taken in ip_mc_output just before the device transmits, where ptp4l's software transmit
+// stamp is taken, so both directions are stamped alike), or the Clock read right before or
+// after the send call (the virtual network, where sending takes no time).
 // Datagrams waiting on both sockets are handled in arrival order, so a Follow_Up that
 // overtook its Sync between the sockets is still paired. Drive it with poll().
 #pragma once
@@ -18,6 +22,13 @@
 
 namespace aes67 {
 
+enum class PtpTransmitStamp : std::uint8_t {
+  kClockAfterSend,     // exact on the virtual network
+  kClockBeforeSend,
+  kMulticastLoopback,  // real sockets: the kernel stamp of our looped-back copy (refines the clock reading)
+};
+const char* toString(PtpTransmitStamp s);
+
 struct PtpSlaveConfig {
   PtpPortConfig port;                  // clockIdentity zero: derived from the interface (or address)
   PtpServoConfig servo;
@@ -28,7 +39,7 @@ struct PtpSlaveConfig {
   int eventDscp = 46;    // EF (AES67; RAVENNA uses 48 / 46)
   int generalDscp = 34;  // AF41
   std::string interfaceName;  // "" = the transport's
-  bool transmitStampBeforeSend = false;  // read t3 before the send instead of after it
+  PtpTransmitStamp transmitStamp = PtpTransmitStamp::kClockAfterSend;
 };
 
 struct PtpSlaveStatus {
@@ -64,6 +75,8 @@ class PtpSlave {
   const PtpSlaveConfig& config() const { return config_; }
   const Clock& clock() const { return transport_.clock(); }
   std::uint64_t sendFailures() const { return sendFailures_; }
+  // Delay_Req transmit times taken from our own looped-back copy.
+  std::uint64_t loopbackTransmitStamps() const { return loopbackStamps_; }
 
  private:
   void drain(DatagramSocket& socket);
@@ -80,12 +93,14 @@ class PtpSlave {
     std::size_t size;
     std::array<std::uint8_t, 1500> data;
   };
+  bool isOwnDelayReq(const Received& r);
   static constexpr std::size_t kBatch = 32;
   std::array<Received, kBatch> batch_{};
   std::array<std::size_t, kBatch> order_{};
   std::size_t batchCount_ = 0;
   std::uint64_t sendFailures_ = 0;
   std::uint64_t truncated_ = 0;
+  std::uint64_t loopbackStamps_ = 0;
 };
 
 // The EUI-64 clock identity of a network interface (MAC with FF FE inserted), as ptp4l

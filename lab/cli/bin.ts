@@ -6,6 +6,7 @@ import { registerAnalyze } from './analyze.ts';
 import { registerDecode } from './decode.ts';
 import { registerCapture } from './capture.ts';
 import { registerReplay } from './replay.ts';
+import { registerPtp } from './ptp.ts';
 
 const program = new Command();
 program.name('aes67-lab').description('AES67 / RAVENNA / Dante interoperability lab').showHelpAfterError();
@@ -23,5 +24,6 @@ registerAnalyze(program);
 registerDecode(program);
 registerCapture(program);
 registerReplay(program);
+registerPtp(program);
 
 await program.parseAsync(process.argv);

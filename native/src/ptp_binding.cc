@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <cmath>
+#include <ctime>
 #include <limits>
 #include <memory>
 #include <string>
@@ -279,7 +280,11 @@ PtpSlaveConfig toSlaveConfig(const Napi::Object& o) {
   const std::string bind = optionalString(o, "bindAddress", "");
   if (!bind.empty()) c.bindAddress = toAddress(Napi::String::New(o.Env(), bind), "bindAddress");
   c.interfaceName = optionalString(o, "interface", "");
-  c.transmitStampBeforeSend = optionalBool(o, "transmitStampBeforeSend", false);
+  const std::string stamp = optionalString(o, "transmitStamp", "");
+  if (stamp == "before") c.transmitStamp = PtpTransmitStamp::kClockBeforeSend;
+  else if (stamp == "after") c.transmitStamp = PtpTransmitStamp::kClockAfterSend;
+  else if (stamp == "loopback") c.transmitStamp = PtpTransmitStamp::kMulticastLoopback;
+  else if (!stamp.empty()) throw Napi::TypeError::New(o.Env(), "transmitStamp must be 'loopback', 'before' or 'after', got '" + stamp + "'");
   if (o.Has("servo")) c.servo = toServoConfig(o.Get("servo"));
   return c;
 }
@@ -306,6 +311,7 @@ class JsPtpSlave : public Napi::ObjectWrap<JsPtpSlave> {
                        {InstanceMethod("poll", &JsPtpSlave::poll), InstanceMethod("now", &JsPtpSlave::now),
                         InstanceMethod("status", &JsPtpSlave::status), InstanceMethod("records", &JsPtpSlave::records),
                         InstanceMethod("ptpTimeAt", &JsPtpSlave::ptpTimeAt),
+                        InstanceMethod("systemClockOffset", &JsPtpSlave::systemClockOffset),
                         InstanceMethod("mediaClock", &JsPtpSlave::mediaClock), InstanceMethod("close", &JsPtpSlave::close)});
   }
 
@@ -324,9 +330,11 @@ class JsPtpSlave : public Napi::ObjectWrap<JsPtpSlave> {
         slave_ = std::make_unique<PtpSlave>(host, config);
       } else {
         if (config.interfaceName.empty()) throw Napi::TypeError::New(env, "PtpSlave needs { network, host } or { interface }");
+        PtpSlaveConfig real = config;
+        if (optionalString(o, "transmitStamp", "").empty()) real.transmitStamp = PtpTransmitStamp::kMulticastLoopback;
         realClock_ = std::make_unique<RealClock>();
         udp_ = std::make_unique<UdpTransport>(*realClock_, config.interfaceName);
-        slave_ = std::make_unique<PtpSlave>(*udp_, config);
+        slave_ = std::make_unique<PtpSlave>(*udp_, real);
       }
     } catch (const Napi::Error&) {
       throw;
@@ -369,6 +377,7 @@ class JsPtpSlave : public Napi::ObjectWrap<JsPtpSlave> {
     const Nanoseconds since = s.synchronizer().servo().lockedSince();
     o.Set("lockedSince", since < 0 ? env.Null() : Napi::Value(Napi::Number::New(env, static_cast<double>(since))));
     o.Set("logMinDelayReqInterval", s.port().logMinDelayReqInterval());
+    o.Set("transmitStamp", toString(s.config().transmitStamp));
 
     const PtpPortCounters& pc = s.port().counters();
     Napi::Object c = Napi::Object::New(env);
@@ -402,6 +411,7 @@ class JsPtpSlave : public Napi::ObjectWrap<JsPtpSlave> {
     c.Set("delayAccepted", static_cast<double>(dc.accepted));
     c.Set("delayRejected", static_cast<double>(dc.rejected));
     c.Set("sendFailures", static_cast<double>(s.sendFailures()));
+    c.Set("loopbackTransmitStamps", static_cast<double>(s.loopbackTransmitStamps()));
     o.Set("counters", c);
 
     const ForeignMasterTable& fm = s.port().foreignMasters();
@@ -433,6 +443,23 @@ class JsPtpSlave : public Napi::ObjectWrap<JsPtpSlave> {
   Napi::Value ptpTimeAt(const Napi::CallbackInfo& info) {
     const Nanoseconds local = toInt64(info[0], "localNs");
     return Napi::BigInt::New(info.Env(), static_cast<std::int64_t>(slave(info.Env()).mapping().ptpTimeAt(local)));
+  }
+
+  // PTP time now minus the system's CLOCK_REALTIME now, read back to back (ns). Where the
+  // grandmaster's clock is this host's system clock (ptp4l with software time stamping in
+  // a network namespace of this host) it is our true error; elsewhere, how far the system
+  // clock is from PTP. Real sockets only: virtual time has no system clock.
+  Napi::Value systemClockOffset(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    PtpSlave& s = slave(env);
+    if (!realClock_) throw Napi::Error::New(env, "systemClockOffset: only for a PtpSlave on an interface");
+    timespec before{}, after{};
+    clock_gettime(CLOCK_REALTIME, &before);
+    const Nanoseconds local = realClock_->now();
+    clock_gettime(CLOCK_REALTIME, &after);
+    const Nanoseconds realtime = (static_cast<Nanoseconds>(before.tv_sec) + after.tv_sec) * kNanosPerSecond / 2 +
+                                 (static_cast<Nanoseconds>(before.tv_nsec) + after.tv_nsec) / 2;
+    return Napi::Number::New(env, static_cast<double>(s.mapping().ptpTimeAt(local) - realtime));
   }
 
   Napi::Value mediaClock(const Napi::CallbackInfo& info) {

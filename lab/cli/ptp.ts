@@ -1,0 +1,43 @@
+// `aes67-lab ptp follow --interface IF [--domain N] [--seconds S] [--json]`: the engine's
+// PTP slave on a real interface, printed like ptp4l -m, then a summary.
+import type { Command } from 'commander';
+import { followPtp, formatFollowSummary } from '../ptp/ptp-follow.ts';
+
+export function registerPtp(program: Command): void {
+  const ptp = program.command('ptp').description('PTP (IEEE 1588-2008) with the engine');
+  ptp
+    .command('follow')
+    .description("run the engine's PTP slave on an interface; print state, grandmaster, offset and path delay (like ptp4l -m), then lock time and offset rms/max")
+    .requiredOption('--interface <if>', 'network interface, e.g. eth0')
+    .option('--domain <n>', 'PTP domain 0-127', '0')
+    .option('--seconds <s>', 'stop after S seconds (default: until Ctrl-C)')
+    .option('--transmit-stamp <how>', 'Delay_Req transmit time: "loopback" (kernel stamp of our own looped-back copy), or the clock "before"/"after" the send call', 'loopback')
+    .option('--json', 'print only the summary, as JSON')
+    .action(async (opts: { interface: string; domain: string; seconds?: string; transmitStamp: string; json?: boolean }) => {
+      if (!['loopback', 'before', 'after'].includes(opts.transmitStamp)) program.error(`error: --transmit-stamp ${opts.transmitStamp}: use loopback, before or after`);
+      const domain = Number(opts.domain);
+      if (!Number.isInteger(domain) || domain < 0 || domain > 127) program.error(`error: --domain ${opts.domain}: an integer 0-127 (IEEE 1588-2008 7.1)`);
+      const seconds = opts.seconds === undefined ? undefined : Number(opts.seconds);
+      if (seconds !== undefined && !(seconds > 0)) program.error(`error: --seconds ${opts.seconds}: a positive number`);
+      const abort = new AbortController();
+      const stop = () => abort.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        const summary = await followPtp({
+          interface: opts.interface,
+          domain,
+          seconds,
+          transmitStamp: opts.transmitStamp as 'loopback' | 'before' | 'after',
+          signal: abort.signal,
+          onLine: opts.json ? undefined : (line) => console.log(line),
+        });
+        console.log(opts.json ? JSON.stringify(summary, null, 2) : formatFollowSummary(summary));
+      } catch (e) {
+        program.error(`error: ${(e as Error).message}`);
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    });
+}
