@@ -107,6 +107,8 @@ export interface PtpServoOptions {
   sampleTimeoutNs?: number;
 }
 
+export type PtpTransmitStampName = 'kernel' | 'loopback' | 'before' | 'after';
+
 export interface PtpSlaveOptions {
   /** 0-127. */
   domain?: number;
@@ -122,8 +124,12 @@ export interface PtpSlaveOptions {
   /** Where Delay_Req go (default 224.0.1.129, which is also joined). */
   destination?: string;
   bindAddress?: string;
-  /** Delay_Req transmit time: the kernel stamp of our looped-back copy (default on an interface), or the clock before/after the send (default on the virtual network: 'after'). */
-  transmitStamp?: 'loopback' | 'before' | 'after';
+  /**
+   * Delay_Req transmit time: the kernel's software transmit stamp (default on an interface),
+   * the kernel stamp of our looped-back copy, or the clock before/after the send (default on
+   * the virtual network: 'after', exact there).
+   */
+  transmitStamp?: PtpTransmitStampName;
   servo?: PtpServoOptions;
 }
 
@@ -158,7 +164,7 @@ export interface PtpSlaveStatus {
   /** Local time the current lock began, or null. */
   lockedSince: number | null;
   logMinDelayReqInterval: number;
-  transmitStamp: 'loopback' | 'before' | 'after';
+  transmitStamp: PtpTransmitStampName;
   counters: {
     datagrams: number;
     messages: Record<NativePtpMessageType, number>;
@@ -183,6 +189,7 @@ export interface PtpSlaveStatus {
     delayRejected: number;
     sendFailures: number;
     loopbackTransmitStamps: number;
+    transmitStampFallbacks: number;
   };
   foreignMasters: PtpMasterDataset[];
 }

@@ -11,6 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__linux__)
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+#endif
+
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -121,6 +126,41 @@ class UdpSocket final : public DatagramSocket {
     return {ntohl(sa.sin_addr.s_addr), ntohs(sa.sin_port)};
   }
 
+  std::optional<Nanoseconds> lastTransmitTime(Nanoseconds timeout) override {
+#if defined(__linux__)
+    if (!options_.transmitTimestamps) return std::nullopt;
+    const Nanoseconds deadline = clock_.now() + timeout;
+    for (;;) {
+      std::uint8_t data[64];
+      iovec iov{data, sizeof data};
+      alignas(cmsghdr) char control[512];
+      msghdr msg{};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      if (::recvmsg(fd_, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) >= 0) {
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+          if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPING) continue;
+          scm_timestamping ts{};
+          std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+          if (ts.ts[0].tv_sec == 0 && ts.ts[0].tv_nsec == 0) continue;  // software stamp is ts[0]
+          const Nanoseconds kernel = static_cast<Nanoseconds>(ts.ts[0].tv_sec) * kNanosPerSecond + ts.ts[0].tv_nsec;
+          return clock_.now() - (realtimeNow() - kernel);
+        }
+        continue;  // an error-queue entry without a stamp: look at the next
+      }
+      const Nanoseconds left = deadline - clock_.now();
+      if (left <= 0) return std::nullopt;
+      pollfd p{fd_, POLLPRI, 0};  // the error queue shows as POLLERR
+      ::poll(&p, 1, static_cast<int>((left + 999'999) / 1'000'000));
+    }
+#else
+    (void)timeout;
+    return std::nullopt;
+#endif
+  }
+
   std::uint64_t receiveOverflows() const override {
     // The kernel counts drops per socket (SO_RXQ_OVFL) only per datagram; we do not
     // enable it, so report 0 and let /proc/net/udp tell the rest.
@@ -140,6 +180,10 @@ class UdpSocket final : public DatagramSocket {
     setOption(fd_, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
     setOption(fd_, IPPROTO_IP, IP_RECVTOS, 1, "IP_RECVTOS");
     setOption(fd_, SOL_SOCKET, SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS");
+    if (options_.transmitTimestamps) {
+      setOption(fd_, SOL_SOCKET, SO_TIMESTAMPING,
+                SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY, "SO_TIMESTAMPING");
+    }
 #endif
     setOption(fd_, IPPROTO_IP, IP_MULTICAST_TTL, options_.multicastTtl, "IP_MULTICAST_TTL");
     setOption(fd_, IPPROTO_IP, IP_MULTICAST_LOOP, options_.multicastLoop ? 1 : 0, "IP_MULTICAST_LOOP");

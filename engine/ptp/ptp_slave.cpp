@@ -38,6 +38,7 @@ const char* toString(PtpTransmitStamp s) {
     case PtpTransmitStamp::kClockAfterSend: return "after";
     case PtpTransmitStamp::kClockBeforeSend: return "before";
     case PtpTransmitStamp::kMulticastLoopback: return "loopback";
+    case PtpTransmitStamp::kKernel: return "kernel";
   }
   return "unknown";
 }
@@ -92,7 +93,9 @@ PtpSlave::PtpSlave(Transport& transport, const PtpSlaveConfig& config)
   o.dscp = config.eventDscp;
   o.receiveQueueLimit = 256;
   o.multicastLoop = true;  // our own Delay_Req comes back: the loopback time stamp, or dropped as ours
+  o.transmitTimestamps = config.transmitStamp == PtpTransmitStamp::kKernel;
   event_ = transport.open(o);
+  o.transmitTimestamps = false;
   o.localPort = config.generalPort;
   o.dscp = config.generalDscp;
   general_ = transport.open(o);
@@ -175,8 +178,18 @@ void PtpSlave::transmit() {
       ++sendFailures_;
       continue;
     }
+    Nanoseconds stamp = config_.transmitStamp == PtpTransmitStamp::kClockBeforeSend ? before : after;
+    if (config_.transmitStamp == PtpTransmitStamp::kKernel && out.event) {
+      // The stamp is queued by the time a send on a software path returns; 2 ms covers a
+      // driver that stamps from its completion handler.
+      if (auto kernel = socket.lastTransmitTime(2'000'000)) {
+        stamp = *kernel;
+      } else {
+        ++stampFallbacks_;
+      }
+    }
     // With loopback stamps this reading stands until the looped copy refines it.
-    port_.transmitted(out.type, out.sequenceId, config_.transmitStamp == PtpTransmitStamp::kClockBeforeSend ? before : after);
+    port_.transmitted(out.type, out.sequenceId, stamp);
   }
 }
 

@@ -3,10 +3,11 @@
 // interface, DSCP 46 / 34 as AES67 asks). Receive time stamps come from the transport
 // (the kernel's SO_TIMESTAMPNS on real sockets, delivery time on the virtual network);
 // transmit time stamps (t3 of Delay_Req) come from where the configuration says: the
-// kernel's receive time stamp of our own multicast looped back to us (real sockets: it is
-// taken in ip_mc_output just before the device transmits, where ptp4l's software transmit
-// stamp is taken, so both directions are stamped alike), or the Clock read right before or
-// after the send call (the virtual network, where sending takes no time).
+// kernel's software transmit stamp (real sockets: taken where the driver transmits, as
+// ptp4l's are, so both directions are stamped alike), the kernel's receive stamp of our
+// own multicast looped back to us (taken in ip_mc_output, a little before the driver), or
+// the Clock read right before or after the send call (the virtual network, where sending
+// takes no time). Measured on veth in the ptp4l crossing: only the kernel stamp is unbiased.
 // Datagrams waiting on both sockets are handled in arrival order, so a Follow_Up that
 // overtook its Sync between the sockets is still paired. Drive it with poll().
 #pragma once
@@ -26,6 +27,7 @@ enum class PtpTransmitStamp : std::uint8_t {
   kClockAfterSend,     // exact on the virtual network
   kClockBeforeSend,
   kMulticastLoopback,  // real sockets: the kernel stamp of our looped-back copy (refines the clock reading)
+  kKernel,             // real sockets: the kernel's software transmit stamp (falls back to the clock after)
 };
 const char* toString(PtpTransmitStamp s);
 
@@ -77,6 +79,8 @@ class PtpSlave {
   std::uint64_t sendFailures() const { return sendFailures_; }
   // Delay_Req transmit times taken from our own looped-back copy.
   std::uint64_t loopbackTransmitStamps() const { return loopbackStamps_; }
+  // Kernel transmit stamps that did not come (kKernel): the clock after the send stood in.
+  std::uint64_t transmitStampFallbacks() const { return stampFallbacks_; }
 
  private:
   void drain(DatagramSocket& socket);
@@ -101,6 +105,7 @@ class PtpSlave {
   std::uint64_t sendFailures_ = 0;
   std::uint64_t truncated_ = 0;
   std::uint64_t loopbackStamps_ = 0;
+  std::uint64_t stampFallbacks_ = 0;
 };
 
 // The EUI-64 clock identity of a network interface (MAC with FF FE inserted), as ptp4l

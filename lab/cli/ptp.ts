@@ -2,6 +2,9 @@
 // PTP slave on a real interface, printed like ptp4l -m, then a summary.
 import type { Command } from 'commander';
 import { followPtp, formatFollowSummary } from '../ptp/ptp-follow.ts';
+import type { PtpTransmitStampName } from '../../native/ptp.ts';
+
+const TRANSMIT_STAMPS: PtpTransmitStampName[] = ['kernel', 'loopback', 'before', 'after'];
 
 export function registerPtp(program: Command): void {
   const ptp = program.command('ptp').description('PTP (IEEE 1588-2008) with the engine');
@@ -11,10 +14,10 @@ export function registerPtp(program: Command): void {
     .requiredOption('--interface <if>', 'network interface, e.g. eth0')
     .option('--domain <n>', 'PTP domain 0-127', '0')
     .option('--seconds <s>', 'stop after S seconds (default: until Ctrl-C)')
-    .option('--transmit-stamp <how>', 'Delay_Req transmit time: "loopback" (kernel stamp of our own looped-back copy), or the clock "before"/"after" the send call', 'loopback')
+    .option('--transmit-stamp <how>', 'Delay_Req transmit time: "kernel" (software transmit stamp), "loopback" (kernel stamp of our own looped-back copy), or the clock "before"/"after" the send call', 'kernel')
     .option('--json', 'print only the summary, as JSON')
     .action(async (opts: { interface: string; domain: string; seconds?: string; transmitStamp: string; json?: boolean }) => {
-      if (!['loopback', 'before', 'after'].includes(opts.transmitStamp)) program.error(`error: --transmit-stamp ${opts.transmitStamp}: use loopback, before or after`);
+      if (!TRANSMIT_STAMPS.includes(opts.transmitStamp as PtpTransmitStampName)) program.error(`error: --transmit-stamp ${opts.transmitStamp}: use ${TRANSMIT_STAMPS.join(', ')}`);
       const domain = Number(opts.domain);
       if (!Number.isInteger(domain) || domain < 0 || domain > 127) program.error(`error: --domain ${opts.domain}: an integer 0-127 (IEEE 1588-2008 7.1)`);
       const seconds = opts.seconds === undefined ? undefined : Number(opts.seconds);
@@ -28,7 +31,7 @@ export function registerPtp(program: Command): void {
           interface: opts.interface,
           domain,
           seconds,
-          transmitStamp: opts.transmitStamp as 'loopback' | 'before' | 'after',
+          transmitStamp: opts.transmitStamp as PtpTransmitStampName,
           signal: abort.signal,
           onLine: opts.json ? undefined : (line) => console.log(line),
         });

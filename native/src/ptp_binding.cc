@@ -284,7 +284,8 @@ PtpSlaveConfig toSlaveConfig(const Napi::Object& o) {
   if (stamp == "before") c.transmitStamp = PtpTransmitStamp::kClockBeforeSend;
   else if (stamp == "after") c.transmitStamp = PtpTransmitStamp::kClockAfterSend;
   else if (stamp == "loopback") c.transmitStamp = PtpTransmitStamp::kMulticastLoopback;
-  else if (!stamp.empty()) throw Napi::TypeError::New(o.Env(), "transmitStamp must be 'loopback', 'before' or 'after', got '" + stamp + "'");
+  else if (stamp == "kernel") c.transmitStamp = PtpTransmitStamp::kKernel;
+  else if (!stamp.empty()) throw Napi::TypeError::New(o.Env(), "transmitStamp must be 'kernel', 'loopback', 'before' or 'after', got '" + stamp + "'");
   if (o.Has("servo")) c.servo = toServoConfig(o.Get("servo"));
   return c;
 }
@@ -331,7 +332,7 @@ class JsPtpSlave : public Napi::ObjectWrap<JsPtpSlave> {
       } else {
         if (config.interfaceName.empty()) throw Napi::TypeError::New(env, "PtpSlave needs { network, host } or { interface }");
         PtpSlaveConfig real = config;
-        if (optionalString(o, "transmitStamp", "").empty()) real.transmitStamp = PtpTransmitStamp::kMulticastLoopback;
+        if (optionalString(o, "transmitStamp", "").empty()) real.transmitStamp = PtpTransmitStamp::kKernel;
         realClock_ = std::make_unique<RealClock>();
         udp_ = std::make_unique<UdpTransport>(*realClock_, config.interfaceName);
         slave_ = std::make_unique<PtpSlave>(*udp_, real);
@@ -412,6 +413,7 @@ class JsPtpSlave : public Napi::ObjectWrap<JsPtpSlave> {
     c.Set("delayRejected", static_cast<double>(dc.rejected));
     c.Set("sendFailures", static_cast<double>(s.sendFailures()));
     c.Set("loopbackTransmitStamps", static_cast<double>(s.loopbackTransmitStamps()));
+    c.Set("transmitStampFallbacks", static_cast<double>(s.transmitStampFallbacks()));
     o.Set("counters", c);
 
     const ForeignMasterTable& fm = s.port().foreignMasters();
