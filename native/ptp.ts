@@ -105,6 +105,9 @@ export interface PtpServoOptions {
   stableRmsNs?: number;
   stableSamples?: number;
   sampleTimeoutNs?: number;
+  /** PI constants (0: from the sync interval, as linuxptp's hardware defaults). */
+  kp?: number;
+  ki?: number;
 }
 
 export type PtpTransmitStampName = 'kernel' | 'loopback' | 'before' | 'after';

@@ -257,6 +257,8 @@ PtpServoConfig toServoConfig(const Napi::Value& v) {
   c.stableRmsNs = optionalInt(o, "stableRmsNs", c.stableRmsNs);
   c.stableSamples = static_cast<int>(optionalInt(o, "stableSamples", c.stableSamples));
   c.sampleTimeoutNs = optionalInt(o, "sampleTimeoutNs", c.sampleTimeoutNs);
+  if (o.Has("kp") && o.Get("kp").IsNumber()) c.kp = o.Get("kp").As<Napi::Number>().DoubleValue();
+  if (o.Has("ki") && o.Get("ki").IsNumber()) c.ki = o.Get("ki").As<Napi::Number>().DoubleValue();
   return c;
 }
 
