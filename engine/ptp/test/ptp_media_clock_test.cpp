@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-
 #include "engine/base/prng.hpp"
 #include "engine/ptp/ptp_time_mapping.hpp"
 

@@ -339,6 +339,36 @@ TEST(PtpSimulation, ABetterMasterAppearingTakesOver) {
   EXPECT_EQ(slave.port().foreignMasters().size(), 2u);
 }
 
+// The media clock on the servo's mapping: while locked it never steps back, however the
+// loop moves the frequency, and its RTP timestamps are the master's (ST 2110-10).
+TEST(PtpSimulation, MediaClockIsMonotonicWhileLockedAndMatchesTheMastersRtpTime) {
+  PtpSimulation sim(100, 1000);
+  auto& master = sim.addMaster("gm", "10.0.0.1", driftingMaster());
+  auto& slave = sim.startSlave();
+  constexpr std::uint32_t kOffset = 0x12345678;
+  PtpMediaClock media(slave.mapping(), 48'000, kOffset);
+  sim.runUntil(10 * kS2, &master);
+  ASSERT_TRUE(sim.lockedAt(10 * kS2));
+  const auto steps = slave.mapping().steps();
+  SampleTime previous = media.sampleAt(10 * kS2);
+  int checked = 0, equal = 0;
+  for (Nanoseconds t = 10 * kS2 + 1'000'000; t <= 40 * kS2; t += 1'000'000) {
+    sim.runUntil(t, &master);
+    const SampleTime s = media.sampleAt(t);
+    ASSERT_GE(s, previous) << "sampleAt went back at " << t;
+    previous = s;
+    const std::uint32_t truth = rtpTimestampOf(nanosToSamples(master.ptpTime(t), 48'000), kOffset);
+    const std::int32_t diff = rtpTimestampDiff(media.rtpTimestampAt(t), truth);
+    ASSERT_LE(std::abs(diff), 1) << "RTP time off the master's by " << diff << " samples";
+    equal += diff == 0;
+    ++checked;
+  }
+  EXPECT_EQ(slave.mapping().steps(), steps) << "no step while locked";
+  EXPECT_GT(equal, checked * 9 / 10) << "the same sample nearly always (error << 20.8 us)";
+  EXPECT_NEAR(media.driftPpm(), 100.0, 0.05);
+  std::printf("[ figures  ] media clock: %d of %d RTP timestamps equal the master's, drift %.4f ppm\n", equal, checked, media.driftPpm());
+}
+
 TEST(PtpSimulation, IsDeterministic) {
   auto run = [] {
     PtpSimulation sim(100, 1000, 99);

@@ -28,19 +28,26 @@ struct SimulatedMasterConfig {
   double ppm = 0.0;                                        // its rate against virtual (true) time
   Nanoseconds epoch = 1'767'225'600'000'000'000;           // PTP time at local 0
   Nanoseconds phase = 3'000'000;                           // first Sync at this local time
+  // Where it listens and sends: the PTP group and ports, or unicast on loopback for tests
+  // on real sockets (which may use only their own ports).
+  Ipv4Address destination = kPtpPrimaryGroup;
+  Ipv4Address bindAddress = 0;
+  std::uint16_t eventPort = kPtpEventPort;
+  std::uint16_t generalPort = kPtpGeneralPort;
 };
 
 class SimulatedMaster {
  public:
   SimulatedMaster(Transport& host, const SimulatedMasterConfig& config) : host_(host), config_(config) {
     SocketOptions o;
-    o.localPort = kPtpEventPort;
+    o.bindAddress = config.bindAddress;
+    o.localPort = config.eventPort;
     o.dscp = 46;
     event_ = host.open(o);
-    o.localPort = kPtpGeneralPort;
+    o.localPort = config.generalPort;
     o.dscp = 34;
     general_ = host.open(o);
-    event_->joinMulticast(kPtpPrimaryGroup);
+    if (isMulticast(config.destination)) event_->joinMulticast(config.destination);
     nextSync_ = config.phase;
     nextAnnounce_ = config.phase / 2;
   }
@@ -61,7 +68,7 @@ class SimulatedMaster {
       r.timestamp = PtpTimestamp::fromNanos(ptpTime(info->receivedAt));
       r.header.correctionField = m.header.correctionField;
       r.portIdentity = m.header.sourcePortIdentity;
-      send(*general_, kPtpGeneralPort, r);
+      send(*general_, config_.generalPort, r);
     }
     while (general_->receive(buffer, sizeof buffer)) {
     }
@@ -76,7 +83,7 @@ class SimulatedMaster {
       a.announce.grandmasterIdentity = config_.identity;
       a.announce.stepsRemoved = config_.stepsRemoved;
       a.announce.timeSource = 0x20;  // GPS
-      send(*general_, kPtpGeneralPort, a);
+      send(*general_, config_.generalPort, a);
     }
     while (now >= nextAnnounce_) nextAnnounce_ += logToNanos(config_.logAnnounceInterval);
     if (!silent_ && now >= nextSync_) {
@@ -86,15 +93,15 @@ class SimulatedMaster {
       PtpMessage s = header(PtpMessageType::kSync, seq, 0, config_.logSyncInterval);
       if (config_.twoStep) {
         s.header.flags |= ptp_flags::kTwoStep;
-        send(*event_, kPtpEventPort, s);
+        send(*event_, config_.eventPort, s);
         if (followUp_) {
           PtpMessage f = header(PtpMessageType::kFollowUp, seq, 2, config_.logSyncInterval);
           f.timestamp = PtpTimestamp::fromNanos(t1);
-          send(*general_, kPtpGeneralPort, f);
+          send(*general_, config_.generalPort, f);
         }
       } else {
         s.timestamp = PtpTimestamp::fromNanos(t1);
-        send(*event_, kPtpEventPort, s);
+        send(*event_, config_.eventPort, s);
       }
     }
     while (now >= nextSync_) nextSync_ += logToNanos(config_.logSyncInterval);
@@ -125,7 +132,7 @@ class SimulatedMaster {
   void send(DatagramSocket& socket, std::uint16_t port, const PtpMessage& m) {
     std::uint8_t out[128];
     const std::size_t n = writePtp(m, out, sizeof out);
-    socket.send({kPtpPrimaryGroup, port}, out, n);
+    socket.send({config_.destination, port}, out, n);
   }
 
   Transport& host_;
