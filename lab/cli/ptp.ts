@@ -8,20 +8,20 @@ const TRANSMIT_STAMPS: PtpTransmitStampName[] = ['kernel', 'loopback', 'before',
 
 export function registerPtp(program: Command): void {
   const ptp = program.command('ptp').description('PTP (IEEE 1588-2008) with the engine');
-  ptp
+  const follow = ptp
     .command('follow')
     .description("run the engine's PTP slave on an interface; print state, grandmaster, offset and path delay (like ptp4l -m), then lock time and offset rms/max")
     .requiredOption('--interface <if>', 'network interface, e.g. eth0')
     .option('--domain <n>', 'PTP domain 0-127', '0')
     .option('--seconds <s>', 'stop after S seconds (default: until Ctrl-C)')
     .option('--transmit-stamp <how>', 'Delay_Req transmit time: "kernel" (software transmit stamp), "loopback" (kernel stamp of our own looped-back copy), or the clock "before"/"after" the send call', 'kernel')
-    .option('--json', 'print only the summary, as JSON')
-    .action(async (opts: { interface: string; domain: string; seconds?: string; transmitStamp: string; json?: boolean }) => {
-      if (!TRANSMIT_STAMPS.includes(opts.transmitStamp as PtpTransmitStampName)) program.error(`error: --transmit-stamp ${opts.transmitStamp}: use ${TRANSMIT_STAMPS.join(', ')}`);
+    .option('--json', 'print only the summary, as JSON');
+  follow.action(async (opts: { interface: string; domain: string; seconds?: string; transmitStamp: string; json?: boolean }) => {
+      if (!TRANSMIT_STAMPS.includes(opts.transmitStamp as PtpTransmitStampName)) follow.error(`error: --transmit-stamp ${opts.transmitStamp}: use ${TRANSMIT_STAMPS.join(', ')}`);
       const domain = Number(opts.domain);
-      if (!Number.isInteger(domain) || domain < 0 || domain > 127) program.error(`error: --domain ${opts.domain}: an integer 0-127 (IEEE 1588-2008 7.1)`);
+      if (!Number.isInteger(domain) || domain < 0 || domain > 127) follow.error(`error: --domain ${opts.domain}: an integer 0-127 (IEEE 1588-2008 7.1)`);
       const seconds = opts.seconds === undefined ? undefined : Number(opts.seconds);
-      if (seconds !== undefined && !(seconds > 0)) program.error(`error: --seconds ${opts.seconds}: a positive number`);
+      if (seconds !== undefined && !(seconds > 0)) follow.error(`error: --seconds ${opts.seconds}: a positive number`);
       const abort = new AbortController();
       const stop = () => abort.abort();
       process.once('SIGINT', stop);
@@ -37,7 +37,7 @@ export function registerPtp(program: Command): void {
         });
         console.log(opts.json ? JSON.stringify(summary, null, 2) : formatFollowSummary(summary));
       } catch (e) {
-        program.error(`error: ${(e as Error).message}`);
+        follow.error(`error: ${(e as Error).message}`);
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
