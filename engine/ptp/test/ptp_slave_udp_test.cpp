@@ -1,7 +1,7 @@
 // PtpSlave on real sockets (UdpTransport on loopback, this test's own ports 42319/42320):
 // kernel receive and transmit time stamps, two sockets, the same code as on an interface.
-// The master is the test fixture on real sockets too; both read CLOCK_MONOTONIC, so the
-// slave's error against it is known.
+// The master is the test fixture on real sockets too (kernel transmit stamps for its
+// two-step Sync); both read CLOCK_MONOTONIC, so the slave's error against it is known.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -60,9 +60,10 @@ TEST(PtpSlaveUdp, LocksOnLoopbackWithKernelTimestamps) {
   EXPECT_GT(slave.port().counters().delaySamples, 10u);
   EXPECT_EQ(slave.status().portState, PtpPortState::kSlave);
   EXPECT_EQ(slave.status().grandmasterIdentity, mc.identity);
-  // The fixture stamps its Sync from user space, so this bounds plumbing, not precision
-  // (the ptp4l crossing measures that).
-  EXPECT_LT(worst, 200'000.0);
+  // Both ends stamp in the kernel (the fixture's Follow_Up carries its SO_TIMESTAMPING
+  // transmit time), so on lo the error is well under a microsecond when the machine is
+  // quiet; the bound leaves room for a loaded one.
+  EXPECT_LT(worst, 20'000.0);
 }
 
 TEST(PtpSlaveUdp, ReportsWhatIsWrongWithTheSockets) {

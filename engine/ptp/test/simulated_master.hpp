@@ -43,7 +43,9 @@ class SimulatedMaster {
     o.bindAddress = config.bindAddress;
     o.localPort = config.eventPort;
     o.dscp = 46;
+    o.transmitTimestamps = true;  // real sockets: two-step t1 is the kernel's transmit stamp, as ptp4l's
     event_ = host.open(o);
+    o.transmitTimestamps = false;
     o.localPort = config.generalPort;
     o.dscp = 34;
     general_ = host.open(o);
@@ -94,6 +96,9 @@ class SimulatedMaster {
       if (config_.twoStep) {
         s.header.flags |= ptp_flags::kTwoStep;
         send(*event_, config_.eventPort, s);
+        // On real sockets the Sync's true departure; the virtual network has none (and
+        // sending there takes no time).
+        if (auto sent = event_->lastTransmitTime(2'000'000)) t1 = ptpTime(*sent) + (syncJump_ ? syncJump_(seq) : 0);
         if (followUp_) {
           PtpMessage f = header(PtpMessageType::kFollowUp, seq, 2, config_.logSyncInterval);
           f.timestamp = PtpTimestamp::fromNanos(t1);
