@@ -74,7 +74,16 @@ function world(ppm: number) {
 describe('PtpSlave (native) on the virtual network', () => {
   it('locks to a 50 ppm grandmaster; status, records and media clock agree with the lab', () => {
     const w = world(50);
+    const dscp = new Map<string, Set<number>>();
+    w.network.setImpairment((p) => {
+      if (p.source.startsWith('10.67.110.2:')) {
+        const type = native.parsePtp(p.data);
+        if (type.error === undefined) dscp.set(type.messageType, (dscp.get(type.messageType) ?? new Set()).add(p.dscp));
+      }
+      return [0];
+    });
     runVirtual(w.actors, w.network, w.clock, { untilNs: 30e9 });
+    expect([...dscp.entries()], 'the slave sends only Delay_Req, marked EF (AES67)').toEqual([['delay-req', new Set([46])]]);
     const st = w.slave.status();
     expect(st.locked).toBe(true);
     expect(st.portState).toBe('SLAVE');
