@@ -110,9 +110,7 @@ void PtpSlave::drain(DatagramSocket& socket) {
     Received& r = batch_[batchCount_];
     auto info = socket.receive(r.data.data(), r.data.size());
     if (!info) return;
-    if (info->truncated) {
-      ++truncated_;  // larger than any PTP message we use: the port would count it anyway
-    }
+    // A truncated datagram keeps its first 1500 bytes; the port counts what it cannot parse.
     r.at = info->receivedAt;
     r.size = std::min(info->size, r.data.size());
     ++batchCount_;

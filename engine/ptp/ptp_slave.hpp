@@ -55,7 +55,6 @@ struct PtpSlaveStatus {
   Nanoseconds offset = 0;
   Nanoseconds pathDelay = 0;
   double frequencyPpb = 0;
-  std::uint64_t socketReceiveErrors = 0;
 };
 
 class PtpSlave {
@@ -103,7 +102,6 @@ class PtpSlave {
   std::array<std::size_t, kBatch> order_{};
   std::size_t batchCount_ = 0;
   std::uint64_t sendFailures_ = 0;
-  std::uint64_t truncated_ = 0;
   std::uint64_t loopbackStamps_ = 0;
   std::uint64_t stampFallbacks_ = 0;
 };

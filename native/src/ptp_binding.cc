@@ -457,13 +457,23 @@ class JsPtpSlave : public Napi::ObjectWrap<JsPtpSlave> {
     Napi::Env env = info.Env();
     PtpSlave& s = slave(env);
     if (!realClock_) throw Napi::Error::New(env, "systemClockOffset: only for a PtpSlave on an interface");
-    timespec before{}, after{};
-    clock_gettime(CLOCK_REALTIME, &before);
-    const Nanoseconds local = realClock_->now();
-    clock_gettime(CLOCK_REALTIME, &after);
-    const Nanoseconds realtime = (static_cast<Nanoseconds>(before.tv_sec) + after.tv_sec) * kNanosPerSecond / 2 +
-                                 (static_cast<Nanoseconds>(before.tv_nsec) + after.tv_nsec) / 2;
-    return Napi::Number::New(env, static_cast<double>(s.mapping().ptpTimeAt(local) - realtime));
+    // The narrowest of a few CLOCK_REALTIME brackets around the local reading.
+    auto realtime = [] {
+      timespec ts{};
+      clock_gettime(CLOCK_REALTIME, &ts);
+      return static_cast<Nanoseconds>(ts.tv_sec) * kNanosPerSecond + ts.tv_nsec;
+    };
+    Nanoseconds best = std::numeric_limits<Nanoseconds>::max();
+    Nanoseconds offset = 0;
+    for (int i = 0; i < 8; ++i) {
+      const Nanoseconds before = realtime();
+      const Nanoseconds local = realClock_->now();
+      const Nanoseconds after = realtime();
+      if (after < before || after - before >= best) continue;
+      best = after - before;
+      offset = s.mapping().ptpTimeAt(local) - (before + (after - before) / 2);
+    }
+    return Napi::Number::New(env, static_cast<double>(offset));
   }
 
   Napi::Value mediaClock(const Napi::CallbackInfo& info) {
