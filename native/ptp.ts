@@ -100,6 +100,7 @@ export interface PtpServoOptions {
   acquisitionSamples?: number;
   lockThresholdNs?: number;
   lockSamples?: number;
+  lockOutliers?: number;
   unlockThresholdNs?: number;
   unlockSpikes?: number;
   stableRmsNs?: number;

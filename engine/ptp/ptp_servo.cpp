@@ -36,6 +36,9 @@ PtpServo::PtpServo(const PtpServoConfig& config) : config_(config) {
       config.stableSamples > static_cast<int>(kMaxHistory)) {
     throw std::invalid_argument("servo needs 1 <= lockSamples <= stableSamples <= 256");
   }
+  if (config.lockOutliers < 0 || config.lockOutliers >= config.lockSamples || config.unlockSpikes < 1) {
+    throw std::invalid_argument("servo needs 0 <= lockOutliers < lockSamples and unlockSpikes >= 1");
+  }
   if (config.lockThresholdNs <= 0 || config.unlockThresholdNs < config.lockThresholdNs) {
     throw std::invalid_argument("servo needs 0 < lockThresholdNs <= unlockThresholdNs (hysteresis)");
   }
@@ -206,14 +209,23 @@ void PtpServo::updateLockState(Nanoseconds at) {
     return history_[(historyNext_ + kMaxHistory - 1 - back) % kMaxHistory];
   };
   int spikes = 0;
-  bool allSmall = historyCount_ >= lockN;
+  int outliers = 0;
+  bool adjacentOutliers = false;
+  bool previousOutlier = false;
   for (std::size_t i = 0; i < std::min(lockN, historyCount_); ++i) {
     const Entry& e = recent(i);
     if (e.spike) ++spikes;
-    if (e.spike || std::llabs(e.offset) > config_.lockThresholdNs) allSmall = false;
+    const bool outlier = e.spike || std::llabs(e.offset) > config_.lockThresholdNs;
+    if (outlier) ++outliers;
+    if (outlier && previousOutlier) adjacentOutliers = true;
+    previousOutlier = outlier;
   }
+  // A full window of small offsets, allowing `lockOutliers` isolated ones: a single late
+  // Sync on a busy path is the measurement's noise (the loop does not follow it), two in a
+  // row or more than a few are the clock's.
+  const bool stable = historyCount_ >= lockN && outliers <= config_.lockOutliers && !adjacentOutliers;
   if (!isLocked(state_)) {
-    if (allSmall) {
+    if (stable) {
       state_ = PtpServoState::kLocked;
       lockedSince_ = at;
       ++counters_.locks;

@@ -6,12 +6,14 @@
 //                      or when samples stop. Collects a few samples with the mapping left
 //                      alone and fits their slope: the initial frequency, then one step.
 //   stepping (s1)      the mapping was stepped and the PI loop is pulling the offset in.
-//   locked (s2)        the last `lockSamples` offsets were all within `lockThresholdNs`.
+//   locked (s2)        the last `lockSamples` offsets were within `lockThresholdNs`, but for
+//                      at most `lockOutliers` isolated ones.
 //   locked-stable (s3) locked, and the rms of the last `stableSamples` is below `stableRmsNs`.
 //
 // Lock has hysteresis and needs evidence: it is entered only after a full window of small
-// offsets, and left when samples stop (a master that stops sending Follow_Up), on a step,
-// or when offsets beyond `unlockThresholdNs` recur (a master whose Sync times jump). An
+// offsets (one isolated late Sync forgiven: software time stamps on a busy host have them),
+// and left when samples stop (a master that stops sending Follow_Up), on a step, or when
+// offsets beyond `unlockThresholdNs` recur (a master whose Sync times jump). An
 // isolated spike while locked is not fed to the loop (a stalled packet should not pull the
 // clock), and a large offset is stepped only once it persists. FIELD-NOTES: "PTP that never
 // locks or falsely reports lock" is the most common complaint about open AES67 tools.
@@ -40,8 +42,9 @@ struct PtpServoConfig {
   int acquisitionSamples = 8;              // samples whose slope gives the initial frequency
   Nanoseconds lockThresholdNs = 10'000;
   int lockSamples = 16;
+  int lockOutliers = 1;                    // isolated offsets beyond lockThresholdNs a window may hold
   Nanoseconds unlockThresholdNs = 20'000;  // offsets beyond this while locked are spikes
-  int unlockSpikes = 2;                    // spikes within the last lockSamples that unlock
+  int unlockSpikes = 3;                    // spikes within the last lockSamples that unlock
   Nanoseconds stableRmsNs = 2'000;
   int stableSamples = 64;
   Nanoseconds sampleTimeoutNs = 0;         // 0: max(1 s, 8 sync intervals)

@@ -252,6 +252,7 @@ PtpServoConfig toServoConfig(const Napi::Value& v) {
   c.acquisitionSamples = static_cast<int>(optionalInt(o, "acquisitionSamples", c.acquisitionSamples));
   c.lockThresholdNs = optionalInt(o, "lockThresholdNs", c.lockThresholdNs);
   c.lockSamples = static_cast<int>(optionalInt(o, "lockSamples", c.lockSamples));
+  c.lockOutliers = static_cast<int>(optionalInt(o, "lockOutliers", c.lockOutliers));
   c.unlockThresholdNs = optionalInt(o, "unlockThresholdNs", c.unlockThresholdNs);
   c.unlockSpikes = static_cast<int>(optionalInt(o, "unlockSpikes", c.unlockSpikes));
   c.stableRmsNs = optionalInt(o, "stableRmsNs", c.stableRmsNs);

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace aes67 {
 namespace {
@@ -39,6 +41,9 @@ TEST(PtpServo, RefusesConfigurationsWithoutHysteresis) {
   EXPECT_THROW(PtpServo{c}, std::invalid_argument);
   c = {};
   c.acquisitionSamples = 1;
+  EXPECT_THROW(PtpServo{c}, std::invalid_argument);
+  c = {};
+  c.lockOutliers = c.lockSamples;
   EXPECT_THROW(PtpServo{c}, std::invalid_argument);
 }
 
@@ -98,19 +103,21 @@ TEST(PtpServo, LocksOnlyAfterAFullWindowOfSmallOffsetsAndBecomesStable) {
   EXPECT_EQ(servo.state(), PtpServoState::kLockedStable);
   EXPECT_STREQ(shortName(servo.state()), "s3");
 
-  // A window with one offset above the lock threshold does not lock.
-  Nanoseconds at2 = 0;
-  double freq2 = 0;
-  PtpServo other = tracking(at2, freq2, c);
-  feed(other, at2, 500, 10, freq2);
-  feed(other, at2, c.lockThresholdNs + 1, 1, freq2);
-  feed(other, at2, 500, c.lockSamples - 1, freq2);
-  EXPECT_EQ(other.state(), PtpServoState::kStepping);
-  feed(other, at2, 500, 1, freq2);
-  EXPECT_EQ(other.state(), PtpServoState::kLocked);
+  // One isolated offset above the lock threshold is forgiven; two in a row are not, nor
+  // two apart.
+  for (const auto& pattern : {std::vector<int>{5}, std::vector<int>{5, 6}, std::vector<int>{3, 9}}) {
+    Nanoseconds at2 = 0;
+    double freq2 = 0;
+    PtpServo other = tracking(at2, freq2, c);
+    for (int i = 0; i < c.lockSamples; ++i) {
+      const bool out = std::find(pattern.begin(), pattern.end(), i) != pattern.end();
+      feed(other, at2, out ? c.lockThresholdNs + 1 : 500, 1, freq2);
+    }
+    EXPECT_EQ(isLocked(other.state()), pattern.size() == 1) << "outliers at " << pattern[0];
+  }
 }
 
-TEST(PtpServo, ASpikeIsHeldBackTwoSpikesUnlock) {
+TEST(PtpServo, ASpikeIsHeldBackRecurringSpikesUnlock) {
   Nanoseconds at = 0;
   double freq = 0;
   PtpServoConfig c;
@@ -124,9 +131,13 @@ TEST(PtpServo, ASpikeIsHeldBackTwoSpikesUnlock) {
   EXPECT_EQ(servo.frequencyEstimatePpb(), estimate);
   EXPECT_TRUE(isLocked(servo.state()));
   EXPECT_EQ(servo.counters().spikes, 1u);
-  feed(servo, at, 0, 3, freq);
-  servo.sample(-(c.unlockThresholdNs + 5'000), at, kT, freq);
-  EXPECT_EQ(servo.state(), PtpServoState::kStepping) << "two spikes within the lock window";
+  for (int spike = 2; spike <= c.unlockSpikes; ++spike) {
+    EXPECT_TRUE(isLocked(servo.state()));
+    feed(servo, at, 0, 3, freq);
+    servo.sample(spike % 2 ? c.unlockThresholdNs + 5'000 : -(c.unlockThresholdNs + 5'000), at, kT, freq);
+    at += kT;
+  }
+  EXPECT_EQ(servo.state(), PtpServoState::kStepping) << "unlockSpikes spikes within the lock window";
   EXPECT_EQ(servo.counters().lockLosses, 1u);
 }
 
