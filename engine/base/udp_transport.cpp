@@ -86,6 +86,7 @@ class UdpSocket final : public DatagramSocket {
   bool send(const Ipv4Endpoint& destination, const std::uint8_t* data, std::size_t size) override {
     const sockaddr_in sa = toSockaddr(destination);
     const ssize_t n = ::sendto(fd_, data, size, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
+    if (n >= 0) ++sent_;  // the kernel numbers stamped datagrams the same way (OPT_ID)
     return n == static_cast<ssize_t>(size);
   }
 
@@ -159,15 +160,23 @@ class UdpSocket final : public DatagramSocket {
       msg.msg_control = control;
       msg.msg_controllen = sizeof control;
       if (::recvmsg(fd_, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) >= 0) {
+        // Each entry carries the stamp and, with OPT_ID, which datagram it belongs to: a
+        // stamp that came too late for its own datagram must not pass for the next one's.
+        Nanoseconds kernel = 0;
+        bool ours = false;
         for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-          if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPING) continue;
-          scm_timestamping ts{};
-          std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-          if (ts.ts[0].tv_sec == 0 && ts.ts[0].tv_nsec == 0) continue;  // software stamp is ts[0]
-          const Nanoseconds kernel = static_cast<Nanoseconds>(ts.ts[0].tv_sec) * kNanosPerSecond + ts.ts[0].tv_nsec;
-          return fromKernelStamp(clock_, kernel);
+          if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+            scm_timestamping ts{};
+            std::memcpy(&ts, CMSG_DATA(c), sizeof ts);  // the software stamp is ts[0]
+            kernel = static_cast<Nanoseconds>(ts.ts[0].tv_sec) * kNanosPerSecond + ts.ts[0].tv_nsec;
+          } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) {
+            sock_extended_err err{};
+            std::memcpy(&err, CMSG_DATA(c), sizeof err);
+            ours = err.ee_origin == SO_EE_ORIGIN_TIMESTAMPING && err.ee_data == static_cast<std::uint32_t>(sent_ - 1);
+          }
         }
-        continue;  // an error-queue entry without a stamp: look at the next
+        if (ours && kernel != 0) return fromKernelStamp(clock_, kernel);
+        continue;  // an older datagram's stamp, or none: look at the next entry
       }
       const Nanoseconds left = deadline - clock_.now();
       if (left <= 0) return std::nullopt;
@@ -201,7 +210,9 @@ class UdpSocket final : public DatagramSocket {
     setOption(fd_, SOL_SOCKET, SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS");
     if (options_.transmitTimestamps) {
       setOption(fd_, SOL_SOCKET, SO_TIMESTAMPING,
-                SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY, "SO_TIMESTAMPING");
+                SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY |
+                    SOF_TIMESTAMPING_OPT_ID,
+                "SO_TIMESTAMPING");
     }
 #endif
     setOption(fd_, IPPROTO_IP, IP_MULTICAST_TTL, options_.multicastTtl, "IP_MULTICAST_TTL");
@@ -249,6 +260,7 @@ class UdpSocket final : public DatagramSocket {
   SocketOptions options_;
   Ipv4Address interfaceAddress_;
   int fd_ = -1;
+  std::uint64_t sent_ = 0;  // datagrams handed to the kernel (matches SOF_TIMESTAMPING_OPT_ID)
 };
 
 }  // namespace
