@@ -24,6 +24,7 @@ struct SocketOptions {
   bool multicastLoop = true;         // deliver our own multicast to sockets on this host
   bool reuseAddress = true;          // several receivers may share a port (SAP, PTP, RTP groups)
   std::size_t receiveQueueLimit = 4096;  // datagrams held before new ones are dropped and counted
+  bool transmitTimestamps = false;       // ask for the kernel's transmit time stamps (see lastTransmitTime)
 };
 
 struct DatagramInfo {
@@ -50,6 +51,14 @@ class DatagramSocket {
   virtual Ipv4Endpoint localEndpoint() const = 0;
   // Datagrams dropped because the receive queue was full.
   virtual std::uint64_t receiveOverflows() const = 0;
+  // When the last datagram sent left, in the transport's Clock domain: the kernel's software
+  // transmit time stamp (Linux SO_TIMESTAMPING, taken where the driver transmits, as ptp4l
+  // uses) for a socket opened with transmitTimestamps; waits up to `timeout` for it.
+  // Nothing where the platform or transport has none (then read the Clock at the send).
+  virtual std::optional<Nanoseconds> lastTransmitTime(Nanoseconds timeout) {
+    (void)timeout;
+    return std::nullopt;
+  }
 };
 
 class Transport {

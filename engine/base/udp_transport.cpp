@@ -11,7 +11,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__linux__)
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+#endif
+
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -41,6 +47,25 @@ Nanoseconds realtimeNow() {
   clock_gettime(CLOCK_REALTIME, &ts);
   return static_cast<Nanoseconds>(ts.tv_sec) * kNanosPerSecond + ts.tv_nsec;
 }
+
+// A kernel time stamp (CLOCK_REALTIME) in `clock`'s domain. The clock is read between two
+// CLOCK_REALTIME reads and the narrowest of a few tries is kept: a preemption between the
+// two readings would otherwise land in the stamp as tens of microseconds of error on a
+// busy machine (seen in the ptp4l crossing).
+Nanoseconds fromKernelStamp(const Clock& clock, Nanoseconds kernel) {
+  Nanoseconds best = std::numeric_limits<Nanoseconds>::max();
+  Nanoseconds result = clock.now();
+  for (int i = 0; i < 4 && best > 2'000; ++i) {
+    const Nanoseconds before = realtimeNow();
+    const Nanoseconds local = clock.now();
+    const Nanoseconds after = realtimeNow();
+    if (after < before || after - before >= best) continue;
+    best = after - before;
+    const Nanoseconds age = before + (after - before) / 2 - kernel;
+    result = age >= 0 ? local - age : local;
+  }
+  return result;
+}
 #endif
 
 class UdpSocket final : public DatagramSocket {
@@ -61,6 +86,7 @@ class UdpSocket final : public DatagramSocket {
   bool send(const Ipv4Endpoint& destination, const std::uint8_t* data, std::size_t size) override {
     const sockaddr_in sa = toSockaddr(destination);
     const ssize_t n = ::sendto(fd_, data, size, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
+    if (n >= 0) ++sent_;  // the kernel numbers stamped datagrams the same way (OPT_ID)
     return n == static_cast<ssize_t>(size);
   }
 
@@ -97,8 +123,7 @@ class UdpSocket final : public DatagramSocket {
         timespec ts{};
         std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
         const Nanoseconds kernel = static_cast<Nanoseconds>(ts.tv_sec) * kNanosPerSecond + ts.tv_nsec;
-        const Nanoseconds age = realtimeNow() - kernel;
-        if (age >= 0) info.receivedAt -= age;
+        info.receivedAt = fromKernelStamp(clock_, kernel);
       }
 #endif
     }
@@ -121,6 +146,49 @@ class UdpSocket final : public DatagramSocket {
     return {ntohl(sa.sin_addr.s_addr), ntohs(sa.sin_port)};
   }
 
+  std::optional<Nanoseconds> lastTransmitTime(Nanoseconds timeout) override {
+#if defined(__linux__)
+    if (!options_.transmitTimestamps) return std::nullopt;
+    const Nanoseconds deadline = clock_.now() + timeout;
+    for (;;) {
+      std::uint8_t data[64];
+      iovec iov{data, sizeof data};
+      alignas(cmsghdr) char control[512];
+      msghdr msg{};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      if (::recvmsg(fd_, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) >= 0) {
+        // Each entry carries the stamp and, with OPT_ID, which datagram it belongs to: a
+        // stamp that came too late for its own datagram must not pass for the next one's.
+        Nanoseconds kernel = 0;
+        bool ours = false;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+          if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+            scm_timestamping ts{};
+            std::memcpy(&ts, CMSG_DATA(c), sizeof ts);  // the software stamp is ts[0]
+            kernel = static_cast<Nanoseconds>(ts.ts[0].tv_sec) * kNanosPerSecond + ts.ts[0].tv_nsec;
+          } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) {
+            sock_extended_err err{};
+            std::memcpy(&err, CMSG_DATA(c), sizeof err);
+            ours = err.ee_origin == SO_EE_ORIGIN_TIMESTAMPING && err.ee_data == static_cast<std::uint32_t>(sent_ - 1);
+          }
+        }
+        if (ours && kernel != 0) return fromKernelStamp(clock_, kernel);
+        continue;  // an older datagram's stamp, or none: look at the next entry
+      }
+      const Nanoseconds left = deadline - clock_.now();
+      if (left <= 0) return std::nullopt;
+      pollfd p{fd_, POLLPRI, 0};  // the error queue shows as POLLERR
+      ::poll(&p, 1, static_cast<int>((left + 999'999) / 1'000'000));
+    }
+#else
+    (void)timeout;
+    return std::nullopt;
+#endif
+  }
+
   std::uint64_t receiveOverflows() const override {
     // The kernel counts drops per socket (SO_RXQ_OVFL) only per datagram; we do not
     // enable it, so report 0 and let /proc/net/udp tell the rest.
@@ -140,6 +208,12 @@ class UdpSocket final : public DatagramSocket {
     setOption(fd_, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
     setOption(fd_, IPPROTO_IP, IP_RECVTOS, 1, "IP_RECVTOS");
     setOption(fd_, SOL_SOCKET, SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS");
+    if (options_.transmitTimestamps) {
+      setOption(fd_, SOL_SOCKET, SO_TIMESTAMPING,
+                SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY |
+                    SOF_TIMESTAMPING_OPT_ID,
+                "SO_TIMESTAMPING");
+    }
 #endif
     setOption(fd_, IPPROTO_IP, IP_MULTICAST_TTL, options_.multicastTtl, "IP_MULTICAST_TTL");
     setOption(fd_, IPPROTO_IP, IP_MULTICAST_LOOP, options_.multicastLoop ? 1 : 0, "IP_MULTICAST_LOOP");
@@ -186,6 +260,7 @@ class UdpSocket final : public DatagramSocket {
   SocketOptions options_;
   Ipv4Address interfaceAddress_;
   int fd_ = -1;
+  std::uint64_t sent_ = 0;  // datagrams handed to the kernel (matches SOF_TIMESTAMPING_OPT_ID)
 };
 
 }  // namespace

@@ -13,6 +13,7 @@ import { registerBugreport } from './bugreport.ts';
 import { registerEmulateSender } from './emulate-sender.ts';
 import { registerEmulateDante } from './emulate-dante.ts';
 import { registerEmulateRavenna } from './emulate-ravenna.ts';
+import { registerPtp } from './ptp.ts';
 
 const program = new Command();
 program.name('aes67-lab').description('AES67 / RAVENNA / Dante interoperability lab').showHelpAfterError();
@@ -37,5 +38,6 @@ registerBugreport(program);
 registerEmulateSender(program);
 registerEmulateDante(program);
 registerEmulateRavenna(program);
+registerPtp(program);
 
 await program.parseAsync(process.argv);

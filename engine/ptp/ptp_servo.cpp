@@ -1,0 +1,251 @@
+#include "engine/ptp/ptp_servo.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <stdexcept>
+
+namespace aes67 {
+
+const char* toString(PtpServoState state) {
+  switch (state) {
+    case PtpServoState::kUnlocked: return "unlocked";
+    case PtpServoState::kStepping: return "stepping";
+    case PtpServoState::kLocked: return "locked";
+    case PtpServoState::kLockedStable: return "locked-stable";
+  }
+  return "unknown";
+}
+
+const char* shortName(PtpServoState state) {
+  switch (state) {
+    case PtpServoState::kUnlocked: return "s0";
+    case PtpServoState::kStepping: return "s1";
+    case PtpServoState::kLocked: return "s2";
+    case PtpServoState::kLockedStable: return "s3";
+  }
+  return "s?";
+}
+
+PtpServo::PtpServo(const PtpServoConfig& config) : config_(config) {
+  if (config.acquisitionSamples < 2 || config.acquisitionSamples > static_cast<int>(kMaxAcquisition)) {
+    throw std::invalid_argument("servo acquisitionSamples must be 2-32");
+  }
+  if (config.lockSamples < 1 || config.stableSamples < config.lockSamples ||
+      config.stableSamples > static_cast<int>(kMaxHistory)) {
+    throw std::invalid_argument("servo needs 1 <= lockSamples <= stableSamples <= 256");
+  }
+  if (config.lockOutliers < 0 || config.lockOutliers >= config.lockSamples || config.unlockSpikes < 1) {
+    throw std::invalid_argument("servo needs 0 <= lockOutliers < lockSamples and unlockSpikes >= 1");
+  }
+  if (config.lockThresholdNs <= 0 || config.unlockThresholdNs < config.lockThresholdNs) {
+    throw std::invalid_argument("servo needs 0 < lockThresholdNs <= unlockThresholdNs (hysteresis)");
+  }
+  if (config.stepThresholdNs <= config.unlockThresholdNs) {
+    throw std::invalid_argument("servo stepThresholdNs must exceed unlockThresholdNs");
+  }
+}
+
+double PtpServo::clampFrequency(double ppb) const {
+  return std::clamp(ppb, -config_.maxFrequencyPpb, config_.maxFrequencyPpb);
+}
+
+Nanoseconds PtpServo::timeoutAt() const {
+  if (state_ == PtpServoState::kUnlocked && acquired_ == 0) return std::numeric_limits<Nanoseconds>::max();
+  const Nanoseconds timeout =
+      config_.sampleTimeoutNs > 0 ? config_.sampleTimeoutNs : std::max<Nanoseconds>(kNanosPerSecond, 8 * lastIntervalNs_);
+  return lastSampleAt_ + timeout;
+}
+
+bool PtpServo::checkTimeout(Nanoseconds now) {
+  if (now <= timeoutAt()) return false;
+  ++counters_.sampleTimeouts;
+  if (isLocked(state_)) ++counters_.lockLosses;
+  state_ = PtpServoState::kUnlocked;
+  acquired_ = 0;
+  historyCount_ = 0;
+  largeInARow_ = 0;
+  spikesInARow_ = 0;
+  return true;
+}
+
+void PtpServo::reset() {
+  ++counters_.resets;
+  if (isLocked(state_)) ++counters_.lockLosses;
+  state_ = PtpServoState::kUnlocked;
+  acquired_ = 0;
+  historyCount_ = 0;
+  largeInARow_ = 0;
+  spikesInARow_ = 0;
+}
+
+PtpServoAction PtpServo::sample(Nanoseconds offset, Nanoseconds at, Nanoseconds intervalNs, double frequencyPpb) {
+  ++counters_.samples;
+  lastSampleAt_ = at;
+  if (intervalNs > 0) lastIntervalNs_ = intervalNs;
+  if (state_ == PtpServoState::kUnlocked) return acquire(offset, at, frequencyPpb);
+  return track(offset, at, lastIntervalNs_, frequencyPpb);
+}
+
+// Unlocked: step away any gross offset, then hold the mapping still for a few samples and
+// fit a line through them; its slope is our frequency error. A median of pairwise slopes
+// (Theil-Sen) lets a stray sample or two through without bending the estimate.
+PtpServoAction PtpServo::acquire(Nanoseconds offset, Nanoseconds at, double frequencyPpb) {
+  PtpServoAction action;
+  // Only the first sample may step: later ones drift by the very frequency error being
+  // measured (100 ppm is 100 us a second) and the fit must see that drift.
+  if (acquired_ == 0 && (!everStepped_ || std::llabs(offset) > config_.stepThresholdNs)) {
+    action.step = true;
+    action.stepBy = -offset;
+    everStepped_ = true;
+    ++counters_.steps;
+    acquired_ = 0;
+    integral_ = frequencyPpb;
+    return action;
+  }
+  if (acquired_ == 0) integral_ = frequencyPpb;
+  acquisitionAt_[acquired_] = at;
+  acquisitionOffset_[acquired_] = offset;
+  ++acquired_;
+  if (acquired_ < static_cast<std::size_t>(config_.acquisitionSamples)) return action;
+
+  const std::size_t n = acquired_;
+  std::array<double, kMaxAcquisition * (kMaxAcquisition - 1) / 2> slopes{};
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = i + 1; j < n; ++j) {
+      const Nanoseconds dt = acquisitionAt_[j] - acquisitionAt_[i];
+      if (dt <= 0) continue;
+      slopes[k++] = static_cast<double>(acquisitionOffset_[j] - acquisitionOffset_[i]) / static_cast<double>(dt);
+    }
+  }
+  acquired_ = 0;
+  if (k == 0) return action;
+  std::nth_element(slopes.begin(), slopes.begin() + static_cast<std::ptrdiff_t>(k / 2), slopes.begin() + static_cast<std::ptrdiff_t>(k));
+  const double slope = slopes[k / 2];  // offset ns per local ns
+  std::array<double, kMaxAcquisition> intercepts{};
+  for (std::size_t i = 0; i < n; ++i) {
+    intercepts[i] = static_cast<double>(acquisitionOffset_[i]) - slope * static_cast<double>(acquisitionAt_[i] - at);
+  }
+  std::nth_element(intercepts.begin(), intercepts.begin() + static_cast<std::ptrdiff_t>(n / 2), intercepts.begin() + static_cast<std::ptrdiff_t>(n));
+  const double offsetNow = intercepts[n / 2];
+
+  // The mapping ran at frequencyPpb and drifted by `slope`: the master's rate is that less.
+  integral_ = clampFrequency(frequencyPpb - slope * 1e9);
+  action.setFrequency = true;
+  action.frequencyPpb = integral_;
+  action.step = true;
+  action.stepBy = -static_cast<Nanoseconds>(std::llround(offsetNow));
+  ++counters_.steps;
+  state_ = PtpServoState::kStepping;
+  historyCount_ = 0;
+  largeInARow_ = 0;
+  spikesInARow_ = 0;
+  return action;
+}
+
+PtpServoAction PtpServo::track(Nanoseconds offset, Nanoseconds at, Nanoseconds intervalNs, double frequencyPpb) {
+  PtpServoAction action;
+  const Nanoseconds magnitude = std::llabs(offset);
+  if (magnitude > config_.stepThresholdNs) {
+    // A large offset is believed only when it persists: one Sync with a wild time must not
+    // move the clock by milliseconds, a real time step of the master must.
+    if (++largeInARow_ < config_.stepConfirmSamples) {
+      if (isLocked(state_)) ++counters_.spikes;
+      remember(offset, true);
+      updateLockState(at);
+      return action;
+    }
+    largeInARow_ = 0;
+    spikesInARow_ = 0;
+    if (isLocked(state_)) loseLock();
+    state_ = PtpServoState::kStepping;
+    historyCount_ = 0;
+    action.step = true;
+    action.stepBy = -offset;
+    ++counters_.steps;
+    return action;
+  }
+  largeInARow_ = 0;
+  const bool spike = magnitude > config_.unlockThresholdNs;
+  if (spike && isLocked(state_) && ++spikesInARow_ < config_.stepConfirmSamples) {
+    ++counters_.spikes;
+    remember(offset, true);
+    updateLockState(at);
+    return action;
+  }
+  if (!spike) spikesInARow_ = 0;
+
+  const double seconds = static_cast<double>(intervalNs) * 1e-9;
+  double kp = config_.kp;
+  double ki = config_.ki;
+  if (kp <= 0) kp = std::min(0.7 * std::pow(seconds, -0.3), 0.7 / seconds);
+  if (ki <= 0) ki = std::min(0.3 * std::pow(seconds, 0.4), 0.3 / seconds);
+  // offset > 0: we are ahead of the master, so run slower.
+  integral_ = clampFrequency(integral_ - ki * static_cast<double>(offset) * seconds);
+  action.setFrequency = true;
+  action.frequencyPpb = clampFrequency(integral_ - kp * static_cast<double>(offset));
+  (void)frequencyPpb;
+  remember(offset, spike);
+  updateLockState(at);
+  return action;
+}
+
+void PtpServo::remember(Nanoseconds offset, bool spike) {
+  history_[historyNext_] = {offset, spike};
+  historyNext_ = (historyNext_ + 1) % kMaxHistory;
+  historyCount_ = std::min(historyCount_ + 1, kMaxHistory);
+}
+
+void PtpServo::loseLock() {
+  ++counters_.lockLosses;
+  state_ = PtpServoState::kStepping;
+}
+
+void PtpServo::updateLockState(Nanoseconds at) {
+  const auto lockN = static_cast<std::size_t>(config_.lockSamples);
+  auto recent = [&](std::size_t back) -> const Entry& {
+    return history_[(historyNext_ + kMaxHistory - 1 - back) % kMaxHistory];
+  };
+  int spikes = 0;
+  int outliers = 0;
+  bool adjacentOutliers = false;
+  bool previousOutlier = false;
+  for (std::size_t i = 0; i < std::min(lockN, historyCount_); ++i) {
+    const Entry& e = recent(i);
+    if (e.spike) ++spikes;
+    const bool outlier = e.spike || std::llabs(e.offset) > config_.lockThresholdNs;
+    if (outlier) ++outliers;
+    if (outlier && previousOutlier) adjacentOutliers = true;
+    previousOutlier = outlier;
+  }
+  // A full window of small offsets, allowing `lockOutliers` isolated ones: a single late
+  // Sync on a busy path is the measurement's noise (the loop does not follow it), two in a
+  // row or more than a few are the clock's.
+  const bool stable = historyCount_ >= lockN && outliers <= config_.lockOutliers && !adjacentOutliers;
+  if (!isLocked(state_)) {
+    if (stable) {
+      state_ = PtpServoState::kLocked;
+      lockedSince_ = at;
+      ++counters_.locks;
+    }
+    return;
+  }
+  if (spikes >= config_.unlockSpikes) {
+    loseLock();
+    return;
+  }
+  const auto stableN = static_cast<std::size_t>(config_.stableSamples);
+  if (historyCount_ < stableN) return;
+  double sum = 0;
+  for (std::size_t i = 0; i < stableN; ++i) sum += static_cast<double>(recent(i).offset) * static_cast<double>(recent(i).offset);
+  const double rms = std::sqrt(sum / static_cast<double>(stableN));
+  if (state_ == PtpServoState::kLocked && rms < static_cast<double>(config_.stableRmsNs) && spikes == 0) {
+    state_ = PtpServoState::kLockedStable;
+  } else if (state_ == PtpServoState::kLockedStable && (rms > 2.0 * static_cast<double>(config_.stableRmsNs) || spikes > 0)) {
+    state_ = PtpServoState::kLocked;
+  }
+}
+
+}  // namespace aes67

@@ -1,0 +1,134 @@
+// The clock servo: from offset-from-master samples to frequency and phase corrections of
+// the slave's PtpTimeMapping, and an honest lock state.
+//
+// States (ptp4l prints s0/s1/s2; 3 is linuxptp's "locked stable"):
+//   unlocked (s0)      no usable time: before the first samples, after a grandmaster change
+//                      or when samples stop. Collects a few samples with the mapping left
+//                      alone and fits their slope: the initial frequency, then one step.
+//   stepping (s1)      the mapping was stepped and the PI loop is pulling the offset in.
+//   locked (s2)        the last `lockSamples` offsets were within `lockThresholdNs`, but for
+//                      at most `lockOutliers` isolated ones.
+//   locked-stable (s3) locked, and the rms of the last `stableSamples` is below `stableRmsNs`.
+//
+// Lock has hysteresis and needs evidence: it is entered only after a full window of small
+// offsets (one isolated late Sync forgiven: software time stamps on a busy host have them),
+// and left when samples stop (a master that stops sending Follow_Up), on a step, or when
+// offsets beyond `unlockThresholdNs` recur (a master whose Sync times jump). An
+// isolated spike while locked is not fed to the loop (a stalled packet should not pull the
+// clock), and a large offset is stepped only once it persists. FIELD-NOTES: "PTP that never
+// locks or falsely reports lock" is the most common complaint about open AES67 tools.
+//
+// The PI loop follows linuxptp's (pi.c) form: frequency = integral + kp x offset, integral
+// += ki x offset x interval, with kp and ki scaled to the sync interval (0 = derive).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/base/time.hpp"
+
+namespace aes67 {
+
+enum class PtpServoState : std::uint8_t { kUnlocked, kStepping, kLocked, kLockedStable };
+const char* toString(PtpServoState state);
+// ptp4l's short form: "s0", "s1", "s2", "s3".
+const char* shortName(PtpServoState state);
+inline bool isLocked(PtpServoState s) { return s == PtpServoState::kLocked || s == PtpServoState::kLockedStable; }
+
+struct PtpServoConfig {
+  Nanoseconds stepThresholdNs = 100'000;   // larger offsets are stepped (once they persist), smaller slewed
+  int stepConfirmSamples = 3;              // consecutive large offsets before a step while tracking
+  int acquisitionSamples = 8;              // samples whose slope gives the initial frequency
+  Nanoseconds lockThresholdNs = 10'000;
+  int lockSamples = 16;
+  int lockOutliers = 1;                    // isolated offsets beyond lockThresholdNs a window may hold
+  Nanoseconds unlockThresholdNs = 20'000;  // offsets beyond this while locked are spikes
+  int unlockSpikes = 3;                    // spikes within the last lockSamples that unlock
+  Nanoseconds stableRmsNs = 2'000;
+  int stableSamples = 64;
+  Nanoseconds sampleTimeoutNs = 0;         // 0: max(1 s, 8 sync intervals)
+  double maxFrequencyPpb = 500'000;        // 500 ppm: beyond any crystal, bounds a wild loop
+  double kp = 0;                           // 0: from the sync interval (linuxptp hardware defaults)
+  double ki = 0;
+};
+
+struct PtpServoCounters {
+  std::uint64_t samples = 0;
+  std::uint64_t steps = 0;
+  std::uint64_t locks = 0;          // entries into locked
+  std::uint64_t lockLosses = 0;     // locked -> not locked
+  std::uint64_t spikes = 0;         // offsets held back from the loop while locked
+  std::uint64_t sampleTimeouts = 0; // samples stopped coming (e.g. no Follow_Up)
+  std::uint64_t resets = 0;         // grandmaster changes and the like
+};
+
+// What the servo wants done to the mapping, at the time the sample was handled.
+struct PtpServoAction {
+  bool step = false;
+  Nanoseconds stepBy = 0;       // add this to PTP time (minus the offset being removed)
+  bool setFrequency = false;
+  double frequencyPpb = 0;
+};
+
+class PtpServo {
+ public:
+  explicit PtpServo(const PtpServoConfig& config = {});
+
+  // One offset-from-master sample (slave minus master, ns) measured at local time `at`;
+  // `intervalNs` is the sync interval. `frequencyPpb` is what the mapping runs at now.
+  PtpServoAction sample(Nanoseconds offset, Nanoseconds at, Nanoseconds intervalNs, double frequencyPpb);
+  // Time passes without samples: unlocks when they stopped. Returns true if it unlocked.
+  bool checkTimeout(Nanoseconds now);
+  // Forget the lock and re-acquire (new grandmaster); the frequency estimate is kept.
+  void reset();
+
+  PtpServoState state() const { return state_; }
+  // The loop's frequency estimate (ppb of PTP time over local time): the integral term.
+  double frequencyEstimatePpb() const { return integral_; }
+  const PtpServoCounters& counters() const { return counters_; }
+  const PtpServoConfig& config() const { return config_; }
+  Nanoseconds lastSampleAt() const { return lastSampleAt_; }
+  // When the current lock began (local ns), or -1 when not locked.
+  Nanoseconds lockedSince() const { return isLocked(state_) ? lockedSince_ : -1; }
+  // The deadline checkTimeout() acts on (INT64_MAX when there is nothing to time out).
+  Nanoseconds timeoutAt() const;
+
+ private:
+  struct Entry {
+    Nanoseconds offset;
+    bool spike;
+  };
+  PtpServoAction acquire(Nanoseconds offset, Nanoseconds at, double frequencyPpb);
+  PtpServoAction track(Nanoseconds offset, Nanoseconds at, Nanoseconds intervalNs, double frequencyPpb);
+  void remember(Nanoseconds offset, bool spike);
+  void updateLockState(Nanoseconds at);
+  void loseLock();
+  double clampFrequency(double ppb) const;
+
+  PtpServoConfig config_;
+  PtpServoState state_ = PtpServoState::kUnlocked;
+  bool everStepped_ = false;
+  double integral_ = 0;
+  Nanoseconds lastSampleAt_ = 0;
+  Nanoseconds lastIntervalNs_ = 125'000'000;
+  Nanoseconds lockedSince_ = 0;
+  int largeInARow_ = 0;
+  int spikesInARow_ = 0;
+
+  // Acquisition: (time, offset) pairs with the mapping held still.
+  static constexpr std::size_t kMaxAcquisition = 32;
+  std::array<Nanoseconds, kMaxAcquisition> acquisitionAt_{};
+  std::array<Nanoseconds, kMaxAcquisition> acquisitionOffset_{};
+  std::size_t acquired_ = 0;
+
+  // The recent tracked offsets, newest last (ring), for lock decisions.
+  static constexpr std::size_t kMaxHistory = 256;
+  std::array<Entry, kMaxHistory> history_{};
+  std::size_t historyNext_ = 0;
+  std::size_t historyCount_ = 0;  // since the last step/reset
+
+  PtpServoCounters counters_;
+};
+
+}  // namespace aes67

@@ -1,0 +1,194 @@
+// The servo's state machine and loop, fed synthetic offsets.
+#include "engine/ptp/ptp_servo.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace aes67 {
+namespace {
+
+constexpr Nanoseconds kT = 125'000'000;  // sync interval -3
+
+// Feeds `n` samples of `offset` 125 ms apart from `at`; returns the last action.
+PtpServoAction feed(PtpServo& servo, Nanoseconds& at, Nanoseconds offset, int n, double& freq) {
+  PtpServoAction a;
+  for (int i = 0; i < n; ++i) {
+    a = servo.sample(offset, at, kT, freq);
+    if (a.setFrequency) freq = a.frequencyPpb;
+    at += kT;
+  }
+  return a;
+}
+
+// A servo past acquisition, tracking with zero offsets.
+PtpServo tracking(Nanoseconds& at, double& freq, const PtpServoConfig& config = {}) {
+  PtpServo servo(config);
+  feed(servo, at, 5'000'000, 1, freq);  // first sample: stepped
+  feed(servo, at, 0, config.acquisitionSamples, freq);
+  EXPECT_EQ(servo.state(), PtpServoState::kStepping);
+  return servo;
+}
+
+TEST(PtpServo, RefusesConfigurationsWithoutHysteresis) {
+  PtpServoConfig c;
+  c.unlockThresholdNs = c.lockThresholdNs - 1;
+  EXPECT_THROW(PtpServo{c}, std::invalid_argument);
+  c = {};
+  c.stepThresholdNs = c.unlockThresholdNs;
+  EXPECT_THROW(PtpServo{c}, std::invalid_argument);
+  c = {};
+  c.acquisitionSamples = 1;
+  EXPECT_THROW(PtpServo{c}, std::invalid_argument);
+  c = {};
+  c.lockOutliers = c.lockSamples;
+  EXPECT_THROW(PtpServo{c}, std::invalid_argument);
+}
+
+TEST(PtpServo, FirstSampleStepsThenTheFittedSlopeGivesTheFrequency) {
+  PtpServo servo;
+  Nanoseconds at = 1'000 * kT;
+  PtpServoAction a = servo.sample(-1'767'225'600'000'000'000, at, kT, 0.0);
+  EXPECT_TRUE(a.step);
+  EXPECT_EQ(a.stepBy, 1'767'225'600'000'000'000);
+  EXPECT_EQ(servo.state(), PtpServoState::kUnlocked);
+  // The slave runs 50 ppm fast: the offset grows 50 ns per ms, plus noise.
+  const Nanoseconds t0 = at + kT;
+  for (int i = 0; i < 8; ++i) {
+    const Nanoseconds t = t0 + i * kT;
+    const Nanoseconds offset = static_cast<Nanoseconds>(50e-6 * static_cast<double>(t - t0)) + (i % 2 ? 40 : -40);
+    a = servo.sample(offset, t, kT, 0.0);
+    if (i < 7) {
+      EXPECT_FALSE(a.step || a.setFrequency) << "the mapping is held still while acquiring";
+    }
+  }
+  ASSERT_TRUE(a.setFrequency);
+  EXPECT_NEAR(a.frequencyPpb, -50'000.0, 200.0);
+  ASSERT_TRUE(a.step);
+  EXPECT_NEAR(static_cast<double>(a.stepBy), -50e-6 * 7 * kT, 200.0) << "removes the offset fitted at the last sample";
+  EXPECT_EQ(servo.state(), PtpServoState::kStepping);
+  EXPECT_EQ(servo.counters().steps, 2u);
+  EXPECT_NEAR(servo.frequencyEstimatePpb(), -50'000.0, 200.0);
+}
+
+TEST(PtpServo, PiLoopSlowsDownWhenAheadAndSpeedsUpWhenBehind) {
+  Nanoseconds at = 0;
+  double freq = 0;
+  PtpServo servo = tracking(at, freq);
+  const double before = servo.frequencyEstimatePpb();
+  PtpServoAction a = servo.sample(1'000, at, kT, freq);
+  EXPECT_LT(a.frequencyPpb, before);
+  EXPECT_LT(servo.frequencyEstimatePpb(), before);
+  a = servo.sample(-1'000, at + kT, kT, freq);
+  a = servo.sample(-1'000, at + 2 * kT, kT, freq);
+  EXPECT_GT(a.frequencyPpb, servo.frequencyEstimatePpb());
+}
+
+TEST(PtpServo, LocksOnlyAfterAFullWindowOfSmallOffsetsAndBecomesStable) {
+  Nanoseconds at = 0;
+  double freq = 0;
+  PtpServoConfig c;
+  PtpServo servo = tracking(at, freq, c);
+  feed(servo, at, 500, c.lockSamples - 1, freq);
+  EXPECT_EQ(servo.state(), PtpServoState::kStepping) << "one sample short of the window";
+  feed(servo, at, 500, 1, freq);
+  EXPECT_EQ(servo.state(), PtpServoState::kLocked);
+  EXPECT_EQ(servo.counters().locks, 1u);
+  EXPECT_GE(servo.lockedSince(), 0);
+  feed(servo, at, 500, c.stableSamples - c.lockSamples - 1, freq);
+  EXPECT_EQ(servo.state(), PtpServoState::kLocked) << "stable needs stableSamples";
+  feed(servo, at, 500, 1, freq);
+  EXPECT_EQ(servo.state(), PtpServoState::kLockedStable);
+  EXPECT_STREQ(shortName(servo.state()), "s3");
+
+  // One isolated offset above the lock threshold is forgiven; two in a row are not, nor
+  // two apart.
+  for (const auto& pattern : {std::vector<int>{5}, std::vector<int>{5, 6}, std::vector<int>{3, 9}}) {
+    Nanoseconds at2 = 0;
+    double freq2 = 0;
+    PtpServo other = tracking(at2, freq2, c);
+    for (int i = 0; i < c.lockSamples; ++i) {
+      const bool out = std::find(pattern.begin(), pattern.end(), i) != pattern.end();
+      feed(other, at2, out ? c.lockThresholdNs + 1 : 500, 1, freq2);
+    }
+    EXPECT_EQ(isLocked(other.state()), pattern.size() == 1) << "outliers at " << pattern[0];
+  }
+}
+
+TEST(PtpServo, ASpikeIsHeldBackRecurringSpikesUnlock) {
+  Nanoseconds at = 0;
+  double freq = 0;
+  PtpServoConfig c;
+  PtpServo servo = tracking(at, freq, c);
+  feed(servo, at, 0, c.lockSamples, freq);
+  ASSERT_TRUE(isLocked(servo.state()));
+  const double estimate = servo.frequencyEstimatePpb();
+  PtpServoAction a = servo.sample(c.unlockThresholdNs + 5'000, at, kT, freq);
+  at += kT;
+  EXPECT_FALSE(a.setFrequency || a.step) << "a single spike does not pull the clock";
+  EXPECT_EQ(servo.frequencyEstimatePpb(), estimate);
+  EXPECT_TRUE(isLocked(servo.state()));
+  EXPECT_EQ(servo.counters().spikes, 1u);
+  for (int spike = 2; spike <= c.unlockSpikes; ++spike) {
+    EXPECT_TRUE(isLocked(servo.state()));
+    feed(servo, at, 0, 3, freq);
+    servo.sample(spike % 2 ? c.unlockThresholdNs + 5'000 : -(c.unlockThresholdNs + 5'000), at, kT, freq);
+    at += kT;
+  }
+  EXPECT_EQ(servo.state(), PtpServoState::kStepping) << "unlockSpikes spikes within the lock window";
+  EXPECT_EQ(servo.counters().lockLosses, 1u);
+}
+
+TEST(PtpServo, ALargeOffsetIsSteppedOnlyOnceItPersists) {
+  Nanoseconds at = 0;
+  double freq = 0;
+  PtpServoConfig c;
+  PtpServo servo = tracking(at, freq, c);
+  feed(servo, at, 0, c.lockSamples, freq);
+  const auto steps = servo.counters().steps;
+  PtpServoAction a;
+  for (int i = 0; i < c.stepConfirmSamples - 1; ++i) {
+    a = servo.sample(2'000'000, at, kT, freq);
+    at += kT;
+    EXPECT_FALSE(a.step);
+  }
+  a = servo.sample(2'000'000, at, kT, freq);
+  EXPECT_TRUE(a.step);
+  EXPECT_EQ(a.stepBy, -2'000'000);
+  EXPECT_EQ(servo.counters().steps, steps + 1);
+  EXPECT_EQ(servo.state(), PtpServoState::kStepping);
+  EXPECT_EQ(servo.counters().lockLosses, 1u);
+  // An isolated large offset between normal ones never steps.
+  feed(servo, at, 0, 5, freq);
+  servo.sample(2'000'000, at, kT, freq);
+  feed(servo, at, 0, 5, freq);
+  EXPECT_EQ(servo.counters().steps, steps + 1);
+}
+
+TEST(PtpServo, SamplesThatStopUnlockAndResetKeepsTheFrequency) {
+  Nanoseconds at = 0;
+  double freq = 0;
+  PtpServoConfig c;
+  PtpServo servo = tracking(at, freq, c);
+  feed(servo, at, 0, c.lockSamples, freq);
+  ASSERT_TRUE(isLocked(servo.state()));
+  const Nanoseconds last = at - kT;
+  EXPECT_EQ(servo.timeoutAt(), last + 1'000'000'000) << "max(1 s, 8 sync intervals)";
+  EXPECT_FALSE(servo.checkTimeout(last + 1'000'000'000));
+  EXPECT_TRUE(servo.checkTimeout(last + 1'000'000'001));
+  EXPECT_EQ(servo.state(), PtpServoState::kUnlocked);
+  EXPECT_EQ(servo.counters().sampleTimeouts, 1u);
+  EXPECT_EQ(servo.counters().lockLosses, 1u);
+  const double estimate = servo.frequencyEstimatePpb();
+  servo.reset();
+  EXPECT_EQ(servo.state(), PtpServoState::kUnlocked);
+  EXPECT_EQ(servo.frequencyEstimatePpb(), estimate);
+  // After a reset small offsets are not stepped, only acquired.
+  const PtpServoAction a = servo.sample(3'000, at, kT, freq);
+  EXPECT_FALSE(a.step);
+}
+
+}  // namespace
+}  // namespace aes67
