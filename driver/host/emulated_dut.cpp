@@ -1,10 +1,13 @@
 #include "driver/host/emulated_dut.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 #include <stdexcept>
 
 #include "engine/rtp/rtp_packet.hpp"
+#include "engine/sdp/sdp_session.hpp"
+#include "engine/stream/stream_sdp.hpp"
 
 namespace aes67 {
 
@@ -18,63 +21,85 @@ std::size_t powerOfTwoAtLeast(std::size_t n) {
   return p;
 }
 
+std::string rateMismatch(const std::string& name, std::uint32_t stream, std::uint32_t device) {
+  return "stream '" + name + "' runs at " + std::to_string(stream) + " Hz but the device at " + std::to_string(device) + " Hz";
+}
+
+// The RTP stream an engine SDP description names, in the device's terms.
+RtpStreamDescription descriptionOf(const SdpStream& d) {
+  RtpStreamDescription s;
+  s.name = d.name;
+  s.destination = d.destination;
+  s.source = d.sourceFilter;
+  s.format = d.format;
+  s.framesPerPacket = d.framesPerPacket;
+  s.channelLabels = d.channelLabels;
+  s.ttl = d.ttl ? static_cast<int>(*d.ttl) : 32;
+  return s;
+}
+
+// A stream given field by field, written as the SDP its sender would announce.
+std::string sdpOfDescription(const RtpStreamDescription& s) {
+  TxStreamConfig c;
+  c.id = s.name;
+  c.name = s.name;
+  c.destination = s.destination;
+  c.ttl = static_cast<std::uint32_t>(s.ttl);
+  c.format = s.format;
+  c.framesPerPacket = s.framesPerPacket;
+  c.channelLabels = s.channelLabels;
+  c.sessionId = "1";
+  c.direction = "";
+  return writeTxSdp(c, s.source, traceablePtpReference());
+}
+
+std::string sessionNameOf(const std::string& sdp) {
+  try {
+    return parseSdp(sdp).name;
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
 }  // namespace
 
 EmulatedDut::EmulatedDut(Transport& transport, const MediaClock& mediaClock, const EmulatedDutConfig& config)
-    : transport_(transport),
-      mediaClock_(mediaClock),
-      config_(config),
-      datagram_(kMaxDatagram),
-      packetLog_(config.packetLogCapacity) {
+    : transport_(transport), config_(config), datagram_(kMaxDatagram), packetLog_(config.packetLogCapacity) {
+  if (config_.ptp.enabled) {
+    throw std::invalid_argument("a DUT given its media clock runs without PTP: use the constructor without one for ptp");
+  }
+  clock_ = std::make_unique<DutClock>(mediaClock);
+  build();
+}
+
+EmulatedDut::EmulatedDut(Transport& transport, const EmulatedDutConfig& config)
+    : transport_(transport), config_(config), datagram_(kMaxDatagram), packetLog_(config.packetLogCapacity) {
+  validate(config_.device);
+  if (config_.ptp.enabled) {
+    DutPtpConfig p = config_.ptp;
+    if (p.resyncThresholdNs <= 0) {
+      p.resyncThresholdNs = samplesToNanos(config_.linkOffsetFrames, config_.device.sampleRate) / 2;
+    }
+    config_.ptp = p;
+    clock_ = std::make_unique<DutClock>(transport, config_.device.sampleRate, p);
+  } else {
+    ownClock_ = std::make_unique<LocalMediaClock>(config_.device.sampleRate);
+    clock_ = std::make_unique<DutClock>(*ownClock_);
+  }
+  build();
+}
+
+void EmulatedDut::build() {
   validate(config_.device);
   validateIoBufferFrames(config_.ioBufferFrames);
-  const std::uint32_t rate = config_.device.sampleRate;
-  device_ = std::make_unique<Device>(config_.device, mediaClock_);
-
-  for (const DutReceiveStream& r : config_.receive) {
-    validate(r.stream);
-    const RtpStreamDescription& s = r.stream;
-    if (s.format.sampleRate != rate) {
-      throw std::invalid_argument("stream '" + s.name + "' runs at " + std::to_string(s.format.sampleRate) +
-                                  " Hz but the device at " + std::to_string(rate) + " Hz");
-    }
-    if (config_.linkOffsetFrames < s.framesPerPacket) {
-      throw std::invalid_argument("link offset " + std::to_string(config_.linkOffsetFrames) +
-                                  " frames is shorter than stream '" + s.name + "''s packet time (" +
-                                  std::to_string(s.framesPerPacket) + " frames): every packet would be late");
-    }
-    auto rx = std::make_unique<Rx>();
-    PlayoutConfig p;
-    p.channels = s.format.channels;
-    p.linkOffset = config_.linkOffsetFrames;
-    // Room for the link offset, the HAL's reach behind now, a packet and as much again.
-    p.capacityFrames = std::max<std::size_t>(
-        8192, powerOfTwoAtLeast(4 * (config_.linkOffsetFrames + 2 * config_.ioBufferFrames + 2 * s.framesPerPacket)));
-    rx->playout = std::make_unique<PlayoutBuffer>(p);
-    rx->source = std::make_unique<PlayoutInputSource>(*rx->playout, s.framesPerPacket);
-    RtpReceiverConfig rc;
-    rc.destination = s.destination;
-    rc.sourceFilter = s.source;
-    rc.format = s.format;
-    rx->receiver = std::make_unique<RtpReceiver>(rc, *rx->playout, &mediaClock_);
-    device_->addInput(*rx->source, r.deviceChannels, s.name, s.channelLabels);
-    rx_.push_back(std::move(rx));
-  }
-  for (const DutTransmitStream& t : config_.transmit) {
-    validate(t.stream);
-    const RtpStreamDescription& s = t.stream;
-    if (s.format.sampleRate != rate) {
-      throw std::invalid_argument("stream '" + s.name + "' runs at " + std::to_string(s.format.sampleRate) +
-                                  " Hz but the device at " + std::to_string(rate) + " Hz");
-    }
-    auto tx = std::make_unique<Tx>();
-    tx->ring = std::make_unique<FrameRingBuffer>(
-        std::max<std::size_t>(4096, powerOfTwoAtLeast(4 * (2 * config_.ioBufferFrames + 2 * s.framesPerPacket))),
-        s.format.channels);
-    tx->sink = std::make_unique<RingOutputSink>(*tx->ring, s.framesPerPacket);
-    device_->addOutput(*tx->sink, t.deviceChannels, s.name, s.channelLabels);
-    tx_.push_back(std::move(tx));
-  }
+  const MediaClock& media = clock_->mediaClock();
+  device_ = std::make_unique<Device>(config_.device, media);
+  StreamManagerConfig sc;
+  // The device checks channels against its own size (its messages name the stream).
+  sc.deviceInputChannels = kMaxDeviceChannels;
+  sc.deviceOutputChannels = kMaxDeviceChannels;
+  sc.sourceAddress = transport_.localAddress();
+  streams_ = std::make_unique<StreamManager>(transport_, media, sc);
   if (config_.loopbackMap.empty()) {
     loopback_ = std::make_unique<LoopbackClient>(config_.device.inputChannels, config_.device.outputChannels);
   } else {
@@ -83,29 +108,17 @@ EmulatedDut::EmulatedDut(Transport& transport, const MediaClock& mediaClock, con
   HalHostConfig hc;
   hc.ioBufferFrames = config_.ioBufferFrames;
   hc.cycleLogCapacity = config_.cycleLogCapacity;
+  hc.realTimePriority = config_.realTimePriority;
   host_ = std::make_unique<HalHost>(*device_, transport_.clock(), hc);
   host_->addClient(*loopback_);
-
-  // Sockets last: a configuration error above opens nothing.
-  for (std::size_t i = 0; i < rx_.size(); ++i) {
-    const RtpStreamDescription& s = config_.receive[i].stream;
-    SocketOptions o;
-    o.localPort = s.destination.port;
-    if (isMulticast(s.destination.address)) o.bindAddress = s.destination.address;
-    rx_[i]->socket = transport_.open(o);
-    if (isMulticast(s.destination.address)) rx_[i]->socket->joinMulticast(s.destination.address, s.source);
-  }
-  for (std::size_t i = 0; i < tx_.size(); ++i) {
-    const DutTransmitStream& t = config_.transmit[i];
-    RtpTransmitterConfig tc;
-    tc.destination = t.stream.destination;
-    tc.format = t.stream.format;
-    tc.framesPerPacket = t.stream.framesPerPacket;
-    tc.ssrc = t.ssrc;
-    tc.dscp = t.dscp;
-    tc.ttl = t.stream.ttl;
-    tx_[i]->transmitter = std::make_unique<RtpTransmitter>(transport_, tc, *tx_[i]->ring, mediaClock_);
-  }
+  if (config_.sap.listen) ensureListener();
+  const std::vector<DutReceiveStream> receive = config_.receive;
+  const std::vector<DutTransmitStream> transmit = config_.transmit;
+  config_.receive.clear();
+  config_.transmit.clear();
+  for (const DutReceiveStream& r : receive) addReceive(r);
+  for (const DutTransmitStream& t : transmit) addTransmit(t);
+  if (clock_->ptp() && clock_->grandmaster()) updateReference();
 }
 
 EmulatedDut::~EmulatedDut() { stop(); }
@@ -116,14 +129,490 @@ void EmulatedDut::start() {
   host_->startIO();
 }
 
+void EmulatedDut::startRealTime() {
+  start();
+  host_->startRealTime();
+}
+
 void EmulatedDut::stop() {
   if (host_) host_->stopIO();
+  if (started_) stopped_ = true;
+}
+
+void EmulatedDut::shutdown() {
+  stop();
+  if (announcer_) announcer_->stop();
+  for (auto& tx : tx_) tx->sapHandle = 0;
+}
+
+std::uint32_t EmulatedDut::playoutCapacity(std::uint32_t framesPerPacket) const {
+  // Room for the link offset, the HAL's reach behind now, a packet and as much again.
+  return static_cast<std::uint32_t>(std::max<std::size_t>(
+      8192, powerOfTwoAtLeast(4 * (config_.linkOffsetFrames + 2 * config_.ioBufferFrames + 2 * framesPerPacket))));
+}
+
+RxStreamConfig EmulatedDut::rxConfigOf(const Rx& rx, const std::string& sdp) const {
+  RxStreamConfig c;
+  c.id = rx.state.id;
+  c.sdp = sdp;
+  for (std::uint32_t ch : rx.spec.deviceChannels) c.channelMap.push_back(ch + 1);
+  c.linkOffset = config_.linkOffsetFrames;
+  c.sapSessionName = rx.spec.sapSessionName;
+  c.timing = rx.spec.timing;
+  return c;
+}
+
+void EmulatedDut::activate(Rx& rx, const std::string& sdp) {
+  const std::string what = "RX stream '" + rx.state.id + "'";
+  RxStreamDescription d;
+  try {
+    d = describeRxStream(sdp, rx.spec.timing);
+  } catch (const SdpError& e) {
+    throw std::invalid_argument(what + ": " + e.what());
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(what + ": " + e.what());
+  }
+  RtpStreamDescription s = descriptionOf(d.stream);
+  if (s.name.empty() || s.name == " ") s.name = rx.state.id;
+  validate(s);
+  const std::uint32_t rate = config_.device.sampleRate;
+  if (s.format.sampleRate != rate) throw std::invalid_argument(rateMismatch(s.name, s.format.sampleRate, rate));
+  if (config_.linkOffsetFrames < s.framesPerPacket) {
+    throw std::invalid_argument("link offset " + std::to_string(config_.linkOffsetFrames) + " frames is shorter than stream '" +
+                                s.name + "''s packet time (" + std::to_string(s.framesPerPacket) +
+                                " frames): every packet would be late");
+  }
+  std::vector<std::uint32_t> channels = rx.spec.deviceChannels;
+  if (channels.empty()) {
+    for (std::uint32_t c = 0; c < s.format.channels; ++c) channels.push_back(c);
+  }
+  RxStreamConfig rc = rxConfigOf(rx, sdp);
+  rc.channelMap.clear();
+  for (std::uint32_t ch : channels) rc.channelMap.push_back(ch + 1);
+  rc.playoutCapacityFrames = playoutCapacity(s.framesPerPacket);
+  if (channels.size() != s.format.channels) {
+    throw std::invalid_argument("stream '" + s.name + "': " + std::to_string(s.format.channels) + " stream channels but " +
+                                std::to_string(channels.size()) + " device channels mapped");
+  }
+  streams_->addRx(rc);
+  PlayoutBuffer& playout = streams_->playout(rc.id);
+  auto source = std::make_unique<PlayoutInputSource>(playout, s.framesPerPacket);
+  try {
+    device_->addInput(*source, channels, s.name, s.channelLabels);
+  } catch (...) {
+    streams_->remove(rc.id);
+    throw;
+  }
+  RtpReceiverConfig c;
+  c.destination = s.destination;
+  c.sourceFilter = s.source;
+  c.format = s.format;
+  rx.receiver = std::make_unique<RtpReceiver>(c, playout, &clock_->mediaClock());
+  rx.source = std::move(source);
+  rx.aligner.reset();
+  if (d.senderClocked) {
+    const std::int64_t late = config_.linkOffsetFrames;
+    const std::int64_t early = static_cast<std::int64_t>(playout.capacityFrames()) - late - 2 * config_.ioBufferFrames;
+    rx.aligner = std::make_unique<SenderClockAligner>(late, std::max<std::int64_t>(early, s.framesPerPacket), s.format.mediaclkOffset);
+  }
+  rx.state.stream = s;
+  rx.state.deviceChannels = channels;
+  rx.state.senderClocked = d.senderClocked;
+  try {
+    openSocket(rx);
+  } catch (...) {
+    device_->removeInput(*rx.source);
+    streams_->remove(rc.id);
+    rx.receiver.reset();
+    rx.source.reset();
+    rx.aligner.reset();
+    throw;
+  }
+  rx.state.active = true;
+  rx.state.problem.clear();
+  ++rx.state.activations;
+}
+
+void EmulatedDut::openSocket(Rx& rx) {
+  const RtpStreamDescription& s = rx.state.stream;
+  SocketOptions o;
+  o.localPort = s.destination.port;
+  if (isMulticast(s.destination.address)) o.bindAddress = s.destination.address;
+  rx.socket = transport_.open(o);
+  if (isMulticast(s.destination.address)) rx.socket->joinMulticast(s.destination.address, s.source);
+}
+
+void EmulatedDut::deactivate(Rx& rx, const std::string& why) {
+  if (rx.state.active) {
+    rx.lastStats = rx.receiver->stats();
+    rx.lastPlayout = rx.source->playout().stats();
+    rx.overflowsBefore += rx.socket ? rx.socket->receiveOverflows() : 0;
+    device_->removeInput(*rx.source);
+    streams_->remove(rx.state.id);
+  }
+  rx.socket.reset();
+  rx.receiver.reset();
+  rx.source.reset();
+  rx.aligner.reset();
+  rx.followedSession.clear();
+  rx.state.active = false;
+  rx.state.problem = why;
+}
+
+std::size_t EmulatedDut::addReceive(const DutReceiveStream& spec) {
+  auto rx = std::make_unique<Rx>();
+  rx->spec = spec;
+  rx->state.id = spec.id.empty() ? "rx" + std::to_string(nextRxId_) : spec.id;
+  rx->state.sapSessionName = spec.sapSessionName;
+  if (!spec.sdp.empty() && !spec.sapSessionName.empty()) {
+    throw std::invalid_argument("RX stream '" + rx->state.id + "': give its SDP or a SAP session name, not both");
+  }
+  if (receiverIndex(rx->state.id) || transmitterIndex(rx->state.id)) {
+    throw std::invalid_argument("stream id '" + rx->state.id + "' is already in use");
+  }
+  std::string sdp = spec.sdp;
+  if (sdp.empty() && spec.sapSessionName.empty()) {
+    // Field by field: the checks (and messages) the device has always given, then its SDP.
+    const RtpStreamDescription& s = spec.stream;
+    validate(s);
+    if (s.format.sampleRate != config_.device.sampleRate) {
+      throw std::invalid_argument(rateMismatch(s.name, s.format.sampleRate, config_.device.sampleRate));
+    }
+    sdp = sdpOfDescription(s);
+  }
+  Rx& r = *rx;
+  if (!sdp.empty()) {
+    reconfigure([&] { activate(r, sdp); });
+  } else {
+    r.state.problem = "waiting for SAP session '" + spec.sapSessionName + "' to be announced";
+    ensureListener();
+  }
+  ++nextRxId_;
+  rx_.push_back(std::move(rx));
+  config_.receive.push_back(spec);
+  if (!spec.sapSessionName.empty()) tryResolve(*rx_.back());
+  return rx_.size() - 1;
+}
+
+std::unique_ptr<EmulatedDut::Tx> EmulatedDut::makeTx(const DutTransmitStream& spec) {
+  auto tx = std::make_unique<Tx>();
+  tx->spec = spec;
+  tx->state.id = spec.id.empty() ? "tx" + std::to_string(nextTxId_) : spec.id;
+  const RtpStreamDescription& s = spec.stream;
+  validate(s);
+  if (s.format.sampleRate != config_.device.sampleRate) {
+    throw std::invalid_argument(rateMismatch(s.name, s.format.sampleRate, config_.device.sampleRate));
+  }
+  if (receiverIndex(tx->state.id) || transmitterIndex(tx->state.id)) {
+    throw std::invalid_argument("stream id '" + tx->state.id + "' is already in use");
+  }
+  return tx;
+}
+
+void EmulatedDut::attachTx(Tx& tx) {
+  const RtpStreamDescription& s = tx.spec.stream;
+  FrameRingBuffer& ring = streams_->txRing(tx.state.id);
+  auto sink = std::make_unique<RingOutputSink>(ring, s.framesPerPacket);
+  device_->addOutput(*sink, tx.spec.deviceChannels, s.name, s.channelLabels);
+  tx.sink = std::move(sink);
+  tx.started = false;
+}
+
+std::size_t EmulatedDut::addTransmit(const DutTransmitStream& spec) {
+  std::unique_ptr<Tx> tx = makeTx(spec);
+  const RtpStreamDescription& s = spec.stream;
+  TxStreamConfig c;
+  c.id = tx->state.id;
+  c.name = s.name;
+  c.destination = s.destination;
+  c.ttl = static_cast<std::uint32_t>(s.ttl);
+  c.format = s.format;
+  c.framesPerPacket = s.framesPerPacket;
+  for (std::uint32_t ch : spec.deviceChannels) c.channelMap.push_back(ch + 1);
+  c.ssrc = spec.ssrc;
+  c.dscp = spec.dscp;
+  c.direction = spec.direction;
+  c.channelLabels = s.channelLabels;
+  c.ringFrames = static_cast<std::uint32_t>(
+      std::max<std::size_t>(4096, powerOfTwoAtLeast(4 * (2 * config_.ioBufferFrames + 2 * s.framesPerPacket))));
+  Tx& t = *tx;
+  reconfigure([&] {
+    streams_->addTx(c);
+    try {
+      attachTx(t);
+      RtpTransmitterConfig tc;
+      tc.destination = s.destination;
+      tc.format = s.format;
+      tc.framesPerPacket = s.framesPerPacket;
+      tc.ssrc = spec.ssrc;
+      tc.dscp = spec.dscp;
+      tc.ttl = s.ttl;
+      t.transmitter = std::make_unique<RtpTransmitter>(transport_, tc, streams_->txRing(t.state.id), clock_->mediaClock());
+    } catch (...) {
+      if (t.sink) device_->removeOutput(*t.sink);
+      t.sink.reset();
+      streams_->remove(t.state.id);
+      throw;
+    }
+  });
+  ++nextTxId_;
+  tx_.push_back(std::move(tx));
+  config_.transmit.push_back(spec);
+  if (spec.announce) announce(*tx_.back());
+  return tx_.size() - 1;
+}
+
+void EmulatedDut::removeStream(const std::string& id) {
+  if (auto i = receiverIndex(id)) {
+    Rx& rx = *rx_[*i];
+    if (rx.state.active) {
+      reconfigure([&] { deactivate(rx, "removed"); });
+    }
+    rx_.erase(rx_.begin() + static_cast<std::ptrdiff_t>(*i));
+    config_.receive.erase(config_.receive.begin() + static_cast<std::ptrdiff_t>(*i));
+    return;
+  }
+  if (auto i = transmitterIndex(id)) {
+    Tx& tx = *tx_[*i];
+    if (tx.sapHandle != 0 && announcer_) announcer_->remove(tx.sapHandle);
+    reconfigure([&] {
+      device_->removeOutput(*tx.sink);
+      streams_->remove(id);
+    });
+    tx_.erase(tx_.begin() + static_cast<std::ptrdiff_t>(*i));
+    config_.transmit.erase(config_.transmit.begin() + static_cast<std::ptrdiff_t>(*i));
+    return;
+  }
+  throw std::invalid_argument("no stream '" + id + "'");
+}
+
+std::optional<std::size_t> EmulatedDut::receiverIndex(const std::string& id) const {
+  for (std::size_t i = 0; i < rx_.size(); ++i) {
+    if (rx_[i]->state.id == id) return i;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::size_t> EmulatedDut::transmitterIndex(const std::string& id) const {
+  for (std::size_t i = 0; i < tx_.size(); ++i) {
+    if (tx_[i]->state.id == id) return i;
+  }
+  return std::nullopt;
+}
+
+std::string EmulatedDut::transmitSdp(std::size_t i) const { return streams_->txSdp(tx_.at(i)->state.id); }
+
+StreamConfig EmulatedDut::streamConfig() const {
+  StreamConfig c = streams_->config();
+  // SAP streams are saved by name (and their last SDP), inactive ones too; the manager
+  // knows only the active ones.
+  c.rx.erase(std::remove_if(c.rx.begin(), c.rx.end(), [](const RxStreamConfig& r) { return !r.sapSessionName.empty(); }),
+             c.rx.end());
+  for (const auto& rx : rx_) {
+    if (rx->spec.sapSessionName.empty()) continue;
+    RxStreamConfig r = rxConfigOf(*rx, "");
+    c.rx.push_back(r);
+  }
+  return c;
+}
+
+void EmulatedDut::reconfigure(const std::function<void()>& change) {
+  std::exception_ptr error;
+  auto run = [&] {
+    try {
+      change();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    if (started_) realignTransmitters();
+  };
+  if (started_ && host_->running()) {
+    host_->performConfigurationChange(run);
+  } else {
+    run();
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+void EmulatedDut::realignTransmitters() {
+  // A new time line: what the rings hold belongs to the old one, and the sinks must learn
+  // where the new one starts. Here IO is stopped, so this thread is the rings' only user.
+  for (auto& tx : tx_) {
+    if (!tx->sink) continue;
+    FrameRingBuffer& ring = streams_->txRing(tx->state.id);
+    ring.skip(ring.fill());
+    device_->removeOutput(*tx->sink);
+    tx->sinkCounters.overflowFrames += tx->sink->overflowFrames();
+    tx->sinkCounters.gaps += tx->sink->gaps();
+    tx->sinkCounters.gapFrames += tx->sink->gapFrames();
+    tx->sinkCounters.repeatedFrames += tx->sink->repeatedFrames();
+    tx->sink.reset();
+    attachTx(*tx);
+  }
+  for (auto& rx : rx_) {
+    if (rx->aligner) rx->aligner->reset();
+  }
+}
+
+void EmulatedDut::handleStep(Nanoseconds stepNs) {
+  const Nanoseconds magnitude = std::llabs(stepNs);
+  if (magnitude > resync_.largestStepNs) resync_.largestStepNs = magnitude;
+  if (magnitude < clock_->resyncThresholdNs()) {
+    ++resync_.absorbedSteps;
+    emit("media clock stepped " + std::to_string(stepNs) + " ns: absorbed");
+    return;
+  }
+  ++resync_.clockSteps;
+  emit("media clock stepped " + std::to_string(stepNs) + " ns: the device's time line restarts");
+  if (started_ && !stopped_) reconfigure([] {});
+  for (auto& rx : rx_) {
+    if (rx->aligner) rx->aligner->reset();
+  }
+}
+
+void EmulatedDut::updateReference() {
+  const std::optional<ClockIdentity> gm = clock_->grandmaster();
+  if (!gm) return;
+  streams_->setPtpReference(grandmasterReference(gm->bytes, clock_->domain()));
+  for (auto& tx : tx_) {
+    if (tx->sapHandle != 0) announce(*tx);
+  }
+}
+
+void EmulatedDut::announce(Tx& tx) {
+  const std::string sdp = streams_->txSdp(tx.state.id);
+  if (!announcer_) announcer_ = std::make_unique<SapAnnouncer>(transport_, config_.sap.announcer);
+  if (tx.sapHandle == 0) {
+    tx.sapHandle = announcer_->add(sdp);
+  } else if (sdp != tx.announcedSdp) {
+    announcer_->update(tx.sapHandle, sdp);
+    ++tx.state.sapUpdates;
+  }
+  tx.announcedSdp = sdp;
+  tx.state.announced = true;
+  tx.state.sapHash = announcer_->hashOf(tx.sapHandle);
+}
+
+void EmulatedDut::ensureListener() {
+  if (listener_) return;
+  listener_ = std::make_unique<SapListener>(transport_, config_.sap.listener);
+  listener_->setCallback([this](SapEvent e, const SapSession& s) { sapNotices_.push_back({e, s}); });
+}
+
+void EmulatedDut::tryResolve(Rx& rx) {
+  if (!listener_ || rx.state.active) return;
+  for (const SapSession& s : listener_->sessions()) {
+    if (sessionNameOf(s.sdp) != rx.spec.sapSessionName) continue;
+    try {
+      reconfigure([&] { activate(rx, s.sdp); });
+      rx.followedSession = s.sdpOriginKey;
+      emit("RX stream '" + rx.state.id + "' follows SAP session '" + rx.spec.sapSessionName + "'");
+    } catch (const std::exception& e) {
+      rx.state.problem = std::string("SAP session '") + rx.spec.sapSessionName + "' cannot be received: " + e.what();
+      emit(rx.state.problem);
+    }
+    return;
+  }
+}
+
+void EmulatedDut::processSap() {
+  std::vector<SapNotice> notices;
+  notices.swap(sapNotices_);
+  for (const SapNotice& n : notices) {
+    const std::string name = sessionNameOf(n.session.sdp);
+    for (auto& rxp : rx_) {
+      Rx& rx = *rxp;
+      if (rx.spec.sapSessionName.empty() || rx.spec.sapSessionName != name) continue;
+      switch (n.event) {
+        case SapEvent::kAdded:
+        case SapEvent::kChanged:
+          if (!rx.state.active) {
+            tryResolve(rx);
+          } else if (rx.followedSession == n.session.sdpOriginKey && n.session.sdp != rx.spec.sdp) {
+            // The sender changed its stream: receive the new description.
+            try {
+              reconfigure([&] {
+                deactivate(rx, "");
+                activate(rx, n.session.sdp);
+              });
+              rx.followedSession = n.session.sdpOriginKey;
+              emit("RX stream '" + rx.state.id + "' follows the changed SAP session '" + name + "'");
+            } catch (const std::exception& e) {
+              rx.state.problem = std::string("SAP session '") + name + "' changed and cannot be received: " + e.what();
+              emit(rx.state.problem);
+            }
+          }
+          break;
+        case SapEvent::kDeleted:
+        case SapEvent::kTimedOut:
+        case SapEvent::kEvicted:
+          if (rx.state.active && rx.followedSession == n.session.sdpOriginKey) {
+            const std::string why = "SAP session '" + name + "' " + toString(n.event) + "; waiting for it to be announced again";
+            reconfigure([&] { deactivate(rx, why); });
+            emit("RX stream '" + rx.state.id + "': " + why);
+          }
+          break;
+      }
+    }
+  }
+}
+
+const RtpReceiverStats& EmulatedDut::receiverStats(std::size_t i) const {
+  const Rx& rx = *rx_.at(i);
+  return rx.receiver ? rx.receiver->stats() : rx.lastStats;
+}
+
+PlayoutStats EmulatedDut::playoutStats(std::size_t i) const {
+  const Rx& rx = *rx_.at(i);
+  return rx.source ? rx.source->playout().stats() : rx.lastPlayout;
+}
+
+std::int64_t EmulatedDut::playoutFill(std::size_t i) const {
+  const Rx& rx = *rx_.at(i);
+  return rx.source ? rx.source->playout().fillFrames() : 0;
+}
+
+std::uint64_t EmulatedDut::socketOverflows(std::size_t rxIndex) const {
+  const Rx& rx = *rx_.at(rxIndex);
+  return rx.overflowsBefore + (rx.socket ? rx.socket->receiveOverflows() : 0);
+}
+
+const SenderClockAlignerStats* EmulatedDut::alignerStats(std::size_t rxIndex) const {
+  const Rx& rx = *rx_.at(rxIndex);
+  return rx.aligner ? &rx.aligner->stats() : nullptr;
+}
+
+TransmitRingCounters EmulatedDut::transmitRingCounters(std::size_t i) const {
+  const Tx& tx = *tx_.at(i);
+  TransmitRingCounters c = tx.sinkCounters;
+  if (tx.sink) {
+    c.overflowFrames += tx.sink->overflowFrames();
+    c.gaps += tx.sink->gaps();
+    c.gapFrames += tx.sink->gapFrames();
+    c.repeatedFrames += tx.sink->repeatedFrames();
+  }
+  return c;
 }
 
 void EmulatedDut::receive(std::size_t index) {
   Rx& rx = *rx_[index];
+  if (!rx.socket) return;
+  const MediaClock& media = clock_->mediaClock();
+  const RtpStreamFormat& f = rx.state.stream.format;
   while (auto info = rx.socket->receive(datagram_.data(), datagram_.size())) {
     const std::uint64_t acceptedBefore = rx.receiver->stats().accepted;
+    RtpPacketView p;
+    const bool parsed = !info->truncated && parseRtp(datagram_.data(), info->size, p) == RtpParseError::kNone;
+    if (parsed && rx.aligner && p.payloadType == f.payloadType && p.payloadSize > 0 && p.payloadSize % f.frameBytes() == 0) {
+      // Sender-clocked: the timestamp as the media clock counts (bytes 4-7 of the header).
+      const std::uint32_t frames = static_cast<std::uint32_t>(p.payloadSize / f.frameBytes());
+      const std::uint32_t aligned = rx.aligner->align(p.ssrc, p.timestamp, frames, media.sampleAt(info->receivedAt));
+      datagram_[4] = static_cast<std::uint8_t>(aligned >> 24);
+      datagram_[5] = static_cast<std::uint8_t>(aligned >> 16);
+      datagram_[6] = static_cast<std::uint8_t>(aligned >> 8);
+      datagram_[7] = static_cast<std::uint8_t>(aligned);
+      p.timestamp = aligned;
+    }
     if (info->truncated) {
       ++rx.oversize;  // larger than any AES67 packet: dropped before parsing
     } else {
@@ -134,13 +623,11 @@ void EmulatedDut::receive(std::size_t index) {
     stamp.stream = static_cast<std::uint32_t>(index);
     stamp.hostTime = info->receivedAt;
     stamp.accepted = rx.receiver->stats().accepted > acceptedBefore;
-    RtpPacketView p;
-    if (!info->truncated && parseRtp(datagram_.data(), info->size, p) == RtpParseError::kNone) {
-      const RtpStreamFormat& f = config_.receive[index].stream.format;
+    if (parsed) {
       stamp.sequence = p.sequenceNumber;
       stamp.rtpTimestamp = p.timestamp;
       stamp.frames = static_cast<std::uint32_t>(p.payloadSize / f.frameBytes());
-      stamp.mediaTime = mediaTimeOf(p.timestamp, f.mediaclkOffset, mediaClock_.sampleAt(info->receivedAt));
+      stamp.mediaTime = mediaTimeOf(p.timestamp, f.mediaclkOffset, media.sampleAt(info->receivedAt));
       stamp.deviceTime = running() ? device_->timeline().deviceTimeOf(stamp.mediaTime) + device_->inputLatencyFrames() : 0;
     }
     packetLog_.push(stamp);
@@ -177,19 +664,43 @@ void EmulatedDut::transmit(std::size_t index) {
 }
 
 Nanoseconds EmulatedDut::poll() {
-  for (std::size_t i = 0; i < rx_.size(); ++i) receive(i);
-  if (!running()) return std::numeric_limits<Nanoseconds>::max();
-  host_->runDue();
-  const Nanoseconds nextCycle = host_->nextCycleHostTime();
-  Nanoseconds next = nextCycle;
-  const Nanoseconds now = transport_.clock().now();
-  for (std::size_t i = 0; i < tx_.size(); ++i) {
-    transmit(i);
-    if (!tx_[i]->started) continue;
-    const Nanoseconds due = tx_[i]->transmitter->nextDue();
-    // Due but its audio is not in the ring yet: the next IO cycle brings it.
-    next = std::min(next, due > now ? due : nextCycle);
+  Nanoseconds next = std::numeric_limits<Nanoseconds>::max();
+  const DutClockPoll c = clock_->poll();
+  next = std::min(next, c.next);
+  if (c.stepped) handleStep(c.stepNs);
+  if (c.lockChanged) emit(clock_->locked() ? "PTP locked" : "PTP lock lost");
+  if (c.grandmasterChanged) {
+    emit("PTP grandmaster " + formatPtp4l(*clock_->grandmaster()));
+    updateReference();
   }
+  if (listener_) {
+    listener_->poll();
+    processSap();
+    next = std::min(next, listener_->nextExpiry());
+  }
+  for (std::size_t i = 0; i < rx_.size(); ++i) receive(i);
+  if (running()) {
+    const bool realTimeIo = host_->realTimeRunning();
+    if (!realTimeIo) host_->runDue();
+    const Nanoseconds now = transport_.clock().now();
+    Nanoseconds nextCycle = host_->nextCycleHostTime();
+    if (!realTimeIo) next = std::min(next, nextCycle);
+    for (std::size_t i = 0; i < tx_.size(); ++i) {
+      transmit(i);
+      if (!tx_[i]->started) continue;
+      const Nanoseconds due = tx_[i]->transmitter->nextDue();
+      if (due > now) {
+        next = std::min(next, due);
+      } else if (realTimeIo) {
+        // Due but its audio is not in the ring yet: the IO thread brings it shortly.
+        const RtpTransmitterConfig& tc = tx_[i]->transmitter->config();
+        next = std::min(next, now + std::min<Nanoseconds>(samplesToNanos(tc.framesPerPacket, tc.format.sampleRate), 250'000));
+      } else {
+        next = std::min(next, nextCycle);  // the next IO cycle brings it
+      }
+    }
+  }
+  if (announcer_) next = std::min(next, announcer_->poll());
   return next;
 }
 

@@ -5,37 +5,75 @@
 //                                      | HalHost + loopback client (the "Core Audio" side)
 //   RtpTransmitter <- FrameRingBuffer <- Device outputs
 //
-// It is meant to become the core of the aes67-dut executable: that adds SDP/SAP/PTP
-// (filling RtpStreamDescription and the MediaClock) and a control endpoint around it.
+// with the device on AES67's clock when asked (DutClock: the engine's PtpSlave and its
+// media clock), streams from SDP text or followed by SAP session name, and TX streams
+// announced by SAP with an SDP whose ts-refclk names the current grandmaster. The
+// aes67-dut executable (software_dut.hpp) runs one on real sockets in real time.
+//
+// Who owns what: the engine's StreamManager owns the streams — their configuration (RX
+// by SDP, TX by format and group), its validation, the SDP each one has (a stream given
+// field by field is written as SDP first, so every stream has one), the TX SDPs with
+// their version and ts-refclk, and the audio buffers (playout buffer per RX, ring per
+// TX). The DUT owns the IO around them: sockets, receivers and transmitters, the device
+// bindings, sender-clock anchoring, packet stamps, SAP, PTP, and the time line. (The
+// manager's own IO path, startIo(), is not used here: its transmitters start on the media
+// clock's now, while a device's TX ring starts where the HAL first writes.)
 //
 // Every stage is stamped so the lab can attribute latency: each IO cycle (HalHost's cycle
 // log) and each packet received or sent (packetLog()) carry host time, media time and
 // device sample time.
 //
 // Time: everything reads the transport's clock. poll() does what is due at that clock's
-// now (drain the RX sockets, run due IO cycles, send due packets) and returns when it next
-// wants to run, so a virtual scheduler (lab/net/lab-transport.ts runVirtual) can drive it.
+// now (PTP, SAP, drain the RX sockets, run due IO cycles unless a real-time IO thread
+// does, send due packets) and returns when it next wants to run, so a virtual scheduler
+// (lab/net/lab-transport.ts runVirtual) or a network thread can drive it.
+//
+// Reconfiguration (adding or removing a stream, a SAP session appearing, changing or
+// going, a clock step) is the HAL's configuration change: IO stops, the device changes,
+// IO restarts on a new time line and the TX streams realign to it. On a Mac adding a
+// stream changes the device's channel names and latency, which is a configuration change
+// there too. Streams are kept in slots: receiverStats(i) and friends index them in the
+// order they were added (removing one shifts the later ones down).
+//
+// Threads: poll() and every control call on one thread (the network thread); the
+// real-time IO thread (startRealTime) only runs IO cycles.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "driver/core/device.hpp"
 #include "driver/core/stream_ports.hpp"
+#include "driver/host/dut_clock.hpp"
 #include "driver/host/hal_host.hpp"
 #include "driver/host/loopback_client.hpp"
 #include "driver/host/rtp_stream_description.hpp"
+#include "driver/host/sender_clock_aligner.hpp"
 #include "driver/host/stamp_ring.hpp"
 #include "engine/base/transport.hpp"
 #include "engine/rtp/rtp_receiver.hpp"
 #include "engine/rtp/rtp_transmitter.hpp"
+#include "engine/sap/sap_announcer.hpp"
+#include "engine/sap/sap_listener.hpp"
+#include "engine/stream/stream_manager.hpp"
 
 namespace aes67 {
 
+// Where an RX stream comes from: exactly one of `sdp`, `sapSessionName`, or (both empty)
+// the fields of `stream`.
 struct DutReceiveStream {
   RtpStreamDescription stream;
-  std::vector<std::uint32_t> deviceChannels;  // stream channel i -> device input channel (0-based)
+  // Stream channel i -> device input channel (0-based). With `sdp` or `sapSessionName` it
+  // may be empty: the first device channels, one per stream channel.
+  std::vector<std::uint32_t> deviceChannels;
+  std::string id{};            // "" = "rx<n>"
+  std::string sdp{};           // RFC 8866 text: the stream it describes (first m=audio)
+  std::string sapSessionName{};  // follow the SAP session whose s= is this
+  std::string timing{};        // "", "media-clock" or "sender" (see describeRxStream)
 };
 
 struct DutTransmitStream {
@@ -43,6 +81,17 @@ struct DutTransmitStream {
   std::vector<std::uint32_t> deviceChannels;  // stream channel i <- device output channel (0-based)
   std::uint32_t ssrc = 0x41455336;
   int dscp = 34;  // AF41, AES67 media (FIELD-NOTES: DSCP)
+  std::string id{};      // "" = "tx<n>"
+  bool announce = false; // announce its SDP by SAP
+  std::string direction = "recvonly";  // the SDP's direction attribute (Dante expects recvonly)
+};
+
+struct DutSapConfig {
+  // The listener runs when any RX stream follows a SAP session, or when this is set (to
+  // see what is announced).
+  bool listen = false;
+  SapListenerConfig listener;
+  SapAnnouncerConfig announcer;  // for TX streams with announce
 };
 
 struct EmulatedDutConfig {
@@ -58,6 +107,11 @@ struct EmulatedDutConfig {
   std::vector<std::int32_t> loopbackMap;
   std::size_t packetLogCapacity = 65536;
   std::size_t cycleLogCapacity = 65536;
+  // AES67 media clock from the engine's PTP slave (only with the constructor that takes
+  // no MediaClock).
+  DutPtpConfig ptp;
+  DutSapConfig sap;
+  bool realTimePriority = true;  // SCHED_FIFO for the real-time IO thread, when permitted
 };
 
 // A packet the DUT received or sent, with its place on every time line.
@@ -67,7 +121,7 @@ struct PacketStamp {
   bool accepted = false;        // received: placed in the playout buffer; sent: handed to the network
   std::uint32_t stream = 0;     // index in receive[] or transmit[]
   std::uint16_t sequence = 0;
-  std::uint32_t rtpTimestamp = 0;
+  std::uint32_t rtpTimestamp = 0;  // received from a sender-clocked stream: as anchored on the media clock
   std::uint32_t frames = 0;
   SampleTime mediaTime = 0;     // media time of the first frame
   Nanoseconds hostTime = 0;     // arrival (received) or departure (sent)
@@ -76,66 +130,191 @@ struct PacketStamp {
   SampleTime deviceTime = 0;
 };
 
+// Why the device's time line restarted, and how often.
+struct DutResyncCounters {
+  std::uint64_t clockSteps = 0;        // the media clock stepped beyond the threshold: new time line
+  std::uint64_t absorbedSteps = 0;     // smaller steps, left to the HAL's predictor
+  std::uint64_t reconfigurations = 0;  // streams added, removed, changed (SAP)
+  Nanoseconds largestStepNs = 0;
+};
+
+// One RX stream as the DUT holds it.
+struct DutReceiveState {
+  std::string id;
+  std::string sapSessionName;
+  bool active = false;          // receiving (a SAP stream: its session is announced)
+  bool senderClocked = false;
+  std::string problem;          // why an inactive stream is not receiving
+  std::uint64_t activations = 0;
+  RtpStreamDescription stream;  // valid while active
+  std::vector<std::uint32_t> deviceChannels;
+};
+
+// A TX stream's ring counters over every time line (RingOutputSink's, summed across realigns).
+struct TransmitRingCounters {
+  std::uint64_t overflowFrames = 0;
+  std::uint64_t gaps = 0;
+  std::uint64_t gapFrames = 0;
+  std::uint64_t repeatedFrames = 0;
+};
+
+struct DutTransmitState {
+  std::string id;
+  bool announced = false;
+  std::uint16_t sapHash = 0;
+  std::uint64_t sapUpdates = 0;  // re-announcements with a new SDP
+};
+
 class EmulatedDut {
  public:
+  // On a media clock the caller owns (free running or a locked stand-in); no PTP.
   // Throws std::invalid_argument naming the stream and the problem.
   EmulatedDut(Transport& transport, const MediaClock& mediaClock, const EmulatedDutConfig& config);
+  // With config.ptp.enabled: on the engine's PTP slave (opened on `transport`); otherwise
+  // on a free-running local media clock. Throws std::runtime_error when sockets cannot open.
+  EmulatedDut(Transport& transport, const EmulatedDutConfig& config);
   ~EmulatedDut();
   EmulatedDut(const EmulatedDut&) = delete;
   EmulatedDut& operator=(const EmulatedDut&) = delete;
 
-  // Starts IO once (a new configuration is a new EmulatedDut).
+  // Starts IO once (stop() ends it for good).
   void start();
+  // start() plus a real-time IO thread; poll() then leaves the IO cycles to it.
+  void startRealTime();
   void stop();
+  // stop(), and SAP deletions for every announced stream.
+  void shutdown();
   bool running() const { return host_->running(); }
+  bool realTime() const { return host_->realTimeRunning(); }
 
   // Does what is due at the transport clock's now; returns the next time it wants to run
-  // (INT64_MAX when stopped). Packets arriving earlier are the network's to announce.
+  // (INT64_MAX when stopped and nothing else is due). Packets arriving earlier are the
+  // network's to announce.
   Nanoseconds poll();
 
+  // Streams at run time (a configuration change each). add* return the slot index; they
+  // throw std::invalid_argument naming the stream and the problem (nothing changes then).
+  std::size_t addReceive(const DutReceiveStream& stream);
+  std::size_t addTransmit(const DutTransmitStream& stream);
+  // Throws std::invalid_argument if there is no such stream.
+  void removeStream(const std::string& id);
+  std::optional<std::size_t> receiverIndex(const std::string& id) const;
+  std::optional<std::size_t> transmitterIndex(const std::string& id) const;
+  // The SDP of TX stream i (its version goes up when the grandmaster changes).
+  std::string transmitSdp(std::size_t i) const;
+  // The stream configuration as saved (SAP streams by name, not by their last SDP).
+  StreamConfig streamConfig() const;
+
   Device& device() { return *device_; }
+  const Device& device() const { return *device_; }
   HalHost& host() { return *host_; }
   const EmulatedDutConfig& config() const { return config_; }
+  DutClock& clock() { return *clock_; }
+  const DutClock& clock() const { return *clock_; }
+  const MediaClock& mediaClock() const { return clock_->mediaClock(); }
+  const StreamManager& streams() const { return *streams_; }
+  const SapListener* sapListener() const { return listener_.get(); }
+  const SapAnnouncer* sapAnnouncer() const { return announcer_.get(); }
+  const DutResyncCounters& resyncCounters() const { return resync_; }
+
   std::size_t receiverCount() const { return rx_.size(); }
   std::size_t transmitterCount() const { return tx_.size(); }
-  const RtpReceiverStats& receiverStats(std::size_t i) const { return rx_.at(i)->receiver->stats(); }
-  PlayoutStats playoutStats(std::size_t i) const { return rx_.at(i)->playout->stats(); }
-  std::int64_t playoutFill(std::size_t i) const { return rx_.at(i)->playout->fillFrames(); }
+  const DutReceiveState& receiveState(std::size_t i) const { return rx_.at(i)->state; }
+  const DutTransmitState& transmitState(std::size_t i) const { return tx_.at(i)->state; }
+  // An inactive stream reports what it had when it was last active.
+  const RtpReceiverStats& receiverStats(std::size_t i) const;
+  PlayoutStats playoutStats(std::size_t i) const;
+  std::int64_t playoutFill(std::size_t i) const;
   const RtpTransmitterStats& transmitterStats(std::size_t i) const { return tx_.at(i)->transmitter->stats(); }
   const RingOutputSink& transmitSink(std::size_t i) const { return *tx_.at(i)->sink; }
-  std::uint64_t socketOverflows(std::size_t rxIndex) const { return rx_.at(rxIndex)->socket->receiveOverflows(); }
+  TransmitRingCounters transmitRingCounters(std::size_t i) const;
+  std::uint64_t socketOverflows(std::size_t rxIndex) const;
   // Datagrams larger than the receive buffer (9216 bytes), dropped before the receiver.
   std::uint64_t oversizeDatagrams(std::size_t rxIndex) const { return rx_.at(rxIndex)->oversize; }
+  // Sender-clocked streams: the anchoring's counters (nothing for media-clock streams).
+  const SenderClockAlignerStats* alignerStats(std::size_t rxIndex) const;
   StampRing<PacketStamp>& packetLog() { return packetLog_; }
+
+  // Told of what happens (a stream activated, a clock step, a grandmaster change...), for
+  // logs; called on the polling thread.
+  void setEventCallback(std::function<void(const std::string&)> callback) { onEvent_ = std::move(callback); }
 
  private:
   struct Rx {
-    std::unique_ptr<PlayoutBuffer> playout;
+    DutReceiveStream spec;
+    DutReceiveState state;
+    std::string followedSession;  // SAP: the o= key of the session followed
     std::unique_ptr<PlayoutInputSource> source;
     std::unique_ptr<RtpReceiver> receiver;
     std::unique_ptr<DatagramSocket> socket;
+    std::unique_ptr<SenderClockAligner> aligner;
+    RtpReceiverStats lastStats;   // of the previous activation
+    PlayoutStats lastPlayout;
     std::uint64_t oversize = 0;
+    std::uint64_t overflowsBefore = 0;
   };
   struct Tx {
-    std::unique_ptr<FrameRingBuffer> ring;
+    DutTransmitStream spec;
+    DutTransmitState state;
     std::unique_ptr<RingOutputSink> sink;
     std::unique_ptr<RtpTransmitter> transmitter;
     bool started = false;
+    SapAnnouncer::Handle sapHandle = 0;
+    std::string announcedSdp;
+    TransmitRingCounters sinkCounters;  // of the sinks before the current one
   };
+  struct SapNotice {
+    SapEvent event;
+    SapSession session;
+  };
+
+  void build();
+  std::uint32_t playoutCapacity(std::uint32_t framesPerPacket) const;
+  RxStreamConfig rxConfigOf(const Rx& rx, const std::string& sdp) const;
+  // Makes a stream receive from `sdp` (inside a configuration change); throws
+  // std::invalid_argument and leaves it inactive on error.
+  void activate(Rx& rx, const std::string& sdp);
+  void deactivate(Rx& rx, const std::string& why);
+  void openSocket(Rx& rx);
+  std::unique_ptr<Tx> makeTx(const DutTransmitStream& spec);
+  void attachTx(Tx& tx);
+  // Runs `change` as the HAL's configuration change (IO stopped around it when running),
+  // then realigns the TX streams to the new time line. Rethrows what `change` threw.
+  void reconfigure(const std::function<void()>& change);
+  void realignTransmitters();
+  void handleStep(Nanoseconds stepNs);
+  void updateReference();
+  void announce(Tx& tx);
+  void ensureListener();
+  void processSap();
+  void tryResolve(Rx& rx);
   void receive(std::size_t index);
   void transmit(std::size_t index);
+  void emit(const std::string& what) {
+    if (onEvent_) onEvent_(what);
+  }
 
   Transport& transport_;
-  const MediaClock& mediaClock_;
   EmulatedDutConfig config_;
+  std::unique_ptr<LocalMediaClock> ownClock_;
+  std::unique_ptr<DutClock> clock_;
+  std::unique_ptr<StreamManager> streams_;
   std::unique_ptr<Device> device_;
   std::unique_ptr<HalHost> host_;
   std::unique_ptr<LoopbackClient> loopback_;
   std::vector<std::unique_ptr<Rx>> rx_;
   std::vector<std::unique_ptr<Tx>> tx_;
+  std::unique_ptr<SapListener> listener_;
+  std::unique_ptr<SapAnnouncer> announcer_;
+  std::vector<SapNotice> sapNotices_;
   std::vector<std::uint8_t> datagram_;
   StampRing<PacketStamp> packetLog_;
+  DutResyncCounters resync_;
+  std::function<void(const std::string&)> onEvent_;
+  std::uint64_t nextRxId_ = 0;
+  std::uint64_t nextTxId_ = 0;
   bool started_ = false;
+  bool stopped_ = false;
 };
 
 }  // namespace aes67

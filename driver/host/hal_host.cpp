@@ -55,7 +55,8 @@ void HalHost::startIO() {
   haveStamp_ = false;
   ticksPerFrame_ = 1e9 / device_.sampleRate();
   add(zeroTimeStampCalls_);
-  observe(device_.getZeroTimeStamp(clock_.now()));
+  const Nanoseconds now = clock_.now();
+  observe(device_.getZeroTimeStamp(now), now);
   // The first cycle reads input from sample 0 on.
   current_ = static_cast<SampleTime>(buffer_) + inputSafety_;
   running_ = true;
@@ -68,7 +69,7 @@ void HalHost::stopIO() {
   device_.stopIO();
 }
 
-void HalHost::observe(const ZeroTimeStamp& z) {
+void HalHost::observe(const ZeroTimeStamp& z, Nanoseconds now) {
   if (!haveStamp_ || z.seed != last_.seed) {
     last_ = z;
     haveStamp_ = true;
@@ -77,6 +78,19 @@ void HalHost::observe(const ZeroTimeStamp& z) {
     return;
   }
   if (z.sampleTime != last_.sampleTime) {
+    const Nanoseconds expected = predict(z.sampleTime);
+    const Nanoseconds onePeriod = samplesToNanos(device_.zeroTimeStampPeriod(), device_.sampleRate());
+    if (z.hostTime - expected > onePeriod || expected - z.hostTime > onePeriod) {
+      // The device's stamps jumped (its clock stepped and nobody restarted IO). Like the
+      // HAL, take the new stamp as the time line and go on from the sample `now` is at:
+      // never a flood of catch-up cycles, never a stall until the old schedule comes round.
+      last_ = z;
+      ticksPerFrame_ = 1e9 / device_.sampleRate();
+      current_ = z.sampleTime + static_cast<SampleTime>(std::llround(static_cast<double>(now - z.hostTime) / ticksPerFrame_));
+      add(zeroTimeStampsSeen_);
+      add(timelineJumps_);
+      return;
+    }
     ticksPerFrame_ = static_cast<double>(z.hostTime - last_.hostTime) / static_cast<double>(z.sampleTime - last_.sampleTime);
     last_ = z;
     add(zeroTimeStampsSeen_);
@@ -102,10 +116,13 @@ std::size_t HalHost::runDue() {
 
 void HalHost::runCycle() {
   if (!running_) return;
-  const Nanoseconds predicted = predict(current_);
+  const Nanoseconds scheduled = predict(current_);
   const Nanoseconds now = clock_.now();
   add(zeroTimeStampCalls_);
-  observe(device_.getZeroTimeStamp(now));
+  const std::uint64_t jumpsBefore = timelineJumps_.load(std::memory_order_relaxed);
+  observe(device_.getZeroTimeStamp(now), now);
+  // After a jump the cycle runs on the new time line, now.
+  const Nanoseconds predicted = timelineJumps_.load(std::memory_order_relaxed) != jumpsBefore ? now : scheduled;
 
   IoCycleInfo cycle;
   cycle.cycleCounter = cycle_;
@@ -216,6 +233,7 @@ HalHostStats HalHost::stats() const {
   s.maxLatenessNs = maxLateness_.load(std::memory_order_relaxed);
   s.totalLatenessNs = totalLateness_.load(std::memory_order_relaxed);
   s.configurationChanges = configurationChanges_.load(std::memory_order_relaxed);
+  s.timelineJumps = timelineJumps_.load(std::memory_order_relaxed);
   s.realTimePriority = realTimePriority_.load(std::memory_order_relaxed);
   return s;
 }

@@ -62,6 +62,7 @@ struct HalHostStats {
   std::int64_t maxLatenessNs = 0;        // wake - predicted, the worst
   std::int64_t totalLatenessNs = 0;
   std::uint64_t configurationChanges = 0;
+  std::uint64_t timelineJumps = 0;       // zero time stamps off the prediction by more than a period: re-anchored
   bool realTimePriority = false;         // the IO thread got SCHED_FIFO
 };
 
@@ -110,7 +111,7 @@ class HalHost {
     std::vector<float> output;
   };
   Nanoseconds predict(SampleTime sample) const;
-  void observe(const ZeroTimeStamp& z);
+  void observe(const ZeroTimeStamp& z, Nanoseconds now);
   void realTimeLoop();
   static void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
@@ -138,7 +139,7 @@ class HalHost {
   std::atomic<bool> realTimePriority_{false};
   StampRing<IoCycleStamp> cycleLog_;
   std::atomic<std::uint64_t> cycles_{0}, zeroTimeStampCalls_{0}, zeroTimeStampsSeen_{0}, ioErrors_{0},
-      configurationChanges_{0};
+      configurationChanges_{0}, timelineJumps_{0};
   std::atomic<std::int64_t> maxLateness_{0}, totalLateness_{0};
 };
 

@@ -13,7 +13,8 @@
 
 namespace aes67 {
 
-constexpr std::uint32_t kMaxDeviceChannels = 128;
+// Device channels a stream map may name (1-based): the device model's own limit.
+constexpr std::uint32_t kMaxMappedDeviceChannels = 128;
 constexpr int kStreamConfigSchemaVersion = 1;
 
 struct RxStreamConfig {
@@ -22,6 +23,13 @@ struct RxStreamConfig {
   std::vector<std::uint32_t> channelMap;  // stream channel i -> device input channel (1-128, 0 = not routed)
   SampleTime linkOffset = 48;          // playout latency in samples (1 ms at 48 kHz)
   std::uint32_t playoutCapacityFrames = 8192;
+  // Set when the stream follows a SAP session by name (its s=): `sdp` is then the last SDP
+  // heard, possibly empty; whoever owns a SapListener resolves it (the emulated DUT does).
+  std::string sapSessionName{};
+  // How RTP timestamps relate to the device's media clock: "" from the SDP (RFC 7273:
+  // mediaclk:sender, or no ts-refclk and no mediaclk, is sender-clocked), "media-clock"
+  // (AES67: PTP media time) or "sender" (the receiver anchors the sender's timestamps).
+  std::string timing{};
 };
 
 struct TxStreamConfig {
@@ -41,6 +49,9 @@ struct TxStreamConfig {
   // Dante Controller expects it of the flows it routes.
   std::string direction = "recvonly";
   std::vector<std::string> channelLabels;  // i= "<n> channels: a, b"
+  // TX ring size in frames (0: the manager's txRingFrames). Chosen by whoever fills the
+  // ring (a device sizes it by its IO buffer); not saved.
+  std::uint32_t ringFrames = 0;
 };
 
 struct StreamConfig {

@@ -101,8 +101,12 @@ std::string utcStamp() {
 std::string streamConfigToJson(const StreamConfig& c) {
   json rx = json::array();
   for (const auto& r : c.rx) {
-    rx.push_back(json{{"id", r.id}, {"sdp", r.sdp}, {"channelMap", r.channelMap}, {"linkOffset", r.linkOffset},
-                      {"playoutCapacityFrames", r.playoutCapacityFrames}});
+    json entry{{"id", r.id}, {"sdp", r.sdp}, {"channelMap", r.channelMap}, {"linkOffset", r.linkOffset},
+               {"playoutCapacityFrames", r.playoutCapacityFrames}};
+    // Optional keys, written only when set: files without them read the same as before.
+    if (!r.sapSessionName.empty()) entry["sapSessionName"] = r.sapSessionName;
+    if (!r.timing.empty()) entry["timing"] = r.timing;
+    rx.push_back(std::move(entry));
   }
   json tx = json::array();
   for (const auto& t : c.tx) {
@@ -143,6 +147,11 @@ StreamConfig streamConfigFromJson(const std::string& text) {
       x.channelMap = r.value("channelMap", std::vector<std::uint32_t>{});
       x.linkOffset = r.value("linkOffset", SampleTime{48});
       x.playoutCapacityFrames = r.value("playoutCapacityFrames", std::uint32_t{8192});
+      x.sapSessionName = r.value("sapSessionName", std::string());
+      x.timing = r.value("timing", std::string());
+      if (!x.timing.empty() && x.timing != "media-clock" && x.timing != "sender") {
+        throw std::invalid_argument("timing must be \"media-clock\", \"sender\" or absent, not \"" + x.timing + "\"");
+      }
       c.rx.push_back(std::move(x));
     }
     i = 0;

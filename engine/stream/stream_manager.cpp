@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "engine/sdp/sdp_session.hpp"
+#include "engine/stream/stream_sdp.hpp"
 
 namespace aes67 {
 
@@ -46,11 +47,10 @@ StreamManager::StreamManager(Transport& transport, const MediaClock& mediaClock,
     : transport_(transport), mediaClock_(mediaClock), config_(std::move(config)) {
   if (config_.sourceAddress == 0) config_.sourceAddress = transport.localAddress();
   if (config_.ptpReference.kind == SdpTsRefclk::Kind::kOther && config_.ptpReference.raw.empty()) {
-    config_.ptpReference.kind = SdpTsRefclk::Kind::kPtpTraceable;
-    config_.ptpReference.ptpVersion = "IEEE1588-2008";
+    config_.ptpReference = traceablePtpReference();
   }
-  if (config_.deviceInputChannels == 0 || config_.deviceInputChannels > kMaxDeviceChannels ||
-      config_.deviceOutputChannels == 0 || config_.deviceOutputChannels > kMaxDeviceChannels) {
+  if (config_.deviceInputChannels == 0 || config_.deviceInputChannels > kMaxMappedDeviceChannels ||
+      config_.deviceOutputChannels == 0 || config_.deviceOutputChannels > kMaxMappedDeviceChannels) {
     throw std::invalid_argument("StreamManager: the device has 1-128 input and output channels");
   }
 }
@@ -89,8 +89,12 @@ StreamManager::Rx StreamManager::makeRx(const RxStreamConfig& config) const {
   rx.config = config;
   const std::string what = "RX stream '" + config.id + "'";
   try {
-    rx.description = describeStream(config.sdp);
+    const RxStreamDescription d = describeRxStream(config.sdp, config.timing);
+    rx.description = d.stream;
+    rx.senderClocked = d.senderClocked;
   } catch (const SdpError& e) {
+    throw std::invalid_argument(what + ": " + e.what());
+  } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(what + ": " + e.what());
   }
   const std::uint32_t channels = rx.description.format.channels;
@@ -132,7 +136,8 @@ StreamManager::Tx StreamManager::makeTx(const TxStreamConfig& config) const {
   checkMapShape(what, tx.config.channelMap, f.channels, config_.deviceOutputChannels);
   if (tx.config.ssrc == 0) tx.config.ssrc = fnv1a("ssrc:" + config.id) | 1u;
   if (tx.config.sessionId.empty()) tx.config.sessionId = std::to_string(fnv1a("session:" + config.id));
-  tx.ring = std::make_unique<FrameRingBuffer>(std::max<std::size_t>(config_.txRingFrames, config.framesPerPacket * 4), f.channels);
+  const std::size_t ringFrames = config.ringFrames != 0 ? config.ringFrames : config_.txRingFrames;
+  tx.ring = std::make_unique<FrameRingBuffer>(std::max<std::size_t>(ringFrames, config.framesPerPacket * 4), f.channels);
   return tx;
 }
 
@@ -201,43 +206,12 @@ std::string StreamManager::txSdp(const std::string& id) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = tx_.find(id);
   if (it == tx_.end()) throw std::invalid_argument("no TX stream '" + id + "'");
-  const TxStreamConfig& c = it->second.config;
-  const std::string source = formatIpv4(config_.sourceAddress);
-  const std::string group = formatIpv4(c.destination.address);
-  SdpSession s;
-  s.origin.sessionId = c.sessionId;
-  s.origin.sessionVersion = std::to_string(c.sessionVersion);
-  s.origin.address = source;
-  s.name = c.name.empty() ? c.id : c.name;
-  SdpConnection conn;
-  conn.address = group;
-  if (isMulticast(c.destination.address)) conn.ttl = c.ttl;  // RFC 8866 §5.7: IPv4 multicast needs a TTL
-  s.connection = conn;
-  s.timings.push_back(SdpTiming{});
-  SdpMedia m;
-  m.port = c.destination.port;
-  m.formats = {std::to_string(c.format.payloadType)};
-  if (!c.channelLabels.empty()) {
-    std::string labels = std::to_string(c.format.channels) + " channels: ";
-    for (std::size_t i = 0; i < c.channelLabels.size(); ++i) labels += (i ? ", " : "") + c.channelLabels[i];
-    m.information = labels;
-  }
-  auto attr = [&m](const std::string& name, const std::string& value) { m.attributes.push_back(SdpAttribute{name, value, true, 0}); };
-  attr("rtpmap", std::to_string(c.format.payloadType) + " " + toString(c.format.encoding) + "/" +
-                     std::to_string(c.format.sampleRate) + "/" + std::to_string(c.format.channels));
-  if (config_.sourceAddress != 0 && isMulticast(c.destination.address)) {
-    // Media level only: a session-level filter hid the source from Dante (FIELD-NOTES, aes67-linux-daemon#94).
-    SdpSourceFilter f;
-    f.destination = group;
-    f.sources = {source};
-    attr("source-filter", formatSourceFilter(f));
-  }
-  attr("ptime", formatPtime(c.framesPerPacket, c.format.sampleRate));
-  attr("ts-refclk", formatTsRefclk(config_.ptpReference));
-  attr("mediaclk", "direct=" + std::to_string(c.format.mediaclkOffset));
-  if (!c.direction.empty()) m.attributes.push_back(SdpAttribute{c.direction, "", false, 0});
-  s.media.push_back(std::move(m));
-  return writeSdp(s);
+  return writeTxSdp(it->second.config, config_.sourceAddress, config_.ptpReference);
+}
+
+SdpTsRefclk StreamManager::ptpReference() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return config_.ptpReference;
 }
 
 void StreamManager::setPtpReference(const SdpTsRefclk& reference) {
@@ -281,6 +255,13 @@ const SdpStream& StreamManager::rxDescription(const std::string& id) const {
   auto it = rx_.find(id);
   if (it == rx_.end()) throw std::invalid_argument("no RX stream '" + id + "'");
   return it->second.description;
+}
+
+bool StreamManager::rxSenderClocked(const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = rx_.find(id);
+  if (it == rx_.end()) throw std::invalid_argument("no RX stream '" + id + "'");
+  return it->second.senderClocked;
 }
 
 std::vector<std::string> StreamManager::rxIds() const {

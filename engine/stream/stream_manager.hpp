@@ -34,8 +34,8 @@
 namespace aes67 {
 
 struct StreamManagerConfig {
-  std::uint32_t deviceInputChannels = kMaxDeviceChannels;
-  std::uint32_t deviceOutputChannels = kMaxDeviceChannels;
+  std::uint32_t deviceInputChannels = kMaxMappedDeviceChannels;
+  std::uint32_t deviceOutputChannels = kMaxMappedDeviceChannels;
   Ipv4Address sourceAddress = 0;  // o= and source-filter of TX SDPs; 0: the transport's address
   SdpTsRefclk ptpReference;       // the current grandmaster; traceable until one is known
   std::uint32_t txRingFrames = 8192;
@@ -64,6 +64,7 @@ class StreamManager {
   std::string txSdp(const std::string& id) const;
   // A new grandmaster: TX SDPs name it and their session version goes up (FIELD-NOTES).
   void setPtpReference(const SdpTsRefclk& reference);
+  SdpTsRefclk ptpReference() const;
 
   // What the driver plugs in.
   PlayoutBuffer& playout(const std::string& rxId);
@@ -71,6 +72,8 @@ class StreamManager {
   std::uint32_t framesPerPacket(const std::string& id) const;
   const std::vector<std::uint32_t>& channelMap(const std::string& id) const;
   const SdpStream& rxDescription(const std::string& id) const;
+  // Whether an RX stream's timestamps follow its sender's clock (describeRxStream).
+  bool rxSenderClocked(const std::string& id) const;
   std::vector<std::string> rxIds() const;
   std::vector<std::string> txIds() const;
 
@@ -89,6 +92,7 @@ class StreamManager {
   struct Rx {
     RxStreamConfig config;
     SdpStream description;
+    bool senderClocked = false;
     std::unique_ptr<PlayoutBuffer> playout;
     std::unique_ptr<RtpReceiver> receiver;
   };

@@ -1,0 +1,52 @@
+#include "driver/host/sender_clock_aligner.hpp"
+
+#include <stdexcept>
+
+#include "engine/base/media_clock.hpp"
+
+namespace aes67 {
+
+SenderClockAligner::SenderClockAligner(std::int64_t lateFrames, std::int64_t earlyFrames, std::uint32_t mediaclkOffset,
+                                       int patience)
+    : lateFrames_(lateFrames), earlyFrames_(earlyFrames), mediaclkOffset_(mediaclkOffset), patience_(patience) {
+  if (lateFrames <= 0 || earlyFrames <= 0) throw std::invalid_argument("SenderClockAligner: the window must be positive");
+  if (patience < 1) throw std::invalid_argument("SenderClockAligner: patience must be at least 1");
+}
+
+void SenderClockAligner::anchor(std::uint32_t rtp, std::uint32_t frames, SampleTime mediaNow) {
+  // Zero transit: the packet's last frame was due at this very sample.
+  const SampleTime first = mediaNow - static_cast<SampleTime>(frames);
+  delta_ = rtpTimestampOf(first, mediaclkOffset_) - rtp;
+  anchored_ = true;
+  outside_ = 0;
+  ++stats_.anchors;
+  stats_.transitMinFrames = stats_.transitMaxFrames = 0;
+}
+
+std::uint32_t SenderClockAligner::align(std::uint32_t ssrc, std::uint32_t rtp, std::uint32_t frames, SampleTime mediaNow) {
+  if (!anchored_) {
+    ssrc_ = ssrc;
+    anchor(rtp, frames, mediaNow);
+  } else if (ssrc != ssrc_) {
+    ssrc_ = ssrc;
+    ++stats_.ssrcRealigns;
+    anchor(rtp, frames, mediaNow);
+  }
+  std::uint32_t aligned = rtp + delta_;
+  const SampleTime first = mediaTimeOf(aligned, mediaclkOffset_, mediaNow);
+  const std::int64_t transit = mediaNow - (first + static_cast<SampleTime>(frames));
+  if (transit > lateFrames_ || transit < -earlyFrames_) {
+    if (++outside_ >= patience_) {
+      ++stats_.driftRealigns;
+      anchor(rtp, frames, mediaNow);
+      return rtp + delta_;
+    }
+  } else {
+    outside_ = 0;
+    if (transit < stats_.transitMinFrames) stats_.transitMinFrames = transit;
+    if (transit > stats_.transitMaxFrames) stats_.transitMaxFrames = transit;
+  }
+  return aligned;
+}
+
+}  // namespace aes67

@@ -1,0 +1,62 @@
+// Plays a sender-clocked stream (RFC 7273 §5.3 "a=mediaclk:sender": GStreamer's rtpL24pay,
+// ffmpeg, VLC; their RTP timestamps count the sender's own clock from a random start) on
+// the device's media clock. The playout buffer places audio by media time, so the receiver
+// anchors the stream: the first packet (and the first after a re-anchor) is taken as
+// arriving the moment its last frame was due (zero transit), which fixes a 32-bit offset
+// between the sender's timestamps and media time; every packet's timestamp is rewritten by
+// it before the RtpReceiver sees the packet. The link offset then covers the sender's
+// jitter, as it covers the network's for a PTP stream.
+//
+// No resampling: a sender whose clock runs at another rate than ours drifts through the
+// playout window. When packets keep arriving later than the link offset allows (or far
+// earlier than the buffer holds) — drift, a sender restart, a jump in its timestamps — the
+// aligner re-anchors and counts it: one audible discontinuity, never a stuck stream. A new
+// SSRC re-anchors at once; so does reset() (the device's time line restarted under us).
+#pragma once
+
+#include <cstdint>
+
+#include "engine/base/time.hpp"
+
+namespace aes67 {
+
+struct SenderClockAlignerStats {
+  std::uint64_t anchors = 0;         // times an offset was chosen (the first included)
+  std::uint64_t driftRealigns = 0;   // re-anchored because packets left the window
+  std::uint64_t ssrcRealigns = 0;
+  std::int64_t transitMinFrames = 0; // since the last anchor: arrival - due, in frames
+  std::int64_t transitMaxFrames = 0;
+};
+
+class SenderClockAligner {
+ public:
+  // `lateFrames`: a packet arriving this many frames after its last frame was due is late
+  // (the link offset); `earlyFrames`: this many before is beyond the buffer (its capacity
+  // less the link offset). `patience`: consecutive packets out of the window before a
+  // re-anchor (a lone jitter spike is the receiver's to drop and count, not a re-anchor).
+  SenderClockAligner(std::int64_t lateFrames, std::int64_t earlyFrames, std::uint32_t mediaclkOffset, int patience = 8);
+
+  // The RTP timestamp the packet should carry on the media clock: `rtp` from `ssrc`,
+  // `frames` long, arriving when the media clock reads `mediaNow` (the sample containing
+  // the arrival). Real-time safe.
+  std::uint32_t align(std::uint32_t ssrc, std::uint32_t rtp, std::uint32_t frames, SampleTime mediaNow);
+  // The next packet anchors afresh.
+  void reset() { anchored_ = false; }
+  bool anchored() const { return anchored_; }
+  const SenderClockAlignerStats& stats() const { return stats_; }
+
+ private:
+  void anchor(std::uint32_t rtp, std::uint32_t frames, SampleTime mediaNow);
+
+  std::int64_t lateFrames_;
+  std::int64_t earlyFrames_;
+  std::uint32_t mediaclkOffset_;
+  int patience_;
+  bool anchored_ = false;
+  std::uint32_t ssrc_ = 0;
+  std::uint32_t delta_ = 0;  // aligned = rtp + delta (mod 2^32)
+  int outside_ = 0;
+  SenderClockAlignerStats stats_;
+};
+
+}  // namespace aes67
