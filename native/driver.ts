@@ -30,6 +30,69 @@ export interface DutTransmitConfig extends DutStreamConfig {
   ssrc?: number;
   /** Default 34 (AF41). */
   dscp?: number;
+  /** Stream id (default 'tx<n>'); unique among RX and TX streams. */
+  id?: string;
+  /** Announce the stream's SDP by SAP (re-announced at once when its SDP changes). */
+  announce?: boolean;
+  /** The SDP's direction attribute (default 'recvonly', as Dante expects); '' omits it. */
+  direction?: string;
+}
+
+/**
+ * How an RX stream's RTP timestamps relate to the device's media clock: from the SDP by
+ * default (RFC 7273: mediaclk:sender, or neither ts-refclk nor mediaclk, is sender-clocked),
+ * or forced. A sender-clocked stream is anchored on arrival (driver/host/sender_clock_aligner.hpp).
+ */
+export type DutRxTiming = 'media-clock' | 'sender';
+
+/** An RX stream by its SDP text (the first m=audio). */
+export interface DutSdpReceiveConfig {
+  id?: string;
+  sdp: string;
+  /** Stream channel i -> device input channel (0-based); default the first device channels. */
+  deviceChannels?: number[];
+  timing?: DutRxTiming;
+}
+
+/** An RX stream that follows the SAP session whose s= is `sapName` (subscribes when announced, follows changes, waits again on deletion or time-out). */
+export interface DutSapReceiveConfig {
+  id?: string;
+  sapName: string;
+  deviceChannels?: number[];
+  timing?: DutRxTiming;
+}
+
+export type DutReceiveConfig = DutStreamConfig | DutSdpReceiveConfig | DutSapReceiveConfig;
+
+/** The DUT's media clock from the engine's PTP slave on the DUT's host (native/ptp.ts PtpSlaveOptions names). */
+export interface DutPtpConfig {
+  /** Default true when the object is given. */
+  enabled?: boolean;
+  domain?: number;
+  clockIdentity?: string;
+  announceReceiptTimeout?: number;
+  logMinDelayReqInterval?: number;
+  seed?: number;
+  /** 'after' (default, exact on the virtual network) or 'before'. */
+  transmitStamp?: 'before' | 'after';
+  /** Steps at least this large restart the device's time line (default: half the link offset); smaller ones are absorbed. */
+  resyncThresholdNs?: number;
+  servo?: import('./ptp.ts').PtpServoOptions;
+}
+
+export interface DutSapConfig {
+  /** Run the SAP listener even when no RX stream follows a session by name. */
+  listen?: boolean;
+  /** 'a.b.c.d:port' groups to listen on (default 239.255.255.255:9875 and 224.2.127.254:9875). */
+  groups?: string[];
+  /** Floor of a session's time-out (RFC 2974: one hour). */
+  minimumTimeoutNs?: number;
+  assumedIntervalNs?: number;
+  /** Where TX streams are announced (default 239.255.255.255:9875). */
+  announceGroup?: string;
+  /** Announcement interval (default 30 s). */
+  announceIntervalNs?: number;
+  announceTtl?: number;
 }
 
 export interface EmulatedDutConfig {
@@ -48,8 +111,11 @@ export interface EmulatedDutConfig {
   ptpEpochNs?: bigint | number;
   /** Rate error of that media clock (LocalMediaClock's ppm). */
   mediaClockPpm?: number;
-  receive?: DutStreamConfig[];
+  receive?: DutReceiveConfig[];
   transmit?: DutTransmitConfig[];
+  /** AES67 media clock from the engine's PTP slave (replaces ptpEpochNs / mediaClockPpm). */
+  ptp?: DutPtpConfig;
+  sap?: DutSapConfig;
   /** Output o takes input loopbackMap[o] (-1: silent); absent: identity. */
   loopbackMap?: number[];
 }
@@ -126,6 +192,15 @@ export interface DutCounters {
       duplicatePackets: number;
       fillFrames: number;
     };
+    id: string;
+    /** Receiving (a SAP stream: its session is announced). */
+    active: boolean;
+    senderClocked: boolean;
+    /** Why an inactive stream is not receiving. */
+    problem: string;
+    activations: number;
+    /** Sender-clocked streams: the anchoring's counters. */
+    aligner: { anchors: number; driftRealigns: number; ssrcRealigns: number; transitMinFrames: number; transitMaxFrames: number } | null;
   }>;
   transmitters: Array<{
     packetsSent: number;
@@ -137,8 +212,88 @@ export interface DutCounters {
     ringGaps: number;
     ringGapFrames: number;
     firstMediaTime: number | null;
+    id: string;
+    announced: boolean;
+    sapUpdates: number;
   }>;
   packetLogDropped: number;
+  /** Restarts of the device's time line and why. */
+  resync: {
+    /** Media clock steps beyond the threshold: the time line restarted. */
+    clockSteps: number;
+    /** Smaller steps, left to the HAL's predictor. */
+    absorbedSteps: number;
+    largestStepNs: number;
+    /** The HAL's configuration changes (stream changes and clock steps). */
+    configurationChanges: number;
+    /** Zero time stamps that jumped by more than a period without a restart (the HAL re-anchored). */
+    timelineJumps: number;
+  };
+}
+
+export interface DutPtpStatus {
+  clockIdentity: string;
+  domain: number;
+  portState: 'LISTENING' | 'UNCALIBRATED' | 'SLAVE';
+  servoState: 'unlocked' | 'stepping' | 'locked' | 'locked-stable';
+  locked: boolean;
+  /** The grandmaster followed now (ptp4l's form), or null. */
+  grandmaster: string | null;
+  /** The grandmaster the TX SDPs name: the current one, or the last one through a loss. */
+  followedGrandmaster: string | null;
+  parentPort: string | null;
+  hasOffset: boolean;
+  offsetNs: number;
+  pathDelayNs: number;
+  frequencyPpb: number;
+  lockedSince: number | null;
+  startedAt: number;
+  /** Local time of the first lock (lock time = firstLockAt - startedAt). */
+  firstLockAt: number | null;
+  /** Local time the current grandmaster was first followed. */
+  grandmasterSince: number | null;
+  resyncThresholdNs: number;
+  /** The device's rate scalar (zero time stamps) and the media clock's drift estimate. */
+  rateScalar: number;
+  driftPpm: number;
+  counters: {
+    syncSamples: number;
+    delaySamples: number;
+    announceTimeouts: number;
+    parentChanges: number;
+    grandmasterChanges: number;
+    servoSamples: number;
+    steps: number;
+    lastStepNs: number;
+    locks: number;
+    lockLosses: number;
+    spikes: number;
+    sampleTimeouts: number;
+    sendFailures: number;
+  };
+}
+
+export interface DutStreams {
+  receive: Array<{
+    id: string;
+    active: boolean;
+    sapName: string | null;
+    senderClocked: boolean;
+    problem: string;
+    activations: number;
+    name: string | null;
+    destination: string | null;
+    deviceChannels: number[];
+  }>;
+  transmit: Array<{ id: string; announced: boolean; sapUpdates: number; sdp: string }>;
+}
+
+export interface DutSapSession {
+  origin: string;
+  msgIdHash: number;
+  sdp: string;
+  lastHeard: number;
+  announcements: number;
 }
 
 /** One IO cycle of the HAL host emulator. Sample times are device time; mediaCurrentTime is currentTime on the media clock. */
@@ -180,6 +335,21 @@ export interface EmulatedDut {
   cycleStamps(): DutCycleStamp[];
   /** Drains the packet log. */
   packetStamps(): DutPacketStamp[];
+  /** The PTP slave's state as the DUT uses it; null without `ptp`. */
+  ptpStatus(): DutPtpStatus | null;
+  /** The SDP of a TX stream (index or id). */
+  txSdp(stream: number | string): string;
+  streams(): DutStreams;
+  /** SAP sessions the DUT's listener holds (empty without one). */
+  sapSessions(): DutSapSession[];
+  /** Adds a stream at run time (a configuration change: IO restarts); returns its index. */
+  addReceive(stream: DutReceiveConfig): number;
+  addTransmit(stream: DutTransmitConfig): number;
+  removeStream(id: string): void;
+  /** The DUT's media clock at a local time. */
+  mediaTimeAt(localNs: number): number;
+  /** Drains what the DUT reported (activations, clock steps, grandmaster changes), with the virtual time. */
+  events(): Array<{ at: number; what: string }>;
 }
 
 /** One IO-cycle measurement (driver/host/io_cycle_benchmark.hpp): medians of 100-cycle batches. */

@@ -10,6 +10,7 @@
 #include "driver/host/emulated_dut.hpp"
 #include "driver/host/io_cycle_benchmark.hpp"
 #include "engine/base/media_clock.hpp"
+#include "engine/ptp/ptp_types.hpp"
 #include "native/src/base_binding.hpp"
 #include "native/src/registry.hpp"
 
@@ -54,6 +55,101 @@ RtpStreamDescription streamOf(const Napi::Object& o, const std::string& where) {
   return s;
 }
 
+// A receive entry: by SDP text ({ sdp }), by SAP session name ({ sapName }), or field by field.
+DutReceiveStream receiveOf(const Napi::Object& s, const std::string& where) {
+  DutReceiveStream r;
+  r.id = optionalString(s, "id", "");
+  r.sdp = optionalString(s, "sdp", "");
+  r.sapSessionName = optionalString(s, "sapName", "");
+  r.timing = optionalString(s, "timing", "");
+  if (!r.timing.empty() && r.timing != "media-clock" && r.timing != "sender") {
+    throw Napi::TypeError::New(s.Env(), where + ".timing must be 'media-clock' or 'sender'");
+  }
+  if (s.Has("deviceChannels") && !s.Get("deviceChannels").IsUndefined()) {
+    r.deviceChannels = uintArray(s.Get("deviceChannels"), where + ".deviceChannels");
+  } else if (r.sdp.empty() && r.sapSessionName.empty()) {
+    throw Napi::TypeError::New(s.Env(), where + ".deviceChannels must be an array of numbers");
+  }
+  if (r.sdp.empty() && r.sapSessionName.empty()) r.stream = streamOf(s, where);
+  return r;
+}
+
+DutTransmitStream transmitOf(const Napi::Object& s, const std::string& where) {
+  DutTransmitStream t{streamOf(s, where), uintArray(s.Get("deviceChannels"), where + ".deviceChannels")};
+  t.ssrc = static_cast<std::uint32_t>(optionalInt(s, "ssrc", t.ssrc));
+  t.dscp = static_cast<int>(optionalInt(s, "dscp", t.dscp));
+  t.id = optionalString(s, "id", "");
+  t.announce = s.Has("announce") && s.Get("announce").ToBoolean().Value();
+  t.direction = optionalString(s, "direction", t.direction);
+  return t;
+}
+
+double numberOr(const Napi::Object& o, const char* key, double fallback) {
+  return o.Has(key) && o.Get(key).IsNumber() ? o.Get(key).As<Napi::Number>().DoubleValue() : fallback;
+}
+
+// ptp: { domain, clockIdentity, announceReceiptTimeout, logMinDelayReqInterval, seed,
+// transmitStamp, resyncThresholdNs, servo: {...} } (native/ptp.ts's PtpSlaveOptions names).
+DutPtpConfig ptpOf(const Napi::Object& o) {
+  DutPtpConfig p;
+  p.enabled = !o.Has("enabled") || o.Get("enabled").ToBoolean().Value();
+  const std::int64_t domain = optionalInt(o, "domain", 0);
+  if (domain < 0 || domain > 127) {
+    throw Napi::RangeError::New(o.Env(), "ptp.domain must be 0-127 (IEEE 1588-2008 7.1), got " + std::to_string(domain));
+  }
+  p.slave.port.domainNumber = static_cast<std::uint8_t>(domain);
+  const std::string id = optionalString(o, "clockIdentity", "");
+  if (!id.empty()) {
+    const auto parsed = parseClockIdentity(id);
+    if (!parsed) throw Napi::TypeError::New(o.Env(), "ptp.clockIdentity '" + id + "' is not a clock identity");
+    p.slave.port.clockIdentity = *parsed;
+  }
+  p.slave.port.announceReceiptTimeout = static_cast<int>(optionalInt(o, "announceReceiptTimeout", 3));
+  p.slave.port.logMinDelayReqInterval = static_cast<std::int8_t>(optionalInt(o, "logMinDelayReqInterval", -3));
+  p.slave.port.seed = static_cast<std::uint64_t>(optionalInt(o, "seed", 1));
+  const std::string stamp = optionalString(o, "transmitStamp", "after");
+  if (stamp == "before") p.slave.transmitStamp = PtpTransmitStamp::kClockBeforeSend;
+  else if (stamp == "after") p.slave.transmitStamp = PtpTransmitStamp::kClockAfterSend;
+  else throw Napi::TypeError::New(o.Env(), "ptp.transmitStamp must be 'before' or 'after' on the virtual network, got '" + stamp + "'");
+  p.resyncThresholdNs = optionalInt(o, "resyncThresholdNs", 0);
+  if (o.Has("servo") && o.Get("servo").IsObject()) {
+    const Napi::Object v = o.Get("servo").As<Napi::Object>();
+    PtpServoConfig& c = p.slave.servo;
+    c.stepThresholdNs = optionalInt(v, "stepThresholdNs", c.stepThresholdNs);
+    c.stepConfirmSamples = static_cast<int>(optionalInt(v, "stepConfirmSamples", c.stepConfirmSamples));
+    c.acquisitionSamples = static_cast<int>(optionalInt(v, "acquisitionSamples", c.acquisitionSamples));
+    c.lockThresholdNs = optionalInt(v, "lockThresholdNs", c.lockThresholdNs);
+    c.lockSamples = static_cast<int>(optionalInt(v, "lockSamples", c.lockSamples));
+    c.lockOutliers = static_cast<int>(optionalInt(v, "lockOutliers", c.lockOutliers));
+    c.unlockThresholdNs = optionalInt(v, "unlockThresholdNs", c.unlockThresholdNs);
+    c.unlockSpikes = static_cast<int>(optionalInt(v, "unlockSpikes", c.unlockSpikes));
+    c.stableRmsNs = optionalInt(v, "stableRmsNs", c.stableRmsNs);
+    c.stableSamples = static_cast<int>(optionalInt(v, "stableSamples", c.stableSamples));
+    c.sampleTimeoutNs = optionalInt(v, "sampleTimeoutNs", c.sampleTimeoutNs);
+    c.kp = numberOr(v, "kp", c.kp);
+    c.ki = numberOr(v, "ki", c.ki);
+  }
+  return p;
+}
+
+// sap: { listen, groups: ['a.b.c.d:port'], minimumTimeoutNs, assumedIntervalNs,
+// announceGroup: 'a.b.c.d:port', announceIntervalNs, announceTtl }
+DutSapConfig sapOf(const Napi::Object& o) {
+  DutSapConfig s;
+  s.listen = o.Has("listen") && o.Get("listen").ToBoolean().Value();
+  if (o.Has("groups") && o.Get("groups").IsArray()) {
+    Napi::Array a = o.Get("groups").As<Napi::Array>();
+    s.listener.groups.clear();
+    for (std::uint32_t i = 0; i < a.Length(); ++i) s.listener.groups.push_back(toEndpoint(a.Get(i), "sap.groups[]"));
+  }
+  s.listener.minimumTimeout = optionalInt(o, "minimumTimeoutNs", s.listener.minimumTimeout);
+  s.listener.assumedInterval = optionalInt(o, "assumedIntervalNs", s.listener.assumedInterval);
+  if (o.Has("announceGroup") && o.Get("announceGroup").IsString()) s.announcer.group = toEndpoint(o.Get("announceGroup"), "sap.announceGroup");
+  s.announcer.interval = optionalInt(o, "announceIntervalNs", s.announcer.interval);
+  s.announcer.ttl = static_cast<int>(optionalInt(o, "announceTtl", s.announcer.ttl));
+  return s;
+}
+
 EmulatedDutConfig configOf(const Napi::Object& o) {
   EmulatedDutConfig c;
   if (o.Has("device") && o.Get("device").IsObject()) {
@@ -77,15 +173,10 @@ EmulatedDutConfig configOf(const Napi::Object& o) {
       each(a.Get(i).As<Napi::Object>(), where);
     }
   };
-  streams("receive", [&](const Napi::Object& s, const std::string& where) {
-    c.receive.push_back({streamOf(s, where), uintArray(s.Get("deviceChannels"), where + ".deviceChannels")});
-  });
-  streams("transmit", [&](const Napi::Object& s, const std::string& where) {
-    DutTransmitStream t{streamOf(s, where), uintArray(s.Get("deviceChannels"), where + ".deviceChannels")};
-    t.ssrc = static_cast<std::uint32_t>(optionalInt(s, "ssrc", t.ssrc));
-    t.dscp = static_cast<int>(optionalInt(s, "dscp", t.dscp));
-    c.transmit.push_back(std::move(t));
-  });
+  streams("receive", [&](const Napi::Object& s, const std::string& where) { c.receive.push_back(receiveOf(s, where)); });
+  streams("transmit", [&](const Napi::Object& s, const std::string& where) { c.transmit.push_back(transmitOf(s, where)); });
+  if (o.Has("ptp") && o.Get("ptp").IsObject()) c.ptp = ptpOf(o.Get("ptp").As<Napi::Object>());
+  if (o.Has("sap") && o.Get("sap").IsObject()) c.sap = sapOf(o.Get("sap").As<Napi::Object>());
   if (o.Has("loopbackMap") && o.Get("loopbackMap").IsArray()) {
     Napi::Array a = o.Get("loopbackMap").As<Napi::Array>();
     for (std::uint32_t i = 0; i < a.Length(); ++i) c.loopbackMap.push_back(static_cast<std::int32_t>(toInt64(a.Get(i), "loopbackMap")));
@@ -106,7 +197,16 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
                         InstanceMethod("counters", &JsEmulatedDut::counters),
                         InstanceMethod("timeline", &JsEmulatedDut::timeline),
                         InstanceMethod("cycleStamps", &JsEmulatedDut::cycleStamps),
-                        InstanceMethod("packetStamps", &JsEmulatedDut::packetStamps)});
+                        InstanceMethod("packetStamps", &JsEmulatedDut::packetStamps),
+                        InstanceMethod("ptpStatus", &JsEmulatedDut::ptpStatus),
+                        InstanceMethod("txSdp", &JsEmulatedDut::txSdp),
+                        InstanceMethod("streams", &JsEmulatedDut::streams),
+                        InstanceMethod("sapSessions", &JsEmulatedDut::sapSessions),
+                        InstanceMethod("addReceive", &JsEmulatedDut::addReceive),
+                        InstanceMethod("addTransmit", &JsEmulatedDut::addTransmit),
+                        InstanceMethod("removeStream", &JsEmulatedDut::removeStream),
+                        InstanceMethod("mediaTimeAt", &JsEmulatedDut::mediaTimeAt),
+                        InstanceMethod("events", &JsEmulatedDut::events)});
   }
 
   explicit JsEmulatedDut(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsEmulatedDut>(info) {
@@ -120,15 +220,24 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
     // for the PTP-derived clock), media time = PTP time x rate (AES67 / ST 2110-10).
     const Nanoseconds ptpEpoch = optionalInt(o, "ptpEpochNs", 0);
     const double ppm = o.Has("mediaClockPpm") ? o.Get("mediaClockPpm").ToNumber().DoubleValue() : 0.0;
-    mediaClock_ = std::make_unique<LocalMediaClock>(config.device.sampleRate, -ptpEpoch, ppm);
+    // With `ptp`, the engine's PTP slave on the DUT's host gives the media clock instead.
     try {
       Transport& transport = network->network().host(toAddress(info[1], "hostAddress"));
-      dut_ = std::make_unique<EmulatedDut>(transport, *mediaClock_, config);
+      if (config.ptp.enabled) {
+        dut_ = std::make_unique<EmulatedDut>(transport, config);
+      } else {
+        mediaClock_ = std::make_unique<LocalMediaClock>(config.device.sampleRate, -ptpEpoch, ppm);
+        dut_ = std::make_unique<EmulatedDut>(transport, *mediaClock_, config);
+      }
     } catch (const std::invalid_argument& e) {
       throw Napi::Error::New(env, e.what());
     } catch (const std::runtime_error& e) {
       throw Napi::Error::New(env, e.what());
     }
+    clock_ = &network->network().clock();
+    dut_->setEventCallback([this](const std::string& what) {
+      if (events_.size() < 4096) events_.push_back({clock_->now(), what});
+    });
   }
 
  private:
@@ -238,6 +347,23 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
       playout.Set("duplicatePackets", num(p.duplicatePackets));
       playout.Set("fillFrames", num(dut_->playoutFill(i)));
       r.Set("playout", playout);
+      const DutReceiveState& st = dut_->receiveState(i);
+      r.Set("id", st.id);
+      r.Set("active", st.active);
+      r.Set("senderClocked", st.senderClocked);
+      r.Set("problem", st.problem);
+      r.Set("activations", num(st.activations));
+      if (const SenderClockAlignerStats* a = dut_->alignerStats(i)) {
+        Napi::Object al = Napi::Object::New(env);
+        al.Set("anchors", num(a->anchors));
+        al.Set("driftRealigns", num(a->driftRealigns));
+        al.Set("ssrcRealigns", num(a->ssrcRealigns));
+        al.Set("transitMinFrames", num(a->transitMinFrames));
+        al.Set("transitMaxFrames", num(a->transitMaxFrames));
+        r.Set("aligner", al);
+      } else {
+        r.Set("aligner", env.Null());
+      }
       receivers.Set(static_cast<std::uint32_t>(i), r);
     }
     o.Set("receivers", receivers);
@@ -245,21 +371,198 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
     for (std::size_t i = 0; i < dut_->transmitterCount(); ++i) {
       const RtpTransmitterStats& s = dut_->transmitterStats(i);
       const RingOutputSink& sink = dut_->transmitSink(i);
+      const TransmitRingCounters ring = dut_->transmitRingCounters(i);
       Napi::Object t = Napi::Object::New(env);
       t.Set("packetsSent", num(s.packetsSent));
       t.Set("sendErrors", num(s.sendErrors));
       t.Set("framesSent", num(s.framesSent));
       t.Set("latenessMaxNs", num(s.latenessMaxNs));
       t.Set("waitingForAudio", num(s.waitingForAudio));
-      t.Set("ringOverflowFrames", num(sink.overflowFrames()));
-      t.Set("ringGaps", num(sink.gaps()));
-      t.Set("ringGapFrames", num(sink.gapFrames()));
+      t.Set("ringOverflowFrames", num(ring.overflowFrames));
+      t.Set("ringGaps", num(ring.gaps));
+      t.Set("ringGapFrames", num(ring.gapFrames));
       t.Set("firstMediaTime", sink.started() ? Napi::Value(Napi::Number::New(env, num(sink.firstMediaTime()))) : env.Null());
+      const DutTransmitState& st = dut_->transmitState(i);
+      t.Set("id", st.id);
+      t.Set("announced", st.announced);
+      t.Set("sapUpdates", num(st.sapUpdates));
       transmitters.Set(static_cast<std::uint32_t>(i), t);
     }
     o.Set("transmitters", transmitters);
     o.Set("packetLogDropped", num(dut_->packetLog().dropped()));
+    const DutResyncCounters& rs = dut_->resyncCounters();
+    Napi::Object resync = Napi::Object::New(env);
+    resync.Set("clockSteps", num(rs.clockSteps));
+    resync.Set("absorbedSteps", num(rs.absorbedSteps));
+    resync.Set("largestStepNs", num(rs.largestStepNs));
+    resync.Set("configurationChanges", num(h.configurationChanges));
+    resync.Set("timelineJumps", num(h.timelineJumps));
+    o.Set("resync", resync);
     return o;
+  }
+
+  Napi::Value ptpStatus(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const DutClock& clock = dut_->clock();
+    const PtpSlave* slave = clock.slave();
+    if (!slave) return env.Null();
+    const PtpSlaveStatus st = slave->status();
+    const DutClockCounters& cc = clock.counters();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("clockIdentity", formatPtp4l(slave->port().config().clockIdentity));
+    o.Set("domain", clock.domain());
+    o.Set("portState", toString(st.portState));
+    o.Set("servoState", toString(st.servoState));
+    o.Set("locked", clock.locked());
+    o.Set("grandmaster", st.hasParent ? Napi::Value(Napi::String::New(env, formatPtp4l(st.grandmasterIdentity))) : env.Null());
+    o.Set("followedGrandmaster", clock.grandmaster() ? Napi::Value(Napi::String::New(env, formatPtp4l(*clock.grandmaster()))) : env.Null());
+    o.Set("parentPort", st.hasParent ? Napi::Value(Napi::String::New(env, formatPtp4l(st.parentPortIdentity))) : env.Null());
+    o.Set("hasOffset", st.hasOffset);
+    o.Set("offsetNs", num(st.offset));
+    o.Set("pathDelayNs", num(st.pathDelay));
+    o.Set("frequencyPpb", st.frequencyPpb);
+    const Nanoseconds since = slave->synchronizer().servo().lockedSince();
+    o.Set("lockedSince", since < 0 ? env.Null() : Napi::Value(Napi::Number::New(env, num(since))));
+    o.Set("startedAt", num(cc.startedAt));
+    o.Set("firstLockAt", cc.firstLockAt < 0 ? env.Null() : Napi::Value(Napi::Number::New(env, num(cc.firstLockAt))));
+    o.Set("grandmasterSince", cc.grandmasterChangedAt < 0 ? env.Null() : Napi::Value(Napi::Number::New(env, num(cc.grandmasterChangedAt))));
+    o.Set("resyncThresholdNs", num(clock.resyncThresholdNs()));
+    o.Set("rateScalar", dut_->device().timeline().rateScalar());
+    o.Set("driftPpm", clock.ptpMediaClock()->driftPpm());
+    Napi::Object c = Napi::Object::New(env);
+    const PtpPortCounters& pc = slave->port().counters();
+    const PtpServoCounters& sc = slave->synchronizer().servo().counters();
+    c.Set("syncSamples", num(pc.syncSamples));
+    c.Set("delaySamples", num(pc.delaySamples));
+    c.Set("announceTimeouts", num(pc.announceTimeouts));
+    c.Set("parentChanges", num(pc.parentChanges));
+    c.Set("grandmasterChanges", num(cc.grandmasterChanges));
+    c.Set("servoSamples", num(sc.samples));
+    c.Set("steps", num(cc.steps));
+    c.Set("lastStepNs", num(cc.lastStepNs));
+    c.Set("locks", num(cc.locks));
+    c.Set("lockLosses", num(cc.lockLosses));
+    c.Set("spikes", num(sc.spikes));
+    c.Set("sampleTimeouts", num(sc.sampleTimeouts));
+    c.Set("sendFailures", num(slave->sendFailures()));
+    o.Set("counters", c);
+    return o;
+  }
+
+  std::size_t txIndex(const Napi::Value& v) {
+    if (v.IsString()) {
+      const auto i = dut_->transmitterIndex(v.As<Napi::String>().Utf8Value());
+      if (!i) throw Napi::Error::New(v.Env(), "no TX stream '" + v.As<Napi::String>().Utf8Value() + "'");
+      return *i;
+    }
+    const std::int64_t i = toInt64(v, "stream");
+    if (i < 0 || static_cast<std::size_t>(i) >= dut_->transmitterCount()) {
+      throw Napi::RangeError::New(v.Env(), "no TX stream " + std::to_string(i) + " (the DUT has " + std::to_string(dut_->transmitterCount()) + ")");
+    }
+    return static_cast<std::size_t>(i);
+  }
+
+  Napi::Value txSdp(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), dut_->transmitSdp(txIndex(info[0])));
+  }
+
+  Napi::Value streams(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    Napi::Array rx = Napi::Array::New(env, dut_->receiverCount());
+    for (std::size_t i = 0; i < dut_->receiverCount(); ++i) {
+      const DutReceiveState& st = dut_->receiveState(i);
+      Napi::Object r = Napi::Object::New(env);
+      r.Set("id", st.id);
+      r.Set("active", st.active);
+      r.Set("sapName", st.sapSessionName.empty() ? env.Null() : Napi::Value(Napi::String::New(env, st.sapSessionName)));
+      r.Set("senderClocked", st.senderClocked);
+      r.Set("problem", st.problem);
+      r.Set("activations", num(st.activations));
+      r.Set("name", st.active ? Napi::Value(Napi::String::New(env, st.stream.name)) : env.Null());
+      r.Set("destination", st.active ? Napi::Value(Napi::String::New(env, formatEndpoint(st.stream.destination))) : env.Null());
+      Napi::Array ch = Napi::Array::New(env, st.deviceChannels.size());
+      for (std::size_t k = 0; k < st.deviceChannels.size(); ++k) ch.Set(static_cast<std::uint32_t>(k), st.deviceChannels[k]);
+      r.Set("deviceChannels", ch);
+      rx.Set(static_cast<std::uint32_t>(i), r);
+    }
+    o.Set("receive", rx);
+    Napi::Array tx = Napi::Array::New(env, dut_->transmitterCount());
+    for (std::size_t i = 0; i < dut_->transmitterCount(); ++i) {
+      const DutTransmitState& st = dut_->transmitState(i);
+      Napi::Object t = Napi::Object::New(env);
+      t.Set("id", st.id);
+      t.Set("announced", st.announced);
+      t.Set("sapUpdates", num(st.sapUpdates));
+      t.Set("sdp", dut_->transmitSdp(i));
+      tx.Set(static_cast<std::uint32_t>(i), t);
+    }
+    o.Set("transmit", tx);
+    return o;
+  }
+
+  Napi::Value sapSessions(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array a = Napi::Array::New(env);
+    const SapListener* l = dut_->sapListener();
+    if (!l) return a;
+    std::uint32_t i = 0;
+    for (const SapSession& s : l->sessions()) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("origin", formatIpv4(s.origin));
+      o.Set("msgIdHash", s.msgIdHash);
+      o.Set("sdp", s.sdp);
+      o.Set("lastHeard", num(s.lastHeard));
+      o.Set("announcements", num(s.announcements));
+      a.Set(i++, o);
+    }
+    return a;
+  }
+
+  template <typename F>
+  auto guarded(Napi::Env env, F&& f) {
+    try {
+      return f();
+    } catch (const std::invalid_argument& e) {
+      throw Napi::Error::New(env, e.what());
+    } catch (const std::runtime_error& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+  }
+
+  Napi::Value addReceive(const Napi::CallbackInfo& info) {
+    if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "addReceive(stream)");
+    const DutReceiveStream r = receiveOf(info[0].As<Napi::Object>(), "stream");
+    return Napi::Number::New(info.Env(), static_cast<double>(guarded(info.Env(), [&] { return dut_->addReceive(r); })));
+  }
+  Napi::Value addTransmit(const Napi::CallbackInfo& info) {
+    if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "addTransmit(stream)");
+    const DutTransmitStream t = transmitOf(info[0].As<Napi::Object>(), "stream");
+    return Napi::Number::New(info.Env(), static_cast<double>(guarded(info.Env(), [&] { return dut_->addTransmit(t); })));
+  }
+  void removeStream(const Napi::CallbackInfo& info) {
+    const std::string id = info[0].ToString().Utf8Value();
+    guarded(info.Env(), [&] {
+      dut_->removeStream(id);
+      return 0;
+    });
+  }
+  // The DUT's media clock at a local time (its PTP media time when on PTP).
+  Napi::Value mediaTimeAt(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), num(dut_->mediaClock().sampleAt(toInt64(info[0], "localNs"))));
+  }
+  // Drains what the DUT reported (stream activations, clock steps, grandmaster changes).
+  Napi::Value events(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array a = Napi::Array::New(env, events_.size());
+    for (std::size_t i = 0; i < events_.size(); ++i) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("at", num(events_[i].at));
+      o.Set("what", events_[i].what);
+      a.Set(static_cast<std::uint32_t>(i), o);
+    }
+    events_.clear();
+    return a;
   }
 
   Napi::Value cycleStamps(const Napi::CallbackInfo& info) {
@@ -302,9 +605,15 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
     return a;
   }
 
+  struct Event {
+    Nanoseconds at;
+    std::string what;
+  };
   Napi::ObjectReference networkRef_;  // the network (and its clock) outlive the DUT
   std::unique_ptr<LocalMediaClock> mediaClock_;
   std::unique_ptr<EmulatedDut> dut_;
+  const Clock* clock_ = nullptr;
+  std::vector<Event> events_;
 };
 
 // measureIoCycle({channels, bufferFrames, cycles}): bench/io-cycle.ts's figures.
