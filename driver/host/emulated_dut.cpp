@@ -333,6 +333,8 @@ std::size_t EmulatedDut::addTransmit(const DutTransmitStream& spec) {
   c.dscp = spec.dscp;
   c.direction = spec.direction;
   c.channelLabels = s.channelLabels;
+  c.announce = spec.announce;
+  c.sessionVersion = spec.sessionVersion;
   c.ringFrames = static_cast<std::uint32_t>(
       std::max<std::size_t>(4096, powerOfTwoAtLeast(4 * (2 * config_.ioBufferFrames + 2 * s.framesPerPacket))));
   Tx& t = *tx;
@@ -376,7 +378,8 @@ void EmulatedDut::removeStream(const std::string& id) {
     Tx& tx = *tx_[*i];
     if (tx.sapHandle != 0 && announcer_) announcer_->remove(tx.sapHandle);
     reconfigure([&] {
-      device_->removeOutput(*tx.sink);
+      if (tx.sink) device_->removeOutput(*tx.sink);
+      tx.sink.reset();
       streams_->remove(id);
     });
     tx_.erase(tx_.begin() + static_cast<std::ptrdiff_t>(*i));
@@ -424,7 +427,12 @@ void EmulatedDut::reconfigure(const std::function<void()>& change) {
     } catch (...) {
       error = std::current_exception();
     }
-    if (started_) realignTransmitters();
+    // Whatever happened, IO restarts on a consistent device: every sink realigned.
+    try {
+      if (started_) realignTransmitters();
+    } catch (...) {
+      if (!error) error = std::current_exception();
+    }
   };
   if (started_ && host_->running()) {
     host_->performConfigurationChange(run);

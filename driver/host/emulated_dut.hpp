@@ -84,6 +84,7 @@ struct DutTransmitStream {
   std::string id{};      // "" = "tx<n>"
   bool announce = false; // announce its SDP by SAP
   std::string direction = "recvonly";  // the SDP's direction attribute (Dante expects recvonly)
+  std::uint64_t sessionVersion = 1;    // o= version to start from (a restored stream continues its own)
 };
 
 struct DutSapConfig {

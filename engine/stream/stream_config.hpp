@@ -49,6 +49,7 @@ struct TxStreamConfig {
   // Dante Controller expects it of the flows it routes.
   std::string direction = "recvonly";
   std::vector<std::string> channelLabels;  // i= "<n> channels: a, b"
+  bool announce = false;                   // announced by SAP (by whoever owns the announcer)
   // TX ring size in frames (0: the manager's txRingFrames). Chosen by whoever fills the
   // ring (a device sizes it by its IO buffer); not saved.
   std::uint32_t ringFrames = 0;

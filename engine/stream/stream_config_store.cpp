@@ -114,6 +114,7 @@ std::string streamConfigToJson(const StreamConfig& c) {
                       {"format", formatToJson(t.format)}, {"framesPerPacket", t.framesPerPacket},
                       {"channelMap", t.channelMap}, {"ssrc", t.ssrc}, {"dscp", t.dscp}, {"sessionId", t.sessionId},
                       {"sessionVersion", t.sessionVersion}, {"direction", t.direction}, {"channelLabels", t.channelLabels}});
+    if (t.announce) tx.back()["announce"] = true;  // optional: files without it read as before
   }
   return json{{"schemaVersion", kStreamConfigSchemaVersion}, {"rx", rx}, {"tx", tx}}.dump(2) + "\n";
 }
@@ -171,6 +172,7 @@ StreamConfig streamConfigFromJson(const std::string& text) {
       x.sessionVersion = t.value("sessionVersion", std::uint64_t{1});
       x.direction = t.value("direction", std::string("recvonly"));
       x.channelLabels = t.value("channelLabels", std::vector<std::string>{});
+      x.announce = t.value("announce", false);
       c.tx.push_back(std::move(x));
     }
   } catch (const json::exception& e) {
