@@ -213,7 +213,8 @@ void EmulatedDut::activate(Rx& rx, const std::string& sdp) {
   if (d.senderClocked) {
     const std::int64_t late = config_.linkOffsetFrames;
     const std::int64_t early = static_cast<std::int64_t>(playout.capacityFrames()) - late - 2 * config_.ioBufferFrames;
-    rx.aligner = std::make_unique<SenderClockAligner>(late, std::max<std::int64_t>(early, s.framesPerPacket), s.format.mediaclkOffset);
+    rx.aligner = std::make_unique<SenderClockAligner>(late, std::max<std::int64_t>(early, s.framesPerPacket), s.format.mediaclkOffset,
+                                                      static_cast<std::int64_t>(rate));
   }
   rx.state.stream = s;
   rx.state.deviceChannels = channels;

@@ -7,10 +7,14 @@
 namespace aes67 {
 
 SenderClockAligner::SenderClockAligner(std::int64_t lateFrames, std::int64_t earlyFrames, std::uint32_t mediaclkOffset,
-                                       int patience)
-    : lateFrames_(lateFrames), earlyFrames_(earlyFrames), mediaclkOffset_(mediaclkOffset), patience_(patience) {
+                                       std::int64_t patienceFrames, int patience)
+    : lateFrames_(lateFrames),
+      earlyFrames_(earlyFrames),
+      mediaclkOffset_(mediaclkOffset),
+      patienceFrames_(patienceFrames),
+      patience_(patience) {
   if (lateFrames <= 0 || earlyFrames <= 0) throw std::invalid_argument("SenderClockAligner: the window must be positive");
-  if (patience < 1) throw std::invalid_argument("SenderClockAligner: patience must be at least 1");
+  if (patience < 1 || patienceFrames < 0) throw std::invalid_argument("SenderClockAligner: patience must be at least 1 packet");
 }
 
 void SenderClockAligner::anchor(std::uint32_t rtp, std::uint32_t frames, SampleTime mediaNow) {
@@ -36,7 +40,9 @@ std::uint32_t SenderClockAligner::align(std::uint32_t ssrc, std::uint32_t rtp, s
   const SampleTime first = mediaTimeOf(aligned, mediaclkOffset_, mediaNow);
   const std::int64_t transit = mediaNow - (first + static_cast<SampleTime>(frames));
   if (transit > lateFrames_ || transit < -earlyFrames_) {
-    if (++outside_ >= patience_) {
+    if (outside_++ == 0) outsideSince_ = mediaNow;
+    const bool far = transit > lateFrames_ + patienceFrames_ || transit < -(earlyFrames_ + patienceFrames_);
+    if ((far && outside_ >= patience_) || (outside_ >= patience_ && mediaNow - outsideSince_ >= patienceFrames_)) {
       ++stats_.driftRealigns;
       anchor(rtp, frames, mediaNow);
       return rtp + delta_;

@@ -8,10 +8,16 @@
 // jitter, as it covers the network's for a PTP stream.
 //
 // No resampling: a sender whose clock runs at another rate than ours drifts through the
-// playout window. When packets keep arriving later than the link offset allows (or far
+// playout window. When packets keep arriving later than the link offset allows (or
 // earlier than the buffer holds) — drift, a sender restart, a jump in its timestamps — the
-// aligner re-anchors and counts it: one audible discontinuity, never a stuck stream. A new
-// SSRC re-anchors at once; so does reset() (the device's time line restarted under us).
+// aligner re-anchors and counts it: one audible discontinuity, never a stuck stream. What
+// "keep" means depends on how far out they are: a run of `patience` packets more than a
+// second (or the buffer) away is a jump, re-anchored at once; packets just outside the
+// window must stay there for a second of media time first, because a software sender that
+// stalls (measured: GStreamer on a busy 2-core host, up to ~50 ms) delivers a burst of
+// late packets and then is on time again: those are the receiver's to drop and count, a
+// re-anchor would only move the stream for good. A new SSRC re-anchors at once; so does
+// reset() (the device's time line restarted under us).
 #pragma once
 
 #include <cstdint>
@@ -32,9 +38,11 @@ class SenderClockAligner {
  public:
   // `lateFrames`: a packet arriving this many frames after its last frame was due is late
   // (the link offset); `earlyFrames`: this many before is beyond the buffer (its capacity
-  // less the link offset). `patience`: consecutive packets out of the window before a
-  // re-anchor (a lone jitter spike is the receiver's to drop and count, not a re-anchor).
-  SenderClockAligner(std::int64_t lateFrames, std::int64_t earlyFrames, std::uint32_t mediaclkOffset, int patience = 8);
+  // less the link offset). `patience`: consecutive packets far out of the window before a
+  // re-anchor; `patienceFrames`: media time packets just out of it must span first (one
+  // second at the stream's rate is a good choice).
+  SenderClockAligner(std::int64_t lateFrames, std::int64_t earlyFrames, std::uint32_t mediaclkOffset,
+                     std::int64_t patienceFrames, int patience = 8);
 
   // The RTP timestamp the packet should carry on the media clock: `rtp` from `ssrc`,
   // `frames` long, arriving when the media clock reads `mediaNow` (the sample containing
@@ -51,8 +59,10 @@ class SenderClockAligner {
   std::int64_t lateFrames_;
   std::int64_t earlyFrames_;
   std::uint32_t mediaclkOffset_;
+  std::int64_t patienceFrames_;
   int patience_;
   bool anchored_ = false;
+  SampleTime outsideSince_ = 0;  // media time the current run of out-of-window packets began
   std::uint32_t ssrc_ = 0;
   std::uint32_t delta_ = 0;  // aligned = rtp + delta (mod 2^32)
   int outside_ = 0;
