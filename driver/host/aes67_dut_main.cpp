@@ -94,13 +94,11 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   try {
-    aes67::SoftwareDut dut(config, std::cerr);
     if (check) {
-      std::cout << "aes67-dut: " << configPath << " is good: interface " << config.interfaceName << ", "
-                << dut.dut().receiverCount() << " RX, " << dut.dut().transmitterCount() << " TX, PTP "
-                << (config.dut.ptp.enabled ? "on" : "off") << "\n";
+      std::cout << "aes67-dut: " << aes67::SoftwareDut::check(config) << "\n";
       return 0;
     }
+    aes67::SoftwareDut dut(config, std::cerr);
     if (!dut.controlAddress().empty()) std::cout << "aes67-dut: control on " << dut.controlAddress() << std::endl;
     std::cout << "aes67-dut: ready" << std::endl;
     dut.run(gStop);

@@ -162,7 +162,29 @@ RxStreamConfig EmulatedDut::rxConfigOf(const Rx& rx, const std::string& sdp) con
   return c;
 }
 
-void EmulatedDut::activate(Rx& rx, const std::string& sdp) {
+// The device's own binding checks (Device::addInput/addOutput), made before IO stops for
+// the change, in the device's words.
+static void checkDeviceChannels(const std::string& label, const std::vector<std::uint32_t>& channels, std::uint32_t streamChannels,
+                         std::uint32_t deviceChannels, const char* direction) {
+  if (channels.size() != streamChannels) {
+    throw std::invalid_argument("stream '" + label + "': " + std::to_string(streamChannels) + " stream channels but " +
+                                std::to_string(channels.size()) + " device channels mapped");
+  }
+  for (std::size_t i = 0; i < channels.size(); ++i) {
+    if (channels[i] >= deviceChannels) {
+      throw std::invalid_argument("stream '" + label + "': " + direction + " channel " + std::to_string(channels[i] + 1) +
+                                  " does not exist (the device has " + std::to_string(deviceChannels) + ")");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (channels[j] == channels[i]) {
+        throw std::invalid_argument("stream '" + label + "': " + direction + " channel " + std::to_string(channels[i] + 1) +
+                                    " is mapped twice");
+      }
+    }
+  }
+}
+
+EmulatedDut::PreparedRx EmulatedDut::prepare(const Rx& rx, const std::string& sdp) const {
   const std::string what = "RX stream '" + rx.state.id + "'";
   RxStreamDescription d;
   try {
@@ -172,7 +194,9 @@ void EmulatedDut::activate(Rx& rx, const std::string& sdp) {
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(what + ": " + e.what());
   }
-  RtpStreamDescription s = descriptionOf(d.stream);
+  PreparedRx p;
+  p.stream = descriptionOf(d.stream);
+  RtpStreamDescription& s = p.stream;
   if (s.name.empty() || s.name == " ") s.name = rx.state.id;
   validate(s);
   const std::uint32_t rate = config_.device.sampleRate;
@@ -182,23 +206,28 @@ void EmulatedDut::activate(Rx& rx, const std::string& sdp) {
                                 s.name + "''s packet time (" + std::to_string(s.framesPerPacket) +
                                 " frames): every packet would be late");
   }
-  std::vector<std::uint32_t> channels = rx.spec.deviceChannels;
-  if (channels.empty()) {
-    for (std::uint32_t c = 0; c < s.format.channels; ++c) channels.push_back(c);
+  p.channels = rx.spec.deviceChannels;
+  if (p.channels.empty()) {
+    for (std::uint32_t c = 0; c < s.format.channels; ++c) p.channels.push_back(c);
   }
-  RxStreamConfig rc = rxConfigOf(rx, sdp);
-  rc.channelMap.clear();
-  for (std::uint32_t ch : channels) rc.channelMap.push_back(ch + 1);
-  rc.playoutCapacityFrames = playoutCapacity(s.framesPerPacket);
-  if (channels.size() != s.format.channels) {
-    throw std::invalid_argument("stream '" + s.name + "': " + std::to_string(s.format.channels) + " stream channels but " +
-                                std::to_string(channels.size()) + " device channels mapped");
-  }
+  checkDeviceChannels(s.name, p.channels, s.format.channels, config_.device.inputChannels, "input");
+  p.config = rxConfigOf(rx, sdp);
+  p.config.channelMap.clear();
+  for (std::uint32_t ch : p.channels) p.config.channelMap.push_back(ch + 1);
+  p.config.playoutCapacityFrames = playoutCapacity(s.framesPerPacket);
+  p.senderClocked = d.senderClocked;
+  streams_->checkRx(p.config);
+  return p;
+}
+
+void EmulatedDut::activate(Rx& rx, const PreparedRx& p) {
+  const RtpStreamDescription& s = p.stream;
+  const RxStreamConfig& rc = p.config;
   streams_->addRx(rc);
   PlayoutBuffer& playout = streams_->playout(rc.id);
   auto source = std::make_unique<PlayoutInputSource>(playout, s.framesPerPacket);
   try {
-    device_->addInput(*source, channels, s.name, s.channelLabels);
+    device_->addInput(*source, p.channels, s.name, s.channelLabels);
   } catch (...) {
     streams_->remove(rc.id);
     throw;
@@ -210,15 +239,15 @@ void EmulatedDut::activate(Rx& rx, const std::string& sdp) {
   rx.receiver = std::make_unique<RtpReceiver>(c, playout, &clock_->mediaClock());
   rx.source = std::move(source);
   rx.aligner.reset();
-  if (d.senderClocked) {
+  if (p.senderClocked) {
     const std::int64_t late = config_.linkOffsetFrames;
     const std::int64_t early = static_cast<std::int64_t>(playout.capacityFrames()) - late - 2 * config_.ioBufferFrames;
     rx.aligner = std::make_unique<SenderClockAligner>(late, std::max<std::int64_t>(early, s.framesPerPacket), s.format.mediaclkOffset,
-                                                      static_cast<std::int64_t>(rate));
+                                                      static_cast<std::int64_t>(config_.device.sampleRate));
   }
   rx.state.stream = s;
-  rx.state.deviceChannels = channels;
-  rx.state.senderClocked = d.senderClocked;
+  rx.state.deviceChannels = p.channels;
+  rx.state.senderClocked = p.senderClocked;
   try {
     openSocket(rx);
   } catch (...) {
@@ -283,7 +312,8 @@ std::size_t EmulatedDut::addReceive(const DutReceiveStream& spec) {
   }
   Rx& r = *rx;
   if (!sdp.empty()) {
-    reconfigure([&] { activate(r, sdp); });
+    const PreparedRx p = prepare(r, sdp);
+    reconfigure([&] { activate(r, p); });
   } else {
     r.state.problem = "waiting for SAP session '" + spec.sapSessionName + "' to be announced";
     ensureListener();
@@ -338,6 +368,8 @@ std::size_t EmulatedDut::addTransmit(const DutTransmitStream& spec) {
   c.sessionVersion = spec.sessionVersion;
   c.ringFrames = static_cast<std::uint32_t>(
       std::max<std::size_t>(4096, powerOfTwoAtLeast(4 * (2 * config_.ioBufferFrames + 2 * s.framesPerPacket))));
+  checkDeviceChannels(s.name, spec.deviceChannels, s.format.channels, config_.device.outputChannels, "output");
+  streams_->checkTx(c);
   Tx& t = *tx;
   reconfigure([&] {
     streams_->addTx(c);
@@ -513,7 +545,8 @@ void EmulatedDut::tryResolve(Rx& rx) {
   for (const SapSession& s : listener_->sessions()) {
     if (sessionNameOf(s.sdp) != rx.spec.sapSessionName) continue;
     try {
-      reconfigure([&] { activate(rx, s.sdp); });
+      const PreparedRx p = prepare(rx, s.sdp);
+      reconfigure([&] { activate(rx, p); });
       rx.followedSession = s.sdpOriginKey;
       emit("RX stream '" + rx.state.id + "' follows SAP session '" + rx.spec.sapSessionName + "'");
     } catch (const std::exception& e) {
@@ -540,9 +573,10 @@ void EmulatedDut::processSap() {
           } else if (rx.followedSession == n.session.sdpOriginKey && n.session.sdp != rx.spec.sdp) {
             // The sender changed its stream: receive the new description.
             try {
+              // Checked against the others first: its own (old) channels are its to reuse.
               reconfigure([&] {
                 deactivate(rx, "");
-                activate(rx, n.session.sdp);
+                activate(rx, prepare(rx, n.session.sdp));
               });
               rx.followedSession = n.session.sdpOriginKey;
               emit("RX stream '" + rx.state.id + "' follows the changed SAP session '" + name + "'");

@@ -272,9 +272,18 @@ class EmulatedDut {
   void build();
   std::uint32_t playoutCapacity(std::uint32_t framesPerPacket) const;
   RxStreamConfig rxConfigOf(const Rx& rx, const std::string& sdp) const;
-  // Makes a stream receive from `sdp` (inside a configuration change); throws
-  // std::invalid_argument and leaves it inactive on error.
-  void activate(Rx& rx, const std::string& sdp);
+  // An RX stream from `sdp`, checked against the device and the other streams without
+  // changing anything; throws std::invalid_argument naming the stream and the problem.
+  struct PreparedRx {
+    RtpStreamDescription stream;
+    bool senderClocked = false;
+    std::vector<std::uint32_t> channels;
+    RxStreamConfig config;
+  };
+  PreparedRx prepare(const Rx& rx, const std::string& sdp) const;
+  // Makes a prepared stream receive (inside a configuration change); leaves it inactive
+  // and rethrows if a socket cannot open.
+  void activate(Rx& rx, const PreparedRx& prepared);
   void deactivate(Rx& rx, const std::string& why);
   void openSocket(Rx& rx);
   std::unique_ptr<Tx> makeTx(const DutTransmitStream& spec);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "engine/base/virtual_network.hpp"
 #include "engine/ptp/ptp_types.hpp"
 #include "engine/sdp/sdp_session.hpp"
 
@@ -153,6 +154,48 @@ SoftwareDut::SoftwareDut(const SoftwareDutConfig& config, std::ostream& log) : c
 }
 
 SoftwareDut::~SoftwareDut() { shutdown(); }
+
+std::string SoftwareDut::check(const SoftwareDutConfig& config) {
+  Ipv4Address address = 0;
+  try {
+    address = interfaceAddress(config.interfaceName);
+  } catch (const std::runtime_error& e) {
+    throw ConfigError(config.file, "interface",
+                      "'" + config.interfaceName + "' cannot be used (" + e.what() + "); name an interface with an IPv4 address (see `ip -4 addr`)");
+  }
+  VirtualClock clock;
+  VirtualNetwork network(clock);
+  Transport& host = network.addHost("dut", address);
+  EmulatedDutConfig d = config.dut;
+  d.receive.clear();
+  d.transmit.clear();
+  d.ptp.slave.interfaceName.clear();
+  d.ptp.slave.transmitStamp = PtpTransmitStamp::kClockAfterSend;
+  d.sap.listener.interfaceName.clear();
+  d.sap.announcer.interfaceName.clear();
+  std::unique_ptr<EmulatedDut> dut;
+  try {
+    dut = std::make_unique<EmulatedDut>(host, d);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(config.file, "device", e.what());
+  }
+  for (std::size_t i = 0; i < config.dut.receive.size(); ++i) {
+    try {
+      dut->addReceive(config.dut.receive[i]);
+    } catch (const std::exception& e) {
+      throw ConfigError(config.file, "rx[" + std::to_string(i) + "]", std::string(e.what()) + "; fix or remove this stream");
+    }
+  }
+  for (std::size_t i = 0; i < config.dut.transmit.size(); ++i) {
+    try {
+      dut->addTransmit(config.dut.transmit[i]);
+    } catch (const std::exception& e) {
+      throw ConfigError(config.file, "tx[" + std::to_string(i) + "]", std::string(e.what()) + "; fix or remove this stream");
+    }
+  }
+  return config.file + " is good: interface " + config.interfaceName + ", " + std::to_string(dut->receiverCount()) + " RX, " +
+         std::to_string(dut->transmitterCount()) + " TX, PTP " + (config.dut.ptp.enabled ? "on" : "off");
+}
 
 void SoftwareDut::log(const std::string& line) {
   char t[32];

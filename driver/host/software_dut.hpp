@@ -45,6 +45,11 @@ class SoftwareDut {
   // Stops IO and sends SAP deletions for every announced stream.
   void shutdown();
 
+  // --check: the configuration as the DUT would take it — the interface, the device and
+  // every stream of the file — built on a virtual network, so nothing is opened or sent.
+  // Returns a summary; throws ConfigError like the constructor.
+  static std::string check(const SoftwareDutConfig& config);
+
   std::string controlAddress() const { return control_ ? control_->address() : ""; }
   HttpResponse handle(const HttpRequest& request);
   EmulatedDut& dut() { return *dut_; }

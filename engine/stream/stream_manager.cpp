@@ -150,6 +150,19 @@ void StreamManager::addRx(const RxStreamConfig& config) {
   rx_.emplace(config.id, std::move(rx));
 }
 
+void StreamManager::checkRx(const RxStreamConfig& config) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  checkId(config.id);
+  Rx rx = makeRx(config);
+  checkRxMap(config.id, rx.config.channelMap, rx_);
+}
+
+void StreamManager::checkTx(const TxStreamConfig& config) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  checkId(config.id);
+  makeTx(config);
+}
+
 void StreamManager::addRxFromSap(const std::string& id, const SapSession& session, std::vector<std::uint32_t> channelMap) {
   RxStreamConfig c;
   c.id = id;

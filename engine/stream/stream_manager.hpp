@@ -54,6 +54,10 @@ class StreamManager {
   // An RX stream from a session a SapListener found.
   void addRxFromSap(const std::string& id, const SapSession& session, std::vector<std::uint32_t> channelMap = {});
   void addTx(const TxStreamConfig& config);
+  // What addRx / addTx would refuse, refused the same way, without adding anything (so a
+  // device can say no before it stops IO for the change).
+  void checkRx(const RxStreamConfig& config) const;
+  void checkTx(const TxStreamConfig& config) const;
   void remove(const std::string& id);
   // Replaces every stream (all-or-nothing: on error nothing changes).
   void apply(const StreamConfig& config);
