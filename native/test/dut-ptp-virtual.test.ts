@@ -10,7 +10,10 @@
 //    scalar = its +30 ppm); the step leaves exactly one hole in the audio, at the DUT's
 //    time line restart when its servo steps, of a size the restart explains; the sine
 //    stays in phase across it (nothing played early or late).
-// 2. Failover to a second grandmaster on the same time: audio continuous (no glitch, no
+// 2. A -5 ms grandmaster step, beyond the link offset: every packet between the
+//    grandmaster's step and the DUT's is late (counted, one per packet), one run of silence of
+//    exactly their audio, no packet gap, and afterwards the tone is clean: nothing wedged.
+// 3. Failover to a second grandmaster on the same time: audio continuous (no glitch, no
 //    restart), and the DUT's SDP (and its SAP announcement) names the new grandmaster
 //    within one announce interval of the DUT following it, with the session version up.
 import { describe, expect, it } from 'vitest';
@@ -245,6 +248,60 @@ describe('emulated DUT on the PTP clock (virtual time, lab grandmaster and sende
     // The RX side counted it too: the sender's skip is missing audio, not late packets.
     const rx = after.receivers[0];
     expect(rx.dropped.late).toBe(before.receivers[0].dropped.late);
+  }, 120_000);
+
+  it('a -5 ms grandmaster step (beyond the link offset) is counted as late packets until the DUT steps, then audio resumes', () => {
+    const base = linearTimescale(undefined, 0);
+    const STEP_AT = 10e9;
+    const w = world([{ priority1: 100, script: [{ atNs: STEP_AT, kind: 'step', ns: -5_000_000 }] }], base);
+    w.dut.start();
+    runVirtual(w.actors, w.network, w.clock, { untilNs: 8e9 });
+    expect(w.dut.ptpStatus()!.locked).toBe(true);
+    const startMedia = w.dut.mediaTimeAt(w.clock.now());
+    const rec = new Recorder(virtualHost(w.network, w.clock, at(31)), w.gms[0].timescale, 0x1234, startMedia, 6 * RATE);
+    const before = w.dut.counters();
+    runVirtual([...w.actors, rec], w.network, w.clock, { untilNs: 14.5e9 });
+    const after = w.dut.counters();
+    const st = w.dut.ptpStatus()!;
+    const stepEvent = w.dut.events().filter((e) => /stepped .* restarts/.test(e.what)).at(-1)!;
+    // The sender's packets, due by the stepped-back time, came 5 ms later than the DUT (still
+    // on the old time) needed them: each one late, from the grandmaster's step (after the
+    // sender's own 5 ms pause, waiting for its time to come round again) until the DUT's.
+    const late = after.receivers[0].dropped.late - before.receivers[0].dropped.late;
+    const expectedLate = Math.round((stepEvent.at - STEP_AT) / 1e6) - 5;
+    // What the DUT sent: no packet gap (its new time line starts earlier, so it re-sends a
+    // few milliseconds of media time rather than skipping any), and one run of silence: the
+    // audio the late packets carried.
+    const holes = rec.holes();
+    const silences: Array<[number, number]> = [];
+    for (let k = 0; k < rec.samples.length; ) {
+      if (rec.samples[k] !== 0) {
+        k++;
+        continue;
+      }
+      const from = k;
+      while (k < rec.samples.length && rec.samples[k] === 0) k++;
+      if (k - from > 2) silences.push([rec.start + from, k - from]);
+    }
+    const mediaAt = (local: number) => Number(mediaTimeOf(w.gms[0].timescale.ptpTimeAt(local), RATE));
+    console.log(
+      `-5 ms step at ${STEP_AT / 1e9} s: DUT stepped ${st.counters.lastStepNs} ns at ${(stepEvent.at / 1e9).toFixed(3)} s; late packets ${late} ` +
+        `(one per ms between the two steps less the sender's 5 ms pause: ${expectedLate}); silence in the DUT's TX ${silences.map(([m, n]) => `${n} frames at ${m - mediaAt(STEP_AT)}`).join(', ')}; ` +
+        `packet gaps ${holes.length}; restarts +${after.resync.clockSteps - before.resync.clockSteps}`,
+    );
+    expect(after.resync.clockSteps - before.resync.clockSteps).toBe(1);
+    expect(st.counters.lastStepNs).toBeLessThan(-4_990_000);
+    expect(st.locked).toBe(true);
+    expect(Math.abs(late - expectedLate)).toBeLessThanOrEqual(2);
+    expect(holes).toEqual([]);
+    expect(silences.length).toBe(1);
+    expect(silences[0][1]).toBeGreaterThanOrEqual((late - 2) * 48);
+    expect(silences[0][1]).toBeLessThanOrEqual((late + 8) * 48);
+    // Nothing wedged: after the DUT's restart the audio flows again to the end of the recording.
+    expect(silences[0][0] + silences[0][1]).toBeLessThan(rec.start + rec.samples.length - 3 * RATE);
+    expect(rec.filled.every((f) => f === 1)).toBe(true);
+    const g = detectChannelGlitches(rec.samples.subarray(rec.samples.length - 3 * RATE), RATE, 0, { frequencyHz: 997, trimSilence: false });
+    expect(g.glitches).toEqual([]);
   }, 120_000);
 
   it('fails over to a second grandmaster on the same time: no glitch, ts-refclk and SAP follow within one announce interval', () => {
