@@ -258,6 +258,7 @@ void EmulatedDut::activate(Rx& rx, const PreparedRx& p) {
     rx.aligner.reset();
     throw;
   }
+  rx.currentSdp = rc.sdp;
   rx.state.active = true;
   rx.state.problem.clear();
   ++rx.state.activations;
@@ -560,8 +561,20 @@ void EmulatedDut::tryResolve(Rx& rx) {
 void EmulatedDut::processSap() {
   std::vector<SapNotice> notices;
   notices.swap(sapNotices_);
-  for (const SapNotice& n : notices) {
+  for (std::size_t k = 0; k < notices.size(); ++k) {
+    const SapNotice& n = notices[k];
     const std::string name = sessionNameOf(n.session.sdp);
+    if (n.event == SapEvent::kDeleted) {
+      // Announcers replace a description by deleting the old one and announcing the new
+      // one back to back (RFC 2974 §5; aes67-linux-daemon#56, the lab's SapAnnouncer): when
+      // the new one is in the same batch, it is a change, not a stream going away.
+      bool replaced = false;
+      for (std::size_t j = k + 1; j < notices.size() && !replaced; ++j) {
+        replaced = (notices[j].event == SapEvent::kAdded || notices[j].event == SapEvent::kChanged) &&
+                   notices[j].session.sdpOriginKey == n.session.sdpOriginKey;
+      }
+      if (replaced) continue;
+    }
     for (auto& rxp : rx_) {
       Rx& rx = *rxp;
       if (rx.spec.sapSessionName.empty() || rx.spec.sapSessionName != name) continue;
@@ -570,7 +583,7 @@ void EmulatedDut::processSap() {
         case SapEvent::kChanged:
           if (!rx.state.active) {
             tryResolve(rx);
-          } else if (rx.followedSession == n.session.sdpOriginKey && n.session.sdp != rx.spec.sdp) {
+          } else if (rx.followedSession == n.session.sdpOriginKey && n.session.sdp != rx.currentSdp) {
             // The sender changed its stream: receive the new description.
             try {
               // Checked against the others first: its own (old) channels are its to reuse.

@@ -245,6 +245,7 @@ class EmulatedDut {
     DutReceiveStream spec;
     DutReceiveState state;
     std::string followedSession;  // SAP: the o= key of the session followed
+    std::string currentSdp;       // what it receives now
     std::unique_ptr<PlayoutInputSource> source;
     std::unique_ptr<RtpReceiver> receiver;
     std::unique_ptr<DatagramSocket> socket;

@@ -297,3 +297,78 @@ TEST(HalHost, RunsInRealTimeOnAThreadPerIoBuffer) {
 
 }  // namespace
 }  // namespace aes67
+
+namespace aes67 {
+namespace {
+
+// A media clock that can jump: what a PTP step does under a device nobody restarted.
+class SteppableMediaClock final : public MediaClock {
+ public:
+  explicit SteppableMediaClock(std::uint32_t rate) : base_(rate) {}
+  std::uint32_t sampleRate() const override { return base_.sampleRate(); }
+  SampleTime sampleAt(Nanoseconds t) const override { return base_.sampleAt(t + offset_); }
+  Nanoseconds localTimeOf(SampleTime s) const override { return base_.localTimeOf(s) - offset_; }
+  void step(Nanoseconds by) { offset_ += by; }
+
+ private:
+  LocalMediaClock base_;
+  Nanoseconds offset_ = 0;
+};
+
+TEST(HalHost, AForwardClockJumpIsReanchoredNotCaughtUpCycleByCycle) {
+  VirtualClock clock(1'000'000'000);
+  SteppableMediaClock media(48000);
+  DeviceConfig dc;
+  dc.inputChannels = dc.outputChannels = 2;
+  Device device(dc, media);
+  HalHost host(device, clock, HalHostConfig{64});
+  LoopbackClient loop(2, 2);
+  host.addClient(loop);
+  host.startIO();
+  for (int i = 0; i < 2000; ++i) {
+    clock.advanceTo(std::max(clock.now(), host.nextCycleHostTime()));
+    host.runDue();
+  }
+  // Media time jumps 10 s ahead: 7500 IO cycles' worth. The HAL sees the stamps jump at the
+  // next period boundary and goes on from there.
+  media.step(10'000'000'000);
+  std::size_t most = 0;
+  for (int i = 0; i < 2000; ++i) {
+    clock.advanceTo(std::max(clock.now(), host.nextCycleHostTime()));
+    most = std::max(most, host.runDue());
+  }
+  EXPECT_EQ(host.stats().timelineJumps, 1u);
+  EXPECT_LE(most, 2u) << "cycles run back to back after the jump";
+  EXPECT_EQ(device.counters().inputDiscontinuities, 1u);
+  EXPECT_EQ(device.counters().outputDiscontinuities, 1u);
+  EXPECT_EQ(host.stats().ioErrors, 0u);
+}
+
+TEST(HalHost, ABackwardClockJumpNeverStallsTheCycles) {
+  VirtualClock clock(1'000'000'000);
+  SteppableMediaClock media(48000);
+  DeviceConfig dc;
+  dc.inputChannels = dc.outputChannels = 2;
+  Device device(dc, media);
+  HalHost host(device, clock, HalHostConfig{64});
+  LoopbackClient loop(2, 2);
+  host.addClient(loop);
+  host.startIO();
+  for (int i = 0; i < 2000; ++i) {
+    clock.advanceTo(std::max(clock.now(), host.nextCycleHostTime()));
+    host.runDue();
+  }
+  media.step(-10'000'000'000);
+  // No new stamp comes until media time catches up; the HAL keeps its schedule meanwhile.
+  const Nanoseconds start = clock.now();
+  const std::uint64_t before = host.stats().cycles;
+  while (clock.now() - start < 1'000'000'000) {
+    clock.advanceTo(std::max(clock.now(), host.nextCycleHostTime()));
+    host.runDue();
+  }
+  EXPECT_NEAR(static_cast<double>(host.stats().cycles - before), 48000.0 / 64, 2.0);
+  EXPECT_EQ(host.stats().ioErrors, 0u);
+}
+
+}  // namespace
+}  // namespace aes67

@@ -1,0 +1,260 @@
+// The emulated DUT's streams from SDP and SAP on the virtual network: a sender-clocked
+// stream (no ts-refclk, no mediaclk: GStreamer's kind) is anchored and comes back
+// continuous; a stream followed by SAP session name is received when announced, follows
+// a changed SDP, and waits again when deleted; TX streams are announced by SAP with the
+// SDP the DUT serves; streams come and go at run time without disturbing the others.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "driver/host/emulated_dut.hpp"
+#include "driver/host/test/test_ports.hpp"
+#include "engine/base/virtual_network.hpp"
+#include "engine/rtp/pcm_codec.hpp"
+#include "engine/rtp/rtp_packet.hpp"
+#include "engine/sap/sap_announcer.hpp"
+#include "engine/sap/sap_listener.hpp"
+
+namespace aes67 {
+namespace {
+
+constexpr Ipv4Address kSender = 0x0A000001, kDut = 0x0A000002, kLab = 0x0A000003;
+
+std::string sdp(const std::string& name, const std::string& group, const std::string& extra = "") {
+  return "v=0\r\no=- 77 1 IN IP4 10.0.0.1\r\ns=" + name + "\r\nc=IN IP4 " + group +
+         "/32\r\nt=0 0\r\nm=audio 5004 RTP/AVP 97\r\na=rtpmap:97 L24/48000/2\r\na=ptime:1\r\n" + extra;
+}
+
+DutTransmitStream out(const std::string& id, Ipv4Address group, bool announce) {
+  DutTransmitStream t;
+  t.id = id;
+  t.stream.name = "DUT " + id;
+  t.stream.destination = {group, 5004};
+  t.stream.format.channels = 2;
+  t.stream.format.payloadType = 96;
+  t.stream.framesPerPacket = 48;
+  t.deviceChannels = {0, 1};
+  t.announce = announce;
+  return t;
+}
+
+struct World {
+  VirtualClock clock{1'000'000'000};
+  VirtualNetwork network{clock, 100'000};
+  Transport& sender = network.addHost("sender", kSender);
+  Transport& dutHost = network.addHost("dut", kDut);
+  Transport& lab = network.addHost("lab", kLab);
+  LocalMediaClock media{48000, -3'000'000'000};
+  std::vector<std::function<Nanoseconds()>> actors;
+  void runFor(Nanoseconds d) {
+    const Nanoseconds end = clock.now() + d;
+    while (clock.now() < end) {
+      network.deliverDue();
+      Nanoseconds next = end;
+      for (auto& a : actors) next = std::min(next, a());
+      next = std::min(next, network.nextDeliveryTime());
+      clock.advanceTo(std::min(std::max(next, clock.now() + 1), end));
+    }
+  }
+};
+
+TEST(EmulatedDutStreams, ASenderClockedStreamIsAnchoredAndComesBackContinuous) {
+  World w;
+  EmulatedDutConfig c;
+  c.device.inputChannels = c.device.outputChannels = 4;
+  c.ioBufferFrames = 64;
+  c.linkOffsetFrames = 480;
+  DutReceiveStream r;
+  r.id = "gst";
+  r.sdp = sdp("GStreamer", "239.69.0.1");
+  r.deviceChannels = {2, 3};
+  c.receive.push_back(r);
+  DutTransmitStream t = out("back", 0xEF450002, false);
+  t.deviceChannels = {2, 3};
+  c.transmit.push_back(t);
+  EmulatedDut dut(w.dutHost, w.media, c);
+  ASSERT_TRUE(dut.receiveState(0).active);
+  ASSERT_TRUE(dut.receiveState(0).senderClocked);
+
+  // The sender counts its own clock from an arbitrary point: 40 minutes away from ours.
+  LocalMediaClock senderClock(48000, 2'400'000'000'000);
+  FrameRingBuffer ring(1 << 17, 2);
+  std::vector<float> audio(2 * 48000);
+  const SampleTime s0 = senderClock.sampleAt(w.clock.now());
+  for (std::size_t i = 0; i < 48000; ++i) {
+    for (std::uint32_t ch = 0; ch < 2; ++ch) audio[i * 2 + ch] = test::signature(static_cast<SampleTime>(i), ch);
+  }
+  ring.push(audio.data(), 48000);
+  RtpTransmitterConfig sc;
+  sc.destination = {0xEF450001, 5004};
+  sc.format.channels = 2;
+  sc.format.payloadType = 97;
+  sc.framesPerPacket = 48;
+  sc.ssrc = 0x600d;
+  RtpTransmitter sender(w.sender, sc, ring, senderClock);
+  sender.start(s0);
+
+  SocketOptions lo;
+  lo.localPort = 5004;
+  lo.bindAddress = 0xEF450002;
+  auto lab = w.lab.open(lo);
+  lab->joinMulticast(0xEF450002);
+  std::vector<float> back;
+  std::vector<std::uint8_t> buf(9216);
+  std::vector<float> decoded(2 * 48);
+  w.actors = {[&] { return dut.poll(); },
+              [&] {
+                const Nanoseconds due = sender.poll();
+                return due > w.clock.now() ? due : INT64_MAX;
+              },
+              [&] {
+                while (auto info = lab->receive(buf.data(), buf.size())) {
+                  RtpPacketView p;
+                  if (parseRtp(buf.data(), info->size, p) != RtpParseError::kNone) continue;
+                  decodePcm(PcmEncoding::kL24, p.payload, 2 * 48, decoded.data());
+                  for (std::size_t i = 0; i < 48; ++i) back.push_back(decoded[i * 2]);
+                }
+                return INT64_MAX;
+              }};
+  dut.start();
+  w.runFor(1'200'000'000);
+  // What came back: silence until the sender's audio arrived, then its first second, in
+  // order, frame after frame, then silence again.
+  std::size_t first = 0;
+  while (first < back.size() && back[first] == 0.0f) ++first;
+  ASSERT_LT(first, back.size());
+  std::size_t continuous = 0;
+  for (std::size_t i = first; i < back.size() && continuous < 48000; ++i, ++continuous) {
+    ASSERT_EQ(back[i], test::signature(static_cast<SampleTime>(continuous), 0)) << "frame " << continuous;
+  }
+  EXPECT_EQ(continuous, 48000u);
+  const SenderClockAlignerStats* a = dut.alignerStats(0);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->anchors, 1u);
+  EXPECT_EQ(a->driftRealigns, 0u);
+  EXPECT_EQ(dut.receiverStats(0).droppedTotal(), 0u);
+  // Anchored as if every packet left when due and took no time (the network's 100 us cannot
+  // be known without a common clock): transit = the packet time, to within the sample grid.
+  EXPECT_GE(dut.receiverStats(0).transitMinNs, 1'000'000);
+  EXPECT_LT(dut.receiverStats(0).transitMaxNs, 1'000'000 + 20'834);
+}
+
+TEST(EmulatedDutStreams, FollowsASapSessionByNameAndAnnouncesItsOwn) {
+  World w;
+  EmulatedDutConfig c;
+  c.device.inputChannels = c.device.outputChannels = 4;
+  c.ioBufferFrames = 64;
+  c.linkOffsetFrames = 96;
+  c.sap.listener.minimumTimeout = 20 * kNanosPerSecond;
+  c.sap.announcer.interval = 5 * kNanosPerSecond;
+  DutReceiveStream r;
+  r.id = "feed";
+  r.sapSessionName = "Feed";
+  r.deviceChannels = {0, 1};
+  c.receive.push_back(r);
+  c.transmit.push_back(out("tx", 0xEF450009, true));
+  EmulatedDut dut(w.dutHost, w.media, c);
+  std::vector<std::string> events;
+  dut.setEventCallback([&](const std::string& e) { events.push_back(e); });
+  EXPECT_FALSE(dut.receiveState(0).active);
+  EXPECT_NE(dut.receiveState(0).problem.find("waiting for SAP session 'Feed'"), std::string::npos);
+
+  SapAnnouncerConfig ac;
+  ac.interval = 5 * kNanosPerSecond;
+  SapAnnouncer feed(w.sender, ac);
+  SapListener labListener(w.lab);
+  w.actors = {[&] { return dut.poll(); }, [&] { return feed.poll(); }, [&] {
+                labListener.poll();
+                return INT64_MAX;
+              }};
+  dut.start();
+  w.runFor(2 * kNanosPerSecond);
+  // The DUT's own stream, announced: the listener holds exactly the SDP the DUT serves.
+  ASSERT_EQ(labListener.sessionCount(), 1u);
+  EXPECT_EQ(labListener.sessions()[0].sdp, dut.transmitSdp(0));
+  EXPECT_NE(dut.transmitSdp(0).find("a=ts-refclk:ptp=IEEE1588-2008:traceable\r\n"), std::string::npos);
+
+  // Announced: received. Changed: received from its new group. Deleted: waiting again.
+  const auto h = feed.add(sdp("Feed", "239.69.0.7", "a=ts-refclk:ptp=IEEE1588-2008:traceable\r\na=mediaclk:direct=0\r\n"));
+  w.runFor(1 * kNanosPerSecond);
+  ASSERT_TRUE(dut.receiveState(0).active) << dut.receiveState(0).problem;
+  EXPECT_FALSE(dut.receiveState(0).senderClocked);
+  EXPECT_EQ(formatEndpoint(dut.receiveState(0).stream.destination), "239.69.0.7:5004");
+  const std::uint64_t changes = dut.host().stats().configurationChanges;
+  feed.update(h, sdp("Feed", "239.69.0.8", "a=mediaclk:direct=5\r\n"));
+  w.runFor(1 * kNanosPerSecond);
+  ASSERT_TRUE(dut.receiveState(0).active);
+  EXPECT_EQ(formatEndpoint(dut.receiveState(0).stream.destination), "239.69.0.8:5004");
+  EXPECT_EQ(dut.receiveState(0).stream.format.mediaclkOffset, 5u);
+  EXPECT_EQ(dut.receiveState(0).activations, 2u);
+  EXPECT_EQ(dut.host().stats().configurationChanges, changes + 1);
+  feed.remove(h);
+  w.runFor(1 * kNanosPerSecond);
+  EXPECT_FALSE(dut.receiveState(0).active);
+  EXPECT_NE(dut.receiveState(0).problem.find("SAP session 'Feed' deleted; waiting for it to be announced again"), std::string::npos);
+  // Saved by name, not by its last SDP.
+  const StreamConfig saved = dut.streamConfig();
+  ASSERT_EQ(saved.rx.size(), 1u);
+  EXPECT_EQ(saved.rx[0].sapSessionName, "Feed");
+  EXPECT_EQ(saved.rx[0].channelMap, (std::vector<std::uint32_t>{1, 2}));
+  ASSERT_EQ(saved.tx.size(), 1u);
+  EXPECT_TRUE(saved.tx[0].announce);
+
+  // Removing the TX stream deletes its announcement.
+  dut.removeStream("tx");
+  w.runFor(1 * kNanosPerSecond);
+  EXPECT_EQ(labListener.sessionCount(), 0u);
+  EXPECT_EQ(dut.sapAnnouncer()->stats().deletionsSent, 1u);
+  EXPECT_EQ(dut.transmitterCount(), 0u);
+  EXPECT_FALSE(events.empty());
+}
+
+TEST(EmulatedDutStreams, RunTimeChangesAreRefusedBeforeIoStopsAndApplyWithoutDisturbingTheRest) {
+  World w;
+  EmulatedDutConfig c;
+  c.device.inputChannels = c.device.outputChannels = 4;
+  c.ioBufferFrames = 64;
+  c.linkOffsetFrames = 96;
+  c.transmit.push_back(out("a", 0xEF450010, false));
+  EmulatedDut dut(w.dutHost, w.media, c);
+  w.actors = {[&] { return dut.poll(); }};
+  dut.start();
+  w.runFor(200'000'000);
+  const std::uint64_t changes = dut.host().stats().configurationChanges;
+  auto refused = [&](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  DutReceiveStream r;
+  r.id = "in";
+  r.sdp = sdp("In", "239.69.0.20");
+  r.deviceChannels = {0, 4};
+  EXPECT_EQ(refused([&] { dut.addReceive(r); }), "stream 'In': input channel 5 does not exist (the device has 4)");
+  r.deviceChannels = {0, 1};
+  r.sdp = sdp("In", "239.69.0.20");
+  r.sdp.replace(r.sdp.find("L24/48000/2"), 11, "L24/96000/2");
+  EXPECT_EQ(refused([&] { dut.addReceive(r); }), "stream 'In' runs at 96000 Hz but the device at 48000 Hz");
+  EXPECT_NE(refused([&] { dut.addTransmit(out("a", 0xEF450011, false)); }).find("stream id 'a' is already in use"), std::string::npos);
+  EXPECT_EQ(dut.host().stats().configurationChanges, changes) << "nothing refused stopped IO";
+  r.sdp = sdp("In", "239.69.0.20");
+  EXPECT_EQ(dut.addReceive(r), 0u);
+  EXPECT_EQ(dut.addTransmit(out("b", 0xEF450011, false)), 1u);
+  w.runFor(200'000'000);
+  dut.removeStream("a");
+  w.runFor(200'000'000);
+  EXPECT_EQ(dut.host().stats().configurationChanges, changes + 3);
+  EXPECT_EQ(dut.transmitterCount(), 1u);
+  EXPECT_GT(dut.transmitterStats(0).packetsSent, 150u);  // 'b' sent through the changes
+  EXPECT_EQ(dut.transmitterStats(0).waitingForAudio, 0u);
+  EXPECT_EQ(dut.device().counters().inputDiscontinuities + dut.device().counters().outputDiscontinuities, 0u);
+  EXPECT_THROW(dut.removeStream("a"), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace aes67

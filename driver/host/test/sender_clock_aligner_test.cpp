@@ -1,0 +1,90 @@
+// Anchoring a sender-clocked stream on the media clock: zero transit at the anchor, steady
+// streams and stalls left alone, drift and jumps re-anchored and counted.
+#include "driver/host/sender_clock_aligner.hpp"
+
+#include <gtest/gtest.h>
+
+#include "engine/base/media_clock.hpp"
+
+namespace aes67 {
+namespace {
+
+constexpr std::uint32_t kFrames = 48;
+constexpr std::uint32_t kOffset = 0x1000;
+
+// The media time an aligned timestamp stands for, near `now`.
+SampleTime mediaOf(std::uint32_t aligned, SampleTime now) { return mediaTimeOf(aligned, kOffset, now); }
+
+TEST(SenderClockAligner, AnchorsTheFirstPacketAtZeroTransitAndKeepsASteadyStreamThere) {
+  SenderClockAligner a(96, 4000, kOffset, 48000);
+  const std::uint32_t rtp0 = 0xFFFFFF00u;  // the sender's timestamps wrap during the test
+  const SampleTime now0 = 123'456'789;
+  for (std::uint32_t k = 0; k < 2000; ++k) {
+    const SampleTime now = now0 + k * kFrames;
+    const std::uint32_t aligned = a.align(7, rtp0 + k * kFrames, kFrames, now);
+    // Its last frame is due exactly at arrival: media time = now - frames.
+    ASSERT_EQ(mediaOf(aligned, now), now - kFrames) << k;
+  }
+  EXPECT_EQ(a.stats().anchors, 1u);
+  EXPECT_EQ(a.stats().driftRealigns, 0u);
+  EXPECT_EQ(a.stats().transitMaxFrames, 0);
+}
+
+TEST(SenderClockAligner, AStallAndItsBurstAreNotAReanchor) {
+  SenderClockAligner a(96, 4000, kOffset, 48000);
+  const SampleTime now0 = 1'000'000;
+  std::uint32_t k = 0;
+  for (; k < 100; ++k) a.align(7, k * kFrames, kFrames, now0 + k * kFrames);
+  // 50 ms stall: 50 packets arrive together, the first ones later than the link offset.
+  const SampleTime burst = now0 + (k + 50) * kFrames;
+  for (std::uint32_t i = 0; i < 50; ++i, ++k) a.align(7, k * kFrames, kFrames, burst);
+  for (std::uint32_t i = 0; i < 500; ++i, ++k) {
+    const SampleTime now = now0 + k * kFrames;
+    ASSERT_EQ(mediaOf(a.align(7, k * kFrames, kFrames, now), now), now - kFrames);
+  }
+  EXPECT_EQ(a.stats().anchors, 1u);
+  EXPECT_EQ(a.stats().driftRealigns, 0u);
+}
+
+TEST(SenderClockAligner, DriftOutOfTheWindowReanchorsAfterASecondAndCountsIt) {
+  SenderClockAligner a(96, 4000, kOffset, 48000);
+  // The sender's clock runs 1000 ppm slow: its packets fall behind by 1 frame per 1000.
+  const SampleTime now0 = 5'000'000;
+  std::uint64_t realignedAt = 0;
+  for (std::uint32_t k = 0; k < 5000; ++k) {
+    const SampleTime now = now0 + k * kFrames + (k * kFrames) / 1000;
+    a.align(7, k * kFrames, kFrames, now);
+    if (a.stats().driftRealigns == 1 && realignedAt == 0) realignedAt = k;
+  }
+  EXPECT_EQ(a.stats().driftRealigns, 1u);
+  // Late beyond 96 frames after ~2000 packets, then a second (1000 packets) of patience.
+  EXPECT_GT(realignedAt, 2900u);
+  EXPECT_LT(realignedAt, 3100u);
+}
+
+TEST(SenderClockAligner, AJumpOrANewSsrcReanchorsAtOnce) {
+  SenderClockAligner a(96, 4000, kOffset, 48000, 8);
+  const SampleTime now0 = 1'000'000;
+  std::uint32_t k = 0;
+  for (; k < 10; ++k) a.align(7, k * kFrames, kFrames, now0 + k * kFrames);
+  // The sender restarts its timestamps 10 minutes away: 8 packets, then re-anchored.
+  for (std::uint32_t i = 0; i < 8; ++i, ++k) a.align(7, 0x40000000u + k * kFrames, kFrames, now0 + k * kFrames);
+  EXPECT_EQ(a.stats().driftRealigns, 1u);
+  const SampleTime now = now0 + k * kFrames;
+  EXPECT_EQ(mediaOf(a.align(7, 0x40000000u + k * kFrames, kFrames, now), now), now - kFrames);
+  // A new SSRC: anchored on its first packet.
+  ++k;
+  const SampleTime later = now0 + k * kFrames;
+  EXPECT_EQ(mediaOf(a.align(9, 12345, kFrames, later), later), later - kFrames);
+  EXPECT_EQ(a.stats().ssrcRealigns, 1u);
+  a.reset();
+  EXPECT_FALSE(a.anchored());
+}
+
+TEST(SenderClockAligner, RefusesAnEmptyWindow) {
+  EXPECT_THROW(SenderClockAligner(0, 10, 0, 48000), std::invalid_argument);
+  EXPECT_THROW(SenderClockAligner(10, 10, 0, 48000, 0), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace aes67
