@@ -58,6 +58,8 @@ export interface SocketOptions {
   multicastLoop?: boolean;
   receiveQueueLimit?: number;
   bindAddress?: string;
+  /** Real sockets: kernel receive buffer (default 4 MiB; 0 keeps the kernel's). */
+  receiveBufferBytes?: number;
   /** Real sockets: the interface multicast joins and sends use ("" = routing table). */
   interfaceName?: string;
 }

@@ -25,6 +25,9 @@ struct SocketOptions {
   bool reuseAddress = true;          // several receivers may share a port (SAP, PTP, RTP groups)
   std::size_t receiveQueueLimit = 4096;  // datagrams held before new ones are dropped and counted
   bool transmitTimestamps = false;       // ask for the kernel's transmit time stamps (see lastTransmitTime)
+  // Kernel receive buffer (real sockets). Linux's default (~208 KiB) overflows when a
+  // 125 us stream's reader is delayed a few ms on a loaded host; 0 keeps the default.
+  std::size_t receiveBufferBytes = 4 << 20;
 };
 
 struct DatagramInfo {

@@ -16,6 +16,7 @@
 #include <linux/net_tstamp.h>
 #endif
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -215,6 +216,7 @@ class UdpSocket final : public DatagramSocket {
                 "SO_TIMESTAMPING");
     }
 #endif
+    if (options_.receiveBufferBytes > 0) setReceiveBuffer(static_cast<int>(std::min<std::size_t>(options_.receiveBufferBytes, 1 << 30)));
     setOption(fd_, IPPROTO_IP, IP_MULTICAST_TTL, options_.multicastTtl, "IP_MULTICAST_TTL");
     setOption(fd_, IPPROTO_IP, IP_MULTICAST_LOOP, options_.multicastLoop ? 1 : 0, "IP_MULTICAST_LOOP");
     if (options_.dscp < 0 || options_.dscp > 63) {
@@ -234,6 +236,15 @@ class UdpSocket final : public DatagramSocket {
     }
     const int flags = fcntl(fd_, F_GETFL, 0);
     fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+  }
+
+  // Root may exceed net.core.rmem_max (SO_RCVBUFFORCE); others get what rmem_max allows.
+  // Best effort: a smaller buffer is not an error, only a risk the receiver counts as loss.
+  void setReceiveBuffer(int bytes) {
+#if defined(SO_RCVBUFFORCE)
+    if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) == 0) return;
+#endif
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
   }
 
   void membership(Ipv4Address group, Ipv4Address source, bool join) {

@@ -92,13 +92,14 @@ describe.skipIf(!addonBuilt() || !isRoot)('Aes67Sender crossed with ffmpeg and G
   ];
   gstFormats.forEach((f, i) => {
     // audioconvert only swaps byte order: the depayloaders give big-endian, wavenc takes little-endian.
+    // A 4 MiB socket buffer keeps 136 us packets whole while a loaded host delays GStreamer's reader.
     it(`GStreamer (udpsrc caps ! rtp${f.encoding}depay ! audioconvert ! wavenc) records ${f.channels} ch ${f.encoding} ${f.sampleRate} Hz as a continuous tone`, async () => {
       await withTempDir(async (dir) => {
         const port = GST_PORTS[i];
         const s = sender(port, f);
         const out = path.join(dir, 'gst.wav');
         const caps = `application/x-rtp,media=audio,clock-rate=${f.sampleRate},encoding-name=${f.encoding},channels=${f.channels},payload=96`;
-        const gst = runTool('gst-launch-1.0', ['-q', '-e', 'udpsrc', `address=127.0.0.1`, `port=${port}`, `caps=${caps}`, '!', `rtp${f.encoding}depay`, '!', 'audioconvert', '!', 'wavenc', '!', 'filesink', `location=${out}`], 20_000);
+        const gst = runTool('gst-launch-1.0', ['-q', '-e', 'udpsrc', `address=127.0.0.1`, `port=${port}`, 'buffer-size=4194304', `caps=${caps}`, '!', `rtp${f.encoding}depay`, '!', 'audioconvert', '!', 'wavenc', '!', 'filesink', `location=${out}`], 20_000);
         await new Promise((r) => setTimeout(r, 800));
         await runRealTime([s], s.o.transport, { durationNs: 2_000_000_000 });
         s.close();

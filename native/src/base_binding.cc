@@ -168,6 +168,7 @@ SocketOptions toSocketOptions(const Napi::Value& value) {
   options.multicastLoop = optionalBool(o, "multicastLoop", true);
   options.receiveQueueLimit = static_cast<std::size_t>(optionalInt(o, "receiveQueueLimit", 4096));
   options.interfaceName = optionalString(o, "interfaceName", "");
+  options.receiveBufferBytes = static_cast<std::size_t>(optionalInt(o, "receiveBufferBytes", static_cast<std::int64_t>(options.receiveBufferBytes)));
   const std::string bind = optionalString(o, "bindAddress", "");
   if (!bind.empty()) options.bindAddress = toAddress(Napi::String::New(value.Env(), bind), "bindAddress");
   return options;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <string>
 
 namespace aes67 {
@@ -55,6 +57,30 @@ TEST(UdpTransport, ReportsTruncationAndBadOptions) {
   bad.dscp = 64;
   EXPECT_THROW(transport.open(bad), std::invalid_argument);
   EXPECT_THROW(UdpTransport(clock, "no-such-if0"), std::runtime_error);
+}
+
+// A reader delayed while a burst arrives keeps every datagram: the kernel buffer is sized
+// for it (the default one drops most of this burst, which the second socket shows).
+TEST(UdpTransport, ReceiveBufferHoldsABurstTheKernelDefaultDrops) {
+  RealClock clock;
+  UdpTransport transport(clock, "lo");
+  auto receiveBurst = [&](std::size_t bufferBytes) {
+    SocketOptions rxOptions;
+    rxOptions.bindAddress = parseIpv4("127.0.0.1");
+    rxOptions.receiveBufferBytes = bufferBytes;
+    auto rx = transport.open(rxOptions);
+    auto tx = transport.open({});
+    std::uint8_t packet[1200] = {};
+    constexpr int kBurst = 1500;  // 1.8 MB of payload: 1.5 s of an 8-channel L24 1 ms stream
+    for (int i = 0; i < kBurst; ++i) tx->send(rx->localEndpoint(), packet, sizeof packet);
+    int received = 0;
+    std::uint8_t buffer[1500];
+    while (rx->waitReadable(200'000'000) && rx->receive(buffer, sizeof buffer)) ++received;
+    return received;
+  };
+  if (geteuid() != 0) GTEST_SKIP() << "SO_RCVBUFFORCE needs root; without it net.core.rmem_max caps the buffer";
+  EXPECT_EQ(receiveBurst(SocketOptions{}.receiveBufferBytes), 1500);
+  EXPECT_LT(receiveBurst(0), 1500) << "the kernel's default buffer should not hold this burst";
 }
 
 }  // namespace
