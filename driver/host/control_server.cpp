@@ -145,7 +145,8 @@ void ControlServer::poll(Nanoseconds timeout) {
   std::vector<pollfd> fds;
   fds.push_back({listenFd_, POLLIN, 0});
   for (const Connection& c : connections_) {
-    fds.push_back({c.fd, static_cast<short>(c.responding ? POLLOUT : POLLIN), 0});
+    const bool reading = !c.responding || (c.lingering && c.written >= c.out.size());
+    fds.push_back({c.fd, static_cast<short>(reading ? POLLIN : POLLOUT), 0});
   }
   timespec ts{};
   if (timeout > 0) {
@@ -165,17 +166,25 @@ void ControlServer::poll(Nanoseconds timeout) {
         // The peer is gone: nothing more to read or write; closed below.
         c.responding = true;
         c.written = c.out.size();
+        c.lingering = false;
+        c.linger = false;
       } else if (fds[i].revents & POLLIN) {
         read(c, now);
+        if (c.lingering) c.lastActivity = now;
       } else if (fds[i].revents & POLLOUT) {
         write(c, now);
       }
     }
     if (fds[0].revents & POLLIN) accept(now);
   }
-  // Close finished and idle connections.
+  // Close finished and idle connections; a refused one lingers first.
   for (auto it = connections_.begin(); it != connections_.end();) {
-    const bool done = it->responding && it->written >= it->out.size();
+    if (it->responding && it->linger && !it->lingering && it->written >= it->out.size()) {
+      ::shutdown(it->fd, SHUT_WR);
+      it->lingering = true;
+      it->lastActivity = now;
+    }
+    const bool done = it->responding && it->written >= it->out.size() && !it->lingering;
     const bool idle = now - it->lastActivity > config_.idleTimeout;
     if (done || idle) {
       if (idle && !done) ++stats_.idleClosed;
@@ -197,6 +206,7 @@ void ControlServer::accept(Nanoseconds now) {
     if (connections_.size() >= config_.maxConnections) {
       ++stats_.rejectedBusy;
       respond(c, errorResponse(503, "too many control connections (at most " + std::to_string(config_.maxConnections) + "); retry"));
+      c.linger = true;
       write(c, now);
     }
     connections_.push_back(std::move(c));
@@ -205,6 +215,18 @@ void ControlServer::accept(Nanoseconds now) {
 
 void ControlServer::read(Connection& c, Nanoseconds now) {
   char buf[4096];
+  if (c.lingering) {
+    for (;;) {
+      const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+      if (n > 0) c.discarded += static_cast<std::size_t>(n);
+      // End of the client's data, an error, or more than is worth waiting for: close.
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) || c.discarded > 16 * config_.maxRequestBytes) {
+        c.lingering = false;
+        return;
+      }
+      if (n < 0 && errno == EAGAIN) return;
+    }
+  }
   for (;;) {
     const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
     if (n > 0) {
@@ -234,6 +256,7 @@ bool ControlServer::tryHandle(Connection& c) {
     if (c.in.size() > config_.maxRequestBytes) {
       ++stats_.rejectedTooLarge;
       respond(c, errorResponse(413, "request head larger than " + std::to_string(config_.maxRequestBytes) + " bytes"));
+      c.linger = true;
       return true;
     }
     return false;
@@ -268,6 +291,7 @@ bool ControlServer::tryHandle(Connection& c) {
   if (r.headers.count("transfer-encoding")) {
     ++stats_.rejectedMalformed;
     respond(c, errorResponse(411, "send the body with Content-Length (no chunked encoding)"));
+    c.linger = true;
     return true;
   }
   std::size_t length = 0;
@@ -282,13 +306,15 @@ bool ControlServer::tryHandle(Connection& c) {
     if (v > config_.maxRequestBytes) {
       ++stats_.rejectedTooLarge;
       respond(c, errorResponse(413, "request body larger than " + std::to_string(config_.maxRequestBytes) + " bytes"));
-      return true;
+      c.linger = true;
+    return true;
     }
     length = static_cast<std::size_t>(v);
   }
   if (headEnd + 4 + length > config_.maxRequestBytes) {
     ++stats_.rejectedTooLarge;
     respond(c, errorResponse(413, "request larger than " + std::to_string(config_.maxRequestBytes) + " bytes"));
+    c.linger = true;
     return true;
   }
   if (c.in.size() < headEnd + 4 + length) return false;

@@ -79,6 +79,12 @@ class ControlServer {
     std::string out;
     std::size_t written = 0;
     bool responding = false;
+    // Refused before its request was read to the end: after the response, read and drop
+    // what the client still sends (a bounded lingering close), so closing with unread
+    // data does not reset the connection and lose the response on the way.
+    bool linger = false;
+    bool lingering = false;
+    std::size_t discarded = 0;
     Nanoseconds lastActivity = 0;
   };
   void accept(Nanoseconds now);

@@ -72,6 +72,7 @@ class SoftwareDut {
   std::string lastSaveError_;
   Nanoseconds startedAt_ = 0;
   bool shutDown_ = false;
+  bool networkRealTime_ = false;
 };
 
 }  // namespace aes67
