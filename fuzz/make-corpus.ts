@@ -3,7 +3,8 @@
 // ../shared/captures, a few per stream, plus their CSRC/extension/padding variants),
 // <out>/sdp/ (the field shapes from FIELD-NOTES and SDPs built from the captures' stream
 // formats) and <out>/sap/ (those SDPs in SAP announcements and deletions, plain and
-// compressed). Run by fuzz/CMakeLists.txt at build time.
+// compressed) and <out>/rtsp/ (RAVENNA RTSP exchanges: DESCRIBE, 200 with those SDPs,
+// ANNOUNCE, errors; CRLF and LF, pipelined). Run by fuzz/CMakeLists.txt at build time.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -13,9 +14,10 @@ import { UdpDecoder } from '../lab/net/pcap/udp.ts';
 import { parseRtp, serializeRtp, RtpParseError } from '../lab/net/rtp.ts';
 import { buildAes67Sdp } from '../lab/net/sdp.ts';
 import { buildSap } from '../lab/net/sap.ts';
+import { formatRequest, formatResponse, ravennaSessionUrl } from '../lab/net/rtsp-message.ts';
 
 const out = process.argv[2] ?? path.join(path.dirname(new URL(import.meta.url).pathname), 'corpus');
-const dirs = { rtp: path.join(out, 'rtp'), sdp: path.join(out, 'sdp'), sap: path.join(out, 'sap') };
+const dirs = { rtp: path.join(out, 'rtp'), sdp: path.join(out, 'sdp'), sap: path.join(out, 'sap'), rtsp: path.join(out, 'rtsp') };
 for (const d of Object.values(dirs)) {
   rmSync(d, { recursive: true, force: true });
   mkdirSync(d, { recursive: true });
@@ -92,5 +94,25 @@ sdps.forEach((sdp, n) => {
   }
   put(dirs.sap, buildSap({ messageType: 'announce', msgIdHash: n + 1, origin: '10.67.20.1', sdp, omitPayloadType: true }));
   put(dirs.sap, buildSap({ messageType: 'announce', msgIdHash: n + 1, origin: '10.67.20.1', sdp, compressed: true }));
+});
+// RTSP: what a RAVENNA session server and the engine's client say to each other (FIELD-NOTES "RAVENNA").
+/** The message with bare-LF line ends in its head (the body is left as it is). */
+const lfHead = (message: string) => {
+  const end = message.indexOf('\r\n\r\n') + 4;
+  return message.slice(0, end).replace(/\r\n/g, '\n') + message.slice(end);
+};
+const url = ravennaSessionUrl('10.67.180.1', 554, 'Stage box 1, mix');
+const describeReq = formatRequest('DESCRIBE', url, [['CSeq', 1], ['User-Agent', 'aes67-lab engine'], ['Accept', 'application/sdp']]);
+put(dirs.rtsp, describeReq);
+put(dirs.rtsp, formatRequest('OPTIONS', url, [['CSeq', 1]]) + formatResponse(200, 'OK', [['CSeq', 1], ['Public', 'OPTIONS, DESCRIBE']]));
+for (const [status, reason] of [[404, 'Not Found'], [405, 'Method Not Allowed'], [406, 'Not Acceptable'], [400, 'Bad Request']] as const) {
+  put(dirs.rtsp, formatResponse(status, reason, [['CSeq', 1], ['Server', 'aes67-lab RAVENNA emulator']]));
+}
+sdps.forEach((sdp, n) => {
+  const ok = formatResponse(200, 'OK', [['CSeq', 1], ['Content-Base', `${url}/`], ['Content-Type', 'application/sdp']], sdp);
+  const announce = formatRequest('ANNOUNCE', url, [['CSeq', n + 1], ['Content-Type', 'application/sdp']], sdp);
+  put(dirs.rtsp, ok);
+  put(dirs.rtsp, ok + announce);
+  put(dirs.rtsp, `${lfHead(ok)}\n${lfHead(announce)}`); // bare-LF framing, a blank line between
 });
 console.log(`fuzz corpus: ${captures} captures, ${formats.size} streams, ${sdps.length} SDPs -> ${out}`);
