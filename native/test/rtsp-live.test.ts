@@ -1,7 +1,8 @@
 // Live crossing over real TCP between network namespaces: `aes67-lab emulate ravenna` (the
 // lab's RAVENNA sender, its own RTSP server on node:net) in namespace A; the engine's
-// RtspTcpClient (C++ on a non-blocking POSIX socket) in namespace B, one client by name
-// and one by id. The session changes mid-run (ANNOUNCE), the emulator then exits (the
+// RtspTcpClient (C++ on a non-blocking POSIX socket) in namespace B: one client by name,
+// one by id, and one that first finds the session by name with the engine's own DNS-SD
+// browser (real mDNS on B's interface). The session changes mid-run (ANNOUNCE), the emulator then exits (the
 // server drops) and a second one comes up with another session shape: the engine's
 // clients must follow each step. tshark captures on B's interface: it dissects the whole
 // exchange (RTSP, SDP, TCP, and the RTP and mDNS beside it) without malformed packets or
@@ -19,6 +20,7 @@ import { tsharkFields } from '../../lab/net/tshark.ts';
 import { RtspParser, ravennaSessionUrl, type RtspMessage } from '../../lab/net/rtsp-message.ts';
 import { tsharkExpert } from '../../lab/peers/test-support.ts';
 import type { RtspClientEvent, RtspClientStats } from '../rtsp.ts';
+import type { DnsSdBrowserStats, EngineDnsSdInstance } from '../mdns.ts';
 
 const usable = canUseNetns();
 const BIN = path.join(projectRoot, 'lab/cli/bin.ts');
@@ -65,6 +67,7 @@ interface ClientResult {
   current: string | null;
   stats: RtspClientStats;
   events: RtspClientEvent[];
+  browser?: { found: EngineDnsSdInstance | null; discoveredAfterNs: number | null; stats: DnsSdBrowserStats };
 }
 
 /** The TCP payloads of each RTSP connection, per direction, read by the lab's RTSP parser. */
@@ -85,7 +88,7 @@ describe.skipIf(!usable.ok || !addonBuilt())(`engine RtspTcpClient against aes67
   let net: Netns | undefined;
   afterAll(() => net?.destroy());
 
-  it('describes by name and by id, follows the ANNOUNCE, reconnects to a new server, and tshark reads it all cleanly', async () => {
+  it('describes by name, by id and after finding it by DNS-SD, follows the ANNOUNCE, reconnects to a new server, and tshark reads it all cleanly', async () => {
     net = createNetns({ prefix: 'a67t', hosts: ['a', 'b'], subnet: 180 });
     const server = net.host('a').address;
     await withTempDir(async (dir) => {
@@ -95,13 +98,13 @@ describe.skipIf(!usable.ok || !addonBuilt())(`engine RtspTcpClient against aes67
       const cap = { ...watch(capture, 110_000, 'Capturing on'), stop: () => capture.kill('SIGINT') };
       await cap.ready;
 
-      const first = emulate(net!, ['--destination', '239.1.180.1', '--channels', '2', '--change-at', '3', '--change-channels', '4'], 7);
+      const first = emulate(net!, ['--destination', '239.1.180.1', '--channels', '2', '--change-at', '5', '--change-channels', '4'], 9);
       await first.ready;
       const byName = ravennaSessionUrl(server, 554, NAME);
       const byId = `rtsp://${server}:554/by-id/1`; // the emulator's one session is its first
       const options = { retryNs: 250e6, retryMaxNs: 1e9, sendOptions: false };
       const clients = watch(
-        net!.spawn('b', process.execPath, ['--import', 'tsx', CLIENT, JSON.stringify({ seconds: 14, clients: [{ url: byName, ...options }, { url: byId, ...options, sendOptions: true }] })], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] }),
+        net!.spawn('b', process.execPath, ['--import', 'tsx', CLIENT, JSON.stringify({ seconds: 16, clients: [{ url: byName, ...options }, { url: byId, ...options, sendOptions: true }, { discover: { interfaceName: 'eth0', sessionName: NAME }, ...options }] })], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] }),
         60_000,
       );
       const one = await first.exited;
@@ -138,19 +141,23 @@ describe.skipIf(!usable.ok || !addonBuilt())(`engine RtspTcpClient against aes67
         expect(r.stats).toMatchObject({ describes: 2, announcements: 1, refusedServerRequests: 0, unexpectedResponses: 0 });
         expect(r.stats.parser.refused).toEqual({ 'line-too-long': 0, 'header-too-long': 0, 'too-many-headers': 0, 'bad-start-line': 0, 'bad-header': 0, 'bad-content-length': 0, 'body-too-long': 0 });
       }
-      expect(results.map((r) => r.url)).toEqual([byName, byId]);
-      // The lab's server: two clients described it and both answered its ANNOUNCE.
-      expect(sent1.stats.rtsp).toMatchObject({ describes: 2, announces: 2, announceReplies: 2, errors: {} });
-      expect(sent2.stats.rtsp).toMatchObject({ describes: 2, errors: {} });
+      expect(results.map((r) => r.url)).toEqual([byName, byId, byName]);
+      // The third found the session through the engine's DNS-SD browser, at the emulator's address and RTSP port.
+      expect(results[2].browser?.found).toMatchObject({ name: NAME, fqdn: `${NAME}._rtsp._tcp.local`, address: server, port: 554 });
+      expect(results[2].browser?.found?.host).toMatch(/^lab-ravenna-180\.local$/i);
+      expect(results[2].browser?.stats.dropped).toEqual({ truncated: 0, 'bad-name': 0, 'bad-pointer': 0, 'bad-rdata': 0, 'too-many-records': 0 });
+      // The lab's server: three clients described it and each answered its ANNOUNCE.
+      expect(sent1.stats.rtsp).toMatchObject({ describes: 3, announces: 3, announceReplies: 3, errors: {} });
+      expect(sent2.stats.rtsp).toMatchObject({ describes: 3, errors: {} });
 
       // On the wire: every RTSP connection read back from tshark's capture.
       const conversations = rtspConversations(file);
       const requests = conversations.flatMap((c) => c.toServer.filter((m) => m.kind === 'request'));
-      expect(requests.filter((m) => m.kind === 'request' && m.method === 'DESCRIBE').map((m) => m.kind === 'request' && m.url).sort()).toEqual([byId, byId, byName, byName].sort());
+      expect(requests.filter((m) => m.kind === 'request' && m.method === 'DESCRIBE').map((m) => m.kind === 'request' && m.url).sort()).toEqual([byId, byId, byName, byName, byName, byName].sort());
       expect(requests.filter((m) => m.kind === 'request' && m.method === 'OPTIONS')).toHaveLength(2); // the by-id client asks OPTIONS first
       for (const m of requests) expect(m.headers.get('cseq')).toMatch(/^\d+$/);
       const announces = conversations.flatMap((c) => c.toClient.filter((m) => m.kind === 'request' && m.method === 'ANNOUNCE').map((a) => ({ a, c })));
-      expect(announces).toHaveLength(2);
+      expect(announces).toHaveLength(3);
       for (const { a, c } of announces) {
         expect(a.body).toBe(sent1.sdps[1]);
         const reply = c.toServer.find((m) => m.kind === 'response' && m.headers.get('cseq') === a.headers.get('cseq'));
@@ -163,8 +170,11 @@ describe.skipIf(!usable.ok || !addonBuilt())(`engine RtspTcpClient against aes67
       // connect while no server listened is answered by the kernel's RST, which tshark
       // warns about: exactly one per connect-failed the clients reported.
       const rtsp = tsharkFields(file, ['rtsp.method', 'rtsp.status', 'sdp.version'], ['-Y', 'rtsp']);
-      expect(rtsp.filter((r) => r[0] === 'DESCRIBE')).toHaveLength(4);
-      expect(rtsp.filter((r) => r[0] === 'ANNOUNCE' && r[2] === '0')).toHaveLength(2); // its SDP dissected too
+      expect(rtsp.filter((r) => r[0] === 'DESCRIBE')).toHaveLength(6);
+      expect(rtsp.filter((r) => r[0] === 'ANNOUNCE' && r[2] === '0')).toHaveLength(3); // its SDP dissected too
+      // The engine's mDNS questions, as tshark reads them.
+      const questions = tsharkFields(file, ['dns.qry.name', 'dns.qry.type'], ['-Y', `mdns && ip.src == ${net!.host('b').address} && dns.flags.response == 0`], 'a');
+      expect(questions.some((q) => q[0].split(',').includes('_ravenna_session._sub._rtsp._tcp.local') && q[1].split(',').includes('12'))).toBe(true);
       const expert = tsharkExpert(file, ['-o', 'dns.retransmission_timer:0', '-d', 'udp.port==5004,rtp']).filter((e) => e.severity === 'Errors' || e.severity === 'Warns');
       const resets = expert.filter((e) => e.protocol === 'TCP' && /Connection reset \(RST\)/.test(e.summary));
       const others = expert.filter((e) => !resets.includes(e) && !(e.protocol === 'mDNS' && /^DNS (query|response) retransmission/.test(e.summary)));
