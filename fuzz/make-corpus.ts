@@ -4,7 +4,8 @@
 // <out>/sdp/ (the field shapes from FIELD-NOTES and SDPs built from the captures' stream
 // formats) and <out>/sap/ (those SDPs in SAP announcements and deletions, plain and
 // compressed) and <out>/rtsp/ (RAVENNA RTSP exchanges: DESCRIBE, 200 with those SDPs,
-// ANNOUNCE, errors; CRLF and LF, pipelined). Run by fuzz/CMakeLists.txt at build time.
+// ANNOUNCE, errors; CRLF and LF, pipelined) and <out>/mdns/ (DNS-SD queries and answers
+// for RAVENNA sessions). Run by fuzz/CMakeLists.txt at build time.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -15,9 +16,10 @@ import { parseRtp, serializeRtp, RtpParseError } from '../lab/net/rtp.ts';
 import { buildAes67Sdp } from '../lab/net/sdp.ts';
 import { buildSap } from '../lab/net/sap.ts';
 import { formatRequest, formatResponse, ravennaSessionUrl } from '../lab/net/rtsp-message.ts';
+import { encodeDns } from '../lab/net/mdns.ts';
 
 const out = process.argv[2] ?? path.join(path.dirname(new URL(import.meta.url).pathname), 'corpus');
-const dirs = { rtp: path.join(out, 'rtp'), sdp: path.join(out, 'sdp'), sap: path.join(out, 'sap'), rtsp: path.join(out, 'rtsp') };
+const dirs = { rtp: path.join(out, 'rtp'), sdp: path.join(out, 'sdp'), sap: path.join(out, 'sap'), rtsp: path.join(out, 'rtsp'), mdns: path.join(out, 'mdns') };
 for (const d of Object.values(dirs)) {
   rmSync(d, { recursive: true, force: true });
   mkdirSync(d, { recursive: true });
@@ -115,4 +117,20 @@ sdps.forEach((sdp, n) => {
   put(dirs.rtsp, ok + announce);
   put(dirs.rtsp, `${lfHead(ok)}\n${lfHead(announce)}`); // bare-LF framing, a blank line between
 });
+// mDNS: a browser's question, and a RAVENNA device's answer with its additional records.
+const browse = '_ravenna_session._sub._rtsp._tcp.local';
+put(dirs.mdns, encodeDns({ type: 'query', id: 0, flags: 0, questions: [{ name: browse, type: 'PTR' }] }));
+for (const session of ['Stage box 1, mix', 'Régie 2']) {
+  const fqdn = `${session}._rtsp._tcp.local`;
+  put(dirs.mdns, encodeDns({
+    type: 'response', id: 0, flags: 0x8400,
+    answers: [{ name: browse, type: 'PTR', ttl: 4500, data: fqdn }],
+    additionals: [
+      { name: fqdn, type: 'SRV', ttl: 120, flush: true, data: { port: 554, target: 'horus.local', priority: 0, weight: 0 } },
+      { name: fqdn, type: 'TXT', ttl: 4500, flush: true, data: [''] },
+      { name: 'horus.local', type: 'A', ttl: 120, flush: true, data: '10.67.180.1' },
+    ],
+  }));
+  put(dirs.mdns, encodeDns({ type: 'response', id: 0, flags: 0x8400, answers: [{ name: browse, type: 'PTR', ttl: 0, data: fqdn }] }));
+}
 console.log(`fuzz corpus: ${captures} captures, ${formats.size} streams, ${sdps.length} SDPs -> ${out}`);

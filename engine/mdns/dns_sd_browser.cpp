@@ -8,7 +8,6 @@ namespace aes67 {
 
 namespace {
 
-constexpr Nanoseconds kNever = std::numeric_limits<Nanoseconds>::max();
 constexpr std::size_t kMaxQueuedQueries = 64;
 
 bool sameData(const DnsRecord& a, const DnsRecord& b) {
