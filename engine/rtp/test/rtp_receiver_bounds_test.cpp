@@ -83,7 +83,8 @@ struct HeapWatch {
 std::uint64_t droppedFor(const RtpReceiverStats& s, RtpDropReason r) { return s.dropped[static_cast<std::size_t>(r)]; }
 
 void expectEveryDatagramAccountedFor(const RtpReceiverStats& s) {
-  EXPECT_EQ(s.received, s.accepted + s.droppedTotal()) << "a datagram was neither accepted nor dropped with a reason";
+  EXPECT_EQ(s.received, s.accepted + s.droppedTotal() + s.held)
+      << "a datagram was neither accepted, nor dropped with a reason, nor kept aside for probation";
 }
 
 struct Receiver {
@@ -165,11 +166,11 @@ TEST(RtpReceiverBounds, AThousandUnknownSourcesAreDroppedByTheSourceFilterAndMem
               static_cast<long long>(heap.growth()), static_cast<long long>(heap.peakAbove()));
 }
 
-// Without a source filter (an SDP with none), every new SSRC is taken as a sender reboot
-// (FIELD-NOTES: SSRC change after a reboot, aes67-linux-daemon#95): counted as an SSRC
-// change, its sequence tracked afresh. Strangers' random timestamps land far outside the
-// playout window and are dropped as too early or late; the real stream, whose timestamps
-// follow the reader, keeps playing. Nothing grows.
+// Without a source filter (an SDP with none) the receiver locks to the first SSRC that
+// passes probation and drops every other SSRC while the locked one is alive (the SSRC
+// policy in rtp_receiver.hpp): a thousand strangers, one between each two packets of the
+// real sender, are counted as other-ssrc and the real stream plays on untouched. Nothing
+// grows: the probation table is fixed-size.
 TEST(RtpReceiverBounds, AThousandUnknownSsrcsWithoutAFilterAreCountedAndMemoryStaysFlat) {
   Receiver r;
   Prng prng(1001);
@@ -179,11 +180,16 @@ TEST(RtpReceiverBounds, AThousandUnknownSsrcsWithoutAFilterAreCountedAndMemorySt
   from.source = parseEndpoint("10.67.0.1:5004");
   HeapWatch heap;
   std::uint32_t sent = 0;
+  std::uint64_t strangers = 0;
   auto round = [&] {
     for (std::uint32_t k = 0; k < 1000; ++k) {
+      // The real sender's packets arrive every millisecond, a stranger's half-way between.
+      from.receivedAt = static_cast<Nanoseconds>(sent) * 1'000'000 - 500'000;
       std::size_t n = packet(buf.data(), static_cast<std::uint16_t>(prng.next()), static_cast<std::uint32_t>(prng.next()),
                              0x10000000u + k);
       r.rx->handle(buf.data(), n, from);
+      ++strangers;
+      from.receivedAt += 500'000;
       n = packet(buf.data(), static_cast<std::uint16_t>(sent), sent * 48, 0x5EA1);
       r.rx->handle(buf.data(), n, from);
       if (sent > 0) r.playout->read(static_cast<SampleTime>(sent - 1) * 48, out.data(), 48);
@@ -196,17 +202,24 @@ TEST(RtpReceiverBounds, AThousandUnknownSsrcsWithoutAFilterAreCountedAndMemorySt
   const RtpReceiverStats& s = r.rx->stats();
   expectEveryDatagramAccountedFor(s);
   EXPECT_EQ(s.received, 2u * 11 * 1000);
-  // Every packet switched the SSRC (stranger, real, stranger, ...), except the very first.
-  EXPECT_EQ(s.ssrcChanges, 2u * 11 * 1000 - 1);
-  EXPECT_GE(droppedFor(s, RtpDropReason::kTooEarly) + droppedFor(s, RtpDropReason::kLate), 11u * 1000 - 10)
-      << "strangers' audio lands outside the window";
+  EXPECT_TRUE(s.locked);
+  EXPECT_EQ(s.ssrc, 0x5EA1u);
+  EXPECT_EQ(s.ssrcChanges, 0u) << "the first lock is not a change, and no stranger took over";
+  // Before the lock the one packet kept aside for probation went to whoever came last: the
+  // first stranger, then the real sender's first packet, then the second stranger were each
+  // displaced (probation); the real sender's second packet completed its probation.
+  EXPECT_EQ(droppedFor(s, RtpDropReason::kProbation), 3u);
+  EXPECT_EQ(droppedFor(s, RtpDropReason::kOtherSsrc), strangers - 2);
+  EXPECT_EQ(s.accepted, sent - 1);
+  EXPECT_EQ(s.lost, 0u);
   EXPECT_EQ(r.playout->stats().framesMissing, 0u) << "the real stream kept playing";
+  EXPECT_EQ(r.playout->stats().glitches, 0u);
   EXPECT_EQ(heap.growth(), 0);
   EXPECT_EQ(heap.peakAbove(), 0);
-  std::printf("[ bounds ] 11,000 unknown SSRCs, no filter: %llu SSRC changes, %llu too early, %llu late, heap growth %lld bytes\n",
-              static_cast<unsigned long long>(s.ssrcChanges),
-              static_cast<unsigned long long>(droppedFor(s, RtpDropReason::kTooEarly)),
-              static_cast<unsigned long long>(droppedFor(s, RtpDropReason::kLate)), static_cast<long long>(heap.growth()));
+  std::printf("[ bounds ] 11,000 unknown SSRCs, no filter: %llu other-ssrc, %llu probation, %llu SSRC changes, heap growth %lld bytes\n",
+              static_cast<unsigned long long>(droppedFor(s, RtpDropReason::kOtherSsrc)),
+              static_cast<unsigned long long>(droppedFor(s, RtpDropReason::kProbation)),
+              static_cast<unsigned long long>(s.ssrcChanges), static_cast<long long>(heap.growth()));
 }
 
 // Every length from 0 to 12 bytes, the header alone, headers announcing CSRCs, extensions
@@ -335,14 +348,18 @@ TEST(RtpReceiverBounds, RandomGarbageIsCountedNeverCrashesAndDoesNotGrowMemory) 
   }
   EXPECT_EQ(heap.growth(), 0);
   EXPECT_EQ(heap.peakAbove(), 0);
-  // Garbage that parsed as our stream moved the sequence and SSRC around; a real sender
-  // (a new SSRC to the receiver) is taken up at once and plays.
+  // Garbage that parsed as our stream (all of it "arriving" at time 0) may have locked a
+  // random SSRC; a real sender starting a second later, after the hold-off, is taken up after
+  // probation and every one of its packets plays (the first was kept aside).
   const std::uint64_t acceptedBefore = s.accepted;
   for (std::uint32_t k = 0; k < 100; ++k) {
     const std::size_t n = packet(buf.data(), static_cast<std::uint16_t>(k), 0x40000000u + k * 48, 0x5EA1);
+    from.receivedAt = kNanosPerSecond + static_cast<Nanoseconds>(k) * 1'000'000;
     r.rx->handle(buf.data(), n, from);
   }
   EXPECT_EQ(s.accepted - acceptedBefore, 100u);
+  EXPECT_EQ(s.ssrc, 0x5EA1u);
+  expectEveryDatagramAccountedFor(s);
   std::printf("[ bounds ] 200,000 garbage datagrams: accepted %llu, dropped %llu (truncated %llu, bad-version %llu, "
               "bad-padding %llu, wrong-payload-type %llu, bad-payload-size %llu), heap growth %lld bytes\n",
               static_cast<unsigned long long>(acceptedBefore), static_cast<unsigned long long>(s.droppedTotal()),
