@@ -123,6 +123,7 @@ void RtpReceiver::handle(const std::uint8_t* data, std::size_t size, const Datag
     return;
   }
   if (stats_.locked && p.ssrc == stats_.ssrc) {
+    stats_.longestGapNs = std::max(stats_.longestGapNs, info.receivedAt - lastLockedArrival_);
     lastLockedArrival_ = info.receivedAt;
     play(p, info);
     return;
@@ -212,6 +213,7 @@ void RtpReceiver::releaseHold(RtpDropReason reason) {
 void RtpReceiver::lock(std::uint32_t ssrc, Nanoseconds now) {
   stats_.locked = true;
   stats_.ssrc = ssrc;
+  stats_.longestGapNs = 0;
   lastLockedArrival_ = now;
   for (auto& c : candidates_) {
     if (c.used && c.ssrc == ssrc) c = Candidate{};

@@ -13,7 +13,7 @@
 //   dropped as "other-ssrc": a second sender on the same group and port (no source
 //   filter) never interleaves with the first.
 // - Another SSRC takes over only when the locked one has been silent for the hold-off
-//   (RtpReceiverConfig::ssrcHoldoff, at least two packet times) and the newcomer has
+//   (RtpReceiverConfig::ssrcHoldoff, 50 ms by default) and the newcomer has
 //   passed probation: a rebooted sender, or a backup taking over. Each takeover is counted
 //   once (ssrcChanges).
 // - Timestamps are placed with the SDP's mediaclk offset. If a newly locked source's first
@@ -55,14 +55,18 @@ enum class RtpDropReason : std::uint8_t {
 };
 const char* toString(RtpDropReason reason);
 
-// How long the locked SSRC must be silent before another may take over. 5 ms: longer than
-// the silence of a healthy sender at AES67's packet times of 1 ms and below (one packet
-// time plus a software sender's scheduling jitter of a millisecond or two), so a second
-// sender on the group cannot snatch a stream between two of its packets; and far shorter
-// than a reboot (seconds), so a rebooted sender's audio plays from its first packet. A
-// change of SSRC with no gap at all costs about this much audio. The receiver never uses
-// less than two packet times of the locked stream (RAVENNA's 4 ms packets: 8 ms).
-constexpr Nanoseconds kDefaultSsrcHoldoff = 5'000'000;
+// How long the locked SSRC must be silent before another may take over: 50 ms.
+// - Longer than a healthy sender's longest pause, so a second sender on the group (no
+//   source filter) cannot snatch the stream while the first is merely late: software
+//   senders stall for 15-37 ms (FIELD-NOTES, the reference driver's fork), and GStreamer's
+//   rtpL24pay paused 6-11 ms on a loaded 2-core host in rtp-receiver-live.test.ts (which
+//   with a 5 ms hold-off handed the stream to the second sender in every run). A stall
+//   that long is already a dropout; handing the stream over would make it permanent.
+// - Far shorter than a reboot (seconds), so a rebooted sender's audio still plays from its
+//   first packet: the hold-off has long run out when it comes back.
+// - The price: a sender that changes SSRC with no pause at all loses up to 50 ms of audio
+//   (counted: other-ssrc, one ssrcChanges). Configurable; never under two packet times.
+constexpr Nanoseconds kDefaultSsrcHoldoff = 50'000'000;
 
 struct RtpReceiverConfig {
   Ipv4Endpoint destination;     // group:port for multicast, or the local port for unicast
@@ -82,6 +86,9 @@ struct RtpReceiverStats {
   // Datagrams kept aside for probation, neither accepted nor dropped yet (0 or 1):
   // received == accepted + droppedTotal() + held.
   std::uint64_t held = 0;
+  // The longest pause between two datagrams of the locked SSRC (since it was locked): how
+  // close a healthy sender comes to the hold-off.
+  Nanoseconds longestGapNs = 0;
   std::array<std::uint64_t, static_cast<std::size_t>(RtpDropReason::kCount)> dropped{};
   std::uint32_t ssrc = 0;             // the locked SSRC (0 before the first lock)
   bool locked = false;
