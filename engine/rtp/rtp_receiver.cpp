@@ -122,16 +122,28 @@ void RtpReceiver::handle(const std::uint8_t* data, std::size_t size, const Datag
     drop(RtpDropReason::kBadPayloadSize);
     return;
   }
-  if (stats_.locked && p.ssrc == stats_.ssrc) {
+  if (!stats_.locked) {
+    lock(p.ssrc, info.receivedAt, false);
+    play(p, info);
+    return;
+  }
+  if (p.ssrc == stats_.ssrc) {
+    if (!validated_) {
+      if (p.sequenceNumber == static_cast<std::uint16_t>(stats_.lastSequence + 1)) {
+        validated_ = ++lockedRun_ >= kMinSequential;
+      } else if (p.sequenceNumber != stats_.lastSequence) {
+        lockedRun_ = 1;
+      }
+    }
     stats_.longestGapNs = std::max(stats_.longestGapNs, info.receivedAt - lastLockedArrival_);
     lastLockedArrival_ = info.receivedAt;
     play(p, info);
     return;
   }
-  // Another SSRC (or none locked yet): probation, then a takeover once the locked one is silent.
+  // Another SSRC: probation, then a takeover once the locked one is silent (or was never valid).
   const std::uint32_t run = advanceCandidate(p, info.receivedAt);
-  const bool lockedSilent = !stats_.locked || info.receivedAt - lastLockedArrival_ >= ssrcHoldoff();
-  if (!lockedSilent) {
+  const bool lockedGone = !validated_ || info.receivedAt - lastLockedArrival_ >= ssrcHoldoff();
+  if (!lockedGone) {
     drop(RtpDropReason::kOtherSsrc);
     return;
   }
@@ -139,8 +151,8 @@ void RtpReceiver::handle(const std::uint8_t* data, std::size_t size, const Datag
     hold(data, size, info, p);
     return;
   }
-  if (stats_.locked) ++stats_.ssrcChanges;
-  lock(p.ssrc, info.receivedAt);
+  if (validated_) ++stats_.ssrcChanges;
+  lock(p.ssrc, info.receivedAt, true);
   // The packet kept aside is this sender's previous one: it plays first.
   if (stats_.held != 0 && heldSsrc_ == p.ssrc && static_cast<std::uint16_t>(heldSequence_ + 1) == p.sequenceNumber) {
     stats_.held = 0;
@@ -210,8 +222,10 @@ void RtpReceiver::releaseHold(RtpDropReason reason) {
   drop(reason);
 }
 
-void RtpReceiver::lock(std::uint32_t ssrc, Nanoseconds now) {
+void RtpReceiver::lock(std::uint32_t ssrc, Nanoseconds now, bool validated) {
   stats_.locked = true;
+  validated_ = validated;
+  lockedRun_ = 1;
   stats_.ssrc = ssrc;
   stats_.longestGapNs = 0;
   lastLockedArrival_ = now;

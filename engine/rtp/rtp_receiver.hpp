@@ -6,16 +6,17 @@
 // SSRC policy (one stream per receiver; FIELD-NOTES "What users complain about": SSRC
 // change after a sender reboot, aes67-linux-daemon#95; several streams on one group port,
 // philhartung/aes67-monitor#7):
-// - A source is accepted after RFC 3550 probation (A.1): kMinSequential packets of one
-//   SSRC in sequence. The packet before the one that completes probation is kept aside and
-//   played too, so probation costs no audio.
-// - The receiver locks to that SSRC. While it is alive, packets of any other SSRC are
-//   dropped as "other-ssrc": a second sender on the same group and port (no source
-//   filter) never interleaves with the first.
-// - Another SSRC takes over only when the locked one has been silent for the hold-off
-//   (RtpReceiverConfig::ssrcHoldoff, 50 ms by default) and the newcomer has
-//   passed probation: a rebooted sender, or a backup taking over. Each takeover is counted
-//   once (ssrcChanges).
+// - The first source heard is played at once (nothing to protect yet). A source counts as
+//   valid after RFC 3550 probation (A.1): kMinSequential packets of its SSRC in sequence.
+// - While a valid locked SSRC is alive, packets of any other SSRC are dropped as
+//   "other-ssrc": a second sender on the same group and port (no source filter) never
+//   interleaves with the first.
+// - Another SSRC takes over when the locked one has been silent for the hold-off
+//   (RtpReceiverConfig::ssrcHoldoff, 50 ms by default; at once if the locked one never
+//   passed probation: a stray packet) and the newcomer has passed probation: a rebooted
+//   sender, or a backup taking over. The newcomer's packet before the one that completes
+//   its probation is kept aside and played too, so probation costs no audio. Each takeover
+//   of a valid source is counted once (ssrcChanges).
 // - Timestamps are placed with the SDP's mediaclk offset. If a newly locked source's first
 //   packet (or kMinSequential packets in a row of a locked one) lands more than the whole
 //   playout buffer away from the reader, its timestamp base is not the SDP's (a rebooted
@@ -80,7 +81,7 @@ struct RtpReceiverStats {
   std::uint64_t accepted = 0;    // placed in the playout buffer
   std::uint64_t lost = 0;        // sequence gaps not (yet) filled by reordered packets
   std::uint64_t reordered = 0;   // arrived after a later sequence number, in time to play
-  std::uint64_t ssrcChanges = 0;      // takeovers by a new SSRC (the first lock is not one)
+  std::uint64_t ssrcChanges = 0;      // takeovers of a valid source by a new SSRC (the first lock is not one)
   std::uint64_t sequenceResyncs = 0;  // jumps larger than RFC 3550's MAX_DROPOUT
   std::uint64_t timestampResyncs = 0; // re-anchors to a timestamp base other than the SDP's
   // Datagrams kept aside for probation, neither accepted nor dropped yet (0 or 1):
@@ -138,7 +139,7 @@ class RtpReceiver {
   std::uint32_t advanceCandidate(const RtpPacketView& p, Nanoseconds now);
   void hold(const std::uint8_t* data, std::size_t size, const DatagramInfo& info, const RtpPacketView& p);
   void releaseHold(RtpDropReason reason);
-  void lock(std::uint32_t ssrc, Nanoseconds now);
+  void lock(std::uint32_t ssrc, Nanoseconds now, bool validated);
   // Sequence tracking, timestamp placement and playout of a packet of the locked SSRC.
   void play(const RtpPacketView& p, const DatagramInfo& info);
   // Reference media time for the packet's timestamp, and whether it is a trustworthy window
@@ -180,6 +181,8 @@ class RtpReceiver {
   std::uint32_t rebase_ = 0;
   bool freshLock_ = false;       // the next packet is the first of a newly locked source
   std::uint32_t foreignRun_ = 0; // packets of the locked source in a row outside the window
+  bool validated_ = false;       // the locked source has passed probation
+  std::uint32_t lockedRun_ = 0;  // its packets in sequence so far, until validated
 };
 
 }  // namespace aes67

@@ -204,6 +204,39 @@ TEST(RtpStream, SsrcChangeWithoutAPauseTakesOverAfterTheHoldoffAndIsCountedOnce)
   EXPECT_LE(samplesToNanos(g.frames, 48000), holdoff) << "never more than the hold-off is lost";
 }
 
+// The locked sender's timestamps jump to another base mid-stream (same SSRC: it re-read a
+// new random mediaclk offset). No network moves a packet by a whole playout buffer, so the
+// first packet on the new base is dropped (it lands hours away) and the second re-anchors
+// the stream to its arrival time and the transit it had: audio resumes at its true media
+// time, sample-exact, one packet lost, never wedged dropping everything as too early.
+TEST(RtpStream, ATimestampJumpOfTheLockedSenderReanchorsAfterTwoPacketsNotAWedge) {
+  Link link;
+  int n = 0;
+  link.network.setImpairment([&](const VirtualPacket& p, std::vector<Nanoseconds>&) {
+    if (++n > 100) {
+      auto* bytes = const_cast<std::uint8_t*>(p.data);
+      bytes[4] = static_cast<std::uint8_t>(bytes[4] + 0x40);  // timestamp + 2^30: 6 hours away
+    }
+  });
+  const auto played = link.run(1.0);
+  const RtpReceiverStats& rs = link.rx->stats();
+  EXPECT_EQ(rs.timestampResyncs, 1u);
+  EXPECT_EQ(rs.ssrcChanges, 0u);
+  EXPECT_EQ(rs.dropped[static_cast<std::size_t>(RtpDropReason::kTooEarly)] +
+                rs.dropped[static_cast<std::size_t>(RtpDropReason::kLate)],
+            1u);
+  EXPECT_EQ(rs.droppedTotal(), 1u);
+  const PlayoutStats ps = link.playout->stats();
+  EXPECT_EQ(ps.glitches, 1u);
+  EXPECT_EQ(ps.framesMissing, 48u);
+  PlayoutGlitch g;
+  ASSERT_TRUE(link.playout->popGlitch(g));
+  EXPECT_EQ(g.start, 100 * 48) << "packet 101 carried frames 4800..4847";
+  for (std::size_t f = 101 * 48; f < played.size() / 2; ++f) {
+    ASSERT_EQ(played[2 * f], Link::value(static_cast<SampleTime>(f))) << "frame " << f;
+  }
+}
+
 TEST(RtpStream, MalformedDatagramsAreCountedByReasonNeverPlayed) {
   Link link;
   PlayoutConfig pc;
