@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <new>
+#include <string>
 #include <vector>
 
 #include "engine/base/prng.hpp"
@@ -81,6 +82,14 @@ struct HeapWatch {
 };
 
 std::uint64_t droppedFor(const RtpReceiverStats& s, RtpDropReason r) { return s.dropped[static_cast<std::size_t>(r)]; }
+
+// One figure set as a JSON line for bench/bounds.ts (which runs these tests and prints the
+// figures beside the lab's).
+void report(const std::string& name, std::initializer_list<std::pair<const char*, long long>> figures) {
+  std::string line = "{\"name\":\"" + name + "\"";
+  for (const auto& [key, value] : figures) line += ",\"" + std::string(key) + "\":" + std::to_string(value);
+  std::printf("[ bounds-json ] %s}\n", line.c_str());
+}
 
 void expectEveryDatagramAccountedFor(const RtpReceiverStats& s) {
   EXPECT_EQ(s.received, s.accepted + s.droppedTotal() + s.held)
@@ -164,6 +173,10 @@ TEST(RtpReceiverBounds, AThousandUnknownSourcesAreDroppedByTheSourceFilterAndMem
   EXPECT_EQ(heap.peakAbove(), 0) << "the receive path allocated";
   std::printf("[ bounds ] 21,000 datagrams from 1,000 unknown sources: heap growth %lld bytes, peak above warm-up %lld bytes\n",
               static_cast<long long>(heap.growth()), static_cast<long long>(heap.peakAbove()));
+  report("rtp-unknown-sources-filtered", {{"datagrams", static_cast<long long>(s.received)},
+                                          {"wrongSource", static_cast<long long>(droppedFor(s, RtpDropReason::kWrongSource))},
+                                          {"heapGrowthBytes", heap.growth()},
+                                          {"heapPeakBytes", heap.peakAbove()}});
 }
 
 // Without a source filter (an SDP with none) the receiver locks to the first SSRC that
@@ -222,6 +235,11 @@ TEST(RtpReceiverBounds, AThousandUnknownSsrcsWithoutAFilterAreCountedAndMemorySt
               static_cast<unsigned long long>(droppedFor(s, RtpDropReason::kOtherSsrc)),
               static_cast<unsigned long long>(droppedFor(s, RtpDropReason::kProbation)),
               static_cast<unsigned long long>(s.ssrcChanges), static_cast<long long>(heap.growth()));
+  report("rtp-unknown-ssrcs-unfiltered", {{"datagrams", static_cast<long long>(s.received)},
+                                          {"otherSsrc", static_cast<long long>(droppedFor(s, RtpDropReason::kOtherSsrc))},
+                                          {"framesMissing", static_cast<long long>(r.playout->stats().framesMissing)},
+                                          {"heapGrowthBytes", heap.growth()},
+                                          {"heapPeakBytes", heap.peakAbove()}});
 }
 
 // Every length from 0 to 12 bytes, the header alone, headers announcing CSRCs, extensions
@@ -318,6 +336,9 @@ TEST(RtpReceiverBounds, OversizeDatagramsAreDroppedAsOversizeAndTheStreamPlaysOn
   std::printf("[ bounds ] %llu oversize datagrams up to 65,507 bytes: heap growth %lld bytes, peak above start %lld bytes\n",
               static_cast<unsigned long long>(oversized), static_cast<long long>(heap.growth()),
               static_cast<long long>(heap.peakAbove()));
+  report("rtp-oversize", {{"datagrams", static_cast<long long>(oversized)},
+                          {"heapGrowthBytes", heap.growth()},
+                          {"heapPeakBytes", heap.peakAbove()}});
 }
 
 // 200,000 random datagrams (random length 0-1,500, random bytes; half of them given a
@@ -371,6 +392,7 @@ TEST(RtpReceiverBounds, RandomGarbageIsCountedNeverCrashesAndDoesNotGrowMemory) 
               static_cast<unsigned long long>(droppedFor(s, RtpDropReason::kWrongPayloadType)),
               static_cast<unsigned long long>(droppedFor(s, RtpDropReason::kBadPayloadSize)),
               static_cast<long long>(heap.growth()));
+  report("rtp-garbage", {{"datagrams", 200000}, {"heapGrowthBytes", heap.growth()}, {"heapPeakBytes", heap.peakAbove()}});
 }
 
 }  // namespace
