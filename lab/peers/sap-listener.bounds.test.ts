@@ -3,9 +3,15 @@
 // after a full garbage collection) stays under a bound computed from the configuration,
 // maxSessions x what one session may hold, and stops growing once the table is full; the
 // least recently heard sessions are evicted and counted; every datagram is accounted for.
+// And hostile datagrams from empty to 64 KiB into the lab's and the engine's listener at
+// once: each drops every one for the same reason.
+import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { addonBuilt } from '../../native/index.ts';
-import { floodLabSapListener, type SapFloodResult } from './sap-listener-flood.ts';
+import { addonBuilt, loadNative } from '../../native/index.ts';
+import { runVirtual, virtualHost } from '../net/lab-transport.ts';
+import { buildSap, SAP_GROUP_DANTE, SAP_PORT } from '../net/sap.ts';
+import { floodLabSapListener, floodSdp, type SapFloodResult } from './sap-listener-flood.ts';
+import { SapListener } from './sap-listener.ts';
 
 const DEFAULT_MAX_SDP_BYTES = 8192;
 
@@ -22,7 +28,58 @@ function droppedTotal(r: SapFloodResult): number {
   return Object.values(r.dropped).reduce((a, b) => a + b, 0);
 }
 
+/** A SAP header (version 1, IPv4 origin 10.67.198.1, no authentication data) and a payload. */
+function sapWith(flags: number, hash: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + payload.length);
+  out.set([0x20 | flags, 0, hash >> 8, hash & 255, 10, 67, 198, 1], 0);
+  out.set(payload, 8);
+  return out;
+}
+
 describe.skipIf(!addonBuilt())('lab SapListener bounds', () => {
+  it('oversize and undersize datagrams: the engine\'s and the lab\'s listener drop each one, for the same reason', () => {
+    const native = loadNative();
+    const clock = new native.VirtualClock(0);
+    const network = new native.VirtualNetwork(clock, 1000);
+    const tx = virtualHost(network, clock, '10.67.198.1').open();
+    const lab = new SapListener({ transport: virtualHost(network, clock, '10.67.198.2') });
+    virtualHost(network, clock, '10.67.198.3');
+    const engine = new native.SapListener({ network, host: '10.67.198.3' });
+    const intended = new Map<string, number>();
+    const send = (datagram: Uint8Array, reason: string) => {
+      tx.send(`${SAP_GROUP_DANTE}:${SAP_PORT}`, datagram);
+      intended.set(reason, (intended.get(reason) ?? 0) + 1);
+    };
+    const valid = buildSap({ messageType: 'announce', msgIdHash: 7, origin: '10.67.198.1', sdp: floodSdp(7) });
+    // Every length from 0 to 12 bytes: the header and origin cut (truncated), then the payload
+    // type cut before its NUL (bad-payload-type).
+    for (let n = 0; n <= 12; n++) send(valid.subarray(0, n), n < 8 ? 'truncated' : 'bad-payload-type');
+    const auth = Uint8Array.from(valid);
+    auth[1] = 255; // 1,020 bytes of authentication data announced, about 250 present
+    send(auth, 'truncated');
+    send(sapWith(0x01, 8, deflateSync(Buffer.concat([Buffer.from('application/sdp\0'), Buffer.alloc(200_000, 'v')]))), 'decompress-failed'); // a zlib bomb: 200 kB from ~200 bytes
+    const cut = buildSap({ messageType: 'announce', msgIdHash: 9, origin: '10.67.198.1', sdp: floodSdp(9), compressed: true });
+    send(cut.subarray(0, cut.length - 4), 'decompress-failed'); // the stream's end is missing
+    // The largest UDP payload, 65,507 bytes, a valid header and SDP: too large to keep.
+    const jumbo = buildSap({ messageType: 'announce', msgIdHash: 10, origin: '10.67.198.1', sdp: floodSdp(10, 65_507 - 24) }).subarray(0, 65_507);
+    expect(jumbo.length).toBe(65_507);
+    send(jumbo, 'sdp-too-large');
+    send(buildSap({ messageType: 'announce', msgIdHash: 11, origin: '10.67.198.1', sdp: floodSdp(11, 60_000), compressed: true }), 'sdp-too-large');
+    send(sapWith(0, 12, new Uint8Array()).map((b, i) => (i === 0 ? 0x00 : b)), 'bad-version'); // SAPv0
+    send(sapWith(0x02, 13, new Uint8Array([1, 2, 3])), 'encrypted');
+    send(buildSap({ messageType: 'announce', msgIdHash: 14, origin: '10.67.198.1', sdp: 'hello', payloadType: 'text/plain' }), 'not-sdp');
+    send(buildSap({ messageType: 'announce', msgIdHash: 15, origin: '10.67.198.1', sdp: 'v=0\r\nthis is not sdp\r\n' }), 'bad-sdp');
+    tx.send(`${SAP_GROUP_DANTE}:${SAP_PORT}`, valid);
+    runVirtual([lab, { poll: () => (engine.poll(), Infinity) }], network, clock, { untilNs: clock.now() + 10e6 });
+    const engineDropped = Object.fromEntries(Object.entries(engine.stats().dropped).filter(([, n]) => n > 0));
+    expect(engineDropped).toEqual(Object.fromEntries(intended));
+    expect(Object.fromEntries(lab.dropped)).toEqual(Object.fromEntries(intended));
+    expect(engine.sessions().map((s) => s.msgIdHash)).toEqual([7]);
+    expect(lab.sessions().map((s) => s.msgIdHash)).toEqual([7]);
+    lab.close();
+    engine.close();
+  });
+
   it('100,000 distinct sessions: the newest maxSessions are kept, the rest evicted and counted, the heap bounded and flat once full', () => {
     const maxSessions = 1024;
     const r = floodLabSapListener({ sessions: 100_000, maxSessions });
