@@ -242,6 +242,54 @@ TEST(RtpReceiverBounds, AThousandUnknownSsrcsWithoutAFilterAreCountedAndMemorySt
                                           {"heapPeakBytes", heap.peakAbove()}});
 }
 
+// The SSRC policy's own work allocates nothing: 200 sender reboots in a row (each a new
+// SSRC, sequence and timestamp base after 100 ms of silence, longer than the hold-off), so
+// 200 probations, packets kept
+// aside and played, takeovers and timestamp re-anchors, while the device reads on. Each
+// reboot is counted once, no packet is dropped, and the heap does not move.
+TEST(RtpReceiverBounds, SenderRebootsTakeoversAndReanchorsAllocateNothing) {
+  Receiver r;
+  Prng prng(95);
+  std::vector<std::uint8_t> buf(2048);
+  std::vector<float> out(2 * 48);
+  DatagramInfo from;
+  from.source = parseEndpoint("10.67.0.1:5004");
+  SampleTime readAt = 0;
+  Nanoseconds now = 0;
+  auto life = [&] {  // one boot of the sender: 50 packets of 1 ms, then 100 ms of silence
+    const auto ssrc = static_cast<std::uint32_t>(prng.next());
+    const auto seq = static_cast<std::uint16_t>(prng.next());
+    const auto ts = static_cast<std::uint32_t>(prng.next());
+    for (std::uint32_t k = 0; k < 50; ++k) {
+      from.receivedAt = now;
+      const std::size_t n = packet(buf.data(), static_cast<std::uint16_t>(seq + k), ts + k * 48, ssrc);
+      r.rx->handle(buf.data(), n, from);
+      r.playout->read(readAt, out.data(), 48);
+      readAt += 48;
+      now += 1'000'000;
+    }
+    for (int k = 0; k < 100; ++k) {
+      r.playout->read(readAt, out.data(), 48);
+      readAt += 48;
+      now += 1'000'000;
+    }
+  };
+  for (int i = 0; i < 5; ++i) life();  // warm-up
+  const RtpReceiverStats& s = r.rx->stats();
+  // (Warm-up: with no media clock the first packet ever lands where its own timestamp says,
+  // far from the reader; the next one is dropped as out of the window and the third re-anchors.)
+  const std::uint64_t droppedBefore = s.droppedTotal();
+  const std::uint64_t resyncsBefore = s.timestampResyncs;
+  HeapWatch heap;
+  for (int i = 0; i < 200; ++i) life();
+  EXPECT_EQ(s.ssrcChanges, 204u) << "every reboot after the first boot, once";
+  EXPECT_EQ(s.timestampResyncs - resyncsBefore, 200u) << "each new timestamp base, once";
+  EXPECT_EQ(s.droppedTotal(), droppedBefore);
+  expectEveryDatagramAccountedFor(s);
+  EXPECT_EQ(heap.growth(), 0);
+  EXPECT_EQ(heap.peakAbove(), 0);
+}
+
 // Every length from 0 to 12 bytes, the header alone, headers announcing CSRCs, extensions
 // and padding they do not carry, partial frames and payloads past the decode buffer: each
 // dropped for its own reason, none accepted.
