@@ -60,7 +60,7 @@ const char* toString(RtpDropReason reason);
 // - Longer than a healthy sender's longest pause, so a second sender on the group (no
 //   source filter) cannot snatch the stream while the first is merely late: software
 //   senders stall for 15-37 ms (FIELD-NOTES, the reference driver's fork), and GStreamer's
-//   rtpL24pay paused 6-11 ms on a loaded 2-core host in rtp-receiver-live.test.ts (which
+//   rtpL24pay paused 6-29 ms on a loaded 2-core host in rtp-receiver-live.test.ts (which
 //   with a 5 ms hold-off handed the stream to the second sender in every run). A stall
 //   that long is already a dropout; handing the stream over would make it permanent.
 // - Far shorter than a reboot (seconds), so a rebooted sender's audio still plays from its
