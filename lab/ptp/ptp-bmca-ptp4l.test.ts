@@ -10,9 +10,10 @@
 // ptp4l run free_running, the emulator and the engine only read it.
 //
 // The windows are computed from the protocol, not fitted to a run:
-// - The engine (IEEE 1588-2008 9.2.6.11, 7.7.3.1) forgets a master announceReceiptTimeout x
-//   2^logAnnounceInterval = 3 x 2 s after its last Announce, with no random part, and then
-//   selects the best remaining qualified master: ptp4l, which has been announcing all along.
+// - The engine forgets a master announceReceiptTimeout x 2^logAnnounceInterval = 3 x 2 s
+//   after its last Announce (announceReceiptTimeoutInterval, IEEE 1588-2008 7.7.3.1; the
+//   engine adds no random part: engine/ptp/foreign_master_table.cpp), then selects the best
+//   remaining qualified master: ptp4l, which has been announcing all along.
 // - ptp4l adds a random part of up to one announce interval to its receipt timer
 //   (linuxptp port_set_announce_tmo: set_tmo_random(.., announceReceiptTimeout,
 //   announce_span 1, ..)): the judge's timer fires 6-8 s after the last Announce; it
