@@ -110,8 +110,8 @@ const LIST: MetricDefinition[] = [
     name: 'glitches.equalsLost',
     kind: 'boolean',
     unit: '',
-    description: 'the glitches heard are exactly the audio lost: one glitch per gap of lost audio, at its place, and no other (none where nothing was lost)',
-    how: "gaps = media ranges the impairment model dropped on the way in (mapped through the round trip and the channel map) or out, and ranges the DUT's playout refused (late), merged like the detector merges; true when glitches and gaps pair one to one and the DUT's missing frames equal the frames of the packets it never got",
+    description: 'the glitches heard are exactly the audio lost: every gap of lost audio is heard as a glitch at its place, and no glitch is heard anywhere else (none where nothing was lost)',
+    how: "gaps = media ranges the DUT never placed in its playout buffer (network loss on the way in, found in the impairment hook's log, or late), mapped through the round trip and the channel map, and ranges the network dropped on the way out; true when every gap overlaps a detected glitch, every glitch overlaps a gap, and the DUT counted lost exactly the packets the network dropped on their way to it (gaps within the detector's envelope window may share one glitch)",
     needs: hasSine,
   },
   {
@@ -168,9 +168,33 @@ const LIST: MetricDefinition[] = [
     how: 'glitch marks after the event; the next event starts a new window',
     needs: (s) => hasEvent(s) ?? hasSine(s),
   },
-  { name: 'ptp.lockTime', kind: 'duration', unit: 'ms', description: "time until the device's PTP slave locked", how: 'the engine PtpSlave in the device (not in the addon yet: reported as not measured)', needs: hasGrandmaster },
-  { name: 'ptp.offsetRms', kind: 'duration', unit: 'ns', description: "rms of the device's PTP offset against the grandmaster's true timescale after lock", how: 'as ptp.lockTime', needs: hasGrandmaster },
-  { name: 'ptp.offsetMax', kind: 'duration', unit: 'ns', description: "largest |offset| of the device's PTP clock after lock", how: 'as ptp.lockTime', needs: hasGrandmaster },
+  {
+    name: 'ptp.lockTime',
+    kind: 'duration',
+    unit: 'ms',
+    description: "from the start until the engine's PTP slave on the device's host first locked",
+    how: 'native PtpSlave status().lockedSince (its servo locked), on the same impaired virtual network as the audio',
+    needs: hasGrandmaster,
+  },
+  {
+    name: 'ptp.offsetRms',
+    kind: 'duration',
+    unit: 'ns',
+    description: "rms of the device PTP slave's true error while locked: its PTP time minus the followed grandmaster's true PTP time (exact in virtual time)",
+    how: 'PtpSlave ptpTimeAt(now) - the grandmaster timescale ptpTimeAt(now), sampled every 10 ms of virtual time',
+    needs: hasGrandmaster,
+  },
+  { name: 'ptp.offsetMax', kind: 'duration', unit: 'ns', description: "largest |true error| of the device's PTP slave while locked", how: 'as ptp.offsetRms', needs: hasGrandmaster },
+  {
+    name: 'ptp.recovery',
+    kind: 'duration',
+    unit: 'ms',
+    description: "from the last grandmaster event until the device's PTP slave is locked and within 1 us of the followed grandmaster's true time for the rest of the run",
+    how: 'the 10 ms samples of ptp.offsetRms after the event',
+    needs: (s) => (s.grandmasters.some((g) => g.events.length > 0) ? undefined : 'needs a grandmaster event'),
+  },
+  { name: 'ptp.steps', kind: 'count', unit: 'count', description: "times the device's PTP slave stepped its clock (the first lock's step included)", how: 'native PtpSlave status().counters.steps', needs: hasGrandmaster },
+  { name: 'ptp.grandmasterChanges', kind: 'count', unit: 'count', description: "times the device's PTP slave changed grandmaster (BMCA failover)", how: 'native PtpSlave status().counters.grandmasterChanges', needs: hasGrandmaster },
 ];
 
 export const METRICS: ReadonlyMap<string, MetricDefinition> = new Map(LIST.map((m) => [m.name, m]));

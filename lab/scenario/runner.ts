@@ -20,6 +20,7 @@ import type { ScenarioResult } from '../report/schema.ts';
 import { projectRoot } from '../report/metadata.ts';
 import { buildDevice, type DeviceUnderTest } from './device-under-test.ts';
 import { DeviceLog } from './device-log.ts';
+import { DevicePtp } from './device-ptp.ts';
 import type { LoadedScenario } from './load.ts';
 import { measureScenario } from './measure.ts';
 import { DEVICE_ADDRESS, ScenarioSetupError, ScenarioWorld } from './world.ts';
@@ -60,6 +61,8 @@ export interface RunRecord {
   fill: { t: number; frames: number }[][];
   captureFile?: string;
   discoveredAt: number;
+  /** The engine's PTP slave on the device's host, when the scenario has grandmasters. */
+  ptp?: DevicePtp;
 }
 
 /** The scenario's file as the report names it: relative to the project root when inside it. */
@@ -75,11 +78,11 @@ function suiteOf(file: string): string | undefined {
   return i >= 0 && parts.length > i + 2 ? parts[i + 1] : undefined;
 }
 
-function runSlices(actors: TimedActor[], w: ScenarioWorld, until: number, each: (now: number) => void, onProgress?: (f: number) => void): void {
+function runSlices(actors: TimedActor[], w: ScenarioWorld, until: number, each: (now: number) => void, onProgress?: (f: number) => void, onStep?: (now: number) => void): void {
   const total = w.scenario.duration;
   while (w.clock.now() < until) {
     const to = Math.min(until, w.clock.now() + SLICE_NS);
-    runVirtual(actors, w.network, w.clock, { untilNs: to });
+    runVirtual(actors, w.network, w.clock, { untilNs: to, ...(onStep ? { onStep } : {}) });
     w.time.update(w.clock.now());
     each(w.clock.now());
     onProgress?.(w.clock.now() / total);
@@ -144,13 +147,19 @@ function execute(loaded: LoadedScenario, seed: number, captureFile: string | und
   const world = new ScenarioWorld(s, loaded.file, seed, { captureFile });
   const w = world;
   try {
+    // The engine's PTP slave on the device's host, from the start, following the grandmasters.
+    const ptp = s.grandmasters.length > 0 ? new DevicePtp(w) : undefined;
+    if (ptp) w.actors.push(ptp.actor);
+
     // 1. Discovery: the device's side finds every sender's SDP.
     const actors = [...w.actors];
     const found = () => w.senders.every((x) => x.sdp() !== undefined);
+    // Checked after every step, so discovery.time is exact, not rounded to a slice.
+    const markFound = (now: number) => {
+      for (const x of w.senders) if (x.foundAt === undefined && x.sdp() !== undefined) x.foundAt = now;
+    };
     while (!found() && w.clock.now() < s.duration) {
-      runSlices(actors, w, Math.min(s.duration, w.clock.now() + SLICE_NS), () => {
-        for (const x of w.senders) if (x.foundAt === undefined && x.sdp() !== undefined) x.foundAt = w.clock.now();
-      }, onProgress);
+      runSlices(actors, w, Math.min(s.duration, w.clock.now() + SLICE_NS), (now) => ptp?.sample(now), onProgress, markFound);
     }
     for (const x of w.senders) if (x.foundAt === undefined && x.sdp() !== undefined) x.foundAt = w.clock.now();
     const missing = w.senders.filter((x) => x.sdp() === undefined);
@@ -158,7 +167,7 @@ function execute(loaded: LoadedScenario, seed: number, captureFile: string | und
       const how = (k: string) => (k === 'dante' ? "by the engine's SAP listener" : 'by DNS-SD and RTSP');
       throw new ScenarioSetupError(`the device never found ${missing.map((x) => `sender '${x.spec.name}' (${how(x.spec.kind)})`).join(', ')} within the scenario's ${s.duration / 1e9} s`);
     }
-    const discoveredAt = w.clock.now();
+    const discoveredAt = Math.max(0, ...w.senders.map((x) => x.foundAt ?? 0));
 
     // 2. The device, built once from what it found, started now.
     const device = buildDevice(s, w.senders, w.epoch, w.network);
@@ -229,6 +238,7 @@ function execute(loaded: LoadedScenario, seed: number, captureFile: string | und
       w,
       s.duration,
       (now) => {
+        ptp?.sample(now);
         log.addSlice(dut.packetStamps(), dut.cycleStamps());
         if (now - deviceStartedAt >= SETTLE_NS) {
           counters = dut.counters();
@@ -242,7 +252,8 @@ function execute(loaded: LoadedScenario, seed: number, captureFile: string | und
     w.impairment?.flush();
     w.tap?.close();
     dut.stop();
-    return { world: w, device, deviceStartedAt, log, counters, receivers, fill, captureFile, discoveredAt };
+    ptp?.finish();
+    return { world: w, device, deviceStartedAt, log, counters, receivers, fill, captureFile, discoveredAt, ptp };
   } catch (e) {
     w.tap?.close();
     throw e;
