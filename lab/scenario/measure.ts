@@ -65,7 +65,7 @@ export function quantizeInPlace(x: Float32Array, encoding: PcmEncoding): Float32
     if (Number.isNaN(r)) r = 0;
     else if (r > max) r = max;
     else if (r < -scale) r = -scale;
-    x[i] = r / scale;
+    x[i] = r / scale + 0; // + 0: no negative zero, as decodePcm gives none
   }
   return x;
 }

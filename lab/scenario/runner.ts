@@ -106,7 +106,7 @@ export function runScenario(loaded: LoadedScenario, o: RunOptions = {}): Scenari
   const wantsCapture = Object.keys(s.expect).some((k) => k.startsWith('tx.'));
   const scratch = wantsCapture ? mkdtempSync(path.join(o.scratchDir ?? os.tmpdir(), 'aes67-lab-run-')) : undefined;
   try {
-    const record = execute(loaded, seed, scratch ? path.join(scratch, 'device-tx.pcapng') : undefined, o.onProgress);
+    const record = recordScenario(loaded, seed, scratch ? path.join(scratch, 'device-tx.pcapng') : undefined, o.onProgress);
     const measured = measureScenario(record);
     const expectations = measured.expectations;
     const result: ScenarioResult = {
@@ -142,7 +142,8 @@ export function runScenario(loaded: LoadedScenario, o: RunOptions = {}): Scenari
   }
 }
 
-function execute(loaded: LoadedScenario, seed: number, captureFile: string | undefined, onProgress?: (f: number) => void): RunRecord {
+/** Runs the scenario to its end and returns what measurement needs (runScenario measures it). */
+export function recordScenario(loaded: LoadedScenario, seed: number, captureFile?: string, onProgress?: (f: number) => void): RunRecord {
   const s = loaded.scenario;
   const world = new ScenarioWorld(s, loaded.file, seed, { captureFile });
   const w = world;
