@@ -137,7 +137,7 @@ const LIST: MetricDefinition[] = [
     kind: 'samples',
     unit: 'samples',
     description: "lowest playout-buffer fill of any receive stream after start-up (frames ahead of the device's read position)",
-    how: 'EmulatedDut counters receivers[].playout.fillFrames, sampled every 10 ms of virtual time after the first second',
+    how: 'EmulatedDut counters receivers[].playout.fillFrames, sampled every 50 ms of virtual time from 200 ms after the device started (a sample, not the instantaneous extreme)',
   },
   { name: 'playout.fillMax', kind: 'samples', unit: 'samples', description: 'highest playout-buffer fill of any receive stream after start-up', how: 'as playout.fillMin' },
   {

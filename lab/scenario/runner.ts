@@ -27,6 +27,8 @@ import { DEVICE_ADDRESS, ScenarioSetupError, ScenarioWorld } from './world.ts';
 
 /** Virtual time between the runner's bookkeeping steps (stamp drains, fill samples, progress). */
 const SLICE_NS = 10_000_000;
+/** Playout fill is sampled every this many slices (50 ms). */
+const FILL_EVERY = 5;
 /** Playout fill is judged from this long after the device started (start-up excluded). */
 export const SETTLE_NS = 200_000_000;
 
@@ -143,17 +145,35 @@ export function runScenario(loaded: LoadedScenario, o: RunOptions = {}): Scenari
 }
 
 /** Runs the scenario to its end and returns what measurement needs (runScenario measures it). */
-export function recordScenario(loaded: LoadedScenario, seed: number, captureFile?: string, onProgress?: (f: number) => void): RunRecord {
+export function recordScenario(
+  loaded: LoadedScenario,
+  seed: number,
+  captureFile?: string,
+  onProgress?: (f: number) => void,
+  /** When given: wall milliseconds spent in each kind of actor and in the runner's bookkeeping. */
+  timing?: Map<string, number>,
+): RunRecord {
   const s = loaded.scenario;
   const world = new ScenarioWorld(s, loaded.file, seed, { captureFile });
   const w = world;
   try {
     // The engine's PTP slave on the device's host, from the start, following the grandmasters.
     const ptp = s.grandmasters.length > 0 ? new DevicePtp(w) : undefined;
-    if (ptp) w.actors.push(ptp.actor);
+    if (ptp) w.add(ptp.actor, 'PTP slave (engine)');
 
+    const timed = (actor: TimedActor, kind: string): TimedActor => {
+      if (!timing) return actor;
+      return {
+        poll(now) {
+          const t = performance.now();
+          const next = actor.poll(now);
+          timing.set(kind, (timing.get(kind) ?? 0) + performance.now() - t);
+          return next;
+        },
+      };
+    };
     // 1. Discovery: the device's side finds every sender's SDP.
-    const actors = [...w.actors];
+    const actors = w.actors.map((a, i) => timed(a, w.actorKinds[i]));
     const found = () => w.senders.every((x) => x.sdp() !== undefined);
     // Checked after every step, so discovery.time is exact, not rounded to a slice.
     const markFound = (now: number) => {
@@ -231,20 +251,24 @@ export function recordScenario(loaded: LoadedScenario, seed: number, captureFile
     receiverActors.push(...receivers.map((r) => r.receiver));
 
     // 4. To the end, in slices.
-    const all = [...w.actors, dutActor, ...receiverActors];
+    const all = [...actors, timed(dutActor, 'device (EmulatedDut)'), ...receiverActors.map((a) => timed(a, 'lab receivers'))];
     const fill: { t: number; frames: number }[][] = device.receive.map(() => []);
     let counters = dut.counters();
+    let slices = 0;
     runSlices(
       all,
       w,
       s.duration,
       (now) => {
+        const t = timing ? performance.now() : 0;
         ptp?.sample(now);
         log.addSlice(dut.packetStamps(), dut.cycleStamps());
-        if (now - deviceStartedAt >= SETTLE_NS) {
+        // Counters cost ~100 us a call: the fill is sampled every FILL_EVERY slices.
+        if (now - deviceStartedAt >= SETTLE_NS && ++slices % FILL_EVERY === 0) {
           counters = dut.counters();
           counters.receivers.forEach((r, i) => fill[i].push({ t: now, frames: r.playout.fillFrames }));
         }
+        if (timing) timing.set('runner bookkeeping (stamps, counters, PTP samples)', (timing.get('runner bookkeeping (stamps, counters, PTP samples)') ?? 0) + performance.now() - t);
       },
       onProgress,
     );

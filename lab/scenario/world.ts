@@ -107,8 +107,9 @@ export class ScenarioWorld {
   readonly senders: SenderRuntime[] = [];
   readonly tap?: NetworkTap;
   readonly impairment?: ImpairmentModel;
-  /** Every actor polled by runVirtual, in a fixed order. */
+  /** Every actor polled by runVirtual, in a fixed order, and what each is (for timing). */
   readonly actors: TimedActor[] = [];
+  readonly actorKinds: string[] = [];
   readonly device: LabTransport;
   private sapListener?: NativeSapListener;
   private browser?: MdnsBrowser;
@@ -191,11 +192,16 @@ export class ScenarioWorld {
           return off;
         },
       });
-      this.actors.push(gm);
+      this.add(gm, 'grandmasters');
     });
     this.time = new NetworkTime(linearTimescale(this.epoch), this.grandmasters);
 
     s.senders.forEach((spec, i) => this.senders.push(this.buildSender(spec, i)));
+  }
+
+  add(actor: TimedActor, kind: string): void {
+    this.actors.push(actor);
+    this.actorKinds.push(kind);
   }
 
   /** The grandmaster a sender names in its SDP: the leading one at the start, or a made-up identity without one. */
@@ -219,7 +225,7 @@ export class ScenarioWorld {
       const file = path.resolve(path.dirname(this.file), spec.file!);
       const stream = capturedAudioStream(file);
       const replay = new ReplaySender({ transport: host, timescale, file, stream, destination: group, port: Number(port), loops: spec.loop ?? 1, sessionName: spec.name });
-      this.actors.push(replay);
+      this.add(replay, 'senders');
       this.tap?.mediaIn.add(destination);
       const sdp = replay.sdp();
       const runtime: SenderRuntime = { spec, index, address, actor: replay, rate: stream.sampleRate, encoding: stream.encoding, channels: stream.channels, framesPerPacket: stream.framesPerPacket, sdp: () => sdp, foundAt: 0 };
@@ -248,7 +254,7 @@ export class ScenarioWorld {
         sessionName: spec.name,
         ...(refclk ? { ptpRefclk: { gmid: refclk.eui64, domain: refclk.domain } } : {}),
       });
-      this.actors.push(sender);
+      this.add(sender, 'senders');
       this.tap?.mediaIn.add(destination);
       const sdp = sender.sdp();
       return { ...base, actor: sender, sdp: () => sdp, foundAt: 0 };
@@ -265,19 +271,22 @@ export class ScenarioWorld {
         ...(spec.sapInterval !== undefined ? { sapIntervalNs: spec.sapInterval } : {}),
         ...(spec.mediaclkOffset !== undefined ? { mediaclkOffset: spec.mediaclkOffset } : {}),
       });
-      this.actors.push(sender);
+      this.add(sender, 'senders');
       this.tap?.mediaIn.add(`${sender.destination}:5004`);
       // The engine's SAP listener on the device's host: one for every Dante sender.
       if (!this.sapListener) {
         const native = loadNative();
         const listener = new native.SapListener({ network: this.network, host: DEVICE_ADDRESS });
         this.sapListener = listener;
-        this.actors.push({
-          poll: () => {
-            listener.poll();
-            return Infinity;
+        this.add(
+          {
+            poll: () => {
+              listener.poll();
+              return Infinity;
+            },
           },
-        });
+          'discovery',
+        );
       }
       const listener = this.sapListener;
       return { ...base, actor: sender, sdp: () => listener.sessions().find((x) => x.origin === address)?.sdp };
@@ -302,14 +311,14 @@ export class ScenarioWorld {
       mediaclkOffset: spec.mediaclkOffset ?? fnv1a(`mediaclk ${spec.name}`),
       signal,
     });
-    this.actors.push(sender);
+    this.add(sender, 'senders');
     this.tap?.mediaIn.add(destination);
     if (!this.browser) {
       this.browser = new MdnsBrowser({ transport: this.device });
-      this.actors.push(this.browser);
+      this.add(this.browser, 'discovery');
     }
     const session = new RavennaSessionClient({ browser: this.browser, streams: this.hub.host(DEVICE_ADDRESS), sessionName: spec.name });
-    this.actors.push(session);
+    this.add(session, 'discovery');
     return { ...base, actor: sender, sdp: () => session.current() };
   }
 }
