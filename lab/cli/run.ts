@@ -10,6 +10,7 @@ import { projectRoot } from '../../native/index.ts';
 import { limitText, runHeadline, valueText } from '../report/judge.ts';
 import type { ScenarioResult } from '../report/schema.ts';
 import { loadScenarios, type LoadedScenario } from '../scenario/load.ts';
+import { METRICS } from '../scenario/metrics.ts';
 import { defaultRunDir, linkLatest, runSuite } from '../scenario/run-suite.ts';
 import { InputFileError } from '../scenario/yaml-source.ts';
 
@@ -27,11 +28,13 @@ function keyFigures(r: ScenarioResult): string {
   if (typeof frames === 'number') parts.push(`rt ${frames} smp`);
   else if (rt && typeof rt.value === 'number') parts.push(`rt ${rt.value} ms`);
   const glitches = r.glitches.length;
-  if (typeof r.figures['glitches.analysedChannels'] === 'number') parts.push(`${glitches} glitch${glitches === 1 ? '' : 'es'}`);
+  if (typeof r.figures['glitches.analysedChannels'] === 'number' && r.figures['glitches.analysedChannels'] > 0) parts.push(`${glitches} glitch${glitches === 1 ? '' : 'es'}`);
+  const lock = r.figures['ptp.lockTimeMs'];
+  if (typeof lock === 'number') parts.push(`ptp lock ${(lock / 1000).toFixed(2)} s`);
   const lost = r.figures['network.droppedByImpairment'];
   if (typeof lost === 'number' && lost > 0) parts.push(`${lost} dropped`);
-  const late = r.figures['dante.worstMargin'];
-  if (late !== undefined) parts.push(`dante margin ${String(late)}`);
+  const margin = r.expectations.find((e) => e.name === 'dante.worstMargin');
+  if (margin && typeof margin.value === 'number') parts.push(`dante margin ${margin.value} ms`);
   return parts.join(', ');
 }
 
@@ -41,6 +44,20 @@ function table(rows: string[][]): string {
 }
 
 export function registerRun(program: Command): void {
+  program
+    .command('metrics')
+    .description('list every metric a scenario may expect: unit, meaning, how the runner computes it')
+    .option('--json', 'machine-readable output')
+    .action((opts: { json?: boolean }) => {
+      const all = [...METRICS.values()].map(({ needs: _needs, ...m }) => m);
+      if (opts.json) return void console.log(JSON.stringify(all, null, 2));
+      for (const m of all) {
+        console.log(`${m.name} [${m.kind}${m.unit ? `, ${m.unit}` : ''}${m.states ? `: ${m.states.join(' | ')}` : ''}]`);
+        console.log(`    ${m.description}`);
+        console.log(`    how: ${m.how}`);
+      }
+    });
+
   program
     .command('run')
     .description('run scenarios in virtual time and write a report (exit 1: an expectation failed; 2: a bad scenario file)')

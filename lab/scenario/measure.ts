@@ -109,7 +109,9 @@ export function measureScenario(r: RunRecord): Measured {
   const scenarioStartSample = Number(mediaTimeOf(w.epoch, rate));
   const mediaAt = (localNs: number) => mediaTimeOf(w.time.ptpTimeAt(localNs), rate);
 
-  figures['device.clock'] = `EmulatedDut's stand-in media clock: the grandmasters' true timescale (PTP epoch ${w.epoch} ns at virtual 0) at ${s.device.hostDrift} ppm; the engine's PTP slave is not in the device yet, so it does not follow grandmaster steps or failover`;
+  figures['device.clock'] =
+    `EmulatedDut's stand-in media clock: the true PTP timescale (epoch ${w.epoch} ns at virtual 0) at ${s.device.hostDrift} ppm (device.hostDrift). ` +
+    "The engine's PTP slave is not inside the device yet, so its media clock follows no grandmaster's steps, frequency offset or failover";
   figures['device.ioBufferFrames'] = B;
   figures['device.linkOffsetFrames'] = L;
   figures['device.inputSafetyOffsetFrames'] = props.inputSafetyOffsetFrames;
@@ -117,7 +119,7 @@ export function measureScenario(r: RunRecord): Measured {
   figures['device.outputLatencyFrames'] = props.outputLatencyFrames;
   figures['latency.configuredFrames'] = rtConfigured;
   figures['discovery.timeMs'] = round(r.discoveredAt / 1e6);
-  for (const x of w.senders) figures[`discovery.${x.spec.name}.ms`] = round((x.foundAt ?? r.discoveredAt) / 1e6);
+  for (const x of w.senders) if (x.spec.kind === 'dante' || x.spec.kind === 'ravenna') figures[`discovery.${x.spec.name}.ms`] = round((x.foundAt ?? r.discoveredAt) / 1e6);
   values.set('discovery.time', round(r.discoveredAt / 1e6));
   if (w.grandmasters.length > 0) {
     figures['ptp.leader'] = w.time.leader?.name ?? null;
@@ -506,12 +508,14 @@ export function measureScenario(r: RunRecord): Measured {
       for (const name of ['ptp.lockTime', 'ptp.offsetRms', 'ptp.offsetMax']) notMeasured(name, `the device's PTP slave never locked in ${s.duration / 1e9} s`);
     } else {
       values.set('ptp.lockTime', round(p.firstLock / 1e6));
+      figures['ptp.lockTimeMs'] = round(p.firstLock / 1e6);
       const locked = p.samples.filter((x) => x.locked && Number.isFinite(x.errorNs)).map((x) => x.errorNs);
       if (locked.length === 0) {
         notMeasured('ptp.offsetRms', 'no sample while locked');
         notMeasured('ptp.offsetMax', 'no sample while locked');
       } else {
         values.set('ptp.offsetRms', round(Math.sqrt(locked.reduce((a, e) => a + e * e, 0) / locked.length), 1));
+        figures['ptp.offsetRmsNs'] = values.get('ptp.offsetRms')!;
         values.set('ptp.offsetMax', round(Math.max(...locked.map(Math.abs)), 1));
         figures['ptp.lockedSamples'] = locked.length;
       }

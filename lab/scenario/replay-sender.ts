@@ -5,6 +5,9 @@
 // accept the original sender's on its own network). The stream's format comes from
 // lab/analyze's reading of the capture; its SDP is what a user would paste for it.
 import type { DatagramSocket, LabTransport, TimedActor } from '../net/lab-transport.ts';
+import { decodePcm } from '../net/pcm.ts';
+import { parseRtp } from '../net/rtp.ts';
+import type { Signal } from '../signal/signal.ts';
 import { mediaTimeOf, type PtpTimescale } from '../net/ptp-timescale.ts';
 import { buildAes67Sdp } from '../net/sdp.ts';
 import type { PcmEncoding } from '../net/pcm.ts';
@@ -42,8 +45,53 @@ export interface ReplaySenderOptions {
   sessionName: string;
 }
 
+const CHUNK = 4096;
+
+/**
+ * The audio a replay actually sent, by media time (frames no packet carried are silent):
+ * the reference the device's output is compared with.
+ */
+export class SentAudio {
+  private readonly chunks = new Map<number, Float32Array>();
+
+  constructor(readonly channels: number) {}
+
+  record(media: number, interleaved: Float32Array): void {
+    const ch = this.channels;
+    const frames = interleaved.length / ch;
+    for (let f = 0; f < frames; f++) {
+      const m = media + f;
+      const k = Math.floor(m / CHUNK);
+      let chunk = this.chunks.get(k);
+      if (!chunk) this.chunks.set(k, (chunk = new Float32Array(CHUNK * ch)));
+      chunk.set(interleaved.subarray(f * ch, (f + 1) * ch), (m - k * CHUNK) * ch);
+    }
+  }
+
+  /** Channel `c` as a Signal (mono). */
+  channel(c: number, sampleRate: number): Signal {
+    return {
+      description: `replayed capture channel ${c + 1}`,
+      sampleRate,
+      render: (start, frames, channels, out) => {
+        const buf = out ?? new Float32Array(frames * channels);
+        for (let i = 0; i < frames; i++) {
+          const m = start + i;
+          const k = Math.floor(m / CHUNK);
+          const chunk = this.chunks.get(k);
+          buf[i * channels] = chunk ? chunk[(m - k * CHUNK) * this.channels + c] : 0;
+        }
+        return buf;
+      },
+    };
+  }
+}
+
 export class ReplaySender implements TimedActor {
   sent = 0;
+  readonly audio: SentAudio;
+  /** What its SDP's mediaclk offset and the re-based timestamps make media time 0 of. */
+  private rebaseStart = 0n;
   private readonly socket: DatagramSocket;
   private iterator?: Generator<ReplayDatagram>;
   private next?: ReplayDatagram;
@@ -52,6 +100,7 @@ export class ReplaySender implements TimedActor {
 
   constructor(readonly o: ReplaySenderOptions) {
     this.socket = o.transport.open({ dscp: 34 });
+    this.audio = new SentAudio(o.stream.channels);
   }
 
   /** The SDP a user would paste for the replayed stream (format from the capture's analysis). */
@@ -82,7 +131,8 @@ export class ReplaySender implements TimedActor {
       this.startedAt = now;
       const s = this.o.stream;
       // The first packet's first sample is one packet time old when it leaves, as a live sender's.
-      const start = Number((mediaTimeOf(this.o.timescale.ptpTimeAt(now), s.sampleRate) - BigInt(s.framesPerPacket)) & 0xffffffffn);
+      this.rebaseStart = mediaTimeOf(this.o.timescale.ptpTimeAt(now), s.sampleRate) - BigInt(s.framesPerPacket);
+      const start = Number(this.rebaseStart & 0xffffffffn);
       this.iterator = replayDatagrams(this.o.file, {
         map: new Map([[s.original, `${this.o.destination}:${this.o.port}`]]),
         ports: [Number(s.original.split(':')[1])],
@@ -95,6 +145,7 @@ export class ReplaySender implements TimedActor {
       if (this.next.destination === `${this.o.destination}:${this.o.port}`) {
         this.socket.send(this.next.destination, this.next.payload);
         this.sent++;
+        this.remember(this.next.payload);
       }
       this.advance();
     }
@@ -104,6 +155,15 @@ export class ReplaySender implements TimedActor {
   close(): void {
     this.socket.close();
     this.done = true;
+  }
+
+  /** Keeps what a packet carried at its media time (the re-based timestamp, unwrapped near the start). */
+  private remember(payload: Uint8Array): void {
+    const p = parseRtp(payload);
+    const low = BigInt(p.timestamp);
+    let diff = (low - this.rebaseStart) & 0xffffffffn;
+    if (diff >= 0x80000000n) diff -= 0x100000000n;
+    this.audio.record(Number(this.rebaseStart + diff), decodePcm(p.payload, this.o.stream.encoding));
   }
 
   private advance(): void {

@@ -19,7 +19,7 @@ export const DEFAULT_SIGNAL = { sine: 997, level: -20, step: 100 } as const;
 const MAX_TABLE = 1 << 20;
 
 export interface ChannelSignal {
-  /** 'sine', 'probe', 'noise', 'wav' or 'silence'. */
+  /** 'sine', 'probe', 'noise', 'wav', 'silence', or 'capture' (a replayed capture's audio). */
   kind: string;
   /** Sine frequency of this channel (sine only). */
   frequencyHz?: number;

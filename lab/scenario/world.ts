@@ -10,6 +10,7 @@
 //   here until the engine has an RTSP client;
 // - pcap: the SDP of the replayed stream, built from lab/analyze's reading of the capture.
 // The device (EmulatedDut, which starts once) is built when every sender's SDP is found.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadNative, type VirtualClock, type VirtualNetwork } from '../../native/index.ts';
 import type { SapListener as NativeSapListener } from '../../native/sap.ts';
@@ -63,7 +64,7 @@ export interface SenderRuntime {
   encoding: PcmEncoding;
   channels: number;
   framesPerPacket: number;
-  /** Per channel: what it plays (undefined for pcap: the capture's own audio). */
+  /** Per channel: what it plays (pcap: what the replay sent, kind 'capture'). */
   signals?: ChannelSignal[];
   /** The SDP as the device gets it, once found (undefined until then). */
   sdp(): string | undefined;
@@ -223,12 +224,19 @@ export class ScenarioWorld {
 
     if (spec.kind === 'pcap') {
       const file = path.resolve(path.dirname(this.file), spec.file!);
-      const stream = capturedAudioStream(file);
+      if (!existsSync(file)) throw new ScenarioSetupError(`${where}: file ${spec.file} (${file}) does not exist`);
+      let stream;
+      try {
+        stream = capturedAudioStream(file);
+      } catch (e) {
+        throw new ScenarioSetupError(`${where}: ${(e as Error).message}`);
+      }
       const replay = new ReplaySender({ transport: host, timescale, file, stream, destination: group, port: Number(port), loops: spec.loop ?? 1, sessionName: spec.name });
       this.add(replay, 'senders');
       this.tap?.mediaIn.add(destination);
       const sdp = replay.sdp();
-      const runtime: SenderRuntime = { spec, index, address, actor: replay, rate: stream.sampleRate, encoding: stream.encoding, channels: stream.channels, framesPerPacket: stream.framesPerPacket, sdp: () => sdp, foundAt: 0 };
+      const signals: ChannelSignal[] = Array.from({ length: stream.channels }, (_, c) => ({ kind: 'capture', signal: replay.audio.channel(c, stream.sampleRate) }));
+      const runtime: SenderRuntime = { spec, index, address, actor: replay, rate: stream.sampleRate, encoding: stream.encoding, channels: stream.channels, framesPerPacket: stream.framesPerPacket, signals, sdp: () => sdp, foundAt: 0 };
       return runtime;
     }
 
