@@ -185,7 +185,8 @@ export function measureScenario(r: RunRecord): Measured {
   const counters = r.counters;
   values.set('rtp.device.lost', counters.receivers.reduce((a, x) => a + x.lost, 0));
   values.set('rtp.device.late', counters.receivers.reduce((a, x) => a + x.playout.latePackets, 0));
-  values.set('rtp.device.duplicates', counters.receivers.reduce((a, x) => a + x.playout.duplicatePackets, 0));
+  // The receiver drops a duplicate it recognises by sequence number; the playout buffer one that got past it.
+  values.set('rtp.device.duplicates', counters.receivers.reduce((a, x) => a + (x.dropped.duplicate ?? 0) + x.playout.duplicatePackets, 0));
   values.set('rtp.device.reordered', counters.receivers.reduce((a, x) => a + x.reordered, 0));
   d.receive.forEach((rx, i) => {
     const c = counters.receivers[i];

@@ -122,7 +122,7 @@ const LIST: MetricDefinition[] = [
   },
   { name: 'rtp.device.lost', kind: 'count', unit: 'count', description: 'packets the device counted lost (sequence gaps), all receive streams', how: 'EmulatedDut counters receivers[].lost' },
   { name: 'rtp.device.late', kind: 'count', unit: 'count', description: 'packets that reached the device after their playout time', how: 'EmulatedDut counters receivers[].playout.latePackets' },
-  { name: 'rtp.device.duplicates', kind: 'count', unit: 'count', description: 'duplicate packets the device dropped', how: 'EmulatedDut counters receivers[].playout.duplicatePackets' },
+  { name: 'rtp.device.duplicates', kind: 'count', unit: 'count', description: 'duplicate packets the device dropped', how: "EmulatedDut counters receivers[].dropped.duplicate (the RTP receiver's sequence check) + playout.duplicatePackets" },
   { name: 'rtp.device.reordered', kind: 'count', unit: 'count', description: 'packets the device received out of order', how: 'EmulatedDut counters receivers[].reordered' },
   { name: 'rtp.lab.lost', kind: 'count', unit: 'count', description: "packets of the device's streams the lab receivers counted lost", how: 'Aes67Receiver metrics lost, summed' },
   { name: 'rtp.lab.late', kind: 'count', unit: 'count', description: "packets of the device's streams later than a lab receiver's playout window (dante receivers: 2 ms)", how: 'Aes67Receiver / DanteAes67Receiver metrics late, summed' },

@@ -1,8 +1,11 @@
 // A sender's channels are played from one-period tables for speed: the tables must hold
 // exactly what lab/signal renders directly at any sample index, and the probe channel
 // must be the MLS.
+import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { writeWav } from '../analyze/wav.ts';
+import { withTempDir } from '../net/test-support.ts';
 import { createSignal } from '../signal/index.ts';
 import type { SenderSpec } from './schema.ts';
 import { channelSignals, interleaved } from './sender-signal.ts';
@@ -45,4 +48,27 @@ describe('sender signals', () => {
     const quiet = channelSignals(sender({ channels: 1, signal: 'silence' }), 1, 48_000, 'x.yaml');
     expect(Array.from(quiet[0].signal.render(5, 8, 1))).toEqual(new Array(8).fill(0));
   });
+
+  it('plays a WAV file relative to the scenario, one file channel per sender channel, looped', () => {
+    withTempDir((dir) => {
+      const frames = 100;
+      const interleaved = new Float32Array(frames * 2);
+      for (let i = 0; i < frames; i++) {
+        interleaved[2 * i] = (i - 50) / 128;
+        interleaved[2 * i + 1] = (i % 7) / -64 + 0;
+      }
+      writeWav(path.join(dir, 'take.wav'), { sampleRate: 48_000, channels: 2, encoding: 'L16', interleaved, missingFrames: 0 });
+      const chans = channelSignals(sender({ channels: 3, signal: { wav: 'take.wav' } }), 3, 48_000, path.join(dir, 'scenario.yaml'));
+      expect(chans.map((c) => c.kind)).toEqual(['wav', 'wav', 'wav']);
+      const got = interleaved3(chans, 250, 30);
+      for (let i = 0; i < 30; i++) {
+        const k = (250 + i) % frames;
+        expect([got[i * 3], got[i * 3 + 1], got[i * 3 + 2]]).toEqual([interleaved[2 * k], interleaved[2 * k + 1], interleaved[2 * k]]);
+      }
+    });
+  });
 });
+
+function interleaved3(chans: ReturnType<typeof channelSignals>, start: number, frames: number): Float32Array {
+  return interleaved(chans, 48_000).render(start, frames, chans.length);
+}
