@@ -118,6 +118,7 @@ export function measureScenario(r: RunRecord): Measured {
   figures['device.outputSafetyOffsetFrames'] = props.outputSafetyOffsetFrames;
   figures['device.outputLatencyFrames'] = props.outputLatencyFrames;
   figures['latency.configuredFrames'] = rtConfigured;
+  if (s.note) figures['scenario.note'] = s.note.trim();
   figures['discovery.timeMs'] = round(r.discoveredAt / 1e6);
   for (const x of w.senders) if (x.spec.kind === 'dante' || x.spec.kind === 'ravenna') figures[`discovery.${x.spec.name}.ms`] = round((x.foundAt ?? r.discoveredAt) / 1e6);
   values.set('discovery.time', round(r.discoveredAt / 1e6));
@@ -204,6 +205,9 @@ export function measureScenario(r: RunRecord): Measured {
     figures[`tx.${t.name}.packetsSent`] = c.packetsSent;
     if (c.ringGaps + c.ringOverflowFrames + c.sendErrors > 0) figures[`tx.${t.name}.problems`] = `ring gaps ${c.ringGaps}, overflow ${c.ringOverflowFrames} frames, send errors ${c.sendErrors}`;
   });
+  // The stamp logs are rings drained every slice: a drop would leave the gaps incomplete.
+  const logDropped = counters.packetLogDropped + counters.host.cycleLogDropped;
+  if (logDropped > 0) figures['device.stampLogDropped'] = logDropped;
   figures['device.inputDiscontinuities'] = counters.device.inputDiscontinuities;
   figures['device.outputDiscontinuities'] = counters.device.outputDiscontinuities;
   figures['device.ioErrors'] = counters.host.ioErrors;
@@ -441,6 +445,11 @@ export function measureScenario(r: RunRecord): Measured {
       if (!pairedOk) parts.push(`${glitchesAll.length} glitches against ${expectedGapCount} gaps of lost audio: a gap not heard or a glitch where nothing was lost`);
       if (!countsAgree) parts.push(`the device counted ${deviceLost} lost, the network dropped ${droppedIn} on the way in`);
       why.set('glitches.equalsLost', parts.join('; '));
+    }
+  }
+  if (logDropped > 0) {
+    for (const name of ['glitches.equalsLost', 'glitches.unexplained', 'audio.mismatched']) {
+      notMeasured(name, `the device's stamp logs overflowed (${logDropped} stamps dropped), so its gaps are not known`);
     }
   }
   const glitches = glitchMarks(glitchesAll, rate, scenarioStartSample);
