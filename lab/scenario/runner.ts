@@ -125,12 +125,13 @@ export function runScenario(loaded: LoadedScenario, o: RunOptions = {}): Scenari
     };
     return result;
   } catch (e) {
-    if (!(e instanceof ScenarioSetupError)) throw e;
+    // One scenario that cannot run is an error in the report, not the end of the suite.
+    const message = e instanceof ScenarioSetupError ? e.message : `the run failed: ${(e as Error).stack?.split('\n').slice(0, 3).join(' <- ') ?? String(e)}`;
     return {
       ...base,
       wallTimeS: (performance.now() - started) / 1000,
       verdict: 'error',
-      error: e.message,
+      error: message,
       expectations: [],
       ptpOffset: [],
       playoutFill: [],

@@ -197,7 +197,15 @@ export class ScenarioWorld {
     });
     this.time = new NetworkTime(linearTimescale(this.epoch), this.grandmasters);
 
-    s.senders.forEach((spec, i) => this.senders.push(this.buildSender(spec, i)));
+    s.senders.forEach((spec, i) => {
+      try {
+        this.senders.push(this.buildSender(spec, i));
+      } catch (e) {
+        if (e instanceof ScenarioSetupError) throw e;
+        // The peer refused its configuration (e.g. more channels than a datagram holds).
+        throw new ScenarioSetupError(`senders[${i}] '${spec.name}': ${(e as Error).message}`);
+      }
+    });
   }
 
   add(actor: TimedActor, kind: string): void {
