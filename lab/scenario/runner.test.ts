@@ -32,7 +32,8 @@ function cli(args: string[]) {
 
 describe.skipIf(!addonBuilt())('scenario runner', () => {
   it('writes the same report.json twice for the same seed, and a different one for another seed', async () => {
-    const loaded = loadScenarios([scenario('loss-1pct.yaml'), scenario('ravenna-rtsp-125us.yaml')]);
+    // Random loss, RTSP/mDNS discovery, and the engine's PTP slave: every source of state.
+    const loaded = loadScenarios([scenario('loss-1pct.yaml'), scenario('ravenna-rtsp-125us.yaml'), scenario('smoke/ptp-grandmaster.yaml')]);
     const doctorReport = doctor();
     await withTempDir(async (dir) => {
       const a = await runSuite(loaded, { outDir: path.join(dir, 'a'), doctorReport });
