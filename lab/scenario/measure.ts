@@ -395,7 +395,10 @@ export function measureScenario(r: RunRecord): Measured {
       const gapRanges = mergeRanges(gaps.map((g) => g.range));
       // Sample-by-sample comparison outside the gaps.
       const len = region.to - region.from;
-      const q = quantizeInPlace(quantizeInPlace(cs.signal.render(region.from - rtConfigured, len, 1), o.sender.encoding), t.config.encoding);
+      // What the path can carry: the sender's encoding, then the stream's if it is coarser
+      // (a finer one represents the coarser values exactly).
+      const q = quantizeInPlace(cs.signal.render(region.from - rtConfigured, len, 1), o.sender.encoding);
+      if (FULL_SCALE[t.config.encoding] < FULL_SCALE[o.sender.encoding]) quantizeInPlace(q, t.config.encoding);
       const inGap = new Uint8Array(len);
       for (const g of clipRanges(gapRanges, region.from, region.to)) inGap.fill(1, g.from - region.from, g.to - region.from);
       const x = new Float32Array(len);
