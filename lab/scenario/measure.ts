@@ -370,6 +370,7 @@ export function measureScenario(r: RunRecord): Measured {
   const glitchesAll: Glitch[] = [];
   const unexplained: Glitch[] = [];
   let pairedOk = true;
+  let deviceLostAudio = 0;
   let analysed = 0;
   let expectedGapCount = 0;
   let mismatched = 0;
@@ -425,6 +426,8 @@ export function measureScenario(r: RunRecord): Measured {
       const hits = (g: Glitch, e: MediaRange) => e.from < g.sample + g.length + tol && e.to > g.sample - tol;
       for (const g of det.glitches) if (!expectedGaps.some((e) => hits(g, e))) pairedOk = false;
       for (const e of expectedGaps) if (!det.glitches.some((g) => hits(g, e))) pairedOk = false;
+      // A gap the network did not cause (neither dropped nor refused as late): audio the device lost itself.
+      for (const g of gaps) if (g.cause === 'missing' && g.range.to > region.from && g.range.from < region.to) deviceLostAudio++;
     }
   }
   figures['glitches.analysedChannels'] = analysed;
@@ -442,9 +445,11 @@ export function measureScenario(r: RunRecord): Measured {
     const countsAgree = !w.tap || s.network.reorder !== undefined || deviceLost === droppedIn;
     figures['glitches.pairedWithGaps'] = pairedOk;
     figures['glitches.deviceLostEqualsDropped'] = countsAgree;
-    values.set('glitches.equalsLost', pairedOk && countsAgree);
-    if (!(pairedOk && countsAgree)) {
+    if (deviceLostAudio > 0) figures['glitches.gapsNotFromTheNetwork'] = deviceLostAudio;
+    values.set('glitches.equalsLost', pairedOk && countsAgree && deviceLostAudio === 0);
+    if (!(pairedOk && countsAgree && deviceLostAudio === 0)) {
       const parts = [];
+      if (deviceLostAudio > 0) parts.push(`${deviceLostAudio} gaps the network did not cause (the device never placed packets nobody dropped)`);
       if (!pairedOk) parts.push(`${glitchesAll.length} glitches against ${expectedGapCount} gaps of lost audio: a gap not heard or a glitch where nothing was lost`);
       if (!countsAgree) parts.push(`the device counted ${deviceLost} lost, the network dropped ${droppedIn} on the way in`);
       why.set('glitches.equalsLost', parts.join('; '));

@@ -110,7 +110,7 @@ const LIST: MetricDefinition[] = [
     kind: 'boolean',
     unit: '',
     description: 'the glitches heard are exactly the audio lost: every gap of lost audio is heard as a glitch at its place, and no glitch is heard anywhere else (none where nothing was lost)',
-    how: "gaps = media ranges the DUT never placed in its playout buffer (network loss on the way in, found in the impairment hook's log, or late), mapped through the round trip and the channel map, and ranges the network dropped on the way out; true when every gap overlaps a detected glitch, every glitch overlaps a gap, and the DUT counted lost exactly the packets the network dropped on their way to it (gaps within the detector's envelope window may share one glitch)",
+    how: "gaps = media ranges the DUT never placed in its playout buffer (network loss on the way in, found in the impairment hook's log, or late), mapped through the round trip and the channel map, and ranges the network dropped on the way out; true when every gap overlaps a detected glitch, every glitch overlaps a gap, no gap is one the network did not cause (neither dropped nor refused as late), and the DUT counted lost exactly the packets the network dropped on their way to it (gaps within the detector's envelope window may share one glitch)",
     needs: hasSine,
   },
   {
