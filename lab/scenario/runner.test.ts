@@ -52,7 +52,7 @@ describe.skipIf(!addonBuilt())('scenario runner', () => {
     });
   });
 
-  it('catches concealment, a click and a shifted sample in what comes back', () => {
+  it('catches concealment, a click, a shifted sample and audio the device lost itself', () => {
     const loaded = loadScenario(scenario('loss-1pct.yaml'));
     const record = recordScenario(loaded, loaded.scenario.seed);
     const honest = measureScenario(record);
@@ -95,6 +95,16 @@ describe.skipIf(!addonBuilt())('scenario runner', () => {
     });
     expect(value(shifted, 'latency.error')).toBe(1);
     expect(value(shifted, 'audio.mismatched') as number).toBeGreaterThan(100_000);
+    // Audio the device lost itself (a gap no drop or lateness explains) is not "lost on the network".
+    rec.audio = () => original;
+    const rx = record.log.receive[0];
+    const m = rx.firstAccepted! + 48 * 1500;
+    rx.gaps.push({ from: m, to: m + 48 });
+    const selfInflicted = measureScenario(record);
+    expect(value(selfInflicted, 'glitches.equalsLost')).toBe(false);
+    expect(selfInflicted.figures['glitches.gapsNotFromTheNetwork']).toBe(1);
+    rx.gaps.pop();
+    expect(value(measureScenario(record), 'glitches.equalsLost')).toBe(true);
   });
 
   it('exits 1 on an expectation that cannot hold, and the report names it', () => {
