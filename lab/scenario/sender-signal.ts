@@ -28,18 +28,27 @@ export interface ChannelSignal {
   period?: number;
 }
 
-function tabulate(signal: Signal, period: number): Signal {
+/** A mono signal that can also write straight into one channel of an interleaved buffer. */
+interface StridedSignal extends Signal {
+  into(start: number, frames: number, out: Float32Array, stride: number, offset: number): void;
+}
+
+function tabulate(signal: Signal, period: number): StridedSignal {
   const table = signal.render(0, period, 1);
+  const into = (start: number, frames: number, out: Float32Array, stride: number, offset: number) => {
+    let k = start % period;
+    for (let i = 0, o = offset; i < frames; i++, o += stride) {
+      out[o] = table[k];
+      if (++k === period) k = 0;
+    }
+  };
   return {
     description: signal.description,
     sampleRate: signal.sampleRate,
+    into,
     render(start, frames, channels, out) {
       const buf = out ?? new Float32Array(frames * channels);
-      let k = start % period;
-      for (let i = 0; i < frames; i++) {
-        buf[i * channels] = table[k];
-        if (++k === period) k = 0;
-      }
+      into(start, frames, buf, channels, 0);
       return buf;
     },
   };
@@ -102,7 +111,12 @@ export function interleaved(signals: ChannelSignal[], rate: number): Signal {
       const buf = out ?? new Float32Array(frames * channels);
       if (mono.length < frames) mono = new Float32Array(frames);
       for (let c = 0; c < n; c++) {
-        signals[c].signal.render(start, frames, 1, mono);
+        const sig = signals[c].signal as Partial<StridedSignal> & Signal;
+        if (sig.into) {
+          sig.into(start, frames, buf, n, c);
+          continue;
+        }
+        sig.render(start, frames, 1, mono);
         for (let i = 0; i < frames; i++) buf[i * n + c] = mono[i];
       }
       return buf;
