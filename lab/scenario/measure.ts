@@ -31,6 +31,11 @@ export interface Measured {
   figures: Record<string, Value>;
 }
 
+/** Longest stretch of returned audio a lab receiver records for measurement. */
+export const MAX_RECORD_S = 60;
+/** Playout fill is judged from this long after the device started (start-up excluded). */
+export const SETTLE_NS = 200_000_000;
+
 /** The glitch detector joins intervals closer than this (lab/measure/glitches mergeGap default) ... */
 const DETECTOR_MERGE_GAP = 16;
 /** ... and a gap's prediction error runs this many samples past its end. */
@@ -119,6 +124,7 @@ export function measureScenario(r: RunRecord): Measured {
   figures['device.outputLatencyFrames'] = props.outputLatencyFrames;
   figures['latency.configuredFrames'] = rtConfigured;
   if (s.note) figures['scenario.note'] = s.note.trim();
+  if (s.duration / 1e9 + 1 > MAX_RECORD_S) figures['audio.judgedSeconds'] = `the first ${MAX_RECORD_S} s of returned audio (latency, glitches, mismatches); counters cover the whole run`;
   figures['discovery.timeMs'] = round(r.discoveredAt / 1e6);
   for (const x of w.senders) if (x.spec.kind === 'dante' || x.spec.kind === 'ravenna') figures[`discovery.${x.spec.name}.ms`] = round((x.foundAt ?? r.discoveredAt) / 1e6);
   values.set('discovery.time', round(r.discoveredAt / 1e6));
@@ -249,7 +255,7 @@ export function measureScenario(r: RunRecord): Measured {
     values.set('playout.fillMin', Math.min(...allFill));
     values.set('playout.fillMax', Math.max(...allFill));
   } else {
-    notMeasured('playout.fillMin', `the run ended before the playout settled (${200} ms after the device started)`);
+    notMeasured('playout.fillMin', `the run ended before the playout settled (${SETTLE_NS / 1e6} ms after the device started)`);
     notMeasured('playout.fillMax', why.get('playout.fillMin')!);
   }
   let drift: number | null = null;

@@ -22,15 +22,13 @@ import { buildDevice, type DeviceUnderTest } from './device-under-test.ts';
 import { DeviceLog } from './device-log.ts';
 import { DevicePtp } from './device-ptp.ts';
 import type { LoadedScenario } from './load.ts';
-import { measureScenario } from './measure.ts';
+import { MAX_RECORD_S, measureScenario, SETTLE_NS } from './measure.ts';
 import { DEVICE_ADDRESS, ScenarioSetupError, ScenarioWorld } from './world.ts';
 
 /** Virtual time between the runner's bookkeeping steps (stamp drains, fill samples, progress). */
 const SLICE_NS = 10_000_000;
 /** Playout fill is sampled every this many slices (50 ms). */
 const FILL_EVERY = 5;
-/** Playout fill is judged from this long after the device started (start-up excluded). */
-export const SETTLE_NS = 200_000_000;
 
 export interface RunOptions {
   /** Overrides the scenario's seed. */
@@ -215,7 +213,8 @@ export function recordScenario(
     const receiverActors: TimedActor[] = [];
     let hostIndex = 0;
     const streamIndex = (name: string) => device.transmit.findIndex((t) => t.name === name);
-    const recordSeconds = Math.ceil(s.duration / 1e9) + 1;
+    // Audio is kept (and judged) for at most MAX_RECORD_S: 128 channels cost 25 MB a second.
+    const recordSeconds = Math.min(MAX_RECORD_S, Math.ceil(s.duration / 1e9) + 1);
     let announcer: ReturnType<typeof makeAnnouncer> | undefined;
     function makeAnnouncer() {
       const a = new native.SapAnnouncer({ network: w.network, host: DEVICE_ADDRESS }, { group: `${SAP_GROUP_DANTE}:${SAP_PORT}`, intervalNs: 1e9 });
