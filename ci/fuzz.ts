@@ -38,7 +38,8 @@ execFileSync('cmake', ['--build', buildDir, '-j2'], { stdio: 'inherit' });
 
 const binDir = path.join(buildDir, 'fuzz');
 const all = readdirSync(binDir).filter((f) => f.startsWith('fuzz_') && !f.includes('.'));
-const targets = wanted.length ? wanted : all;
+// Targets may be named with or without the fuzz_ prefix (`rtsp` or `fuzz_rtsp`).
+const targets = wanted.length ? wanted.map((t) => (t.startsWith('fuzz_') ? t : `fuzz_${t}`)) : all;
 let failed = 0;
 for (const target of targets) {
   if (!all.includes(target)) throw new Error(`no fuzz target '${target}' (have: ${all.join(', ')})`);

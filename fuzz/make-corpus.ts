@@ -3,7 +3,9 @@
 // ../shared/captures, a few per stream, plus their CSRC/extension/padding variants),
 // <out>/sdp/ (the field shapes from FIELD-NOTES and SDPs built from the captures' stream
 // formats) and <out>/sap/ (those SDPs in SAP announcements and deletions, plain and
-// compressed). Run by fuzz/CMakeLists.txt at build time.
+// compressed) and <out>/rtsp/ (RAVENNA RTSP exchanges: DESCRIBE, 200 with those SDPs,
+// ANNOUNCE, errors; CRLF and LF, pipelined) and <out>/mdns/ (DNS-SD queries and answers
+// for RAVENNA sessions). Run by fuzz/CMakeLists.txt at build time.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -13,9 +15,11 @@ import { UdpDecoder } from '../lab/net/pcap/udp.ts';
 import { parseRtp, serializeRtp, RtpParseError } from '../lab/net/rtp.ts';
 import { buildAes67Sdp } from '../lab/net/sdp.ts';
 import { buildSap } from '../lab/net/sap.ts';
+import { formatRequest, formatResponse, ravennaSessionUrl } from '../lab/net/rtsp-message.ts';
+import { encodeDns } from '../lab/net/mdns.ts';
 
 const out = process.argv[2] ?? path.join(path.dirname(new URL(import.meta.url).pathname), 'corpus');
-const dirs = { rtp: path.join(out, 'rtp'), sdp: path.join(out, 'sdp'), sap: path.join(out, 'sap') };
+const dirs = { rtp: path.join(out, 'rtp'), sdp: path.join(out, 'sdp'), sap: path.join(out, 'sap'), rtsp: path.join(out, 'rtsp'), mdns: path.join(out, 'mdns') };
 for (const d of Object.values(dirs)) {
   rmSync(d, { recursive: true, force: true });
   mkdirSync(d, { recursive: true });
@@ -93,4 +97,40 @@ sdps.forEach((sdp, n) => {
   put(dirs.sap, buildSap({ messageType: 'announce', msgIdHash: n + 1, origin: '10.67.20.1', sdp, omitPayloadType: true }));
   put(dirs.sap, buildSap({ messageType: 'announce', msgIdHash: n + 1, origin: '10.67.20.1', sdp, compressed: true }));
 });
+// RTSP: what a RAVENNA session server and the engine's client say to each other (FIELD-NOTES "RAVENNA").
+/** The message with bare-LF line ends in its head (the body is left as it is). */
+const lfHead = (message: string) => {
+  const end = message.indexOf('\r\n\r\n') + 4;
+  return message.slice(0, end).replace(/\r\n/g, '\n') + message.slice(end);
+};
+const url = ravennaSessionUrl('10.67.180.1', 554, 'Stage box 1, mix');
+const describeReq = formatRequest('DESCRIBE', url, [['CSeq', 1], ['User-Agent', 'aes67-lab engine'], ['Accept', 'application/sdp']]);
+put(dirs.rtsp, describeReq);
+put(dirs.rtsp, formatRequest('OPTIONS', url, [['CSeq', 1]]) + formatResponse(200, 'OK', [['CSeq', 1], ['Public', 'OPTIONS, DESCRIBE']]));
+for (const [status, reason] of [[404, 'Not Found'], [405, 'Method Not Allowed'], [406, 'Not Acceptable'], [400, 'Bad Request']] as const) {
+  put(dirs.rtsp, formatResponse(status, reason, [['CSeq', 1], ['Server', 'aes67-lab RAVENNA emulator']]));
+}
+sdps.forEach((sdp, n) => {
+  const ok = formatResponse(200, 'OK', [['CSeq', 1], ['Content-Base', `${url}/`], ['Content-Type', 'application/sdp']], sdp);
+  const announce = formatRequest('ANNOUNCE', url, [['CSeq', n + 1], ['Content-Type', 'application/sdp']], sdp);
+  put(dirs.rtsp, ok);
+  put(dirs.rtsp, ok + announce);
+  put(dirs.rtsp, `${lfHead(ok)}\n${lfHead(announce)}`); // bare-LF framing, a blank line between
+});
+// mDNS: a browser's question, and a RAVENNA device's answer with its additional records.
+const browse = '_ravenna_session._sub._rtsp._tcp.local';
+put(dirs.mdns, encodeDns({ type: 'query', id: 0, flags: 0, questions: [{ name: browse, type: 'PTR' }] }));
+for (const session of ['Stage box 1, mix', 'Régie 2']) {
+  const fqdn = `${session}._rtsp._tcp.local`;
+  put(dirs.mdns, encodeDns({
+    type: 'response', id: 0, flags: 0x8400,
+    answers: [{ name: browse, type: 'PTR', ttl: 4500, data: fqdn }],
+    additionals: [
+      { name: fqdn, type: 'SRV', ttl: 120, flush: true, data: { port: 554, target: 'horus.local', priority: 0, weight: 0 } },
+      { name: fqdn, type: 'TXT', ttl: 4500, flush: true, data: [''] },
+      { name: 'horus.local', type: 'A', ttl: 120, flush: true, data: '10.67.180.1' },
+    ],
+  }));
+  put(dirs.mdns, encodeDns({ type: 'response', id: 0, flags: 0x8400, answers: [{ name: browse, type: 'PTR', ttl: 0, data: fqdn }] }));
+}
 console.log(`fuzz corpus: ${captures} captures, ${formats.size} streams, ${sdps.length} SDPs -> ${out}`);

@@ -11,6 +11,8 @@ import type { SapAddon } from './sap.ts';
 import type { StreamAddon } from './stream.ts';
 import type { BenchAddon } from './bench.ts';
 import type { PtpAddon } from './ptp.ts';
+import type { RtspAddon } from './rtsp.ts';
+import type { MdnsAddon } from './mdns.ts';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const addonPath = path.join(projectRoot, 'build', 'Release', 'aes67_native.node');
@@ -107,7 +109,7 @@ export interface Prng {
   normal(): number;
 }
 
-export interface NativeAddon extends RtpAddon, DriverAddon, SdpAddon, SapAddon, StreamAddon, BenchAddon, PtpAddon {
+export interface NativeAddon extends RtpAddon, DriverAddon, SdpAddon, SapAddon, StreamAddon, BenchAddon, PtpAddon, RtspAddon, MdnsAddon {
   addonVersion: string;
   VirtualClock: new (startNs?: number | bigint) => VirtualClock;
   VirtualNetwork: new (clock: VirtualClock, baseDelayNs?: number) => VirtualNetwork;

@@ -44,6 +44,8 @@ export interface PlayoutBuffer {
   /** Drains the log of finished glitches (runs of missing frames). */
   glitches(): Array<{ start: number; frames: number }>;
   fillFrames(): number;
+  /** The newest frame's media time, or null before the first write. */
+  newestWritten(): number | null;
 }
 
 export interface RtpReceiverStats {
@@ -51,9 +53,19 @@ export interface RtpReceiverStats {
   accepted: number;
   lost: number;
   reordered: number;
+  /** Takeovers by a new SSRC after the locked one fell silent (the first lock is not one). */
   ssrcChanges: number;
   sequenceResyncs: number;
+  /** Re-anchors to a timestamp base other than the SDP's mediaclk offset. */
+  timestampResyncs: number;
+  /** Datagrams kept aside for probation (0 or 1): received = accepted + dropped + held. */
+  held: number;
+  /** The longest pause between two datagrams of the locked SSRC (ns). */
+  longestGapNs: number;
+  locked: boolean;
+  /** The locked SSRC. */
   ssrc: number;
+  /** By reason, including 'other-ssrc' (another sender while the locked one is alive) and 'probation'. */
   dropped: Record<string, number>;
 }
 
@@ -67,10 +79,15 @@ export interface RtpAddon {
   decodePcm(encoding: NativePcmEncoding, bytes: Uint8Array): Float32Array;
   encodePcm(encoding: NativePcmEncoding, samples: Float32Array): Buffer;
   PlayoutBuffer: new (config: { channels: number; capacityFrames?: number; linkOffset?: number }) => PlayoutBuffer;
+  /**
+   * On the virtual network (network, host address), or on real UDP sockets pinned to an
+   * interface ({ interfaceName }, null). ssrcHoldoffNs: how long the locked SSRC must be
+   * silent before another takes over (engine default 50 ms, never under two packet times).
+   */
   RtpReceiver: new (
-    network: VirtualNetwork,
-    hostAddress: string,
-    config: { destination: string; sourceFilter?: string; format: RtpFormat },
+    network: VirtualNetwork | { interfaceName: string },
+    hostAddress: string | null,
+    config: { destination: string; sourceFilter?: string; format: RtpFormat; ssrcHoldoffNs?: number },
     playout: PlayoutBuffer,
   ) => RtpReceiver;
 }

@@ -1,5 +1,6 @@
 #include "engine/rtp/rtp_receiver.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -25,6 +26,8 @@ const char* toString(RtpDropReason reason) {
     case RtpDropReason::kStale: return "stale";
     case RtpDropReason::kLate: return "late";
     case RtpDropReason::kTooEarly: return "too-early";
+    case RtpDropReason::kOtherSsrc: return "other-ssrc";
+    case RtpDropReason::kProbation: return "probation";
     case RtpDropReason::kCount: break;
   }
   return "unknown";
@@ -41,10 +44,15 @@ RtpReceiver::RtpReceiver(const RtpReceiverConfig& config, PlayoutBuffer& playout
       playout_(playout),
       mediaClock_(mediaClock),
       packet_(kMaxDatagram),
-      decoded_((kMaxDatagram / config.format.frameBytes() + 1) * config.format.channels) {
+      decoded_((kMaxDatagram / config.format.frameBytes() + 1) * config.format.channels),
+      held_(kMaxDatagram) {
   if (config.format.channels != playout.channels()) {
     throw std::invalid_argument("RtpReceiver: stream has " + std::to_string(config.format.channels) +
                                 " channels but the playout buffer " + std::to_string(playout.channels()));
+  }
+  if (config.ssrcHoldoff < 0) {
+    throw std::invalid_argument("RtpReceiver: ssrcHoldoff must not be negative (" + std::to_string(config.ssrcHoldoff) +
+                                " ns)");
   }
 }
 
@@ -85,6 +93,12 @@ void RtpReceiver::mark(std::int64_t ext, bool value) {
   word = value ? (word | bit) : (word & ~bit);
 }
 
+Nanoseconds RtpReceiver::ssrcHoldoff() const {
+  const Nanoseconds twoPackets =
+      2 * samplesToNanos(static_cast<SampleTime>(stats_.payloadFrames), config_.format.sampleRate);
+  return std::max(config_.ssrcHoldoff, twoPackets);
+}
+
 void RtpReceiver::handle(const std::uint8_t* data, std::size_t size, const DatagramInfo& info) {
   ++stats_.received;
   if (config_.sourceFilter != 0 && info.source.address != config_.sourceFilter) {
@@ -108,14 +122,154 @@ void RtpReceiver::handle(const std::uint8_t* data, std::size_t size, const Datag
     drop(RtpDropReason::kBadPayloadSize);
     return;
   }
-  // A new SSRC is a new sender (or a rebooted one): start its sequence afresh.
-  if (!haveSsrc_ || p.ssrc != stats_.ssrc) {
-    if (haveSsrc_) ++stats_.ssrcChanges;
-    haveSsrc_ = true;
-    stats_.ssrc = p.ssrc;
-    resetSequence();
-    haveMediaTime_ = false;
+  if (!stats_.locked) {
+    lock(p.ssrc, info.receivedAt, false);
+    play(p, info);
+    return;
   }
+  if (p.ssrc == stats_.ssrc) {
+    if (!validated_) {
+      if (p.sequenceNumber == static_cast<std::uint16_t>(stats_.lastSequence + 1)) {
+        validated_ = ++lockedRun_ >= kMinSequential;
+      } else if (p.sequenceNumber != stats_.lastSequence) {
+        lockedRun_ = 1;
+      }
+    }
+    stats_.longestGapNs = std::max(stats_.longestGapNs, info.receivedAt - lastLockedArrival_);
+    lastLockedArrival_ = info.receivedAt;
+    play(p, info);
+    return;
+  }
+  // Another SSRC: probation, then a takeover once the locked one is silent (or was never valid).
+  const std::uint32_t run = advanceCandidate(p, info.receivedAt);
+  const bool lockedGone = !validated_ || info.receivedAt - lastLockedArrival_ >= ssrcHoldoff();
+  if (!lockedGone) {
+    drop(RtpDropReason::kOtherSsrc);
+    return;
+  }
+  if (run < kMinSequential) {
+    hold(data, size, info, p);
+    return;
+  }
+  if (validated_) ++stats_.ssrcChanges;
+  lock(p.ssrc, info.receivedAt, true);
+  // The packet kept aside is this sender's previous one: it plays first.
+  if (stats_.held != 0 && heldSsrc_ == p.ssrc && static_cast<std::uint16_t>(heldSequence_ + 1) == p.sequenceNumber) {
+    stats_.held = 0;
+    RtpPacketView previous;
+    parseRtp(held_.data(), heldSize_, previous);  // parsed before it was kept
+    play(previous, heldInfo_);
+  } else {
+    releaseHold(RtpDropReason::kProbation);
+  }
+  play(p, info);
+}
+
+std::uint32_t RtpReceiver::advanceCandidate(const RtpPacketView& p, Nanoseconds now) {
+  ++useCounter_;
+  Candidate* slot = nullptr;
+  for (auto& c : candidates_) {
+    if (c.used && c.ssrc == p.ssrc) {
+      slot = &c;
+      break;
+    }
+  }
+  if (slot) {
+    // In sequence and without a pause as long as the hold-off; else probation starts again
+    // (a duplicate changes nothing).
+    if (p.sequenceNumber == static_cast<std::uint16_t>(slot->lastSequence + 1) && now - slot->lastHeard < ssrcHoldoff()) {
+      ++slot->run;
+    } else if (p.sequenceNumber != slot->lastSequence) {
+      slot->run = 1;
+    }
+  } else {
+    // A free slot, else the least recently heard newcomer gives way.
+    slot = &candidates_[0];
+    for (auto& c : candidates_) {
+      if (!c.used) {
+        slot = &c;
+        break;
+      }
+      if (c.lastUse < slot->lastUse) slot = &c;
+    }
+    slot->used = true;
+    slot->ssrc = p.ssrc;
+    slot->run = 1;
+  }
+  slot->lastSequence = p.sequenceNumber;
+  slot->lastUse = useCounter_;
+  slot->lastHeard = now;
+  return slot->run;
+}
+
+void RtpReceiver::hold(const std::uint8_t* data, std::size_t size, const DatagramInfo& info, const RtpPacketView& p) {
+  releaseHold(RtpDropReason::kProbation);
+  if (size > held_.size()) {  // only through handle(): poll() never receives more
+    drop(RtpDropReason::kProbation);
+    return;
+  }
+  std::copy(data, data + size, held_.begin());
+  heldSize_ = size;
+  heldInfo_ = info;
+  heldSsrc_ = p.ssrc;
+  heldSequence_ = p.sequenceNumber;
+  stats_.held = 1;
+}
+
+void RtpReceiver::releaseHold(RtpDropReason reason) {
+  if (stats_.held == 0) return;
+  stats_.held = 0;
+  drop(reason);
+}
+
+void RtpReceiver::lock(std::uint32_t ssrc, Nanoseconds now, bool validated) {
+  stats_.locked = true;
+  validated_ = validated;
+  lockedRun_ = 1;
+  stats_.ssrc = ssrc;
+  stats_.longestGapNs = 0;
+  lastLockedArrival_ = now;
+  for (auto& c : candidates_) {
+    if (c.used && c.ssrc == ssrc) c = Candidate{};
+  }
+  resetSequence();
+  haveMediaTime_ = false;
+  rebase_ = 0;  // the SDP's timestamp base first
+  freshLock_ = true;
+  foreignRun_ = 0;
+}
+
+SampleTime RtpReceiver::referenceFor(const DatagramInfo& info, bool& window) const {
+  const SampleTime cursor = playout_.readCursor();
+  window = true;
+  if (cursor != std::numeric_limits<SampleTime>::min()) return cursor;
+  if (mediaClock_) return mediaClock_->sampleAt(info.receivedAt);
+  window = false;
+  return haveMediaTime_ ? lastMediaTime_ : 0;
+}
+
+bool RtpReceiver::foreign(SampleTime mediaTime, std::size_t frames, SampleTime reference) const {
+  // No network delays or advances a packet by a whole buffer: such a packet's timestamps
+  // count from another base.
+  const auto capacity = static_cast<SampleTime>(playout_.capacityFrames());
+  return mediaTime + static_cast<SampleTime>(frames) <= reference - capacity || mediaTime >= reference + capacity;
+}
+
+SampleTime RtpReceiver::anchorTarget(const DatagramInfo& info, std::size_t frames) const {
+  if (mediaClock_) {
+    // As late behind the media clock as the stream arrived before; or, for a first stream,
+    // as if the network took no time (a sender sends a packet when its last frame is due):
+    // both place the audio no earlier than it truly was.
+    const Nanoseconds transit = haveTransit_ ? stats_.transitMinNs
+                                             : samplesToNanos(static_cast<SampleTime>(frames), config_.format.sampleRate);
+    return mediaClock_->sampleAt(info.receivedAt - transit);
+  }
+  // No clock: a link offset ahead of the reader, less the packet.
+  const SampleTime ahead = std::max<SampleTime>(0, playout_.linkOffset() - static_cast<SampleTime>(frames));
+  return playout_.readCursor() + ahead;
+}
+
+void RtpReceiver::play(const RtpPacketView& p, const DatagramInfo& info) {
   const std::int64_t ext = sequence_.unwrap(p.sequenceNumber);
   bool reordered = false;
   if (!haveSequence_) {
@@ -149,17 +303,33 @@ void RtpReceiver::handle(const std::uint8_t* data, std::size_t size, const Datag
 
   // Media time of the first frame: the RTP timestamp unwrapped around the reader's cursor,
   // or the media clock's now, or the previous packet.
-  SampleTime reference;
-  const SampleTime cursor = playout_.readCursor();
-  if (cursor != std::numeric_limits<SampleTime>::min()) reference = cursor;
-  else if (mediaClock_) reference = mediaClock_->sampleAt(info.receivedAt);
-  else if (haveMediaTime_) reference = lastMediaTime_;
-  else reference = static_cast<SampleTime>(p.timestamp - config_.format.mediaclkOffset);
-  const SampleTime mediaTime = mediaTimeOf(p.timestamp, config_.format.mediaclkOffset, reference);
+  const std::size_t frames = p.payloadSize / config_.format.frameBytes();
+  bool window = false;
+  SampleTime reference = referenceFor(info, window);
+  if (!window && !haveMediaTime_) reference = static_cast<SampleTime>(p.timestamp - mediaclkOffset());
+  SampleTime mediaTime = mediaTimeOf(p.timestamp, mediaclkOffset(), reference);
+  if (window && foreign(mediaTime, frames, reference)) {
+    if (freshLock_ || ++foreignRun_ >= kMinSequential) {
+      // Re-anchor: the SDP's base if it fits after all, else the arrival time.
+      rebase_ = 0;
+      mediaTime = mediaTimeOf(p.timestamp, mediaclkOffset(), reference);
+      if (foreign(mediaTime, frames, reference)) {
+        mediaTime = anchorTarget(info, frames);
+        rebase_ = p.timestamp - config_.format.mediaclkOffset - static_cast<std::uint32_t>(mediaTime);
+      }
+      ++stats_.timestampResyncs;
+      foreignRun_ = 0;
+    } else {
+      drop(mediaTime < reference ? RtpDropReason::kLate : RtpDropReason::kTooEarly);
+      return;
+    }
+  } else {
+    foreignRun_ = 0;
+  }
+  freshLock_ = false;
   lastMediaTime_ = mediaTime;
   haveMediaTime_ = true;
 
-  const std::size_t frames = p.payloadSize / frameBytes;
   decodePcm(config_.format.encoding, p.payload, frames * config_.format.channels, decoded_.data());
   switch (playout_.write(mediaTime, decoded_.data(), frames)) {
     case PlayoutWrite::kStored:

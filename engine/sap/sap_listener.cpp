@@ -20,6 +20,7 @@ const char* toString(SapDropReason r) {
     case SapDropReason::kNotSdp: return "not-sdp";
     case SapDropReason::kBadSdp: return "bad-sdp";
     case SapDropReason::kOversize: return "oversize";
+    case SapDropReason::kSdpTooLarge: return "sdp-too-large";
     case SapDropReason::kCount: break;
   }
   return "unknown";
@@ -44,6 +45,7 @@ std::uint64_t SapListenerStats::droppedTotal() const {
 
 SapListener::SapListener(SapListenerConfig config) : config_(std::move(config)) {
   if (config_.maxSessions == 0) throw std::invalid_argument("SapListener: maxSessions must be at least 1");
+  if (config_.maxSdpBytes == 0) throw std::invalid_argument("SapListener: maxSdpBytes must be at least 1");
 }
 
 SapListener::SapListener(Transport& transport, SapListenerConfig config) : SapListener(std::move(config)) {
@@ -114,6 +116,7 @@ void SapListener::handle(const std::uint8_t* data, std::size_t size, const Datag
     return;
   }
   if (p.payloadType != "application/sdp") return drop(SapDropReason::kNotSdp);
+  if (p.sdp.size() > config_.maxSdpBytes) return drop(SapDropReason::kSdpTooLarge);
   std::string sdpKey;
   try {
     sdpKey = originKey(parseSdp(p.sdp).origin);

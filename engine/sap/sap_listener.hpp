@@ -2,8 +2,8 @@
 // originating source and message identifier hash. A session goes away on its deletion
 // packet or when it has not been heard for max(10 announcement intervals, one hour)
 // (RFC 2974 §4; the floor is configurable so a lab can run short). Bounded: at most
-// `maxSessions`; a flood evicts the least recently heard and counts it. Every datagram it
-// cannot use is counted by reason and dropped. handle()/expire() are sans-IO; poll()
+// `maxSessions` of at most `maxSdpBytes` each; a flood evicts the least recently heard and
+// counts it. Every datagram it cannot use is counted by reason and dropped. handle()/expire() are sans-IO; poll()
 // drives them from a socket on a Transport.
 #pragma once
 
@@ -31,6 +31,7 @@ enum class SapDropReason : std::uint8_t {
   kNotSdp,           // a payload type other than application/sdp
   kBadSdp,           // the SDP does not parse (RFC 8866)
   kOversize,         // larger than the receive buffer
+  kSdpTooLarge,      // an SDP (inflated) longer than maxSdpBytes: never parsed nor kept
   kCount
 };
 const char* toString(SapDropReason reason);
@@ -39,6 +40,12 @@ struct SapListenerConfig {
   std::vector<Ipv4Endpoint> groups = {{kSapGroupAdminScope, kSapPort}, {kSapGroupGlobal, kSapPort}};
   std::string interfaceName;            // multicast joins on this interface ("" = default)
   std::size_t maxSessions = 1024;
+  // The longest SDP kept. RFC 2974 §6 recommends SAP packets under 1 kB; AES67 SDPs are a
+  // few hundred bytes (a few kB with many channel labels). 8 KiB is eight times that and
+  // what a jumbo frame carries uncompressed; beyond it is a zlib payload inflating to tens
+  // of kB (up to kSapMaxPayload): without this cap, maxSessions of them would hold 64 MiB.
+  // With it the table holds at most about maxSessions x 2 x maxSdpBytes.
+  std::size_t maxSdpBytes = 8192;
   std::uint32_t timeoutIntervals = 10;  // RFC 2974 §4
   Nanoseconds minimumTimeout = 3600 * kNanosPerSecond;  // RFC 2974 §4: one hour
   Nanoseconds assumedInterval = 30 * kNanosPerSecond;   // until two announcements give the real one

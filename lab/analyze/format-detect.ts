@@ -14,11 +14,17 @@ export interface DetectedFormat {
   ptimeUs: number | null;
 }
 
+/**
+ * The standard rate nearest (in ratio) to frames per mean packet interval, if within 8 %.
+ * Senders pace loosely over short captures: ffmpeg -re bursts at start-up and a 1 s run
+ * averages 5 % fast; 44.1 and 48 kHz are 8.8 % apart, so the nearest is unambiguous.
+ */
 export function detectRate(framesPerPacket: number, meanIntervalUs: number): number | null {
   if (!(framesPerPacket > 0 && meanIntervalUs > 0)) return null;
   const estimate = (framesPerPacket * 1e6) / meanIntervalUs;
   let best: number | null = null;
-  for (const r of STANDARD_RATES) if (Math.abs(r - estimate) / r < 0.05 && (best === null || Math.abs(r - estimate) < Math.abs(best - estimate))) best = r;
+  const distance = (r: number) => Math.abs(Math.log(estimate / r));
+  for (const r of STANDARD_RATES) if (distance(r) < Math.log(1.08) && (best === null || distance(r) < distance(best))) best = r;
   return best;
 }
 

@@ -13,6 +13,7 @@ import { registerBugreport } from './bugreport.ts';
 import { registerEmulateSender } from './emulate-sender.ts';
 import { registerEmulateDante } from './emulate-dante.ts';
 import { registerEmulateRavenna } from './emulate-ravenna.ts';
+import { registerRun } from './run.ts';
 import { registerPtp } from './ptp.ts';
 
 const program = new Command();
@@ -38,6 +39,7 @@ registerBugreport(program);
 registerEmulateSender(program);
 registerEmulateDante(program);
 registerEmulateRavenna(program);
+registerRun(program);
 registerPtp(program);
 
 await program.parseAsync(process.argv);

@@ -28,8 +28,11 @@ export class RtspParser {
     for (;;) {
       // Blank lines between messages are allowed (RFC 2326 §4 via RFC 2616 §4.1).
       let start = 0;
-      while (start + 1 < this.buffer.length && this.buffer[start] === 0x0d && this.buffer[start + 1] === 0x0a) start += 2;
-      while (start < this.buffer.length && this.buffer[start] === 0x0a) start++;
+      for (;;) {
+        if (this.buffer[start] === 0x0a) start += 1;
+        else if (this.buffer[start] === 0x0d && this.buffer[start + 1] === 0x0a) start += 2;
+        else break;
+      }
       if (start > 0) this.buffer = this.buffer.subarray(start);
       const end = findHeaderEnd(this.buffer);
       if (end < 0) {
@@ -59,21 +62,23 @@ export class RtspParser {
   }
 }
 
+/** Where the header block's last line ends: the first empty line, whatever mix of CRLF and LF ends the lines. */
 function findHeaderEnd(b: Buffer): number {
-  const crlf = b.indexOf('\r\n\r\n');
-  const lf = b.indexOf('\n\n');
-  if (crlf < 0) return lf;
-  if (lf < 0) return crlf;
-  return Math.min(crlf, lf);
+  for (let p = b.indexOf(0x0a); p >= 0; p = b.indexOf(0x0a, p + 1)) {
+    if (b[p + 1] === 0x0a || (b[p + 1] === 0x0d && b[p + 2] === 0x0a)) return b[p - 1] === 0x0d ? p - 1 : p;
+  }
+  return -1;
 }
 
+/** Bytes from the end of the last header line through the empty line. */
 function headerTerminatorLength(b: Buffer, end: number): number {
-  return b[end] === 0x0d ? 4 : 2;
+  const eol = b[end] === 0x0d ? 2 : 1;
+  return eol + (b[end + eol] === 0x0d ? 2 : 1);
 }
 
 function parseStartLine(line: string, headers: Map<string, string>, body: string): RtspMessage {
-  let m = /^(RTSP\/\d\.\d) (\d{3}) ?(.*)$/.exec(line);
-  if (m) return { kind: 'response', version: m[1], status: Number(m[2]), reason: m[3], headers, body };
+  let m = /^(RTSP\/\d\.\d) (\d{3})(?: (.*))?$/.exec(line);
+  if (m) return { kind: 'response', version: m[1], status: Number(m[2]), reason: m[3] ?? '', headers, body };
   m = /^([A-Z_]+) (\S+) (RTSP\/\d\.\d)$/.exec(line);
   if (m) return { kind: 'request', method: m[1], url: m[2], version: m[3], headers, body };
   throw new RtspParseError('bad-start-line', `"${line.slice(0, 80)}" is neither "METHOD url RTSP/1.0" nor "RTSP/1.0 code reason"`);

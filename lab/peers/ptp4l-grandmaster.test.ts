@@ -4,157 +4,29 @@
 // while following us is the error of our time stamps (every namespace reads the one system
 // clock, so the true offset is zero). ptp4l runs free_running: nothing touches the clock.
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { projectRoot } from '../../native/index.ts';
 import { canUseNetns, createNetns, type Netns } from '../../ci/netns.ts';
-
-function hasTool(name: string): boolean {
-  try {
-    execFileSync('which', [name], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { monotonicStamp } from '../ptp/child-lines.ts';
+import { startEmulator as startLabEmulator } from '../ptp/lab-ptp-processes.ts';
+import { literal, missingTools, offsetStats, pmcGet, ptp4lOffsets, startPtp4l as startPtp4lProcess } from '../ptp/ptp4l.ts';
 
 const netns = canUseNetns();
-const tools = ['ptp4l', 'pmc', 'python3'].filter((t) => !hasTool(t));
+const tools = netns.ok ? missingTools(['ptp4l', 'pmc', 'python3']) : [];
 const skip = !netns.ok ? netns.reason! : tools.length > 0 ? `missing ${tools.join(', ')}` : '';
 if (skip) console.warn(`ptp4l crossing skipped: ${skip}`);
 
-/** Lines of a child's output, with waits for a line matching a pattern (bounded in time). */
-class Lines {
-  readonly lines: string[] = [];
-  private waiters: { re: RegExp; from: number; resolve: (m: RegExpMatchArray & { line: number }) => void }[] = [];
-  private partial = '';
-
-  constructor(readonly child: ChildProcess, readonly name: string) {
-    const feed = (d: Buffer) => {
-      const parts = (this.partial + d.toString()).split('\n');
-      this.partial = parts.pop()!;
-      for (const l of parts) this.add(l);
-    };
-    child.stdout!.on('data', feed);
-    child.stderr!.on('data', feed);
-  }
-
-  private add(line: string): void {
-    this.lines.push(line);
-    this.waiters = this.waiters.filter((w) => {
-      const m = this.find(w.re, w.from);
-      if (m) w.resolve(m);
-      return !m;
-    });
-  }
-
-  find(re: RegExp, from = 0): (RegExpMatchArray & { line: number }) | undefined {
-    for (let i = from; i < this.lines.length; i++) {
-      const m = this.lines[i].match(re);
-      if (m) return Object.assign(m, { line: i });
-    }
-    return undefined;
-  }
-
-  waitFor(re: RegExp, timeoutMs: number, from = 0): Promise<RegExpMatchArray & { line: number }> {
-    const found = this.find(re, from);
-    if (found) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name}: no line matching ${re} within ${timeoutMs} ms; got:\n${this.lines.slice(-30).join('\n')}`)), timeoutMs);
-      this.waiters.push({ re, from, resolve: (m) => (clearTimeout(timer), resolve(m as never)) });
-    });
-  }
-}
-
-/** ptp4l's bracketed time stamp: CLOCK_MONOTONIC seconds, as the emulator prints too. */
-const bracket = (line: string) => Number(/^\S*\[(\d+\.\d+)\]/.exec(line)?.[1] ?? NaN);
-
 function startEmulator(net: Netns, host: string, args: string[]) {
-  const child = net.spawn(host, process.execPath, ['--import', 'tsx', path.join(projectRoot, 'lab/cli/bin.ts'), 'emulate', 'grandmaster', '--interface', 'eth0', '--json', ...args], { cwd: projectRoot });
-  const lines = new Lines(child, `emulator@${host}`);
-  let stdout = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  const exited = new Promise<{ code: number | null; summary: any }>((resolve) =>
-    child.on('exit', (code) => {
-      let summary: unknown;
-      try {
-        summary = JSON.parse(stdout);
-      } catch {
-        summary = undefined;
-      }
-      resolve({ code, summary });
-    }),
-  );
-  const started = lines.waitFor(/^\[(\d+\.\d+)\] grandmaster (\S+) on eth0/, 20_000).then((m) => ({ identity: m[2], at: Number(m[1]) }));
-  return { child, lines, started, exited };
+  const e = startLabEmulator(net, host, args);
+  // Its --json summary once it exits (SIGTERM from the test, or --seconds); killed after 2 minutes.
+  const exited = e.exited(120_000).then(({ code, summary }) => ({ code, summary: summary! }));
+  return { child: e.lines.child, lines: e.lines, started: e.started, exited };
 }
 
-/**
- * ptp4l as an AES67-profile slave (or, with `master`, a master-capable ordinary clock) with
- * software time stamps that never adjusts the clock.
- */
+/** ptp4l as an AES67-profile slave, or with `master` a master-capable clock (the BMCA decides); never adjusts the clock. */
 function startPtp4l(net: Netns, host: string, dir: string, master?: { priority1: number }) {
-  const uds = path.join(dir, `ptp4l-${host}`);
-  const config = path.join(dir, `ptp4l-${host}.cfg`);
-  writeFileSync(
-    config,
-    [
-      '[global]',
-      'time_stamping software',
-      'free_running 1',
-      `uds_address ${uds}`,
-      'domainNumber 0',
-      'logAnnounceInterval 1',
-      'logSyncInterval -3',
-      'logMinDelayReqInterval -3',
-      'announceReceiptTimeout 3',
-      // One "master offset" line per frequency estimate, every 2^0 s.
-      'freq_est_interval 0',
-      'summary_interval -3',
-      ...(master ? [`priority1 ${master.priority1}`] : []),
-      '',
-    ].join('\n'),
-  );
-  const child = net.spawn(host, 'ptp4l', ['-f', config, '-i', 'eth0', '-m', ...(master ? [] : ['-s'])]);
-  return { lines: new Lines(child, `ptp4l@${host}`), uds };
-}
-
-/** `pmc GET <what>` against a ptp4l's own UDS address, as { field: value }. */
-function pmcGet(net: Netns, host: string, uds: string, dir: string, what: string): Record<string, string> {
-  const out = net.exec(host, 'pmc', ['-u', '-b', '0', '-s', uds, '-i', path.join(dir, `pmc-${host}-${process.hrtime.bigint()}`), `GET ${what}`], 15_000);
-  const fields: Record<string, string> = {};
-  for (const l of out.split('\n')) {
-    const m = /^\s+(\S+)\s+(\S+)\s*$/.exec(l);
-    if (m) fields[m[1]] = m[2];
-  }
-  if (Object.keys(fields).length === 0) throw new Error(`pmc GET ${what} gave no fields:\n${out}`);
-  return fields;
-}
-
-interface OffsetStats {
-  samples: number;
-  meanNs: number;
-  medianNs: number;
-  rmsNs: number;
-  maxAbsNs: number;
-  pathDelayMedianNs: number;
-}
-
-function offsetStats(lines: string[]): OffsetStats {
-  const rows = lines.map((l) => /master offset\s+(-?\d+) s\d freq\s+\S+ path delay\s+(-?\d+)/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
-  const offsets = rows.map((m) => Number(m[1]));
-  const delays = rows.map((m) => Number(m[2])).sort((a, b) => a - b);
-  const sorted = [...offsets].sort((a, b) => a - b);
-  return {
-    samples: offsets.length,
-    meanNs: offsets.reduce((s, x) => s + x, 0) / offsets.length,
-    medianNs: sorted[sorted.length >> 1],
-    rmsNs: Math.sqrt(offsets.reduce((s, x) => s + x * x, 0) / offsets.length),
-    maxAbsNs: Math.max(...offsets.map(Math.abs)),
-    pathDelayMedianNs: delays[delays.length >> 1],
-  };
+  return startPtp4lProcess(net, host, dir, master ? { role: 'bmca', priority1: master.priority1, everyOffset: true } : { role: 'slave', everyOffset: true });
 }
 
 describe.skipIf(skip !== '')('ptp4l slave follows the lab grandmaster (network namespaces)', () => {
@@ -175,23 +47,23 @@ describe.skipIf(skip !== '')('ptp4l slave follows the lab grandmaster (network n
     const gm = startEmulator(net, 'gm', ['--priority1', '100', '--priority2', '110', '--clock-class', '6', '--seconds', '40']);
     const { identity } = await gm.started;
     expect(identity).toMatch(/^[0-9a-f]{6}\.fffe\.[0-9a-f]{6}$/);
-    const selected = await slave.lines.waitFor(new RegExp(`selected best master clock ${identity.replace(/\./g, '\\.')}`), 20_000);
+    const selected = await slave.lines.waitFor(new RegExp(`selected best master clock ${literal(identity)}`), 20_000);
     await slave.lines.waitFor(/LISTENING to UNCALIBRATED|to SLAVE/, 5_000, selected.line);
     // 20 offsets after the first two (the frequency estimator's start).
     const first = await slave.lines.waitFor(/master offset/, 10_000, selected.line);
     await slave.lines.waitFor(/master offset/, 30_000, first.line + 21);
 
-    const parent = pmcGet(net, 'slave', slave.uds, dir, 'PARENT_DATA_SET');
+    const parent = pmcGet(net, slave, dir, 'PARENT_DATA_SET');
     expect(parent.grandmasterIdentity).toBe(identity);
     expect(parent.parentPortIdentity).toBe(`${identity}-1`);
     expect(parent.grandmasterPriority1).toBe('100');
     expect(parent.grandmasterPriority2).toBe('110');
     expect(parent['gm.ClockClass']).toBe('6');
-    const time = pmcGet(net, 'slave', slave.uds, dir, 'TIME_PROPERTIES_DATA_SET');
+    const time = pmcGet(net, slave, dir, 'TIME_PROPERTIES_DATA_SET');
     expect(time).toMatchObject({ currentUtcOffset: '37', currentUtcOffsetValid: '1', ptpTimescale: '1' });
 
-    const offsetLines = slave.lines.lines.slice(selected.line).filter((l) => l.includes('master offset')).slice(2);
-    const s = offsetStats(offsetLines);
+    const rows = ptp4lOffsets(slave.lines.lines.slice(selected.line)).slice(2);
+    const s = { ...offsetStats(rows.map((r) => r.offsetNs)), pathDelayMedianNs: [...rows.map((r) => r.pathDelayNs)].sort((a, b) => a - b)[rows.length >> 1] };
     console.log(
       `ptp4l following the emulator: ${s.samples} offsets, mean ${(s.meanNs / 1000).toFixed(1)} µs, median ${(s.medianNs / 1000).toFixed(1)} µs, ` +
         `rms ${(s.rmsNs / 1000).toFixed(1)} µs, max |offset| ${(s.maxAbsNs / 1000).toFixed(1)} µs, path delay median ${(s.pathDelayMedianNs / 1000).toFixed(1)} µs`,
@@ -224,17 +96,17 @@ describe.skipIf(skip !== '')('ptp4l slave follows the lab grandmaster (network n
     // one starts first, so ptp4l has to move to the better one when it appears.
     const worse = startEmulator(net, 'gm2', ['--priority1', '120', '--master-only', '--seconds', '45']);
     const worseStart = await worse.started;
-    await slave.lines.waitFor(new RegExp(`selected best master clock ${worseStart.identity.replace(/\./g, '\\.')}`), 20_000);
+    await slave.lines.waitFor(new RegExp(`selected best master clock ${literal(worseStart.identity)}`), 20_000);
     const better = startEmulator(net, 'gm1', ['--priority1', '100', '--master-only', '--event', '14:stop-announcing', '--seconds', '40']);
     const betterStart = await better.started;
-    const toBetter = await slave.lines.waitFor(new RegExp(`selected best master clock ${betterStart.identity.replace(/\./g, '\\.')}`), 20_000);
-    expect(pmcGet(net, 'slave', slave.uds, dir, 'PARENT_DATA_SET')).toMatchObject({ grandmasterIdentity: betterStart.identity, grandmasterPriority1: '100' });
+    const toBetter = await slave.lines.waitFor(new RegExp(`selected best master clock ${literal(betterStart.identity)}`), 20_000);
+    expect(pmcGet(net, slave, dir, 'PARENT_DATA_SET')).toMatchObject({ grandmasterIdentity: betterStart.identity, grandmasterPriority1: '100' });
 
     const stop = await better.lines.waitFor(/^\[(\d+\.\d+)\] stop-announcing/, 30_000);
-    const back = await slave.lines.waitFor(new RegExp(`selected best master clock ${worseStart.identity.replace(/\./g, '\\.')}`), 20_000, toBetter.line);
+    const back = await slave.lines.waitFor(new RegExp(`selected best master clock ${literal(worseStart.identity)}`), 20_000, toBetter.line);
     // Announces leave at start + 0, 2, 4 ... s; the one due at 14 s is the first not sent.
-    const stoppedAt = bracket(better.lines.lines[stop.line]);
-    const selectedAt = bracket(slave.lines.lines[back.line]);
+    const stoppedAt = monotonicStamp(better.lines.lines[stop.line]);
+    const selectedAt = monotonicStamp(slave.lines.lines[back.line]);
     const lastAnnounce = stoppedAt - 2;
     const failoverS = selectedAt - lastAnnounce;
     console.log(`failover: ptp4l selected the other grandmaster ${failoverS.toFixed(3)} s after the last Announce of the better one (${(selectedAt - stoppedAt).toFixed(3)} s after it stopped announcing)`);
@@ -242,7 +114,7 @@ describe.skipIf(skip !== '')('ptp4l slave follows the lab grandmaster (network n
     // random part of up to one interval (linuxptp set_tmo_random with announce_span 1): 6-8 s.
     expect(failoverS).toBeGreaterThan(3 * 2 - 0.1);
     expect(failoverS).toBeLessThan(3 * 2 + 2 + 0.5);
-    expect(pmcGet(net, 'slave', slave.uds, dir, 'PARENT_DATA_SET')).toMatchObject({ grandmasterIdentity: worseStart.identity, grandmasterPriority1: '120' });
+    expect(pmcGet(net, slave, dir, 'PARENT_DATA_SET')).toMatchObject({ grandmasterIdentity: worseStart.identity, grandmasterPriority1: '120' });
     better.child.kill('SIGTERM');
     worse.child.kill('SIGTERM');
     const [b, w] = await Promise.all([better.exited, worse.exited]);
@@ -262,15 +134,15 @@ describe.skipIf(skip !== '')('ptp4l slave follows the lab grandmaster (network n
     // must take over, and ptp4l must follow it.
     const gm = startEmulator(net, 'gm', ['--priority1', '200', '--event', '14:priority1=100', '--seconds', '40']);
     const { identity } = await gm.started;
-    await gm.lines.waitFor(new RegExp(`passive: ${local[1].replace(/\./g, '\\.')} is better`), 15_000);
+    await gm.lines.waitFor(new RegExp(`passive: ${literal(local[1])} is better`), 15_000);
     const raised = await gm.lines.waitFor(/\] priority \{"priority1":100\}/, 30_000);
     const back = await gm.lines.waitFor(/master: no better master heard/, 15_000, raised.line);
-    const followed = await other.lines.waitFor(new RegExp(`selected best master clock ${identity.replace(/\./g, '\\.')}`), 15_000);
+    const followed = await other.lines.waitFor(new RegExp(`selected best master clock ${literal(identity)}`), 15_000);
     console.log(
-      `BMCA both ways: ours yielded to ptp4l (${local[1]}), took over ${(bracket(gm.lines.lines[back.line]) - bracket(gm.lines.lines[raised.line])).toFixed(3)} s after its priority1 became 100, ` +
-        `and ptp4l selected it ${(bracket(other.lines.lines[followed.line]) - bracket(gm.lines.lines[raised.line])).toFixed(3)} s after`,
+      `BMCA both ways: ours yielded to ptp4l (${local[1]}), took over ${(monotonicStamp(gm.lines.lines[back.line]) - monotonicStamp(gm.lines.lines[raised.line])).toFixed(3)} s after its priority1 became 100, ` +
+        `and ptp4l selected it ${(monotonicStamp(other.lines.lines[followed.line]) - monotonicStamp(gm.lines.lines[raised.line])).toFixed(3)} s after`,
     );
-    expect(pmcGet(net, 'ptp4l', other.uds, dir, 'PARENT_DATA_SET')).toMatchObject({ grandmasterIdentity: identity, grandmasterPriority1: '100' });
+    expect(pmcGet(net, other, dir, 'PARENT_DATA_SET')).toMatchObject({ grandmasterIdentity: identity, grandmasterPriority1: '100' });
     gm.child.kill('SIGTERM');
     const { code, summary } = await gm.exited;
     expect(code).toBe(0);

@@ -3,7 +3,9 @@
 // deletion or a time-out, and replaces a session's older SDP version by a newer one even
 // when the announcer changed its message-id hash without deleting (RFC 8866 §5.2: the o=
 // username, session id and address name a session; the version orders its descriptions).
-// Bad packets are counted by reason and dropped.
+// Bad packets are counted by reason and dropped. Bounded: at most maxSessions sessions of at
+// most maxSdpBytes each (the engine's SapListener has the same limits); a flood evicts the
+// least recently heard session and counts it, so new sessions are never locked out.
 import type { DatagramSocket, LabTransport, TimedActor } from '../net/lab-transport.ts';
 import { parseSap, SAP_GROUP_DANTE, SAP_GROUP_RFC2974, SAP_PORT, SapParseError } from '../net/sap.ts';
 import { describeAes67, parseSdp, SdpError, type Aes67StreamDescription } from '../net/sdp.ts';
@@ -37,8 +39,14 @@ export interface SapListenerOptions {
    * says 10 intervals or one hour, whichever is greater (the default).
    */
   minTimeoutNs?: number;
-  /** Sessions kept at most; beyond it new ones are dropped and counted (default 1024). */
+  /** Sessions kept at most; beyond it the least recently heard is evicted and counted (default 1024). */
   maxSessions?: number;
+  /**
+   * The longest SDP kept (bytes, default 8192, as the engine): RFC 2974 §6 recommends SAP
+   * packets under 1 kB; a longer SDP (a zlib payload inflating to tens of kB) is dropped as
+   * 'sdp-too-large' before it is parsed.
+   */
+  maxSdpBytes?: number;
 }
 
 export interface SdpSource {
@@ -47,13 +55,21 @@ export interface SdpSource {
 }
 
 const HOUR_NS = 3600e9;
+const DEFAULT_MAX_SESSIONS = 1024;
+const DEFAULT_MAX_SDP_BYTES = 8192;
 
 export class SapListener implements TimedActor {
   readonly dropped = new Map<string, number>();
   deletions = 0;
   timeouts = 0;
+  /** Sessions evicted to make room for a new one (the least recently heard first). */
+  evicted = 0;
   private readonly socket: DatagramSocket;
+  /** By origin/hash, least recently heard first (a session heard again moves to the end). */
   private readonly byHash = new Map<string, SapSession>();
+  /** o= identity -> byHash key of the session holding it. */
+  private readonly bySessionKey = new Map<string, string>();
+  /** No session expires before this (it may be early: expire() then finds none and recomputes). */
   private nextExpiry = Infinity;
 
   constructor(private readonly o: SapListenerOptions) {
@@ -102,16 +118,19 @@ export class SapListener implements TimedActor {
     if (packet.payloadType !== 'application/sdp') return this.drop('not-sdp');
     const key = `${packet.origin}/${packet.msgIdHash}`;
     if (packet.messageType === 'delete') {
-      if (this.byHash.delete(key)) this.deletions++;
+      if (this.remove(key)) this.deletions++;
       return;
     }
+    if (Buffer.byteLength(packet.sdp) > (this.o.maxSdpBytes ?? DEFAULT_MAX_SDP_BYTES)) return this.drop('sdp-too-large');
     const existing = this.byHash.get(key);
     if (existing && existing.sdp === packet.sdp) {
       const n = existing.announcements;
       existing.intervalNs = ((existing.intervalNs ?? 0) * (n - 1) + (at - existing.lastSeen)) / n;
       existing.lastSeen = at;
       existing.announcements++;
-      this.schedule();
+      this.byHash.delete(key); // heard now: to the end of the eviction order
+      this.byHash.set(key, existing);
+      this.schedule(existing);
       return;
     }
     let parsed;
@@ -129,12 +148,17 @@ export class SapListener implements TimedActor {
       return this.drop('bad-sdp');
     }
     const sessionKey = `${o.username} ${o.sessionId} ${o.address}`;
-    for (const [k, s] of this.byHash) {
-      if (k === key || s.sessionKey !== sessionKey) continue;
-      if (s.sessionVersion > version) return this.drop('older-version');
-      this.byHash.delete(k); // superseded by a newer version under a new hash
+    const otherKey = this.bySessionKey.get(sessionKey);
+    if (otherKey !== undefined && otherKey !== key) {
+      const other = this.byHash.get(otherKey)!;
+      if (other.sessionVersion > version) return this.drop('older-version');
+      this.remove(otherKey); // superseded by a newer version under a new hash
     }
-    if (!existing && this.byHash.size >= (this.o.maxSessions ?? 1024)) return this.drop('too-many-sessions');
+    if (existing) this.remove(key);
+    while (this.byHash.size >= (this.o.maxSessions ?? DEFAULT_MAX_SESSIONS)) {
+      this.remove(this.byHash.keys().next().value!); // the least recently heard
+      this.evicted++;
+    }
     let stream: SapSession['stream'];
     try {
       stream = describeAes67(packet.sdp);
@@ -142,7 +166,7 @@ export class SapListener implements TimedActor {
       if (!(e instanceof SdpError)) throw e;
       stream = { error: e.message };
     }
-    this.byHash.set(key, {
+    const session: SapSession = {
       origin: packet.origin,
       msgIdHash: packet.msgIdHash,
       from,
@@ -154,27 +178,40 @@ export class SapListener implements TimedActor {
       firstSeen: existing?.firstSeen ?? at,
       lastSeen: at,
       announcements: (existing?.announcements ?? 0) + 1,
-    });
-    this.schedule();
+    };
+    this.byHash.set(key, session);
+    this.bySessionKey.set(sessionKey, key);
+    this.schedule(session);
+  }
+
+  private remove(key: string): boolean {
+    const s = this.byHash.get(key);
+    if (!s) return false;
+    this.byHash.delete(key);
+    if (this.bySessionKey.get(s.sessionKey) === key) this.bySessionKey.delete(s.sessionKey);
+    return true;
   }
 
   private timeoutOf(s: SapSession): number {
     return Math.max(10 * (s.intervalNs ?? 0), this.o.minTimeoutNs ?? HOUR_NS);
   }
 
-  private schedule(): void {
-    let next = Infinity;
-    for (const s of this.byHash.values()) next = Math.min(next, s.lastSeen + this.timeoutOf(s));
-    this.nextExpiry = next;
+  /** A session was heard: it expires no earlier than this. */
+  private schedule(s: SapSession): void {
+    this.nextExpiry = Math.min(this.nextExpiry, s.lastSeen + this.timeoutOf(s));
   }
 
   private expire(now: number): void {
-    for (const [k, s] of this.byHash) {
-      if (now >= s.lastSeen + this.timeoutOf(s)) {
-        this.byHash.delete(k);
+    let next = Infinity;
+    for (const [k, s] of [...this.byHash]) {
+      const due = s.lastSeen + this.timeoutOf(s);
+      if (now >= due) {
+        this.remove(k);
         this.timeouts++;
+      } else {
+        next = Math.min(next, due);
       }
     }
-    this.schedule();
+    this.nextExpiry = next;
   }
 }

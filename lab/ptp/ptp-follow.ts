@@ -41,6 +41,52 @@ export interface FollowSummary {
   portState: PtpSlaveStatus['portState'];
   servoState: PtpSlaveStatus['servoState'];
   counters: PtpSlaveStatus['counters'];
+  /** CLOCK_MONOTONIC seconds the run started (ptp4l's and the emulator's log stamps are on the same clock). */
+  startedAtS: number;
+  /** Every change of port state, servo state or grandmaster, in order (at most MAX_CHANGES kept). */
+  changes: FollowChange[];
+  /** Offsets and true error while locked, by the grandmaster followed at the time. */
+  byGrandmaster: GrandmasterStats[];
+}
+
+export interface FollowChange {
+  /** CLOCK_MONOTONIC seconds (when the poll saw it; polls are pollIntervalMs apart). */
+  atS: number;
+  portState: PtpSlaveStatus['portState'];
+  servoShort: PtpSlaveStatus['servoShort'];
+  locked: boolean;
+  grandmaster: string | null;
+  /** The slave's own counters at that moment. */
+  grandmasterChanges: number;
+  parentChanges: number;
+  announceTimeouts: number;
+  lockLosses: number;
+}
+
+export interface GrandmasterStats {
+  grandmaster: string;
+  lockedSamples: number;
+  offsetRmsNs: number | null;
+  offsetMaxNs: number | null;
+  /**
+   * PTP time minus CLOCK_REALTIME while locked to it (see systemClockOffset), split into the
+   * whole seconds of the grandmaster's timescale (37 for a PTP-timescale master on this host's
+   * clock: TAI = UTC + 37 s; 0 for ptp4l with software time stamps, which sends the system
+   * clock's UTC on an ARB timescale) and the error around them.
+   */
+  systemClockOffset: { wholeSeconds: number; rmsNs: number; maxNs: number; meanNs: number; samples: number } | null;
+}
+
+const MAX_CHANGES = 1000;
+
+function rmsMaxMean(xs: number[]): { rmsNs: number; maxNs: number; meanNs: number; samples: number } | null {
+  if (xs.length === 0) return null;
+  return {
+    rmsNs: Math.sqrt(xs.reduce((a, x) => a + x * x, 0) / xs.length),
+    maxNs: Math.max(...xs.map(Math.abs)),
+    meanNs: xs.reduce((a, x) => a + x, 0) / xs.length,
+    samples: xs.length,
+  };
 }
 
 /** Offset statistics of the records taken while locked, from `from` (local ns) on. */
@@ -72,24 +118,52 @@ export async function followPtp(o: FollowOptions): Promise<FollowSummary> {
   let window: PtpOffsetRecord[] = [];
   const systemOffsets: number[] = [];
   let nextSystemSample = start;
+  const changes: FollowChange[] = [];
+  // Per grandmaster: offsets of locked records and true-error samples.
+  const perGm = new Map<string, { offsets: number[]; system: number[] }>();
+  const gmBucket = (id: string) => {
+    let b = perGm.get(id);
+    if (!b) perGm.set(id, (b = { offsets: [], system: [] }));
+    return b;
+  };
+  let gmBefore: string | null = null;
   const stamp = (t: number) => `ptp[${((t - start) / 1e9).toFixed(3)}]`;
   try {
     for (;;) {
       slave.poll();
       const fresh = slave.records();
+      const now = slave.now();
+      const st = slave.status();
+      // Records of a poll in which the grandmaster changed are not attributed to either.
+      const gmOfRecords = st.grandmaster !== null && st.grandmaster === gmBefore ? gmBucket(st.grandmaster) : undefined;
+      gmBefore = st.grandmaster;
       for (const r of fresh) {
         records.push(r);
         window.push(r);
         if (firstLock === null && r.locked) firstLock = r.at;
+        if (r.locked) gmOfRecords?.offsets.push(r.offsetNs);
       }
-      const now = slave.now();
-      const st = slave.status();
       if (st.locked && now >= nextSystemSample) {
-        systemOffsets.push(slave.systemClockOffset());
+        const e = slave.systemClockOffset();
+        systemOffsets.push(e);
+        if (st.grandmaster) gmBucket(st.grandmaster).system.push(e);
         nextSystemSample = now + 100e6;
       }
       const key = `${st.portState}/${st.servoShort}/${st.grandmaster}`;
       if (key !== lastKey) {
+        if (changes.length < MAX_CHANGES) {
+          changes.push({
+            atS: now / 1e9,
+            portState: st.portState,
+            servoShort: st.servoShort,
+            locked: st.locked,
+            grandmaster: st.grandmaster,
+            grandmasterChanges: st.counters.grandmasterChanges,
+            parentChanges: st.counters.parentChanges,
+            announceTimeouts: st.counters.announceTimeouts,
+            lockLosses: st.counters.lockLosses,
+          });
+        }
         if (st.grandmaster && !lastKey.endsWith(`/${st.grandmaster}`)) onLine?.(`${stamp(now)}: selected best master clock ${st.grandmaster} (port ${st.parent?.portIdentity})`);
         onLine?.(`${stamp(now)}: port ${st.portState}, servo ${st.servoShort} (${st.servoState})`);
         lastKey = key;
@@ -121,12 +195,7 @@ export async function followPtp(o: FollowOptions): Promise<FollowSummary> {
       offsetRmsNs: stats ? stats.rms : null,
       offsetMaxNs: stats ? stats.max : null,
       offsetMeanNs: stats ? stats.mean : null,
-      systemClockOffset: systemOffsets.length === 0 ? null : {
-        rmsNs: Math.sqrt(systemOffsets.reduce((a, x) => a + x * x, 0) / systemOffsets.length),
-        maxNs: Math.max(...systemOffsets.map(Math.abs)),
-        meanNs: systemOffsets.reduce((a, x) => a + x, 0) / systemOffsets.length,
-        samples: systemOffsets.length,
-      },
+      systemClockOffset: rmsMaxMean(systemOffsets),
       pathDelayNs: st.hasOffset ? st.pathDelayNs : null,
       frequencyPpb: st.frequencyPpb,
       samples: records.length,
@@ -135,6 +204,15 @@ export async function followPtp(o: FollowOptions): Promise<FollowSummary> {
       portState: st.portState,
       servoState: st.servoState,
       counters: st.counters,
+      startedAtS: start / 1e9,
+      changes,
+      byGrandmaster: [...perGm].map(([grandmaster, b]) => {
+        const o = rmsMaxMean(b.offsets);
+        const sorted = [...b.system].sort((x, y) => x - y);
+        const wholeSeconds = sorted.length ? Math.round(sorted[sorted.length >> 1] / 1e9) : 0;
+        const e = rmsMaxMean(b.system.map((x) => x - wholeSeconds * 1e9));
+        return { grandmaster, lockedSamples: b.offsets.length, offsetRmsNs: o?.rmsNs ?? null, offsetMaxNs: o?.maxNs ?? null, systemClockOffset: e && { wholeSeconds, ...e } };
+      }),
     };
   } finally {
     slave.close();

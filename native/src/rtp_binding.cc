@@ -1,13 +1,16 @@
 // engine/rtp and engine/jitter for TypeScript: the RTP parser and PCM codecs (so the lab's
 // own codecs can be checked against them), and PlayoutBuffer / RtpReceiver /
-// RtpTransmitter on the VirtualNetwork for virtual-time runs.
+// RtpTransmitter on the VirtualNetwork for virtual-time runs. An RtpReceiver can also run
+// on real UDP sockets (engine/base UdpTransport on a named interface) for live tests.
 #include <napi.h>
 
 #include <limits>
 #include <memory>
 #include <vector>
 
+#include "engine/base/clock.hpp"
 #include "engine/base/media_clock.hpp"
+#include "engine/base/udp_transport.hpp"
 #include "engine/jitter/playout_buffer.hpp"
 #include "engine/rtp/pcm_codec.hpp"
 #include "engine/rtp/rtp_packet.hpp"
@@ -107,7 +110,8 @@ class JsPlayoutBuffer : public Napi::ObjectWrap<JsPlayoutBuffer> {
     return DefineClass(env, "PlayoutBuffer",
                        {InstanceMethod("write", &JsPlayoutBuffer::write), InstanceMethod("read", &JsPlayoutBuffer::read),
                         InstanceMethod("stats", &JsPlayoutBuffer::stats), InstanceMethod("glitches", &JsPlayoutBuffer::glitches),
-                        InstanceMethod("fillFrames", &JsPlayoutBuffer::fillFrames)});
+                        InstanceMethod("fillFrames", &JsPlayoutBuffer::fillFrames),
+                        InstanceMethod("newestWritten", &JsPlayoutBuffer::newestWritten)});
   }
   explicit JsPlayoutBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsPlayoutBuffer>(info) {
     const Napi::Object o = info[0].As<Napi::Object>();
@@ -157,10 +161,18 @@ class JsPlayoutBuffer : public Napi::ObjectWrap<JsPlayoutBuffer> {
   Napi::Value fillFrames(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(buffer_->fillFrames()));
   }
+  // The newest frame's media time, or null before the first write.
+  Napi::Value newestWritten(const Napi::CallbackInfo& info) {
+    const SampleTime n = buffer_->newestWritten();
+    if (n == std::numeric_limits<SampleTime>::min()) return info.Env().Null();
+    return Napi::Number::New(info.Env(), static_cast<double>(n));
+  }
   std::unique_ptr<PlayoutBuffer> buffer_;
 };
 
-// RtpReceiver(network, hostAddress, {destination, sourceFilter?, format}, playout)
+// RtpReceiver(network, hostAddress, {destination, sourceFilter?, format, ssrcHoldoffNs?}, playout)
+// on the virtual network, or RtpReceiver({interfaceName}, null, config, playout) on real UDP
+// sockets pinned to that interface ("" lets the routing table choose).
 class JsRtpReceiver : public Napi::ObjectWrap<JsRtpReceiver> {
  public:
   static Napi::Function define(Napi::Env env) {
@@ -168,7 +180,7 @@ class JsRtpReceiver : public Napi::ObjectWrap<JsRtpReceiver> {
                        {InstanceMethod("poll", &JsRtpReceiver::poll), InstanceMethod("stats", &JsRtpReceiver::stats)});
   }
   explicit JsRtpReceiver(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsRtpReceiver>(info) {
-    JsVirtualNetwork* network = JsVirtualNetwork::from(info[0]);
+    const bool real = info[0].IsObject() && info[0].As<Napi::Object>().Has("interfaceName");
     networkRef_ = Napi::Persistent(info[0].As<Napi::Object>());
     playoutRef_ = Napi::Persistent(info[3].As<Napi::Object>());
     const Napi::Object o = info[2].As<Napi::Object>();
@@ -176,9 +188,19 @@ class JsRtpReceiver : public Napi::ObjectWrap<JsRtpReceiver> {
     c.destination = toEndpoint(o.Get("destination"), "destination");
     if (o.Has("sourceFilter") && o.Get("sourceFilter").IsString()) c.sourceFilter = toAddress(o.Get("sourceFilter"), "sourceFilter");
     c.format = toFormat(o.Get("format").As<Napi::Object>());
+    if (o.Has("ssrcHoldoffNs") && !o.Get("ssrcHoldoffNs").IsUndefined()) c.ssrcHoldoff = toInt64(o.Get("ssrcHoldoffNs"), "ssrcHoldoffNs");
     try {
-      receiver_ = std::make_unique<RtpReceiver>(network->network().host(toAddress(info[1], "host")), c,
-                                                JsPlayoutBuffer::from(info[3])->buffer());
+      if (real) {
+        const std::string interfaceName = info[0].As<Napi::Object>().Get("interfaceName").ToString().Utf8Value();
+        udp_ = std::make_unique<UdpTransport>(clock_, interfaceName);
+        receiver_ = std::make_unique<RtpReceiver>(*udp_, c, JsPlayoutBuffer::from(info[3])->buffer());
+      } else {
+        JsVirtualNetwork* network = JsVirtualNetwork::from(info[0]);
+        receiver_ = std::make_unique<RtpReceiver>(network->network().host(toAddress(info[1], "host")), c,
+                                                  JsPlayoutBuffer::from(info[3])->buffer());
+      }
+    } catch (const Napi::Error&) {
+      throw;
     } catch (const std::exception& e) {
       throw Napi::Error::New(info.Env(), e.what());
     }
@@ -197,6 +219,10 @@ class JsRtpReceiver : public Napi::ObjectWrap<JsRtpReceiver> {
     o.Set("reordered", static_cast<double>(s.reordered));
     o.Set("ssrcChanges", static_cast<double>(s.ssrcChanges));
     o.Set("sequenceResyncs", static_cast<double>(s.sequenceResyncs));
+    o.Set("timestampResyncs", static_cast<double>(s.timestampResyncs));
+    o.Set("held", static_cast<double>(s.held));
+    o.Set("longestGapNs", static_cast<double>(s.longestGapNs));
+    o.Set("locked", s.locked);
     o.Set("ssrc", static_cast<double>(s.ssrc));
     Napi::Object dropped = Napi::Object::New(info.Env());
     for (std::size_t r = 0; r < s.dropped.size(); ++r) {
@@ -206,6 +232,8 @@ class JsRtpReceiver : public Napi::ObjectWrap<JsRtpReceiver> {
     return o;
   }
   Napi::ObjectReference networkRef_, playoutRef_;
+  RealClock clock_;
+  std::unique_ptr<UdpTransport> udp_;  // only on real UDP
   std::unique_ptr<RtpReceiver> receiver_;
 };
 

@@ -160,22 +160,81 @@ TEST(RtpStream, ReorderInsideTheWindowHealsDuplicatesAndLateOnesAreDropped) {
   EXPECT_EQ(link.playout->stats().framesMissing, 48u);
 }
 
-TEST(RtpStream, SsrcChangeResyncsAndIsCountedOnce) {
+// A sender that changes its SSRC with no pause at all (timestamps and media time carry on).
+// The SSRC policy (rtp_receiver.hpp) cannot tell this from a second sender until the old
+// SSRC has been silent for the hold-off: the new SSRC's packets that arrive before then are
+// dropped as other-ssrc, the next one takes over (counted once) and plays at its own media
+// time. So the audio lost is exactly those packets: the cost of not letting an interloper
+// interleave, bounded by the hold-off.
+TEST(RtpStream, SsrcChangeWithoutAPauseTakesOverAfterTheHoldoffAndIsCountedOnce) {
   Link link;
   int n = 0;
+  Nanoseconds lastOldArrival = 0;
+  std::vector<Nanoseconds> newArrivals;
   // After 100 packets the "sender reboots": new SSRC, sequence starts elsewhere.
   link.network.setImpairment([&](const VirtualPacket& p, std::vector<Nanoseconds>&) {
+    const Nanoseconds arrival = p.sentAt + 200'000;  // the Link's network delay
     if (++n > 100) {
       auto* bytes = const_cast<std::uint8_t*>(p.data);
       bytes[2] = static_cast<std::uint8_t>(bytes[2] + 0x30);  // sequence restarts 12288 further on
       bytes[11] ^= 0xFF;
+      newArrivals.push_back(arrival);
+    } else {
+      lastOldArrival = arrival;
     }
   });
   link.run(0.5);
-  EXPECT_EQ(link.rx->stats().ssrcChanges, 1u);
-  EXPECT_EQ(link.rx->stats().droppedTotal(), 0u);
-  EXPECT_EQ(link.rx->stats().lost, 0u);
-  EXPECT_EQ(link.playout->stats().glitches, 0u) << "media time is unchanged, so audio is continuous";
+  const RtpReceiverStats& rs = link.rx->stats();
+  const Nanoseconds holdoff = link.rx->ssrcHoldoff();
+  EXPECT_EQ(holdoff, kDefaultSsrcHoldoff) << "1 ms packets: two packet times are less than the default";
+  std::uint64_t beforeHoldoff = 0;
+  for (Nanoseconds t : newArrivals) beforeHoldoff += t - lastOldArrival < holdoff ? 1 : 0;
+  ASSERT_GT(beforeHoldoff, 0u);
+  EXPECT_EQ(rs.ssrcChanges, 1u);
+  EXPECT_EQ(rs.dropped[static_cast<std::size_t>(RtpDropReason::kOtherSsrc)], beforeHoldoff);
+  EXPECT_EQ(rs.droppedTotal(), beforeHoldoff);
+  EXPECT_EQ(rs.timestampResyncs, 0u) << "the new SSRC's timestamps are on the SDP's base";
+  EXPECT_EQ(rs.lost, 0u) << "sequence tracking starts afresh with the new SSRC";
+  const PlayoutStats ps = link.playout->stats();
+  EXPECT_EQ(ps.glitches, 1u);
+  EXPECT_EQ(ps.framesMissing, beforeHoldoff * 48);
+  PlayoutGlitch g;
+  ASSERT_TRUE(link.playout->popGlitch(g));
+  EXPECT_EQ(g.start, 100 * 48) << "the first frame after the old SSRC's last packet";
+  EXPECT_LE(samplesToNanos(g.frames, 48000), holdoff) << "never more than the hold-off is lost";
+}
+
+// The locked sender's timestamps jump to another base mid-stream (same SSRC: it re-read a
+// new random mediaclk offset). No network moves a packet by a whole playout buffer, so the
+// first packet on the new base is dropped (it lands hours away) and the second re-anchors
+// the stream to its arrival time and the transit it had: audio resumes at its true media
+// time, sample-exact, one packet lost, never wedged dropping everything as too early.
+TEST(RtpStream, ATimestampJumpOfTheLockedSenderReanchorsAfterTwoPacketsNotAWedge) {
+  Link link;
+  int n = 0;
+  link.network.setImpairment([&](const VirtualPacket& p, std::vector<Nanoseconds>&) {
+    if (++n > 100) {
+      auto* bytes = const_cast<std::uint8_t*>(p.data);
+      bytes[4] = static_cast<std::uint8_t>(bytes[4] + 0x40);  // timestamp + 2^30: 6 hours away
+    }
+  });
+  const auto played = link.run(1.0);
+  const RtpReceiverStats& rs = link.rx->stats();
+  EXPECT_EQ(rs.timestampResyncs, 1u);
+  EXPECT_EQ(rs.ssrcChanges, 0u);
+  EXPECT_EQ(rs.dropped[static_cast<std::size_t>(RtpDropReason::kTooEarly)] +
+                rs.dropped[static_cast<std::size_t>(RtpDropReason::kLate)],
+            1u);
+  EXPECT_EQ(rs.droppedTotal(), 1u);
+  const PlayoutStats ps = link.playout->stats();
+  EXPECT_EQ(ps.glitches, 1u);
+  EXPECT_EQ(ps.framesMissing, 48u);
+  PlayoutGlitch g;
+  ASSERT_TRUE(link.playout->popGlitch(g));
+  EXPECT_EQ(g.start, 100 * 48) << "packet 101 carried frames 4800..4847";
+  for (std::size_t f = 101 * 48; f < played.size() / 2; ++f) {
+    ASSERT_EQ(played[2 * f], Link::value(static_cast<SampleTime>(f))) << "frame " << f;
+  }
 }
 
 TEST(RtpStream, MalformedDatagramsAreCountedByReasonNeverPlayed) {

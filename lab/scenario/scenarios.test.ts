@@ -1,0 +1,41 @@
+// Every scenario in scenarios/ runs here in virtual time and must pass: a scenario's
+// expectations are the project's claims, so a regression in the device, a peer or the lab
+// fails this test naming the scenario and the expectation.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { addonBuilt, projectRoot } from '../../native/index.ts';
+import { limitText, valueText } from '../report/judge.ts';
+import { findScenarioFiles, loadScenario } from './load.ts';
+import { runScenario } from './runner.ts';
+
+const files = findScenarioFiles([path.join(projectRoot, 'scenarios')]);
+
+describe.skipIf(!addonBuilt())('scenarios/ (virtual time)', () => {
+  it('finds the scenarios the issue asks for', () => {
+    const names = files.map((f) => loadScenario(f).scenario.name);
+    for (const n of ['aes67-1ms-l24-8ch', 'l16-125us-8ch', 'l24-96k', 'dante-8ch-sap', 'ravenna-rtsp-125us', 'loss-1pct', 'burst-loss', 'jitter-2ms', 'gm-failover', 'ptp-step', 'drift-100ppm', '128ch-16streams']) {
+      expect(names).toContain(n);
+    }
+    expect(files.filter((f) => f.includes(`${path.sep}smoke${path.sep}`)).length).toBeGreaterThanOrEqual(2);
+  });
+
+  for (const file of files) {
+    const loaded = loadScenario(file);
+    const absent = loaded.scenario.senders
+      .filter((s) => s.kind === 'pcap')
+      .map((s) => path.resolve(path.dirname(file), s.file!))
+      .find((f) => !existsSync(f));
+    const name = `${path.relative(projectRoot, file)} passes${absent ? ` (skipped: the capture ${absent} is absent; see ../shared/captures/README.md)` : ''}`;
+    (absent ? it.skip : it)(name, () => {
+      const r = runScenario(loaded);
+      const problems = [
+        ...(r.error ? [`error: ${r.error}`] : []),
+        ...r.expectations.filter((e) => e.verdict !== 'pass').map((e) => `${e.verdict} ${e.name} = ${valueText(e.value, e.unit)} (expected ${limitText(e.limit, e.unit)})${e.message ? `: ${e.message}` : ''}`),
+      ];
+      expect(problems).toEqual([]);
+      expect(r.verdict).toBe('pass');
+      expect(r.expectations.length).toBeGreaterThan(0);
+    });
+  }
+});
