@@ -158,6 +158,7 @@ RxStreamConfig EmulatedDut::rxConfigOf(const Rx& rx, const std::string& sdp) con
   for (std::uint32_t ch : rx.spec.deviceChannels) c.channelMap.push_back(ch + 1);
   c.linkOffset = config_.linkOffsetFrames;
   c.sapSessionName = rx.spec.sapSessionName;
+  c.rtspUrl = rx.spec.rtspUrl;
   c.timing = rx.spec.timing;
   return c;
 }
@@ -295,14 +296,15 @@ std::size_t EmulatedDut::addReceive(const DutReceiveStream& spec) {
   rx->spec = spec;
   rx->state.id = spec.id.empty() ? "rx" + std::to_string(nextRxId_) : spec.id;
   rx->state.sapSessionName = spec.sapSessionName;
-  if (!spec.sdp.empty() && !spec.sapSessionName.empty()) {
-    throw std::invalid_argument("RX stream '" + rx->state.id + "': give its SDP or a SAP session name, not both");
+  rx->state.rtspUrl = spec.rtspUrl;
+  if (!spec.sdp.empty() + !spec.sapSessionName.empty() + !spec.rtspUrl.empty() > 1) {
+    throw std::invalid_argument("RX stream '" + rx->state.id + "': give its SDP, a SAP session name or an RTSP URL, only one");
   }
   if (receiverIndex(rx->state.id) || transmitterIndex(rx->state.id)) {
     throw std::invalid_argument("stream id '" + rx->state.id + "' is already in use");
   }
   std::string sdp = spec.sdp;
-  if (sdp.empty() && spec.sapSessionName.empty()) {
+  if (sdp.empty() && spec.sapSessionName.empty() && spec.rtspUrl.empty()) {
     // Field by field: the checks (and messages) the device has always given, then its SDP.
     const RtpStreamDescription& s = spec.stream;
     validate(s);
@@ -315,6 +317,8 @@ std::size_t EmulatedDut::addReceive(const DutReceiveStream& spec) {
   if (!sdp.empty()) {
     const PreparedRx p = prepare(r, sdp);
     reconfigure([&] { activate(r, p); });
+  } else if (!spec.rtspUrl.empty()) {
+    r.state.problem = "waiting for the RTSP description of " + spec.rtspUrl;
   } else {
     r.state.problem = "waiting for SAP session '" + spec.sapSessionName + "' to be announced";
     ensureListener();
@@ -423,6 +427,38 @@ void EmulatedDut::removeStream(const std::string& id) {
   throw std::invalid_argument("no stream '" + id + "'");
 }
 
+void EmulatedDut::provideSdp(const std::string& id, const std::string& sdp) {
+  const auto i = receiverIndex(id);
+  if (!i) throw std::invalid_argument("no RX stream '" + id + "'");
+  Rx& rx = *rx_[*i];
+  if (rx.state.active && rx.currentSdp == sdp) return;
+  try {
+    if (rx.state.active) {
+      reconfigure([&] {
+        deactivate(rx, "");
+        activate(rx, prepare(rx, sdp));
+      });
+    } else {
+      const PreparedRx p = prepare(rx, sdp);
+      reconfigure([&] { activate(rx, p); });
+    }
+    emit("RX stream '" + id + "' receives the description of " + (rx.spec.rtspUrl.empty() ? std::string("its owner") : rx.spec.rtspUrl));
+  } catch (const std::exception& e) {
+    rx.state.problem = std::string("its description cannot be received: ") + e.what();
+    emit("RX stream '" + id + "': " + rx.state.problem);
+    throw std::invalid_argument(rx.state.problem);
+  }
+}
+
+void EmulatedDut::withdrawSdp(const std::string& id, const std::string& why) {
+  const auto i = receiverIndex(id);
+  if (!i) throw std::invalid_argument("no RX stream '" + id + "'");
+  Rx& rx = *rx_[*i];
+  if (rx.state.active) reconfigure([&] { deactivate(rx, why); });
+  else rx.state.problem = why;
+  emit("RX stream '" + id + "': " + why);
+}
+
 std::optional<std::size_t> EmulatedDut::receiverIndex(const std::string& id) const {
   for (std::size_t i = 0; i < rx_.size(); ++i) {
     if (rx_[i]->state.id == id) return i;
@@ -443,10 +479,11 @@ StreamConfig EmulatedDut::streamConfig() const {
   StreamConfig c = streams_->config();
   // SAP streams are saved by name (and their last SDP), inactive ones too; the manager
   // knows only the active ones.
-  c.rx.erase(std::remove_if(c.rx.begin(), c.rx.end(), [](const RxStreamConfig& r) { return !r.sapSessionName.empty(); }),
+  c.rx.erase(std::remove_if(c.rx.begin(), c.rx.end(),
+                            [](const RxStreamConfig& r) { return !r.sapSessionName.empty() || !r.rtspUrl.empty(); }),
              c.rx.end());
   for (const auto& rx : rx_) {
-    if (rx->spec.sapSessionName.empty()) continue;
+    if (rx->spec.sapSessionName.empty() && rx->spec.rtspUrl.empty()) continue;
     RxStreamConfig r = rxConfigOf(*rx, "");
     c.rx.push_back(r);
   }

@@ -63,8 +63,10 @@
 
 namespace aes67 {
 
-// Where an RX stream comes from: exactly one of `sdp`, `sapSessionName`, or (both empty)
-// the fields of `stream`.
+// Where an RX stream comes from: exactly one of `sdp`, `sapSessionName`, `rtspUrl`, or
+// (all empty) the fields of `stream`. An RTSP stream waits until its owner hands the DUT
+// the description (provideSdp), because the DUT's Transport carries UDP only: the software
+// DUT runs the engine's RtspTcpClient and passes on its DESCRIBE and ANNOUNCE.
 struct DutReceiveStream {
   RtpStreamDescription stream;
   // Stream channel i -> device input channel (0-based). With `sdp` or `sapSessionName` it
@@ -73,6 +75,7 @@ struct DutReceiveStream {
   std::string id{};            // "" = "rx<n>"
   std::string sdp{};           // RFC 8866 text: the stream it describes (first m=audio)
   std::string sapSessionName{};  // follow the SAP session whose s= is this
+  std::string rtspUrl{};         // a RAVENNA session's RTSP URL (its SDP comes through provideSdp)
   std::string timing{};        // "", "media-clock" or "sender" (see describeRxStream)
 };
 
@@ -143,6 +146,7 @@ struct DutResyncCounters {
 struct DutReceiveState {
   std::string id;
   std::string sapSessionName;
+  std::string rtspUrl;
   bool active = false;          // receiving (a SAP stream: its session is announced)
   bool senderClocked = false;
   std::string problem;          // why an inactive stream is not receiving
@@ -199,6 +203,12 @@ class EmulatedDut {
   std::size_t addTransmit(const DutTransmitStream& stream);
   // Throws std::invalid_argument if there is no such stream.
   void removeStream(const std::string& id);
+  // An RTSP stream's description arrived (DESCRIBE) or changed (ANNOUNCE): receive it (a
+  // configuration change; nothing when it is what is received already). Throws
+  // std::invalid_argument naming the problem (the stream then waits, saying why).
+  void provideSdp(const std::string& id, const std::string& sdp);
+  // Its description is gone (the session was removed): stop receiving, saying why.
+  void withdrawSdp(const std::string& id, const std::string& why);
   std::optional<std::size_t> receiverIndex(const std::string& id) const;
   std::optional<std::size_t> transmitterIndex(const std::string& id) const;
   // The SDP of TX stream i (its version goes up when the grandmaster changes).

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "engine/base/virtual_network.hpp"
@@ -36,7 +37,7 @@ json receiverJson(const EmulatedDut& dut, std::size_t i) {
   json j{{"id", st.id},
          {"kind", "rx"},
          {"active", st.active},
-         {"source", st.sapSessionName.empty() ? "sdp" : "sap"},
+         {"source", !st.sapSessionName.empty() ? "sap" : (!st.rtspUrl.empty() ? "rtsp" : "sdp")},
          {"senderClocked", st.senderClocked},
          {"activations", st.activations},
          {"channels", channels1(st.deviceChannels)},
@@ -232,7 +233,8 @@ void SoftwareDut::addStartupStreams() {
   }
   for (std::size_t i = 0; i < rx.size(); ++i) {
     try {
-      dut_->addReceive(rx[i]);
+      const std::size_t index = dut_->addReceive(rx[i]);
+      if (!rx[i].rtspUrl.empty()) addRtspClient(dut_->receiveState(index).id, rx[i].rtspUrl);
     } catch (const std::exception& e) {
       throw ConfigError(file, "rx[" + std::to_string(i) + "]", std::string(e.what()) + "; fix or remove this stream");
     }
@@ -244,6 +246,38 @@ void SoftwareDut::addStartupStreams() {
       throw ConfigError(file, "tx[" + std::to_string(i) + "]", std::string(e.what()) + "; fix or remove this stream");
     }
   }
+}
+
+void SoftwareDut::addRtspClient(const std::string& id, const std::string& url) {
+  RtspClientConfig c;
+  c.url = url;
+  c.userAgent = "aes67-dut";
+  c.keepaliveInterval = 30 * kNanosPerSecond;
+  auto client = std::make_unique<RtspTcpClient>(clock_, c);
+  client->client().setCallback([this, id](const RtspClientEvent& e) {
+    switch (e.kind) {
+      case RtspClientEvent::Kind::kDescription:
+      case RtspClientEvent::Kind::kChanged:
+        try {
+          dut_->provideSdp(id, e.sdp);
+        } catch (const std::exception& x) {
+          log(x.what());
+        }
+        break;
+      case RtspClientEvent::Kind::kError:
+        // The stream keeps playing what it was described as (RTP does not stop because
+        // RTSP did); the client retries with its backoff.
+        log("RX stream '" + id + "': RTSP: " + e.message);
+        break;
+    }
+  });
+  rtsp_[id] = std::move(client);
+}
+
+Nanoseconds SoftwareDut::pollRtsp() {
+  Nanoseconds next = std::numeric_limits<Nanoseconds>::max();
+  for (auto& [id, client] : rtsp_) next = std::min(next, client->poll());
+  return next;
 }
 
 std::string SoftwareDut::save() {
@@ -272,12 +306,13 @@ void SoftwareDut::run(const std::atomic<bool>& stop) {
       (dut_->clock().ptp() ? "on (domain " + std::to_string(dut_->clock().domain()) + ")" : std::string("off")));
   bool toldPriority = false;
   while (!stop.load(std::memory_order_relaxed)) {
+    const Nanoseconds rtspNext = pollRtsp();
     if (!toldPriority && dut_->host().stats().cycles > 0) {
       toldPriority = true;
       log(dut_->host().stats().realTimePriority ? "IO thread runs SCHED_FIFO"
                                                 : "IO thread runs without real-time priority (SCHED_FIFO not permitted)");
     }
-    const Nanoseconds next = dut_->poll();
+    const Nanoseconds next = std::min(dut_->poll(), rtspNext);
     const Nanoseconds now = clock_.now();
     // At most 1 ms between polls: receivers are drained at least that often (their
     // arrival times are the kernel's, so this costs no accuracy).
@@ -295,6 +330,7 @@ void SoftwareDut::run(const std::atomic<bool>& stop) {
 void SoftwareDut::shutdown() {
   if (shutDown_ || !dut_) return;
   shutDown_ = true;
+  for (auto& [id, client] : rtsp_) client->stop();
   dut_->shutdown();
   control_.reset();
 }
@@ -371,7 +407,19 @@ std::string SoftwareDut::status() const {
     ptp = json{{"enabled", false}, {"tsRefclk", formatTsRefclk(dut_->streams().ptpReference())}};
   }
   json rx = json::array(), tx = json::array();
-  for (std::size_t i = 0; i < dut_->receiverCount(); ++i) rx.push_back(receiverJson(*dut_, i));
+  for (std::size_t i = 0; i < dut_->receiverCount(); ++i) {
+    json r = receiverJson(*dut_, i);
+    if (auto it = rtsp_.find(dut_->receiveState(i).id); it != rtsp_.end()) {
+      const RtspClient& c = it->second->client();
+      r["rtsp"] = {{"url", c.config().url},
+                   {"state", toString(c.state())},
+                   {"describes", c.stats().describes},
+                   {"announcements", c.stats().announcements},
+                   {"connects", c.stats().connects},
+                   {"lastError", c.lastError() ? json(c.lastError()->message) : json(nullptr)}};
+    }
+    rx.push_back(r);
+  }
   for (std::size_t i = 0; i < dut_->transmitterCount(); ++i) tx.push_back(transmitterJson(*dut_, i));
   json sessions = json::array();
   if (const SapListener* l = dut_->sapListener()) {
@@ -450,6 +498,7 @@ HttpResponse SoftwareDut::handle(const HttpRequest& r) {
     try {
       if (auto* rx = std::get_if<DutReceiveStream>(&spec)) {
         id = dut_->receiveState(dut_->addReceive(*rx)).id;
+        if (!rx->rtspUrl.empty()) addRtspClient(id, rx->rtspUrl);
       } else {
         id = dut_->transmitState(dut_->addTransmit(std::get<DutTransmitStream>(spec))).id;
       }
@@ -493,6 +542,10 @@ HttpResponse SoftwareDut::handle(const HttpRequest& r) {
       dut_->removeStream(id);
     } catch (const std::exception& e) {
       return jsonResponse(400, errorJson(e.what()));
+    }
+    if (auto it = rtsp_.find(id); it != rtsp_.end()) {
+      it->second->stop();
+      rtsp_.erase(it);
     }
     log("stream '" + id + "' removed");
     const std::string saveError = save();

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -29,6 +30,7 @@
 #include "driver/host/software_dut_config.hpp"
 #include "engine/base/clock.hpp"
 #include "engine/base/udp_transport.hpp"
+#include "engine/rtsp/rtsp_tcp_client.hpp"
 #include "engine/stream/stream_config_store.hpp"
 
 namespace aes67 {
@@ -56,6 +58,10 @@ class SoftwareDut {
 
  private:
   void addStartupStreams();
+  // RX streams that follow a RAVENNA session over RTSP: one client each, polled by the
+  // network thread; its DESCRIBE and ANNOUNCE go to EmulatedDut::provideSdp.
+  void addRtspClient(const std::string& id, const std::string& url);
+  Nanoseconds pollRtsp();
   std::string status() const;
   std::string save();
   void log(const std::string& line);
@@ -67,6 +73,7 @@ class SoftwareDut {
   std::unique_ptr<EmulatedDut> dut_;
   std::unique_ptr<StreamConfigStore> store_;
   std::unique_ptr<ControlServer> control_;
+  std::map<std::string, std::unique_ptr<RtspTcpClient>> rtsp_;
   std::string streamsFrom_;   // where the streams at start came from
   std::string storeProblem_;  // a corrupt state file, as reported
   std::string lastSaveError_;

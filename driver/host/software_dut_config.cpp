@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/base/endpoint.hpp"
+#include "engine/rtsp/rtsp_url.hpp"
 #include "engine/sdp/sdp_session.hpp"
 #include "engine/stream/stream_sdp.hpp"
 
@@ -173,9 +174,24 @@ Ipv4Endpoint endpoint(Reader& r, const std::string& key, const std::string& exam
 DutReceiveStream receiveStream(Reader& r, const StreamContext& c) {
   DutReceiveStream s;
   s.id = r.string("id", "");
-  const bool hasFile = r.has("sdpFile"), hasSdp = r.has("sdp"), hasSap = r.has("sap");
-  if (hasFile + hasSdp + hasSap != 1) {
-    r.fail("", "an RX stream needs exactly one of \"sdpFile\" (a path), \"sdp\" (the SDP text) or \"sap\" (a SAP session name)");
+  const bool hasFile = r.has("sdpFile"), hasSdp = r.has("sdp"), hasSap = r.has("sap"), hasRtsp = r.has("rtsp");
+  if (hasFile + hasSdp + hasSap + hasRtsp != 1) {
+    r.fail("", "an RX stream needs exactly one of \"sdpFile\" (a path), \"sdp\" (the SDP text), \"sap\" (a SAP session name) "
+               "or \"rtsp\" (a RAVENNA session's rtsp:// URL)");
+  }
+  if (hasRtsp) {
+    s.rtspUrl = r.string("rtsp", "");
+    RtspUrl u;
+    try {
+      u = parseRtspUrl(s.rtspUrl);
+    } catch (const std::invalid_argument& e) {
+      r.fail("rtsp", e.what());
+    }
+    try {
+      parseIpv4(u.host);
+    } catch (const std::invalid_argument&) {
+      r.fail("rtsp", "the host of \"" + s.rtspUrl + "\" must be an IPv4 address (resolve a .local name first, e.g. with avahi-resolve)");
+    }
   }
   if (hasFile) {
     const std::string path = resolve(c.baseDir, r.string("sdpFile", ""));
@@ -425,8 +441,9 @@ std::variant<DutReceiveStream, DutTransmitStream> parseStreamRequest(const std::
 DutReceiveStream receiveStreamOf(const RxStreamConfig& saved) {
   DutReceiveStream r;
   r.id = saved.id;
-  if (saved.sapSessionName.empty()) r.sdp = saved.sdp;
+  if (saved.sapSessionName.empty() && saved.rtspUrl.empty()) r.sdp = saved.sdp;
   r.sapSessionName = saved.sapSessionName;
+  r.rtspUrl = saved.rtspUrl;
   r.timing = saved.timing;
   for (std::uint32_t ch : saved.channelMap) r.deviceChannels.push_back(ch - 1);
   return r;

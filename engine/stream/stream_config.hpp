@@ -26,6 +26,10 @@ struct RxStreamConfig {
   // Set when the stream follows a SAP session by name (its s=): `sdp` is then the last SDP
   // heard, possibly empty; whoever owns a SapListener resolves it (the emulated DUT does).
   std::string sapSessionName{};
+  // Set when the stream follows a RAVENNA session over RTSP (DESCRIBE, then ANNOUNCE):
+  // `sdp` is then the last description, possibly empty; the owner of the RTSP client
+  // resolves it (the software DUT does).
+  std::string rtspUrl{};
   // How RTP timestamps relate to the device's media clock: "" from the SDP (RFC 7273:
   // mediaclk:sender, or no ts-refclk and no mediaclk, is sender-clocked), "media-clock"
   // (AES67: PTP media time) or "sender" (the receiver anchors the sender's timestamps).

@@ -105,6 +105,7 @@ std::string streamConfigToJson(const StreamConfig& c) {
                {"playoutCapacityFrames", r.playoutCapacityFrames}};
     // Optional keys, written only when set: files without them read the same as before.
     if (!r.sapSessionName.empty()) entry["sapSessionName"] = r.sapSessionName;
+    if (!r.rtspUrl.empty()) entry["rtspUrl"] = r.rtspUrl;
     if (!r.timing.empty()) entry["timing"] = r.timing;
     rx.push_back(std::move(entry));
   }
@@ -149,6 +150,7 @@ StreamConfig streamConfigFromJson(const std::string& text) {
       x.linkOffset = r.value("linkOffset", SampleTime{48});
       x.playoutCapacityFrames = r.value("playoutCapacityFrames", std::uint32_t{8192});
       x.sapSessionName = r.value("sapSessionName", std::string());
+      x.rtspUrl = r.value("rtspUrl", std::string());
       x.timing = r.value("timing", std::string());
       if (!x.timing.empty() && x.timing != "media-clock" && x.timing != "sender") {
         throw std::invalid_argument("timing must be \"media-clock\", \"sender\" or absent, not \"" + x.timing + "\"");
