@@ -11,7 +11,8 @@
 //                 "ioBufferFrames": 256, "linkOffsetFrames": 48 },
 //     "ptp": { "enabled": true, "domain": 0, "transmitStamp": "kernel", "resyncThresholdNs": 0 },
 //     "loopback": [1, 2, 0, ...],                  output o plays input loopback[o-1] (0: silent); absent: identity
-//     "rx": [ { "id": "gst", "sdpFile": "gst.sdp" | "sdp": "v=0..." | "sap": "session name",
+//     "rx": [ { "id": "gst", "sdpFile": "gst.sdp" | "sdp": "v=0..." | "sap": "session name"
+//               | "rtsp": "rtsp://10.0.0.5:554/by-name/Session%201" (RAVENNA: DESCRIBE, ANNOUNCE followed),
 //               "channels": [1, 2], "timing": "sender" | "media-clock" } ],
 //     "tx": [ { "id": "out", "name": "DUT out", "destination": "239.69.1.2:5004", "encoding": "L24",
 //               "channels": 2, "ptimeUs": 1000 | "framesPerPacket": 48, "channelMap": [1, 2],

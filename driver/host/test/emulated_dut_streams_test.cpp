@@ -256,5 +256,41 @@ TEST(EmulatedDutStreams, RunTimeChangesAreRefusedBeforeIoStopsAndApplyWithoutDis
   EXPECT_THROW(dut.removeStream("a"), std::invalid_argument);
 }
 
+TEST(EmulatedDutStreams, AnRtspStreamWaitsForItsDescriptionAndFollowsIt) {
+  World w;
+  EmulatedDutConfig c;
+  c.device.inputChannels = c.device.outputChannels = 4;
+  c.ioBufferFrames = 64;
+  c.linkOffsetFrames = 96;
+  DutReceiveStream r;
+  r.id = "rav";
+  r.rtspUrl = "rtsp://10.0.0.1:8554/by-name/Feed";
+  r.deviceChannels = {2, 3};
+  c.receive.push_back(r);
+  EmulatedDut dut(w.dutHost, w.media, c);
+  w.actors = {[&] { return dut.poll(); }};
+  dut.start();
+  w.runFor(100'000'000);
+  EXPECT_FALSE(dut.receiveState(0).active);
+  EXPECT_EQ(dut.receiveState(0).problem, "waiting for the RTSP description of rtsp://10.0.0.1:8554/by-name/Feed");
+  const std::uint64_t changes = dut.host().stats().configurationChanges;
+  dut.provideSdp("rav", sdp("Feed", "239.69.0.30", "a=mediaclk:direct=0\r\n"));
+  EXPECT_TRUE(dut.receiveState(0).active);
+  dut.provideSdp("rav", sdp("Feed", "239.69.0.30", "a=mediaclk:direct=0\r\n"));  // the same again: nothing to do
+  EXPECT_EQ(dut.host().stats().configurationChanges, changes + 1);
+  dut.provideSdp("rav", sdp("Feed", "239.69.0.31", "a=mediaclk:direct=0\r\n"));
+  EXPECT_EQ(formatEndpoint(dut.receiveState(0).stream.destination), "239.69.0.31:5004");
+  EXPECT_EQ(dut.receiveState(0).activations, 2u);
+  EXPECT_THROW(dut.provideSdp("rav", "v=0\r\n"), std::invalid_argument);
+  EXPECT_NE(dut.receiveState(0).problem.find("its description cannot be received"), std::string::npos);
+  dut.withdrawSdp("rav", "the session was removed");
+  EXPECT_FALSE(dut.receiveState(0).active);
+  const StreamConfig saved = dut.streamConfig();
+  ASSERT_EQ(saved.rx.size(), 1u);
+  EXPECT_EQ(saved.rx[0].rtspUrl, "rtsp://10.0.0.1:8554/by-name/Feed");
+  EXPECT_EQ(saved.rx[0].sdp, "");
+  EXPECT_THROW(dut.provideSdp("nope", ""), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace aes67
