@@ -36,6 +36,8 @@ export interface DutTransmitConfig extends DutStreamConfig {
   announce?: boolean;
   /** The SDP's direction attribute (default 'recvonly', as Dante expects); '' omits it. */
   direction?: string;
+  /** Added to every packet's send time (ns, default 0): a device that sends late on purpose. */
+  sendOffsetNs?: number;
 }
 
 /**
@@ -62,7 +64,15 @@ export interface DutSapReceiveConfig {
   timing?: DutRxTiming;
 }
 
-export type DutReceiveConfig = DutStreamConfig | DutSdpReceiveConfig | DutSapReceiveConfig;
+/** An RX stream of a RAVENNA session by its RTSP URL: it waits until provideSdp(id, sdp) hands it the DESCRIBE answer (and follows each ANNOUNCE handed on the same way). */
+export interface DutRtspReceiveConfig {
+  id: string;
+  rtspUrl: string;
+  deviceChannels?: number[];
+  timing?: DutRxTiming;
+}
+
+export type DutReceiveConfig = DutStreamConfig | DutSdpReceiveConfig | DutSapReceiveConfig | DutRtspReceiveConfig;
 
 /** The DUT's media clock from the engine's PTP slave on the DUT's host (native/ptp.ts PtpSlaveOptions names). */
 export interface DutPtpConfig {
@@ -109,7 +119,7 @@ export interface EmulatedDutConfig {
   linkOffsetFrames?: number;
   /** PTP time (ns) at local time 0: the DUT's media clock is (local + epoch) x rate, a perfectly locked PTP stand-in. */
   ptpEpochNs?: bigint | number;
-  /** Rate error of that media clock (LocalMediaClock's ppm). */
+  /** Rate error of that media clock: PTP time at local t is ptpEpochNs + t x (1 + ppm/1e6) (locked at local 0, drifting from there). */
   mediaClockPpm?: number;
   receive?: DutReceiveConfig[];
   transmit?: DutTransmitConfig[];
@@ -348,6 +358,10 @@ export interface EmulatedDut {
   removeStream(id: string): void;
   /** The DUT's media clock at a local time. */
   mediaTimeAt(localNs: number): number;
+  /** The DUT's PTP time (ns) at a local time, by its PTP slave; null without `ptp` or before the slave has an offset. */
+  ptpTimeAt(localNs: number): bigint | null;
+  /** Hands an RTSP stream (rtspUrl) its SDP: the DESCRIBE answer, or an ANNOUNCE's new one. */
+  provideSdp(id: string, sdp: string): void;
   /** Drains what the DUT reported (activations, clock steps, grandmaster changes), with the virtual time. */
   events(): Array<{ at: number; what: string }>;
 }

@@ -387,6 +387,7 @@ std::size_t EmulatedDut::addTransmit(const DutTransmitStream& spec) {
       tc.ssrc = spec.ssrc;
       tc.dscp = spec.dscp;
       tc.ttl = s.ttl;
+      tc.sendOffset = spec.sendOffsetNs;
       t.transmitter = std::make_unique<RtpTransmitter>(transport_, tc, streams_->txRing(t.state.id), clock_->mediaClock());
     } catch (...) {
       if (t.sink) device_->removeOutput(*t.sink);

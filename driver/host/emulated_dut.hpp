@@ -88,6 +88,9 @@ struct DutTransmitStream {
   bool announce = false; // announce its SDP by SAP
   std::string direction = "recvonly";  // the SDP's direction attribute (Dante expects recvonly)
   std::uint64_t sessionVersion = 1;    // o= version to start from (a restored stream continues its own)
+  // Added to every packet's send time (RtpTransmitterConfig::sendOffset): the lab uses it to
+  // make a device that sends late on purpose (issue 11: late packets into Dante's 2 ms window).
+  Nanoseconds sendOffsetNs = 0;
 };
 
 struct DutSapConfig {

@@ -19,6 +19,21 @@ function verdictOf(value: number | string | boolean | null, limit: Limit): Verdi
   return (limit.min === undefined || value >= limit.min) && (limit.max === undefined || value <= limit.max) ? 'pass' : 'fail';
 }
 
+/**
+ * A fail-on-purpose expectation (the scenario breaks the limit on purpose, to show the lab
+ * notices): pass when the limit was broken — and, given a reason, the message names it —
+ * fail when the lab measured it within the limit (the failure went unnoticed).
+ */
+export function judgeOnPurpose(e: Expectation, reason: string | true): Expectation {
+  if (e.verdict === 'error') return { ...e, failsOnPurpose: { ...(reason === true ? {} : { reason }), detected: false } };
+  const broken = e.verdict === 'fail';
+  const named = reason === true || (e.message ?? '').toLowerCase().includes(reason.toLowerCase());
+  const detected = broken && named;
+  const limit = { ...e.limit, text: `must break ${limitText(e.limit, e.unit)}${reason === true ? '' : ` (${reason})`}` };
+  const why = !broken ? `not detected: the scenario breaks this on purpose and the lab measured it within the limit` : !named ? `broken, but not for the reason the scenario makes ('${reason}')` : 'broken on purpose, and detected';
+  return { ...e, limit, verdict: detected ? 'pass' : 'fail', message: e.message ? `${why}: ${e.message}` : why, failsOnPurpose: { ...(reason === true ? {} : { reason }), detected } };
+}
+
 /** error if the run or any expectation errored, else fail if any failed, else pass. */
 export function scenarioVerdict(expectations: Pick<Expectation, 'verdict'>[], error?: string): Verdict {
   if (error !== undefined || expectations.some((e) => e.verdict === 'error')) return 'error';

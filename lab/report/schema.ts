@@ -37,6 +37,14 @@ export const Expectation = z
     unit: z.string().describe('unit of value and limit: ms, us, ns, samples, count, dB, % … ("" for none)'),
     verdict: Verdict,
     message: z.string().optional().describe('why: the error, or what the figure means'),
+    failsOnPurpose: z
+      .object({
+        reason: z.string().optional().describe('what the message must name for the failure to count as detected'),
+        detected: z.boolean().describe('the limit was broken (for the named reason): the lab detected the failure the scenario makes'),
+      })
+      .strict()
+      .optional()
+      .describe('a fail-on-purpose expectation: its verdict is pass when the lab detected the failure (the limit broken), fail when it missed it'),
   })
   .strict();
 export type Expectation = z.infer<typeof Expectation>;
@@ -126,9 +134,13 @@ export const ScenarioResult = z
       if (seen.has(e.name)) ctx.addIssue({ code: 'custom', path: ['expectations', i, 'name'], message: `'${e.name}' appears twice in scenario '${s.name}'` });
       seen.add(e.name);
       // A numeric verdict must agree with its own value and limit: a report cannot say pass for 9 ms ≤ 8 ms.
+      // (A fail-on-purpose one passes when the limit was broken: detected.)
+      if (e.failsOnPurpose && e.verdict !== 'error' && e.verdict !== (e.failsOnPurpose.detected ? 'pass' : 'fail')) {
+        ctx.addIssue({ code: 'custom', path: ['expectations', i, 'verdict'], message: `'${e.verdict}' contradicts a fail-on-purpose expectation that was ${e.failsOnPurpose.detected ? '' : 'not '}detected` });
+      }
       if (typeof e.value === 'number' && e.verdict !== 'error' && e.limit.equals === undefined && (e.limit.min !== undefined || e.limit.max !== undefined)) {
         const within = (e.limit.min === undefined || e.value >= e.limit.min) && (e.limit.max === undefined || e.value <= e.limit.max);
-        if (within !== (e.verdict === 'pass')) {
+        if (e.failsOnPurpose ? within && e.failsOnPurpose.detected : within !== (e.verdict === 'pass')) {
           ctx.addIssue({ code: 'custom', path: ['expectations', i, 'verdict'], message: `'${e.verdict}' contradicts value ${e.value} against limit ${JSON.stringify(e.limit)}` });
         }
       }

@@ -1,16 +1,18 @@
 // The device under test as the scenario configures it: the engine's EmulatedDut on the
-// device's host, its receive streams described from the senders' SDP by the engine's own
-// SDP reader (native describeSdp, as the device would read them), its transmit streams
-// from `device.tx` or one loopback stream per sender (the sender's format, its channels
-// back out through the loopback), and the TX SDPs as the engine writes them (its
-// StreamManager's writer: EmulatedDut does not write SDP itself yet).
-//
-// Its media clock is EmulatedDut's perfectly-locked stand-in: PTP time = the lab's true
-// timescale (the grandmasters' epoch), at the device's hostDrift, until the engine's PTP
-// slave runs inside it.
+// device's host, built at the start of the run and doing its own control plane:
+// - its media clock: with grandmasters, its own PTP slave (the engine's PtpSlave inside
+//   EmulatedDut: lock, steps, failover all reach its audio); without, a stand-in locked to
+//   the true timescale at `device.hostDrift` ppm;
+// - its receive streams: an aes67 or pcap sender's SDP pasted in (the engine's SDP reader
+//   parses it), a dante sender's SAP session followed by name (its own SAP listener), a
+//   ravenna session by its RTSP URL (the runner hands it the lab RTSP client's DESCRIBE and
+//   ANNOUNCE answers through provideSdp: the virtual network carries UDP only);
+// - its transmit streams from `device.tx`, or one per sender (same format, its channels
+//   back out through the loopback), their SDP written by the device (txSdp) and announced
+//   by its own SAP announcer.
+// The runner reads back what it subscribed to (describeReceive) once every stream is active.
 import { loadNative, type VirtualNetwork } from '../../native/index.ts';
-import type { StreamManager } from '../../native/stream.ts';
-import type { DutStreamConfig, DutTransmitConfig, EmulatedDut, EmulatedDutConfig } from '../../native/driver.ts';
+import type { DutReceiveConfig, DutStreamConfig, DutTransmitConfig, EmulatedDut, EmulatedDutConfig } from '../../native/driver.ts';
 import type { NativeSdpDescription } from '../../native/sdp.ts';
 import type { PcmEncoding } from '../net/pcm.ts';
 import { fnv1a } from '../peers/aes67-sender.ts';
@@ -19,6 +21,11 @@ import { DEVICE_ADDRESS, framesOf, ScenarioSetupError, type SenderRuntime } from
 
 export interface ReceiveStream {
   sender: SenderRuntime;
+  /** The device's stream id. */
+  id: string;
+  /** How the device finds it. */
+  via: 'sdp' | 'sap' | 'rtsp';
+  /** Filled by describeReceive once the device subscribed. */
   description: NativeSdpDescription;
   config: DutStreamConfig;
 }
@@ -26,6 +33,7 @@ export interface ReceiveStream {
 export interface TransmitStream {
   name: string;
   config: DutTransmitConfig;
+  /** The SDP the device wrote for it when its IO started (it may change later: see dut.txSdp). */
   sdp: string;
   /** For each stream channel: where its audio comes from (through output -> loopback -> input), or null. */
   origins: ({ rx: number; sender: SenderRuntime; channel: number } | null)[];
@@ -38,76 +46,74 @@ export interface DeviceUnderTest {
   transmit: TransmitStream[];
   rate: number;
   linkOffsetFrames: number;
-  /** Keeps the StreamManager that wrote the TX SDPs alive with the device. */
-  sdpWriter: StreamManager;
+  /** The device follows the scenario's grandmasters with its own PTP slave. */
+  ptp: boolean;
 }
 
 const TX_PAYLOAD_TYPE = 97;
+/** The device's SAP announcement interval (RFC 2974 leaves it to bandwidth; Dante and the reference daemon use 30 s). */
+const SAP_ANNOUNCE_INTERVAL_NS = 30e9;
 
-export function buildDevice(s: Scenario, senders: SenderRuntime[], epoch: bigint, network: VirtualNetwork): DeviceUnderTest {
+/** Builds the device at the start of the run: nothing is described yet; receive[].description comes from describeReceive. */
+export function buildDevice(s: Scenario, senders: SenderRuntime[], epoch: bigint, network: VirtualNetwork, seed: number): DeviceUnderTest {
   const native = loadNative();
   const d = s.device;
   const rate = d.rate;
   const linkOffsetFrames = Math.round((d.linkOffset * rate) / 1e9);
 
-  // Receive streams, and which sender channel each device input carries.
+  // Which device input each sender channel lands on.
   const inputOrigin: ({ rx: number; sender: SenderRuntime; channel: number } | null)[] = new Array(d.inputs).fill(null);
   let nextFree = 0;
-  const receive: ReceiveStream[] = senders.map((sender, rx) => {
-    const text = sender.sdp();
-    if (text === undefined) throw new Error(`sender '${sender.spec.name}': no SDP found`);
-    const description = native.describeSdp(text);
-    if (description.error !== undefined) {
-      throw new ScenarioSetupError(`sender '${sender.spec.name}': the device's SDP reader refuses its SDP (line ${description.line}: ${description.message})`);
-    }
-    if (description.sampleRate !== rate) throw new ScenarioSetupError(`sender '${sender.spec.name}' runs at ${description.sampleRate} Hz and the device at ${rate} Hz: set device.rate or the sender's rate`);
+  const maps = senders.map((sender, rx) => {
+    if (sender.rate !== rate) throw new ScenarioSetupError(`sender '${sender.spec.name}' runs at ${sender.rate} Hz and the device at ${rate} Hz: set device.rate or the sender's rate`);
     let map = sender.spec.map?.map((c) => c - 1);
     if (!map) {
       while (nextFree < d.inputs && inputOrigin[nextFree]) nextFree++;
-      map = Array.from({ length: description.channels }, (_, k) => nextFree + k);
-      nextFree += description.channels;
+      map = Array.from({ length: sender.channels }, (_, k) => nextFree + k);
+      nextFree += sender.channels;
     }
-    if (map.length !== description.channels) throw new ScenarioSetupError(`senders[${rx}].map lists ${map.length} inputs for a ${description.channels}-channel stream`);
+    if (map.length !== sender.channels) throw new ScenarioSetupError(`senders[${rx}].map lists ${map.length} inputs for a ${sender.channels}-channel stream`);
     map.forEach((input, c) => {
       if (input >= d.inputs) throw new ScenarioSetupError(`sender '${sender.spec.name}' channel ${c + 1} would land on input ${input + 1}, past the device's ${d.inputs} inputs: raise device.inputs or give senders[${rx}].map`);
       const other = inputOrigin[input];
       if (other) throw new ScenarioSetupError(`senders '${other.sender.spec.name}' and '${sender.spec.name}' both land on device input ${input + 1}: give senders[${rx}].map`);
       inputOrigin[input] = { rx, sender, channel: c };
     });
-    const config: DutStreamConfig = {
-      name: description.name,
-      destination: `${description.destination}:${description.port}`,
-      ...(description.sourceFilter ? { source: description.sourceFilter } : {}),
-      encoding: description.encoding,
-      channels: description.channels,
-      sampleRate: description.sampleRate,
-      payloadType: description.payloadType,
-      mediaclkOffset: description.mediaclkOffset ?? 0,
-      framesPerPacket: description.framesPerPacket,
-      ...(description.channelLabels ? { channelLabels: description.channelLabels } : {}),
-      deviceChannels: map,
-    };
-    return { sender, description, config };
+    return map;
+  });
+  const receive: ReceiveStream[] = [];
+  const receiveConfig: DutReceiveConfig[] = senders.map((sender, rx) => {
+    const id = `rx${rx}`;
+    const deviceChannels = maps[rx];
+    const k = sender.spec.kind;
+    const via = k === 'dante' ? 'sap' : k === 'ravenna' ? 'rtsp' : 'sdp';
+    receive.push({ sender, id, via, description: undefined as unknown as NativeSdpDescription, config: undefined as unknown as DutStreamConfig });
+    if (via === 'sap') return { id, sapName: sender.sessionName!, deviceChannels };
+    if (via === 'rtsp') return { id, rtspUrl: sender.rtspUrl!, deviceChannels };
+    const text = sender.sdp();
+    if (text === undefined) throw new Error(`sender '${sender.spec.name}': no SDP to paste`);
+    return { id, sdp: text, deviceChannels };
   });
 
   // The loopback client: output o plays input loopbackMap[o].
   const loopbackMap = d.loopback === true ? undefined : Array.from({ length: d.outputs }, (_, o) => ((d.loopback as number[])[o] ?? 0) - 1);
   const outputSource = (o: number) => (loopbackMap ? loopbackMap[o] : o < d.inputs ? o : -1);
 
-  const txSpecs: { name: string; channels: number; encoding: PcmEncoding; ptime: number; destination?: string; map: number[] }[] = d.tx
-    ? d.tx.map((t, i) => ({ name: t.name, channels: t.channels, encoding: t.encoding, ptime: t.ptime, destination: t.destination, map: (t.map ?? Array.from({ length: t.channels }, (_, k) => k + 1)).map((c) => c - 1), index: i }))
-    : receive.map((r) => ({
-        name: r.sender.spec.name,
-        channels: r.config.channels,
-        encoding: r.config.encoding,
-        ptime: (r.config.framesPerPacket * 1e9) / rate,
-        map: [...r.config.deviceChannels],
+  const txSpecs: { name: string; channels: number; encoding: PcmEncoding; ptime: number; destination?: string; map: number[]; sendOffset: number }[] = d.tx
+    ? d.tx.map((t) => ({ name: t.name, channels: t.channels, encoding: t.encoding, ptime: t.ptime, destination: t.destination, map: (t.map ?? Array.from({ length: t.channels }, (_, k) => k + 1)).map((c) => c - 1), sendOffset: t.sendOffset }))
+    : senders.map((x, rx) => ({
+        name: x.spec.name,
+        channels: x.channels,
+        encoding: x.encoding,
+        ptime: (x.framesPerPacket * 1e9) / rate,
+        map: [...maps[rx]],
+        sendOffset: 0,
       }));
-  const sdpWriter = new native.StreamManager(network, DEVICE_ADDRESS, { sampleRate: rate });
   const transmit: TransmitStream[] = txSpecs.map((t, i) => {
     for (const o of t.map) if (o >= d.outputs) throw new ScenarioSetupError(`device TX stream '${t.name}' sends output ${o + 1}, past the device's ${d.outputs} outputs`);
     const destination = t.destination ?? `239.67.100.${1 + i}:5004`;
     const config: DutTransmitConfig = {
+      id: `tx${i}`,
       name: t.name,
       destination,
       encoding: t.encoding,
@@ -118,30 +124,24 @@ export function buildDevice(s: Scenario, senders: SenderRuntime[], epoch: bigint
       framesPerPacket: framesOf(t.ptime, rate, `device TX stream '${t.name}' ptime`),
       deviceChannels: t.map,
       ssrc: fnv1a(`tx ssrc ${t.name}`),
+      announce: true,
+      ...(t.sendOffset > 0 ? { sendOffsetNs: t.sendOffset } : {}),
     };
-    sdpWriter.addTx({
-      id: `tx${i}`,
-      name: t.name,
-      destination,
-      format: { encoding: t.encoding, channels: t.channels, sampleRate: rate, payloadType: TX_PAYLOAD_TYPE, mediaclkOffset: config.mediaclkOffset },
-      framesPerPacket: config.framesPerPacket,
-      channelMap: t.map.map((o) => o + 1),
-      ssrc: config.ssrc,
-    });
     const origins = t.map.map((o) => {
       const input = outputSource(o);
       return input >= 0 ? inputOrigin[input] : null;
     });
-    return { name: t.name, config, sdp: sdpWriter.txSdp(`tx${i}`), origins };
+    return { name: t.name, config, sdp: '', origins };
   });
 
+  const ptp = s.grandmasters.length > 0;
   const config: EmulatedDutConfig = {
     device: { name: `aes67-lab ${s.name}`, inputChannels: d.inputs, outputChannels: d.outputs, sampleRate: rate },
     ioBufferFrames: d.buffer,
     linkOffsetFrames,
-    ptpEpochNs: epoch,
-    mediaClockPpm: d.hostDrift,
-    receive: receive.map((r) => r.config),
+    ...(ptp ? { ptp: { domain: s.grandmasters[0].domain, seed } } : { ptpEpochNs: epoch, mediaClockPpm: d.hostDrift }),
+    sap: { listen: true, announceIntervalNs: SAP_ANNOUNCE_INTERVAL_NS },
+    receive: receiveConfig,
     transmit: transmit.map((t) => t.config),
     ...(loopbackMap ? { loopbackMap } : {}),
   };
@@ -151,5 +151,48 @@ export function buildDevice(s: Scenario, senders: SenderRuntime[], epoch: bigint
   } catch (e) {
     throw new ScenarioSetupError(`the device refuses its configuration: ${(e as Error).message}`);
   }
-  return { dut, config, receive, transmit, rate, linkOffsetFrames, sdpWriter: sdpWriter };
+  return { dut, config, receive, transmit, rate, linkOffsetFrames, ptp };
+}
+
+/** Why the device has not subscribed to receive stream i yet ('' when it has). */
+export function receiveProblem(device: DeviceUnderTest, i: number): string {
+  const st = device.dut.streams().receive[i];
+  return st.active ? '' : st.problem || 'waiting';
+}
+
+/**
+ * What the device subscribed to, read back once every receive stream is active: the SDP it
+ * got (pasted, heard by SAP, or handed from RTSP) described by the engine's SDP reader,
+ * checked against the device's own view of the stream.
+ */
+export function describeReceive(device: DeviceUnderTest, sdpOf: (r: ReceiveStream) => string | undefined): void {
+  const native = loadNative();
+  const states = device.dut.streams().receive;
+  device.receive.forEach((r, i) => {
+    const text = sdpOf(r);
+    if (text === undefined) throw new ScenarioSetupError(`sender '${r.sender.spec.name}': the device subscribed, but the lab cannot tell to which SDP`);
+    const description = native.describeSdp(text);
+    if (description.error !== undefined) {
+      throw new ScenarioSetupError(`sender '${r.sender.spec.name}': the device's SDP reader refuses its SDP (line ${description.line}: ${description.message})`);
+    }
+    const st = states[i];
+    const destination = `${description.destination}:${description.port}`;
+    if (st.destination !== null && st.destination !== destination) {
+      throw new ScenarioSetupError(`sender '${r.sender.spec.name}': the device receives ${st.destination}, its SDP says ${destination}`);
+    }
+    r.description = description;
+    r.config = {
+      name: description.name,
+      destination,
+      ...(description.sourceFilter ? { source: description.sourceFilter } : {}),
+      encoding: description.encoding,
+      channels: description.channels,
+      sampleRate: description.sampleRate,
+      payloadType: description.payloadType,
+      mediaclkOffset: description.mediaclkOffset ?? 0,
+      framesPerPacket: description.framesPerPacket,
+      ...(description.channelLabels ? { channelLabels: description.channelLabels } : {}),
+      deviceChannels: st.deviceChannels,
+    };
+  });
 }

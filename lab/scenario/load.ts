@@ -11,7 +11,12 @@ export interface LoadedScenario {
 }
 
 export function loadScenario(file: string): LoadedScenario {
-  return { file, scenario: loadYamlWith(file, scenarioSchema) };
+  const scenario = loadYamlWith(file, scenarioSchema);
+  // scenarios/field is the field-failure matrix: every scenario there is a row of it.
+  if (!scenario.field && path.resolve(file).split(path.sep).join('/').includes('/scenarios/field/')) {
+    throw new InputFileError(file, 1, 1, 'field', 'a scenario under scenarios/field is a row of the field-failure matrix: add field: { failure, note, figure } (the failure, its FIELD-NOTES source, the expectation the matrix shows)');
+  }
+  return { file, scenario };
 }
 
 /** Scenario files under the given files and directories (recursively), sorted. */

@@ -18,6 +18,9 @@ import { clipRanges, mergeRanges, type MediaRange } from './device-log.ts';
 import { limitOf, METRICS } from './metrics.ts';
 import type { RunRecord } from './runner.ts';
 import { DEVICE_ADDRESS } from './world.ts';
+import { loadNative } from '../../native/index.ts';
+import { judgeOnPurpose } from '../report/judge.ts';
+import { FALSE_LOCK_ERROR_NS, FALSE_LOCK_STALE_NS } from './device-ptp.ts';
 
 type Value = number | string | boolean | null;
 
@@ -114,9 +117,9 @@ export function measureScenario(r: RunRecord): Measured {
   const scenarioStartSample = Number(mediaTimeOf(w.epoch, rate));
   const mediaAt = (localNs: number) => mediaTimeOf(w.time.ptpTimeAt(localNs), rate);
 
-  figures['device.clock'] =
-    `EmulatedDut's stand-in media clock: the true PTP timescale (epoch ${w.epoch} ns at virtual 0) at ${s.device.hostDrift} ppm (device.hostDrift). ` +
-    "The engine's PTP slave is not inside the device yet, so its media clock follows no grandmaster's steps, frequency offset or failover";
+  figures['device.clock'] = d.ptp
+    ? "EmulatedDut's own PTP slave (the engine's PtpSlave inside the device) gives its media clock; its IO started once it had locked"
+    : `no grandmaster: EmulatedDut's stand-in media clock, locked to the true timescale (PTP epoch ${w.epoch} ns at virtual 0) at ${s.device.hostDrift} ppm (device.hostDrift)`;
   figures['device.ioBufferFrames'] = B;
   figures['device.linkOffsetFrames'] = L;
   figures['device.inputSafetyOffsetFrames'] = props.inputSafetyOffsetFrames;
@@ -195,6 +198,35 @@ export function measureScenario(r: RunRecord): Measured {
   // The receiver drops a duplicate it recognises by sequence number; the playout buffer one that got past it.
   values.set('rtp.device.duplicates', counters.receivers.reduce((a, x) => a + (x.dropped.duplicate ?? 0) + x.playout.duplicatePackets, 0));
   values.set('rtp.device.reordered', counters.receivers.reduce((a, x) => a + x.reordered, 0));
+  values.set('rtp.device.ssrcChanges', counters.receivers.reduce((a, x) => a + x.ssrcChanges, 0));
+  // What the device made of each sender's SDP against what the sender really sends.
+  const native = loadNative();
+  let fppWrong = 0;
+  let channelsWrong = 0;
+  let lintWarnings = 0;
+  const lintCodes: string[] = [];
+  d.receive.forEach((rx, i) => {
+    const x = rx.sender;
+    figures[`rx.${x.spec.name}.framesPerPacket`] = `${rx.config.framesPerPacket} (sender sends ${x.framesPerPacket})`;
+    figures[`rx.${x.spec.name}.channels`] = `${rx.config.channels} (sender sends ${x.channels})`;
+    if (rx.config.framesPerPacket !== x.framesPerPacket) fppWrong++;
+    if (rx.config.channels !== x.channels) channelsWrong++;
+    const text = rx.via === 'sdp' ? x.sdp() : undefined;
+    if (text === undefined) return;
+    for (const f of native.lintSdp(text)) {
+      if (f.severity !== 'warning' && f.severity !== 'error') continue;
+      lintWarnings++;
+      lintCodes.push(`${x.spec.name}: ${f.code} (${f.message})`);
+    }
+    void i;
+  });
+  values.set('rx.framesPerPacketWrong', fppWrong);
+  values.set('rx.channelsWrong', channelsWrong);
+  values.set('sdp.rxLintWarnings', lintWarnings);
+  if (lintCodes.length) {
+    figures['sdp.rxLint'] = lintCodes.join('; ');
+    why.set('sdp.rxLintWarnings', lintCodes.join('; '));
+  }
   d.receive.forEach((rx, i) => {
     const c = counters.receivers[i];
     const name = rx.sender.spec.name;
@@ -237,9 +269,11 @@ export function measureScenario(r: RunRecord): Measured {
     const margins = dante.map((x) => x.st.worstMarginNs).filter((m): m is number => m !== undefined);
     if (margins.length > 0) values.set('dante.worstMargin', round(Math.min(...margins) / 1e6));
     else notMeasured('dante.worstMargin', 'no dante receiver got a packet');
+    why.set('dante.status', `${worst.x.name}: ${worst.st.reason}`);
     for (const { x, st } of dante) {
       figures[`dante.${x.name}.state`] = st.state;
       figures[`dante.${x.name}.reason`] = st.reason;
+      if (st.warnings.length) figures[`dante.${x.name}.warnings`] = st.warnings.join('; ');
     }
   }
 
@@ -469,7 +503,11 @@ export function measureScenario(r: RunRecord): Measured {
   const glitches = glitchMarks(glitchesAll, rate, scenarioStartSample);
 
   // Recovery: from each event to the end of the last glitch before the next one.
-  const events = [...s.grandmasters.flatMap((g) => g.events.map((e) => e.at)), ...(s.network.active?.until !== undefined ? [s.network.active.until] : [])].sort((a, b) => a - b);
+  const events = [
+    ...s.grandmasters.flatMap((g) => g.events.map((e) => e.at)),
+    ...s.senders.flatMap((x) => x.events.map((e) => e.at)),
+    ...(s.network.active?.until !== undefined ? [s.network.active.until] : []),
+  ].sort((a, b) => a - b);
   if (events.length > 0 && analysed > 0) {
     let worst = 0;
     events.forEach((e, i) => {
@@ -482,6 +520,28 @@ export function measureScenario(r: RunRecord): Measured {
     });
     values.set('recovery.time', round(worst / 1e6));
   }
+
+  // Sender events: from the sender's restart (reboot: back; session: changed) to the end of
+  // the gap it left in the audio that came back, mapped back to the sender's media time.
+  const senderEvents = w.senders.flatMap((x) => (x.script?.done ?? []).map((e) => ({ x, e })));
+  if (senderEvents.length > 0) {
+    if (analysed === 0) notMeasured('sender.resumeTime', 'no returned sine channel long enough to analyse');
+    else {
+      let worst = 0;
+      senderEvents.forEach(({ x, e }, k) => {
+        const from = e.backAt ?? e.at;
+        const next = senderEvents[k + 1]?.e.at ?? Infinity;
+        for (const g of glitchesAll) {
+          const start = localTimeOf(g.sample - rtConfigured);
+          const end = localTimeOf(g.sample + g.length - rtConfigured);
+          if (end >= e.at && start < Math.min(next, from + 1e9)) worst = Math.max(worst, end - from);
+        }
+        figures[`sender.${x.spec.name}.event${k + 1}`] = `${e.kind} at ${round(e.at / 1e9, 3)} s: ${e.detail}`;
+      });
+      values.set('sender.resumeTime', round(worst / 1e6));
+    }
+  }
+  if (r.rtspLog.length > 0) figures['rtsp.sdpHandedToDevice'] = r.rtspLog.map((x) => `${d.receive[x.stream].sender.spec.name} at ${round(x.at / 1e9, 3)} s`).join(', ');
 
   // ---- the device's transmit streams on the wire ----
   const pitHistogram: Histogram[] = [];
@@ -503,7 +563,35 @@ export function measureScenario(r: RunRecord): Measured {
   if (r.ptp) {
     const p = r.ptp;
     ptpOffset = p.series();
-    figures['ptp.slave'] = "the engine's PtpSlave on the device's host; EmulatedDut's media clock does not follow it yet";
+    figures['ptp.slave'] = "EmulatedDut's own PTP slave (the engine's PtpSlave), which gives the device its media clock";
+    const fl = p.falseLock();
+    values.set('ptp.falseLock', round(fl.longestNs / 1e6));
+    figures['ptp.falseLockTotalMs'] = round(fl.totalNs / 1e6);
+    if (fl.stretches.length > 0) {
+      const text = fl.stretches.slice(0, 6).map((x) => `${round(x.from / 1e9, 3)}-${round(x.to / 1e9, 3)} s (${x.why})`).join(', ');
+      figures['ptp.falseLockStretches'] = text;
+      why.set('ptp.falseLock', `reported locked while ${text}`);
+    }
+    figures['ptp.falseLockRule'] = `locked while |true error| > ${FALSE_LOCK_ERROR_NS / 1e3} us or no new Sync sample for ${FALSE_LOCK_STALE_NS / 1e9} s`;
+    // ts-refclk in what the device announced: from following a grandmaster to announcing it.
+    const lags: number[] = [];
+    const gmidOf = (identity: string) => identity.replace(/\./g, '').toUpperCase().match(/../g)!.join('-');
+    p.followed.forEach((f, k) => {
+      const id = gmidOf(f.grandmaster);
+      const lagPer = r.announced.heard.map((h) => h.find((x) => x.gmid === id && x.at >= f.since));
+      const worstLag = lagPer.some((x) => x === undefined) ? undefined : Math.max(0, ...lagPer.map((x) => x!.at - f.since));
+      figures[`sap.grandmaster${k + 1}`] = `${f.grandmaster} followed at ${round(f.since / 1e9, 3)} s; ${worstLag === undefined ? 'never announced in every TX stream' : `announced ${round(worstLag / 1e6, 3)} ms later`}`;
+      lags.push(worstLag ?? Infinity);
+    });
+    if (lags.length === 0) notMeasured('sap.refclkLag', 'the device followed no grandmaster');
+    else if (lags.some((x) => !Number.isFinite(x))) {
+      values.set('sap.refclkLag', null);
+      why.set('sap.refclkLag', "a grandmaster the device followed was never named in its SAP announcements' ts-refclk");
+    } else values.set('sap.refclkLag', round(Math.max(...lags) / 1e6));
+    const current = p.status?.followedGrandmaster ?? null;
+    const named = d.transmit.every((t, i) => current !== null && d.dut.txSdp(i).toUpperCase().includes(gmidOf(current)));
+    values.set('sdp.refclkCurrent', named);
+    if (!named) why.set('sdp.refclkCurrent', `the device follows ${current ?? 'no grandmaster'}; its TX SDP names another`);
     if (p.counters) {
       figures['ptp.steps'] = p.counters.steps;
       figures['ptp.locks'] = p.counters.locks;
@@ -554,7 +642,8 @@ export function measureScenario(r: RunRecord): Measured {
     const limit = limitOf(name, e);
     const v = values.has(name) ? values.get(name)! : null;
     const message = why.get(name) ?? (v === null ? `${name} was not measured in this run` : undefined);
-    return judge(name, v, limit, m.unit, message);
+    const judged = judge(name, v, limit, m.unit, message);
+    return e.failsOnPurpose === undefined ? judged : judgeOnPurpose(judged, e.failsOnPurpose);
   });
   return { expectations, ptpOffset, playoutFill, latency, pitHistogram, glitches, figures };
 }

@@ -7,8 +7,8 @@ import type { DoctorReport } from '../cli/doctor.ts';
 import { collectRunMetadata } from '../report/metadata.ts';
 import { renderReportFiles, type RenderedFiles } from '../report/render-all.ts';
 import { writeReport } from '../report/report-file.ts';
-import { runVerdict } from '../report/judge.ts';
-import type { Report, ScenarioResult, Verdict } from '../report/schema.ts';
+import { limitText, runVerdict, valueText } from '../report/judge.ts';
+import type { FieldFailureRow, Report, ScenarioResult, Verdict } from '../report/schema.ts';
 import type { LoadedScenario } from './load.ts';
 import { runScenario } from './runner.ts';
 
@@ -39,9 +39,35 @@ export async function runSuite(loaded: LoadedScenario[], o: SuiteOptions): Promi
   });
   const run = collectRunMetadata(startedAt, { finishedAt: new Date(), ...(o.command ? { command: o.command } : {}), ...(o.doctorReport ? { doctorReport: o.doctorReport } : {}) });
   const json = path.join(o.outDir, 'report.json');
-  const report = writeReport(json, { schema: 'aes67-lab/report', schemaVersion: 1, run, scenarios, fieldFailures: [] });
+  const report = writeReport(json, { schema: 'aes67-lab/report', schemaVersion: 1, run, scenarios, fieldFailures: fieldMatrix(loaded, scenarios) });
   const files = await renderReportFiles(report, o.outDir);
   return { report, files: { ...files, json }, verdict: runVerdict(report.scenarios) };
+}
+
+/**
+ * The field-failure matrix (issue 11): one row per scenario with a `field:` block — the
+ * failure, its source note, the scenario's verdict and the figure it names, measured.
+ */
+export function fieldMatrix(loaded: LoadedScenario[], results: ScenarioResult[]): FieldFailureRow[] {
+  const rows: FieldFailureRow[] = [];
+  loaded.forEach((l, i) => {
+    const f = l.scenario.field;
+    if (!f) return;
+    const r = results[i];
+    const e = r.expectations.find((x) => x.name === f.figure);
+    const onPurpose = r.expectations.filter((x) => x.failsOnPurpose);
+    let detail: string;
+    if (r.error !== undefined) detail = `run error: ${r.error}`;
+    else if (onPurpose.length > 0) {
+      const missed = onPurpose.filter((x) => !x.failsOnPurpose!.detected).map((x) => x.name);
+      detail = missed.length === 0 ? `fails on purpose; the lab detected it (${onPurpose.map((x) => x.name).join(', ')})` : `fails on purpose; the lab MISSED it: ${missed.join(', ')}`;
+    } else {
+      const bad = r.expectations.filter((x) => x.verdict !== 'pass').map((x) => `${x.name} ${valueText(x.value, x.unit)} (${limitText(x.limit, x.unit)})`);
+      detail = bad.length === 0 ? `limit ${e ? limitText(e.limit, e.unit) : '?'}; all ${r.expectations.length} expectations pass` : `failing: ${bad.join('; ')}`;
+    }
+    rows.push({ failure: f.failure, note: f.note, scenario: r.name, verdict: r.verdict, figure: { name: f.figure, value: e ? e.value : null, unit: e ? e.unit : '' }, detail });
+  });
+  return rows;
 }
 
 /** reports/run-YYYYMMDD-HHMMSS (UTC), a new folder per run. */

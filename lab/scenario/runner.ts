@@ -1,6 +1,7 @@
-// The virtual-time scenario runner: builds the world (world.ts), waits for the device's
-// discovery of every sender, builds and starts the device (device-under-test.ts), puts
-// the lab's receivers on its transmit streams, runs to the scenario's end in slices of
+// The virtual-time scenario runner: builds the world (world.ts) and the device
+// (device-under-test.ts: EmulatedDut with its own PTP slave, SAP and subscriptions), waits
+// until the device subscribed to every sender (and locked), starts its IO, puts the lab's
+// receivers on its transmit streams, runs to the scenario's end in slices of
 // virtual time (draining the device's stamp logs, sampling its playout buffers, following
 // grandmaster changes), then measures (measure.ts) and judges every expectation into a
 // report entry (lab/report). Everything it writes outside wallTimeS is a function of the
@@ -8,17 +9,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadNative } from '../../native/index.ts';
 import type { DutCounters } from '../../native/driver.ts';
 import { runVirtual, virtualHost, type TimedActor } from '../net/lab-transport.ts';
-import { SAP_GROUP_DANTE, SAP_PORT } from '../net/sap.ts';
+import { ptpTimeOfSample } from '../net/ptp-timescale.ts';
 import { Aes67Receiver } from '../peers/aes67-receiver.ts';
 import { DanteAes67Receiver } from '../peers/dante-aes67-receiver.ts';
 import { SapListener } from '../peers/sap-listener.ts';
 import { scenarioVerdict } from '../report/judge.ts';
 import type { ScenarioResult } from '../report/schema.ts';
 import { projectRoot } from '../report/metadata.ts';
-import { buildDevice, type DeviceUnderTest } from './device-under-test.ts';
+import { buildDevice, describeReceive, type DeviceUnderTest } from './device-under-test.ts';
 import { DeviceLog } from './device-log.ts';
 import { DevicePtp } from './device-ptp.ts';
 import type { LoadedScenario } from './load.ts';
@@ -61,8 +61,14 @@ export interface RunRecord {
   fill: { t: number; frames: number }[][];
   captureFile?: string;
   discoveredAt: number;
-  /** The engine's PTP slave on the device's host, when the scenario has grandmasters. */
+  /** The device's own PTP slave, when the scenario has grandmasters. */
   ptp?: DevicePtp;
+  /** What the device announced by SAP (its ts-refclk), heard by the lab. */
+  announced: AnnouncedRefclk;
+  /** When the device was handed a RAVENNA session's SDP (DESCRIBE, then each ANNOUNCE). */
+  rtspLog: { at: number; stream: number }[];
+  /** What the device reported (activations, clock steps, grandmaster changes). */
+  deviceEvents: { at: number; what: string }[];
 }
 
 /** The scenario's file as the report names it: relative to the project root when inside it. */
@@ -156,10 +162,6 @@ export function recordScenario(
   const world = new ScenarioWorld(s, loaded.file, seed, { captureFile });
   const w = world;
   try {
-    // The engine's PTP slave on the device's host, from the start, following the grandmasters.
-    const ptp = s.grandmasters.length > 0 ? new DevicePtp(w) : undefined;
-    if (ptp) w.add(ptp.actor, 'PTP slave (engine)');
-
     const timed = (actor: TimedActor, kind: string): TimedActor => {
       if (!timing) return actor;
       return {
@@ -171,87 +173,125 @@ export function recordScenario(
         },
       };
     };
-    // 1. Discovery: the device's side finds every sender's SDP.
-    const actors = w.actors.map((a, i) => timed(a, w.actorKinds[i]));
-    const found = () => w.senders.every((x) => x.sdp() !== undefined);
-    // Checked after every step, so discovery.time is exact, not rounded to a slice.
-    const markFound = (now: number) => {
-      for (const x of w.senders) if (x.foundAt === undefined && x.sdp() !== undefined) x.foundAt = now;
+    // 1. The device, from the start: its PTP slave, its SAP listener and announcer, its
+    //    subscriptions; its IO starts once it has every stream (and its PTP lock).
+    const device = buildDevice(s, w.senders, w.epoch, w.network, seed);
+    const dut = device.dut;
+    w.deviceSapSessions = () => dut.sapSessions();
+    const ptp = device.ptp ? new DevicePtp(w, dut) : undefined;
+    const dutActor: TimedActor = { poll: () => dut.poll() ?? Infinity };
+    // RAVENNA: the lab's RTSP client on the device's host hands each DESCRIBE / ANNOUNCE answer to the device.
+    const rtspGiven = new Map<number, string>();
+    const rtspLog: { at: number; stream: number }[] = [];
+    const rtspActor: TimedActor = {
+      poll: (now) => {
+        device.receive.forEach((r, i) => {
+          if (r.via !== 'rtsp') return;
+          const sdp = r.sender.sdp();
+          if (sdp === undefined || sdp === rtspGiven.get(i)) return;
+          rtspGiven.set(i, sdp);
+          rtspLog.push({ at: now, stream: i });
+          dut.provideSdp(r.id, sdp);
+        });
+        return Infinity;
+      },
     };
-    while (!found() && w.clock.now() < s.duration) {
-      runSlices(actors, w, Math.min(s.duration, w.clock.now() + SLICE_NS), (now) => ptp?.sample(now), onProgress, markFound);
+    // The lab's SAP ears, from the start (the device announces from the start): one per
+    // Dante receiver (a Dante device finds AES67 flows by SAP), and a monitor that follows
+    // what the device announces (its ts-refclk through grandmaster changes).
+    let hostIndex = 0;
+    const monitor = new SapListener({ transport: virtualHost(w.network, w.clock, `10.67.3.${10 + hostIndex++}`, 'sap-monitor') });
+    const danteEars = s.receivers.map((r) => {
+      if (r.kind !== 'dante') return undefined;
+      const host = virtualHost(w.network, w.clock, `10.67.3.${10 + hostIndex++}`, `receiver-${r.name}`);
+      return { host, sap: new SapListener({ transport: host }) };
+    });
+    const earActors: TimedActor[] = [monitor, ...danteEars.flatMap((e) => (e ? [e.sap] : []))];
+    const announced = new AnnouncedRefclk(monitor, device.transmit.map((t) => t.name));
+
+    const actors = [...w.actors.map((a, i) => timed(a, w.actorKinds[i])), timed(dutActor, 'device (EmulatedDut)'), rtspActor, ...earActors.map((a) => timed(a, 'lab receivers'))];
+    // 2. Discovery: the device subscribes to every sender's stream on its own.
+    const sample = (now: number) => {
+      ptp?.sample(now);
+      announced.sample(now);
+    };
+    const markFound = (now: number) => {
+      let st: ReturnType<typeof dut.streams> | undefined;
+      for (const [i, r] of device.receive.entries()) {
+        if (r.sender.foundAt !== undefined) continue;
+        st ??= dut.streams();
+        if (st.receive[i].active) r.sender.foundAt = now;
+      }
+    };
+    markFound(0);
+    const allFound = () => w.senders.every((x) => x.foundAt !== undefined);
+    while (!allFound() && w.clock.now() < s.duration) {
+      runSlices(actors, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sample, onProgress, markFound);
     }
-    for (const x of w.senders) if (x.foundAt === undefined && x.sdp() !== undefined) x.foundAt = w.clock.now();
-    const missing = w.senders.filter((x) => x.sdp() === undefined);
+    const missing = device.receive.filter((r) => r.sender.foundAt === undefined);
     if (missing.length > 0) {
-      const how = (k: string) => (k === 'dante' ? "by the engine's SAP listener" : 'by DNS-SD and RTSP');
-      throw new ScenarioSetupError(`the device never found ${missing.map((x) => `sender '${x.spec.name}' (${how(x.spec.kind)})`).join(', ')} within the scenario's ${s.duration / 1e9} s`);
+      const how = (k: string) => (k === 'dante' ? 'by its SAP listener' : k === 'ravenna' ? 'by DNS-SD and RTSP' : 'from its SDP');
+      const st = dut.streams().receive;
+      throw new ScenarioSetupError(
+        `the device never subscribed to ${missing.map((r) => `sender '${r.sender.spec.name}' (${how(r.sender.spec.kind)}: ${st[device.receive.indexOf(r)].problem || 'not found'})`).join(', ')} within the scenario's ${s.duration / 1e9} s`,
+      );
     }
     const discoveredAt = Math.max(0, ...w.senders.map((x) => x.foundAt ?? 0));
+    // With grandmasters, the device's IO starts once its PTP slave locked (as an installer
+    // routes audio once the device shows lock); its time line then starts on PTP time.
+    while (ptp && !dut.ptpStatus()!.locked && w.clock.now() < s.duration) runSlices(actors, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sample, onProgress);
+    if (ptp && !dut.ptpStatus()!.locked) throw new ScenarioSetupError(`the device's PTP slave never locked within the scenario's ${s.duration / 1e9} s (${dut.ptpStatus()!.portState}, servo ${dut.ptpStatus()!.servoState})`);
 
-    // 2. The device, built once from what it found, started now.
-    const device = buildDevice(s, w.senders, w.epoch, w.network);
+    // 3. What the device subscribed to, read back; its IO starts now.
+    describeReceive(device, (r) => {
+      const i = device.receive.indexOf(r);
+      if (r.via === 'sdp') return r.sender.sdp();
+      if (r.via === 'rtsp') return rtspGiven.get(i);
+      return dut.sapSessions().find((x) => x.origin === r.sender.address)?.sdp;
+    });
+    device.transmit.forEach((t, i) => (t.sdp = dut.txSdp(i)));
     for (const t of device.transmit) w.tap?.mediaOut.add(t.config.destination);
     w.tap?.announceInCapture(device.transmit.map((t) => t.sdp), w.clock.now());
-    const dut = device.dut;
     const rate = device.rate;
-    const ppm = s.device.hostDrift;
-    // LocalMediaClock(rate, -epoch, ppm).localTimeOf, in the doubles it stays exact in.
-    const localTimeOf =
-      ppm === 0
-        ? (m: number) => Number(((BigInt(m) * 1_000_000_000n + BigInt(rate) - 1n) / BigInt(rate)) - w.epoch)
-        : (m: number) => Math.ceil((m / (rate * (1 + ppm / 1e6))) * 1e9) - Number(w.epoch);
-    const log = new DeviceLog(device.receive.map((r) => r.config.framesPerPacket), device.transmit.length, localTimeOf);
+    const log = new DeviceLog(device.receive.map((r) => r.config.framesPerPacket), device.transmit.length, deviceLocalTimeOf(device, w, s.device.hostDrift));
+    dut.packetStamps();
+    dut.cycleStamps();
     dut.start();
     const deviceStartedAt = w.clock.now();
-    const dutActor: TimedActor = { poll: () => dut.poll() ?? Infinity };
 
-    // 3. The lab's receivers on the device's streams: the scenario's, and one measuring
+    // 4. The lab's receivers on the device's streams: the scenario's, and one measuring
     //    aes67 receiver on every stream that has none.
-    const native = loadNative();
     const receivers: LabReceiver[] = [];
-    const receiverActors: TimedActor[] = [];
-    let hostIndex = 0;
     const streamIndex = (name: string) => device.transmit.findIndex((t) => t.name === name);
     // Audio is kept (and judged) for at most MAX_RECORD_S: 128 channels cost 25 MB a second.
     const recordSeconds = Math.min(MAX_RECORD_S, Math.ceil(s.duration / 1e9) + 1);
-    let announcer: ReturnType<typeof makeAnnouncer> | undefined;
-    function makeAnnouncer() {
-      const a = new native.SapAnnouncer({ network: w.network, host: DEVICE_ADDRESS }, { group: `${SAP_GROUP_DANTE}:${SAP_PORT}`, intervalNs: 1e9 });
-      for (const t of device.transmit) a.add(t.sdp);
-      receiverActors.push({ poll: () => a.poll() ?? Infinity });
-      return a;
-    }
-    for (const r of s.receivers) {
+    s.receivers.forEach((r, k) => {
       const stream = streamIndex(r.stream);
-      const host = virtualHost(w.network, w.clock, `10.67.3.${10 + hostIndex++}`, `receiver-${r.name}`);
       if (r.kind === 'aes67') {
+        const host = virtualHost(w.network, w.clock, `10.67.3.${10 + hostIndex++}`, `receiver-${r.name}`);
         const measures = !receivers.some((x) => x.measures && x.stream === stream);
         receivers.push({ name: r.name, kind: 'aes67', stream, measures, receiver: new Aes67Receiver({ transport: host, timescale: w.time, source: device.transmit[stream].sdp, recordSeconds }) });
       } else {
-        // A Dante device finds AES67 flows by SAP: the device's TX SDPs announced by the engine's announcer.
-        announcer ??= makeAnnouncer();
-        const sap = new SapListener({ transport: host });
-        receiverActors.push(sap);
+        // A Dante device subscribes to the flow it finds by SAP: the device's own announcement.
+        const ear = danteEars[k]!;
         const name = device.transmit[stream].name;
         receivers.push({
           name: r.name,
           kind: 'dante',
           stream,
           measures: false,
-          receiver: new DanteAes67Receiver({ transport: host, timescale: w.time, source: sap.sdpSource((x) => x.name === name && x.origin === DEVICE_ADDRESS), ...(r.prefix ? { multicastPrefix: r.prefix } : {}), recordSeconds }),
+          receiver: new DanteAes67Receiver({ transport: ear.host, timescale: w.time, source: ear.sap.sdpSource((x) => x.name === name && x.origin === DEVICE_ADDRESS), ...(r.prefix ? { multicastPrefix: r.prefix } : {}), recordSeconds }),
         });
       }
-    }
+    });
     device.transmit.forEach((t, stream) => {
       if (receivers.some((x) => x.measures && x.stream === stream)) return;
       const host = virtualHost(w.network, w.clock, `10.67.3.${10 + hostIndex++}`, `measure-${t.name}`);
       receivers.push({ name: `lab ${t.name}`, kind: 'aes67', stream, measures: true, receiver: new Aes67Receiver({ transport: host, timescale: w.time, source: t.sdp, recordSeconds }) });
     });
-    receiverActors.push(...receivers.map((r) => r.receiver));
 
-    // 4. To the end, in slices.
-    const all = [...actors, timed(dutActor, 'device (EmulatedDut)'), ...receiverActors.map((a) => timed(a, 'lab receivers'))];
+    // 5. To the end, in slices.
+    const all = [...actors, ...receivers.map((r) => timed(r.receiver, 'lab receivers'))];
     const fill: { t: number; frames: number }[][] = device.receive.map(() => []);
     let counters = dut.counters();
     let slices = 0;
@@ -261,7 +301,7 @@ export function recordScenario(
       s.duration,
       (now) => {
         const t = timing ? performance.now() : 0;
-        ptp?.sample(now);
+        sample(now);
         log.addSlice(dut.packetStamps(), dut.cycleStamps());
         // Counters cost ~100 us a call: the fill is sampled every FILL_EVERY slices.
         if (now - deviceStartedAt >= SETTLE_NS && ++slices % FILL_EVERY === 0) {
@@ -276,11 +316,48 @@ export function recordScenario(
     counters = dut.counters();
     w.impairment?.flush();
     w.tap?.close();
-    dut.stop();
     ptp?.finish();
-    return { world: w, device, deviceStartedAt, log, counters, receivers, fill, captureFile, discoveredAt, ptp };
+    const events = dut.events();
+    dut.stop();
+    return { world: w, device, deviceStartedAt, log, counters, receivers, fill, captureFile, discoveredAt, ptp, announced, rtspLog, deviceEvents: events };
   } catch (e) {
     w.tap?.close();
     throw e;
+  }
+}
+
+/** Local time of a media sample on the device's clock: its PTP slave's (locked to the leading grandmaster), or the stand-in's. */
+function deviceLocalTimeOf(device: DeviceUnderTest, w: ScenarioWorld, ppm: number): (m: number) => number {
+  const rate = device.rate;
+  if (device.ptp) return (m: number) => w.time.localTimeOf(ptpTimeOfSample(BigInt(m), rate));
+  // The stand-in: PTP time at local t is epoch + t x (1 + ppm/1e6) (native/src/driver_binding.cc StandInMediaClock).
+  return ppm === 0
+    ? (m: number) => Number(((BigInt(m) * 1_000_000_000n + BigInt(rate) - 1n) / BigInt(rate)) - w.epoch)
+    : (m: number) => Math.ceil(Number(((BigInt(m) * 1_000_000_000n + BigInt(rate) - 1n) / BigInt(rate)) - w.epoch) / (1 + ppm / 1e6));
+}
+
+/**
+ * What the device's SAP announcements say, heard by a lab SAP listener: for each TX stream,
+ * when an announcement first named each grandmaster in its ts-refclk (FIELD-NOTES: the
+ * grandmaster identity in an SDP's ts-refclk must be the current one).
+ */
+export class AnnouncedRefclk {
+  /** Per TX stream: [local ns heard, EUI-64 named (upper case, dashes)]. */
+  readonly heard: { at: number; gmid: string }[][];
+  constructor(
+    private readonly sap: SapListener,
+    private readonly names: string[],
+  ) {
+    this.heard = names.map(() => []);
+  }
+
+  sample(now: number): void {
+    this.names.forEach((name, i) => {
+      const x = this.sap.find((z) => z.name === name && z.origin === DEVICE_ADDRESS);
+      const m = x ? /a=ts-refclk:ptp=IEEE1588-2008:([0-9A-Fa-f-]{23})/.exec(x.sdp) : null;
+      if (!m) return;
+      const gmid = m[1].toUpperCase();
+      if (this.heard[i].at(-1)?.gmid !== gmid) this.heard[i].push({ at: now, gmid });
+    });
   }
 }

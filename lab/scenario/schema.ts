@@ -120,6 +120,31 @@ const grandmaster = z.strictObject({
   events: z.array(grandmasterEvent).default([]),
 });
 
+const senderEvent = z.union([
+  z.strictObject({
+    at: duration,
+    reboot: positiveDuration.describe('the sender is off this long, then comes back with a new SSRC and sequence (bondagit/aes67-linux-daemon#95)'),
+  }),
+  z.strictObject({
+    at: duration,
+    session: z
+      .strictObject({ destination: multicastEndpoint.describe('the new group:port') })
+      .describe('ravenna: the session changes; the sender pushes the new SDP by RTSP ANNOUNCE'),
+  }),
+]);
+
+/** How the SDP a person pastes into the device is written (aes67 senders): the field's variants of the same stream. */
+const sdpText = z
+  .strictObject({
+    ptime: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, 'a decimal number of milliseconds as an SDP writes it, e.g. 0.125, 0.12, 0.33')
+      .optional()
+      .describe("the a=ptime value exactly as written (the reference driver dropped the fraction of '0.125')"),
+    rtpmapChannels: z.literal(false).optional().describe('false: a=rtpmap without a channel count (L24/48000), which RFC 3551 reads as 1 channel'),
+  })
+  .describe('aes67: write the SDP the device gets this way');
+
 const SENDER_KINDS = ['aes67', 'dante', 'ravenna', 'pcap'] as const;
 const sender = z
   .strictObject({
@@ -140,6 +165,8 @@ const sender = z
     file: z.string().optional().describe('pcap: the capture to replay, relative to the scenario file'),
     loop: z.int().min(1).optional().describe('pcap: how many times to replay the capture (default 1)'),
     map: z.array(channel).optional().describe('device input channels (1-based) this sender lands on; the next free ones when absent'),
+    sdp: sdpText.optional(),
+    events: z.array(senderEvent).default([]).describe('aes67 and ravenna: reboot; ravenna: session change'),
   })
   .superRefine((s, ctx) => {
     const notFor = (key: keyof typeof s, why: string) => {
@@ -162,6 +189,15 @@ const sender = z
       notFor('loop', 'only pcap senders replay a file');
     }
     if (s.probe && s.probe.channel > (s.channels ?? 2)) ctx.addIssue({ code: 'custom', path: ['probe', 'channel'], message: `channel ${s.probe.channel} is past the sender's ${s.channels ?? 2} channels` });
+    if (s.kind !== 'aes67') notFor('sdp', 'only the SDP of an aes67 sender is pasted into the device as written');
+    if (s.sdp?.rtpmapChannels === false && (s.channels ?? 2) !== 1) {
+      ctx.addIssue({ code: 'custom', path: ['sdp', 'rtpmapChannels'], message: `an rtpmap without a channel count means 1 channel (RFC 3551 §4.5): give channels: 1, not ${s.channels ?? 2}` });
+    }
+    if (s.sdp?.ptime !== undefined && s.ptime === undefined) ctx.addIssue({ code: 'custom', path: ['sdp', 'ptime'], message: 'give the stream\'s real ptime too (e.g. ptime: 125us), so the lab knows what the written value should mean' });
+    s.events.forEach((e, k) => {
+      if ('reboot' in e && s.kind !== 'aes67' && s.kind !== 'ravenna') ctx.addIssue({ code: 'custom', path: ['events', k, 'reboot'], message: `a ${s.kind} sender does not reboot here (aes67 and ravenna do)` });
+      if ('session' in e && s.kind !== 'ravenna') ctx.addIssue({ code: 'custom', path: ['events', k, 'session'], message: 'only a ravenna sender changes its session (pushed by RTSP ANNOUNCE)' });
+    });
     if (s.map && s.kind !== 'pcap' && s.map.length !== (s.channels ?? 2)) {
       ctx.addIssue({ code: 'custom', path: ['map'], message: `lists ${s.map.length} device channels for ${s.channels ?? 2} sender channels` });
     }
@@ -174,6 +210,10 @@ const deviceStream = z.strictObject({
   ptime: duration.default(1_000_000),
   destination: multicastEndpoint.optional().describe('chosen by the lab when absent'),
   map: z.array(channel).optional().describe('device output channels (1-based) sent in this stream; consecutive from 1 when absent'),
+  sendOffset: duration
+    .refine((v) => v >= 0, 'a packet cannot leave before its audio exists: give 0 or more')
+    .default(0)
+    .describe("added to every packet's send time: a device that sends late on purpose (fail-on-purpose scenarios)"),
 });
 
 const device = z.strictObject({
@@ -187,7 +227,7 @@ const device = z.strictObject({
     .union([z.literal(true), z.array(z.int().min(0).max(128))])
     .default(true)
     .describe('true: output o plays input o; a list: output o plays input list[o] (1-based, 0 = silent)'),
-  hostDrift: ppm.default(0).describe("the device's media clock rate error (the stand-in clock's ppm until the engine's PTP slave disciplines it)"),
+  hostDrift: ppm.default(0).describe("without grandmasters: the rate error of the device's stand-in media clock (with grandmasters the device's own PTP slave gives its media clock)"),
   tx: z.array(deviceStream).optional().describe('the device\'s transmit streams; default: one per sender, same format, channels through the loopback'),
 });
 
@@ -204,6 +244,10 @@ const expectation = z
     min: bound.optional(),
     max: bound.optional(),
     equals: bound.optional(),
+    failsOnPurpose: z
+      .union([z.literal(true), z.string().min(1)])
+      .optional()
+      .describe('the scenario breaks this on purpose: it passes when the lab finds the limit broken (and, given a text, names that reason in its message)'),
   })
   .refine((e) => e.min !== undefined || e.max !== undefined || e.equals !== undefined, 'give min, max or equals');
 
@@ -213,6 +257,14 @@ export const scenarioSchema = z
     description: z.string().describe('what the scenario does'),
     proves: z.string().describe('what a pass proves (and what would make it fail)'),
     note: z.string().optional().describe('the field note or issue this scenario reproduces'),
+    field: z
+      .strictObject({
+        failure: z.string().min(1).describe('what breaks in the field, as a row of the field-failure matrix'),
+        note: z.string().min(1).describe('its source in FIELD-NOTES.md (an issue, a manual)'),
+        figure: z.string().describe('the expectation whose measured value the matrix shows'),
+      })
+      .optional()
+      .describe('a field failure (scenarios/field): one row of the field-failure matrix'),
     clock: z.literal('virtual', { error: "clock: 'virtual' is the only clock the runner has (real-time runs against a software DUT are not implemented)" }).default('virtual'),
     duration: positiveDuration,
     seed: z.int().min(0).default(1),
@@ -259,6 +311,15 @@ export const scenarioSchema = z
     }
     const a = s.network.active;
     if (a && a.until !== undefined && a.until <= a.from) ctx.addIssue({ code: 'custom', path: ['network', 'active', 'until'], message: 'must come after from' });
+    if (s.device.hostDrift !== 0 && s.grandmasters.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['device', 'hostDrift'], message: "with grandmasters the device's media clock is its own PTP slave's: give the grandmaster a ppm instead (hostDrift is the stand-in clock's, without grandmasters)" });
+    }
+    if (s.field && !(s.field.figure in s.expect)) ctx.addIssue({ code: 'custom', path: ['field', 'figure'], message: `'${s.field.figure}' is not one of this scenario's expectations (${Object.keys(s.expect).join(', ')})` });
+    s.senders.forEach((x, i) =>
+      x.events.forEach((e, k) => {
+        if (e.at > s.duration) ctx.addIssue({ code: 'custom', path: ['senders', i, 'events', k, 'at'], message: `is after the scenario's end (${s.duration / 1e9} s)` });
+      }),
+    );
     for (const [name, e] of Object.entries(s.expect)) {
       for (const problem of checkExpectation(name, e, s)) ctx.addIssue({ code: 'custom', path: ['expect', name, ...problem.path], message: problem.message });
     }
@@ -275,6 +336,8 @@ export type ReceiverSpec = Scenario['receivers'][number];
 export type ImpairmentSpec = Scenario['network'];
 export type SignalSpecInput = NonNullable<SenderSpec['signal']>;
 export type ExpectationSpec = Scenario['expect'][string];
+export type SenderEventSpec = SenderSpec['events'][number];
+export type FieldSpec = NonNullable<Scenario['field']>;
 
 /** The scenario file format as JSON Schema (input side: what a person writes). */
 export function scenarioJsonSchema(): object {

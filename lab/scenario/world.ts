@@ -4,16 +4,18 @@
 // own hosts stamping RTP from the grandmaster's timescale (with their own drift), and the
 // device's side of discovery on the device's host:
 // - aes67: the sender's SDP as a user would paste it into the device;
-// - dante: the engine's own SapListener (native) on the device's host hears its SAP;
-// - ravenna: the lab's RavennaSessionClient (DNS-SD over mDNS, then RTSP DESCRIBE over the
-//   VirtualStreamHub) on the device's host. The lab acts as the device's control plane
-//   here until the engine has an RTSP client;
+// - dante: the device's own SAP listener (EmulatedDut's, set as deviceSapSessions by the
+//   runner) hears its SAP;
+// - ravenna: the lab's RavennaSessionClient (DNS-SD over mDNS, then RTSP DESCRIBE and
+//   ANNOUNCE over the VirtualStreamHub) on the device's host, whose answers the runner
+//   hands to the device (EmulatedDut provideSdp), as the software DUT hands it those of
+//   the engine's RtspTcpClient: the virtual network carries UDP only;
 // - pcap: the SDP of the replayed stream, built from lab/analyze's reading of the capture.
-// The device (EmulatedDut, which starts once) is built when every sender's SDP is found.
+// The device (EmulatedDut) is built by the runner at the start and starts its IO once it
+// has every sender's stream (and, with grandmasters, its PTP lock).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadNative, type VirtualClock, type VirtualNetwork } from '../../native/index.ts';
-import type { SapListener as NativeSapListener } from '../../native/sap.ts';
 import { ImpairmentModel } from '../impair/impairment.ts';
 import { driftingTimescale } from '../impair/drift.ts';
 import { virtualHost, type LabTransport, type TimedActor } from '../net/lab-transport.ts';
@@ -31,6 +33,8 @@ import { NetworkTime } from './network-time.ts';
 import { ReplaySender, capturedAudioStream } from './replay-sender.ts';
 import type { GrandmasterEventSpec, Scenario, SenderSpec } from './schema.ts';
 import { channelSignals, interleaved, type ChannelSignal } from './sender-signal.ts';
+import { ScriptedSender } from './sender-events.ts';
+import { writtenAs } from './sdp-variants.ts';
 
 /** Virtual time 0 is PTP time 2026-01-01T00:00:00 (TAI-ish), so RTP timestamps look like field ones. */
 export const DEFAULT_PTP_EPOCH_NS = 1_767_225_600_000_000_000n;
@@ -68,6 +72,12 @@ export interface SenderRuntime {
   signals?: ChannelSignal[];
   /** The SDP as the device gets it, once found (undefined until then). */
   sdp(): string | undefined;
+  /** dante: the s= the device follows by SAP. */
+  sessionName?: string;
+  /** ravenna: the session's RTSP URL. */
+  rtspUrl?: string;
+  /** The sender's scripted events (reboot, session change), when it has any. */
+  script?: ScriptedSender;
   /** Local time the SDP was first found. */
   foundAt?: number;
 }
@@ -112,7 +122,8 @@ export class ScenarioWorld {
   readonly actors: TimedActor[] = [];
   readonly actorKinds: string[] = [];
   readonly device: LabTransport;
-  private sapListener?: NativeSapListener;
+  /** The SAP sessions the device's own listener holds (EmulatedDut sapSessions), once the runner built it. */
+  deviceSapSessions?: () => { origin: string; sdp: string }[];
   private browser?: MdnsBrowser;
 
   constructor(
@@ -270,10 +281,11 @@ export class ScenarioWorld {
         sessionName: spec.name,
         ...(refclk ? { ptpRefclk: { gmid: refclk.eui64, domain: refclk.domain } } : {}),
       });
-      this.add(sender, 'senders');
+      const script = spec.events.length > 0 ? new ScriptedSender(sender, spec.events) : undefined;
+      this.add(script ?? sender, 'senders');
       this.tap?.mediaIn.add(destination);
-      const sdp = sender.sdp();
-      return { ...base, actor: sender, sdp: () => sdp, foundAt: 0 };
+      const sdp = writtenAs(sender.sdp(), spec.sdp);
+      return { ...base, actor: script ?? sender, sdp: () => sdp, foundAt: 0, ...(script ? { script } : {}) };
     }
 
     if (spec.kind === 'dante') {
@@ -289,23 +301,8 @@ export class ScenarioWorld {
       });
       this.add(sender, 'senders');
       this.tap?.mediaIn.add(`${sender.destination}:5004`);
-      // The engine's SAP listener on the device's host: one for every Dante sender.
-      if (!this.sapListener) {
-        const native = loadNative();
-        const listener = new native.SapListener({ network: this.network, host: DEVICE_ADDRESS });
-        this.sapListener = listener;
-        this.add(
-          {
-            poll: () => {
-              listener.poll();
-              return Infinity;
-            },
-          },
-          'discovery',
-        );
-      }
-      const listener = this.sapListener;
-      return { ...base, actor: sender, sdp: () => listener.sessions().find((x) => x.origin === address)?.sdp };
+      // Found by the device's own SAP listener (EmulatedDut subscribes by the session name).
+      return { ...base, actor: sender, sdp: () => this.deviceSapSessions?.().find((x) => x.origin === address)?.sdp, sessionName: sender.sessionName };
     }
 
     // ravenna
@@ -327,14 +324,16 @@ export class ScenarioWorld {
       mediaclkOffset: spec.mediaclkOffset ?? fnv1a(`mediaclk ${spec.name}`),
       signal,
     });
-    this.add(sender, 'senders');
+    const script = spec.events.length > 0 ? new ScriptedSender(sender, spec.events) : undefined;
+    this.add(script ?? sender, 'senders');
     this.tap?.mediaIn.add(destination);
+    for (const e of spec.events) if ('session' in e) this.tap?.mediaIn.add(e.session.destination);
     if (!this.browser) {
       this.browser = new MdnsBrowser({ transport: this.device });
       this.add(this.browser, 'discovery');
     }
     const session = new RavennaSessionClient({ browser: this.browser, streams: this.hub.host(DEVICE_ADDRESS), sessionName: spec.name });
     this.add(session, 'discovery');
-    return { ...base, actor: sender, sdp: () => session.current() };
+    return { ...base, actor: script ?? sender, sdp: () => session.current(), rtspUrl: sender.url, ...(script ? { script } : {}) };
   }
 }

@@ -3,6 +3,7 @@
 // stepped in virtual time by the caller, with its properties, counters and stage stamps.
 #include <napi.h>
 
+#include <cmath>
 #include <limits>
 #include <memory>
 #include <vector>
@@ -17,6 +18,35 @@
 namespace aes67::native {
 
 namespace {
+
+// The DUT's stand-in media clock without PTP: PTP time at local time t is
+// epoch + t x (1 + ppm/1e6), i.e. perfectly locked at local 0 and drifting from there.
+// (LocalMediaClock(rate, -epoch, ppm) applied the rate error from PTP time 0, so with a
+// field-like epoch (2026) the device started decades off; the runner had to use epoch 0.)
+// The epoch stays in integers (a double has 256 ns steps at 2026's PTP time); only the
+// drift term t x ppm, small, is floating point.
+class StandInMediaClock final : public MediaClock {
+ public:
+  StandInMediaClock(std::uint32_t rate, Nanoseconds epoch, double ppm) : rate_(rate), epoch_(epoch), ppm_(ppm) {}
+  std::uint32_t sampleRate() const override { return rate_; }
+  SampleTime sampleAt(Nanoseconds local) const override {
+    const auto drift = static_cast<Nanoseconds>(std::floor(static_cast<long double>(local) * ppm_ / 1e6L));
+    return nanosToSamples(epoch_ + local + drift, rate_);
+  }
+  Nanoseconds localTimeOf(SampleTime sample) const override {
+    // The first local nanosecond whose PTP time reaches the sample's start.
+    const Nanoseconds ptp = samplesToNanos(sample, rate_);
+    auto local = static_cast<Nanoseconds>(std::ceil(static_cast<long double>(ptp - epoch_) / (1.0L + ppm_ / 1e6L)));
+    while (local > std::numeric_limits<Nanoseconds>::min() && sampleAt(local - 1) >= sample) --local;
+    while (sampleAt(local) < sample) ++local;
+    return local;
+  }
+
+ private:
+  std::uint32_t rate_;
+  Nanoseconds epoch_;
+  double ppm_;
+};
 
 PcmEncoding encodingOf(const Napi::Value& v, const std::string& where) {
   const auto e = v.IsString() ? parsePcmEncoding(v.As<Napi::String>().Utf8Value()) : std::nullopt;
@@ -61,16 +91,17 @@ DutReceiveStream receiveOf(const Napi::Object& s, const std::string& where) {
   r.id = optionalString(s, "id", "");
   r.sdp = optionalString(s, "sdp", "");
   r.sapSessionName = optionalString(s, "sapName", "");
+  r.rtspUrl = optionalString(s, "rtspUrl", "");
   r.timing = optionalString(s, "timing", "");
   if (!r.timing.empty() && r.timing != "media-clock" && r.timing != "sender") {
     throw Napi::TypeError::New(s.Env(), where + ".timing must be 'media-clock' or 'sender'");
   }
   if (s.Has("deviceChannels") && !s.Get("deviceChannels").IsUndefined()) {
     r.deviceChannels = uintArray(s.Get("deviceChannels"), where + ".deviceChannels");
-  } else if (r.sdp.empty() && r.sapSessionName.empty()) {
+  } else if (r.sdp.empty() && r.sapSessionName.empty() && r.rtspUrl.empty()) {
     throw Napi::TypeError::New(s.Env(), where + ".deviceChannels must be an array of numbers");
   }
-  if (r.sdp.empty() && r.sapSessionName.empty()) r.stream = streamOf(s, where);
+  if (r.sdp.empty() && r.sapSessionName.empty() && r.rtspUrl.empty()) r.stream = streamOf(s, where);
   return r;
 }
 
@@ -81,6 +112,8 @@ DutTransmitStream transmitOf(const Napi::Object& s, const std::string& where) {
   t.id = optionalString(s, "id", "");
   t.announce = s.Has("announce") && s.Get("announce").ToBoolean().Value();
   t.direction = optionalString(s, "direction", t.direction);
+  t.sendOffsetNs = optionalInt(s, "sendOffsetNs", 0);
+  if (t.sendOffsetNs < 0) throw Napi::RangeError::New(s.Env(), where + ".sendOffsetNs must be >= 0 (a packet cannot be sent before its audio exists)");
   return t;
 }
 
@@ -206,6 +239,8 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
                         InstanceMethod("addTransmit", &JsEmulatedDut::addTransmit),
                         InstanceMethod("removeStream", &JsEmulatedDut::removeStream),
                         InstanceMethod("mediaTimeAt", &JsEmulatedDut::mediaTimeAt),
+                        InstanceMethod("ptpTimeAt", &JsEmulatedDut::ptpTimeAt),
+                        InstanceMethod("provideSdp", &JsEmulatedDut::provideSdp),
                         InstanceMethod("events", &JsEmulatedDut::events)});
   }
 
@@ -226,7 +261,7 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
       if (config.ptp.enabled) {
         dut_ = std::make_unique<EmulatedDut>(transport, config);
       } else {
-        mediaClock_ = std::make_unique<LocalMediaClock>(config.device.sampleRate, -ptpEpoch, ppm);
+        mediaClock_ = std::make_unique<StandInMediaClock>(config.device.sampleRate, ptpEpoch, ppm);
         dut_ = std::make_unique<EmulatedDut>(transport, *mediaClock_, config);
       }
     } catch (const std::invalid_argument& e) {
@@ -551,6 +586,25 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
   Napi::Value mediaTimeAt(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), num(dut_->mediaClock().sampleAt(toInt64(info[0], "localNs"))));
   }
+  // The DUT's PTP time at a local time (its slave's mapping), as a bigint; null without PTP
+  // or before the slave has an offset.
+  Napi::Value ptpTimeAt(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const PtpSlave* slave = dut_->clock().slave();
+    if (!slave || !slave->status().hasOffset) return env.Null();
+    return Napi::BigInt::New(env, static_cast<std::int64_t>(slave->mapping().ptpTimeAt(toInt64(info[0], "localNs"))));
+  }
+  // An RTSP stream's description (DESCRIBE) or its change (ANNOUNCE), from whoever runs the
+  // RTSP client for the DUT (the DUT's Transport carries UDP only).
+  void provideSdp(const Napi::CallbackInfo& info) {
+    if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) throw Napi::TypeError::New(info.Env(), "provideSdp(id, sdp)");
+    const std::string id = info[0].As<Napi::String>().Utf8Value();
+    const std::string sdp = info[1].As<Napi::String>().Utf8Value();
+    guarded(info.Env(), [&] {
+      dut_->provideSdp(id, sdp);
+      return 0;
+    });
+  }
   // Drains what the DUT reported (stream activations, clock steps, grandmaster changes).
   Napi::Value events(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -610,7 +664,7 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
     std::string what;
   };
   Napi::ObjectReference networkRef_;  // the network (and its clock) outlive the DUT
-  std::unique_ptr<LocalMediaClock> mediaClock_;
+  std::unique_ptr<MediaClock> mediaClock_;
   std::unique_ptr<EmulatedDut> dut_;
   const Clock* clock_ = nullptr;
   std::vector<Event> events_;
