@@ -134,9 +134,9 @@ export class ScenarioWorld {
   ) {
     const native = loadNative();
     const s = scenario;
-    // The device's stand-in media clock applies its rate error from PTP time 0 on
-    // (LocalMediaClock), so a drifting device runs on a PTP epoch at virtual time 0.
-    this.epoch = s.device.hostDrift !== 0 ? 0n : DEFAULT_PTP_EPOCH_NS;
+    // (The device's stand-in clock applies its hostDrift from virtual time 0, so every run,
+    // drifting device or not, is on the field-like epoch.)
+    this.epoch = DEFAULT_PTP_EPOCH_NS;
     this.clock = new native.VirtualClock(0);
     this.network = new native.VirtualNetwork(this.clock, s.network.baseDelay);
     this.hub = new VirtualStreamHub(() => this.clock.now(), s.network.baseDelay);
