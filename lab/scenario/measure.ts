@@ -531,12 +531,17 @@ export function measureScenario(r: RunRecord): Measured {
       senderEvents.forEach(({ x, e }, k) => {
         const from = e.backAt ?? e.at;
         const next = senderEvents[k + 1]?.e.at ?? Infinity;
+        let lost = 0;
         for (const g of glitchesAll) {
           const start = localTimeOf(g.sample - rtConfigured);
           const end = localTimeOf(g.sample + g.length - rtConfigured);
-          if (end >= e.at && start < Math.min(next, from + 1e9)) worst = Math.max(worst, end - from);
+          // The gap the event left: from shortly before it (audio in flight) to a second after the restart.
+          if (end >= e.at - 100e6 && start < Math.min(next, from + 1e9)) {
+            worst = Math.max(worst, end - from);
+            lost += g.length;
+          }
         }
-        figures[`sender.${x.spec.name}.event${k + 1}`] = `${e.kind} at ${round(e.at / 1e9, 3)} s: ${e.detail}`;
+        figures[`sender.${x.spec.name}.event${k + 1}`] = `${e.kind} at ${round(e.at / 1e9, 3)} s: ${e.detail}; gap in the returned audio ${round((lost * 1000) / rate, 3)} ms`;
       });
       values.set('sender.resumeTime', round(worst / 1e6));
     }
