@@ -117,6 +117,9 @@ export interface EmulatedDutConfig {
   ioBufferFrames?: number;
   /** Received audio is presented this many frames after its media time. */
   linkOffsetFrames?: number;
+  /** Host load (virtual-time IO): each IO cycle wakes up to this many ns after its predicted time, uniform, seeded by ioWakeSeed. */
+  ioWakeDelayMaxNs?: number;
+  ioWakeSeed?: number;
   /** PTP time (ns) at local time 0: the DUT's media clock is (local + epoch) x rate, a perfectly locked PTP stand-in. */
   ptpEpochNs?: bigint | number;
   /** Rate error of that media clock: PTP time at local t is ptpEpochNs + t x (1 + ppm/1e6) (locked at local 0, drifting from there). */

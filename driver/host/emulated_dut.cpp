@@ -105,6 +105,8 @@ void EmulatedDut::build() {
   } else {
     loopback_ = std::make_unique<LoopbackClient>(config_.device.inputChannels, config_.device.outputChannels, config_.loopbackMap);
   }
+  if (config_.ioWakeDelayMaxNs < 0) throw std::invalid_argument("ioWakeDelayMaxNs must be >= 0");
+  wakeRng_ = config_.ioWakeSeed == 0 ? 0x9e3779b97f4a7c15ULL : config_.ioWakeSeed;
   HalHostConfig hc;
   hc.ioBufferFrames = config_.ioBufferFrames;
   hc.cycleLogCapacity = config_.cycleLogCapacity;
@@ -757,6 +759,22 @@ void EmulatedDut::transmit(std::size_t index) {
   }
 }
 
+Nanoseconds EmulatedDut::nextIoWake() {
+  const Nanoseconds predicted = host_->nextCycleHostTime();
+  if (config_.ioWakeDelayMaxNs <= 0 || predicted == std::numeric_limits<Nanoseconds>::max()) return predicted;
+  if (predicted != wakeFor_) {
+    // xorshift64*: a seeded, repeatable delay per cycle.
+    wakeRng_ ^= wakeRng_ >> 12;
+    wakeRng_ ^= wakeRng_ << 25;
+    wakeRng_ ^= wakeRng_ >> 27;
+    const std::uint64_t r = wakeRng_ * 0x2545F4914F6CDD1DULL;
+    const long double u = static_cast<long double>(r >> 11) / static_cast<long double>(1ULL << 53);
+    wakeFor_ = predicted;
+    wakeAt_ = predicted + static_cast<Nanoseconds>(u * static_cast<long double>(config_.ioWakeDelayMaxNs));
+  }
+  return wakeAt_;
+}
+
 Nanoseconds EmulatedDut::poll() {
   Nanoseconds next = std::numeric_limits<Nanoseconds>::max();
   const DutClockPoll c = clock_->poll();
@@ -775,9 +793,9 @@ Nanoseconds EmulatedDut::poll() {
   for (std::size_t i = 0; i < rx_.size(); ++i) receive(i);
   if (running()) {
     const bool realTimeIo = host_->realTimeRunning();
-    if (!realTimeIo) host_->runDue();
+    if (!realTimeIo && transport_.clock().now() >= nextIoWake()) host_->runDue();
     const Nanoseconds now = transport_.clock().now();
-    Nanoseconds nextCycle = host_->nextCycleHostTime();
+    Nanoseconds nextCycle = realTimeIo ? host_->nextCycleHostTime() : nextIoWake();
     if (!realTimeIo) next = std::min(next, nextCycle);
     for (std::size_t i = 0; i < tx_.size(); ++i) {
       transmit(i);

@@ -119,6 +119,10 @@ struct EmulatedDutConfig {
   DutPtpConfig ptp;
   DutSapConfig sap;
   bool realTimePriority = true;  // SCHED_FIFO for the real-time IO thread, when permitted
+  // Host load, virtual-time IO only: each IO cycle wakes up to this much after its predicted
+  // time (uniform, from `ioWakeSeed`), as an IO thread on a busy host does; 0 = on time.
+  Nanoseconds ioWakeDelayMaxNs = 0;
+  std::uint64_t ioWakeSeed = 1;
 };
 
 // A packet the DUT received or sent, with its place on every time line.
@@ -314,6 +318,8 @@ class EmulatedDut {
   void tryResolve(Rx& rx);
   void receive(std::size_t index);
   void transmit(std::size_t index);
+  // Virtual-time IO: when the next cycle wakes (its predicted time, later under host load).
+  Nanoseconds nextIoWake();
   void emit(const std::string& what) {
     if (onEvent_) onEvent_(what);
   }
@@ -322,6 +328,9 @@ class EmulatedDut {
   EmulatedDutConfig config_;
   std::unique_ptr<LocalMediaClock> ownClock_;
   std::unique_ptr<DutClock> clock_;
+  Nanoseconds wakeFor_ = -1;  // the predicted cycle time wakeAt_ was drawn for
+  Nanoseconds wakeAt_ = 0;
+  std::uint64_t wakeRng_ = 1;
   std::unique_ptr<StreamManager> streams_;
   std::unique_ptr<Device> device_;
   std::unique_ptr<HalHost> host_;

@@ -139,6 +139,7 @@ export function buildDevice(s: Scenario, senders: SenderRuntime[], epoch: bigint
     device: { name: `aes67-lab ${s.name}`, inputChannels: d.inputs, outputChannels: d.outputs, sampleRate: rate },
     ioBufferFrames: d.buffer,
     linkOffsetFrames,
+    ...(d.ioWakeDelay > 0 ? { ioWakeDelayMaxNs: d.ioWakeDelay, ioWakeSeed: seed } : {}),
     ...(ptp ? { ptp: { domain: s.grandmasters[0].domain, seed } } : { ptpEpochNs: epoch, mediaClockPpm: d.hostDrift }),
     sap: { listen: true, announceIntervalNs: SAP_ANNOUNCE_INTERVAL_NS },
     receive: receiveConfig,

@@ -121,6 +121,12 @@ describe.skipIf(!addonBuilt())('scenarios/field: the field-failure matrix (virtu
       expect(prefix.message).toMatch(/subscribed, no audio: multicast prefix \(flow on 239\.100\.1\.1/);
       // The pass variants of item 1: every buffer size keeps the packets inside the window.
       for (const b of [32, 256, 1024]) expect(byName(`field-01-late-into-dante-buf${b}`).expectations.find((e) => e.name === 'dante.worstMargin')!.value as number).toBeGreaterThan(0.9);
+      // Host load is real: the HAL host emulator's own lateness stamps show the late wakes.
+      const woke = (n: string) => byName(n).figures['device.ioWakeLatenessMaxUs'] as number;
+      expect(woke('field-01-late-into-dante-host-load')).toBeGreaterThan(1500);
+      expect(woke('field-01-late-into-dante-host-load')).toBeLessThanOrEqual(2000);
+      expect(woke('field-01-late-into-dante-host-stall')).toBeGreaterThan(3000);
+      expect(woke('field-01-late-into-dante-buf256')).toBe(0);
 
       // The matrix in summary.md and index.html.
       const summary = readFileSync(out.summary, 'utf8');

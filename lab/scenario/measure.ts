@@ -241,6 +241,8 @@ export function measureScenario(r: RunRecord): Measured {
   d.transmit.forEach((t, i) => {
     const c = counters.transmitters[i];
     figures[`tx.${t.name}.packetsSent`] = c.packetsSent;
+    figures[`tx.${t.name}.sendLatenessMaxUs`] = round(c.latenessMaxNs / 1e3, 3);
+    if (c.waitingForAudio > 0) figures[`tx.${t.name}.waitingForAudio`] = c.waitingForAudio;
     if (c.ringGaps + c.ringOverflowFrames + c.sendErrors > 0) figures[`tx.${t.name}.problems`] = `ring gaps ${c.ringGaps}, overflow ${c.ringOverflowFrames} frames, send errors ${c.sendErrors}`;
   });
   // The stamp logs are rings drained every slice: a drop would leave the gaps incomplete.
@@ -249,6 +251,7 @@ export function measureScenario(r: RunRecord): Measured {
   figures['device.inputDiscontinuities'] = counters.device.inputDiscontinuities;
   figures['device.outputDiscontinuities'] = counters.device.outputDiscontinuities;
   figures['device.ioErrors'] = counters.host.ioErrors;
+  figures['device.ioWakeLatenessMaxUs'] = round(counters.host.maxLatenessNs / 1e3, 3);
 
   // ---- the lab receivers ----
   const labMetrics = r.receivers.map((x) => (x.receiver as Aes67Receiver | DanteAes67Receiver).metrics());

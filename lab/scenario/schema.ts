@@ -227,6 +227,10 @@ const device = z.strictObject({
     .union([z.literal(true), z.array(z.int().min(0).max(128))])
     .default(true)
     .describe('true: output o plays input o; a list: output o plays input list[o] (1-based, 0 = silent)'),
+  ioWakeDelay: duration
+    .refine((v) => v >= 0, 'give 0 (on time) or more')
+    .default(0)
+    .describe("host load: each IO cycle wakes up to this long after its predicted time (uniform, seeded by the scenario's seed), as the IO thread of a busy host does"),
   hostDrift: ppm.default(0).describe("without grandmasters: the rate error of the device's stand-in media clock (with grandmasters the device's own PTP slave gives its media clock)"),
   tx: z.array(deviceStream).optional().describe('the device\'s transmit streams; default: one per sender, same format, channels through the loopback'),
 });

@@ -196,6 +196,9 @@ EmulatedDutConfig configOf(const Napi::Object& o) {
   }
   c.ioBufferFrames = static_cast<std::uint32_t>(optionalInt(o, "ioBufferFrames", c.ioBufferFrames));
   c.linkOffsetFrames = static_cast<std::uint32_t>(optionalInt(o, "linkOffsetFrames", c.linkOffsetFrames));
+  c.ioWakeDelayMaxNs = optionalInt(o, "ioWakeDelayMaxNs", 0);
+  if (c.ioWakeDelayMaxNs < 0) throw Napi::RangeError::New(o.Env(), "ioWakeDelayMaxNs must be >= 0");
+  c.ioWakeSeed = static_cast<std::uint64_t>(optionalInt(o, "ioWakeSeed", 1));
   auto streams = [&](const char* key, auto&& each) {
     if (!o.Has(key) || o.Get(key).IsUndefined()) return;
     if (!o.Get(key).IsArray()) throw Napi::TypeError::New(o.Env(), std::string(key) + " must be an array of streams");
