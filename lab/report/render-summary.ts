@@ -25,8 +25,10 @@ export function renderSummary(r: Report): string {
     out.push(`| ${cell(s.name)} | ${mark[s.verdict]} | ${passed}/${s.expectations.length} | ${cell(bad.join('; '))} |`);
   }
   if (r.fieldFailures.length > 0) {
-    out.push('', '### Field-failure matrix', '', '| failure | source | verdict | measured |', '| --- | --- | --- | --- |');
-    for (const f of r.fieldFailures) out.push(`| ${cell(f.failure)} | ${cell(f.note)} | ${mark[f.verdict]} | ${cell(`${f.figure.name}: ${valueText(f.figure.value, f.figure.unit)}`)} |`);
+    out.push('', '### Field-failure matrix', '', '| failure | source | scenario | verdict | measured | detail |', '| --- | --- | --- | --- | --- | --- |');
+    for (const f of r.fieldFailures) {
+      out.push(`| ${cell(f.failure)} | ${cell(f.note)} | ${cell(f.scenario)} | ${mark[f.verdict]} | ${cell(`${f.figure.name}: ${valueText(f.figure.value, f.figure.unit)}`)} | ${cell(f.detail ?? '')} |`);
+    }
   }
   const peers = r.run.peers.map((p) => (p.available ? `${p.name} ${p.version ?? ''}`.trim() : `${p.name} missing`)).join(', ');
   if (peers) out.push('', `Peers: ${peers}`);

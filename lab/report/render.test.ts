@@ -193,7 +193,7 @@ print(json.dumps(out))
     expect(md).toContain('latency.roundTrip 9.5 ms (≤ 8 ms)');
     expect(md).toContain('glitches 3 (= 0)');
     expect(md).toContain('### Field-failure matrix');
-    expect(md).toContain('| Late packets into Dante (2 ms window) | bondagit/aes67-linux-daemon#227 | ❌ fail | worst packet margin: -0.5 ms |');
+    expect(md).toContain('| Late packets into Dante (2 ms window) | bondagit/aes67-linux-daemon#227 | late-into-dante-2.5ms | ❌ fail | worst packet margin: -0.5 ms | variant that delays TX by 2.5 ms: flagged as it should be |');
   });
 
   it('decimation keeps every extreme of a long series', () => {

@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <map>
+#include <tuple>
 
 #include "driver/host/test/test_ports.hpp"
 #include "engine/base/virtual_network.hpp"
@@ -75,6 +77,62 @@ TEST(EmulatedDut, ConfigurationErrorsNameTheStream) {
   c = dutConfig(48000, 64, 48, 48);
   c.loopbackMap = {0, 1, 2, 9};
   EXPECT_NE(errorOf([&] { EmulatedDut d(t, media, c); }).find("output 4 takes input 10"), std::string::npos);
+}
+
+// The lab's two ways to make a device late on purpose (issue 11, late packets into Dante):
+// host load wakes each IO cycle up to ioWakeDelayMaxNs after its predicted time (seeded,
+// repeatable), and sendOffsetNs holds every sent packet that long past its due time.
+TEST(EmulatedDut, HostLoadWakesIoCyclesLateAndSendOffsetDelaysEveryPacket) {
+  auto run = [](Nanoseconds wakeDelay, Nanoseconds sendOffset, std::uint64_t seed) {
+    VirtualClock clock(1'000'000'000);
+    VirtualNetwork net(clock);
+    Transport& dutHost = net.addHost("dut", kDut);
+    LocalMediaClock media(48000, -1'000'000'000'000);
+    EmulatedDutConfig c = dutConfig(48000, 64, 48, 96);
+    c.receive.clear();
+    c.ioWakeDelayMaxNs = wakeDelay;
+    c.ioWakeSeed = seed;
+    c.transmit[0].sendOffsetNs = sendOffset;
+    EmulatedDut dut(dutHost, media, c);
+    dut.start();
+    const Nanoseconds end = clock.now() + 500'000'000;
+    while (clock.now() < end) {
+      net.deliverDue();
+      const Nanoseconds next = std::min(dut.poll(), net.nextDeliveryTime());
+      clock.advanceTo(std::min(std::max(next, clock.now() + 1), end));
+    }
+    // Send time minus when the packet's last frame was due, over every sent packet.
+    Nanoseconds minLate = std::numeric_limits<Nanoseconds>::max(), maxLate = std::numeric_limits<Nanoseconds>::min();
+    PacketStamp s;
+    std::uint64_t sent = 0;
+    while (dut.packetLog().pop(s)) {
+      if (s.direction != PacketStamp::Direction::kSent) continue;
+      const Nanoseconds late = s.hostTime - media.localTimeOf(s.mediaTime + s.frames);
+      minLate = std::min(minLate, late);
+      maxLate = std::max(maxLate, late);
+      ++sent;
+    }
+    return std::tuple{dut.host().stats().maxLatenessNs, minLate, maxLate, sent};
+  };
+  const auto [onTime, min0, max0, sent0] = run(0, 0, 1);
+  EXPECT_EQ(onTime, 0);
+  EXPECT_EQ(min0, 0);
+  EXPECT_EQ(max0, 0);
+  EXPECT_GT(sent0, 450u);
+  // 2 ms of host load: cycles wake late, up to the bound, and within the device's output
+  // headroom (buffer + output safety offset) the packets still leave on time.
+  const auto [loaded, minL, maxL, sentL] = run(2'000'000, 0, 7);
+  EXPECT_GT(loaded, 1'500'000);
+  EXPECT_LE(loaded, 2'000'000);
+  EXPECT_EQ(maxL, 0);
+  EXPECT_EQ(std::get<0>(run(2'000'000, 0, 7)), loaded) << "the same seed wakes the same cycles";
+  // A 2.5 ms send offset: every packet exactly that late.
+  const auto [_, minS, maxS, sentS] = run(0, 2'500'000, 1);
+  EXPECT_EQ(minS, 2'500'000);
+  EXPECT_EQ(maxS, 2'500'000);
+  EXPECT_GT(sentS, 450u);
+  (void)minL;
+  (void)sentL;
 }
 
 TEST(EmulatedDut, LoopsAudioBackSampleIdenticalWithTheConfiguredLatency) {
