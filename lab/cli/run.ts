@@ -154,6 +154,12 @@ export function registerRun(program: Command): void {
           rows.push([s.name, s.verdict, `${passed}/${s.expectations.length}`, keyFigures(s), (s.wallTimeS ?? 0).toFixed(2), s.wallTimeS ? `${(s.durationS / s.wallTimeS).toFixed(1)}x` : '-']);
         }
         console.log(`\n${table(rows)}\n`);
+        const matrix = suite.report.fieldFailures;
+        if (matrix.length > 0) {
+          const fm = [['field failure', 'source', 'verdict', 'measured']];
+          for (const f of matrix) fm.push([f.failure, f.note.length > 60 ? `${f.note.slice(0, 57)}...` : f.note, f.verdict, `${f.figure.name} ${valueText(f.figure.value, f.figure.unit)}`]);
+          console.log(`field-failure matrix:\n${table(fm)}\n`);
+        }
         for (const s of scenarios) {
           if (s.error) console.log(`${s.name}: error: ${s.error}`);
           for (const e of s.expectations.filter((x) => x.verdict !== 'pass')) {
