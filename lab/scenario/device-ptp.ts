@@ -87,6 +87,19 @@ export class DevicePtp {
     return { longestNs: Math.max(0, ...lengths), totalNs: lengths.reduce((a, b) => a + b, 0), stretches };
   }
 
+  /** Longest time the device went on reporting lock after its last new Sync sample (ns). */
+  lockedWithoutSync(): number {
+    let lastNewSync = 0;
+    let prevSync = -1;
+    let worst = 0;
+    for (const s of this.samples) {
+      if (s.syncSamples !== prevSync) lastNewSync = s.t;
+      prevSync = s.syncSamples;
+      if (s.locked) worst = Math.max(worst, s.t - lastNewSync);
+    }
+    return worst;
+  }
+
   /** The true error while it has an offset, as a report series. */
   series(): Series[] {
     const locked = this.samples.filter((s) => Number.isFinite(s.errorNs));

@@ -580,6 +580,9 @@ export function measureScenario(r: RunRecord): Measured {
       figures['ptp.falseLockStretches'] = text;
       why.set('ptp.falseLock', `reported locked while ${text}`);
     }
+    values.set('ptp.lockedWithoutSync', round(p.lockedWithoutSync() / 1e6));
+    const lockEvents = r.deviceEvents.filter((e) => /^PTP (locked|lock lost)/.test(e.what));
+    if (lockEvents.length > 0) figures['ptp.lockEvents'] = lockEvents.slice(0, 8).map((e) => `${e.what} at ${round(e.at / 1e9, 3)} s`).join(', ');
     figures['ptp.falseLockRule'] = `locked while |true error| > ${FALSE_LOCK_ERROR_NS / 1e3} us or no new Sync sample for ${FALSE_LOCK_STALE_NS / 1e9} s`;
     // ts-refclk in what the device announced: from following a grandmaster to announcing it.
     const lags: number[] = [];

@@ -202,6 +202,14 @@ const LIST: MetricDefinition[] = [
     needs: hasGrandmaster,
   },
   {
+    name: 'ptp.lockedWithoutSync',
+    kind: 'duration',
+    unit: 'ms',
+    description: "longest time the device went on reporting PTP lock after its last new Sync sample (a grandmaster that stopped Follow_Up or Sync)",
+    how: 'EmulatedDut ptpStatus().locked and counters.syncSamples, sampled every 10 ms of virtual time',
+    needs: hasGrandmaster,
+  },
+  {
     name: 'sap.refclkLag',
     kind: 'duration',
     unit: 'ms',
