@@ -33,7 +33,11 @@ RtpStreamDescription descriptionOf(const SdpStream& d) {
   s.source = d.sourceFilter;
   s.format = d.format;
   s.framesPerPacket = d.framesPerPacket;
-  s.channelLabels = d.channelLabels;
+  // Labels are comma-separated and Dante names may hold commas of their own: a list that
+  // does not match the channel count is ambiguous, so the stream is received without labels
+  // rather than refused (a parser tripping on commas in Dante names: aes67-linux-daemon
+  // commit b103504; scenarios/field/03-dante-sdp-quirks.yaml).
+  if (d.channelLabels.size() == d.format.channels) s.channelLabels = d.channelLabels;
   s.ttl = d.ttl ? static_cast<int>(*d.ttl) : 32;
   return s;
 }

@@ -209,6 +209,9 @@ export function measureScenario(r: RunRecord): Measured {
     const x = rx.sender;
     figures[`rx.${x.spec.name}.framesPerPacket`] = `${rx.config.framesPerPacket} (sender sends ${x.framesPerPacket})`;
     figures[`rx.${x.spec.name}.channels`] = `${rx.config.channels} (sender sends ${x.channels})`;
+    const labels = rx.description.channelLabels;
+    if (labels && labels.length !== rx.config.channels) figures[`rx.${x.spec.name}.labels`] = `i= lists ${labels.length} labels for ${rx.config.channels} channels (commas in names); the device received the stream without labels`;
+    if (rx.description.notes.length > 0) figures[`rx.${x.spec.name}.sdpNotes`] = rx.description.notes.map((n) => `line ${n.line}: ${n.message}`).join('; ');
     if (rx.config.framesPerPacket !== x.framesPerPacket) fppWrong++;
     if (rx.config.channels !== x.channels) channelsWrong++;
     const text = rx.via === 'sdp' ? x.sdp() : undefined;

@@ -161,6 +161,7 @@ const sender = z
     drift: ppm.default(0).describe("the sender's media clock against the grandmaster"),
     mediaclkOffset: z.int().min(0).max(0xffffffff).optional().describe('a=mediaclk:direct= (dante: a non-zero default of its own)'),
     deviceName: z.string().optional().describe('dante and ravenna: the device name (default from the sender name)'),
+    channelLabels: z.array(z.string().regex(/^[^\r\n]*$/, 'a single line')).optional().describe("dante: the channel labels its SDP lists in i= (comma-separated, so a label with a comma in it is ambiguous, as in the field)"),
     sapInterval: positiveDuration.optional().describe('dante: SAP announcement interval (default 30s)'),
     file: z.string().optional().describe('pcap: the capture to replay, relative to the scenario file'),
     loop: z.int().min(1).optional().describe('pcap: how many times to replay the capture (default 1)'),
@@ -179,6 +180,8 @@ const sender = z
       if (s.mediaclkOffset === 0) ctx.addIssue({ code: 'custom', path: ['mediaclkOffset'], message: 'Dante writes a non-zero a=mediaclk:direct= offset' });
     } else notFor('sapInterval', 'only dante senders announce by SAP here');
     if (s.kind !== 'dante' && s.kind !== 'ravenna') notFor('deviceName', 'only dante and ravenna senders have a device name');
+    if (s.kind !== 'dante') notFor('channelLabels', "only a dante sender lists its channel labels in the SDP here");
+    if (s.channelLabels && s.channelLabels.length !== (s.channels ?? 2)) ctx.addIssue({ code: 'custom', path: ['channelLabels'], message: `lists ${s.channelLabels.length} labels for ${s.channels ?? 2} channels` });
     if (s.kind === 'ravenna' && s.encoding === 'L32') ctx.addIssue({ code: 'custom', path: ['encoding'], message: 'RAVENNA streams here are L16 or L24' });
     if (s.kind === 'pcap') {
       if (s.file === undefined) ctx.addIssue({ code: 'custom', path: ['file'], message: 'a pcap sender needs file: the capture to replay' });

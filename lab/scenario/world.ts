@@ -296,6 +296,7 @@ export class ScenarioWorld {
         channels,
         signal,
         grandmaster: gmid,
+        ...(spec.channelLabels ? { channelLabels: spec.channelLabels } : {}),
         ...(spec.sapInterval !== undefined ? { sapIntervalNs: spec.sapInterval } : {}),
         ...(spec.mediaclkOffset !== undefined ? { mediaclkOffset: spec.mediaclkOffset } : {}),
       });
