@@ -211,6 +211,34 @@ TEST(EmulatedDutStreams, FollowsASapSessionByNameAndAnnouncesItsOwn) {
   EXPECT_FALSE(events.empty());
 }
 
+// Dante lists channel labels comma-separated in i=, and its names may hold commas: a list
+// that does not match the channel count is ambiguous. The stream is received without
+// labels, not refused (aes67-linux-daemon commit b103504); a matching list is kept.
+TEST(EmulatedDutStreams, LabelsWithCommasDoNotStopAStream) {
+  World w;
+  EmulatedDutConfig c;
+  c.device.inputChannels = c.device.outputChannels = 4;
+  auto labelled = [](const std::string& name, const std::string& group, const std::string& info) {
+    std::string text = sdp(name, group);
+    const std::string m = "m=audio 5004 RTP/AVP 97\r\n";
+    return text.replace(text.find(m), m.size(), m + "i=" + info + "\r\n");
+  };
+  DutReceiveStream r;
+  r.id = "dante";
+  r.sdp = labelled("Dante", "239.69.0.30", "2 channels: Vox, lead, Vox, harmony");
+  r.deviceChannels = {0, 1};
+  c.receive.push_back(r);
+  r.id = "plain";
+  r.sdp = labelled("Plain", "239.69.0.31", "2 channels: Left, Right");
+  r.deviceChannels = {2, 3};
+  c.receive.push_back(r);
+  EmulatedDut dut(w.dutHost, w.media, c);
+  EXPECT_EQ(dut.receiverCount(), 2u);
+  EXPECT_EQ(dut.device().inputChannelName(2), "Left");
+  EXPECT_EQ(dut.device().inputChannelName(3), "Right");
+  EXPECT_EQ(dut.device().inputChannelName(0).find("Vox"), std::string::npos) << dut.device().inputChannelName(0);
+}
+
 TEST(EmulatedDutStreams, RunTimeChangesAreRefusedBeforeIoStopsAndApplyWithoutDisturbingTheRest) {
   World w;
   EmulatedDutConfig c;
