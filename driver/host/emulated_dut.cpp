@@ -797,9 +797,12 @@ Nanoseconds EmulatedDut::poll() {
   for (std::size_t i = 0; i < rx_.size(); ++i) receive(i);
   if (running()) {
     const bool realTimeIo = host_->realTimeRunning();
-    if (!realTimeIo && transport_.clock().now() >= nextIoWake()) host_->runDue();
+    // Host load (virtual-time IO only) holds a cycle back until its late wake; without it the
+    // host runs whatever is due, as it always did.
+    const bool loaded = !realTimeIo && config_.ioWakeDelayMaxNs > 0;
+    if (!realTimeIo && (!loaded || transport_.clock().now() >= nextIoWake())) host_->runDue();
     const Nanoseconds now = transport_.clock().now();
-    Nanoseconds nextCycle = realTimeIo ? host_->nextCycleHostTime() : nextIoWake();
+    Nanoseconds nextCycle = loaded ? nextIoWake() : host_->nextCycleHostTime();
     if (!realTimeIo) next = std::min(next, nextCycle);
     for (std::size_t i = 0; i < tx_.size(); ++i) {
       transmit(i);
