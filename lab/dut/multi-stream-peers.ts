@@ -5,8 +5,9 @@
 // metrics and per channel the lab's sine fit and glitch count, as one JSON line (the audio
 // itself stays in this process: 128 channels of it would not fit a pipe comfortably).
 // Usage: node --import tsx lab/dut/multi-stream-peers.ts '<json options>'
+import { execFileSync } from 'node:child_process';
 import { fitSine } from '../analyze/sine-fit.ts';
-import { runRealTime, udpTransport } from '../net/lab-transport.ts';
+import { udpTransport, type LabTransport, type TimedActor } from '../net/lab-transport.ts';
 import { detectChannelGlitches } from '../measure/glitches.ts';
 import { Aes67Receiver } from '../peers/aes67-receiver.ts';
 import { Aes67Sender } from '../peers/aes67-sender.ts';
@@ -53,6 +54,24 @@ export interface StreamResult {
   channels: ChannelResult[];
 }
 
+/**
+ * Polls the actors every ~1 ms on a timer, until `durationNs` or the signal. Unlike
+ * runRealTime, which spins on setImmediate while the next packet is less than 1 ms away
+ * (a whole core per process at 1 ms packets), this sleeps between polls: a sender sends every
+ * packet that fell due since (Aes67Sender.poll), so packets leave on time to within ~1 ms,
+ * well inside the DUT's 100 ms link offset, and the process can run SCHED_FIFO without
+ * starving the host.
+ */
+async function runPaced(actors: TimedActor[], transport: LabTransport, durationNs: number, signal?: AbortSignal): Promise<void> {
+  const end = transport.now() + durationNs;
+  while (!signal?.aborted) {
+    const now = transport.now();
+    if (now >= end) break;
+    for (const a of actors) a.poll(now);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
 async function send(o: SendOptions): Promise<Record<string, unknown>> {
   const transport = udpTransport(o.interface);
   const timescale = systemTimescale(transport);
@@ -74,7 +93,7 @@ async function send(o: SendOptions): Promise<Record<string, unknown>> {
   // SIGTERM ends the run early; the closing figures are still printed.
   const stop = new AbortController();
   process.once('SIGTERM', () => stop.abort());
-  await runRealTime(senders, transport, { durationNs: o.seconds * 1e9, signal: stop.signal });
+  await runPaced(senders, transport, o.seconds * 1e9, stop.signal);
   const stats = senders.map((s) => s.stats);
   for (const s of senders) s.close();
   return { stats };
@@ -85,7 +104,14 @@ async function receive(o: ReceiveOptions): Promise<Record<string, unknown>> {
   const timescale = systemTimescale(transport);
   const receivers = o.sdps.map((sdp) => new Aes67Receiver({ transport, timescale, source: sdp, recordSeconds: o.seconds + 1 }));
   process.stderr.write(`receiving ${receivers.length} streams on ${o.interface} (${transport.address})\n`);
-  await runRealTime(receivers, transport, { durationNs: o.seconds * 1e9 });
+  await runPaced(receivers, transport, o.seconds * 1e9);
+  // The analysis below is seconds of CPU: back to normal scheduling first, or a SCHED_FIFO
+  // receiver would starve the senders (and the DUT's non-real-time threads) on a 2-core host.
+  try {
+    execFileSync('chrt', ['-a', '-o', '-p', '0', String(process.pid)], { stdio: 'ignore', timeout: 5_000 });
+  } catch {
+    // not started under chrt, or chrt absent: nothing to undo
+  }
   const streams: StreamResult[] = receivers.map((r, i) => {
     const m = r.metrics();
     const a = r.audio();
