@@ -114,7 +114,9 @@ describe.skipIf(missing !== undefined)(`aes67-dut with ${STREAMS} x ${CHANNELS}-
       await sleep(500);
       const x = await dut.client.status();
       const r = x.streams.rx[0];
-      timeline.push(`${x.uptimeS.toFixed(1)}s rx1 recv ${r.counters.received} glitches ${r.playout.glitches} missing ${r.playout.framesMissing} anchoring ${JSON.stringify(r.anchoring)}`);
+      const txLate = Math.max(...x.streams.tx.map((t) => t.counters.latenessMaxNs as number)) / 1e6;
+      timeline.push(`${x.uptimeS.toFixed(1)}s rx glitches ${x.streams.rx.map((q) => q.playout.glitches).join('/')}, rx1 missing ${r.playout.framesMissing}; ` +
+        `device IO lateness max ${((x.device.counters.maxLatenessNs ?? 0) / 1e6).toFixed(1)} ms, discontinuities in ${x.device.counters.inputDiscontinuities} out ${x.device.counters.outputDiscontinuities}; tx lateness max ${txLate.toFixed(1)} ms`);
     }
     const status = await dut.client.status();
     const timer = setTimeout(() => receivers.forEach((r) => r.child.kill('SIGKILL')), 240_000);
