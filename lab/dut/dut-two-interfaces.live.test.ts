@@ -5,7 +5,7 @@
 //   ns l1 (10.67.152.1) --- eth1 [ DUT ns: 10.67.152.2 / 10.67.153.2 ] eth2 --- ns l2 (10.67.153.1)
 //   GStreamer 997 Hz -> 239.69.152.1:5004            GStreamer 1499 Hz -> 239.69.152.1:5004
 //
-// The DUT is bound to eth1. A neighbour application in the DUT's namespace (python3, plain
+// The DUT is bound to eth1. A neighbour application in the DUT's namespace (Node dgram, plain
 // socket bound to 0.0.0.0:5004, joined on eth2 only, the OS default IP_MULTICAST_ALL=1)
 // makes the kernel accept link 2's packets too: this is the trap — such a socket receives
 // both links' streams (the test shows that it does). The DUT must receive only link 1's
@@ -23,7 +23,7 @@ import { attachDut, collect, DUT_BINARY, type DutProcess } from './dut-client.ts
 import { checkTone, missingForDut, readWav } from './test-support.ts';
 
 const usable = canUseNetns();
-const missing = usable.ok ? missingForDut(['gst-launch-1.0', 'tshark', 'python3']) : usable.reason;
+const missing = usable.ok ? missingForDut(['gst-launch-1.0', 'tshark']) : usable.reason;
 const PREFIX = 'a67xi';
 const NS = { dut: `${PREFIX}dut`, l1: `${PREFIX}l1`, l2: `${PREFIX}l2` };
 const NET1 = 152;
@@ -76,28 +76,20 @@ function twoLinks(): () => void {
   return destroy;
 }
 
-// A plain receiver as most applications write one: bound to 0.0.0.0:5004, joined on eth2
-// only, IP_MULTICAST_ALL left at its default. Prints the packets it got per source as JSON.
+// A plain receiver as most applications write one (Node's dgram: bound to 0.0.0.0:5004,
+// joined on eth2 only, IP_MULTICAST_ALL left at the OS default). Prints the packets it got
+// per source as JSON. argv: group, eth2's address, seconds.
 const NEIGHBOUR = `
-import json, socket, struct, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-s.bind(('0.0.0.0', 5004))
-s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, struct.pack('4s4s', socket.inet_aton(sys.argv[1]), socket.inet_aton(sys.argv[2])))
-s.settimeout(0.2)
-seen = {}
-end = time.time() + float(sys.argv[3])
-while time.time() < end:
-    try:
-        _, (src, _p) = s.recvfrom(2048)
-        seen[src] = seen.get(src, 0) + 1
-    except socket.timeout:
-        pass
-print(json.dumps(seen), flush=True)
+const dgram = require('node:dgram');
+const [group, iface, seconds] = process.argv.slice(1);
+const seen = {};
+const s = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+s.on('message', (_m, r) => { seen[r.address] = (seen[r.address] || 0) + 1; });
+s.bind(5004, '0.0.0.0', () => s.addMembership(group, iface));
+setTimeout(() => { console.log(JSON.stringify(seen)); process.exit(0); }, Number(seconds) * 1000);
 `;
 
-describe.skipIf(missing !== undefined)(`aes67-dut bound to one of two interfaces in one namespace (${missing ?? 'root, gst-launch-1.0, tshark, python3'})`, () => {
+describe.skipIf(missing !== undefined)(`aes67-dut bound to one of two interfaces in one namespace (${missing ?? 'root, gst-launch-1.0, tshark'})`, () => {
   let teardown: (() => void) | undefined;
   let dut: DutProcess | undefined;
   const procs: ChildProcess[] = [];
@@ -144,7 +136,7 @@ describe.skipIf(missing !== undefined)(`aes67-dut bound to one of two interfaces
     const file = path.join(dir, 'dut.json');
     writeFileSync(file, JSON.stringify(config));
     dut = await attachDut(spawnNs(NS.dut, DUT_BINARY, ['--config', file]));
-    const neighbour = spawnIn(NS.dut, 'python3', ['-c', NEIGHBOUR, GROUP, `10.67.${NET2}.2`, '4']);
+    const neighbour = spawnIn(NS.dut, process.execPath, ['-e', NEIGHBOUR, GROUP, `10.67.${NET2}.2`, '4']);
 
     await sleep(1_500);
     const wav = path.join(dir, 'back.wav');
