@@ -1,7 +1,7 @@
 // Crossing: Wireshark's dissectors read everything the software DUT and the lab's peers put
 // on the wire. In namespaces: the lab's PTP grandmaster (`aes67-lab emulate grandmaster`),
 // the lab's Dante-style sender (RTP + SAP), the lab's RAVENNA-style sender (RTP, mDNS,
-// RTSP), and the DUT with PTP on (so it sends Delay_Req), an RX stream by RTSP URL (so it
+// RTSP), the lab's AES67 sender (8 channels, 250 µs, SAP), and the DUT with PTP on (so it sends Delay_Req), an RX stream by RTSP URL (so it
 // speaks RTSP) and a TX stream announced by SAP. The lab's own capture (`aes67-lab capture`,
 // libpcap through `cap`, pcapng written by the lab) runs in the DUT's namespace, where both
 // the flooded multicast and the DUT's unicast RTSP pass. tshark then reads that file:
@@ -46,7 +46,7 @@ describe.skipIf(missing !== undefined)(`tshark dissects what aes67-dut and the l
   });
 
   it('PTP, SAP/SDP, RTSP, mDNS, RTP: all recognised, nothing malformed, no expert error', async () => {
-    net = createNetns({ prefix: 'a67xw', hosts: ['dut', 'gm', 'dante', 'rav'], subnet: SUBNET });
+    net = createNetns({ prefix: 'a67xw', hosts: ['dut', 'gm', 'dante', 'rav', 'aes67'], subnet: SUBNET });
     const dutAddress = net.host('dut').address;
     const lab = (host: string, args: string[]) => {
       const child = net!.spawn(host, process.execPath, ['--import', 'tsx', LAB, ...args], { cwd: projectRoot });
@@ -68,6 +68,8 @@ describe.skipIf(missing !== undefined)(`tshark dissects what aes67-dut and the l
     const dante = lab('dante', ['emulate', 'dante', '--interface', 'eth0', '--device-name', 'Lab Dante', '--sap-interval', '1', '--seconds', '40']);
     const rav = lab('rav', ['emulate', 'ravenna', '--interface', 'eth0', '--session-name', 'Lab RAVENNA', '--destination', `239.69.${SUBNET}.3`,
       '--rtsp-port', '8554', '--ptime-us', '1000', '--seconds', '40']);
+    const aes67 = lab('aes67', ['emulate', 'sender', '--interface', 'eth0', '--destination', `239.69.${SUBNET}.4`, '--channels', '8', '--ptime-us', '250',
+      '--session-name', 'Lab AES67', '--sap', '239.255.255.255', '--sap-interval', '1', '--seconds', '40']);
     const url = (await waitFor('aes67-lab emulate ravenna', () => rav.out.stderr, /: (rtsp:\/\/\S+)/))[1];
 
     const config = {
@@ -92,8 +94,8 @@ describe.skipIf(missing !== undefined)(`tshark dissects what aes67-dut and the l
     await sleep(3_000);
     status = await dut.client.status();
     expect(await dut.stop()).toBe(0); // SAP deletions, RTSP connection closed
-    for (const p of [gm, dante, rav]) p.child.kill('SIGTERM'); // Dante's SAP deletion, mDNS goodbyes
-    await Promise.all([gm, dante, rav].map((p) => p.out.exited));
+    for (const p of [gm, dante, rav, aes67]) p.child.kill('SIGTERM'); // Dante's SAP deletion, mDNS goodbyes
+    await Promise.all([gm, dante, rav, aes67].map((p) => p.out.exited));
     await sleep(500);
     capture.child.kill('SIGTERM');
     await capture.out.exited;
@@ -123,12 +125,16 @@ describe.skipIf(missing !== undefined)(`tshark dissects what aes67-dut and the l
       `malformed/error ${bad.length}, warnings ${warnings.length}${warnings.length ? `: ${[...new Set(warnings.map((w) => `${w[1]}: ${w[2]}`))].slice(0, 5).join(' | ')}` : ''}\n${expert}`);
     for (const p of ['ptp', 'sap', 'sdp', 'rtsp', 'mdns', 'rtp']) expect(protocols.get(p) ?? 0, `tshark recognised ${p}`).toBeGreaterThan(0);
     expect(fromDut.some((r) => Number(r[2]) === 1), 'the DUT\'s Delay_Req').toBe(true);
+    // Every PTP message of an E2E two-step exchange, as tshark names them: Sync 0, Delay_Req 1, Follow_Up 8, Delay_Resp 9, Announce 11.
+    const ptpTypes = new Set(rows.filter((r) => r[2] !== '').map((r) => Number(r[2])));
+    for (const t of [0, 1, 8, 9, 11]) expect(ptpTypes.has(t), `PTP message type ${t} seen (have ${[...ptpTypes].join(',')})`).toBe(true);
+    expect(rows.some((r) => r[0].split(':').includes('rtsp') && r[1] === net!.host('rav').address), 'the RAVENNA sender\'s RTSP reply').toBe(true);
     expect(fromDut.some((r) => r[3] === 'DESCRIBE'), 'the DUT\'s RTSP DESCRIBE').toBe(true);
     expect(fromDut.some((r) => r[4] === '0'), 'the DUT\'s SAP announcement').toBe(true);
     expect(fromDut.some((r) => r[4] === '1'), 'the DUT\'s SAP deletion').toBe(true);
     expect(fromDut.some((r) => r[0].split(':').includes('rtp')), 'the DUT\'s RTP').toBe(true);
     // The peers' part.
-    for (const host of ['gm', 'dante', 'rav']) expect(rows.some((r) => r[1] === net!.host(host).address), `${host} was heard`).toBe(true);
+    for (const host of ['gm', 'dante', 'rav', 'aes67']) expect(rows.some((r) => r[1] === net!.host(host).address), `${host} was heard`).toBe(true);
     expect(bad, 'malformed packets, expert errors or Malformed-group entries').toEqual([]);
     expect(section('Errors'), `no expert error in tshark's summary:\n${expert}`).toBe(0);
   }, 150_000);
