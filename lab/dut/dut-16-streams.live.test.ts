@@ -5,9 +5,20 @@
 // own frequency (stream k: 400 + 97 k Hz, + 13 Hz per channel), so a crossed or shifted
 // channel shows; every channel must come back at its frequency with no glitch (the lab's
 // glitch detector), every stream without loss. The DUT takes the senders as sender-clocked
-// (PTP is not what this crossing is about). The lab's glitch detector takes ~0.35 s of CPU per
-// channel-second... per 6 s channel on this host, so the receivers analyse 4 s (128 channels). If this 2-core host cannot carry it, the test
-// fails with the figures that show where (which side lost what), it is not loosened.
+// (PTP is not what this crossing is about).
+//
+// What it takes on a 2-core host shared with other work (measured while writing this):
+// - one Node process polling 16 senders through runRealTime (setImmediate spin below 1 ms)
+//   fell seconds behind (lateness mean 255 ms, >1 M packets skipped); so the peers here run
+//   in 4 processes, poll on a 1 ms timer (multi-stream-peers.ts) and run SCHED_FIFO 20
+//   (below the DUT's threads) when permitted, dropping it before their analysis;
+// - the lab's glitch detector costs ~0.35 s of CPU per 6 s channel, so the receivers analyse
+//   4 s (128 channels: tens of seconds of CPU after the window, off the clock);
+// - the DUT is judged over the receivers' window after a steady warm-up (every RX at ~1000
+//   packets/s, no playout glitch added for a second): the senders' start under tsx is not
+//   the DUT's doing. The window is sampled every 500 ms so a failure says when it happened.
+// If the host cannot carry it, the test fails with the figures that show where (which side
+// lost what, the DUT's IO and TX lateness); it is not loosened. A67X_STREAMS=n runs n streams.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
