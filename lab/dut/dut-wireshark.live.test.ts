@@ -11,9 +11,11 @@
 //   media port: RTP has no well-known port), and the DUT's own Delay_Req, SAP and RTSP.
 // Seen and written down, not failures: tshark 4.0's one-pass summary (-z expert, no display
 // filter) adds a note "Malformed SDP: Invalid SDP line (no '=' delimiter)" to every SAP
-// packet — the DUT's, the lab Dante sender's, and VLC 3.0's alike (checked by hand on a VLC
+// packet — the DUT's, the lab's senders', and VLC 3.0's alike (checked by hand on a VLC
 // capture) — that disappears when the dissection tree is built (-V, -Y), which is what
-// the checks below and Wireshark's GUI use; and warnings "DNS query/response
+// the checks below and Wireshark's GUI use. A hand-made pair of SAP packets, identical but
+// for RFC 2974's optional payload type "application/sdp\0", shows it comes with that field
+// only: tshark's tree-less pass hands the SDP dissector the type string as a first line; and warnings "DNS query/response
 // retransmission" for the RAVENNA sender's mDNS probes and repeated announcements, which
 // RFC 6762 §8.1/§8.3 asks for.
 import { execFileSync, spawnSync } from 'node:child_process';
