@@ -15,7 +15,7 @@
 // capture) — that disappears when the dissection tree is built (-V, -Y), which is what
 // the checks below and Wireshark's GUI use. A hand-made pair of SAP packets, identical but
 // for RFC 2974's optional payload type "application/sdp\0", shows it comes with that field
-// only: tshark's tree-less pass hands the SDP dissector the type string as a first line; and warnings "DNS query/response
+// only (presumably the tree-less pass does not step over the type string); and warnings "DNS query/response
 // retransmission" for the RAVENNA sender's mDNS probes and repeated announcements, which
 // RFC 6762 §8.1/§8.3 asks for.
 import { execFileSync, spawnSync } from 'node:child_process';
