@@ -16,7 +16,8 @@
 // - packets are as big as max_packet_size allows (1472-byte UDP payload by default: 243
 //   frames of L24 stereo, 5.06 ms), and each encoded frame (lavfi's 1024 samples) is cut
 //   into such packets with the remainder in a short one: packet sizes vary inside the stream
-//   and none matches a 1 ms packet time;
+//   and none matches a 1 ms packet time (8 channels of L24: 60-frame packets and a 4-frame
+//   one per block);
 // - with -re it paces by encoded frame, so packets leave in bursts every 21 ms;
 // - it sends RTCP sender reports to port 5005 of the same group.
 import { execFileSync } from 'node:child_process';
@@ -52,13 +53,16 @@ interface Case {
   codec: 'pcm_s24be' | 'pcm_s16be';
   encoding: 'L24' | 'L16';
   rate: number;
+  channels: number;
   /** Frames per packet of the DUT's own TX (any: only the RX side is ffmpeg's). */
   txFrames: number;
 }
 
 const CASES: Case[] = [
-  { codec: 'pcm_s24be', encoding: 'L24', rate: 48_000, txFrames: 48 },
-  { codec: 'pcm_s16be', encoding: 'L16', rate: 44_100, txFrames: 44 },
+  { codec: 'pcm_s24be', encoding: 'L24', rate: 48_000, channels: 2, txFrames: 48 },
+  { codec: 'pcm_s16be', encoding: 'L16', rate: 44_100, channels: 2, txFrames: 44 },
+  // 8 channels: 60-frame packets (1440 bytes) and a 4-frame remainder per 1024-frame block.
+  { codec: 'pcm_s24be', encoding: 'L24', rate: 48_000, channels: 8, txFrames: 48 },
 ];
 
 async function stop(child: ReturnType<Netns['spawn']>, signal: NodeJS.Signals) {
@@ -83,12 +87,16 @@ describe.skipIf(missing !== undefined)(`ffmpeg -> aes67-dut with ffmpeg's own SD
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each(CASES)('$encoding $rate Hz stereo: the DUT plays ffmpeg\'s stream from ffmpeg\'s SDP, the tone comes back with no glitch', async (c) => {
-    const name = `${c.encoding}-${c.rate}`;
-    const frameBytes = (c.encoding === 'L24' ? 3 : 2) * 2;
+  it.each(CASES)('$encoding $rate Hz $channels ch: the DUT plays ffmpeg\'s stream from ffmpeg\'s SDP, the tone comes back with no glitch', async (c) => {
+    const name = `${c.encoding}-${c.rate}-${c.channels}`;
+    const chans = Array.from({ length: c.channels }, (_, i) => i + 1);
+    // The same tone on every channel: -ac 2 for stereo, pan for more (ffmpeg's own upmix would put mono in the centre only).
+    const source = `sine=frequency=${TONE_HZ}:sample_rate=${c.rate}` + (c.channels === 2 ? '' : `,pan=${c.channels}c|${chans.map((ch) => `c${ch - 1}=c0`).join('|')}`);
+    const upmix = c.channels === 2 ? ['-ac', '2'] : [];
+    const frameBytes = (c.encoding === 'L24' ? 3 : 2) * c.channels;
     // What ffmpeg's sine source sounds like, rendered by ffmpeg itself: the expected level.
     const reference = path.join(dir, `${name}-reference.wav`);
-    execFileSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${TONE_HZ}:sample_rate=${c.rate}`, '-t', '1', '-ac', '2', '-c:a', 'pcm_s24le', '-y', reference], { timeout: 30_000 });
+    execFileSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', source, '-t', '1', ...upmix, '-c:a', 'pcm_s24le', '-y', reference], { timeout: 30_000 });
     const ref = readWav(reference);
     const refFit = fitSine(ref.channels[0], ref.sampleRate);
 
@@ -98,8 +106,8 @@ describe.skipIf(missing !== undefined)(`ffmpeg -> aes67-dut with ffmpeg's own SD
     await sleep(1_500);
 
     const sdpFile = path.join(dir, `${name}.sdp`);
-    const ffmpeg = net!.spawn('a', ...rt('ffmpeg', ['-nostdin', '-loglevel', 'warning', '-re', '-f', 'lavfi', '-i', `sine=frequency=${TONE_HZ}:sample_rate=${c.rate}`,
-      '-t', '20', '-ac', '2', '-c:a', c.codec, '-f', 'rtp', '-sdp_file', sdpFile, `rtp://${IN_GROUP}:5004`]));
+    const ffmpeg = net!.spawn('a', ...rt('ffmpeg', ['-nostdin', '-loglevel', 'warning', '-re', '-f', 'lavfi', '-i', source,
+      '-t', '20', ...upmix, '-c:a', c.codec, '-f', 'rtp', '-sdp_file', sdpFile, `rtp://${IN_GROUP}:5004`]));
     const ffmpegOut = collect(ffmpeg);
     const t0 = Date.now();
     while (!existsSync(sdpFile) && Date.now() - t0 < 15_000) await sleep(100);
@@ -107,13 +115,13 @@ describe.skipIf(missing !== undefined)(`ffmpeg -> aes67-dut with ffmpeg's own SD
     await sleep(200); // written whole
     const sdp = readFileSync(sdpFile, 'utf8');
     const findings = lintSdp(sdp);
-    console.log(`ffmpeg's SDP for ${c.codec} at ${c.rate} Hz:\n${sdp}lab lint: ${findings.map((f) => `${f.severity}: ${f.message}`).join(' | ')}`);
+    console.log(`ffmpeg's SDP for ${c.codec} at ${c.rate} Hz, ${c.channels} ch:\n${sdp}lab lint: ${findings.map((f) => `${f.severity}: ${f.message}`).join(' | ')}`);
 
     const config = {
       interface: 'eth0',
-      device: { inputChannels: 2, outputChannels: 2, sampleRate: c.rate, ioBufferFrames: 64, linkOffsetFrames: c.rate / 10 },
-      rx: [{ id: 'ffmpeg', sdpFile, channels: [1, 2] }],
-      tx: [{ id: 'back', name: `DUT ${name}`, destination: `${OUT_GROUP}:5004`, encoding: c.encoding, framesPerPacket: c.txFrames, channelMap: [1, 2] }],
+      device: { inputChannels: c.channels, outputChannels: c.channels, sampleRate: c.rate, ioBufferFrames: 64, linkOffsetFrames: c.rate / 10 },
+      rx: [{ id: 'ffmpeg', sdpFile, channels: chans }],
+      tx: [{ id: 'back', name: `DUT ${name}`, destination: `${OUT_GROUP}:5004`, encoding: c.encoding, framesPerPacket: c.txFrames, channelMap: chans }],
       control: { listen: `unix:${path.join(dir, `${name}.sock`)}` },
       stateDir: dir,
     };
@@ -128,7 +136,7 @@ describe.skipIf(missing !== undefined)(`ffmpeg -> aes67-dut with ffmpeg's own SD
     await sleep(1_000); // the DUT anchors and primes its 100 ms
     const wav = path.join(dir, `${name}.wav`);
     const recorder = net!.spawn('c', ...rt('gst-launch-1.0', ['-e', 'udpsrc', `address=${OUT_GROUP}`, 'port=5004', 'multicast-iface=eth0', 'buffer-size=4194304',
-      `caps=application/x-rtp,media=audio,clock-rate=${c.rate},encoding-name=${c.encoding},channels=2,payload=96`,
+      `caps=application/x-rtp,media=audio,clock-rate=${c.rate},encoding-name=${c.encoding},channels=${c.channels},payload=96`,
       '!', c.encoding === 'L24' ? 'rtpL24depay' : 'rtpL16depay', '!', 'audioconvert', '!', 'audio/x-raw,format=S24LE', '!', 'wavenc', '!', 'filesink', `location=${wav}`]));
     const recorderOut = collect(recorder);
     await sleep(RECORD_MS);
@@ -174,7 +182,7 @@ describe.skipIf(missing !== undefined)(`ffmpeg -> aes67-dut with ffmpeg's own SD
     // The DUT took it: the format ffmpeg meant, every packet placed, nothing dropped.
     expect(rx.active, JSON.stringify(rx)).toBe(true);
     expect(rx.senderClocked).toBe(true);
-    expect(rx.format).toMatchObject({ encoding: c.encoding, channels: 2, sampleRate: c.rate });
+    expect(rx.format).toMatchObject({ encoding: c.encoding, channels: c.channels, sampleRate: c.rate });
     expect(Object.values(dropped).reduce((a, b) => a + b, 0), JSON.stringify(dropped)).toBe(0);
     expect(rx.playout.glitches).toBe(0);
     expect(rx.anchoring?.anchors).toBe(1);
@@ -182,7 +190,7 @@ describe.skipIf(missing !== undefined)(`ffmpeg -> aes67-dut with ffmpeg's own SD
     // What came back: ffmpeg's tone at ffmpeg's level, continuous.
     expect(recorderOut.stderr).not.toMatch(/ERROR/);
     expect(w.sampleRate).toBe(c.rate);
-    expect(w.channels.length).toBe(2);
+    expect(w.channels.length).toBe(c.channels);
     for (const t of tones) {
       expect(t.seconds, `channel ${t.channel}: tone long enough`).toBeGreaterThan(3);
       expect(Math.abs(t.fit.frequencyHz - TONE_HZ), `channel ${t.channel} frequency`).toBeLessThan(0.5);
