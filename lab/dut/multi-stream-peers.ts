@@ -1,0 +1,159 @@
+// The lab's side of the many-streams crossing as one process per namespace (started by
+// dut-16-streams.live.test.ts): `send` runs N Aes67Senders (each its own group, its own
+// tones) on one real-time loop and prints their SDPs as one JSON line; `receive` subscribes
+// one Aes67Receiver per SDP, runs for the given seconds, and prints per stream the RTP
+// metrics and per channel the lab's sine fit and glitch count, as one JSON line (the audio
+// itself stays in this process: 128 channels of it would not fit a pipe comfortably).
+// Usage: node --import tsx lab/dut/multi-stream-peers.ts '<json options>'
+import { execFileSync } from 'node:child_process';
+import { fitSine } from '../analyze/sine-fit.ts';
+import { udpTransport, type LabTransport, type TimedActor } from '../net/lab-transport.ts';
+import { detectChannelGlitches } from '../measure/glitches.ts';
+import { Aes67Receiver } from '../peers/aes67-receiver.ts';
+import { Aes67Sender } from '../peers/aes67-sender.ts';
+import { systemTimescale } from '../peers/system-timescale.ts';
+
+export interface SendOptions {
+  mode: 'send';
+  interface: string;
+  seconds: number;
+  channels: number;
+  framesPerPacket: number;
+  levelDbfs: number;
+  channelStepHz: number;
+  streams: Array<{ destination: string; frequencyHz: number; name: string }>;
+}
+
+export interface ReceiveOptions {
+  mode: 'receive';
+  interface: string;
+  seconds: number;
+  sdps: string[];
+  /** Per stream, per channel: the frequency the channel should carry. */
+  expectHz: number[][];
+}
+
+export interface ChannelResult {
+  frequencyHz: number;
+  amplitude: number;
+  glitches: number;
+  seconds: number;
+}
+
+export interface StreamResult {
+  destination?: string;
+  state: string;
+  error?: string;
+  packets: number;
+  lost: number;
+  duplicates: number;
+  reordered: number;
+  ssrcChanges: number;
+  jitterMaxNs: number;
+  missingFrames: number;
+  channels: ChannelResult[];
+}
+
+/**
+ * Polls the actors every ~1 ms on a timer, until `durationNs` or the signal. Unlike
+ * runRealTime, which spins on setImmediate while the next packet is less than 1 ms away
+ * (a whole core per process at 1 ms packets), this sleeps between polls: a sender sends every
+ * packet that fell due since (Aes67Sender.poll), so packets leave on time to within ~1 ms,
+ * well inside the DUT's 100 ms link offset, and the process can run SCHED_FIFO without
+ * starving the host.
+ */
+async function runPaced(actors: TimedActor[], transport: LabTransport, durationNs: number, signal?: AbortSignal): Promise<void> {
+  const end = transport.now() + durationNs;
+  while (!signal?.aborted) {
+    const now = transport.now();
+    if (now >= end) break;
+    for (const a of actors) a.poll(now);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+async function send(o: SendOptions): Promise<Record<string, unknown>> {
+  const transport = udpTransport(o.interface);
+  const timescale = systemTimescale(transport);
+  const senders = o.streams.map(
+    (s) =>
+      new Aes67Sender({
+        transport,
+        timescale,
+        destination: s.destination,
+        channels: o.channels,
+        sampleRate: 48_000,
+        encoding: 'L24',
+        framesPerPacket: o.framesPerPacket,
+        signal: { kind: 'sine', frequencyHz: s.frequencyHz, levelDbfs: o.levelDbfs, channelStepHz: o.channelStepHz },
+        sessionName: s.name,
+      }),
+  );
+  process.stdout.write(`${JSON.stringify({ sdps: senders.map((s) => s.sdp()) })}\n`);
+  // SIGTERM ends the run early; the closing figures are still printed.
+  const stop = new AbortController();
+  process.once('SIGTERM', () => stop.abort());
+  await runPaced(senders, transport, o.seconds * 1e9, stop.signal);
+  const stats = senders.map((s) => s.stats);
+  for (const s of senders) s.close();
+  return { stats };
+}
+
+async function receive(o: ReceiveOptions): Promise<Record<string, unknown>> {
+  const transport = udpTransport(o.interface);
+  const timescale = systemTimescale(transport);
+  const receivers = o.sdps.map((sdp) => new Aes67Receiver({ transport, timescale, source: sdp, recordSeconds: o.seconds + 1 }));
+  process.stderr.write(`receiving ${receivers.length} streams on ${o.interface} (${transport.address})\n`);
+  await runPaced(receivers, transport, o.seconds * 1e9);
+  // The analysis below is seconds of CPU: back to normal scheduling first, or a SCHED_FIFO
+  // receiver would starve the senders (and the DUT's non-real-time threads) on a 2-core host.
+  try {
+    execFileSync('chrt', ['-a', '-o', '-p', '0', String(process.pid)], { stdio: 'ignore', timeout: 5_000 });
+  } catch {
+    // not started under chrt, or chrt absent: nothing to undo
+  }
+  const streams: StreamResult[] = receivers.map((r, i) => {
+    const m = r.metrics();
+    const a = r.audio();
+    const channels: ChannelResult[] = [];
+    if (a && a.interleaved.length > 0) {
+      const frames = a.interleaved.length / a.channels;
+      for (let c = 0; c < a.channels; c++) {
+        const x = new Float32Array(frames);
+        for (let f = 0; f < frames; f++) x[f] = a.interleaved[f * a.channels + c];
+        const g = detectChannelGlitches(x, a.sampleRate, c, { frequencyHz: o.expectHz[i]?.[c] });
+        const fit = fitSine(x.subarray(g.analysedFrom, g.analysedTo), a.sampleRate);
+        channels.push({ frequencyHz: fit.frequencyHz, amplitude: fit.amplitude, glitches: g.glitches.length, seconds: (g.analysedTo - g.analysedFrom) / a.sampleRate });
+      }
+    }
+    return {
+      destination: r.stream?.destination,
+      state: r.state,
+      error: r.error,
+      packets: m?.packets ?? 0,
+      lost: m?.lost ?? 0,
+      duplicates: m?.duplicates ?? 0,
+      reordered: m?.reordered ?? 0,
+      ssrcChanges: m?.ssrcChanges ?? 0,
+      jitterMaxNs: m?.jitterMaxNs ?? 0,
+      missingFrames: a?.missingFrames ?? 0,
+      channels,
+    };
+  });
+  for (const r of receivers) r.close();
+  return { streams };
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  const options = JSON.parse(process.argv[2] ?? '{}') as SendOptions | ReceiveOptions;
+  (options.mode === 'send' ? send(options) : receive(options)).then(
+    (r) => {
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+      process.exit(0);
+    },
+    (e) => {
+      process.stderr.write(`multi-stream peers: ${(e as Error).stack ?? (e as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}
