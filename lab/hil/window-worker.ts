@@ -1,0 +1,35 @@
+// The worker thread that judges the returned audio while the run goes on (the glitch
+// detector costs ~80 ms of CPU per second of a channel: on the senders' event loop it
+// would stall them). Built from the scenario file itself, so nothing but plain data
+// crosses the thread boundary; started by window-pool.ts.
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadScenario } from '../scenario/load.ts';
+import { channelSignals } from '../scenario/sender-signal.ts';
+import type { PlannedSender, PlannedTx } from './plan.ts';
+import { WindowAnalyser, type WindowAudio } from './window-analysis.ts';
+
+interface Init {
+  scenarioFile: string;
+  senders: Pick<PlannedSender, 'index' | 'channels'>[];
+  transmit: PlannedTx[];
+  rate: number;
+}
+
+const init = workerData as Init;
+const s = loadScenario(init.scenarioFile).scenario;
+const senders = s.senders.map((spec, i) => {
+  const channels = init.senders.find((x) => x.index === i)?.channels ?? spec.channels ?? 2;
+  return {
+    encoding: spec.encoding ?? 'L24',
+    signals: spec.kind === 'pcap' ? [] : channelSignals(spec, channels, init.rate, init.scenarioFile),
+    ...(spec.probe ? { probeChannel: spec.probe.channel - 1, probeDegree: spec.probe.degree } : {}),
+  };
+});
+const analyser = new WindowAnalyser(init.transmit, senders, init.rate);
+parentPort!.on('message', (m: { id: number; windows: WindowAudio[] }) => {
+  try {
+    parentPort!.postMessage({ id: m.id, result: analyser.analyse(m.windows) });
+  } catch (e) {
+    parentPort!.postMessage({ id: m.id, error: (e as Error).stack ?? String(e) });
+  }
+});
