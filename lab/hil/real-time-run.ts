@@ -15,7 +15,7 @@ import { readFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DutClient, type DutStatusJson } from '../dut/dut-client.ts';
 import { analyzeCapture } from '../analyze/analyze-capture.ts';
-import { runRealTime, udpTransport, type LabTransport, type TimedActor } from '../net/lab-transport.ts';
+import { udpTransport, type LabTransport, type TimedActor } from '../net/lab-transport.ts';
 import { captureLive } from '../net/pcap/live-capture.ts';
 import { Aes67Receiver } from '../peers/aes67-receiver.ts';
 import { Aes67Sender } from '../peers/aes67-sender.ts';
@@ -47,6 +47,33 @@ const RSS_EVERY_S = 10;
 type Value = number | string | boolean | null;
 const round = (x: number, digits = 6) => Number(x.toFixed(digits));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls the lab's actors in real time like runRealTime (lab/net/lab-transport.ts), but
+ * sleeps on a 1 ms timer instead of spinning on setImmediate while a packet is due within
+ * the millisecond: on a 2-core host the spin takes a core from the DUT it measures. Due
+ * times are absolute, so packets leave in small bursts per tick and none is skipped.
+ */
+async function pollRealTime(actors: TimedActor[], transport: LabTransport, signal: AbortSignal, pacing: LabPacing): Promise<void> {
+  const due = actors.map(() => -Infinity);
+  while (!signal.aborted) {
+    const now = transport.now();
+    let next = Infinity;
+    for (let i = 0; i < actors.length; i++) {
+      // How late the lab itself was for what it had to send: its own event loop's stall.
+      if (pacing.measuring && due[i] <= now && Number.isFinite(due[i])) pacing.maxLatenessNs = Math.max(pacing.maxLatenessNs, now - due[i]);
+      due[i] = actors[i].poll(now);
+      next = Math.min(next, due[i]);
+    }
+    await new Promise((r) => (next <= transport.now() ? setImmediate(r) : setTimeout(r, 1)));
+  }
+}
+
+/** The lab's own timing over the measured span (pollRealTime fills it). */
+interface LabPacing {
+  measuring: boolean;
+  maxLatenessNs: number;
+}
 
 /** VmRSS of a process in KiB (Linux /proc), or an error naming why not. */
 export function readRssKiB(pid: number): number {
@@ -193,7 +220,8 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       cleanup.push(() => sender.close());
       return { plan: x, sender, framesPerPacket };
     });
-    loop = runRealTime(actors, transport, { durationNs: Number.MAX_SAFE_INTEGER, signal: abort.signal });
+    const pacing: LabPacing = { measuring: false, maxLatenessNs: 0 };
+    loop = pollRealTime(actors, transport, abort.signal, pacing);
 
     // ---- the capture: the lab interface, from now ----
     mkdirSync(o.outDir, { recursive: true });
@@ -255,9 +283,12 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     const durationS = s.duration / 1e9;
     const windows = Math.max(1, Math.ceil(durationS / WINDOW_S));
     pool = new WindowPool(loaded.file, plan.senders, plan.transmit, rate);
+    // The DUT's counters from here on: what happened before lock (its media clock stepping onto the grandmaster's) is not judged.
+    const atStart = await client.status();
     const results: Promise<WindowResult>[] = [];
     const labTotals = { lost: 0, late: 0, duplicates: 0, reordered: 0, packets: 0 };
     const measureStart = transport.now();
+    pacing.measuring = true;
     const rss: { t: number; kib: number }[] = [];
     const pid = loadedRig.dutPid;
     const sampleRss = () => {
@@ -332,6 +363,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       }
       await sleep(1);
     }
+    pacing.measuring = false;
     closeDue(transport.now(), true);
     sampleRss();
     const final = await client.status();
@@ -389,13 +421,17 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       const i = plan.senders.findIndex((x) => x.rxId === r.id);
       if (i < 0) continue;
       const name = plan.senders[i].spec.name;
-      devLost += Number(r.counters.lost ?? 0);
-      devLate += r.playout.latePackets;
-      figures[`rx.${name}.received`] = Number(r.counters.received ?? 0);
-      figures[`rx.${name}.lost`] = Number(r.counters.lost ?? 0);
-      figures[`rx.${name}.late`] = r.playout.latePackets;
-      figures[`rx.${name}.framesMissing`] = r.playout.framesMissing;
-      figures[`rx.${name}.transitMaxUs`] = round(Number(r.counters.transitMaxNs ?? 0) / 1e3, 3);
+      const r0 = atStart.streams.rx.find((x) => x.id === r.id);
+      const delta = (now: number, then: number | undefined) => now - (then ?? 0);
+      const lost = delta(Number(r.counters.lost ?? 0), Number(r0?.counters.lost ?? 0));
+      const late = delta(r.playout.latePackets, r0?.playout.latePackets);
+      devLost += lost;
+      devLate += late;
+      figures[`rx.${name}.received`] = delta(Number(r.counters.received ?? 0), Number(r0?.counters.received ?? 0));
+      figures[`rx.${name}.lost`] = lost;
+      figures[`rx.${name}.late`] = late;
+      figures[`rx.${name}.framesMissing`] = delta(r.playout.framesMissing, r0?.playout.framesMissing);
+      figures[`rx.${name}.beforeMeasurement`] = `lost ${Number(r0?.counters.lost ?? 0)}, late ${r0?.playout.latePackets ?? 0}, frames missing ${r0?.playout.framesMissing ?? 0} (start-up and PTP lock; not judged)`;
       if (r.problem) figures[`rx.${name}.problem`] = r.problem;
     }
     values.set('rtp.device.lost', devLost);
@@ -411,6 +447,13 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     }
     if (final.ptp.counters) for (const [k, v] of Object.entries(final.ptp.counters)) figures[`ptp.dut.${k}`] = v;
     figures['ptp.dutLocked'] = final.ptp.locked ?? false;
+    // The lab's own pacing: a sender that left packets late explains a late packet at the DUT.
+    for (const x of senders) {
+      const st = x.sender.stats;
+      figures[`lab.sender.${x.plan.spec.name}.maxLatenessMs`] = round(st.maxLatenessNs / 1e6, 3);
+      figures[`lab.sender.${x.plan.spec.name}.meanLatenessUs`] = round(st.meanLatenessNs / 1e3, 1);
+      if (st.skipped > 0) figures[`lab.sender.${x.plan.spec.name}.skipped`] = st.skipped;
+    }
 
     // ---- memory ----
     const expectations: Expectation[] = [];
@@ -452,6 +495,22 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       return judge(name, v, limitOf(name, e), m.unit, message);
     });
     judged.push(...expectations);
+    // The lab's pacing decides whether the run measured the DUT at all: a sender stalled
+    // longer than the DUT's link offset makes packets late at any DUT. Then the run is an
+    // error of the lab host (overloaded, not real-time), not a verdict on the DUT.
+    const linkOffsetMs = (status.device.linkOffsetFrames * 1000) / rate;
+    const latenessMs = round(pacing.maxLatenessNs / 1e6, 3);
+    const pacingOk = latenessMs <= linkOffsetMs;
+    judged.push({
+      name: 'lab.pacing',
+      value: latenessMs,
+      limit: { max: round(linkOffsetMs, 6) },
+      unit: 'ms',
+      verdict: pacingOk ? 'pass' : 'error',
+      message: pacingOk
+        ? "the lab's event loop was never later than the DUT's link offset for a packet it had to send"
+        : `the lab's own senders stalled up to ${latenessMs} ms, longer than the DUT's link offset (${round(linkOffsetMs, 3)} ms): late packets and glitches in this run may be the lab host's (overloaded, not real-time), not the DUT's`,
+    });
     // Glitch times: seconds since the measurement started, from the media time line.
     const mediaStart = (Number(timescale.ptpTimeAt(measureStart)) / 1e9) * rate;
     const glitches: GlitchMark[] = glitchList.slice(0, 200).map((g) => ({ t: Math.max(0, round((g.sample - mediaStart) / rate)), sample: g.sample, channel: g.output, lengthSamples: g.length, kinds: g.kinds as GlitchMark['kinds'] }));

@@ -9,7 +9,8 @@ import { limitText, valueText } from '../report/judge.ts';
 import { findScenarioFiles, loadScenario } from './load.ts';
 import { runScenario } from './runner.ts';
 
-const files = findScenarioFiles([path.join(projectRoot, 'scenarios')]);
+// clock: real scenarios run only against a device on a rig (ci/hil/hil.live.test.ts, ci/hil/soak.live.test.ts).
+const files = findScenarioFiles([path.join(projectRoot, 'scenarios')]).filter((f) => loadScenario(f).scenario.clock !== 'real');
 
 describe.skipIf(!addonBuilt())('scenarios/ (virtual time)', () => {
   it('finds the scenarios the issue asks for', () => {

@@ -213,7 +213,9 @@ export const scenarioSchema = z
     description: z.string().describe('what the scenario does'),
     proves: z.string().describe('what a pass proves (and what would make it fail)'),
     note: z.string().optional().describe('the field note or issue this scenario reproduces'),
-    clock: z.literal('virtual', { error: "clock: 'virtual' is the only clock the runner has (real-time runs against a software DUT are not implemented)" }).default('virtual'),
+    clock: z
+      .enum(['virtual', 'real'], { error: "clock: 'virtual' (aes67-lab run) or 'real' (run only by the HIL runner, ci/hil/run --rig, against a device on a rig)" })
+      .default('virtual'),
     duration: positiveDuration,
     seed: z.int().min(0).default(1),
     network: impairments.default(impairments.parse({})),
