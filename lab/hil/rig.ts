@@ -14,7 +14,7 @@ const ipv4 = z
   .refine((a) => a.split('.').every((o) => Number(o) <= 255), 'each octet of an IPv4 address is 0-255');
 
 const eui64 = z
-  .string()
+  .string({ error: 'the expected grandmaster identity as SDP writes it, e.g. 00-1D-C1-FF-FE-12-34-56' })
   .regex(/^[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){7}$/, 'an EUI-64 clock identity as SDP writes it, e.g. 00-1D-C1-FF-FE-12-34-56')
   .transform((s) => s.toUpperCase());
 
@@ -43,15 +43,18 @@ const control = z
 export const rigSchema = z
   .strictObject({
     name: z.string().min(1).default('rig').describe('names the rig in reports'),
-    lab: z.strictObject({
-      interface: z.string().min(1).describe("the lab's network interface on the DUT's network, e.g. eth0 or en7"),
-      netns: z
-        .string()
-        .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a network namespace name (ip netns list)')
-        .optional()
-        .describe('the network namespace the lab runs in (Linux, root): the runner re-runs itself inside it'),
-      address: ipv4.describe("the lab's IPv4 address on that interface (the senders' source)"),
-    }),
+    lab: z.strictObject(
+      {
+        interface: z.string().min(1).describe("the lab's network interface on the DUT's network, e.g. eth0 or en7"),
+        netns: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a network namespace name (ip netns list)')
+          .optional()
+          .describe('the network namespace the lab runs in (Linux, root): the runner re-runs itself inside it'),
+        address: ipv4.describe("the lab's IPv4 address on that interface (the senders' source)"),
+      },
+      { error: (iss) => (iss.input === undefined ? 'is missing: name the lab\'s side, e.g. lab: { interface: eth0, address: 10.0.0.2 }' : undefined) },
+    ),
     dut: z
       .strictObject({
         kind: z.enum(['software-dut', 'macos-driver'], { error: "kind: 'software-dut' (build/driver/host/aes67-dut) or 'macos-driver'" }),
@@ -73,7 +76,9 @@ export const rigSchema = z
         }
       }),
     loopback: z
-      .record(z.string().regex(/^\d+$/, 'input channel numbers (1-based)'), z.int().min(1).max(128))
+      .record(z.string().regex(/^\d+$/, 'input channel numbers (1-based)'), z.int().min(1).max(128), {
+        error: (iss) => (iss.input === undefined ? 'is missing: say how the DUT is wired, input -> output, e.g. loopback: { 1: 1, 2: 2 }' : 'a map of DUT input -> output channel, e.g. { 1: 1, 2: 2 }'),
+      })
       .refine((m) => Object.keys(m).length > 0, 'name at least one input -> output pair, e.g. { 1: 1, 2: 2 }')
       .superRefine((m, ctx) => {
         const outs = new Map<number, string>();
@@ -85,10 +90,10 @@ export const rigSchema = z
       })
       .describe('how the DUT is wired: DUT input channel -> the output channel that plays it (1-based)'),
     ptp: z
-      .union([
+      .discriminatedUnion('grandmaster', [
         z.strictObject({ grandmaster: z.literal('lab') }),
         z.strictObject({ grandmaster: z.literal('external'), identity: eui64.describe("the expected grandmaster's clock identity") }),
-      ])
+      ], { error: "ptp: { grandmaster: lab } or { grandmaster: external, identity: 00-1D-C1-FF-FE-12-34-56 }" })
       .default({ grandmaster: 'lab' })
       .describe("lab: the lab's emulated grandmaster (the scenario's) on the lab interface; external: a grandmaster on the network the DUT must follow"),
     multicast: z
