@@ -53,7 +53,7 @@ const VIRTUAL_ONLY: Record<string, string> = {
   'dante.worstMargin': 'scenario receivers (dante) are not run in real time',
   'recovery.time': 'grandmaster events and impairment windows are not run in real time',
   'ptp.offsetRms': "is the slave's true error, exact only in virtual time; the DUT's own offset estimate is reported as a figure instead",
-  'ptp.offsetMax': 'as ptp.offsetRms',
+  'ptp.offsetMax': "is the slave's true error, exact only in virtual time; the DUT's own offset estimate is reported as a figure instead",
   'ptp.recovery': 'grandmaster events are not run in real time',
   'ptp.steps': "the DUT's PTP counters are reported as figures; not judged in real time",
   'ptp.grandmasterChanges': 'grandmaster events are not run in real time',
