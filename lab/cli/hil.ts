@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { projectRoot } from '../../native/index.ts';
-import { HilRefusal } from '../hil/plan.ts';
+import { HilRefusal, planScenario } from '../hil/plan.ts';
 import { runOnRig } from '../hil/real-time-run.ts';
 import { loadRig, type LoadedRig } from '../hil/rig.ts';
 import { limitText, runHeadline, runVerdict, valueText } from '../report/judge.ts';
@@ -49,6 +49,12 @@ export function registerHil(program: Command): void {
       }
       if (loaded.length === 0) {
         console.error(`error: no scenario files (*.yaml) under ${paths.join(', ')}`);
+        process.exit(2);
+      }
+      // Every scenario is checked against the rig before anything starts.
+      const refused = loaded.map((l) => ({ l, reasons: planScenario(l.scenario, rig.rig).refusals })).filter((x) => x.reasons.length > 0);
+      if (refused.length > 0) {
+        for (const x of refused) console.error(`error: ${new HilRefusal(x.l.file, x.reasons).message}`);
         process.exit(2);
       }
       const outDir = path.resolve(flags.out ?? defaultDir());

@@ -123,6 +123,9 @@ export function planScenario(s: Scenario, rig: Rig): HilPlan {
   if (s.receivers.length > 0) refuse('receivers', "scenario receivers (aes67, dante) are not run in real time; the runner's own receivers measure every DUT stream");
   if (s.device.hostDrift !== 0) refuse('device.hostDrift', "is the emulated device's stand-in clock error; a real DUT's clock is what it is");
   if (s.device.loopback !== true) refuse('device.loopback', "the rig's loopback map says how the DUT is wired; remove device.loopback from the scenario");
+  if (s.expect['audio.mismatched'] && !s.senders.some((x) => x.probe)) {
+    refuse('expect.audio.mismatched', 'in real time the round trip comes from the probe: add probe: { channel: N } to a sender');
+  }
   for (const [name] of Object.entries(s.expect)) {
     if (REAL_TIME_METRICS.has(name)) continue;
     refuse(`expect.${name}`, VIRTUAL_ONLY[name] ?? 'not measured by the real-time runner');

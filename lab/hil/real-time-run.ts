@@ -111,9 +111,6 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
   const rig = loadedRig.rig;
   const log = o.log ?? (() => {});
   const plan: HilPlan = planScenario(s, rig);
-  if (!s.senders.some((x) => x.probe)) {
-    for (const k of ['audio.mismatched']) if (s.expect[k]) plan.refusals.push(`expect.${k}: in real time the round trip comes from the probe: add probe: { channel: N } to a sender`);
-  }
   if (plan.refusals.length > 0) throw new HilRefusal(loaded.file, plan.refusals);
   if (rig.dut.kind === 'macos-driver') {
     // The macOS driver's control is the same HTTP API (lab/dut/dut-client.ts) that a future
@@ -327,7 +324,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
         batch.push({ stream: m.stream, firstSample: Number(a.firstSample), channels: a.channels, interleaved: a.interleaved, framesPerPacket: txFrames[m.stream] });
       }
       if (batch.length > 0) results.push(pool!.analyse(batch));
-      else results.push(Promise.resolve({ mismatched: 0, compared: 0, notes: [`window ${results.length + 1}: nothing came back from the DUT`], glitches: [], analysedChannels: 0, glitchSamples: 0, nothingBack: true }));
+      else results.push(Promise.resolve({ mismatched: 0, compared: 0, notes: [`window ${results.length + 1}: nothing came back from the DUT`], glitches: [], analysedChannels: 0, analysedStreams: [], glitchSamples: 0, nothingBack: true }));
     };
     // The receivers are polled by their own small loop (they drain sockets); the senders by runRealTime.
     const measureEnd = measureStart + durationS * 1e9;
@@ -383,7 +380,8 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       compared += r.compared;
     }
     const nothingBack = done.filter((r) => r.nothingBack).length;
-    const analysed = Math.max(0, ...done.map((r) => r.analysedChannels));
+    // One sine channel per returned stream is analysed (a lost packet hits every channel of a stream alike).
+    const analysed = new Set(done.flatMap((r) => r.analysedStreams)).size;
     figures['audio.comparedSamples'] = compared;
     if (notes.length) figures['audio.notes'] = notes.slice(0, 8).join('; ');
     figures['glitches.analysedChannels'] = analysed;

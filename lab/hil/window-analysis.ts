@@ -44,6 +44,8 @@ export interface WindowResult {
   notes: string[];
   glitches: WindowGlitch[];
   analysedChannels: number;
+  /** The streams whose sine channel was analysed for glitches in this batch. */
+  analysedStreams: number[];
   /** Media samples analysed for glitches, summed over channels. */
   glitchSamples: number;
   /** The window had nothing back from the DUT. */
@@ -76,7 +78,7 @@ export class WindowAnalyser {
 
   /** Analyses one window of every stream (the probe's stream first, so its round trip is used by all). */
   analyse(windows: WindowAudio[]): WindowResult {
-    const result: WindowResult = { mismatched: 0, compared: 0, notes: [], glitches: [], analysedChannels: 0, glitchSamples: 0 };
+    const result: WindowResult = { mismatched: 0, compared: 0, notes: [], glitches: [], analysedChannels: 0, analysedStreams: [], glitchSamples: 0 };
     // 1. The round trip, from the channel the rig says carries the probe back.
     for (const w of windows) {
       const t = this.transmit[w.stream];
@@ -128,6 +130,7 @@ export class WindowAnalyser {
         if (glitchDone || cs.kind !== 'sine') return;
         glitchDone = true;
         result.analysedChannels++;
+        if (!result.analysedStreams.includes(w.stream)) result.analysedStreams.push(w.stream);
         const det = detectChannelGlitches(x, this.rate, o.output, { captureStartSample: r.from, frequencyHz: cs.frequencyHz, trimSilence: false });
         const from = this.analysedUpTo.get(w.stream) ?? -Infinity;
         for (const g of det.glitches) {
