@@ -98,7 +98,8 @@ describe.skipIf(missing !== undefined)(`ci/hil/run against the software DUT over
     writeFileSync(bad, text.replace('capture:', 'captur:'));
     const r = await runHil(['--rig', bad, SCENARIO], 60_000);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`bad\\.rig\\.yaml:${line}:\\d+: unknown key 'captur' \\(check the spelling`));
+    // The position is the unknown key's value (lab/scenario/yaml-source.ts): the line after `captur:` here.
+    expect(r.stderr).toMatch(new RegExp(`bad\\.rig\\.yaml:${line + 1}:\\d+: unknown key 'captur' \\(check the spelling`));
     writeFileSync(bad, text.replace(/^loopback:/m, 'wiring:'));
     const missingMap = await runHil(['--rig', bad, SCENARIO], 60_000);
     expect(missingMap.code).toBe(2);
