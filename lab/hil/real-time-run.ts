@@ -50,9 +50,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Polls the lab's actors in real time like runRealTime (lab/net/lab-transport.ts), but
- * sleeps on a 1 ms timer instead of spinning on setImmediate while a packet is due within
- * the millisecond: on a 2-core host the spin takes a core from the DUT it measures. Due
- * times are absolute, so packets leave in small bursts per tick and none is skipped.
+ * sleeps on a timer (Node's ~1 ms) instead of spinning on setImmediate while a packet is
+ * due within the millisecond: on a 2-core host the spin takes a core from the DUT it
+ * measures. Due times are absolute, so packets leave in small bursts per tick and none is
+ * skipped.
  */
 async function pollRealTime(actors: TimedActor[], transport: LabTransport, signal: AbortSignal, pacing: LabPacing): Promise<void> {
   const due = actors.map(() => -Infinity);
@@ -65,7 +66,8 @@ async function pollRealTime(actors: TimedActor[], transport: LabTransport, signa
       due[i] = actors[i].poll(now);
       next = Math.min(next, due[i]);
     }
-    await new Promise((r) => (next <= transport.now() ? setImmediate(r) : setTimeout(r, 1)));
+    // Never setImmediate: an actor that keeps saying "now" would make this a spin.
+    await new Promise((r) => setTimeout(r, next <= transport.now() ? 0 : 1));
   }
 }
 

@@ -2,7 +2,7 @@
 // DUT's) joined by veth through a bridge (ci/netns.ts), the software DUT (build/driver/
 // host/aes67-dut) started in the DUT's namespace with its control endpoint on a Unix
 // socket, and a rig file that names them — and the runner run as a child process.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -77,25 +77,9 @@ export interface RunnerResult {
   stderr: string;
 }
 
-/** Whether this host lets us run a process at SCHED_FIFO (root, no RT limits in the way). */
-export const chrtWorks = (() => {
-  try {
-    execFileSync('chrt', ['-f', '20', 'true'], { stdio: 'ignore', timeout: 5_000 });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-/**
- * Runs ci/hil/run as a child process (bounded by `timeoutMs`: killed after it). `fifo`: at
- * SCHED_FIFO of that priority (below the DUT's threads), as the lab on a real rig would run
- * on a quiet machine: on a busy 2-core CI host a normal-priority Node process stalls for
- * tens of ms (the DUT crossings with GStreamer found the same, lab/dut/dut-gstreamer.live.test.ts).
- */
-export async function runHil(args: string[], timeoutMs: number, fifo?: number): Promise<RunnerResult> {
-  const [cmd, argv] = fifo !== undefined && chrtWorks ? ['chrt', ['-f', String(fifo), HIL_RUN, ...args]] : [HIL_RUN, args];
-  const child = spawn(cmd, argv, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs ci/hil/run as a child process (bounded by `timeoutMs`: killed after it). */
+export async function runHil(args: string[], timeoutMs: number): Promise<RunnerResult> {
+  const child = spawn(HIL_RUN, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = collect(child);
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const code = await out.exited;

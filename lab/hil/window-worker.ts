@@ -2,6 +2,8 @@
 // detector costs ~80 ms of CPU per second of a channel: on the senders' event loop it
 // would stall them). Built from the scenario file itself, so nothing but plain data
 // crosses the thread boundary; started by window-pool.ts.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadScenario } from '../scenario/load.ts';
 import { channelSignals } from '../scenario/sender-signal.ts';
@@ -16,6 +18,17 @@ interface Init {
 }
 
 const init = workerData as Init;
+
+// When the runner runs at SCHED_FIFO (so a busy host cannot stall its senders), this thread
+// inherited it: its bursts of analysis would then hold a core against the senders' thread
+// (FIFO threads of one priority do not share a core). Back to SCHED_OTHER, this thread only.
+try {
+  const tid = readlinkSync('/proc/thread-self').split('/').pop()!;
+  const policy = readFileSync(`/proc/thread-self/stat`, 'utf8').split(') ')[1]?.split(' ')[38];
+  if (policy !== undefined && policy !== '0') execFileSync('chrt', ['-o', '-p', '0', tid], { stdio: 'ignore', timeout: 5_000 });
+} catch {
+  // Not Linux, or no chrt: the worker keeps the runner's policy.
+}
 const s = loadScenario(init.scenarioFile).scenario;
 const senders = s.senders.map((spec, i) => {
   const channels = init.senders.find((x) => x.index === i)?.channels ?? spec.channels ?? 2;
