@@ -79,9 +79,17 @@ export interface RunnerResult {
 
 /** Runs ci/hil/run as a child process (bounded by `timeoutMs`: killed after it). */
 export async function runHil(args: string[], timeoutMs: number): Promise<RunnerResult> {
-  const child = spawn(HIL_RUN, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: the runner re-runs itself inside the lab's namespace, and a
+  // timeout must stop both.
+  const child = spawn(HIL_RUN, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const out = collect(child);
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  }, timeoutMs);
   const code = await out.exited;
   clearTimeout(timer);
   return { code, stdout: out.stdout, stderr: out.stderr };
