@@ -57,8 +57,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 async function pollRealTime(actors: TimedActor[], transport: LabTransport, signal: AbortSignal, pacing: LabPacing): Promise<void> {
   const due = actors.map(() => -Infinity);
+  let last = transport.now();
   while (!signal.aborted) {
     const now = transport.now();
+    if (pacing.measuring && now - last > STALL_NS) {
+      pacing.stalls++;
+      pacing.stalledNs += now - last;
+    }
+    last = now;
     let next = Infinity;
     for (let i = 0; i < actors.length; i++) {
       // How late the lab itself was for what it had to send: its own event loop's stall.
@@ -75,7 +81,13 @@ async function pollRealTime(actors: TimedActor[], transport: LabTransport, signa
 interface LabPacing {
   measuring: boolean;
   maxLatenessNs: number;
+  /** Gaps between two turns of the poll loop longer than STALL_NS, and their total. */
+  stalls: number;
+  stalledNs: number;
 }
+
+/** A turn of the lab's poll loop this much later than the last is a stall of the lab host. */
+const STALL_NS = 20_000_000;
 
 /** VmRSS of a process in KiB (Linux /proc), or an error naming why not. */
 export function readRssKiB(pid: number): number {
@@ -219,7 +231,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       cleanup.push(() => sender.close());
       return { plan: x, sender, framesPerPacket };
     });
-    const pacing: LabPacing = { measuring: false, maxLatenessNs: 0 };
+    const pacing: LabPacing = { measuring: false, maxLatenessNs: 0, stalls: 0, stalledNs: 0 };
     loop = pollRealTime(actors, transport, abort.signal, pacing);
 
     // ---- the capture: the lab interface, from now ----
@@ -433,6 +445,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       figures[`rx.${name}.framesMissing`] = delta(r.playout.framesMissing, r0?.playout.framesMissing);
       figures[`rx.${name}.beforeMeasurement`] = `lost ${Number(r0?.counters.lost ?? 0)}, late ${r0?.playout.latePackets ?? 0}, frames missing ${r0?.playout.framesMissing ?? 0} (start-up and PTP lock; not judged)`;
       if (r.problem) figures[`rx.${name}.problem`] = r.problem;
+      figures[`rx.${name}.transitMaxMsSinceAdded`] = round(Number(r.counters.transitMaxNs ?? 0) / 1e6, 3);
     }
     values.set('rtp.device.lost', devLost);
     values.set('rtp.device.late', devLate);
@@ -447,6 +460,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     }
     if (final.ptp.counters) for (const [k, v] of Object.entries(final.ptp.counters)) figures[`ptp.dut.${k}`] = v;
     figures['ptp.dutLocked'] = final.ptp.locked ?? false;
+    figures['lab.stalls'] = `${pacing.stalls} turns of the lab's poll loop more than ${STALL_NS / 1e6} ms after the last, ${round(pacing.stalledNs / 1e9, 3)} s in all, over ${durationS} s measured`;
     // The lab's own pacing: a sender that left packets late explains a late packet at the DUT.
     for (const x of senders) {
       const st = x.sender.stats;
