@@ -39,7 +39,8 @@ describe.skipIf(missing !== undefined)(`real-time soak through the software DUT 
       `soak: exit ${r.code}, ${s.verdict}, wall ${s.wallTimeS?.toFixed(1)} s; ` +
         s.expectations.map((e) => `${e.name}=${String(e.value)}${e.unit && e.unit !== 'count' ? ` ${e.unit}` : ''} ${e.verdict}`).join(', ') +
         `; RSS start ${String(f['dut.rssStartKiB'])} KiB, end ${String(f['dut.rssEndKiB'])} KiB, max ${String(f['dut.rssMaxKiB'])} KiB; samples ${String(f['dut.rssSamples'])}; ` +
-        `glitch-analysed ${String(f['glitches.analysedSeconds'])} s x ${String(f['glitches.analysedChannels'])} channels, compared ${String(f['audio.comparedSamples'])} samples`,
+        `glitch-analysed ${String(f['glitches.analysedSeconds'])} s x ${String(f['glitches.analysedChannels'])} channels, compared ${String(f['audio.comparedSamples'])} samples; ` +
+        `lab stalls: ${String(f['lab.stalls'])}; DUT late per stream: ${Object.entries(f).filter(([k]) => /^rx\..*\.late$/.test(k)).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`,
     );
     const failed = s.expectations.filter((e) => e.verdict !== 'pass').map((e) => `${e.verdict} ${e.name} = ${String(e.value)} (${JSON.stringify(e.limit)})${e.message ? `: ${e.message}` : ''}`);
     expect([...(s.error ? [s.error] : []), ...failed]).toEqual([]);

@@ -445,7 +445,6 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       figures[`rx.${name}.framesMissing`] = delta(r.playout.framesMissing, r0?.playout.framesMissing);
       figures[`rx.${name}.beforeMeasurement`] = `lost ${Number(r0?.counters.lost ?? 0)}, late ${r0?.playout.latePackets ?? 0}, frames missing ${r0?.playout.framesMissing ?? 0} (start-up and PTP lock; not judged)`;
       if (r.problem) figures[`rx.${name}.problem`] = r.problem;
-      figures[`rx.${name}.transitMaxMsSinceAdded`] = round(Number(r.counters.transitMaxNs ?? 0) / 1e6, 3);
     }
     values.set('rtp.device.lost', devLost);
     values.set('rtp.device.late', devLate);
