@@ -299,6 +299,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     const results: Promise<WindowResult>[] = [];
     const labTotals = { lost: 0, late: 0, duplicates: 0, reordered: 0, packets: 0 };
     const measureStart = transport.now();
+    const cpuAtStart = process.cpuUsage();
     pacing.measuring = true;
     const rss: { t: number; kib: number }[] = [];
     const pid = loadedRig.dutPid;
@@ -375,6 +376,9 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       await sleep(1);
     }
     pacing.measuring = false;
+    const cpu = process.cpuUsage(cpuAtStart);
+    const measuredS = (transport.now() - measureStart) / 1e9;
+    figures['lab.cpuPercentOfOneCore'] = round(((cpu.user + cpu.system) / 1e6 / measuredS) * 100, 1);
     closeDue(transport.now(), true);
     sampleRss();
     const final = await client.status();
