@@ -339,7 +339,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
         batch.push({ stream: m.stream, firstSample: Number(a.firstSample), channels: a.channels, interleaved: a.interleaved, framesPerPacket: txFrames[m.stream] });
       }
       if (batch.length > 0) results.push(pool!.analyse(batch));
-      else results.push(Promise.resolve({ mismatched: 0, compared: 0, notes: [`window ${results.length + 1}: nothing came back from the DUT`], glitches: [], analysedChannels: 0, analysedStreams: [], glitchSamples: 0, nothingBack: true }));
+      else results.push(Promise.resolve({ mismatched: 0, compared: 0, notes: [`window ${results.length + 1}: nothing came back from the DUT`], glitches: [], analysedChannels: 0, analysedStreams: [], glitchSamples: 0, sines: [], nothingBack: true }));
     };
     // The receivers are polled by their own small loop (they drain sockets); the senders by runRealTime.
     const measureEnd = measureStart + durationS * 1e9;
@@ -405,6 +405,10 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     figures['glitches.analysedChannels'] = analysed;
     figures['glitches.analysedSeconds'] = round(done.reduce((a, r) => a + r.glitchSamples, 0) / rate / Math.max(1, analysed), 3);
     if (nothingBack > 0) figures['windows.empty'] = nothingBack;
+    for (const q of done.flatMap((r) => r.sines)) {
+      const t = plan.transmit[q.stream];
+      figures[`sine.${t.name}.output${q.output}`] = `${round(q.frequencyHz, 3)} Hz (sent ${q.expectedHz} Hz), ${round(q.levelDbfs, 2)} dBFS, THD+N ${round(q.thdnDb, 1)} dB`;
+    }
     if (nothingBack === done.length) {
       for (const k of ['glitches.count', 'audio.mismatched', 'latency.roundTrip', 'latency.spread', 'latency.confidence']) notMeasured(k, 'nothing came back from the DUT: no packet of its transmit streams reached the lab');
     } else {

@@ -51,6 +51,9 @@ describe('WindowAnalyser', () => {
     expect(r.compared).toBeGreaterThan(4 * (RATE - 200));
     expect(r.glitches).toEqual([]);
     expect(r.analysedChannels).toBe(2);
+    // lab/measure/sine-quality finds the sent tone, unhinted, and clean.
+    expect(r.sines.map((q) => [q.output, Math.round(q.frequencyHz * 1000) / 1000])).toEqual([[1, 997], [3, 997]]);
+    expect(Math.max(...r.sines.map((q) => q.thdnDb))).toBeLessThan(-80);
   });
 
   it('a dropout held by two overlapping windows is one glitch, and its samples are mismatches', () => {
@@ -71,6 +74,8 @@ describe('WindowAnalyser', () => {
     const r = a.analyse([returned(0, start, RATE, true), returned(1, start, RATE, true)]);
     expect(r.confidence ?? 0).toBeLessThan(100);
     expect(r.mismatched).toBeGreaterThan(RATE);
+    // Output 2 plays sender a channel 2 (the probe) where the map says its sine 997 Hz is: not a 997 Hz tone.
+    expect(r.sines.find((q) => q.output === 1)?.frequencyHz).not.toBeCloseTo(997, 0);
   });
 
   it('a window without a probe compares with the last round trip found', () => {

@@ -7,6 +7,7 @@
 // call it alike.
 import { detectChannelGlitches } from '../measure/glitches.ts';
 import { measureLatency } from '../measure/latency.ts';
+import { sineQuality } from '../measure/sine-quality.ts';
 import type { PcmEncoding } from '../net/pcm.ts';
 import { quantizeInPlace } from '../scenario/measure.ts';
 import type { ChannelSignal } from '../scenario/sender-signal.ts';
@@ -48,6 +49,8 @@ export interface WindowResult {
   analysedStreams: number[];
   /** Media samples analysed for glitches, summed over channels. */
   glitchSamples: number;
+  /** Sine quality of each stream's analysed channel (once per stream, its first window): measured against what was sent. */
+  sines: { stream: number; output: number; expectedHz: number; frequencyHz: number; thdnDb: number; levelDbfs: number }[];
   /** The window had nothing back from the DUT. */
   nothingBack?: boolean;
 }
@@ -63,6 +66,7 @@ export class WindowAnalyser {
   private lastRoundTrip?: number;
   /** Per stream: media time up to which glitches were already looked for. */
   private readonly analysedUpTo = new Map<number, number>();
+  private readonly sineDone = new Set<number>();
 
   constructor(
     private readonly transmit: PlannedTx[],
@@ -78,7 +82,7 @@ export class WindowAnalyser {
 
   /** Analyses one window of every stream (the probe's stream first, so its round trip is used by all). */
   analyse(windows: WindowAudio[]): WindowResult {
-    const result: WindowResult = { mismatched: 0, compared: 0, notes: [], glitches: [], analysedChannels: 0, analysedStreams: [], glitchSamples: 0 };
+    const result: WindowResult = { mismatched: 0, compared: 0, notes: [], glitches: [], analysedChannels: 0, analysedStreams: [], glitchSamples: 0, sines: [] };
     // 1. The round trip, from the channel the rig says carries the probe back.
     for (const w of windows) {
       const t = this.transmit[w.stream];
@@ -131,6 +135,12 @@ export class WindowAnalyser {
         glitchDone = true;
         result.analysedChannels++;
         if (!result.analysedStreams.includes(w.stream)) result.analysedStreams.push(w.stream);
+        if (!this.sineDone.has(w.stream)) {
+          // lab/measure/sine-quality with no frequency hint: it finds what came back.
+          this.sineDone.add(w.stream);
+          const q = sineQuality(x.subarray(0, Math.min(len, this.rate)), this.rate);
+          result.sines.push({ stream: w.stream, output: o.output, expectedHz: cs.frequencyHz!, frequencyHz: q.frequencyHz, thdnDb: q.thdnDb, levelDbfs: 20 * Math.log10(q.amplitude) });
+        }
         const det = detectChannelGlitches(x, this.rate, o.output, { captureStartSample: r.from, frequencyHz: cs.frequencyHz, trimSilence: false });
         const from = this.analysedUpTo.get(w.stream) ?? -Infinity;
         for (const g of det.glitches) {
