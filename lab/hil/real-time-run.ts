@@ -1,11 +1,12 @@
 // One scenario in real time on a rig: the lab's emulated grandmaster and AES67 senders on
-// the lab's interface (lab/peers on udpTransport, runRealTime), the DUT configured through
+// the lab's interface (lab/peers on udpTransport, polled like runRealTime but never spinning), the DUT configured through
 // its control endpoint (an RX stream per sender from the sender's own SDP, a TX stream per
 // returned stream; the loopback is the rig's wiring), a pcapng capture of the lab
 // interface (lab/net/pcap/live-capture), the DUT's TX received by the lab's receivers in
 // overlapping windows judged by a worker thread (window-analysis.ts), the DUT's status
 // polled (PTP lock, playout fill, counters) and its memory read from /proc when the rig
 // names its process. The result is a report entry like the virtual runner's (clock: real).
+// Every run also judges lab.pacing (the lab host kept up) and, with a DUT process, dut.rssGrowth.
 //
 // Time line: the grandmaster and senders start; the DUT gets its streams; the runner waits
 // for the DUT's PTP lock (at most LOCK_WAIT_S) and SETTLE_S more; then the scenario's
@@ -341,7 +342,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       if (batch.length > 0) results.push(pool!.analyse(batch));
       else results.push(Promise.resolve({ mismatched: 0, compared: 0, notes: [`window ${results.length + 1}: nothing came back from the DUT`], glitches: [], analysedChannels: 0, analysedStreams: [], glitchSamples: 0, sines: [], nothingBack: true }));
     };
-    // The receivers are polled by their own small loop (they drain sockets); the senders by runRealTime.
+    // The receivers are polled by their own small loop (they drain sockets); the senders and grandmaster by pollRealTime.
     const measureEnd = measureStart + durationS * 1e9;
     let nextWindow = 0;
     let nextStatus = 0;
