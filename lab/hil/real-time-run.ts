@@ -339,7 +339,12 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
         if (!a || a.interleaved.length === 0) continue;
         batch.push({ stream: m.stream, firstSample: Number(a.firstSample), channels: a.channels, interleaved: a.interleaved, framesPerPacket: txFrames[m.stream] });
       }
-      if (batch.length > 0) results.push(pool!.analyse(batch));
+      if (batch.length > 0) {
+        // Settled here, judged at the end: a failed analysis is an error in the report, never an unhandled rejection.
+        const p = pool!.analyse(batch);
+        p.catch(() => {});
+        results.push(p);
+      }
       else results.push(Promise.resolve({ mismatched: 0, compared: 0, notes: [`window ${results.length + 1}: nothing came back from the DUT`], glitches: [], analysedChannels: 0, analysedStreams: [], glitchSamples: 0, sines: [], nothingBack: true }));
     };
     // The receivers are polled by their own small loop (they drain sockets); the senders and grandmaster by pollRealTime.
@@ -387,7 +392,14 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     figures['windows'] = `${windows} windows of ${WINDOW_S} s (overlap ${OVERLAP_S} s) over ${durationS} s, from ${round((measureStart - startedAt) / 1e9, 2)} s after the grandmaster started`;
 
     // ---- what the windows found ----
-    const done = await Promise.all(results);
+    const settled = await Promise.allSettled(results);
+    const analysisFailures = settled.filter((x): x is PromiseRejectedResult => x.status === 'rejected').map((x) => (x.reason as Error).message);
+    const done = settled.filter((x): x is PromiseFulfilledResult<WindowResult> => x.status === 'fulfilled').map((x) => x.value);
+    if (analysisFailures.length > 0) {
+      figures['analysis.failures'] = `${analysisFailures.length} of ${settled.length} windows: ${analysisFailures[0]}`;
+      // What was not analysed cannot be judged clean.
+      for (const k of ['glitches.count', 'audio.mismatched', 'latency.roundTrip', 'latency.spread', 'latency.confidence']) notMeasured(k, `the returned audio of ${analysisFailures.length} of ${settled.length} windows was not analysed: ${analysisFailures[0]}`);
+    }
     let mismatched = 0;
     let compared = 0;
     const glitchList = done.flatMap((r) => r.glitches);
@@ -410,7 +422,9 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       const t = plan.transmit[q.stream];
       figures[`sine.${t.name}.output${q.output}`] = `${round(q.frequencyHz, 3)} Hz (sent ${q.expectedHz} Hz), ${round(q.levelDbfs, 2)} dBFS, THD+N ${round(q.thdnDb, 1)} dB`;
     }
-    if (nothingBack === done.length) {
+    if (analysisFailures.length > 0) {
+      // already not measured, above
+    } else if (nothingBack === done.length) {
       for (const k of ['glitches.count', 'audio.mismatched', 'latency.roundTrip', 'latency.spread', 'latency.confidence']) notMeasured(k, 'nothing came back from the DUT: no packet of its transmit streams reached the lab');
     } else {
       if (analysed === 0) notMeasured('glitches.count', 'no returned channel carries a sine (check the loopback map)');

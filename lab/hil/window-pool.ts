@@ -11,6 +11,7 @@ export class WindowPool {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (r: WindowResult) => void; reject: (e: Error) => void }>();
   private failure?: Error;
+  private stderrTail = '';
 
   constructor(scenarioFile: string, senders: PlannedSender[], transmit: PlannedTx[], rate: number) {
     // The worker is plain JavaScript until tsx is registered in it.
@@ -18,6 +19,13 @@ export class WindowPool {
     this.worker = new Worker(boot, {
       eval: true,
       workerData: { scenarioFile, senders: senders.map((x) => ({ index: x.index, channels: x.channels })), transmit, rate },
+      // Its output is kept (and passed on): a worker that dies says why in the run's error.
+      stdout: false,
+      stderr: true,
+    });
+    this.worker.stderr.on('data', (d: Buffer) => {
+      process.stderr.write(d);
+      this.stderrTail = (this.stderrTail + d.toString()).slice(-2000);
     });
     this.worker.on('message', (m: { id: number; result?: WindowResult; error?: string }) => {
       const p = this.pending.get(m.id);
@@ -28,12 +36,12 @@ export class WindowPool {
     });
     this.worker.on('error', (e) => this.fail(e));
     this.worker.on('exit', (code) => {
-      if (this.pending.size > 0) this.fail(new Error(`the window analysis worker exited (${code}) with ${this.pending.size} windows pending`));
+      if (this.pending.size > 0 || code !== 0) this.fail(new Error(`the window analysis worker exited (${code}) with ${this.pending.size} windows pending${this.stderrTail ? `; its last output: ${this.stderrTail.trim().split('\n').slice(-6).join(' | ')}` : ''}`));
     });
   }
 
   private fail(e: Error): void {
-    this.failure = e;
+    this.failure ??= e;
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
   }
@@ -48,6 +56,7 @@ export class WindowPool {
   }
 
   async close(): Promise<void> {
+    this.worker.removeAllListeners('exit');
     await this.worker.terminate();
   }
 }
