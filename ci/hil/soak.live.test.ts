@@ -8,7 +8,7 @@
 // Measured on the shared 2-core host while other helpers' builds and tests ran (load
 // average 10-26, CPU pressure ~97 %), 2026-11-25, four runs: it did NOT pass. What broke was
 // the lab's own Node process, not the DUT: the lab's poll loop stalled 874 times for
-// > 20 ms (50.6 s of 300 s in all, the longest 0.7-31.6 s), so its senders' packets reached
+// > 20 ms (50.6 s of 300 s in all; the longest stall per run 0.7 s to 31.6 s), so its senders' packets reached
 // the DUT later than its 100 ms link offset (rtp.device.late 55k-132k of ~1.2M; glitches and
 // mismatches follow), and the runner said so (lab.pacing: error). The lab itself used ~36 %
 // of one core. What held in every run: the DUT's RSS flat (9040 -> 9064 KiB, +16..+60 KiB,
