@@ -15,6 +15,7 @@ import { registerEmulateDante } from './emulate-dante.ts';
 import { registerEmulateRavenna } from './emulate-ravenna.ts';
 import { registerRun } from './run.ts';
 import { registerPtp } from './ptp.ts';
+import { registerHil } from './hil.ts';
 
 const program = new Command();
 program.name('aes67-lab').description('AES67 / RAVENNA / Dante interoperability lab').showHelpAfterError();
@@ -41,5 +42,6 @@ registerEmulateDante(program);
 registerEmulateRavenna(program);
 registerRun(program);
 registerPtp(program);
+registerHil(program);
 
 await program.parseAsync(process.argv);

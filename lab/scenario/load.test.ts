@@ -112,7 +112,7 @@ describe('scenario files', () => {
     expect(e.key).toBe('senders[0].rate');
     expect(e.message).toMatch(/not for a dante sender: a Dante AES67 flow is 48 kHz, L24, 1 ms/);
     expect(errorOf(DESIGN_EXAMPLE.replace('channels: 8', 'channels: 16')).message).toMatch(/senders\[0\]\.channels: a Dante AES67 flow carries at most 8 channels/);
-    expect(errorOf(DESIGN_EXAMPLE.replace('clock: virtual ', 'clock: real ')).message).toMatch(/clock: 'virtual' is the only clock/);
+    expect(errorOf(DESIGN_EXAMPLE.replace('clock: virtual ', 'clock: wall ')).message).toMatch(/clock: 'virtual' \(aes67-lab run\) or 'real' \(run only by the HIL runner/);
   });
 
   it('refuses two scenarios with one name', () => {

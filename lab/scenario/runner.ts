@@ -109,6 +109,9 @@ export function runScenario(loaded: LoadedScenario, o: RunOptions = {}): Scenari
     clock: 'virtual' as const,
     durationS: s.duration / 1e9,
   };
+  if (s.clock === 'real') {
+    return { ...base, verdict: 'error', error: 'clock: real: a real-time scenario runs only against a device on a rig (ci/hil/run --rig RIG FILE), not in virtual time', expectations: [], ptpOffset: [], playoutFill: [], latency: [], pitHistogram: [], glitches: [], figures: {} };
+  }
   const wantsCapture = Object.keys(s.expect).some((k) => k.startsWith('tx.'));
   const scratch = wantsCapture ? mkdtempSync(path.join(o.scratchDir ?? os.tmpdir(), 'aes67-lab-run-')) : undefined;
   try {

@@ -9,8 +9,11 @@ import { limitText, valueText } from '../report/judge.ts';
 import { findScenarioFiles, loadScenario } from './load.ts';
 import { runScenario } from './runner.ts';
 
-// scenarios/field runs as one suite in field.test.ts (its report's field-failure matrix is checked there).
-const files = findScenarioFiles([path.join(projectRoot, 'scenarios')]).filter((f) => !f.includes(`${path.sep}scenarios${path.sep}field${path.sep}`));
+// scenarios/field runs as one suite in field.test.ts (its report's field-failure matrix is checked there);
+// clock: real scenarios run only against a device on a rig (ci/hil/hil.live.test.ts, ci/hil/soak.live.test.ts).
+const files = findScenarioFiles([path.join(projectRoot, 'scenarios')])
+  .filter((f) => !f.includes(`${path.sep}scenarios${path.sep}field${path.sep}`))
+  .filter((f) => loadScenario(f).scenario.clock !== 'real');
 
 describe.skipIf(!addonBuilt())('scenarios/ (virtual time)', () => {
   it('finds the scenarios the issue asks for', () => {

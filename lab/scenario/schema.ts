@@ -272,7 +272,9 @@ export const scenarioSchema = z
       })
       .optional()
       .describe('a field failure (scenarios/field): one row of the field-failure matrix'),
-    clock: z.literal('virtual', { error: "clock: 'virtual' is the only clock the runner has (real-time runs against a software DUT are not implemented)" }).default('virtual'),
+    clock: z
+      .enum(['virtual', 'real'], { error: "clock: 'virtual' (aes67-lab run) or 'real' (run only by the HIL runner, ci/hil/run --rig, against a device on a rig)" })
+      .default('virtual'),
     duration: positiveDuration,
     seed: z.int().min(0).default(1),
     network: impairments.default(impairments.parse({})),

@@ -1,0 +1,66 @@
+// Issue 9's real-time soak: five minutes of four AES67 streams and the lab's grandmaster
+// through the software DUT over veth, by the HIL runner (scenarios/soak/real-5min.yaml):
+// zero glitches, every sample back bit-exact, nothing lost or late, the round trip never
+// moving, and the DUT process's resident memory flat (VmRSS from /proc at the start and
+// the end of the measurement, every 10 s in between, growth at most the rig's 4 MiB).
+// Bounded: the runner is killed after 9 minutes. It prints the figures it judged.
+//
+// Measured on the shared 2-core host while other helpers' builds and tests ran (load
+// average 10-26, CPU pressure ~97 %), 2026-11-25, four runs: it did NOT pass. What broke was
+// the lab's own Node process, not the DUT: the lab's poll loop stalled 874 times for
+// > 20 ms (50.6 s of 300 s in all; the longest stall per run 0.7 s to 31.6 s), so its senders' packets reached
+// the DUT later than its 100 ms link offset (rtp.device.late 55k-132k of ~1.2M; glitches and
+// mismatches follow), and the runner said so (lab.pacing: error). The lab itself used ~36 %
+// of one core. What held in every run: the DUT's RSS flat (9040 -> 9064 KiB, +16..+60 KiB,
+// all of it in the first 20 s), nothing lost on the wire (rtp.device.lost 0, rtp.lab.lost 0),
+// PTP lock in 5.4-6.0 s, the round trip the same in every window where the probe came back
+// (latency.spread 0). On a quiet host an 8 s run of the same setup passes bit-exact with
+// the lab's worst stall 41-46 ms (ci/hil/hil.live.test.ts). The check is not weakened:
+// rerun on a host the lab has to itself.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { canUseNetns } from '../netns.ts';
+import { missingForDut } from '../../lab/dut/test-support.ts';
+import { createTestRig, runHil, type TestRig } from '../../lab/hil/test-rig.ts';
+import type { Report } from '../../lab/report/schema.ts';
+
+const usable = canUseNetns();
+const missing = usable.ok ? missingForDut([]) : usable.reason;
+const SUBNET = 162;
+/** As in hil.live.test.ts: 100 ms covers the lab's Node event loop on a busy 2-core host (lab.pacing judges it). */
+const LINK_OFFSET_FRAMES = 4800;
+
+describe.skipIf(missing !== undefined)(`real-time soak through the software DUT (${missing ?? 'root, aes67-dut built'})`, () => {
+  let rig: TestRig | undefined;
+  const dir = mkdtempSync(path.join(tmpdir(), 'a67hs-'));
+  afterAll(async () => {
+    await rig?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('5 minutes, 4 streams and the grandmaster: no glitch, bit-exact, nothing late, DUT memory flat', async () => {
+    rig = createTestRig('a67hs', SUBNET, dir);
+    await rig.startDut({ linkOffsetFrames: LINK_OFFSET_FRAMES });
+    const out = path.join(dir, 'soak');
+    const r = await runHil(['--rig', rig.writeRig('soak'), 'scenarios/soak/real-5min.yaml', '-o', out], 540_000);
+    expect(existsSync(path.join(out, 'report.json')), `${r.stdout}\n${r.stderr}`).toBe(true);
+    const s = (JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as Report).scenarios[0];
+    const f = s.figures;
+    console.log(
+      `soak: exit ${r.code}, ${s.verdict}, wall ${s.wallTimeS?.toFixed(1)} s; ` +
+        s.expectations.map((e) => `${e.name}=${String(e.value)}${e.unit && e.unit !== 'count' ? ` ${e.unit}` : ''} ${e.verdict}`).join(', ') +
+        `; RSS start ${String(f['dut.rssStartKiB'])} KiB, end ${String(f['dut.rssEndKiB'])} KiB, max ${String(f['dut.rssMaxKiB'])} KiB; samples ${String(f['dut.rssSamples'])}; ` +
+        `glitch-analysed ${String(f['glitches.analysedSeconds'])} s x ${String(f['glitches.analysedChannels'])} channels, compared ${String(f['audio.comparedSamples'])} samples; ` +
+        `lab stalls: ${String(f['lab.stalls'])}; DUT late per stream: ${Object.entries(f).filter(([k]) => /^rx\..*\.late$/.test(k)).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`,
+    );
+    const failed = s.expectations.filter((e) => e.verdict !== 'pass').map((e) => `${e.verdict} ${e.name} = ${String(e.value)} (${JSON.stringify(e.limit)})${e.message ? `: ${e.message}` : ''}`);
+    expect([...(s.error ? [s.error] : []), ...failed]).toEqual([]);
+    expect(r.code).toBe(0);
+    // The whole five minutes were judged, not a slice: 4 streams' sine channels, windows over 300 s.
+    expect(Number(f['glitches.analysedSeconds'])).toBeGreaterThan(295);
+    expect(Number(f['glitches.analysedChannels'])).toBe(4);
+    expect(s.expectations.find((e) => e.name === 'dut.rssGrowth')?.verdict).toBe('pass');
+  }, 600_000);
+});

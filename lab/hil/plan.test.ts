@@ -1,0 +1,105 @@
+// The rig file and the real-time plan: mistakes named with file:line and the fix; what only
+// makes sense in virtual time refused with the key and the reason; each returned channel's
+// origin worked out through the rig's loopback map.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../native/index.ts';
+import { loadScenario } from '../scenario/load.ts';
+import { parseYamlWith } from '../scenario/yaml-source.ts';
+import { scenarioSchema } from '../scenario/schema.ts';
+import { planScenario } from './plan.ts';
+import { loadRig, parseSizeKiB, rigSchema } from './rig.ts';
+
+const RIG = `name: bench
+lab: { interface: eth0, address: 10.67.160.1 }
+dut: { kind: software-dut, address: 10.67.160.2, control: "unix:/tmp/dut.sock" }
+loopback: { 1: 1, 2: 2, 3: 3, 4: 4 }
+`;
+const rigOf = (text: string) => parseYamlWith('rig.yaml', text, rigSchema);
+const errorOf = (text: string) => {
+  try {
+    rigOf(text);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('no error');
+};
+
+describe('rig file', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'a67h-rig-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads a rig with its defaults', () => {
+    const r = rigOf(RIG);
+    expect(r.ptp).toEqual({ grandmaster: 'lab' });
+    expect(r.multicast).toBe('239.69.160');
+    expect(r.capture.seconds).toBe(20);
+  });
+
+  it('names file:line, the key and the fix', () => {
+    expect(errorOf(RIG.replace('loopback:', 'loopbak:'))).toMatch(/^rig\.yaml:1:1: loopback: is missing: say how the DUT is wired/);
+    expect(errorOf(`${RIG}captur: {}\n`)).toMatch(/^rig\.yaml:5:\d+: unknown key 'captur'/);
+    expect(errorOf(RIG.replace('2: 2', '2: 1'))).toMatch(/^rig\.yaml:4:\d+: loopback\.2: output 1 is also fed by input 1: one input per output/);
+    expect(errorOf(RIG.replace('software-dut', 'pc'))).toMatch(/^rig\.yaml:3:\d+: dut\.kind: kind: 'software-dut' .* or 'macos-driver'/);
+    expect(errorOf(RIG.replace('"unix:/tmp/dut.sock"', '10.0.0.1:80'))).toMatch(/dut\.control: the control endpoint as aes67-dut prints it/);
+    expect(errorOf(`${RIG}ptp: { grandmaster: external }\n`)).toMatch(/^rig\.yaml:5:\d+: ptp\.identity: the expected grandmaster identity as SDP writes it/);
+    expect(errorOf(RIG.replace('}\nloop', ', process: { rssGrowthMax: 1MiB } }\nloop'))).toMatch(/dut\.process: give exactly one of pid or pidFile/);
+    expect(errorOf(RIG.replace('software-dut', 'macos-driver').replace('}\nloop', ', process: { pid: 1, rssGrowthMax: 1MiB } }\nloop'))).toMatch(/reading a macOS driver's memory \(coreaudiod\) is not implemented/);
+    expect(errorOf(RIG.replace('10.67.160.2', '10.67.160.1'))).toMatch(/dut\.address: is the lab's address too/);
+  });
+
+  it('reads the DUT pid from a pid file, and sizes with units', () => {
+    writeFileSync(path.join(dir, 'dut.pid'), '4242\n');
+    const f = path.join(dir, 'rig.yaml');
+    writeFileSync(f, RIG.replace('}\nloop', ', process: { pidFile: dut.pid, rssGrowthMax: 4MiB } }\nloop'));
+    const l = loadRig(f);
+    expect(l.dutPid).toBe(4242);
+    expect(l.rig.dut.process?.rssGrowthMax).toBe(4096);
+    expect(parseSizeKiB('512KiB')).toBe(512);
+    expect(parseSizeKiB('1MB')).toBeCloseTo(976.5625);
+    expect(() => parseSizeKiB(4)).toThrow(/has no unit/);
+  });
+});
+
+describe('real-time plan', () => {
+  const rig = rigOf(RIG);
+  const scenario = (file: string) => loadScenario(path.join(projectRoot, 'scenarios', file)).scenario;
+
+  it('refuses what only runs in virtual time, naming each key and why', () => {
+    const p = planScenario(scenario('gm-failover.yaml'), rig);
+    expect(p.refusals.join('\n')).toMatch(/grandmasters: one grandmaster at most on the rig/);
+    expect(p.refusals.join('\n')).toMatch(/grandmasters\[0\]\.events: scripted grandmaster events .* virtual time only/);
+    expect(p.refusals.join('\n')).toMatch(/expect\.ptp\.offsetMax: is the slave's true error, exact only in virtual time/);
+    expect(planScenario(scenario('loss-1pct.yaml'), rig).refusals.join('\n')).toMatch(/network\.loss: network impairments run on the virtual network only/);
+    expect(planScenario(scenario('smoke/discovery.yaml'), rig).refusals.join('\n')).toMatch(/expect\.discovery\.time: the runner gives the DUT each SDP[\s\S]*senders\[0\]\.kind: dante senders are not run in real time yet/);
+    expect(planScenario(scenario('device-drift.yaml'), rig).refusals.join('\n')).toMatch(/device\.hostDrift/);
+  });
+
+  it('takes the HIL scenarios as they are', () => {
+    expect(planScenario(scenario('hil/loopback-2x2.yaml'), rig).refusals).toEqual([]);
+    expect(planScenario(scenario('soak/real-5min.yaml'), rigOf(RIG.replace('3: 3, 4: 4 }', '3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8 }'))).refusals).toEqual([]);
+  });
+
+  it('works out where every returned channel comes from, through the rig loopback map', () => {
+    const s = scenario('hil/loopback-2x2.yaml');
+    const straight = planScenario(s, rig);
+    expect(straight.senders.map((x) => x.inputs)).toEqual([[1, 2], [3, 4]]);
+    expect(straight.transmit.map((t) => [t.destination, t.outputs])).toEqual([['239.69.160.101:5004', [1, 2]], ['239.69.160.102:5004', [3, 4]]]);
+    const swapped = planScenario(s, rigOf(RIG.replace('{ 1: 1, 2: 2, 3: 3, 4: 4 }', '{ 1: 2, 2: 1, 3: 4, 4: 3 }')));
+    // Sender 1 channel 1 lands on input 1, which the rig says output 2 plays.
+    expect(swapped.transmit[0].outputs).toEqual([2, 1]);
+    expect(swapped.transmit[0].origins.map((o) => o && [o.sender, o.channel, o.input, o.output])).toEqual([[0, 0, 1, 2], [0, 1, 2, 1]]);
+    const unwired = planScenario(s, rigOf(RIG.replace('{ 1: 1, 2: 2, 3: 3, 4: 4 }', '{ 1: 1, 2: 2, 3: 3 }')));
+    expect(unwired.refusals.join('\n')).toMatch(/senders\[1\]: lands on DUT input 4 \(channel 2\), which the rig's loopback map does not wire to an output; add 4: <output> to loopback/);
+  });
+
+  it('a scenario with clock: real is refused by the virtual runner, not run', async () => {
+    const { runScenario } = await import('../scenario/runner.ts');
+    const text = 'name: rt\ndescription: d\nproves: p\nclock: real\nduration: 1s\nsenders: [{ name: x, kind: aes67 }]\nexpect: { rtp.lab.lost: { equals: 0 } }\n';
+    const r = runScenario({ file: 'rt.yaml', scenario: parseYamlWith('rt.yaml', text, scenarioSchema) });
+    expect(r.verdict).toBe('error');
+    expect(r.error).toMatch(/clock: real: a real-time scenario runs only against a device on a rig \(ci\/hil\/run --rig/);
+  });
+});

@@ -1,0 +1,596 @@
+// One scenario in real time on a rig: the lab's emulated grandmaster and AES67 senders on
+// the lab's interface (lab/peers on udpTransport, polled like runRealTime but never spinning), the DUT configured through
+// its control endpoint (an RX stream per sender from the sender's own SDP, a TX stream per
+// returned stream; the loopback is the rig's wiring), a pcapng capture of the lab
+// interface (lab/net/pcap/live-capture), the DUT's TX received by the lab's receivers in
+// overlapping windows judged by a worker thread (window-analysis.ts), the DUT's status
+// polled (PTP lock, playout fill, counters) and its memory read from /proc when the rig
+// names its process. The result is a report entry like the virtual runner's (clock: real).
+// Every run also judges lab.pacing (the lab host kept up) and, with a DUT process, dut.rssGrowth.
+//
+// Time line: the grandmaster and senders start; the DUT gets its streams; the runner waits
+// for the DUT's PTP lock (at most LOCK_WAIT_S) and SETTLE_S more; then the scenario's
+// duration is measured. Before lock the DUT's media clock is not the grandmaster's, so
+// audio from then is not judged.
+import { readFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DutClient, type DutStatusJson } from '../dut/dut-client.ts';
+import { analyzeCapture } from '../analyze/analyze-capture.ts';
+import { udpTransport, type LabTransport, type TimedActor } from '../net/lab-transport.ts';
+import { captureLive } from '../net/pcap/live-capture.ts';
+import { Aes67Receiver } from '../peers/aes67-receiver.ts';
+import { Aes67Sender } from '../peers/aes67-sender.ts';
+import { Grandmaster } from '../peers/grandmaster.ts';
+import { systemTimescale } from '../peers/system-timescale.ts';
+import { pitHistogramFromAnalysis } from '../report/from-measure.ts';
+import { judge, scenarioVerdict } from '../report/judge.ts';
+import type { Expectation, GlitchMark, Histogram, LatencySamples, ScenarioResult, Series } from '../report/schema.ts';
+import type { LoadedScenario } from '../scenario/load.ts';
+import { limitOf, METRICS } from '../scenario/metrics.ts';
+import { reportFileName } from '../scenario/runner.ts';
+import { channelSignals, interleaved } from '../scenario/sender-signal.ts';
+import { framesOf } from '../scenario/world.ts';
+import { HilRefusal, planScenario, type HilPlan } from './plan.ts';
+import type { LoadedRig } from './rig.ts';
+import type { WindowAudio, WindowResult } from './window-analysis.ts';
+import { WindowPool } from './window-pool.ts';
+
+/** Longest wait for the DUT's PTP lock before measuring anyway (ptp.lockTime then errors). */
+export const LOCK_WAIT_S = 30;
+/** After lock, before the first judged window. */
+export const SETTLE_S = 1;
+/** Each window of returned audio, and how much the next one overlaps it. */
+export const WINDOW_S = 5;
+export const OVERLAP_S = 0.5;
+const STATUS_EVERY_MS = 500;
+const RSS_EVERY_S = 10;
+
+type Value = number | string | boolean | null;
+const round = (x: number, digits = 6) => Number(x.toFixed(digits));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls the lab's actors in real time like runRealTime (lab/net/lab-transport.ts), but
+ * sleeps on a timer (Node's ~1 ms) instead of spinning on setImmediate while a packet is
+ * due within the millisecond: on a 2-core host the spin takes a core from the DUT it
+ * measures. Due times are absolute, so packets leave in small bursts per tick and none is
+ * skipped.
+ */
+async function pollRealTime(actors: TimedActor[], transport: LabTransport, signal: AbortSignal, pacing: LabPacing): Promise<void> {
+  const due = actors.map(() => -Infinity);
+  let last = transport.now();
+  while (!signal.aborted) {
+    const now = transport.now();
+    if (pacing.measuring && now - last > STALL_NS) {
+      pacing.stalls++;
+      pacing.stalledNs += now - last;
+    }
+    last = now;
+    let next = Infinity;
+    for (let i = 0; i < actors.length; i++) {
+      // How late the lab itself was for what it had to send: its own event loop's stall.
+      if (pacing.measuring && due[i] <= now && Number.isFinite(due[i])) pacing.maxLatenessNs = Math.max(pacing.maxLatenessNs, now - due[i]);
+      due[i] = actors[i].poll(now);
+      next = Math.min(next, due[i]);
+    }
+    // Never setImmediate: an actor that keeps saying "now" would make this a spin.
+    await new Promise((r) => setTimeout(r, next <= transport.now() ? 0 : 1));
+  }
+}
+
+/** The lab's own timing over the measured span (pollRealTime fills it). */
+interface LabPacing {
+  measuring: boolean;
+  maxLatenessNs: number;
+  /** Gaps between two turns of the poll loop longer than STALL_NS, and their total. */
+  stalls: number;
+  stalledNs: number;
+}
+
+/** A turn of the lab's poll loop this much later than the last is a stall of the lab host. */
+const STALL_NS = 20_000_000;
+
+/** VmRSS of a process in KiB (Linux /proc), or an error naming why not. */
+export function readRssKiB(pid: number): number {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read /proc/${pid}/status (is the DUT process ${pid} running on this machine?): ${(e as Error).message}`);
+  }
+  const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(text);
+  if (!m) throw new Error(`/proc/${pid}/status has no VmRSS line`);
+  return Number(m[1]);
+}
+
+/** "001dc1.fffe.123456" or "00-1D-C1-FF-FE-12-34-56" -> "001dc1fffe123456". */
+function clockHex(id: string): string {
+  return id.replace(/[^0-9a-fA-F]/g, '').toLowerCase();
+}
+
+export interface HilRunOptions {
+  /** Where the pcapng goes (the run's report folder). */
+  outDir: string;
+  log?: (line: string) => void;
+}
+
+interface Monitor {
+  stream: number;
+  receiver: Aes67Receiver;
+  closesAt: number;
+}
+
+/** Runs one scenario on the rig; a refused scenario throws HilRefusal before anything starts. */
+export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: HilRunOptions): Promise<ScenarioResult> {
+  const s = loaded.scenario;
+  const rig = loadedRig.rig;
+  const log = o.log ?? (() => {});
+  const plan: HilPlan = planScenario(s, rig);
+  if (plan.refusals.length > 0) throw new HilRefusal(loaded.file, plan.refusals);
+  if (rig.dut.kind === 'macos-driver') {
+    // The macOS driver's control is the same HTTP API (lab/dut/dut-client.ts) that a future
+    // control app beside the driver would serve; no such app exists yet, so the runner
+    // talks to whatever serves rig.dut.control and says so when nothing does.
+    log('dut kind macos-driver: the runner speaks the software DUT\'s control API (GET /status, POST /streams); a macOS control app serving it is not written yet');
+  }
+  const started = performance.now();
+  const base = {
+    name: s.name,
+    file: reportFileName(loaded.file),
+    suite: 'hil',
+    description: `${s.description.trim()} Proves: ${s.proves.trim()}`,
+    seed: s.seed,
+    clock: 'real' as const,
+    durationS: s.duration / 1e9,
+  };
+  const figures: Record<string, Value> = {};
+  const values = new Map<string, Value>();
+  const why = new Map<string, string>();
+  const notMeasured = (name: string, reason: string) => {
+    values.set(name, null);
+    why.set(name, reason);
+  };
+  figures['rig.name'] = rig.name;
+  figures['rig.dut'] = `${rig.dut.kind} at ${rig.dut.address}, control ${rig.dut.control}`;
+  figures['rig.lab'] = `${rig.lab.interface}${rig.lab.netns ? ` (netns ${rig.lab.netns})` : ''} ${rig.lab.address}`;
+  figures['rig.loopback'] = Object.entries(rig.loopback).map(([i, out]) => `${i}->${out}`).join(' ');
+
+  const client = new DutClient(rig.dut.control, 5_000);
+  const cleanup: (() => Promise<void> | void)[] = [];
+  const actors: TimedActor[] = [];
+  const abort = new AbortController();
+  let loop: Promise<void> | undefined;
+  let captureDone: Promise<unknown> | undefined;
+  let pool: WindowPool | undefined;
+  try {
+    // ---- the DUT: reachable, at the scenario's rate, with room for the plan's channels ----
+    let status: DutStatusJson;
+    try {
+      status = await client.status();
+    } catch (e) {
+      throw new Error(`the DUT's control endpoint ${rig.dut.control} does not answer (${(e as Error).message}); is the DUT running, and is dut.control in the rig its address?`);
+    }
+    if (status.device.sampleRate !== s.device.rate) throw new Error(`the DUT runs at ${status.device.sampleRate} Hz and the scenario's device at ${s.device.rate} Hz: set device.rate in the scenario, or the DUT's rate, to match`);
+    const maxIn = Math.max(0, ...plan.senders.flatMap((x) => x.inputs));
+    const maxOut = Math.max(0, ...plan.transmit.flatMap((t) => t.outputs));
+    if (maxIn > status.device.inputChannels) throw new Error(`the plan needs DUT input ${maxIn}; the DUT has ${status.device.inputChannels} inputs`);
+    if (maxOut > status.device.outputChannels) throw new Error(`the plan needs DUT output ${maxOut}; the DUT has ${status.device.outputChannels} outputs`);
+    figures['dut.device'] = `${status.device.name}: ${status.device.inputChannels} in / ${status.device.outputChannels} out, ${status.device.sampleRate} Hz, IO buffer ${status.device.ioBufferFrames}, link offset ${status.device.linkOffsetFrames} frames, real-time thread ${status.device.realTimeThread}`;
+    figures['dut.ptp'] = status.ptp.enabled ? `enabled, domain ${status.ptp.domain ?? 0}` : 'disabled';
+    if (s.grandmasters.length > 0 && !status.ptp.enabled) log('warning: the scenario has a grandmaster but the DUT has PTP disabled');
+    // Streams a crashed run left behind go first: the DUT is left as found.
+    for (const id of [...status.streams.rx.map((x) => x.id), ...status.streams.tx.map((x) => x.id)]) if (id.startsWith('hil-')) await client.removeStream(id);
+
+    // ---- the lab: grandmaster and senders on the lab interface ----
+    const transport: LabTransport = udpTransport(rig.lab.interface);
+    if (transport.address !== rig.lab.address) throw new Error(`the lab interface ${rig.lab.interface} has address ${transport.address}, the rig says lab.address ${rig.lab.address}: fix lab.address (or lab.netns)`);
+    const timescale = systemTimescale(transport);
+    let gm: Grandmaster | undefined;
+    const gmSpec = s.grandmasters[0];
+    const startedAt = transport.now();
+    if (gmSpec && rig.ptp.grandmaster === 'lab') {
+      gm = new Grandmaster(transport, {
+        domain: gmSpec.domain,
+        priority1: gmSpec.priority1,
+        priority2: gmSpec.priority2,
+        clockClass: gmSpec.clockClass,
+        profile: gmSpec.profile,
+        twoStep: gmSpec.twoStep,
+        logSyncInterval: gmSpec.logSyncInterval,
+        logAnnounceInterval: gmSpec.logAnnounceInterval,
+        identitySeed: `aes67-lab hil gm ${gmSpec.name}`,
+        timescale,
+      });
+      actors.push(gm);
+      cleanup.push(() => gm!.close());
+      figures['ptp.grandmaster'] = `the lab's emulated grandmaster ${gm.portIdentity.clockIdentity} on ${rig.lab.interface}, PTP time = host clock as TAI`;
+    } else if (rig.ptp.grandmaster === 'external') {
+      figures['ptp.grandmaster'] = `external ${rig.ptp.identity} (the senders stamp RTP from this host's clock as TAI: it must follow that grandmaster)`;
+    }
+    const gmEui = gm ? gm.portIdentity.clockIdentity.match(/../g)!.join('-').toUpperCase() : rig.ptp.grandmaster === 'external' ? rig.ptp.identity : undefined;
+    const rate = s.device.rate;
+    const senders = plan.senders.map((x) => {
+      const srate = x.spec.rate ?? 48_000;
+      if (srate !== rate) throw new Error(`senders[${x.index}] '${x.spec.name}' runs at ${srate} Hz and the DUT at ${rate} Hz: the DUT plays one rate`);
+      const [group, port] = x.destination.split(':');
+      const framesPerPacket = framesOf(x.spec.ptime ?? 1_000_000, srate, `senders[${x.index}] ptime`);
+      const sender = new Aes67Sender({
+        transport,
+        timescale,
+        destination: group,
+        port: Number(port),
+        channels: x.channels,
+        sampleRate: srate,
+        encoding: x.spec.encoding ?? 'L24',
+        framesPerPacket,
+        signal: interleaved(channelSignals(x.spec, x.channels, srate, loaded.file), srate),
+        mediaclkOffset: x.spec.mediaclkOffset ?? 0,
+        sessionName: x.spec.name,
+        ...(gmEui ? { ptpRefclk: { gmid: gmEui, domain: gmSpec?.domain ?? 0 } } : {}),
+      });
+      actors.push(sender);
+      cleanup.push(() => sender.close());
+      return { plan: x, sender, framesPerPacket };
+    });
+    const pacing: LabPacing = { measuring: false, maxLatenessNs: 0, stalls: 0, stalledNs: 0 };
+    loop = pollRealTime(actors, transport, abort.signal, pacing);
+
+    // ---- the capture: the lab interface, from now ----
+    mkdirSync(o.outDir, { recursive: true });
+    const captureFile = path.join(o.outDir, `${s.name}.pcapng`);
+    captureDone = captureLive({ interface: rig.lab.interface, filter: 'udp', seconds: rig.capture.seconds, output: captureFile, maxPackets: 2_000_000, signal: abort.signal }).then(
+      (r) => {
+        figures['capture.packets'] = r.packets;
+        return r;
+      },
+      (e: Error) => {
+        figures['capture.error'] = e.message;
+      },
+    );
+    figures['capture.file'] = path.basename(captureFile);
+    figures['capture.seconds'] = `the first ${rig.capture.seconds} s after the DUT was configured (rig capture.seconds)`;
+
+    // ---- the DUT's streams: RX from each sender's SDP, TX per returned stream ----
+    for (const x of senders) {
+      await client.addStream({ kind: 'rx', id: x.plan.rxId, sdp: x.sender.sdp(), channels: x.plan.inputs });
+      cleanup.push(() => client.removeStream(x.plan.rxId).catch(() => {}));
+    }
+    const txSdp: string[] = [];
+    for (const t of plan.transmit) {
+      await client.addStream({ kind: 'tx', id: t.id, name: t.name, destination: t.destination, encoding: t.encoding, channels: t.channels, ptimeUs: t.ptimeUs, channelMap: t.outputs });
+      cleanup.push(() => client.removeStream(t.id).catch(() => {}));
+      txSdp.push(await client.sdp(t.id));
+    }
+    const configuredAt = transport.now();
+    figures['dut.configuredAfterMs'] = round((configuredAt - startedAt) / 1e6, 1);
+
+    // ---- PTP lock ----
+    let lockedAt: number | undefined;
+    let lastStatus = status;
+    if (s.grandmasters.length > 0 || rig.ptp.grandmaster === 'external') {
+      const until = transport.now() + LOCK_WAIT_S * 1e9;
+      while (transport.now() < until) {
+        lastStatus = await client.status();
+        if (lastStatus.ptp.locked) {
+          lockedAt = transport.now();
+          break;
+        }
+        await sleep(200);
+      }
+      if (lockedAt === undefined) notMeasured('ptp.lockTime', `the DUT's PTP slave did not lock within ${LOCK_WAIT_S} s (port ${lastStatus.ptp.portState ?? '?'}, servo ${lastStatus.ptp.servoState ?? '?'})`);
+      else {
+        values.set('ptp.lockTime', round((lockedAt - startedAt) / 1e6, 1));
+        figures['ptp.lockTimeMs'] = values.get('ptp.lockTime')!;
+      }
+      const gmSeen = lastStatus.ptp.grandmaster ?? null;
+      figures['ptp.dutGrandmaster'] = gmSeen;
+      if (gmEui && gmSeen && clockHex(gmSeen) !== clockHex(gmEui)) {
+        figures['ptp.wrongGrandmaster'] = `the DUT follows ${gmSeen}, the rig expects ${gmEui}`;
+        if (lockedAt !== undefined) notMeasured('ptp.lockTime', `the DUT locked to ${gmSeen}, not the expected grandmaster ${gmEui}`);
+      }
+    } else notMeasured('ptp.lockTime', 'no grandmaster in the scenario');
+    await sleep(SETTLE_S * 1000);
+
+    // ---- the measured span: windows of returned audio, status, memory ----
+    const durationS = s.duration / 1e9;
+    const windows = Math.max(1, Math.ceil(durationS / WINDOW_S));
+    pool = new WindowPool(loaded.file, plan.senders, plan.transmit, rate);
+    // The DUT's counters from here on: what happened before lock (its media clock stepping onto the grandmaster's) is not judged.
+    const atStart = await client.status();
+    const results: Promise<WindowResult>[] = [];
+    const labTotals = { lost: 0, late: 0, duplicates: 0, reordered: 0, packets: 0 };
+    const measureStart = transport.now();
+    const cpuAtStart = process.cpuUsage();
+    pacing.measuring = true;
+    const rss: { t: number; kib: number }[] = [];
+    const pid = loadedRig.dutPid;
+    const sampleRss = () => {
+      if (pid !== undefined) rss.push({ t: (transport.now() - measureStart) / 1e9, kib: readRssKiB(pid) });
+    };
+    sampleRss();
+    const fill: { t: number; frames: number }[][] = plan.senders.map(() => []);
+    const ptpOffset: { t: number; ns: number }[] = [];
+    let monitors: Monitor[] = [];
+    const txFrames = plan.transmit.map((t) => Math.round((t.ptimeUs * rate) / 1e6));
+    const openWindow = (k: number) => {
+      const closesAt = measureStart + (k * WINDOW_S + WINDOW_S + OVERLAP_S) * 1e9;
+      plan.transmit.forEach((_, i) => {
+        const receiver = new Aes67Receiver({ transport, timescale, source: txSdp[i], recordSeconds: WINDOW_S + OVERLAP_S + 1 });
+        monitors.push({ stream: i, receiver, closesAt });
+      });
+    };
+    const closeDue = (now: number, force = false) => {
+      const due = monitors.filter((m) => force || now >= m.closesAt);
+      if (due.length === 0) return;
+      monitors = monitors.filter((m) => !due.includes(m));
+      const batch: WindowAudio[] = [];
+      for (const m of due) {
+        m.receiver.poll();
+        const met = m.receiver.metrics();
+        if (met) {
+          labTotals.lost += met.lost;
+          labTotals.late += met.late;
+          labTotals.duplicates += met.duplicates;
+          labTotals.reordered += met.reordered;
+          labTotals.packets += met.packets;
+        }
+        const a = m.receiver.audio();
+        m.receiver.close();
+        if (!a || a.interleaved.length === 0) continue;
+        batch.push({ stream: m.stream, firstSample: Number(a.firstSample), channels: a.channels, interleaved: a.interleaved, framesPerPacket: txFrames[m.stream] });
+      }
+      if (batch.length > 0) {
+        // Settled here, judged at the end: a failed analysis is an error in the report, never an unhandled rejection.
+        const p = pool!.analyse(batch);
+        p.catch(() => {});
+        results.push(p);
+      }
+      else results.push(Promise.resolve({ mismatched: 0, compared: 0, notes: [`window ${results.length + 1}: nothing came back from the DUT`], glitches: [], analysedChannels: 0, analysedStreams: [], glitchSamples: 0, sines: [], nothingBack: true }));
+    };
+    // The receivers are polled by their own small loop (they drain sockets); the senders and grandmaster by pollRealTime.
+    const measureEnd = measureStart + durationS * 1e9;
+    let nextWindow = 0;
+    let nextStatus = 0;
+    let nextRss = RSS_EVERY_S * 1e9 + measureStart;
+    let polls = 0;
+    while (transport.now() < measureEnd + OVERLAP_S * 1e9) {
+      const now = transport.now();
+      if (nextWindow < windows && now >= measureStart + nextWindow * WINDOW_S * 1e9) openWindow(nextWindow++);
+      for (const m of monitors) m.receiver.poll();
+      closeDue(now);
+      if (now >= nextStatus) {
+        nextStatus = now + STATUS_EVERY_MS * 1e6;
+        void client.status().then(
+          (st) => {
+            const t = (transport.now() - measureStart) / 1e9;
+            st.streams.rx.forEach((r) => {
+              const i = plan.senders.findIndex((x) => x.rxId === r.id);
+              if (i >= 0) fill[i].push({ t, frames: r.playout.fillFrames });
+            });
+            if (typeof st.ptp.offsetNs === 'number') ptpOffset.push({ t, ns: st.ptp.offsetNs });
+            lastStatus = st;
+          },
+          () => {
+            polls++;
+          },
+        );
+      }
+      if (now >= nextRss) {
+        nextRss += RSS_EVERY_S * 1e9;
+        sampleRss();
+      }
+      await sleep(1);
+    }
+    pacing.measuring = false;
+    const cpu = process.cpuUsage(cpuAtStart);
+    const measuredS = (transport.now() - measureStart) / 1e9;
+    figures['lab.cpuPercentOfOneCore'] = round(((cpu.user + cpu.system) / 1e6 / measuredS) * 100, 1);
+    closeDue(transport.now(), true);
+    sampleRss();
+    const final = await client.status();
+    if (polls > 0) figures['dut.statusFailures'] = polls;
+    figures['windows'] = `${windows} windows of ${WINDOW_S} s (overlap ${OVERLAP_S} s) over ${durationS} s, from ${round((measureStart - startedAt) / 1e9, 2)} s after the grandmaster started`;
+
+    // ---- what the windows found ----
+    const settled = await Promise.allSettled(results);
+    const analysisFailures = settled.filter((x): x is PromiseRejectedResult => x.status === 'rejected').map((x) => (x.reason as Error).message);
+    const done = settled.filter((x): x is PromiseFulfilledResult<WindowResult> => x.status === 'fulfilled').map((x) => x.value);
+    if (analysisFailures.length > 0) {
+      figures['analysis.failures'] = `${analysisFailures.length} of ${settled.length} windows: ${analysisFailures[0]}`;
+      // What was not analysed cannot be judged clean.
+      for (const k of ['glitches.count', 'audio.mismatched', 'latency.roundTrip', 'latency.spread', 'latency.confidence']) notMeasured(k, `the returned audio of ${analysisFailures.length} of ${settled.length} windows was not analysed: ${analysisFailures[0]}`);
+    }
+    let mismatched = 0;
+    let compared = 0;
+    const glitchList = done.flatMap((r) => r.glitches);
+    const rts = done.map((r) => r.roundTrip).filter((x): x is number => x !== undefined);
+    const confidences = done.map((r) => r.confidence).filter((x): x is number => x !== undefined);
+    const notes = done.flatMap((r) => r.notes);
+    for (const r of done) {
+      mismatched += r.mismatched;
+      compared += r.compared;
+    }
+    const nothingBack = done.filter((r) => r.nothingBack).length;
+    // One sine channel per returned stream is analysed (a lost packet hits every channel of a stream alike).
+    const analysed = new Set(done.flatMap((r) => r.analysedStreams)).size;
+    figures['audio.comparedSamples'] = compared;
+    if (notes.length) figures['audio.notes'] = notes.slice(0, 8).join('; ');
+    figures['glitches.analysedChannels'] = analysed;
+    figures['glitches.analysedSeconds'] = round(done.reduce((a, r) => a + r.glitchSamples, 0) / rate / Math.max(1, analysed), 3);
+    if (nothingBack > 0) figures['windows.empty'] = nothingBack;
+    for (const q of done.flatMap((r) => r.sines)) {
+      const t = plan.transmit[q.stream];
+      figures[`sine.${t.name}.output${q.output}`] = `${round(q.frequencyHz, 3)} Hz (sent ${q.expectedHz} Hz), ${round(q.levelDbfs, 2)} dBFS, THD+N ${round(q.thdnDb, 1)} dB`;
+    }
+    if (analysisFailures.length > 0) {
+      // already not measured, above
+    } else if (nothingBack === done.length) {
+      for (const k of ['glitches.count', 'audio.mismatched', 'latency.roundTrip', 'latency.spread', 'latency.confidence']) notMeasured(k, 'nothing came back from the DUT: no packet of its transmit streams reached the lab');
+    } else {
+      if (analysed === 0) notMeasured('glitches.count', 'no returned channel carries a sine (check the loopback map)');
+      else values.set('glitches.count', glitchList.length);
+      if (compared === 0) notMeasured('audio.mismatched', 'no round trip was measured, so nothing was compared (the probe did not come back where the loopback map says)');
+      else values.set('audio.mismatched', mismatched + (nothingBack > 0 ? Infinity : 0));
+      if (rts.length === 0) for (const k of ['latency.roundTrip', 'latency.spread', 'latency.confidence']) notMeasured(k, 'the probe did not come back on the channel the rig loopback map says carries it');
+      else {
+        const sorted = [...rts].sort((a, b) => a - b);
+        values.set('latency.roundTrip', round((sorted[Math.floor(sorted.length / 2)] * 1000) / rate));
+        values.set('latency.spread', sorted[sorted.length - 1] - sorted[0]);
+        values.set('latency.confidence', round(Math.min(...confidences, 1e9), 3));
+        figures['latency.roundTripFrames'] = sorted[Math.floor(sorted.length / 2)];
+        figures['latency.windows'] = rts.length;
+      }
+    }
+    if (values.get('audio.mismatched') === Infinity) {
+      values.set('audio.mismatched', mismatched);
+      figures['audio.emptyWindows'] = `${nothingBack} windows had nothing back: their samples are missing from the comparison`;
+    }
+    values.set('rtp.lab.lost', labTotals.lost);
+    values.set('rtp.lab.late', labTotals.late);
+    values.set('rtp.lab.duplicates', labTotals.duplicates);
+    values.set('rtp.lab.reordered', labTotals.reordered);
+    figures['lab.packets'] = labTotals.packets;
+    let devLost = 0;
+    let devLate = 0;
+    for (const r of final.streams.rx) {
+      const i = plan.senders.findIndex((x) => x.rxId === r.id);
+      if (i < 0) continue;
+      const name = plan.senders[i].spec.name;
+      const r0 = atStart.streams.rx.find((x) => x.id === r.id);
+      const delta = (now: number, then: number | undefined) => now - (then ?? 0);
+      const lost = delta(Number(r.counters.lost ?? 0), Number(r0?.counters.lost ?? 0));
+      const late = delta(r.playout.latePackets, r0?.playout.latePackets);
+      devLost += lost;
+      devLate += late;
+      figures[`rx.${name}.received`] = delta(Number(r.counters.received ?? 0), Number(r0?.counters.received ?? 0));
+      figures[`rx.${name}.lost`] = lost;
+      figures[`rx.${name}.late`] = late;
+      figures[`rx.${name}.framesMissing`] = delta(r.playout.framesMissing, r0?.playout.framesMissing);
+      figures[`rx.${name}.beforeMeasurement`] = `lost ${Number(r0?.counters.lost ?? 0)}, late ${r0?.playout.latePackets ?? 0}, frames missing ${r0?.playout.framesMissing ?? 0} (start-up and PTP lock; not judged)`;
+      if (r.problem) figures[`rx.${name}.problem`] = r.problem;
+    }
+    values.set('rtp.device.lost', devLost);
+    values.set('rtp.device.late', devLate);
+    for (const t of final.streams.tx) if (t.id.startsWith('hil-')) figures[`tx.${t.name ?? t.id}.packetsSent`] = Number(t.counters.packetsSent ?? 0);
+    const allFill = fill.flat().map((p) => p.frames);
+    if (allFill.length > 0) {
+      values.set('playout.fillMin', Math.min(...allFill));
+      values.set('playout.fillMax', Math.max(...allFill));
+    } else {
+      notMeasured('playout.fillMin', 'no DUT status answered during the run');
+      notMeasured('playout.fillMax', 'no DUT status answered during the run');
+    }
+    if (final.ptp.counters) for (const [k, v] of Object.entries(final.ptp.counters)) figures[`ptp.dut.${k}`] = v;
+    figures['ptp.dutLocked'] = final.ptp.locked ?? false;
+    figures['lab.stalls'] = `${pacing.stalls} turns of the lab's poll loop more than ${STALL_NS / 1e6} ms after the last, ${round(pacing.stalledNs / 1e9, 3)} s in all, over ${durationS} s measured`;
+    // The lab's own pacing: a sender that left packets late explains a late packet at the DUT.
+    for (const x of senders) {
+      const st = x.sender.stats;
+      figures[`lab.sender.${x.plan.spec.name}.maxLatenessMs`] = round(st.maxLatenessNs / 1e6, 3);
+      figures[`lab.sender.${x.plan.spec.name}.meanLatenessUs`] = round(st.meanLatenessNs / 1e3, 1);
+      if (st.skipped > 0) figures[`lab.sender.${x.plan.spec.name}.skipped`] = st.skipped;
+    }
+
+    // ---- memory ----
+    const expectations: Expectation[] = [];
+    if (pid !== undefined && rss.length >= 2) {
+      const start = rss[0].kib;
+      const end = rss[rss.length - 1].kib;
+      figures['dut.rssStartKiB'] = start;
+      figures['dut.rssEndKiB'] = end;
+      figures['dut.rssMaxKiB'] = Math.max(...rss.map((r) => r.kib));
+      figures['dut.rssSamples'] = rss.map((r) => `${round(r.t, 1)}s:${r.kib}`).join(' ');
+      expectations.push(judge('dut.rssGrowth', end - start, { max: rig.dut.process!.rssGrowthMax }, 'KiB', `DUT process ${pid}: VmRSS ${start} KiB at the start of the measurement, ${end} KiB at its end (every ${RSS_EVERY_S} s in figures dut.rssSamples)`));
+    }
+
+    // ---- the capture ----
+    abort.abort();
+    await captureDone;
+    const pitHistogram: Histogram[] = [];
+    try {
+      const a = analyzeCapture(captureFile);
+      const streams = a.streams.filter((x) => x.source.startsWith(`${rig.dut.address}:`));
+      figures['capture.dutStreams'] = streams.length;
+      const pits = streams.map((x) => x.pitUs?.max).filter((v): v is number => v !== undefined);
+      const tsdf = streams.map((x) => x.tsdfUs?.max).filter((v): v is number => v !== undefined);
+      if (pits.length) values.set('tx.pitMax', round(Math.max(...pits), 3));
+      else notMeasured('tx.pitMax', `no stream from the DUT (${rig.dut.address}) in the capture`);
+      if (tsdf.length) values.set('tx.tsdf', round(Math.max(...tsdf), 3));
+      else notMeasured('tx.tsdf', 'no TS-DF window completed');
+      for (const x of streams) pitHistogram.push(pitHistogramFromAnalysis(x, `DUT TX ${x.destination}`));
+    } catch (e) {
+      notMeasured('tx.pitMax', `the capture could not be analysed: ${(e as Error).message}`);
+      notMeasured('tx.tsdf', why.get('tx.pitMax')!);
+    }
+
+    // ---- judged, in the scenario's order, then the rig's ----
+    const judged: Expectation[] = Object.entries(s.expect).map(([name, e]) => {
+      const m = METRICS.get(name)!;
+      const v = values.has(name) ? values.get(name)! : null;
+      const message = why.get(name) ?? (v === null ? `${name} was not measured in this run` : undefined);
+      return judge(name, v, limitOf(name, e), m.unit, message);
+    });
+    judged.push(...expectations);
+    // The lab's pacing decides whether the run measured the DUT at all: a sender stalled
+    // longer than the DUT's link offset makes packets late at any DUT. Then the run is an
+    // error of the lab host (overloaded, not real-time), not a verdict on the DUT.
+    const linkOffsetMs = (status.device.linkOffsetFrames * 1000) / rate;
+    const latenessMs = round(pacing.maxLatenessNs / 1e6, 3);
+    const pacingOk = latenessMs <= linkOffsetMs;
+    judged.push({
+      name: 'lab.pacing',
+      value: latenessMs,
+      limit: { max: round(linkOffsetMs, 6) },
+      unit: 'ms',
+      verdict: pacingOk ? 'pass' : 'error',
+      message: pacingOk
+        ? "the lab's event loop was never later than the DUT's link offset for a packet it had to send"
+        : `the lab's own senders stalled up to ${latenessMs} ms, longer than the DUT's link offset (${round(linkOffsetMs, 3)} ms): late packets and glitches in this run may be the lab host's (overloaded, not real-time), not the DUT's`,
+    });
+    // Glitch times: seconds since the measurement started, from the media time line.
+    const mediaStart = (Number(timescale.ptpTimeAt(measureStart)) / 1e9) * rate;
+    const glitches: GlitchMark[] = glitchList.slice(0, 200).map((g) => ({ t: Math.max(0, round((g.sample - mediaStart) / rate)), sample: g.sample, channel: g.output, lengthSamples: g.length, kinds: g.kinds as GlitchMark['kinds'] }));
+    const latency: LatencySamples[] = rts.length ? [{ label: 'round trip through the DUT loopback (probe), per window', mode: 'round-trip', unit: 'ms', values: rts.map((x) => round((x * 1000) / rate)), confidence: Math.min(...confidences) }] : [];
+    const playoutFill: Series[] = fill.map((f, i) => ({ label: `${plan.senders[i].spec.name} (DUT playout fill, frames)`, unit: 'frames', t: f.map((p) => round(p.t, 3)), values: f.map((p) => p.frames) }));
+    const ptpSeries: Series[] = ptpOffset.length ? [{ label: "DUT PTP slave's own offset estimate (GET /status)", unit: 'ns', t: ptpOffset.map((p) => round(p.t, 3)), values: ptpOffset.map((p) => p.ns) }] : [];
+    return {
+      ...base,
+      wallTimeS: (performance.now() - started) / 1000,
+      verdict: scenarioVerdict(judged),
+      expectations: judged,
+      ptpOffset: ptpSeries,
+      playoutFill,
+      latency,
+      pitHistogram,
+      glitches,
+      figures,
+    };
+  } catch (e) {
+    if (e instanceof HilRefusal) throw e;
+    return {
+      ...base,
+      wallTimeS: (performance.now() - started) / 1000,
+      verdict: 'error',
+      error: (e as Error).message,
+      expectations: [],
+      ptpOffset: [],
+      playoutFill: [],
+      latency: [],
+      pitHistogram: [],
+      glitches: [],
+      figures,
+    };
+  } finally {
+    abort.abort();
+    await loop?.catch(() => {});
+    await captureDone?.catch(() => {});
+    await pool?.close();
+    for (const c of cleanup.reverse()) {
+      try {
+        await c();
+      } catch {
+        // best effort: the DUT may be gone
+      }
+    }
+  }
+}

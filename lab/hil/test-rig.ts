@@ -1,0 +1,96 @@
+// For the HIL runner's live tests: a rig built here — two namespaces (the lab's and the
+// DUT's) joined by veth through a bridge (ci/netns.ts), the software DUT (build/driver/
+// host/aes67-dut) started in the DUT's namespace with its control endpoint on a Unix
+// socket, and a rig file that names them — and the runner run as a child process.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { createNetns, type Netns } from '../../ci/netns.ts';
+import { projectRoot } from '../../native/index.ts';
+import { attachDut, collect, DUT_BINARY, type DutProcess } from '../dut/dut-client.ts';
+
+export const HIL_RUN = path.join(projectRoot, 'ci', 'hil', 'run');
+
+export interface TestRig {
+  net: Netns;
+  dut?: DutProcess;
+  dir: string;
+  lab: { ns: string; address: string };
+  dutAddress: string;
+  sock: string;
+  /** Writes a rig file (overrides merged over the rig this test bench is) and returns its path. */
+  writeRig(name: string, overrides?: Record<string, unknown>): string;
+  startDut(device?: Record<string, unknown>): Promise<DutProcess>;
+  destroy(): Promise<void>;
+}
+
+export function createTestRig(prefix: string, subnet: number, dir: string): TestRig {
+  mkdirSync(dir, { recursive: true });
+  const net = createNetns({ prefix, hosts: ['lab', 'dut'], subnet });
+  const sock = path.join(dir, 'dut.sock');
+  const rig: TestRig = {
+    net,
+    dir,
+    lab: { ns: net.host('lab').ns, address: net.host('lab').address },
+    dutAddress: net.host('dut').address,
+    sock,
+    writeRig(name, overrides = {}) {
+      const base: Record<string, unknown> = {
+        name: `veth ${prefix}`,
+        lab: { interface: 'eth0', netns: net.host('lab').ns, address: net.host('lab').address },
+        dut: { kind: 'software-dut', address: net.host('dut').address, control: `unix:${sock}`, ...(rig.dut?.child.pid ? { process: { pid: rig.dut.child.pid, rssGrowthMax: '4MiB' } } : {}) },
+        loopback: { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8 },
+        ptp: { grandmaster: 'lab' },
+        multicast: `239.69.${subnet}`,
+        capture: { seconds: 10 },
+      };
+      const merged = { ...base, ...overrides };
+      const file = path.join(dir, `${name}.rig.yaml`);
+      writeFileSync(file, stringify(merged));
+      return file;
+    },
+    async startDut(device = {}) {
+      const config = {
+        interface: 'eth0',
+        device: { name: 'aes67-dut (HIL)', inputChannels: 8, outputChannels: 8, ioBufferFrames: 64, linkOffsetFrames: 96, ...device },
+        ptp: { domain: 0 },
+        sap: { announce: false },
+        control: { listen: `unix:${sock}` },
+      };
+      const file = path.join(dir, 'dut.json');
+      writeFileSync(file, JSON.stringify(config, null, 2));
+      rig.dut = await attachDut(net.spawn('dut', DUT_BINARY, ['--config', file]));
+      return rig.dut;
+    },
+    async destroy() {
+      await rig.dut?.stop(2_000);
+      net.destroy();
+    },
+  };
+  return rig;
+}
+
+export interface RunnerResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs ci/hil/run as a child process (bounded by `timeoutMs`: killed after it). */
+export async function runHil(args: string[], timeoutMs: number): Promise<RunnerResult> {
+  // Its own process group: the runner re-runs itself inside the lab's namespace, and a
+  // timeout must stop both.
+  const child = spawn(HIL_RUN, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const out = collect(child);
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  }, timeoutMs);
+  const code = await out.exited;
+  clearTimeout(timer);
+  return { code, stdout: out.stdout, stderr: out.stderr };
+}

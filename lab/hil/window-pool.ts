@@ -1,0 +1,62 @@
+// The main thread's side of window-worker.ts: hands it windows of returned audio (their
+// buffers moved, not copied) and collects the results in order.
+import { Worker } from 'node:worker_threads';
+import type { PlannedSender, PlannedTx } from './plan.ts';
+import type { WindowAudio, WindowResult } from './window-analysis.ts';
+
+const workerUrl = new URL('./window-worker.ts', import.meta.url).href;
+
+export class WindowPool {
+  private readonly worker: Worker;
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (r: WindowResult) => void; reject: (e: Error) => void }>();
+  private failure?: Error;
+  private stderrTail = '';
+
+  constructor(scenarioFile: string, senders: PlannedSender[], transmit: PlannedTx[], rate: number) {
+    // The worker is plain JavaScript until tsx is registered in it.
+    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); })`;
+    this.worker = new Worker(boot, {
+      eval: true,
+      workerData: { scenarioFile, senders: senders.map((x) => ({ index: x.index, channels: x.channels })), transmit, rate },
+      // Its output is kept (and passed on): a worker that dies says why in the run's error.
+      stdout: false,
+      stderr: true,
+    });
+    this.worker.stderr.on('data', (d: Buffer) => {
+      process.stderr.write(d);
+      this.stderrTail = (this.stderrTail + d.toString()).slice(-2000);
+    });
+    this.worker.on('message', (m: { id: number; result?: WindowResult; error?: string }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.error !== undefined) p.reject(new Error(`window analysis failed: ${m.error}`));
+      else p.resolve(m.result!);
+    });
+    this.worker.on('error', (e) => this.fail(e));
+    this.worker.on('exit', (code) => {
+      if (this.pending.size > 0 || code !== 0) this.fail(new Error(`the window analysis worker exited (${code}) with ${this.pending.size} windows pending${this.stderrTail ? `; its last output: ${this.stderrTail.trim().split('\n').slice(-6).join(' | ')}` : ''}`));
+    });
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  analyse(windows: WindowAudio[]): Promise<WindowResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, windows }, windows.map((w) => w.interleaved.buffer as ArrayBuffer));
+    });
+  }
+
+  async close(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+}
