@@ -135,6 +135,11 @@ const sender = z
     probe: probe.optional(),
     drift: ppm.default(0).describe("the sender's media clock against the grandmaster"),
     mediaclkOffset: z.int().min(0).max(0xffffffff).optional().describe('a=mediaclk:direct= (dante: a non-zero default of its own)'),
+    initialSequence: z.int().min(0).max(0xffff).optional().describe('aes67: the first RTP sequence number (e.g. 65000 to wrap 16 bits early in the run)'),
+    reboots: z
+      .array(z.strictObject({ at: duration, pause: duration.default(0).describe('how long it sends nothing'), ssrc: z.int().min(0).max(0xffffffff).describe('the SSRC it comes back with'), sequence: z.int().min(0).max(0xffff).optional() }))
+      .optional()
+      .describe('aes67: the sender reboots at each `at`: silent for `pause`, back with a new SSRC and sequence, media clock still from PTP'),
     deviceName: z.string().optional().describe('dante and ravenna: the device name (default from the sender name)'),
     sapInterval: positiveDuration.optional().describe('dante: SAP announcement interval (default 30s)'),
     file: z.string().optional().describe('pcap: the capture to replay, relative to the scenario file'),
@@ -151,6 +156,10 @@ const sender = z
       if ((s.channels ?? 2) > 8) ctx.addIssue({ code: 'custom', path: ['channels'], message: 'a Dante AES67 flow carries at most 8 channels: split them into several senders' });
       if (s.mediaclkOffset === 0) ctx.addIssue({ code: 'custom', path: ['mediaclkOffset'], message: 'Dante writes a non-zero a=mediaclk:direct= offset' });
     } else notFor('sapInterval', 'only dante senders announce by SAP here');
+    if (s.kind !== 'aes67') {
+      notFor('initialSequence', 'only aes67 senders take a first sequence number here');
+      notFor('reboots', 'only aes67 senders reboot here');
+    }
     if (s.kind !== 'dante' && s.kind !== 'ravenna') notFor('deviceName', 'only dante and ravenna senders have a device name');
     if (s.kind === 'ravenna' && s.encoding === 'L32') ctx.addIssue({ code: 'custom', path: ['encoding'], message: 'RAVENNA streams here are L16 or L24' });
     if (s.kind === 'pcap') {
