@@ -32,6 +32,18 @@ export interface LedgerUnsent {
   newSsrc: boolean;
 }
 
+/** The wire carried nothing of one stream for a while, its media carrying on after (a sender's clock stepped back). */
+export interface LedgerSilence {
+  endpoint: string;
+  /** RTP timestamp just after the last packet before the silence. */
+  fromTimestamp: number;
+  /** Send time of that last packet and of the next one (ns). */
+  lastSentAt: number;
+  resumedAt: number;
+  /** The stream's packet interval on the wire (ns). */
+  intervalNs: number;
+}
+
 interface StreamState {
   ssrcs: Set<number>;
   ssrc: number;
@@ -41,6 +53,9 @@ interface StreamState {
   frames: number;
   seqWraps: number;
   tsWraps: number;
+  lastSentAt: number;
+  /** Smallest send interval between consecutive packets (ns; 0 until seen). */
+  interval: number;
 }
 
 const u32 = (b: Uint8Array, i: number) => ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
@@ -49,6 +64,7 @@ export class LossLedger {
   /** Datagrams the impairment dropped, delayed or duplicated (untouched ones are not kept). */
   readonly packets: LedgerPacket[] = [];
   readonly unsent: LedgerUnsent[] = [];
+  readonly silences: LedgerSilence[] = [];
   private readonly streams = new Map<string, StreamState>();
 
   /**
@@ -69,7 +85,7 @@ export class LossLedger {
   private observe(endpoint: string, sequence: number, ts: number, ssrc: number, sentAt: number): void {
     const s = this.streams.get(endpoint);
     if (!s) {
-      this.streams.set(endpoint, { ssrcs: new Set([ssrc]), ssrc, lastSeq: sequence, lastTs: ts, frames: 0, seqWraps: 0, tsWraps: 0 });
+      this.streams.set(endpoint, { ssrcs: new Set([ssrc]), ssrc, lastSeq: sequence, lastTs: ts, frames: 0, seqWraps: 0, tsWraps: 0, lastSentAt: sentAt, interval: 0 });
       return;
     }
     const newSsrc = ssrc !== s.ssrc;
@@ -83,14 +99,21 @@ export class LossLedger {
     if (s.frames > 0 && step > s.frames && step < 0x80000000) {
       this.unsent.push({ endpoint, fromTimestamp: (s.lastTs + s.frames) >>> 0, frames: step - s.frames, resumedAt: sentAt, newSsrc });
     }
+    const gap = sentAt - s.lastSentAt;
+    if (gap > 0 && (s.interval === 0 || gap < s.interval)) s.interval = gap;
+    // Silence: no packet for over four packet times although no media was skipped.
+    if (s.interval > 0 && gap > 4 * s.interval && !(s.frames > 0 && step > s.frames && step < 0x80000000)) {
+      this.silences.push({ endpoint, fromTimestamp: (s.lastTs + s.frames) >>> 0, lastSentAt: s.lastSentAt, resumedAt: sentAt, intervalNs: s.interval });
+    }
     s.ssrc = ssrc;
     s.lastSeq = sequence;
     s.lastTs = ts;
+    s.lastSentAt = sentAt;
   }
 
   /** What the ledger saw of one stream: SSRCs, sequence and timestamp wraps, frames per packet. */
-  streamFacts(endpoint: string): { ssrcs: number; sequenceWraps: number; timestampWraps: number; framesPerPacket: number } | undefined {
+  streamFacts(endpoint: string): { ssrcs: number; sequenceWraps: number; timestampWraps: number; framesPerPacket: number; lastTimestamp: number; lastSentAt: number } | undefined {
     const s = this.streams.get(endpoint);
-    return s ? { ssrcs: s.ssrcs.size, sequenceWraps: s.seqWraps, timestampWraps: s.tsWraps, framesPerPacket: s.frames } : undefined;
+    return s ? { ssrcs: s.ssrcs.size, sequenceWraps: s.seqWraps, timestampWraps: s.tsWraps, framesPerPacket: s.frames, lastTimestamp: s.lastTs, lastSentAt: s.lastSentAt } : undefined;
   }
 }

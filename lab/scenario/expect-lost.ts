@@ -28,7 +28,7 @@ const HEARD_AS_ONE = 16 + 2;
 /** A glitch and a gap of lost audio pair when they overlap within this many samples. */
 const TOLERANCE = 4;
 
-export const LEDGER_METRICS = ['glitches.expected', 'glitches.equalsLedger', 'ledger.undecidable', 'ledger.lost', 'ledger.late', 'ledger.unsentFrames', 'ledger.ssrcChanges', 'ledger.sequenceWraps', 'ledger.timestampWraps', 'recovery.afterLoss'] as const;
+export const LEDGER_METRICS = ['glitches.expected', 'glitches.heard', 'glitches.equalsLedger', 'recovery.afterEvent', 'ledger.undecidable', 'ledger.lost', 'ledger.late', 'ledger.unsentFrames', 'ledger.ssrcChanges', 'ledger.sequenceWraps', 'ledger.timestampWraps', 'recovery.afterLoss'] as const;
 
 /** The media time nearest `reference` whose low 32 bits (after the offset) are `rtp`. */
 function unwrap(rtp: number, offset: number, reference: bigint): number {
@@ -129,6 +129,19 @@ export function expectLost(r: RunRecord): ExpectedLoss {
     lostIn[i].push({ from: m, to: m + u.frames });
     unsentFrames += u.frames;
   }
+  // A silent wire with the media carrying on: the device reads on by its own clock and finds
+  // nothing for as long as the wire was silent (beyond one packet time).
+  let silentFrames = 0;
+  for (const x of ledger.silences) {
+    const i = rxOf.get(x.endpoint);
+    if (i === undefined) continue;
+    const c = d.receive[i].config;
+    const m = unwrap(x.fromTimestamp, c.mediaclkOffset ?? 0, mediaAt(x.lastSentAt));
+    const frames = Math.round(((x.resumedAt - x.lastSentAt - x.intervalNs) * rate) / 1e9);
+    lostIn[i].push({ from: m, to: m + frames });
+    silentFrames += frames;
+  }
+  figures['ledger.silentWireFrames'] = silentFrames;
   let ssrcChanges = 0;
   let seqWraps = 0;
   let tsWraps = 0;
@@ -157,6 +170,10 @@ export function expectLost(r: RunRecord): ExpectedLoss {
   let recovery = 0;
   let analysed = 0;
   let shared = 0;
+  /** Where the glitches were heard: the scenario time their audio was sent, and how long. */
+  const glitchesAt: string[] = [];
+  /** Scenario times (ns) the last glitch heard ends at, per analysed channel. */
+  const glitchEnds: number[] = [];
   const notes: string[] = [];
   d.transmit.forEach((t, ti) => {
     const rec = r.receivers.find((x) => x.measures && x.stream === ti);
@@ -176,7 +193,9 @@ export function expectLost(r: RunRecord): ExpectedLoss {
     let from = first + 2 * fOut;
     let to = first + frames - 2 * fOut;
     if (log.firstAccepted !== undefined) from = Math.max(from, log.firstAccepted + rtConfigured + 2 * fIn);
-    if (log.acceptedEnd !== undefined) to = Math.min(to, log.acceptedEnd + rtConfigured - 2 * fIn);
+    // The end is the wire's last packet, not the device's: audio it refused must stay in view.
+    const facts = ledger.streamFacts(d.receive[o.rx].config.destination);
+    if (facts) to = Math.min(to, unwrap(facts.lastTimestamp, d.receive[o.rx].config.mediaclkOffset ?? 0, mediaAt(facts.lastSentAt)) + fIn + rtConfigured - 2 * fIn);
     if (to - from < 64) return;
     analysed++;
     const gaps = [...lostIn[o.rx].map((g) => ({ from: g.from + rtConfigured, to: g.to + rtConfigured })), ...lostOut[ti]];
@@ -185,6 +204,10 @@ export function expectLost(r: RunRecord): ExpectedLoss {
     for (let i = 0; i < x.length; i++) x[i] = audio.interleaved[(from - first + i) * ch + k];
     const det = detectChannelGlitches(x, rate, t.config.deviceChannels[k], { captureStartSample: from, frequencyHz: cs.frequencyHz, trimSilence: false });
     const hits = (g: Glitch, e: MediaRange) => e.from < g.sample + g.length + TOLERANCE && e.to > g.sample - TOLERANCE;
+    for (const g of det.glitches.slice(0, 6 - glitchesAt.length)) {
+      glitchesAt.push(`${t.name} ${round((localTimeOf(g.sample - rtConfigured) - 0) / 1e9, 4)} s (${round((g.length * 1e3) / rate)} ms)`);
+    }
+    for (const g of det.glitches) glitchEnds.push(localTimeOf(g.sample + g.length - rtConfigured));
     expectedCount += expected.length;
     heard += det.glitches.length;
     const stray = det.glitches.filter((g) => !expected.some((e) => hits(g, e)));
@@ -208,14 +231,17 @@ export function expectLost(r: RunRecord): ExpectedLoss {
     }
   });
   if (analysed === 0) {
-    for (const m of ['glitches.expected', 'glitches.equalsLedger', 'recovery.afterLoss']) {
+    for (const m of ['glitches.expected', 'glitches.heard', 'glitches.equalsLedger', 'recovery.afterLoss', 'recovery.afterEvent']) {
       values.set(m, null);
       why.set(m, 'no returned sine channel long enough to analyse');
     }
     return { values, why, figures };
   }
   figures['ledger.glitchesHeard'] = heard;
+  figures['ledger.glitchesExpected'] = expectedCount;
+  values.set('glitches.heard', heard);
   figures['ledger.gapsSharingAGlitch'] = shared;
+  if (glitchesAt.length) figures['ledger.glitchesHeardAt'] = glitchesAt.join('; ');
   values.set('glitches.expected', expectedCount);
   // One glitch per stretch of lost audio, but stretches a few packets apart (an in and an
   // out loss, say) may be heard as one: counted, and the count must still add up.
@@ -229,6 +255,18 @@ export function expectLost(r: RunRecord): ExpectedLoss {
   }
   // From the end of each stretch of lost audio to the end of the glitch heard there (ms).
   values.set('recovery.afterLoss', round(Math.max(0, recovery) / 1e6));
+  figures['ledger.recoveryAfterLossMs'] = round(Math.max(0, recovery) / 1e6);
+  // From the last grandmaster event or the end of the impairment window to the end of the
+  // last glitch heard after it (over the whole analysed audio, wherever the device refused).
+  const events = [...s.grandmasters.flatMap((g) => g.events.map((e) => e.at)), ...(s.network.active?.until !== undefined ? [s.network.active.until] : [])];
+  if (events.length === 0) {
+    values.set('recovery.afterEvent', null);
+    why.set('recovery.afterEvent', 'needs a grandmaster event or network.active.until');
+  } else {
+    const last = Math.max(...events);
+    const after = glitchEnds.filter((e) => e > last);
+    values.set('recovery.afterEvent', round((after.length ? Math.max(...after) - last : 0) / 1e6));
+  }
   return { values, why, figures };
 }
 
