@@ -31,12 +31,7 @@ const MATRIX: Record<string, string[]> = {
  * test fails when one of them starts passing (update this list and the scenario's text),
  * or when anything else fails.
  */
-const KNOWN_FAILING: Record<string, { expectations: string[]; why: string }> = {
-  'ptp-step-plus-1s': {
-    expectations: ['recovery.afterEvent'],
-    why: "after the sender's 1 s jump forward (and its burst) the engine's RtpReceiver drops the stream as too early from 8.2 s to the end of the run (5 s after the step) instead of re-anchoring",
-  },
-};
+const KNOWN_FAILING: Record<string, { expectations: string[]; why: string }> = {};
 
 function problems(r: ScenarioResult): string[] {
   return [
