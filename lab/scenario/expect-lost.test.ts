@@ -57,7 +57,7 @@ describe.skipIf(!addonBuilt())('expectLost', () => {
     expect(expectLost(record).values.get('glitches.equalsLedger')).toBe(false);
     ledger.packets.splice(i, 0, forgotten);
     expect(expectLost(record).values.get('glitches.equalsLedger')).toBe(true);
-  });
+  }, 180_000);
 });
 
 /** Media time of an RTP timestamp near the run's (the sender's media clock is the true timescale). */
