@@ -8,7 +8,11 @@
 //   the most the table can hold; beside it 60 kB SDPs with the cap lifted to the 64 KiB a
 //   datagram can carry (the listeners before the cap), as a ratio;
 // - RTP into one RtpReceiver: 1,000 unknown sources, 1,000 unknown SSRCs without a source
-//   filter, oversize datagrams, garbage: heap growth and peak after warm-up.
+//   filter, oversize datagrams, garbage: heap growth and peak after warm-up;
+// - the whole emulated device (EmulatedDut) while a real stream plays: 1,000 unknown
+//   senders on its group, oversize and undersize datagrams, RTP to groups and ports it never
+//   joined (driver/host/bounds/emulated_dut_bounds_test.cpp): growth and peak, and why each
+//   was dropped.
 // C++ figures come from the GoogleTest bounds tests run here (exact: a counting operator new
 // in the test binary; they print them as [ bounds-json ] lines); TS figures are the retained
 // JS heap after a full garbage collection. Never fails on a figure; only on a broken run.
@@ -23,8 +27,8 @@ type Figures = Record<string, number | string>;
 
 // Runs a GoogleTest binary's bounds tests and returns their figure lines by name (a name
 // printed twice, as sap-flood is for two limits, gives a list).
-function engineFigures(binary: string, filter: string): Map<string, Figures[]> {
-  const file = path.join(projectRoot, 'build', 'engine', binary);
+function engineFigures(binary: string, filter: string, dir = 'engine'): Map<string, Figures[]> {
+  const file = path.join(projectRoot, 'build', dir, binary);
   if (!existsSync(file)) throw new Error(`bounds: ${file} is missing; build it with npm run build`);
   const r = spawnSync(file, [`--gtest_filter=${filter}`], { encoding: 'utf8', timeout: 300_000 });
   if (r.status !== 0) throw new Error(`bounds: ${binary} ${filter} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
@@ -54,6 +58,7 @@ const tsBound = (maxSessions: number, maxSdp: number) => maxSessions * (4 * maxS
 
 const sap = engineFigures('engine_sap_test', 'SapListenerBounds.*');
 const rtp = engineFigures('engine_rtp_test', 'RtpReceiverBounds.*');
+const dut = engineFigures('driver_host_bounds_test', 'EmulatedDutBounds.*', path.join('driver', 'host'));
 const cpp = one(sap, 'sap-flood', (f) => f.maxSessions === MAX_SESSIONS);
 const cppZ = one(sap, 'sap-zlib');
 const ts = floodLabSapListener({ sessions: SESSIONS, maxSessions: MAX_SESSIONS });
@@ -96,9 +101,22 @@ const rtpRows = [
 row('', 'heap growth', 'heap peak');
 for (const [label, f] of rtpRows) row(`${label} (${f.datagrams} datagrams)`, `${f.heapGrowthBytes} B`, `${f.heapPeakBytes} B`);
 
+console.log('The emulated device (EmulatedDut) while a real stream plays, 1 s of flood after a warm-up');
+const dutRows = [
+  ['SDP source filter (source-specific join)', one(dut, 'dut-flood-filtered')],
+  ['no source filter', one(dut, 'dut-flood-unfiltered')],
+] as const;
+row('', 'heap growth', 'heap peak');
+for (const [label, f] of dutRows) {
+  row(`${label} (${f.datagrams} datagrams)`, `${f.heapGrowthBytes} B`, `${f.heapPeakBytes} B`);
+  console.log(`    of ${f.strangers} from 1,000 strangers: other-ssrc ${f.otherSsrc}, probation ${f.probation}, wrong-source ${f.wrongSource} (the rest never reached the socket); ` +
+    `oversize ${f.droppedOversize} of ${f.oversize}; undersize ${f.undersize}: truncated ${f.truncated}, bad payload size ${f.badPayloadSize}; ${f.elsewhere} to groups/ports not joined`);
+}
+
 recordBench('bounds', {
   note: 'C++: exact, from the GoogleTest bounds tests (counting operator new). TS: retained JS heap after a full GC. SAP baseline: the full table.',
   sapFlood: { sessions: SESSIONS, maxSessions: MAX_SESSIONS, maxSdpBytes: MAX_SDP, engine: cpp, lab: { ...ts, boundBytes: tsBound(MAX_SESSIONS, MAX_SDP) }, enginePeakOverFull: cpp.peakBytes / cpp.fullBytes, labPeakOverFull: ts.peakBytes / ts.fullBytes },
   sapZlib: { sessions: ZLIB_SESSIONS, engine: cppZ, lab: { atLimit: tsZ, tooLarge: tsTooLarge, uncapped: tsUncapped }, engineUncappedOverAtLimit: cppZ.uncappedPeakBytes / cppZ.atLimitPeakBytes, labUncappedOverAtLimit: tsUncapped.peakBytes / tsZ.peakBytes },
   rtp: Object.fromEntries(rtpRows.map(([label, f]) => [label, f])),
+  device: Object.fromEntries(dutRows.map(([label, f]) => [label, f])),
 });

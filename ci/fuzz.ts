@@ -1,10 +1,11 @@
 // `npm run fuzz -- [--seconds N] [target...]`: builds the libFuzzer targets under fuzz/
 // with clang (cmake -DAES67_FUZZ=ON into build-fuzz/) and runs each for a bounded time,
 // seeded from fuzz/corpus/<target>/ and, where they exist, the real captures. A crash
-// leaves its input in build-fuzz/crashes/<target>/ and fails the run: turn it into a
-// regression test.
+// leaves its input in build-fuzz/crashes/<target>/, is copied to fuzz/regression/<target>/
+// (replayed by the ctest fuzz_regression_<target> in the ordinary build: commit it with the
+// fix) and fails the run.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../native/index.ts';
 
@@ -55,7 +56,13 @@ for (const target of targets) {
   const tail = (r.stderr ?? '').trim().split('\n').slice(-3).join('\n');
   if (r.status !== 0) {
     failed++;
-    console.error(`fuzz: ${target} FAILED (exit ${r.status}); inputs in ${crashes}\n${r.stderr}`);
+    // Every input libFuzzer left (crash-, leak-, timeout-, oom-) becomes a regression input.
+    const regression = path.join(fuzzDir, 'regression', target.replace(/^fuzz_/, ''));
+    mkdirSync(regression, { recursive: true });
+    const found = readdirSync(crashes).filter((f) => /^(crash|leak|timeout|oom|slow-unit)-/.test(f));
+    for (const f of found) copyFileSync(path.join(crashes, f), path.join(regression, f));
+    const why = r.error ? `${r.error.message}` : r.signal ? `signal ${r.signal}` : `exit ${r.status}`;
+    console.error(`fuzz: ${target} FAILED (${why}); ${found.length} input(s) copied to ${path.relative(projectRoot, regression)}/ (the ctest fuzz_regression_${target.replace(/^fuzz_/, '')} replays them)\n${r.stderr}`);
   } else {
     console.log(`fuzz: ${target} ok\n${tail}`);
   }

@@ -10,7 +10,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { openCapture } from '../lab/net/pcap/reader.ts';
-import { sharedCaptures } from '../lab/net/pcap/shared-captures.ts';
+import { sharedCaptures, sharedCapturesDir } from '../lab/net/pcap/shared-captures.ts';
 import { UdpDecoder } from '../lab/net/pcap/udp.ts';
 import { parseRtp, serializeRtp, RtpParseError } from '../lab/net/rtp.ts';
 import { buildAes67Sdp } from '../lab/net/sdp.ts';
@@ -19,7 +19,7 @@ import { formatRequest, formatResponse, ravennaSessionUrl } from '../lab/net/rts
 import { encodeDns } from '../lab/net/mdns.ts';
 
 const out = process.argv[2] ?? path.join(path.dirname(new URL(import.meta.url).pathname), 'corpus');
-const dirs = { rtp: path.join(out, 'rtp'), sdp: path.join(out, 'sdp'), sap: path.join(out, 'sap'), rtsp: path.join(out, 'rtsp'), mdns: path.join(out, 'mdns') };
+const dirs = { ptp: path.join(out, 'ptp'), rtp: path.join(out, 'rtp'), sdp: path.join(out, 'sdp'), sap: path.join(out, 'sap'), rtsp: path.join(out, 'rtsp'), mdns: path.join(out, 'mdns') };
 for (const d of Object.values(dirs)) {
   rmSync(d, { recursive: true, force: true });
   mkdirSync(d, { recursive: true });
@@ -33,15 +33,32 @@ const put = (dir: string, bytes: Uint8Array | string) => {
 // format says about it (for SDP seeds).
 const formats = new Map<string, { destination: string; port: number; payloadType: number; bytesPerFrame: number }>();
 let captures = 0;
-for (const file of sharedCaptures()) {
+let ptpSeeds = 0;
+const captureFiles = sharedCaptures();
+if (captureFiles.length === 0) {
+  console.log(`fuzz corpus: SKIPPING the capture seeds: ${sharedCapturesDir} is absent or holds no .pcap/.pcapng (the RTP and PTP targets start from an empty corpus; SDP, SAP, RTSP and mDNS keep their lab-made seeds)`);
+}
+for (const file of captureFiles) {
   captures++;
   const udp = new UdpDecoder();
   const seen = new Map<string, number>();
   let frames = 0;
+  const ptpRun: Uint8Array[] = [];
   for (const frame of openCapture(file)) {
     if (++frames > 20000) break;
     const d = udp.decode(frame);
     if (!d) continue;
+    // PTP (319 event, 320 general): fuzz_ptp reads [length][time step (100 us units), 2 bytes][datagram]...;
+    // the capture's first 32 PTP datagrams, one seed each and all in one seed, 1 ms apart.
+    if (d.destinationPort === 319 || d.destinationPort === 320) {
+      if (ptpRun.length < 32 && d.payload.length <= 255) {
+        const framed = Uint8Array.of(d.payload.length, 0, 10, ...d.payload);
+        put(dirs.ptp, framed);
+        ptpRun.push(framed);
+        ptpSeeds++;
+      }
+      continue;
+    }
     const key = `${d.destinationIp}:${d.destinationPort}`;
     const n = seen.get(key) ?? 0;
     if (n >= 4) continue;
@@ -58,6 +75,7 @@ for (const file of sharedCaptures()) {
       if (!(e instanceof RtpParseError)) throw e;
     }
   }
+  if (ptpRun.length > 1) put(dirs.ptp, Buffer.concat(ptpRun));
 }
 
 // SDP: field shapes (FIELD-NOTES: Dante, RAVENNA; VLC's SAP SDP; ffmpeg's) and one AES67
@@ -133,4 +151,4 @@ for (const session of ['Stage box 1, mix', 'Régie 2']) {
   }));
   put(dirs.mdns, encodeDns({ type: 'response', id: 0, flags: 0x8400, answers: [{ name: browse, type: 'PTR', ttl: 0, data: fqdn }] }));
 }
-console.log(`fuzz corpus: ${captures} captures, ${formats.size} streams, ${sdps.length} SDPs -> ${out}`);
+console.log(`fuzz corpus: ${captures} captures, ${formats.size} streams, ${ptpSeeds} PTP datagrams, ${sdps.length} SDPs -> ${out}`);

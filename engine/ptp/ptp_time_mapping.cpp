@@ -8,9 +8,11 @@ PtpTimeMapping::Anchor PtpTimeMapping::read() const {
   for (;;) {
     const std::uint32_t before = sequence_.load(std::memory_order_acquire);
     if (before & 1u) continue;  // a write is in progress (it takes nanoseconds)
-    Anchor a{local0_.load(std::memory_order_relaxed), ptp0_.load(std::memory_order_relaxed),
-             ppb_.load(std::memory_order_relaxed)};
-    std::atomic_thread_fence(std::memory_order_acquire);
+    // Acquire loads, not relaxed loads and a fence: the second sequence load cannot move
+    // before them either, and ThreadSanitizer (which does not model fences; gcc refuses
+    // atomic_thread_fence under -fsanitize=thread) sees the same ordering.
+    Anchor a{local0_.load(std::memory_order_acquire), ptp0_.load(std::memory_order_acquire),
+             ppb_.load(std::memory_order_acquire)};
     if (sequence_.load(std::memory_order_relaxed) == before) return a;
   }
 }
@@ -18,10 +20,10 @@ PtpTimeMapping::Anchor PtpTimeMapping::read() const {
 void PtpTimeMapping::write(const Anchor& a) {
   const std::uint32_t s = sequence_.load(std::memory_order_relaxed);
   sequence_.store(s + 1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
-  local0_.store(a.local0, std::memory_order_relaxed);
-  ptp0_.store(a.ptp0, std::memory_order_relaxed);
-  ppb_.store(a.ppb, std::memory_order_relaxed);
+  // Release stores: a reader that sees any new field sees the odd sequence too (and retries).
+  local0_.store(a.local0, std::memory_order_release);
+  ptp0_.store(a.ptp0, std::memory_order_release);
+  ppb_.store(a.ppb, std::memory_order_release);
   sequence_.store(s + 2, std::memory_order_release);
 }
 

@@ -260,8 +260,12 @@ SampleTime RtpReceiver::anchorTarget(const DatagramInfo& info, std::size_t frame
     // As late behind the media clock as the stream arrived before; or, for a first stream,
     // as if the network took no time (a sender sends a packet when its last frame is due):
     // both place the audio no earlier than it truly was.
-    const Nanoseconds transit = haveTransit_ ? stats_.transitMinNs
-                                             : samplesToNanos(static_cast<SampleTime>(frames), config_.format.sampleRate);
+    // Never less than the packet's own duration: a packet that arrived before its last frame
+    // was due (early packets of a burst on a base about to be abandoned drive transitMinNs
+    // negative) would anchor the stream past the playout depth, every packet dropped as too
+    // early and never foreign enough to re-anchor (scenarios/impairments/ptp-step-plus-1s).
+    const Nanoseconds packetTime = samplesToNanos(static_cast<SampleTime>(frames), config_.format.sampleRate);
+    const Nanoseconds transit = haveTransit_ ? std::max(stats_.transitMinNs, packetTime) : packetTime;
     return mediaClock_->sampleAt(info.receivedAt - transit);
   }
   // No clock: a link offset ahead of the reader, less the packet.

@@ -11,6 +11,12 @@ export interface BoundedPropertyOptions {
   seed: number;
   /** Longest a single run may take before it counts as a hang. */
   runTimeoutMs?: number;
+  /**
+   * Longest the worker may take to start (tsx, the properties module and what it reads)
+   * before its first run: separate from runTimeoutMs, since on a loaded 2-core machine
+   * loading alone took over 10 s and was reported as a hang (default 60 s).
+   */
+  loadTimeoutMs?: number;
   /** Worker heap limit. */
   heapLimitMb?: number;
   /** The module whose `properties` hold `name` (parser-properties.ts unless a test says). */
@@ -51,13 +57,13 @@ export function checkBounded(name: string, options: BoundedPropertyOptions): Pro
       void worker.terminate();
       fn();
     };
-    const arm = () => {
+    const arm = (ms = runTimeoutMs) => {
       clearTimeout(timer);
       timer = setTimeout(() => {
-        settle(() => reject(new Error(`property ${name} (seed ${options.seed}): no run finished within ${runTimeoutMs} ms; it hung on ${last}`)));
-      }, runTimeoutMs);
+        settle(() => reject(new Error(`property ${name} (seed ${options.seed}): no run finished within ${ms} ms; it hung on ${last}`)));
+      }, ms);
     };
-    arm();
+    arm(options.loadTimeoutMs ?? 60_000);
     worker.on('message', (m: WorkerMessage) => {
       if (m.kind === 'start') {
         last = `run ${m.run}: ${m.input}`;

@@ -26,8 +26,23 @@ export function encodeDns(p: Packet): Buffer {
   return dnsPacket.encode(p);
 }
 
+/** A datagram that is not a DNS message: what decodeDns throws, whatever dns-packet threw. */
+export class DnsParseError extends Error {
+  constructor(detail: string) {
+    super(`DNS message does not parse: ${detail}`);
+    this.name = 'DnsParseError';
+  }
+}
+
+/** Decodes a DNS / mDNS message; throws DnsParseError (only) when the bytes are not one. */
 export function decodeDns(b: Uint8Array): DecodedPacket {
-  return dnsPacket.decode(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  try {
+    return dnsPacket.decode(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  } catch (e) {
+    // dns-packet reads past the end (RangeError), meets unknown shapes (Error) or worse:
+    // network input is counted and dropped by the caller, so one documented error.
+    throw new DnsParseError(e instanceof Error ? e.message : String(e));
+  }
 }
 
 export const AUTHORITATIVE_ANSWER = dnsPacket.AUTHORITATIVE_ANSWER;

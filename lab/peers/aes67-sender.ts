@@ -48,6 +48,12 @@ export interface Aes67SenderOptions {
   startAtNs?: number;
   /** Extra delay between a packet's last sample and its departure (default 0). */
   sendDelayNs?: number;
+  /**
+   * Reboots: at local time atNs the sender goes silent for pauseNs (the packets due then are
+   * never sent), then comes back with a new SSRC and sequence number, its media clock still
+   * from PTP (FIELD-NOTES "What users complain about": SSRC change after a sender reboot).
+   */
+  reboots?: { atNs: number; pauseNs: number; ssrc: number; sequence?: number }[];
 }
 
 export interface SenderStats {
@@ -91,7 +97,8 @@ export function resolveFramesPerPacket(sampleRate: number, framesPerPacket?: num
 export class Aes67Sender implements TimedActor {
   readonly framesPerPacket: number;
   readonly signal: Signal;
-  readonly ssrc: number;
+  /** The SSRC it sends with now (a reboot changes it). */
+  ssrc: number;
   readonly port: number;
   readonly payloadType: number;
   readonly mediaclkOffset: number;
@@ -105,6 +112,8 @@ export class Aes67Sender implements TimedActor {
   private latenessSum = 0;
   private readonly statsValue: SenderStats = { packets: 0, maxLatenessNs: 0, meanLatenessNs: 0, skipped: 0 };
   private closed = false;
+  private rebootIndex = 0;
+  private marker = true;
   protected description: Aes67StreamDescription;
 
   constructor(readonly o: Aes67SenderOptions) {
@@ -190,7 +199,7 @@ export class Aes67Sender implements TimedActor {
     }
     if (now - this.nextDue > 1e9) this.skipAhead(now);
     while (this.nextDue <= now) {
-      this.sendPacket(now);
+      if (!this.rebooting()) this.sendPacket(now);
       this.nextDue = this.dueOf(this.packetIndex);
     }
     return this.nextDue;
@@ -199,6 +208,21 @@ export class Aes67Sender implements TimedActor {
   close(): void {
     if (!this.closed) this.socket.close();
     this.closed = true;
+  }
+
+  /** True while the packet due now falls in a reboot's pause (it is skipped, never sent). */
+  private rebooting(): boolean {
+    const r = this.o.reboots?.[this.rebootIndex];
+    if (!r || this.nextDue < r.atNs) return false;
+    if (this.nextDue < r.atNs + r.pauseNs) {
+      this.packetIndex++;
+      return true;
+    }
+    this.ssrc = r.ssrc >>> 0;
+    this.sequence = (r.sequence ?? fnv1a(`seq reboot ${this.rebootIndex} ${r.ssrc}`)) & 0xffff;
+    this.marker = true;
+    this.rebootIndex++;
+    return false;
   }
 
   private start(at: number): void {
@@ -218,7 +242,7 @@ export class Aes67Sender implements TimedActor {
     this.signal.render(Number(first), this.framesPerPacket, this.o.channels, this.frameBuffer);
     const packet = serializeRtp({
       padding: false,
-      marker: this.packetIndex === 0n,
+      marker: this.marker,
       payloadType: this.payloadType,
       sequenceNumber: this.sequence,
       timestamp: rtpTimestampOf(first, this.mediaclkOffset),
@@ -229,6 +253,7 @@ export class Aes67Sender implements TimedActor {
     this.socket.send(`${this.o.destination}:${this.port}`, packet);
     this.sequence = (this.sequence + 1) & 0xffff;
     this.packetIndex++;
+    this.marker = false;
     const lateness = Math.max(0, now - this.nextDue);
     this.statsValue.packets++;
     this.latenessSum += lateness;

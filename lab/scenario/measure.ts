@@ -16,6 +16,7 @@ import { judge } from '../report/judge.ts';
 import type { Expectation, GlitchMark, Histogram, LatencySamples, Series } from '../report/schema.ts';
 import { clipRanges, mergeRanges, type MediaRange } from './device-log.ts';
 import { limitOf, METRICS } from './metrics.ts';
+import { addExpectedLoss } from './expect-lost.ts';
 import type { RunRecord } from './runner.ts';
 import { DEVICE_ADDRESS } from './world.ts';
 import { loadNative } from '../../native/index.ts';
@@ -650,6 +651,7 @@ export function measureScenario(r: RunRecord): Measured {
     for (const name of ['ptp.lockTime', 'ptp.offsetRms', 'ptp.offsetMax']) notMeasured(name, 'no grandmaster in the scenario');
   }
 
+  addExpectedLoss(r, values, why, figures);
   // ---- the expectations, in the order the scenario wrote them ----
   const expectations: Expectation[] = Object.entries(s.expect).map(([name, e]) => {
     const m = METRICS.get(name)!;

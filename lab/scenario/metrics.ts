@@ -237,6 +237,47 @@ const LIST: MetricDefinition[] = [
   { name: 'rx.framesPerPacketWrong', kind: 'count', unit: 'count', description: "receive streams whose packet size the device read from the SDP differently from what the sender sends", how: "the engine's SDP reader (describeSdp) on the SDP the device subscribed to, against the sender's frames per packet" },
   { name: 'rx.channelsWrong', kind: 'count', unit: 'count', description: 'receive streams whose channel count the device read differently from what the sender sends', how: 'as rx.framesPerPacketWrong, channels' },
   { name: 'sdp.rxLintWarnings', kind: 'count', unit: 'count', description: "warnings the engine's SDP lint gives on the SDPs pasted into the device (aes67 senders)", how: 'native lintSdp, severity warning or error' },
+  // The impairments' own record (lab/impair/loss-ledger.ts, judged by lab/scenario/expect-lost.ts).
+  {
+    name: 'glitches.expected',
+    kind: 'count',
+    unit: 'count',
+    description: 'glitches the audio actually lost must cause: stretches of lost audio (merged where a listener hears one glitch) in the analysed part of what came back',
+    how: "from the network tap's LossLedger alone: packets the impairment dropped, media the wire never carried, packets that arrived after the device's IO cycle read their first frame (the configured link offset, input safety offset and IO buffer), mapped through the round trip",
+    needs: hasSine,
+  },
+  {
+    name: 'glitches.equalsLedger',
+    kind: 'boolean',
+    unit: '',
+    description: 'the glitches heard are exactly the ones the ledger expects: as many, each at a stretch of lost audio, none elsewhere, and no packet arrived inside the read window where the answer depends on the IO cycles\' phase',
+    how: 'lab/measure/glitches detectChannelGlitches on the first sine channel of each returned stream, paired with glitches.expected\'s stretches (4 samples tolerance)',
+    needs: hasSine,
+  },
+  { name: 'glitches.heard', kind: 'count', unit: 'count', description: 'glitches heard in the part of the returned audio the ledger judges (which, unlike glitches.count, runs to the wire\'s last packet wherever the device refused packets)', how: 'as glitches.equalsLedger', needs: hasSine },
+  {
+    name: 'recovery.afterEvent',
+    kind: 'duration',
+    unit: 'ms',
+    description: 'from the last grandmaster event or the end of network.active to the end of the last glitch heard after it, over the audio the ledger judges (0: nothing to recover from)',
+    how: 'as glitches.equalsLedger, glitch ends mapped back through the round trip to scenario time',
+    needs: (s) => hasEvent(s) ?? hasSine(s),
+  },
+  { name: 'ledger.undecidable', kind: 'count', unit: 'count', description: "packets into the device that arrived inside the IO cycle's read window of their first frame (played or not depending on the cycles' phase)", how: 'LossLedger arrival vs the local time of media m + input safety + link offset + [1, IO buffer]' },
+  { name: 'ledger.lost', kind: 'count', unit: 'count', description: 'audio packets the impairment dropped, in and out of the device, by its own record', how: 'LossLedger packets with no copy' },
+  { name: 'ledger.late', kind: 'count', unit: 'count', description: 'audio packets into the device the impairment delayed past their read time (audio lost although delivered)', how: 'LossLedger arrival (send time + base delay + extra delay) after the latest read time of the first frame' },
+  { name: 'ledger.unsentFrames', kind: 'count', unit: 'frames', description: 'media frames the wire never carried (a sender paused, rebooted or stepped its timestamps forward)', how: 'LossLedger: RTP timestamp steps of more than one packet between consecutive datagrams of a stream' },
+  { name: 'ledger.ssrcChanges', kind: 'count', unit: 'count', description: "SSRCs beyond the first on the device's receive streams, as seen on the wire", how: 'LossLedger distinct SSRCs per stream - 1, summed' },
+  { name: 'ledger.sequenceWraps', kind: 'count', unit: 'count', description: 'RTP sequence number wraps (65535 -> 0) on the wire into the device', how: 'LossLedger, consecutive datagrams of one SSRC' },
+  { name: 'ledger.timestampWraps', kind: 'count', unit: 'count', description: 'RTP timestamp wraps (2^32 - 1 -> 0) on the wire into the device', how: 'LossLedger, consecutive datagrams' },
+  {
+    name: 'recovery.afterLoss',
+    kind: 'duration',
+    unit: 'ms',
+    description: 'longest time from the end of a stretch of lost audio to the end of the glitch heard there (how long after the loss the output is clean again)',
+    how: 'glitches.equalsLedger\'s pairs: glitch end - lost stretch end, at the device rate',
+    needs: hasSine,
+  },
 ];
 
 export const METRICS: ReadonlyMap<string, MetricDefinition> = new Map(LIST.map((m) => [m.name, m]));

@@ -11,6 +11,7 @@
 // sent (from-device) or did not send (to-device).
 import type { ImpairedPacket, VirtualNetwork } from '../../native/index.ts';
 import type { ImpairmentModel } from '../impair/impairment.ts';
+import { LossLedger } from '../impair/loss-ledger.ts';
 import { LINKTYPE_ETHERNET, PcapngWriter } from '../net/pcap/pcapng-writer.ts';
 import { buildSap, SAP_GROUP_DANTE, SAP_PORT } from '../net/sap.ts';
 import { buildUdpFrame } from '../net/udp-frame.ts';
@@ -47,6 +48,8 @@ export class NetworkTap {
   /** The device's transmit streams' destinations. */
   readonly mediaOut = new Set<string>();
   readonly dropped: DroppedPacket[] = [];
+  /** The impairments' own record of what they did to audio (lab/impair/loss-ledger.ts). */
+  readonly ledger = new LossLedger();
   /** Audio packets the model delayed: the largest extra delay (ns), and how many it duplicated. */
   mediaDelayMaxNs = 0;
   mediaDuplicated = 0;
@@ -94,6 +97,12 @@ export class NetworkTap {
   }
 
   private take(p: ImpairedPacket): number[] {
+    const copies = this.decide(p);
+    if (this.classify(p) === 'media') this.ledger.record(p.destination, this.mediaOut.has(p.destination) ? 'out' : 'in', p.data, p.sentAt, copies);
+    return copies;
+  }
+
+  private decide(p: ImpairedPacket): number[] {
     const fromDevice = p.source.slice(0, p.source.lastIndexOf(':')) === this.o.deviceAddress;
     const cls = this.classify(p);
     if (this.writer && fromDevice && cls === 'media') {

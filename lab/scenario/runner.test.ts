@@ -33,7 +33,7 @@ function cli(args: string[]) {
 describe.skipIf(!addonBuilt())('scenario runner', () => {
   it('writes the same report.json twice for the same seed, and a different one for another seed', async () => {
     // Random loss, RTSP/mDNS discovery, and the engine's PTP slave: every source of state.
-    const loaded = loadScenarios([scenario('loss-1pct.yaml'), scenario('ravenna-rtsp-125us.yaml'), scenario('smoke/ptp-grandmaster.yaml')]);
+    const loaded = loadScenarios([scenario('impairments/loss-1pct.yaml'), scenario('ravenna-rtsp-125us.yaml'), scenario('smoke/ptp-grandmaster.yaml')]);
     const doctorReport = doctor();
     await withTempDir(async (dir) => {
       const a = await runSuite(loaded, { outDir: path.join(dir, 'a'), doctorReport });
@@ -53,7 +53,7 @@ describe.skipIf(!addonBuilt())('scenario runner', () => {
   });
 
   it('catches concealment, a click, a shifted sample and audio the device lost itself', () => {
-    const loaded = loadScenario(scenario('loss-1pct.yaml'));
+    const loaded = loadScenario(scenario('impairments/loss-1pct.yaml'));
     const record = recordScenario(loaded, loaded.scenario.seed);
     const honest = measureScenario(record);
     const value = (m: ReturnType<typeof measureScenario>, name: string) => m.expectations.find((e) => e.name === name)?.value;

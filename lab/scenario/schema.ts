@@ -160,6 +160,11 @@ const sender = z
     probe: probe.optional(),
     drift: ppm.default(0).describe("the sender's media clock against the grandmaster"),
     mediaclkOffset: z.int().min(0).max(0xffffffff).optional().describe('a=mediaclk:direct= (dante: a non-zero default of its own)'),
+    initialSequence: z.int().min(0).max(0xffff).optional().describe('aes67: the first RTP sequence number (e.g. 65000 to wrap 16 bits early in the run)'),
+    reboots: z
+      .array(z.strictObject({ at: duration, pause: duration.default(0).describe('how long it sends nothing'), ssrc: z.int().min(0).max(0xffffffff).describe('the SSRC it comes back with'), sequence: z.int().min(0).max(0xffff).optional() }))
+      .optional()
+      .describe('aes67: the sender reboots at each `at`: silent for `pause`, back with a new SSRC and sequence, media clock still from PTP'),
     deviceName: z.string().optional().describe('dante and ravenna: the device name (default from the sender name)'),
     channelLabels: z.array(z.string().regex(/^[^\r\n]*$/, 'a single line')).optional().describe("dante: the channel labels its SDP lists in i= (comma-separated, so a label with a comma in it is ambiguous, as in the field)"),
     sapInterval: positiveDuration.optional().describe('dante: SAP announcement interval (default 30s)'),
@@ -179,6 +184,10 @@ const sender = z
       if ((s.channels ?? 2) > 8) ctx.addIssue({ code: 'custom', path: ['channels'], message: 'a Dante AES67 flow carries at most 8 channels: split them into several senders' });
       if (s.mediaclkOffset === 0) ctx.addIssue({ code: 'custom', path: ['mediaclkOffset'], message: 'Dante writes a non-zero a=mediaclk:direct= offset' });
     } else notFor('sapInterval', 'only dante senders announce by SAP here');
+    if (s.kind !== 'aes67') {
+      notFor('initialSequence', 'only aes67 senders take a first sequence number here');
+      notFor('reboots', 'only aes67 senders reboot here');
+    }
     if (s.kind !== 'dante' && s.kind !== 'ravenna') notFor('deviceName', 'only dante and ravenna senders have a device name');
     if (s.kind !== 'dante') notFor('channelLabels', "only a dante sender lists its channel labels in the SDP here");
     if (s.channelLabels && s.channelLabels.length !== (s.channels ?? 2)) ctx.addIssue({ code: 'custom', path: ['channelLabels'], message: `lists ${s.channelLabels.length} labels for ${s.channels ?? 2} channels` });

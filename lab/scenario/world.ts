@@ -279,6 +279,8 @@ export class ScenarioWorld {
         signal,
         mediaclkOffset: spec.mediaclkOffset ?? 0,
         sessionName: spec.name,
+        ...(spec.initialSequence !== undefined ? { initialSequence: spec.initialSequence } : {}),
+        ...(spec.reboots ? { reboots: spec.reboots.map((r) => ({ atNs: r.at, pauseNs: r.pause, ssrc: r.ssrc, ...(r.sequence !== undefined ? { sequence: r.sequence } : {}) })) } : {}),
         ...(refclk ? { ptpRefclk: { gmid: refclk.eui64, domain: refclk.domain } } : {}),
       });
       const script = spec.events.length > 0 ? new ScriptedSender(sender, spec.events) : undefined;
