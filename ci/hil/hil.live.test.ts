@@ -90,7 +90,7 @@ describe.skipIf(missing !== undefined)(`ci/hil/run against the software DUT over
   }, 90_000);
 
   it('refuses a virtual-only scenario and a bad rig file before anything starts (exit 2)', async () => {
-    const virtualOnly = await runHil(['--rig', rig.writeRig('v'), 'scenarios/loss-1pct.yaml', '-o', path.join(dir, 'v')], 60_000);
+    const virtualOnly = await runHil(['--rig', rig.writeRig('v'), 'scenarios/impairments/loss-1pct.yaml', '-o', path.join(dir, 'v')], 60_000);
     expect(virtualOnly.code).toBe(2);
     expect(virtualOnly.stderr).toMatch(/loss-1pct\.yaml: cannot run in real time on the rig:\n.*network\.loss: network impairments run on the virtual network only/);
     const bad = path.join(dir, 'bad.rig.yaml');

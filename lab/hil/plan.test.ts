@@ -68,11 +68,11 @@ describe('real-time plan', () => {
   const scenario = (file: string) => loadScenario(path.join(projectRoot, 'scenarios', file)).scenario;
 
   it('refuses what only runs in virtual time, naming each key and why', () => {
-    const p = planScenario(scenario('gm-failover.yaml'), rig);
+    const p = planScenario(scenario('impairments/gm-failover.yaml'), rig);
     expect(p.refusals.join('\n')).toMatch(/grandmasters: one grandmaster at most on the rig/);
     expect(p.refusals.join('\n')).toMatch(/grandmasters\[0\]\.events: scripted grandmaster events .* virtual time only/);
     expect(p.refusals.join('\n')).toMatch(/expect\.ptp\.offsetMax: is the slave's true error, exact only in virtual time/);
-    expect(planScenario(scenario('loss-1pct.yaml'), rig).refusals.join('\n')).toMatch(/network\.loss: network impairments run on the virtual network only/);
+    expect(planScenario(scenario('impairments/loss-1pct.yaml'), rig).refusals.join('\n')).toMatch(/network\.loss: network impairments run on the virtual network only/);
     expect(planScenario(scenario('smoke/discovery.yaml'), rig).refusals.join('\n')).toMatch(/expect\.discovery\.time: the runner gives the DUT each SDP[\s\S]*senders\[0\]\.kind: dante senders are not run in real time yet/);
     expect(planScenario(scenario('device-drift.yaml'), rig).refusals.join('\n')).toMatch(/device\.hostDrift/);
   });
