@@ -8,8 +8,10 @@ import { addonBuilt, projectRoot } from '../../native/index.ts';
 import { limitText, valueText } from '../report/judge.ts';
 import { findScenarioFiles, loadScenario } from './load.ts';
 import { runScenario } from './runner.ts';
+import { isSoak } from './soak.ts';
 
-const files = findScenarioFiles([path.join(projectRoot, 'scenarios')]);
+// Soaks (10 minutes of virtual time or more) run in `npm run soak` (ci/soak.ts), not here.
+const files = findScenarioFiles([path.join(projectRoot, 'scenarios')]).filter((f) => !isSoak(loadScenario(f)));
 
 describe.skipIf(!addonBuilt())('scenarios/ (virtual time)', () => {
   it('finds the scenarios the issue asks for', () => {
