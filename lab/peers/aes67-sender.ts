@@ -103,6 +103,8 @@ export function resolveFramesPerPacket(sampleRate: number, framesPerPacket?: num
 }
 
 export class Aes67Sender implements TimedActor {
+  /** It only sends: nothing to do between its packets' due times. */
+  readonly pollOn = 'due';
   readonly framesPerPacket: number;
   readonly signal: Signal;
   readonly ssrc: number;
