@@ -119,6 +119,8 @@ export class Aes67Sender implements TimedActor {
   private readonly frameBuffer: Float32Array;
   /** The datagram being sent: header written in place, payload copied in (send() copies it out). */
   private readonly datagram: Uint8Array;
+  /** "destination:port", as send() takes it. */
+  private readonly endpoint: string;
   /** Encoded payloads by (first sample mod period) / step, filled as first sent; step = gcd(period, F). */
   private readonly cache?: { period: number; step: number; payloads: (Uint8Array | undefined)[] };
   private packetIndex = 0n;
@@ -153,6 +155,7 @@ export class Aes67Sender implements TimedActor {
     this.socket = o.transport.open({ dscp: o.dscp ?? 34, ...(o.ttl !== undefined ? { ttl: o.ttl } : {}) });
     this.frameBuffer = new Float32Array(this.framesPerPacket * o.channels);
     this.datagram = new Uint8Array(12 + payloadBytes);
+    this.endpoint = `${o.destination}:${this.port}`;
     const period = this.signal.period;
     if ((o.payloadCache ?? true) && period !== undefined && Number.isSafeInteger(period) && period > 0) {
       const step = gcd(period, this.framesPerPacket);
@@ -276,7 +279,7 @@ export class Aes67Sender implements TimedActor {
     d[10] = (this.ssrc >>> 8) & 0xff;
     d[11] = this.ssrc & 0xff;
     d.set(this.payloadOf(first), 12);
-    this.socket.send(`${this.o.destination}:${this.port}`, d);
+    this.socket.send(this.endpoint, d);
     this.sequence = (this.sequence + 1) & 0xffff;
     this.packetIndex++;
     const lateness = Math.max(0, now - this.nextDue);

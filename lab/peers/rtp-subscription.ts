@@ -62,6 +62,11 @@ export interface RtpSubscriptionOptions {
 
 const RECENT = 1024;
 
+/** Is "ip:port" `endpoint` on address `ip`? (What endpoint.split(':')[0] === ip says, without the split.) */
+function isAddressOf(endpoint: string, ip: string): boolean {
+  return endpoint === ip || (endpoint.length > ip.length && endpoint.charCodeAt(ip.length) === 58 /* ":" */ && endpoint.startsWith(ip));
+}
+
 /** The fields of a description that need a new socket or decoder when they change. */
 export function streamKey(d: Aes67StreamDescription): string {
   return [d.destination, d.port, d.sourceFilter ?? '', d.encoding, d.sampleRate, d.channels, d.payloadType, d.mediaclkOffset ?? 0].join('|');
@@ -145,8 +150,8 @@ export class RtpSubscription {
   take(d: ReceivedDatagram): boolean {
     const s = this.o.stream;
     if (d.truncated) return this.drop('truncated');
-    if (this.group && d.destination.split(':')[0] !== this.group) return this.drop('other-destination');
-    if (s.sourceFilter && d.source.split(':')[0] !== s.sourceFilter) return this.drop('source-filter');
+    if (this.group && !isAddressOf(d.destination, this.group)) return this.drop('other-destination');
+    if (s.sourceFilter && !isAddressOf(d.source, s.sourceFilter)) return this.drop('source-filter');
     let p;
     try {
       p = parseRtp(d.data);
