@@ -50,7 +50,7 @@ export interface Aes67SenderOptions {
   /**
    * Keep each encoded payload of a periodic signal (Signal.period) and send it again a
    * period later instead of rendering and encoding it anew (default true; the bytes are the
-   * same, aes67-sender.test.ts compares them). Off, or for a signal without a period, or
+   * same, aes67-sender-cache.test.ts compares them). Off, or for a signal without a period, or
    * when the payloads of one period would take more than PAYLOAD_CACHE_BYTES: rendered per packet.
    */
   payloadCache?: boolean;
