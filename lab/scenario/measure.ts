@@ -17,6 +17,7 @@ import type { Expectation, GlitchMark, Histogram, LatencySamples, Series } from 
 import { clipRanges, mergeRanges, type MediaRange } from './device-log.ts';
 import { limitOf, METRICS } from './metrics.ts';
 import type { RunRecord } from './runner.ts';
+import { decimateSeries } from './series-decimation.ts';
 import { DEVICE_ADDRESS } from './world.ts';
 
 type Value = number | string | boolean | null;
@@ -244,12 +245,14 @@ export function measureScenario(r: RunRecord): Measured {
   }
 
   // ---- playout fill ----
-  const playoutFill: Series[] = d.receive.map((rx, i) => ({
-    label: `${rx.sender.spec.name} (frames ahead of the device's read)`,
-    unit: 'frames',
-    t: r.fill[i].map((p) => round(p.t / 1e9)),
-    values: r.fill[i].map((p) => p.frames),
-  }));
+  const playoutFill: Series[] = d.receive.map((rx, i) =>
+    decimateSeries({
+      label: `${rx.sender.spec.name} (frames ahead of the device's read)`,
+      unit: 'frames',
+      t: r.fill[i].map((p) => round(p.t / 1e9)),
+      values: r.fill[i].map((p) => p.frames),
+    }),
+  );
   const allFill = r.fill.flat().map((p) => p.frames);
   if (allFill.length > 0) {
     values.set('playout.fillMin', Math.min(...allFill));
@@ -502,7 +505,7 @@ export function measureScenario(r: RunRecord): Measured {
   let ptpOffset: Series[] = [];
   if (r.ptp) {
     const p = r.ptp;
-    ptpOffset = p.series();
+    ptpOffset = p.series().map((x) => decimateSeries(x));
     figures['ptp.slave'] = "the engine's PtpSlave on the device's host; EmulatedDut's media clock does not follow it yet";
     if (p.counters) {
       figures['ptp.steps'] = p.counters.steps;
