@@ -21,6 +21,10 @@ export const LIVE_TESTS = [
   'lab/replay/replay.test.ts',
 ];
 
+// Soaks run for minutes to hours, never in `npm test`: `npm run soak` runs the virtual ones
+// (ci/soak.ts), `npm run soak:real` the real-time ones, named *.soak.test.ts (project `soak`).
+export const SOAK_TESTS = ['**/*.soak.test.ts'];
+
 const ALL_TESTS = ['lab/**/*.test.ts', 'native/**/*.test.ts', 'ci/**/*.test.ts', 'test/**/*.test.ts'];
 
 export default defineConfig({
@@ -33,8 +37,9 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     projects: [
-      { extends: true, test: { name: 'unit', include: ALL_TESTS, exclude: ['**/node_modules/**', ...LIVE_TESTS] } },
-      { extends: true, test: { name: 'live', include: LIVE_TESTS, exclude: ['**/node_modules/**'], fileParallelism: false } },
+      { extends: true, test: { name: 'unit', include: ALL_TESTS, exclude: ['**/node_modules/**', ...LIVE_TESTS, ...SOAK_TESTS] } },
+      { extends: true, test: { name: 'live', include: LIVE_TESTS, exclude: ['**/node_modules/**', ...SOAK_TESTS], fileParallelism: false } },
+      { extends: true, test: { name: 'soak', include: SOAK_TESTS, exclude: ['**/node_modules/**'], fileParallelism: false, testTimeout: 600_000 } },
     ],
   },
 });

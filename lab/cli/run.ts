@@ -12,12 +12,14 @@ import type { ScenarioResult } from '../report/schema.ts';
 import { loadScenarios, type LoadedScenario } from '../scenario/load.ts';
 import { METRICS } from '../scenario/metrics.ts';
 import { defaultRunDir, linkLatest, runSuite } from '../scenario/run-suite.ts';
+import { isSoak } from '../scenario/soak.ts';
 import { InputFileError } from '../scenario/yaml-source.ts';
 
 interface RunFlags {
   out?: string;
   json?: boolean;
   seed?: string;
+  soak?: boolean;
 }
 
 /** The figures a summary row shows: round trip, glitches, packets lost on the way in. */
@@ -65,6 +67,7 @@ export function registerRun(program: Command): void {
     .option('-o, --out <dir>', 'folder for report.json, index.html, junit.xml, summary.md (default: reports/run-<time>/, linked as reports/latest)')
     .option('--json', 'print a machine-readable summary instead of the table (no progress)')
     .option('--seed <n>', "run every scenario with this seed instead of its own")
+    .option('--soak', 'also run the soaks (10 min of virtual time or more) found in the folders given; a file named here always runs')
     .action(async (paths: string[], flags: RunFlags) => {
       let seed: number | undefined;
       if (flags.seed !== undefined) {
@@ -84,8 +87,15 @@ export function registerRun(program: Command): void {
         }
         throw e;
       }
+      // Soaks take minutes to hours: found in a folder they run only with --soak (npm run soak runs them).
+      const named = new Set(paths.map((p) => path.resolve(p)));
+      const soaks = flags.soak ? [] : loaded.filter((l) => isSoak(l) && !named.has(path.resolve(l.file)));
+      if (soaks.length > 0) {
+        loaded = loaded.filter((l) => !soaks.includes(l));
+        console.error(`note: left out ${soaks.length} soak${soaks.length > 1 ? 's' : ''} (${soaks.map((l) => l.scenario.name).join(', ')}): run them with --soak or npm run soak`);
+      }
       if (loaded.length === 0) {
-        console.error(`error: no scenario files (*.yaml) under ${paths.join(', ')}`);
+        console.error(soaks.length > 0 ? `error: only soaks under ${paths.join(', ')}: add --soak (or npm run soak)` : `error: no scenario files (*.yaml) under ${paths.join(', ')}`);
         process.exit(2);
       }
       const reportsDir = path.join(projectRoot, 'reports');

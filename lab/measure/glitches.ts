@@ -113,9 +113,44 @@ function recurrenceCos(x: Float32Array, from: number, to: number, use?: Uint8Arr
   return Math.max(-1, Math.min(1, num / den));
 }
 
-function median(values: Float64Array): number {
-  const s = Float64Array.from(values).sort();
-  return s.length === 0 ? 0 : s[Math.floor(s.length / 2)];
+/**
+ * The element at floor(n/2) of `values` sorted (numerically, as Float64Array sorts), found
+ * by quickselect in linear time: the same value the sort gives. Arrays with NaN or -0 (whose
+ * order only the sort defines) and selections that degrade are sorted instead.
+ */
+export function median(values: Float64Array): number {
+  const n = values.length;
+  if (n === 0) return 0;
+  const a = Float64Array.from(values);
+  const k = Math.floor(n / 2);
+  for (let i = 0; i < n; i++) if (a[i] !== a[i] || Object.is(a[i], -0)) return a.sort()[k];
+  let lo = 0;
+  let hi = n - 1;
+  let budget = 4 * Math.ceil(Math.log2(n + 1)) + 8;
+  while (hi > lo) {
+    if (--budget < 0) return a.sort()[k];
+    // Median of three as the pivot, then Hoare's partition.
+    const mid = (lo + hi) >>> 1;
+    const x = a[lo], y = a[mid], z = a[hi];
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
 }
 
 type Interval = { from: number; to: number; kind: GlitchKind; magnitude: number; dropDb?: number };

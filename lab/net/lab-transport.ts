@@ -22,6 +22,13 @@ export interface LabTransport {
  */
 export interface TimedActor {
   poll(now: number): number;
+  /**
+   * When the virtual scheduler may leave it out (runVirtual; real time ignores it). Absent:
+   * polled at every step. 'due': only at the time it returned (it never reads a socket).
+   * 'due-or-delivery': at that time and at every step on which the virtual network
+   * delivered datagrams (everything it waits for comes through VirtualNetwork sockets).
+   */
+  readonly pollOn?: 'due' | 'due-or-delivery';
 }
 
 /** A host on the virtual network (added if it does not exist yet). */
@@ -60,20 +67,26 @@ export interface VirtualRunOptions {
 
 /**
  * Runs actors on the virtual network until `untilNs`: time jumps to the next moment an
- * actor or a datagram is due, due datagrams are delivered, and every actor is polled.
- * Returns the number of steps taken.
+ * actor or a datagram is due, due datagrams are delivered, and every actor is polled (but
+ * the ones whose `pollOn` says they have nothing to do then). Returns the number of steps taken.
  */
 export function runVirtual(actors: TimedActor[], network: VirtualNetwork, clock: VirtualClock, o: VirtualRunOptions): number {
   const due = actors.map((a) => a.poll(clock.now()));
+  const when = actors.map((a) => (a.pollOn === 'due' ? 1 : a.pollOn === 'due-or-delivery' ? 2 : 0));
+  const native = loadNative();
+  // [now, delivered since the previous step, the network's delivered count] (virtual-step.ts).
+  const state = new Float64Array([0, 0, -1]);
   let steps = 0;
   for (;;) {
-    let next = network.nextDeliveryTime() ?? Infinity;
+    let next = Infinity;
     for (const d of due) if (d < next) next = d;
-    if (!(next <= o.untilNs)) break;
-    if (next > clock.now()) clock.advanceTo(Math.ceil(next));
-    network.deliverDue();
-    const now = clock.now();
-    for (let i = 0; i < actors.length; i++) due[i] = actors[i].poll(now);
+    if (!native.virtualStep(network, clock, o.untilNs, next, state)) break;
+    const now = state[0];
+    const delivered = state[1] !== 0;
+    for (let i = 0; i < actors.length; i++) {
+      const w = when[i];
+      if (w === 0 || due[i] <= now || (w === 2 && delivered)) due[i] = actors[i].poll(now);
+    }
     o.onStep?.(now);
     steps++;
   }

@@ -32,10 +32,13 @@ export class Aes67Receiver implements TimedActor {
   private readonly source: SdpSource;
   private sdpText?: string;
   private description?: Aes67StreamDescription;
+  /** With a fixed SDP everything it waits for is datagrams; a live source (SAP, RTSP) may change at any step. */
+  readonly pollOn?: 'due-or-delivery';
 
   constructor(readonly o: Aes67ReceiverOptions) {
     const text = o.source;
     this.source = typeof text === 'string' ? { current: () => text } : text;
+    if (typeof text === 'string') this.pollOn = 'due-or-delivery';
     this.refresh();
   }
 

@@ -9,7 +9,6 @@
 import type { DatagramSocket, LabTransport, TimedActor } from '../net/lab-transport.ts';
 import { encodePcm, bytesPerSample, PCM_ENCODINGS, type PcmEncoding } from '../net/pcm.ts';
 import { mediaTimeOf, ptpTimeOfSample, rtpTimestampOf, type PtpTimescale } from '../net/ptp-timescale.ts';
-import { serializeRtp } from '../net/rtp.ts';
 import { buildAes67Sdp, type Aes67StreamDescription, type PtpRefclk } from '../net/sdp.ts';
 import { createSignal, type SignalSpec } from '../signal/index.ts';
 import { checkSampleRate, type Signal } from '../signal/signal.ts';
@@ -54,6 +53,21 @@ export interface Aes67SenderOptions {
    * from PTP (FIELD-NOTES "What users complain about": SSRC change after a sender reboot).
    */
   reboots?: { atNs: number; pauseNs: number; ssrc: number; sequence?: number }[];
+  /**
+   * Keep each encoded payload of a periodic signal (Signal.period) and send it again a
+   * period later instead of rendering and encoding it anew (default true; the bytes are the
+   * same, aes67-sender-cache.test.ts compares them). Off, or for a signal without a period, or
+   * when the payloads of one period would take more than PAYLOAD_CACHE_BYTES: rendered per packet.
+   */
+  payloadCache?: boolean;
+}
+
+/** Most memory one sender's payload cache may take. */
+export const PAYLOAD_CACHE_BYTES = 32 << 20;
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
 }
 
 export interface SenderStats {
@@ -95,6 +109,8 @@ export function resolveFramesPerPacket(sampleRate: number, framesPerPacket?: num
 }
 
 export class Aes67Sender implements TimedActor {
+  /** It only sends: nothing to do between its packets' due times. */
+  readonly pollOn = 'due';
   readonly framesPerPacket: number;
   readonly signal: Signal;
   /** The SSRC it sends with now (a reboot changes it). */
@@ -104,8 +120,16 @@ export class Aes67Sender implements TimedActor {
   readonly mediaclkOffset: number;
   /** Media time (samples since the PTP epoch) of the first packet's first sample (set at start). */
   firstSample = -1n;
+  /** Packets whose payload came from the payload cache (sent again a period later). */
+  payloadCacheHits = 0;
   private readonly socket: DatagramSocket;
   private readonly frameBuffer: Float32Array;
+  /** The datagram being sent: header written in place, payload copied in (send() copies it out). */
+  private readonly datagram: Uint8Array;
+  /** "destination:port", as send() takes it. */
+  private readonly endpoint: string;
+  /** Encoded payloads by (first sample mod period) / step, filled as first sent; step = gcd(period, F). */
+  private readonly cache?: { period: number; step: number; payloads: (Uint8Array | undefined)[] };
   private packetIndex = 0n;
   private sequence: number;
   private nextDue: number;
@@ -139,6 +163,13 @@ export class Aes67Sender implements TimedActor {
     const multicast = isMulticast(o.destination);
     this.socket = o.transport.open({ dscp: o.dscp ?? 34, ...(o.ttl !== undefined ? { ttl: o.ttl } : {}) });
     this.frameBuffer = new Float32Array(this.framesPerPacket * o.channels);
+    this.datagram = new Uint8Array(12 + payloadBytes);
+    this.endpoint = `${o.destination}:${this.port}`;
+    const period = this.signal.period;
+    if ((o.payloadCache ?? true) && period !== undefined && Number.isSafeInteger(period) && period > 0) {
+      const step = gcd(period, this.framesPerPacket);
+      if ((period / step) * payloadBytes <= PAYLOAD_CACHE_BYTES) this.cache = { period, step, payloads: new Array(period / step) };
+    }
 
     this.nextDue = o.startAtNs ?? -Infinity;
 
@@ -237,20 +268,43 @@ export class Aes67Sender implements TimedActor {
     return this.o.timescale.localTimeOf(ptpTimeOfSample(lastSampleEnd, this.o.sampleRate)) + (this.o.sendDelayNs ?? 0);
   }
 
+  /** The payload of the packet whose first sample is `first`: from the cache, or rendered and encoded. */
+  private payloadOf(first: bigint): Uint8Array {
+    const c = this.cache;
+    if (!c) {
+      this.signal.render(Number(first), this.framesPerPacket, this.o.channels, this.frameBuffer);
+      return encodePcm(this.frameBuffer, this.o.encoding);
+    }
+    const slot = Number(first % BigInt(c.period)) / c.step;
+    let payload = c.payloads[slot];
+    if (!payload) {
+      this.signal.render(Number(first), this.framesPerPacket, this.o.channels, this.frameBuffer);
+      payload = c.payloads[slot] = encodePcm(this.frameBuffer, this.o.encoding);
+    } else this.payloadCacheHits++;
+    return payload;
+  }
+
   private sendPacket(now: number): void {
     const first = this.firstSample + this.packetIndex * BigInt(this.framesPerPacket);
-    this.signal.render(Number(first), this.framesPerPacket, this.o.channels, this.frameBuffer);
-    const packet = serializeRtp({
-      padding: false,
-      marker: this.marker,
-      payloadType: this.payloadType,
-      sequenceNumber: this.sequence,
-      timestamp: rtpTimestampOf(first, this.mediaclkOffset),
-      ssrc: this.ssrc,
-      csrcs: [],
-      payload: encodePcm(this.frameBuffer, this.o.encoding),
-    });
-    this.socket.send(`${this.o.destination}:${this.port}`, packet);
+    // RTP header (RFC 3550 §5.1) as lab/net/rtp.ts serializeRtp writes it: V=2, no padding,
+    // extension or CSRCs; marker on the first packet and
+    // the first after a reboot.
+    const d = this.datagram;
+    const ts = rtpTimestampOf(first, this.mediaclkOffset);
+    d[0] = 0x80;
+    d[1] = (this.marker ? 0x80 : 0) | (this.payloadType & 0x7f);
+    d[2] = this.sequence >>> 8;
+    d[3] = this.sequence & 0xff;
+    d[4] = ts >>> 24;
+    d[5] = (ts >>> 16) & 0xff;
+    d[6] = (ts >>> 8) & 0xff;
+    d[7] = ts & 0xff;
+    d[8] = this.ssrc >>> 24;
+    d[9] = (this.ssrc >>> 16) & 0xff;
+    d[10] = (this.ssrc >>> 8) & 0xff;
+    d[11] = this.ssrc & 0xff;
+    d.set(this.payloadOf(first), 12);
+    this.socket.send(this.endpoint, d);
     this.sequence = (this.sequence + 1) & 0xffff;
     this.packetIndex++;
     this.marker = false;

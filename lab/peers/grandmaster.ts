@@ -205,6 +205,8 @@ const FOREIGN_MASTER_THRESHOLD = 2;
 const FOREIGN_MASTER_TIME_WINDOW = 4;
 
 export class Grandmaster implements TimedActor {
+  /** Everything it does on its own is in nextDue() (syncs, announces, late Follow_Ups, script, passive timeout); the rest is datagrams. */
+  readonly pollOn = 'due-or-delivery';
   readonly config: GrandmasterConfig;
   readonly portIdentity: PortIdentity;
   /** The grandmaster's PTP time, with every scripted step and frequency change applied. */

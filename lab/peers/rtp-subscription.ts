@@ -62,6 +62,11 @@ export interface RtpSubscriptionOptions {
 
 const RECENT = 1024;
 
+/** Is "ip:port" `endpoint` on address `ip`? (What endpoint.split(':')[0] === ip says, without the split.) */
+function isAddressOf(endpoint: string, ip: string): boolean {
+  return endpoint === ip || (endpoint.length > ip.length && endpoint.charCodeAt(ip.length) === 58 /* ":" */ && endpoint.startsWith(ip));
+}
+
 /** The fields of a description that need a new socket or decoder when they change. */
 export function streamKey(d: Aes67StreamDescription): string {
   return [d.destination, d.port, d.sourceFilter ?? '', d.encoding, d.sampleRate, d.channels, d.payloadType, d.mediaclkOffset ?? 0].join('|');
@@ -99,9 +104,11 @@ export class RtpSubscription {
   private jitter = 0;
   private lastTransit: number | null = null;
   private arrivalSum = 0;
-  // Audio by media time, in blocks of one second.
+  // Audio by media time, in blocks of one second, kept as the payload's bytes and decoded
+  // when audio() asks (decodePcm works sample by sample, so this is what decoding each
+  // packet on arrival gives, without the work for packets nobody reads back).
   private firstSample = -1n;
-  private readonly blocks = new Map<number, { data: Float32Array; filled: Uint8Array }>();
+  private readonly blocks = new Map<number, { bytes: Uint8Array; filled: Uint8Array }>();
   private lastFrameEnd = 0;
   private closed = false;
 
@@ -143,8 +150,8 @@ export class RtpSubscription {
   take(d: ReceivedDatagram): boolean {
     const s = this.o.stream;
     if (d.truncated) return this.drop('truncated');
-    if (this.group && d.destination.split(':')[0] !== this.group) return this.drop('other-destination');
-    if (s.sourceFilter && d.source.split(':')[0] !== s.sourceFilter) return this.drop('source-filter');
+    if (this.group && !isAddressOf(d.destination, this.group)) return this.drop('other-destination');
+    if (s.sourceFilter && !isAddressOf(d.source, s.sourceFilter)) return this.drop('source-filter');
     let p;
     try {
       p = parseRtp(d.data);
@@ -230,26 +237,29 @@ export class RtpSubscription {
         return true; // counted as received, but it came too late to play
       }
     }
-    this.place(sample, decodePcm(p.payload, s.encoding), frames);
+    this.place(sample, p.payload, frames);
     return true;
   }
 
-  private place(sample: bigint, samples: Float32Array, frames: number): void {
+  private place(sample: bigint, payload: Uint8Array, frames: number): void {
     const s = this.o.stream;
     if (this.firstSample < 0n) this.firstSample = sample;
     const offset = Number(sample - this.firstSample);
     const limit = (this.o.recordSeconds ?? 60) * s.sampleRate;
     if (offset < 0) return void this.drop('before-recording');
     if (offset + frames > limit) return void this.drop('recording-full');
-    const ch = s.channels;
-    for (let f = 0; f < frames; f++) {
+    const fb = this.frameBytes;
+    // The frames in runs that stay inside one block.
+    for (let f = 0; f < frames; ) {
       const frame = offset + f;
       const b = Math.floor(frame / s.sampleRate);
       let block = this.blocks.get(b);
-      if (!block) this.blocks.set(b, (block = { data: new Float32Array(s.sampleRate * ch), filled: new Uint8Array(s.sampleRate) }));
+      if (!block) this.blocks.set(b, (block = { bytes: new Uint8Array(s.sampleRate * fb), filled: new Uint8Array(s.sampleRate) }));
       const i = frame - b * s.sampleRate;
-      block.data.set(samples.subarray(f * ch, (f + 1) * ch), i * ch);
-      block.filled[i] = 1;
+      const n = Math.min(frames - f, s.sampleRate - i);
+      block.bytes.set(payload.subarray(f * fb, (f + n) * fb), i * fb);
+      block.filled.fill(1, i, i + n);
+      f += n;
     }
     this.lastFrameEnd = Math.max(this.lastFrameEnd, offset + frames);
   }
@@ -269,7 +279,7 @@ export class RtpSubscription {
         missing += n;
         continue;
       }
-      interleaved.set(block.data.subarray(0, n * ch), start * ch);
+      interleaved.set(decodePcm(block.bytes.subarray(0, n * this.frameBytes), s.encoding), start * ch);
       for (let i = 0; i < n; i++) if (!block.filled[i]) missing++;
     }
     return { sampleRate: s.sampleRate, channels: ch, encoding: s.encoding, firstSample: this.firstSample, interleaved, missingFrames: missing };

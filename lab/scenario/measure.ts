@@ -18,6 +18,7 @@ import { clipRanges, mergeRanges, type MediaRange } from './device-log.ts';
 import { limitOf, METRICS } from './metrics.ts';
 import { addExpectedLoss } from './expect-lost.ts';
 import type { RunRecord } from './runner.ts';
+import { decimateSeries } from './series-decimation.ts';
 import { DEVICE_ADDRESS } from './world.ts';
 import { loadNative } from '../../native/index.ts';
 import { judgeOnPurpose } from '../report/judge.ts';
@@ -285,16 +286,19 @@ export function measureScenario(r: RunRecord): Measured {
   }
 
   // ---- playout fill ----
-  const playoutFill: Series[] = d.receive.map((rx, i) => ({
-    label: `${rx.sender.spec.name} (frames ahead of the device's read)`,
-    unit: 'frames',
-    t: r.fill[i].map((p) => round(p.t / 1e9)),
-    values: r.fill[i].map((p) => p.frames),
-  }));
+  const playoutFill: Series[] = d.receive.map((rx, i) =>
+    decimateSeries({
+      label: `${rx.sender.spec.name} (frames ahead of the device's read)`,
+      unit: 'frames',
+      t: r.fill[i].map((p) => round(p.t / 1e9)),
+      values: r.fill[i].map((p) => p.frames),
+    }),
+  );
   const allFill = r.fill.flat().map((p) => p.frames);
   if (allFill.length > 0) {
-    values.set('playout.fillMin', Math.min(...allFill));
-    values.set('playout.fillMax', Math.max(...allFill));
+    // Not Math.min(...): an hour of 16 streams is more arguments than a call takes.
+    values.set('playout.fillMin', allFill.reduce((a, v) => (v < a ? v : a), Infinity));
+    values.set('playout.fillMax', allFill.reduce((a, v) => (v > a ? v : a), -Infinity));
   } else {
     notMeasured('playout.fillMin', `the run ended before the playout settled (${SETTLE_NS / 1e6} ms after the device started)`);
     notMeasured('playout.fillMax', why.get('playout.fillMin')!);
@@ -574,7 +578,7 @@ export function measureScenario(r: RunRecord): Measured {
   let ptpOffset: Series[] = [];
   if (r.ptp) {
     const p = r.ptp;
-    ptpOffset = p.series();
+    ptpOffset = p.series().map((x) => decimateSeries(x));
     figures['ptp.slave'] = "EmulatedDut's own PTP slave (the engine's PtpSlave), which gives the device its media clock";
     const fl = p.falseLock();
     values.set('ptp.falseLock', round(fl.longestNs / 1e6));
@@ -643,7 +647,7 @@ export function measureScenario(r: RunRecord): Measured {
       } else {
         values.set('ptp.offsetRms', round(Math.sqrt(locked.reduce((a, e) => a + e * e, 0) / locked.length), 1));
         figures['ptp.offsetRmsNs'] = values.get('ptp.offsetRms')!;
-        values.set('ptp.offsetMax', round(Math.max(...locked.map(Math.abs)), 1));
+        values.set('ptp.offsetMax', round(locked.reduce((a, e) => Math.max(a, Math.abs(e)), -Infinity), 1));
         figures['ptp.lockedSamples'] = locked.length;
       }
     }

@@ -168,6 +168,7 @@ export function recordScenario(
     const timed = (actor: TimedActor, kind: string): TimedActor => {
       if (!timing) return actor;
       return {
+        ...(actor.pollOn ? { pollOn: actor.pollOn } : {}),
         poll(now) {
           const t = performance.now();
           const next = actor.poll(now);

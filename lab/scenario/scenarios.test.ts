@@ -8,14 +8,17 @@ import { addonBuilt, projectRoot } from '../../native/index.ts';
 import { limitText, valueText } from '../report/judge.ts';
 import { findScenarioFiles, loadScenario } from './load.ts';
 import { runScenario } from './runner.ts';
+import { isSoak } from './soak.ts';
 
 // scenarios/field runs as one suite in field.test.ts (its report's field-failure matrix is checked there);
 // scenarios/impairments/ is the impairment matrix: lab/scenario/impairment-matrix.test.ts runs it;
-// clock: real scenarios run only against a device on a rig (ci/hil/hil.live.test.ts, ci/hil/soak.live.test.ts).
+// clock: real scenarios run only against a device on a rig (ci/hil/hil.live.test.ts, ci/hil/real-5min.soak.test.ts).
+// Soaks (10 minutes of virtual time or more) run in `npm run soak` (ci/soak.ts), not here.
 const files = findScenarioFiles([path.join(projectRoot, 'scenarios')])
   .filter((f) => !f.includes(`${path.sep}scenarios${path.sep}field${path.sep}`))
   .filter((f) => !f.includes(`${path.sep}impairments${path.sep}`))
-  .filter((f) => loadScenario(f).scenario.clock !== 'real');
+  .filter((f) => loadScenario(f).scenario.clock !== 'real')
+  .filter((f) => !isSoak(loadScenario(f)));
 
 describe.skipIf(!addonBuilt())('scenarios/ (virtual time)', () => {
   it('finds the scenarios the issue asks for', () => {

@@ -45,6 +45,7 @@ function tabulate(signal: Signal, period: number): StridedSignal {
   return {
     description: signal.description,
     sampleRate: signal.sampleRate,
+    period,
     into,
     render(start, frames, channels, out) {
       const buf = out ?? new Float32Array(frames * channels);
@@ -99,13 +100,38 @@ function channelOf(signal: Signal, c: number): Signal {
   };
 }
 
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Longest common period of an interleaved signal worth declaring (frames): beyond it a sender would not cache. */
+const MAX_COMMON_PERIOD = 1 << 24;
+
+/**
+ * The period of the channels together: the least common multiple of theirs (silence
+ * repeats every sample), or undefined when a channel has none or it is too long to use.
+ */
+export function commonPeriod(signals: ChannelSignal[]): number | undefined {
+  let p = 1;
+  for (const s of signals) {
+    const q = s.kind === 'silence' ? 1 : s.period;
+    if (q === undefined) return undefined;
+    p = (p / gcd(p, q)) * q;
+    if (p > MAX_COMMON_PERIOD) return undefined;
+  }
+  return p;
+}
+
 /** The sender's channels interleaved, as the Signal an Aes67Sender plays. */
 export function interleaved(signals: ChannelSignal[], rate: number): Signal {
   const n = signals.length;
   let mono = new Float32Array(0);
+  const period = commonPeriod(signals);
   return {
     description: signals.map((s, c) => `${c + 1}: ${s.signal.description}`).join('; '),
     sampleRate: rate,
+    ...(period !== undefined ? { period } : {}),
     render(start, frames, channels, out) {
       if (channels !== n) throw new Error(`sender signal has ${n} channels, asked for ${channels}`);
       const buf = out ?? new Float32Array(frames * channels);

@@ -15,6 +15,11 @@ export interface Signal {
    * index `start` (a non-negative integer below 2^53), into `out` (allocated if absent).
    */
   render(start: number, frames: number, channels: number, out?: Float32Array): Float32Array;
+  /**
+   * When set: the signal repeats exactly every `period` samples (render(s + period) equals
+   * render(s) for every s), so a sender may keep what it encoded once and play it again.
+   */
+  readonly period?: number;
 }
 
 /** RMS of a signal at `levelDbfs` (AES17). */
