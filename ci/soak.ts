@@ -15,7 +15,9 @@ import { isSoak, sampleMemory, type MemorySample } from '../lab/scenario/soak.ts
 const args = process.argv.slice(2);
 const paths = args.length ? args : [path.join(projectRoot, 'scenarios')];
 const all = loadScenarios(paths);
-const soaks = args.length ? all : all.filter(isSoak);
+// clock: real scenarios (scenarios/soak/real-5min.yaml) run against a device on a rig:
+// `npm run soak:real` or ci/hil/run, not here.
+const soaks = (args.length ? all : all.filter(isSoak)).filter((l) => l.scenario.clock !== 'real');
 if (soaks.length === 0) throw new Error(`no soak scenarios under ${paths.join(', ')}`);
 if (!(globalThis as { gc?: unknown }).gc) console.warn('soak: node runs without --expose-gc; memory samples include garbage (npm run soak passes the flag)');
 
