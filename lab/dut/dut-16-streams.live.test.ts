@@ -19,7 +19,6 @@
 //   the DUT's doing. The window is sampled every 500 ms so a failure says when it happened.
 // If the host cannot carry it, the test fails with the figures that show where (which side
 // lost what, the DUT's IO and TX lateness); it is not loosened. A67X_STREAMS=n runs n streams.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,7 +27,7 @@ import { canUseNetns, createNetns, type Netns } from '../../ci/netns.ts';
 import { projectRoot } from '../../native/index.ts';
 import { attachDut, collect, DUT_BINARY, type DutProcess, type DutStatusJson } from './dut-client.ts';
 import type { StreamResult } from './multi-stream-peers.ts';
-import { missingForDut } from './test-support.ts';
+import { missingForDut, chrtWorks, sleep } from './test-support.ts';
 
 const usable = canUseNetns();
 const missing = usable.ok ? missingForDut([]) : usable.reason;
@@ -38,15 +37,6 @@ const CHANNELS = 8;
 const RECEIVE_S = 4;
 const PROCESSES = Number(process.env.A67X_PEER_PROCESSES ?? 4);
 const PEERS = path.join(projectRoot, 'lab/dut/multi-stream-peers.ts');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const chrtWorks = (() => {
-  try {
-    execFileSync('chrt', ['-f', '20', 'true'], { stdio: 'ignore', timeout: 5_000 });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const baseHz = (k: number) => 400 + 97 * k;
 const STEP_HZ = 13;
 

@@ -13,13 +13,12 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canUseNetns, createNetns, type Netns } from '../../ci/netns.ts';
 import { attachDut, collect, DUT_BINARY, type DutProcess } from './dut-client.ts';
-import { missingForDut } from './test-support.ts';
+import { missingForDut, sleep } from './test-support.ts';
 
 const built = missingForDut([]);
 const usable = canUseNetns();
 const live = usable.ok ? missingForDut(['tshark']) : usable.reason;
 const SUBNET = 134;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function run(args: string[], timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

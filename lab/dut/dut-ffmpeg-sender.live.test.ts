@@ -29,7 +29,7 @@ import { canUseNetns, createNetns, type Netns } from '../../ci/netns.ts';
 import { fitSine } from '../analyze/sine-fit.ts';
 import { lintSdp } from '../net/sdp-lint.ts';
 import { attachDut, collect, DUT_BINARY, type DutProcess } from './dut-client.ts';
-import { checkTone, missingForDut, readWav } from './test-support.ts';
+import { checkTone, missingForDut, readWav, chrtWorks, sleep } from './test-support.ts';
 
 const usable = canUseNetns();
 const missing = usable.ok ? missingForDut(['ffmpeg', 'gst-launch-1.0', 'tshark']) : usable.reason;
@@ -38,15 +38,6 @@ const IN_GROUP = `239.69.${SUBNET}.1`;
 const OUT_GROUP = `239.69.${SUBNET}.2`;
 const TONE_HZ = 997;
 const RECORD_MS = 5_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const chrtWorks = (() => {
-  try {
-    execFileSync('chrt', ['-f', '20', 'true'], { stdio: 'ignore', timeout: 5_000 });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const rt = (cmd: string, args: string[]): [string, string[]] => (chrtWorks ? ['chrt', ['-f', '20', cmd, ...args]] : [cmd, args]);
 
 interface Case {

@@ -15,14 +15,13 @@
 // the peers stalled for hundreds of ms, so they run SCHED_FIFO (chrt -f 20, below the DUT's
 // threads) when permitted, and the recorder's socket holds 4 MiB (as the lab's own sender
 // crossing does). Every process is killed, every namespace deleted.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canUseNetns, createNetns, type Netns } from '../../ci/netns.ts';
 import { attachDut, collect, DUT_BINARY, type DutProcess } from './dut-client.ts';
-import { checkTone, missingForDut, readWav } from './test-support.ts';
+import { checkTone, missingForDut, readWav, chrtWorks, sleep } from './test-support.ts';
 
 const usable = canUseNetns();
 const missing = usable.ok ? missingForDut(['gst-launch-1.0', 'ffmpeg']) : usable.reason;
@@ -46,15 +45,6 @@ const CASES: Case[] = [
 ];
 
 const ptimeText = (us: number) => String(us / 1000);
-const chrtWorks = (() => {
-  try {
-    execFileSync('chrt', ['-f', '20', 'true'], { stdio: 'ignore', timeout: 5_000 });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(missing !== undefined)(`aes67-dut between GStreamer and GStreamer / ffmpeg (${missing ?? 'root, gst-launch-1.0, ffmpeg'})`, () => {
   let net: Netns | undefined;

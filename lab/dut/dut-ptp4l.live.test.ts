@@ -11,12 +11,11 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canUseNetns, createNetns, type Netns } from '../../ci/netns.ts';
 import { attachDut, collect, DUT_BINARY, type DutProcess, type DutStatusJson } from './dut-client.ts';
-import { missingForDut } from './test-support.ts';
+import { missingForDut, sleep } from './test-support.ts';
 
 const usable = canUseNetns();
 const missing = usable.ok ? missingForDut(['ptp4l', 'pmc', 'tshark']) : usable.reason;
 const SUBNET = 135;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** ptp4l's identity (xxxxxx.xxxx.xxxxxx) as AES67 writes a ts-refclk gmid (XX-XX-XX-XX-XX-XX-XX-XX). */
 function gmidOf(ptp4lIdentity: string): string {

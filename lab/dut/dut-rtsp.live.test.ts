@@ -5,7 +5,6 @@
 // the ANNOUNCE to the new multicast group, and the tone must come back clean after it.
 // The DUT is not on PTP here, so the stream is taken as sender-clocked ("timing":
 // "sender" overrides the SDP's ts-refclk/mediaclk).
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { canUseNetns, createNetns, type Netns } from '../../ci/netns.ts';
 import { projectRoot } from '../../native/index.ts';
 import { attachDut, collect, DUT_BINARY, type DutProcess, type DutRxStatus } from './dut-client.ts';
-import { checkTone, missingForDut, readWav } from './test-support.ts';
+import { checkTone, missingForDut, readWav, chrtWorks, sleep } from './test-support.ts';
 
 const usable = canUseNetns();
 const missing = usable.ok ? missingForDut(['gst-launch-1.0']) : usable.reason;
@@ -21,15 +20,6 @@ const SUBNET = 138;
 const GROUP_1 = `239.69.${SUBNET}.1`;
 const GROUP_2 = `239.69.${SUBNET}.3`;
 const OUT_GROUP = `239.69.${SUBNET}.2`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const chrtWorks = (() => {
-  try {
-    execFileSync('chrt', ['-f', '20', 'true'], { stdio: 'ignore', timeout: 5_000 });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const rt = (cmd: string, args: string[]): [string, string[]] => (chrtWorks ? ['chrt', ['-f', '20', cmd, ...args]] : [cmd, args]);
 
 describe.skipIf(missing !== undefined)(`aes67-dut receives a RAVENNA session by RTSP URL (${missing ?? 'root, gst-launch-1.0'})`, () => {

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canUseNetns, removeStale } from '../../ci/netns.ts';
 import { attachDut, collect, DUT_BINARY, type DutProcess } from './dut-client.ts';
-import { checkTone, missingForDut, readWav } from './test-support.ts';
+import { checkTone, missingForDut, readWav, sleep } from './test-support.ts';
 
 const usable = canUseNetns();
 const missing = usable.ok ? missingForDut(['gst-launch-1.0', 'tshark']) : usable.reason;
@@ -32,7 +32,6 @@ const GROUP = `239.69.${NET1}.1`;
 const OUT_GROUP = `239.69.${NET1}.2`;
 const TONE_1 = 997;
 const TONE_2 = 1499;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ip = (args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000, encoding: 'utf8' });
 
 /** The DUT's namespace with eth1 to l1 and eth2 to l2; returns a teardown. */

@@ -14,7 +14,6 @@
 // ptime, no ts-refclk; the first announcement ~3.5 s after start. Its RTP: packets of
 // varying size sent in bursts every ~36 ms.
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,7 +22,7 @@ import { fitSine } from '../analyze/sine-fit.ts';
 import { writeWav } from '../analyze/wav.ts';
 import { createSignal } from '../signal/index.ts';
 import { attachDut, collect, DUT_BINARY, type DutProcess, type DutStatusJson } from './dut-client.ts';
-import { checkTone, missingForDut, readWav } from './test-support.ts';
+import { checkTone, missingForDut, readWav, chrtWorks, sleep } from './test-support.ts';
 
 const usable = canUseNetns();
 const missing = usable.ok ? missingForDut(['cvlc', 'runuser', 'gst-launch-1.0']) : usable.reason;
@@ -32,15 +31,6 @@ const VLC_GROUP = `239.255.${SUBNET}.1`;
 const OUT_GROUP = `239.69.${SUBNET}.2`;
 const SESSION = 'VLC tone a67x';
 const TONE_HZ = 997;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const chrtWorks = (() => {
-  try {
-    execFileSync('chrt', ['-f', '20', 'true'], { stdio: 'ignore', timeout: 5_000 });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const rt = (cmd: string, args: string[]): [string, string[]] => (chrtWorks ? ['chrt', ['-f', '20', cmd, ...args]] : [cmd, args]);
 
 describe.skipIf(missing !== undefined)(`VLC announces by SAP, aes67-dut subscribes by session name (${missing ?? 'root, cvlc, runuser, gst-launch-1.0'})`, () => {

@@ -27,12 +27,11 @@ import { canUseNetns, createNetns, type Netns } from '../../ci/netns.ts';
 import { projectRoot } from '../../native/index.ts';
 import { tsharkFields } from '../net/tshark.ts';
 import { attachDut, collect, DUT_BINARY, type DutProcess } from './dut-client.ts';
-import { missingForDut } from './test-support.ts';
+import { missingForDut, sleep } from './test-support.ts';
 
 const usable = canUseNetns();
 const missing = usable.ok ? missingForDut(['tshark']) : usable.reason;
 const SUBNET = 154;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LAB = path.join(projectRoot, 'lab/cli/bin.ts');
 // RTP has no well-known port: tell tshark where it is (5004 is every stream's port here).
 const DECODE_AS = ['-d', 'udp.port==5004,rtp'];

@@ -8,6 +8,18 @@ import { DUT_BINARY } from './dut-client.ts';
 
 const { WaveFile } = wavefilePkg as unknown as typeof import('wavefile');
 
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Whether this process may start peers at SCHED_FIFO (chrt -f 20): they keep pace on a busy host. */
+export const chrtWorks = (() => {
+  try {
+    execFileSync('chrt', ['-f', '20', 'true'], { stdio: 'ignore', timeout: 5_000 });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 export function which(cmd: string): boolean {
   try {
     return execFileSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim() !== '';
