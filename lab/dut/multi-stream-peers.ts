@@ -1,5 +1,5 @@
 // The lab's side of the many-streams crossing as one process per namespace (started by
-// dut-16-streams.live.test.ts): `send` runs N Aes67Senders (each its own group, its own
+// dut-16-streams.soak.test.ts): `send` runs N Aes67Senders (each its own group, its own
 // tones) on one real-time loop and prints their SDPs as one JSON line; `receive` subscribes
 // one Aes67Receiver per SDP, runs for the given seconds, and prints per stream the RTP
 // metrics and per channel the lab's sine fit and glitch count, as one JSON line (the audio

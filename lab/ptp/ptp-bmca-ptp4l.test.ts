@@ -49,8 +49,11 @@ const LATE_S = 0.5;
 // The emulator's script, in seconds from its start.
 // Spaced so the engine re-locks in each phase even on a loaded host (the emulator's own
 // software time stamps are noisier than ptp4l's: locking to it took 7-9 s in trial runs).
+// After the failover (~6 s after the last Announce) the engine has until RESUME_AT to
+// re-lock to ptp4l: 21 s, the lock bound (< 20 s) with a second to spare; 13 s
+// was too little in a CI run (re-lock 13.5 s).
 const STOP_AT = 21;
-const RESUME_AT = 39;
+const RESUME_AT = 48;
 // The emulator process is stopped this long after it resumed (odd: mid-way between Announces).
 const END_AFTER_RESUME = 17;
 const sleepUntil = async (monotonicS: number) => {

@@ -1,3 +1,9 @@
+// NOT in `npm test` (run by `npm run soak:real`): in the clean-clone CI rehearsal of
+// 2026-11-25 it exceeded its 400 s bound although every channel came back clean (the
+// wall time went before the final figures: the receiver and sender processes' exits),
+// and under load it failed 1 run in 3 with 2 glitches per channel in 8 streams while
+// the DUT's RX was clean (the lab's Node peers stall first). Back into `npm test` once
+// it is bounded and steady on the CI host.
 // 16 streams at once, live (help-wanted list in ../shared/seed): the lab's Aes67Sender x 16
 // (udpTransport, 8 channels of L24 48 kHz 1 ms each: 128 channels, 16 000 packets/s) in
 // namespace A -> the software DUT in B with 16 RX streams onto its 128 inputs, loopback, 16
