@@ -18,11 +18,11 @@ import { clipRanges, mergeRanges, type MediaRange } from './device-log.ts';
 import { limitOf, METRICS } from './metrics.ts';
 import { addExpectedLoss } from './expect-lost.ts';
 import type { RunRecord } from './runner.ts';
-import { decimateSeries } from './series-decimation.ts';
 import { DEVICE_ADDRESS } from './world.ts';
 import { loadNative } from '../../native/index.ts';
 import { judgeOnPurpose } from '../report/judge.ts';
-import { FALSE_LOCK_ERROR_NS, FALSE_LOCK_STALE_NS } from './device-ptp.ts';
+import { lastGrandmasterEvent } from './device-ptp.ts';
+import { FALSE_LOCK_ERROR_NS, FALSE_LOCK_STALE_NS } from './ptp-sample-tally.ts';
 
 type Value = number | string | boolean | null;
 
@@ -286,19 +286,10 @@ export function measureScenario(r: RunRecord): Measured {
   }
 
   // ---- playout fill ----
-  const playoutFill: Series[] = d.receive.map((rx, i) =>
-    decimateSeries({
-      label: `${rx.sender.spec.name} (frames ahead of the device's read)`,
-      unit: 'frames',
-      t: r.fill[i].map((p) => round(p.t / 1e9)),
-      values: r.fill[i].map((p) => p.frames),
-    }),
-  );
-  const allFill = r.fill.flat().map((p) => p.frames);
-  if (allFill.length > 0) {
-    // Not Math.min(...): an hour of 16 streams is more arguments than a call takes.
-    values.set('playout.fillMin', allFill.reduce((a, v) => (v < a ? v : a), Infinity));
-    values.set('playout.fillMax', allFill.reduce((a, v) => (v > a ? v : a), -Infinity));
+  const playoutFill: Series[] = d.receive.map((rx, i) => r.fill[i].series(`${rx.sender.spec.name} (frames ahead of the device's read)`, 'frames', (t) => round(t / 1e9)));
+  if (r.fill.some((f) => f.count > 0)) {
+    values.set('playout.fillMin', Math.min(...r.fill.map((f) => f.min)));
+    values.set('playout.fillMax', Math.max(...r.fill.map((f) => f.max)));
   } else {
     notMeasured('playout.fillMin', `the run ended before the playout settled (${SETTLE_NS / 1e6} ms after the device started)`);
     notMeasured('playout.fillMax', why.get('playout.fillMin')!);
@@ -578,17 +569,17 @@ export function measureScenario(r: RunRecord): Measured {
   let ptpOffset: Series[] = [];
   if (r.ptp) {
     const p = r.ptp;
-    ptpOffset = p.series().map((x) => decimateSeries(x));
+    ptpOffset = p.series();
     figures['ptp.slave'] = "EmulatedDut's own PTP slave (the engine's PtpSlave), which gives the device its media clock";
-    const fl = p.falseLock();
+    const fl = p.tally.falseLock();
     values.set('ptp.falseLock', round(fl.longestNs / 1e6));
     figures['ptp.falseLockTotalMs'] = round(fl.totalNs / 1e6);
     if (fl.stretches.length > 0) {
-      const text = fl.stretches.slice(0, 6).map((x) => `${round(x.from / 1e9, 3)}-${round(x.to / 1e9, 3)} s (${x.why})`).join(', ');
+      const text = (fl.count > 6 ? `${fl.count} stretches, the first 6: ` : '') + fl.stretches.slice(0, 6).map((x) => `${round(x.from / 1e9, 3)}-${round(x.to / 1e9, 3)} s (${x.why})`).join(', ');
       figures['ptp.falseLockStretches'] = text;
       why.set('ptp.falseLock', `reported locked while ${text}`);
     }
-    values.set('ptp.lockedWithoutSync', round(p.lockedWithoutSync() / 1e6));
+    values.set('ptp.lockedWithoutSync', round(p.tally.lockedWithoutSync() / 1e6));
     const lockEvents = r.deviceEvents.filter((e) => /^PTP (locked|lock lost)/.test(e.what));
     if (lockEvents.length > 0) figures['ptp.lockEvents'] = lockEvents.slice(0, 8).map((e) => `${e.what} at ${round(e.at / 1e9, 3)} s`).join(', ');
     figures['ptp.falseLockRule'] = `locked while |true error| > ${FALSE_LOCK_ERROR_NS / 1e3} us or no new Sync sample for ${FALSE_LOCK_STALE_NS / 1e9} s`;
@@ -625,30 +616,25 @@ export function measureScenario(r: RunRecord): Measured {
       notMeasured('ptp.steps', 'the slave was not read');
       notMeasured('ptp.grandmasterChanges', 'the slave was not read');
     }
-    const lastEvent = Math.max(-1, ...s.grandmasters.flatMap((g) => g.events.map((e) => e.at)));
-    if (lastEvent >= 0) {
-      const after = p.samples.filter((x) => x.t >= lastEvent);
-      let bad = -1;
-      after.forEach((x, i) => {
-        if (!x.locked || !(Math.abs(x.errorNs) <= 1000)) bad = i;
-      });
-      if (after.length === 0 || bad === after.length - 1) notMeasured('ptp.recovery', `the device's PTP slave was not back within 1 us of the grandmaster by the end (${s.duration / 1e9} s)`);
-      else values.set('ptp.recovery', bad < 0 ? 0 : round((after[bad + 1].t - lastEvent) / 1e6));
+    if (lastGrandmasterEvent(s) >= 0) {
+      const recovery = p.tally.recoveryNs();
+      if (recovery === null) notMeasured('ptp.recovery', `the device's PTP slave was not back within 1 us of the grandmaster by the end (${s.duration / 1e9} s)`);
+      else values.set('ptp.recovery', round(recovery / 1e6));
     }
     if (p.firstLock === null) {
       for (const name of ['ptp.lockTime', 'ptp.offsetRms', 'ptp.offsetMax']) notMeasured(name, `the device's PTP slave never locked in ${s.duration / 1e9} s`);
     } else {
       values.set('ptp.lockTime', round(p.firstLock / 1e6));
       figures['ptp.lockTimeMs'] = round(p.firstLock / 1e6);
-      const locked = p.samples.filter((x) => x.locked && Number.isFinite(x.errorNs)).map((x) => x.errorNs);
-      if (locked.length === 0) {
+      const locked = p.tally.lockedError();
+      if (locked === null) {
         notMeasured('ptp.offsetRms', 'no sample while locked');
         notMeasured('ptp.offsetMax', 'no sample while locked');
       } else {
-        values.set('ptp.offsetRms', round(Math.sqrt(locked.reduce((a, e) => a + e * e, 0) / locked.length), 1));
+        values.set('ptp.offsetRms', round(locked.rmsNs, 1));
         figures['ptp.offsetRmsNs'] = values.get('ptp.offsetRms')!;
-        values.set('ptp.offsetMax', round(locked.reduce((a, e) => Math.max(a, Math.abs(e)), -Infinity), 1));
-        figures['ptp.lockedSamples'] = locked.length;
+        values.set('ptp.offsetMax', round(locked.maxNs, 1));
+        figures['ptp.lockedSamples'] = locked.count;
       }
     }
   } else {

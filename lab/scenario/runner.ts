@@ -20,9 +20,10 @@ import type { ScenarioResult } from '../report/schema.ts';
 import { projectRoot } from '../report/metadata.ts';
 import { buildDevice, describeReceive, type DeviceUnderTest } from './device-under-test.ts';
 import { DeviceLog } from './device-log.ts';
-import { DevicePtp } from './device-ptp.ts';
+import { DevicePtp, lastGrandmasterEvent } from './device-ptp.ts';
 import type { LoadedScenario } from './load.ts';
 import { MAX_RECORD_S, measureScenario, SETTLE_NS } from './measure.ts';
+import { BoundedSeries } from './bounded-series.ts';
 import { DEVICE_ADDRESS, ScenarioSetupError, ScenarioWorld } from './world.ts';
 
 /** Virtual time between the runner's bookkeeping steps (stamp drains, fill samples, progress). */
@@ -57,8 +58,8 @@ export interface RunRecord {
   log: DeviceLog;
   counters: DutCounters;
   receivers: LabReceiver[];
-  /** Playout fill per receive stream, sampled every slice after SETTLE_NS: [local ns, frames]. */
-  fill: { t: number; frames: number }[][];
+  /** Playout fill (frames) per receive stream, sampled every FILL_EVERY slices after SETTLE_NS, by local ns. */
+  fill: BoundedSeries[];
   captureFile?: string;
   discoveredAt: number;
   /** The device's own PTP slave, when the scenario has grandmasters. */
@@ -182,7 +183,7 @@ export function recordScenario(
     const device = buildDevice(s, w.senders, w.epoch, w.network, seed);
     const dut = device.dut;
     w.deviceSapSessions = () => dut.sapSessions();
-    const ptp = device.ptp ? new DevicePtp(w, dut) : undefined;
+    const ptp = device.ptp ? new DevicePtp(w, dut, lastGrandmasterEvent(s)) : undefined;
     const dutActor: TimedActor = { poll: () => dut.poll() ?? Infinity };
     // RAVENNA: the lab's RTSP client on the device's host hands each DESCRIBE / ANNOUNCE answer to the device.
     const rtspGiven = new Map<number, string>();
@@ -296,7 +297,7 @@ export function recordScenario(
 
     // 5. To the end, in slices.
     const all = [...actors, ...receivers.map((r) => timed(r.receiver, 'lab receivers'))];
-    const fill: { t: number; frames: number }[][] = device.receive.map(() => []);
+    const fill = device.receive.map(() => new BoundedSeries());
     let counters = dut.counters();
     let slices = 0;
     runSlices(
@@ -310,7 +311,7 @@ export function recordScenario(
         // Counters cost ~100 us a call: the fill is sampled every FILL_EVERY slices.
         if (now - deviceStartedAt >= SETTLE_NS && ++slices % FILL_EVERY === 0) {
           counters = dut.counters();
-          counters.receivers.forEach((r, i) => fill[i].push({ t: now, frames: r.playout.fillFrames }));
+          counters.receivers.forEach((r, i) => fill[i].add(now, r.playout.fillFrames));
         }
         if (timing) timing.set('runner bookkeeping (stamps, counters, PTP samples)', (timing.get('runner bookkeeping (stamps, counters, PTP samples)') ?? 0) + performance.now() - t);
       },
