@@ -22,6 +22,7 @@ import { Aes67Receiver } from '../peers/aes67-receiver.ts';
 import { Aes67Sender } from '../peers/aes67-sender.ts';
 import { Grandmaster } from '../peers/grandmaster.ts';
 import { systemTimescale } from '../peers/system-timescale.ts';
+import { followGrandmasterTime } from './grandmaster-time.ts';
 import { pitHistogramFromAnalysis } from '../report/from-measure.ts';
 import { judge, scenarioVerdict } from '../report/judge.ts';
 import type { Expectation, GlitchMark, Histogram, LatencySamples, ScenarioResult, Series } from '../report/schema.ts';
@@ -43,6 +44,8 @@ export const SETTLE_S = 1;
 export const WINDOW_S = 5;
 export const OVERLAP_S = 0.5;
 const STATUS_EVERY_MS = 500;
+/** The longest the lab listens to an external grandmaster's Sync before it sends (16 at the media profile's 8/s take 2 s). */
+const EXTERNAL_GM_LISTEN_S = 10;
 const RSS_EVERY_S = 10;
 
 type Value = number | string | boolean | null;
@@ -184,7 +187,16 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     // ---- the lab: grandmaster and senders on the lab interface ----
     const transport: LabTransport = udpTransport(rig.lab.interface);
     if (transport.address !== rig.lab.address) throw new Error(`the lab interface ${rig.lab.interface} has address ${transport.address}, the rig says lab.address ${rig.lab.address}: fix lab.address (or lab.netns)`);
-    const timescale = systemTimescale(transport);
+    // PTP time as the DUT will see it: the lab's grandmaster serves this host's clock as TAI;
+    // an external one serves what it serves, so the lab follows it (grandmaster-time.ts).
+    let timescale = systemTimescale(transport);
+    if (rig.ptp.grandmaster === 'external') {
+      const g = await followGrandmasterTime(transport, rig.ptp.identity, s.grandmasters[0]?.domain ?? 0, EXTERNAL_GM_LISTEN_S);
+      timescale = g.timescale;
+      const now = transport.now();
+      const vsTaiS = Number(g.timescale.ptpTimeAt(now) - systemTimescale(transport).ptpTimeAt(now)) / 1e9;
+      figures['ptp.externalTime'] = `followed by the lab from ${g.samples} Sync samples (spread ${(g.spreadNs / 1e3).toFixed(1)} us): the grandmaster's PTP time is this host's clock as TAI ${vsTaiS >= 0 ? '+' : ''}${vsTaiS.toFixed(6)} s`;
+    }
     let gm: Grandmaster | undefined;
     const gmSpec = s.grandmasters[0];
     const startedAt = transport.now();

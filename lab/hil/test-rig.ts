@@ -25,9 +25,10 @@ export interface TestRig {
   destroy(): Promise<void>;
 }
 
-export function createTestRig(prefix: string, subnet: number, dir: string): TestRig {
+/** `others`: more hosts on the same link (e.g. 'gm' for gear the rig has beside the lab and the DUT). */
+export function createTestRig(prefix: string, subnet: number, dir: string, others: string[] = []): TestRig {
   mkdirSync(dir, { recursive: true });
-  const net = createNetns({ prefix, hosts: ['lab', 'dut'], subnet });
+  const net = createNetns({ prefix, hosts: ['lab', 'dut', ...others], subnet });
   const sock = path.join(dir, 'dut.sock');
   const rig: TestRig = {
     net,

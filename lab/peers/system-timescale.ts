@@ -1,8 +1,10 @@
 // PTP time for live emulated peers with no grandmaster emulator in the same process: the
 // host's UTC clock plus the TAI offset, read once and carried forward by the transport's
 // monotonic clock (so a later step of the system clock does not move a running sender).
-// This is what a ptp4l grandmaster with software time stamps serves (CLOCK_REALTIME as
-// UTC, currentUtcOffset 37), to within the host clock's accuracy; it is not PTP lock.
+// It is what the lab's own grandmaster serves, not PTP lock, and not what every
+// grandmaster serves: ptp4l with software time stamps serves CLOCK_REALTIME as it is (UTC,
+// 37 s behind this), so with gear on the rig the lab follows the grandmaster's own time
+// (lab/hil/grandmaster-time.ts).
 import type { LabTransport } from '../net/lab-transport.ts';
 import { linearTimescale, type PtpTimescale } from '../net/ptp-timescale.ts';
 
