@@ -21,7 +21,8 @@ export interface TestRig {
   sock: string;
   /** Writes a rig file (overrides merged over the rig this test bench is) and returns its path. */
   writeRig(name: string, overrides?: Record<string, unknown>): string;
-  startDut(device?: Record<string, unknown>): Promise<DutProcess>;
+  /** `extra`: top-level keys of the DUT's configuration merged over the rig's (e.g. sap: { listen: true }). */
+  startDut(device?: Record<string, unknown>, extra?: Record<string, unknown>): Promise<DutProcess>;
   destroy(): Promise<void>;
 }
 
@@ -50,13 +51,14 @@ export function createTestRig(prefix: string, subnet: number, dir: string): Test
       writeFileSync(file, stringify(merged));
       return file;
     },
-    async startDut(device = {}) {
+    async startDut(device = {}, extra = {}) {
       const config = {
         interface: 'eth0',
         device: { name: 'aes67-dut (HIL)', inputChannels: 8, outputChannels: 8, ioBufferFrames: 64, linkOffsetFrames: 96, ...device },
         ptp: { domain: 0 },
         sap: { announce: false },
         control: { listen: `unix:${sock}` },
+        ...extra,
       };
       const file = path.join(dir, 'dut.json');
       writeFileSync(file, JSON.stringify(config, null, 2));
