@@ -381,10 +381,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       }
       figures['network.relay'] = `${relays.length} relay(s) on ${rig.lab.interface}: the senders' media to ${transport.address}:<relay port>, forwarded impaired to their groups (seed ${s.seed}); PTP, SAP, mDNS and RTSP go straight`;
     }
-    const pacing: LabPacing = { measuring: false, maxLatenessNs: 0, stalls: 0, stalledNs: 0 };
-    loop = pollRealTime(actors, transport, abort.signal, pacing);
-
-    // ---- the capture: the lab interface, from now ----
+    // ---- the capture: the lab interface, from before the first packet (a Dante sender's first SAP announcement goes out on its first poll) ----
     mkdirSync(o.outDir, { recursive: true });
     const captureFile = path.join(o.outDir, `${s.name}.pcapng`);
     captureDone = captureLive({ interface: rig.lab.interface, filter: 'udp', seconds: rig.capture.seconds, output: captureFile, maxPackets: 2_000_000, signal: abort.signal }).then(
@@ -397,7 +394,10 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       },
     );
     figures['capture.file'] = path.basename(captureFile);
-    figures['capture.seconds'] = `the first ${rig.capture.seconds} s after the DUT was configured (rig capture.seconds)`;
+    figures['capture.seconds'] = `the first ${rig.capture.seconds} s after the lab's peers were created, before their first packet (rig capture.seconds)`;
+
+    const pacing: LabPacing = { measuring: false, maxLatenessNs: 0, stalls: 0, stalledNs: 0 };
+    loop = pollRealTime(actors, transport, abort.signal, pacing);
 
     // ---- the DUT's streams: RX from each sender's SDP, TX per returned stream ----
     if (senders.some((x) => x.plan.discovery === 'sap') && !status.sap.listening) {
@@ -612,6 +612,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     // One sine channel per returned stream is analysed (a lost packet hits every channel of a stream alike).
     const analysed = new Set(done.flatMap((r) => r.analysedStreams)).size;
     figures['audio.comparedSamples'] = compared;
+    figures['audio.mismatchedSamples'] = mismatched;
     if (notes.length) figures['audio.notes'] = notes.slice(0, 8).join('; ');
     figures['glitches.analysedChannels'] = analysed;
     figures['glitches.analysedSeconds'] = round(done.reduce((a, r) => a + r.glitchSamples, 0) / rate / Math.max(1, analysed), 3);
@@ -692,6 +693,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     } else {
       values.set('glitches.expected', pairing.expected);
       values.set('glitches.heard', pairing.heard);
+      figures['glitches.pairing'] = `${pairing.heard} of ${pairing.expected} stretches of dropped audio heard, ${pairing.unexplained} glitches elsewhere; the relay dropped ${relayTally.dropped}, the DUT counted ${devLost} lost`;
       values.set('glitches.unexplained', pairing.unexplained);
       // The DUT's own count agrees with the relay's (not with reordering: a reordered packet may be counted lost, then arrive).
       const countsAgree = s.network.reorder !== undefined || devLost === relayTally.dropped;

@@ -79,11 +79,15 @@ export interface RunnerResult {
   stderr: string;
 }
 
-/** Runs ci/hil/run as a child process (bounded by `timeoutMs`: killed after it). */
-export async function runHil(args: string[], timeoutMs: number): Promise<RunnerResult> {
+/**
+ * Runs ci/hil/run as a child process (bounded by `timeoutMs`: killed after it). `fifo`: at
+ * SCHED_FIFO of that priority (chrt -f), as a lab host dedicated to real time runs it.
+ */
+export async function runHil(args: string[], timeoutMs: number, fifo?: number): Promise<RunnerResult> {
   // Its own process group: the runner re-runs itself inside the lab's namespace, and a
   // timeout must stop both.
-  const child = spawn(HIL_RUN, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const [cmd, argv] = fifo === undefined ? [HIL_RUN, args] : ['chrt', ['-f', String(fifo), HIL_RUN, ...args]];
+  const child = spawn(cmd, argv, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const out = collect(child);
   const timer = setTimeout(() => {
     try {
