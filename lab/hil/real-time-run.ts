@@ -352,12 +352,23 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     // ---- the impairment relay: between the senders' media and the DUT (lab/impair/udp-relay.ts) ----
     const ledger = new LossLedger();
     const relayWindow = { from: Infinity, until: Infinity };
-    const relayTally = { dropped: 0, delayMaxNs: 0, forwardedInWindow: 0 };
+    const relayTally = { dropped: 0, delayMaxNs: 0, forwardedInWindow: 0, droppedSeqs: [] as string[] };
     const relays: UdpRelay[] = [];
     if (plan.relay) {
       const model = new ImpairmentModel(relayImpairment(s));
       // Impairments act only over the measured span (or its network.active part): the DUT locks and settles on a clean link, and every drop is one the DUT's counters, read at the span's ends, saw.
-      const gated = { decide: (p: Parameters<ImpairmentModel['decide']>[0]) => (p.sentAt >= relayWindow.from && p.sentAt < relayWindow.until ? model.decide(p) : [0]) };
+      // Outside the window a datagram passes unimpaired, but never ahead of one still held from inside it (the flow stays in order across the window's end).
+      let lastDue = -Infinity;
+      const gated = {
+        decide: (p: Parameters<ImpairmentModel['decide']>[0]) => {
+          if (p.sentAt >= relayWindow.from && p.sentAt < relayWindow.until) {
+            const copies = model.decide(p);
+            for (const c of copies) lastDue = Math.max(lastDue, p.sentAt + c);
+            return copies;
+          }
+          return [Math.max(0, lastDue - p.sentAt)];
+        },
+      };
       for (const x of senders) {
         const probe = transport.open({ port: 0 });
         const listenPort = Number(probe.localEndpoint().split(':').pop());
@@ -369,7 +380,10 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
           onDecided: (data, receivedAt, copies) => {
             if (!(receivedAt >= relayWindow.from && receivedAt < relayWindow.until)) return;
             ledger.record(x.destination, 'in', data, receivedAt, [...copies]);
-            if (copies.length === 0) relayTally.dropped++;
+            if (copies.length === 0) {
+              relayTally.dropped++;
+              if (relayTally.droppedSeqs.length < 1000 && data.length >= 12) relayTally.droppedSeqs.push(`${x.destination} ${data.readUInt16BE(2)}`);
+            }
             else relayTally.forwardedInWindow++;
             for (const c of copies) relayTally.delayMaxNs = Math.max(relayTally.delayMaxNs, c);
           },
@@ -679,6 +693,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     values.set('network.delayMax', round(relayTally.delayMaxNs / 1e6, 3));
     if (plan.relay) {
       figures['network.forwarded'] = relayTally.forwardedInWindow;
+      figures['network.droppedSequences'] = relayTally.droppedSeqs.join(', ');
       figures['network.relayLatenessMaxMs'] = round(Math.max(0, ...relays.map((r) => r.stats.maxLatenessNs)) / 1e6, 3);
       figures['network.relayQueueOverflow'] = relays.reduce((a, r) => a + r.stats.queueOverflow, 0);
       figures['network.diverted'] = [...labTx.diverted.entries()].map(([d, n]) => `${d}: ${n}`).join(', ');
