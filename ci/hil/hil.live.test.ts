@@ -92,7 +92,7 @@ describe.skipIf(missing !== undefined)(`ci/hil/run against the software DUT over
   it('refuses a virtual-only scenario and a bad rig file before anything starts (exit 2)', async () => {
     const virtualOnly = await runHil(['--rig', rig.writeRig('v'), 'scenarios/impairments/loss-1pct.yaml', '-o', path.join(dir, 'v')], 60_000);
     expect(virtualOnly.code).toBe(2);
-    expect(virtualOnly.stderr).toMatch(/loss-1pct\.yaml: cannot run in real time on the rig:\n.*network\.loss: network impairments run on the virtual network only/);
+    expect(virtualOnly.stderr).toMatch(/loss-1pct\.yaml: cannot run in real time on the rig:\n.*network\.select\.traffic: on a real link the impairment relay carries the lab senders' media only/);
     const bad = path.join(dir, 'bad.rig.yaml');
     const text = readFileSync(rig.writeRig('base'), 'utf8');
     const line = text.split('\n').findIndex((l) => l.startsWith('capture:')) + 1;

@@ -1,6 +1,12 @@
-// One scenario in real time on a rig: the lab's emulated grandmaster and AES67 senders on
-// the lab's interface (lab/peers on udpTransport, polled like runRealTime but never spinning), the DUT configured through
-// its control endpoint (an RX stream per sender from the sender's own SDP, a TX stream per
+// One scenario in real time on a rig: the lab's emulated grandmaster and senders on the
+// lab's interface (lab/peers on udpTransport, polled like runRealTime but never spinning):
+// AES67 senders, whose SDP the runner gives the DUT; Dante-style senders (SAP to
+// 239.255.255.255, group in the rig's prefix), which the DUT's own SAP listener finds by
+// name; RAVENNA-style sessions (mDNS + RTSP), which the engine's DNS-SD browser resolves to
+// the RTSP URL the DUT then DESCRIBEs (and follows through ANNOUNCE). With network
+// impairments, the senders' media goes through the UDP relay (lab/impair/udp-relay.ts) whose
+// LossLedger is paired with the glitches heard (loss-pairing.ts). The DUT is configured through
+// its control endpoint (an RX stream per sender, a TX stream per
 // returned stream; the loopback is the rig's wiring), a pcapng capture of the lab
 // interface (lab/net/pcap/live-capture), the DUT's TX received by the lab's receivers in
 // overlapping windows judged by a worker thread (window-analysis.ts), the DUT's status
