@@ -72,14 +72,41 @@ describe('real-time plan', () => {
     expect(p.refusals.join('\n')).toMatch(/grandmasters: one grandmaster at most on the rig/);
     expect(p.refusals.join('\n')).toMatch(/grandmasters\[0\]\.events: scripted grandmaster events .* virtual time only/);
     expect(p.refusals.join('\n')).toMatch(/expect\.ptp\.offsetMax: is the slave's true error, exact only in virtual time/);
-    expect(planScenario(scenario('impairments/loss-1pct.yaml'), rig).refusals.join('\n')).toMatch(/network\.loss: network impairments run on the virtual network only/);
-    expect(planScenario(scenario('smoke/discovery.yaml'), rig).refusals.join('\n')).toMatch(/expect\.discovery\.time: the runner gives the DUT each SDP[\s\S]*senders\[0\]\.kind: dante senders are not run in real time yet/);
+    // loss-1pct impairs every packet (PTP and discovery too) both ways: the relay carries the senders' media into the DUT only.
+    const lossAll = planScenario(scenario('impairments/loss-1pct.yaml'), rig).refusals.join('\n');
+    expect(lossAll).toMatch(/network\.select\.traffic: on a real link the impairment relay carries the lab senders' media only/);
+    expect(lossAll).toMatch(/network\.select\.path: .* write path: to-device/);
+    expect(lossAll).toMatch(/expect\.glitches\.equalsLedger: also needs the DUT's read window/);
+    expect(lossAll).not.toMatch(/expect\.glitches\.equalsLost|expect\.network\.lost|expect\.glitches\.unexplained/);
+    expect(planScenario(scenario('smoke/discovery.yaml'), rig).refusals.join('\n')).toMatch(/expect\.discovery\.time: is timed to the network delay in virtual time/);
+    expect(planScenario(scenario('smoke/discovery.yaml'), rig).refusals.join('\n')).not.toMatch(/senders\[0\]\.kind/);
     expect(planScenario(scenario('device-drift.yaml'), rig).refusals.join('\n')).toMatch(/device\.hostDrift/);
   });
 
   it('takes the HIL scenarios as they are', () => {
     expect(planScenario(scenario('hil/loopback-2x2.yaml'), rig).refusals).toEqual([]);
+    for (const f of ['hil/dante-sap-2ch.yaml', 'hil/ravenna-rtsp.yaml', 'hil/loss-1pct.yaml']) expect(planScenario(scenario(f), rig).refusals, f).toEqual([]);
+    const dante = planScenario(scenario('hil/dante-sap-2ch.yaml'), rig);
+    expect(dante.senders.map((x) => [x.discovery, x.destination])).toEqual([['sap', undefined]]);
+    expect(dante.relay).toBe(false);
+    expect(planScenario(scenario('hil/ravenna-rtsp.yaml'), rig).senders.map((x) => [x.discovery, x.destination])).toEqual([['rtsp', '239.69.160.1:5004']]);
+    const loss = planScenario(scenario('hil/loss-1pct.yaml'), rig);
+    expect([loss.relay, loss.senders[0].discovery]).toEqual([true, 'sdp']);
     expect(planScenario(scenario('soak/real-5min.yaml'), rigOf(RIG.replace('3: 3, 4: 4 }', '3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8 }'))).refusals).toEqual([]);
+  });
+
+  it('refuses what the relay and the real-time senders cannot do, naming the key and the fix', () => {
+    const text = (extra: string) => `name: x\ndescription: d\nproves: p\nduration: 2s\ngrandmasters: [{ name: gm }]\n${extra}`;
+    const plan = (extra: string) => planScenario(parseYamlWith('x.yaml', text(extra), scenarioSchema), rig).refusals.join('\n');
+    const sender = 'senders: [{ name: a, kind: aes67, probe: { channel: 2 } }]\n';
+    expect(plan(`${sender}network: { loss: 1%, select: { traffic: [media, ptp], path: to-device } }\nexpect: { network.lost: { min: 1 } }\n`)).toMatch(/network\.select\.traffic: .*relayed PTP would be stamped before its delay/);
+    expect(plan(`${sender}network: { loss: 1%, select: { traffic: [media], path: from-device } }\nexpect: { network.lost: { min: 1 } }\n`)).toMatch(/network\.select\.path: .*the DUT's own streams reach the lab's receivers directly/);
+    expect(plan(`${sender}network: { active: { from: 1s } }\nexpect: { network.lost: { equals: 0 } }\n`)).toMatch(/network\.active: selects what impairments hit, but the scenario has none/);
+    expect(plan('senders: [{ name: a, kind: aes67 }]\nexpect: { glitches.equalsLost: { equals: true } }\n')).toMatch(/expect: glitches\.equalsLost: lost audio is placed .* add probe/);
+    expect(plan('senders: [{ name: r, kind: ravenna, events: [{ at: 1s, session: { destination: 239.1.1.1:5004 } }] }]\nnetwork: { loss: 1%, select: { traffic: [media], path: to-device } }\nexpect: { network.lost: { min: 1 } }\n')).toMatch(/senders\[0\]\.events\[0\]\.session: .*leaves the impairment relay behind/);
+    expect(plan('senders: [{ name: a, kind: aes67, reboots: [{ at: 1s, ssrc: 5 }] }]\nexpect: { glitches.count: { max: 1 } }\n')).toMatch(/senders\[0\]\.reboots: sender reboots run in virtual time only/);
+    expect(plan('senders: [{ name: p, kind: pcap, file: x.pcap }]\nexpect: { rtp.lab.lost: { max: 1 } }\n')).toMatch(/senders\[0\]\.kind: pcap senders replay a capture in virtual time only/);
+    expect(plan(`${sender}network: { loss: 1%, select: { traffic: [media], path: to-device } }\nexpect: { network.lost: { min: 1 }, glitches.equalsLost: { equals: true }, network.delayMax: { max: 1ms } }\n`)).toBe('');
   });
 
   it('works out where every returned channel comes from, through the rig loopback map', () => {

@@ -35,20 +35,31 @@ export const REAL_TIME_METRICS: ReadonlyMap<string, string> = new Map([
   ['ptp.lockTime', "from the start of the lab's grandmaster until GET /status first says the DUT's PTP slave is locked (polled every 200 ms)"],
   ['tx.pitMax', "lab/analyze on the runner's pcapng capture, the DUT's streams only"],
   ['tx.tsdf', 'as tx.pitMax'],
+  ['network.lost', "datagrams of the lab senders' media the impairment relay dropped on their way into the DUT (its LossLedger), over the measured span (the relay is placed only when the scenario has network impairments; without, 0)"],
+  ['network.delayMax', 'largest extra delay the relay gave a datagram it forwarded'],
+  ['ledger.lost', 'as network.lost (the LossLedger: datagrams with no copy)'],
+  ['glitches.expected', "stretches of audio the relay dropped (its LossLedger alone: each dropped datagram's media, mapped through the probe's round trip, merged where a listener hears one glitch) inside the analysed part of what came back"],
+  ['glitches.heard', 'of glitches.expected, those heard as a glitch at their place (4 samples tolerance)'],
+  ['glitches.unexplained', 'glitches heard where the relay dropped nothing (a late packet is one: the DUT\'s packet stamps are not read in real time)'],
+  ['glitches.equalsLost', "every stretch of dropped audio heard, no glitch elsewhere, and the DUT's own lost count (GET /status) equal to the relay's drops over the measured span"],
 ]);
+
+/** Metrics that pair the relay's LossLedger with the glitches heard: they need the probe's round trip. */
+const LEDGER_PAIRED = new Set(['glitches.expected', 'glitches.heard', 'glitches.unexplained', 'glitches.equalsLost']);
 
 const VIRTUAL_ONLY: Record<string, string> = {
   'latency.error': "needs the emulated device's configured latency sum; a real DUT's properties are not read here",
   'latency.residual': "needs the device's per-packet and per-cycle stamps, which only the in-process EmulatedDut gives",
   'latency.toWire': 'needs the round trip attributed to the wire; not measured in real time',
-  'glitches.unexplained': "needs the impairment model's log of what it dropped; a real link has none",
-  'glitches.equalsLost': "needs the impairment model's log of what it dropped; a real link has none",
   'rtp.device.duplicates': 'the software DUT does not count duplicates apart in /status',
   'rtp.device.reordered': 'the software DUT does not count reordering apart in /status',
-  'network.lost': 'needs the virtual network impairment model',
-  'network.delayMax': 'needs the virtual network impairment model',
   'playout.driftPpm': "needs the device's packet stamps",
-  'discovery.time': 'the runner gives the DUT each SDP through its control endpoint: there is no discovery to time',
+  'discovery.time': "is timed to the network delay in virtual time; in real time the runner only polls the DUT's status (every 200 ms), so how long the DUT took to find a SAP or RTSP session is a figure (discovery.*AfterMs), not judged",
+  'glitches.equalsLedger': "also needs the DUT's read window of every packet (its IO cycle phase), known only from the in-process device's stamps; use glitches.equalsLost",
+  'ledger.late': "needs the DUT's read time of every packet (the in-process device's stamps)",
+  'ledger.undecidable': "needs the DUT's read time of every packet (the in-process device's stamps)",
+  'recovery.afterLoss': "needs the device's per-packet stamps of the in-process device",
+  'sender.resumeTime': "needs the sender's first packet on its new group matched to the device's stamps (virtual time)",
   'dante.status': 'scenario receivers (dante) are not run in real time',
   'dante.worstMargin': 'scenario receivers (dante) are not run in real time',
   'recovery.time': 'grandmaster events and impairment windows are not run in real time',
@@ -62,8 +73,10 @@ const VIRTUAL_ONLY: Record<string, string> = {
 export interface PlannedSender {
   spec: SenderSpec;
   index: number;
-  /** "group:port". */
-  destination: string;
+  /** "group:port" (undefined for a Dante sender: it picks its group in its prefix). */
+  destination?: string;
+  /** How the DUT gets the stream: its SDP through the control endpoint, by SAP name, or by RTSP URL. */
+  discovery: 'sdp' | 'sap' | 'rtsp';
   channels: number;
   /** DUT input channels (1-based), one per sender channel. */
   inputs: number[];
@@ -94,6 +107,8 @@ export interface PlannedTx {
 
 export interface HilPlan {
   senders: PlannedSender[];
+  /** The scenario has network impairments: the relay goes between the senders and the DUT. */
+  relay: boolean;
   transmit: PlannedTx[];
   /** Every problem that stops the run. */
   refusals: string[];
@@ -109,8 +124,16 @@ export function planScenario(s: Scenario, rig: Rig): HilPlan {
   const refuse = (key: string, why: string) => refusals.push(`${keyOf(key)}: ${why}`);
 
   const n = s.network;
-  for (const k of ['delay', 'loss', 'burstLoss', 'jitter', 'reorder', 'duplicate', 'select', 'active'] as const) {
-    if (n[k] !== undefined) refuse(`network.${k}`, 'network impairments run on the virtual network only (the runner has no impairment path on a real link, and this kernel has no netem); remove it or run the scenario with aes67-lab run');
+  const impaired = (['delay', 'loss', 'burstLoss', 'jitter', 'reorder', 'duplicate'] as const).some((k) => n[k] !== undefined);
+  if (impaired) {
+    // The relay (lab/impair/udp-relay.ts) sits only between the lab's senders and the DUT:
+    // PTP, discovery and the DUT's own streams go straight, and the scenario must say so.
+    const traffic = n.select?.traffic ?? ['media', 'ptp', 'discovery'];
+    if (traffic.length !== 1 || traffic[0] !== 'media') refuse('network.select.traffic', "on a real link the impairment relay carries the lab senders' media only (relayed PTP would be stamped before its delay; SAP and mDNS go straight): write select: { traffic: [media], path: to-device }");
+    const pathTo = n.select?.path ?? 'both';
+    if (pathTo !== 'to-device') refuse('network.select.path', "on a real link the impairment relay sits between the lab's senders and the DUT only (the DUT's own streams reach the lab's receivers directly): write path: to-device");
+  } else if (n.select !== undefined || n.active !== undefined) {
+    refuse(n.select !== undefined ? 'network.select' : 'network.active', 'selects what impairments hit, but the scenario has none (delay, loss, burstLoss, jitter, reorder, duplicate)');
   }
   if (s.grandmasters.length > 1) refuse('grandmasters', 'one grandmaster at most on the rig (BMCA between several emulated grandmasters is a virtual-time scenario)');
   s.grandmasters.forEach((g, i) => {
@@ -126,12 +149,16 @@ export function planScenario(s: Scenario, rig: Rig): HilPlan {
   if (s.expect['audio.mismatched'] && !s.senders.some((x) => x.probe)) {
     refuse('expect.audio.mismatched', 'in real time the round trip comes from the probe: add probe: { channel: N } to a sender');
   }
+  if (Object.keys(s.expect).some((k) => LEDGER_PAIRED.has(k)) && !s.senders.some((x) => x.probe)) {
+    refuse('expect', `${Object.keys(s.expect).filter((k) => LEDGER_PAIRED.has(k)).join(', ')}: lost audio is placed in what came back by the round trip, which in real time comes from the probe: add probe: { channel: N } to a sender`);
+  }
   for (const [name] of Object.entries(s.expect)) {
     if (REAL_TIME_METRICS.has(name)) continue;
     refuse(`expect.${name}`, VIRTUAL_ONLY[name] ?? 'not measured by the real-time runner');
   }
 
-  // Senders: only AES67 senders whose SDP the runner gives the DUT.
+  // Senders: AES67 (the runner gives the DUT its SDP), Dante (the DUT finds it by its SAP
+  // name) and RAVENNA (found by DNS-SD, the DUT describes it by RTSP URL).
   const used = new Set<number>();
   const nextFree = () => {
     let c = 1;
@@ -140,12 +167,18 @@ export function planScenario(s: Scenario, rig: Rig): HilPlan {
   };
   const senders: PlannedSender[] = [];
   s.senders.forEach((spec, i) => {
-    if (spec.kind !== 'aes67') {
-      refuse(`senders[${i}].kind`, `${spec.kind} senders are not run in real time yet (their discovery, SAP or DNS-SD + RTSP, is a virtual-time path here); use kind aes67`);
+    if (spec.kind === 'pcap') {
+      refuse(`senders[${i}].kind`, 'pcap senders replay a capture in virtual time only; use kind aes67, dante or ravenna');
       return;
     }
     if (spec.drift !== 0) refuse(`senders[${i}].drift`, "a sender's media clock drift runs in virtual time only");
     if (spec.source !== undefined) refuse(`senders[${i}].source`, "the lab sends from the rig's lab.address; remove source");
+    if (spec.reboots !== undefined) refuse(`senders[${i}].reboots`, 'sender reboots run in virtual time only');
+    spec.events.forEach((e, k) => {
+      if ('reboot' in e) refuse(`senders[${i}].events[${k}].reboot`, 'sender reboots run in virtual time only');
+      else if (impaired) refuse(`senders[${i}].events[${k}].session`, 'a RAVENNA session that moves to another group leaves the impairment relay behind (it relays the first group only): drop the network impairments or the session change');
+    });
+    if (spec.sdp !== undefined) refuse(`senders[${i}].sdp`, 'the SDP variants are pasted into the in-process device in virtual time only');
     const channels = spec.channels ?? 2;
     const inputs = spec.map ?? [];
     if (!spec.map) for (let c = 0; c < channels; c++) {
@@ -154,7 +187,10 @@ export function planScenario(s: Scenario, rig: Rig): HilPlan {
       inputs.push(x);
     }
     else for (const x of inputs) used.add(x);
-    senders.push({ spec, index: i, destination: spec.destination ?? `${rig.multicast}.${1 + i}:5004`, channels, inputs, rxId: `hil-rx-${i + 1}` });
+    const discovery = spec.kind === 'dante' ? 'sap' : spec.kind === 'ravenna' ? 'rtsp' : 'sdp';
+    // A Dante device picks its group in its prefix (the rig's /24 here): known when the sender exists.
+    const destination = spec.kind === 'dante' ? undefined : (spec.destination ?? `${rig.multicast}.${1 + i}:5004`);
+    senders.push({ spec, index: i, ...(destination ? { destination } : {}), discovery, channels, inputs, rxId: `hil-rx-${i + 1}` });
   });
 
   const originOf = (output: number): ChannelOrigin | undefined => {
@@ -204,5 +240,5 @@ export function planScenario(s: Scenario, rig: Rig): HilPlan {
       });
     });
   }
-  return { senders, transmit, refusals };
+  return { senders, relay: impaired, transmit, refusals };
 }

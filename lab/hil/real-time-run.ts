@@ -1,6 +1,12 @@
-// One scenario in real time on a rig: the lab's emulated grandmaster and AES67 senders on
-// the lab's interface (lab/peers on udpTransport, polled like runRealTime but never spinning), the DUT configured through
-// its control endpoint (an RX stream per sender from the sender's own SDP, a TX stream per
+// One scenario in real time on a rig: the lab's emulated grandmaster and senders on the
+// lab's interface (lab/peers on udpTransport, polled like runRealTime but never spinning):
+// AES67 senders, whose SDP the runner gives the DUT; Dante-style senders (SAP to
+// 239.255.255.255, group in the rig's prefix), which the DUT's own SAP listener finds by
+// name; RAVENNA-style sessions (mDNS + RTSP), which the engine's DNS-SD browser resolves to
+// the RTSP URL the DUT then DESCRIBEs (and follows through ANNOUNCE). With network
+// impairments, the senders' media goes through the UDP relay (lab/impair/udp-relay.ts) whose
+// LossLedger is paired with the glitches heard (loss-pairing.ts). The DUT is configured through
+// its control endpoint (an RX stream per sender, a TX stream per
 // returned stream; the loopback is the rig's wiring), a pcapng capture of the lab
 // interface (lab/net/pcap/live-capture), the DUT's TX received by the lab's receivers in
 // overlapping windows judged by a worker thread (window-analysis.ts), the DUT's status
@@ -19,7 +25,15 @@ import { analyzeCapture } from '../analyze/analyze-capture.ts';
 import { udpTransport, type LabTransport, type TimedActor } from '../net/lab-transport.ts';
 import { captureLive } from '../net/pcap/live-capture.ts';
 import { Aes67Receiver } from '../peers/aes67-receiver.ts';
-import { Aes67Sender } from '../peers/aes67-sender.ts';
+import { Aes67Sender, fnv1a } from '../peers/aes67-sender.ts';
+import { DanteAes67Sender } from '../peers/dante-aes67-sender.ts';
+import { RavennaSender } from '../peers/ravenna-sender.ts';
+import { ImpairmentModel } from '../impair/impairment.ts';
+import { LossLedger } from '../impair/loss-ledger.ts';
+import { UdpRelay } from '../impair/udp-relay.ts';
+import { tcpStreams } from '../net/rtsp-stream.ts';
+import { mediaTimeOf } from '../net/ptp-timescale.ts';
+import { loadNative } from '../../native/index.ts';
 import { Grandmaster } from '../peers/grandmaster.ts';
 import { systemTimescale } from '../peers/system-timescale.ts';
 import { followGrandmasterTime } from './grandmaster-time.ts';
@@ -31,7 +45,10 @@ import { limitOf, METRICS } from '../scenario/metrics.ts';
 import { reportFileName } from '../scenario/runner.ts';
 import { channelSignals, interleaved } from '../scenario/sender-signal.ts';
 import { framesOf } from '../scenario/world.ts';
-import { HilRefusal, planScenario, type HilPlan } from './plan.ts';
+import { lostMedia, pairLossWithGlitches, type MediaGap } from './loss-pairing.ts';
+import { HilRefusal, planScenario, type HilPlan, type PlannedSender } from './plan.ts';
+import { relayedTransport } from './relayed-transport.ts';
+import { relayImpairment } from './relay-impairment.ts';
 import type { LoadedRig } from './rig.ts';
 import type { WindowAudio, WindowResult } from './window-analysis.ts';
 import { WindowPool } from './window-pool.ts';
@@ -43,6 +60,12 @@ export const SETTLE_S = 1;
 /** Each window of returned audio, and how much the next one overlaps it. */
 export const WINDOW_S = 5;
 export const OVERLAP_S = 0.5;
+/** Longest wait for the DUT to find a sender by SAP or to describe it by RTSP (Dante announces at start, then every sapInterval). */
+export const FIND_WAIT_S = 15;
+/** Longest wait for the engine's DNS-SD browser to resolve a RAVENNA session on the lab interface. */
+export const DNSSD_WAIT_S = 10;
+/** RTSP port of the first RAVENNA sender (the next ones count up): its SRV record says so, so any free port serves. */
+export const RAVENNA_RTSP_PORT = 8554;
 const STATUS_EVERY_MS = 500;
 /** The longest the lab listens to an external grandmaster's Sync before it sends (16 at the media profile's 8/s take 2 s). */
 const EXTERNAL_GM_LISTEN_S = 10;
@@ -115,6 +138,50 @@ export interface HilRunOptions {
   /** Where the pcapng goes (the run's report folder). */
   outDir: string;
   log?: (line: string) => void;
+}
+
+/** A lab sender of any kind, as the runner drives it. */
+interface LabSender {
+  plan: PlannedSender;
+  actor: TimedActor;
+  /** Its RTP sender (a RAVENNA session change replaces it). */
+  rtp: () => Aes67Sender;
+  /** "group:port" its media goes to. */
+  destination: string;
+  framesPerPacket: number;
+  /** The session name the DUT finds it by (SAP s=, DNS-SD instance). */
+  name: string;
+  sdp: () => string;
+  ravenna?: RavennaSender;
+}
+
+/**
+ * A RAVENNA session's RTSP URL as the network tells it: the engine's own DNS-SD browser
+ * (engine/mdns, through the addon; another implementation than the lab's responder) on
+ * the lab interface, browsing _ravenna_session._sub._rtsp._tcp for the session name; the
+ * URL is built from the SRV port and A address it resolves (the DUT itself resolves no
+ * DNS-SD name: it is given the URL, as aes67-dut's "rtsp" key takes it).
+ */
+async function resolveRavenna(name: string, expectedUrl: string, iface: string, figures: Record<string, Value>, transport: LabTransport): Promise<string> {
+  const browser = new (loadNative().DnsSdBrowser)({ interfaceName: iface }, { interfaceName: iface });
+  const t0 = transport.now();
+  try {
+    while (transport.now() - t0 < DNSSD_WAIT_S * 1e9) {
+      browser.poll();
+      const i = browser.find(name);
+      if (i?.address && i.port) {
+        const url = `rtsp://${i.address}:${i.port}/by-name/${encodeURIComponent(name)}`;
+        figures[`discovery.${name}.dnssdAfterMs`] = round((transport.now() - t0) / 1e6, 0);
+        figures[`discovery.${name}.dnssd`] = `${i.fqdn} -> ${i.host ?? '?'} ${i.address}:${i.port} (engine DNS-SD browser, ${browser.stats().queriesSent} queries)`;
+        if (url !== expectedUrl) throw new Error(`DNS-SD resolved the RAVENNA session "${name}" to ${url}, but the lab's sender serves ${expectedUrl}: another device on the network announces the same session name`);
+        return url;
+      }
+      await sleep(20);
+    }
+    throw new Error(`the RAVENNA session "${name}" was not resolved by DNS-SD on ${iface} within ${DNSSD_WAIT_S} s (engine browser: ${JSON.stringify(browser.stats())}); is multicast DNS (224.0.0.251:5353) reaching the interface?`);
+  } finally {
+    browser.close();
+  }
 }
 
 interface Monitor {
@@ -221,13 +288,62 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     }
     const gmEui = gm ? gm.portIdentity.clockIdentity.match(/../g)!.join('-').toUpperCase() : rig.ptp.grandmaster === 'external' ? rig.ptp.identity : undefined;
     const rate = s.device.rate;
-    const senders = plan.senders.map((x) => {
+    // Every sender writes through labTx: with network impairments it diverts their media to the relay.
+    const labTx = relayedTransport(transport);
+    const senders: LabSender[] = plan.senders.map((x) => {
       const srate = x.spec.rate ?? 48_000;
       if (srate !== rate) throw new Error(`senders[${x.index}] '${x.spec.name}' runs at ${srate} Hz and the DUT at ${rate} Hz: the DUT plays one rate`);
-      const [group, port] = x.destination.split(':');
       const framesPerPacket = framesOf(x.spec.ptime ?? 1_000_000, srate, `senders[${x.index}] ptime`);
+      const signal = interleaved(channelSignals(x.spec, x.channels, srate, loaded.file), srate);
+      if (x.spec.kind === 'dante') {
+        if (!gmEui) throw new Error(`senders[${x.index}] '${x.spec.name}': a Dante sender writes its grandmaster in ts-refclk; add a grandmaster to the scenario (or name the rig's external one)`);
+        const dante = new DanteAes67Sender({
+          transport: labTx,
+          timescale,
+          deviceName: x.spec.deviceName ?? x.spec.name.replace(/[^A-Za-z0-9-]/g, '-'),
+          channels: x.channels,
+          signal,
+          grandmaster: gmEui,
+          // The lab's Dante device takes the rig's /24 as its AES67 multicast prefix, so every group the lab uses stays in the range the rig owns.
+          multicastPrefix: `${rig.multicast}.0/24`,
+          ...(x.spec.channelLabels ? { channelLabels: x.spec.channelLabels } : {}),
+          ...(x.spec.sapInterval !== undefined ? { sapIntervalNs: x.spec.sapInterval } : {}),
+          ...(x.spec.mediaclkOffset !== undefined ? { mediaclkOffset: x.spec.mediaclkOffset } : {}),
+        });
+        actors.push(dante);
+        cleanup.push(() => dante.close());
+        figures[`dante.${x.spec.name}`] = `flow "${dante.sessionName}" to ${dante.destination}:5004, announced by SAP to 239.255.255.255:9875 every ${(x.spec.sapInterval ?? 30e9) / 1e9} s`;
+        return { plan: x, actor: dante, rtp: () => dante.rtp, destination: `${dante.destination}:5004`, framesPerPacket: 48, name: dante.sessionName, sdp: () => dante.sdp() };
+      }
+      const [group, port] = x.destination!.split(':');
+      if (x.spec.kind === 'ravenna') {
+        if (!gmEui) throw new Error(`senders[${x.index}] '${x.spec.name}': a RAVENNA session writes its grandmaster in ts-refclk; add a grandmaster to the scenario (or name the rig's external one)`);
+        const rtspPort = RAVENNA_RTSP_PORT + x.index;
+        const ravenna = new RavennaSender({
+          transport: labTx,
+          timescale,
+          streams: tcpStreams(transport.address),
+          sessionName: x.spec.name,
+          deviceName: x.spec.deviceName ?? `${x.spec.name} device`,
+          destination: group,
+          port: Number(port),
+          channels: x.channels,
+          sampleRate: srate,
+          encoding: (x.spec.encoding ?? 'L24') as 'L16' | 'L24',
+          framesPerPacket,
+          grandmaster: gmEui,
+          ptpDomain: gmSpec?.domain ?? 0,
+          mediaclkOffset: x.spec.mediaclkOffset ?? fnv1a(`mediaclk ${x.spec.name}`),
+          rtspPort,
+          signal,
+        });
+        actors.push(ravenna);
+        cleanup.push(() => ravenna.close());
+        figures[`ravenna.${x.spec.name}`] = `session "${x.spec.name}" (device "${x.spec.deviceName ?? `${x.spec.name} device`}") to ${x.destination}, DNS-SD _ravenna_session._sub._rtsp._tcp, ${ravenna.url}`;
+        return { plan: x, actor: ravenna, rtp: () => ravenna.rtp, destination: x.destination!, framesPerPacket, name: x.spec.name, sdp: () => ravenna.sdp(), ravenna };
+      }
       const sender = new Aes67Sender({
-        transport,
+        transport: labTx,
         timescale,
         destination: group,
         port: Number(port),
@@ -235,19 +351,69 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
         sampleRate: srate,
         encoding: x.spec.encoding ?? 'L24',
         framesPerPacket,
-        signal: interleaved(channelSignals(x.spec, x.channels, srate, loaded.file), srate),
+        signal,
         mediaclkOffset: x.spec.mediaclkOffset ?? 0,
         sessionName: x.spec.name,
         ...(gmEui ? { ptpRefclk: { gmid: gmEui, domain: gmSpec?.domain ?? 0 } } : {}),
       });
       actors.push(sender);
       cleanup.push(() => sender.close());
-      return { plan: x, sender, framesPerPacket };
+      return { plan: x, actor: sender, rtp: () => sender, destination: x.destination!, framesPerPacket, name: x.spec.name, sdp: () => sender.sdp() };
     });
-    const pacing: LabPacing = { measuring: false, maxLatenessNs: 0, stalls: 0, stalledNs: 0 };
-    loop = pollRealTime(actors, transport, abort.signal, pacing);
+    // A Dante device picks its group by itself: it must not land on another stream's.
+    const taken = [...senders.filter((x) => x.plan.spec.kind !== 'dante').map((x) => x.destination), ...plan.transmit.map((t) => t.destination)];
+    for (const x of senders) {
+      if (x.plan.spec.kind === 'dante' && taken.includes(x.destination)) throw new Error(`senders[${x.plan.index}] '${x.plan.spec.name}': the Dante device picked ${x.destination}, which another stream of the run uses; give it another deviceName`);
+      taken.push(x.destination);
+    }
 
-    // ---- the capture: the lab interface, from now ----
+    // ---- the impairment relay: between the senders' media and the DUT (lab/impair/udp-relay.ts) ----
+    const ledger = new LossLedger();
+    const relayWindow = { from: Infinity, until: Infinity };
+    const relayTally = { dropped: 0, delayMaxNs: 0, forwardedInWindow: 0, droppedSeqs: [] as string[] };
+    const relays: UdpRelay[] = [];
+    if (plan.relay) {
+      const model = new ImpairmentModel(relayImpairment(s));
+      // Impairments act only over the measured span (or its network.active part): the DUT locks and settles on a clean link, and every drop is one the DUT's counters, read at the span's ends, saw.
+      // Outside the window a datagram passes unimpaired, but never ahead of one still held from inside it (the flow stays in order across the window's end).
+      let lastDue = -Infinity;
+      const gated = {
+        decide: (p: Parameters<ImpairmentModel['decide']>[0]) => {
+          if (p.sentAt >= relayWindow.from && p.sentAt < relayWindow.until) {
+            const copies = model.decide(p);
+            for (const c of copies) lastDue = Math.max(lastDue, p.sentAt + c);
+            return copies;
+          }
+          return [Math.max(0, lastDue - p.sentAt)];
+        },
+      };
+      for (const x of senders) {
+        const probe = transport.open({ port: 0 });
+        const listenPort = Number(probe.localEndpoint().split(':').pop());
+        probe.close();
+        const relay = new UdpRelay(transport, {
+          listenPort,
+          forwardTo: x.destination,
+          impairment: gated,
+          onDecided: (data, receivedAt, copies) => {
+            if (!(receivedAt >= relayWindow.from && receivedAt < relayWindow.until)) return;
+            ledger.record(x.destination, 'in', data, receivedAt, [...copies]);
+            if (copies.length === 0) {
+              relayTally.dropped++;
+              if (relayTally.droppedSeqs.length < 1000 && data.length >= 12) relayTally.droppedSeqs.push(`${x.destination} ${data.readUInt16BE(2)}`);
+            }
+            else relayTally.forwardedInWindow++;
+            for (const c of copies) relayTally.delayMaxNs = Math.max(relayTally.delayMaxNs, c);
+          },
+        });
+        labTx.divert(x.destination, `${transport.address}:${listenPort}`);
+        relays.push(relay);
+        actors.push(relay);
+        cleanup.push(() => relay.close());
+      }
+      figures['network.relay'] = `${relays.length} relay(s) on ${rig.lab.interface}: the senders' media to ${transport.address}:<relay port>, forwarded impaired to their groups (seed ${s.seed}); PTP, SAP, mDNS and RTSP go straight`;
+    }
+    // ---- the capture: the lab interface, from before the first packet (a Dante sender's first SAP announcement goes out on its first poll) ----
     mkdirSync(o.outDir, { recursive: true });
     const captureFile = path.join(o.outDir, `${s.name}.pcapng`);
     captureDone = captureLive({ interface: rig.lab.interface, filter: 'udp', seconds: rig.capture.seconds, output: captureFile, maxPackets: 2_000_000, signal: abort.signal }).then(
@@ -260,11 +426,21 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       },
     );
     figures['capture.file'] = path.basename(captureFile);
-    figures['capture.seconds'] = `the first ${rig.capture.seconds} s after the DUT was configured (rig capture.seconds)`;
+    figures['capture.seconds'] = `the first ${rig.capture.seconds} s after the lab's peers were created, before their first packet (rig capture.seconds)`;
+
+    const pacing: LabPacing = { measuring: false, maxLatenessNs: 0, stalls: 0, stalledNs: 0 };
+    loop = pollRealTime(actors, transport, abort.signal, pacing);
 
     // ---- the DUT's streams: RX from each sender's SDP, TX per returned stream ----
+    if (senders.some((x) => x.plan.discovery === 'sap') && !status.sap.listening) {
+      throw new Error("the DUT's SAP listener is off: a Dante sender is found by its SAP announcement; turn it on in the DUT's configuration (aes67-dut: sap: { listen: true })");
+    }
     for (const x of senders) {
-      await client.addStream({ kind: 'rx', id: x.plan.rxId, sdp: x.sender.sdp(), channels: x.plan.inputs });
+      let how: Record<string, unknown>;
+      if (x.plan.discovery === 'sap') how = { sap: x.name };
+      else if (x.plan.discovery === 'rtsp') how = { rtsp: await resolveRavenna(x.name, x.ravenna!.url, rig.lab.interface, figures, transport) };
+      else how = { sdp: x.sdp() };
+      await client.addStream({ kind: 'rx', id: x.plan.rxId, ...how, channels: x.plan.inputs });
       cleanup.push(() => client.removeStream(x.plan.rxId).catch(() => {}));
     }
     const txSdp: string[] = [];
@@ -275,6 +451,25 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     }
     const configuredAt = transport.now();
     figures['dut.configuredAfterMs'] = round((configuredAt - startedAt) / 1e6, 1);
+    // Streams the DUT finds itself (SAP) or describes (RTSP): active before anything is measured.
+    const found = senders.filter((x) => x.plan.discovery !== 'sdp');
+    if (found.length > 0) {
+      const until = transport.now() + FIND_WAIT_S * 1e9;
+      let rx = (await client.status()).streams.rx;
+      const pending = () => found.filter((x) => !rx.find((r) => r.id === x.plan.rxId)?.active);
+      while (pending().length > 0 && transport.now() < until) {
+        await sleep(200);
+        rx = (await client.status()).streams.rx;
+      }
+      for (const x of found) {
+        const r = rx.find((q) => q.id === x.plan.rxId);
+        if (!r?.active) {
+          throw new Error(`the DUT did not find senders[${x.plan.index}] '${x.plan.spec.name}' (${x.plan.discovery === 'sap' ? `SAP session "${x.name}"` : `RTSP ${x.ravenna!.url}`}) within ${FIND_WAIT_S} s${r?.problem ? `: ${r.problem}` : ''}; its SAP sessions: ${(await client.status()).sap.sessions.map((q) => q.name).join(', ') || 'none'}`);
+        }
+        figures[`discovery.${x.plan.spec.name}.activeAfterMs`] = round((transport.now() - configuredAt) / 1e6, 0);
+        figures[`discovery.${x.plan.spec.name}`] = `the DUT's RX stream ${r.id} from ${r.source}${r.sap ? ` "${r.sap}"` : ''}: ${r.destination}, ${r.format ? `${r.format.encoding}/${r.format.sampleRate}/${r.format.channels}, ${r.format.framesPerPacket} frames` : '?'}`;
+      }
+    }
 
     // ---- PTP lock ----
     let lockedAt: number | undefined;
@@ -312,6 +507,22 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     const results: Promise<WindowResult>[] = [];
     const labTotals = { lost: 0, late: 0, duplicates: 0, reordered: 0, packets: 0 };
     const measureStart = transport.now();
+    if (plan.relay) {
+      relayWindow.from = measureStart + (s.network.active?.from ?? 0);
+      relayWindow.until = measureStart + Math.min(s.network.active?.until ?? Infinity, s.duration);
+    }
+    // What the relay dropped, as sender media (for leaving it out of the sample comparison and pairing it with glitches).
+    const ledgerSenders = senders.map((x, i) => ({
+      endpoint: x.destination,
+      sender: x.plan.index,
+      mediaclkOffset: x.rtp().stream.mediaclkOffset ?? 0,
+      framesPerPacket: x.framesPerPacket,
+      mediaAt: (t: number) => Number(mediaTimeOf(timescale.ptpTimeAt(t), rate)),
+      i,
+    }));
+    const lostNow = (): MediaGap[] => (plan.relay ? lostMedia(ledger, ledgerSenders) : []);
+    // RAVENNA session changes (scenario time = from the start of the measured span): pushed by RTSP ANNOUNCE.
+    const sessionChanges = senders.flatMap((x) => x.plan.spec.events.flatMap((e) => ('session' in e ? [{ x, at: measureStart + e.at, destination: e.session.destination, done: false }] : [])));
     const cpuAtStart = process.cpuUsage();
     pacing.measuring = true;
     const rss: { t: number; kib: number }[] = [];
@@ -349,7 +560,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
         const a = m.receiver.audio();
         m.receiver.close();
         if (!a || a.interleaved.length === 0) continue;
-        batch.push({ stream: m.stream, firstSample: Number(a.firstSample), channels: a.channels, interleaved: a.interleaved, framesPerPacket: txFrames[m.stream] });
+        batch.push({ stream: m.stream, firstSample: Number(a.firstSample), channels: a.channels, interleaved: a.interleaved, framesPerPacket: txFrames[m.stream], ...(plan.relay ? { lost: lostNow() } : {}) });
       }
       if (batch.length > 0) {
         // Settled here, judged at the end: a failed analysis is an error in the report, never an unhandled rejection.
@@ -370,6 +581,13 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       if (nextWindow < windows && now >= measureStart + nextWindow * WINDOW_S * 1e9) openWindow(nextWindow++);
       for (const m of monitors) m.receiver.poll();
       closeDue(now);
+      for (const c of sessionChanges) {
+        if (c.done || now < c.at) continue;
+        c.done = true;
+        const [group, port] = c.destination.split(':');
+        c.x.ravenna!.update({ destination: group, port: Number(port) });
+        figures[`ravenna.${c.x.plan.spec.name}.changedAtS`] = `${round((now - measureStart) / 1e9, 3)} s: to ${c.destination}, ANNOUNCE to ${c.x.ravenna!.rtsp.openConnections} RTSP client(s)`;
+      }
       if (now >= nextStatus) {
         nextStatus = now + STATUS_EVERY_MS * 1e6;
         void client.status().then(
@@ -426,6 +644,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     // One sine channel per returned stream is analysed (a lost packet hits every channel of a stream alike).
     const analysed = new Set(done.flatMap((r) => r.analysedStreams)).size;
     figures['audio.comparedSamples'] = compared;
+    figures['audio.mismatchedSamples'] = mismatched;
     if (notes.length) figures['audio.notes'] = notes.slice(0, 8).join('; ');
     figures['glitches.analysedChannels'] = analysed;
     figures['glitches.analysedSeconds'] = round(done.reduce((a, r) => a + r.glitchSamples, 0) / rate / Math.max(1, analysed), 3);
@@ -482,6 +701,47 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       if (r.problem) figures[`rx.${name}.problem`] = r.problem;
     }
     values.set('rtp.device.lost', devLost);
+
+    // ---- the relay's losses against the glitches heard ----
+    const lostAll = lostNow();
+    const spans = done.flatMap((r) => r.spans ?? []);
+    const pairing = pairLossWithGlitches(lostAll, spans, glitchList);
+    values.set('network.lost', relayTally.dropped);
+    values.set('ledger.lost', relayTally.dropped);
+    values.set('network.delayMax', round(relayTally.delayMaxNs / 1e6, 3));
+    if (plan.relay) {
+      figures['network.forwarded'] = relayTally.forwardedInWindow;
+      figures['network.droppedSequences'] = relayTally.droppedSeqs.join(', ');
+      figures['network.relayLatenessMaxMs'] = round(Math.max(0, ...relays.map((r) => r.stats.maxLatenessNs)) / 1e6, 3);
+      figures['network.relayQueueOverflow'] = relays.reduce((a, r) => a + r.stats.queueOverflow, 0);
+      figures['network.diverted'] = [...labTx.diverted.entries()].map(([d, n]) => `${d}: ${n}`).join(', ');
+      figures['ledger.unsentFrames'] = ledger.unsent.reduce((a, u) => a + u.frames, 0);
+    }
+    const skippedAsLost = done.reduce((a, r) => a + (r.skippedAsLost ?? 0), 0);
+    if (skippedAsLost > 0) figures['audio.skippedAsLost'] = `${skippedAsLost} samples of lost audio (the relay's drops through the round trip) left out of audio.mismatched`;
+    const pairable = values.get('glitches.count') !== undefined && values.get('glitches.count') !== null && spans.length > 0;
+    if (!pairable) {
+      const reason = why.get('glitches.count') ?? (spans.length === 0 ? 'no returned sine channel was analysed with a round trip (the probe did not come back where the loopback map says)' : 'glitches were not measured');
+      for (const k of ['glitches.expected', 'glitches.heard', 'glitches.unexplained', 'glitches.equalsLost']) notMeasured(k, reason);
+    } else {
+      values.set('glitches.expected', pairing.expected);
+      values.set('glitches.heard', pairing.heard);
+      figures['glitches.pairing'] = `${pairing.heard} of ${pairing.expected} stretches of dropped audio heard, ${pairing.unexplained} glitches elsewhere; the relay dropped ${relayTally.dropped}, the DUT counted ${devLost} lost`;
+      values.set('glitches.unexplained', pairing.unexplained);
+      // The DUT's own count agrees with the relay's (not with reordering: a reordered packet may be counted lost, then arrive).
+      const countsAgree = s.network.reorder !== undefined || devLost === relayTally.dropped;
+      const ok = pairing.heard === pairing.expected && pairing.unexplained === 0 && countsAgree;
+      values.set('glitches.equalsLost', ok);
+      figures['glitches.deviceLostEqualsDropped'] = countsAgree;
+      if (pairing.notes.length) figures['glitches.pairingNotes'] = pairing.notes.join('; ');
+      if (!ok) {
+        const parts: string[] = [];
+        if (pairing.heard < pairing.expected) parts.push(`${pairing.expected - pairing.heard} of ${pairing.expected} stretches of dropped audio not heard`);
+        if (pairing.unexplained > 0) parts.push(`${pairing.unexplained} glitches where the relay dropped nothing${devLate > 0 ? ` (the DUT counted ${devLate} late packets)` : ''}`);
+        if (!countsAgree) parts.push(`the DUT counted ${devLost} lost, the relay dropped ${relayTally.dropped} on the way in`);
+        why.set('glitches.equalsLost', parts.join('; '));
+      }
+    }
     values.set('rtp.device.late', devLate);
     for (const t of final.streams.tx) if (t.id.startsWith('hil-')) figures[`tx.${t.name ?? t.id}.packetsSent`] = Number(t.counters.packetsSent ?? 0);
     const allFill = fill.flat().map((p) => p.frames);
@@ -497,7 +757,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     figures['lab.stalls'] = `${pacing.stalls} turns of the lab's poll loop more than ${STALL_NS / 1e6} ms after the last, ${round(pacing.stalledNs / 1e9, 3)} s in all, over ${durationS} s measured`;
     // The lab's own pacing: a sender that left packets late explains a late packet at the DUT.
     for (const x of senders) {
-      const st = x.sender.stats;
+      const st = x.rtp().stats;
       figures[`lab.sender.${x.plan.spec.name}.maxLatenessMs`] = round(st.maxLatenessNs / 1e6, 3);
       figures[`lab.sender.${x.plan.spec.name}.meanLatenessUs`] = round(st.meanLatenessNs / 1e3, 1);
       if (st.skipped > 0) figures[`lab.sender.${x.plan.spec.name}.skipped`] = st.skipped;

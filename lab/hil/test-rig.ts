@@ -21,7 +21,8 @@ export interface TestRig {
   sock: string;
   /** Writes a rig file (overrides merged over the rig this test bench is) and returns its path. */
   writeRig(name: string, overrides?: Record<string, unknown>): string;
-  startDut(device?: Record<string, unknown>): Promise<DutProcess>;
+  /** `extra`: top-level keys of the DUT's configuration merged over the rig's (e.g. sap: { listen: true }). */
+  startDut(device?: Record<string, unknown>, extra?: Record<string, unknown>): Promise<DutProcess>;
   destroy(): Promise<void>;
 }
 
@@ -51,13 +52,14 @@ export function createTestRig(prefix: string, subnet: number, dir: string, other
       writeFileSync(file, stringify(merged));
       return file;
     },
-    async startDut(device = {}) {
+    async startDut(device = {}, extra = {}) {
       const config = {
         interface: 'eth0',
         device: { name: 'aes67-dut (HIL)', inputChannels: 8, outputChannels: 8, ioBufferFrames: 64, linkOffsetFrames: 96, ...device },
         ptp: { domain: 0 },
         sap: { announce: false },
         control: { listen: `unix:${sock}` },
+        ...extra,
       };
       const file = path.join(dir, 'dut.json');
       writeFileSync(file, JSON.stringify(config, null, 2));
@@ -78,11 +80,15 @@ export interface RunnerResult {
   stderr: string;
 }
 
-/** Runs ci/hil/run as a child process (bounded by `timeoutMs`: killed after it). */
-export async function runHil(args: string[], timeoutMs: number): Promise<RunnerResult> {
+/**
+ * Runs ci/hil/run as a child process (bounded by `timeoutMs`: killed after it). `fifo`: at
+ * SCHED_FIFO of that priority (chrt -f), as a lab host dedicated to real time runs it.
+ */
+export async function runHil(args: string[], timeoutMs: number, fifo?: number): Promise<RunnerResult> {
   // Its own process group: the runner re-runs itself inside the lab's namespace, and a
   // timeout must stop both.
-  const child = spawn(HIL_RUN, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const [cmd, argv] = fifo === undefined ? [HIL_RUN, args] : ['chrt', ['-f', String(fifo), HIL_RUN, ...args]];
+  const child = spawn(cmd, argv, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const out = collect(child);
   const timer = setTimeout(() => {
     try {

@@ -11,6 +11,7 @@ import { sineQuality } from '../measure/sine-quality.ts';
 import type { PcmEncoding } from '../net/pcm.ts';
 import { quantizeInPlace } from '../scenario/measure.ts';
 import type { ChannelSignal } from '../scenario/sender-signal.ts';
+import type { AnalysedSpan, MediaGap } from './loss-pairing.ts';
 import type { PlannedTx } from './plan.ts';
 
 const FULL_SCALE: Record<PcmEncoding, number> = { L16: 2 ** 15, L24: 2 ** 23, L32: 2 ** 31 };
@@ -22,6 +23,8 @@ export interface WindowAudio {
   channels: number;
   interleaved: Float32Array;
   framesPerPacket: number;
+  /** Sender media the impairment relay dropped on its way into the DUT (loss-pairing.ts): left out of the sample comparison. */
+  lost?: MediaGap[];
 }
 
 export interface WindowGlitch {
@@ -53,6 +56,10 @@ export interface WindowResult {
   sines: { stream: number; output: number; expectedHz: number; frequencyHz: number; thdnDb: number; levelDbfs: number }[];
   /** The window had nothing back from the DUT. */
   nothingBack?: boolean;
+  /** What of each stream's sine channel this batch newly looked at for glitches, with the round trip it was compared with. */
+  spans?: AnalysedSpan[];
+  /** Samples left out of the comparison as lost audio (the relay's drops, shifted by the round trip). */
+  skippedAsLost?: number;
 }
 
 export interface SenderSignals {
@@ -125,9 +132,22 @@ export class WindowAnalyser {
         if (rt !== undefined) {
           const q = quantizeInPlace(cs.signal.render(r.from - rt, len, 1), s.encoding);
           if (FULL_SCALE[t.encoding] < FULL_SCALE[s.encoding]) quantizeInPlace(q, t.encoding);
+          // Lost audio (the relay's drops of this channel's sender) is not compared: it is judged as glitches.
+          const skip = new Uint8Array(len);
+          for (const g of w.lost ?? []) {
+            if (g.sender !== o.sender) continue;
+            const a = Math.max(0, g.from + rt - r.from);
+            const b = Math.min(len, g.to + rt - r.from);
+            if (b > a) skip.fill(1, a, b);
+          }
           let wrong = 0;
-          for (let i = 0; i < len; i++) if (x[i] !== q[i]) wrong++;
-          result.compared += len;
+          let skipped = 0;
+          for (let i = 0; i < len; i++) {
+            if (skip[i]) skipped++;
+            else if (x[i] !== q[i]) wrong++;
+          }
+          result.skippedAsLost = (result.skippedAsLost ?? 0) + skipped;
+          result.compared += len - skipped;
           result.mismatched += wrong;
           if (wrong > 0) result.notes.push(`${t.name} channel ${k + 1} (output ${o.output}): ${wrong} of ${len} samples differ from sender ${o.sender + 1} channel ${o.channel + 1}`);
         }
@@ -148,6 +168,7 @@ export class WindowAnalyser {
           result.glitches.push({ stream: w.stream, channel: k, output: o.output, sample: g.sample, length: g.length, kinds: [...g.kinds] });
         }
         result.glitchSamples += r.to - Math.max(r.from, Number.isFinite(from) ? from : r.from);
+        if (rt !== undefined) (result.spans ??= []).push({ stream: w.stream, sender: o.sender, from: Math.max(r.from, Number.isFinite(from) ? from : r.from), to: r.to, roundTrip: rt });
       });
       this.analysedUpTo.set(w.stream, Math.max(this.analysedUpTo.get(w.stream) ?? -Infinity, r.to));
     }

@@ -14,7 +14,10 @@ export interface UdpRelayOptions {
   join?: string;
   /** Where every datagram goes ("ip:port"). */
   forwardTo: string;
-  impairment: ImpairmentModel;
+  /** What decides each datagram's copies (an ImpairmentModel, or one gated in time around it). */
+  impairment: Pick<ImpairmentModel, 'decide'>;
+  /** Told every decision (the datagram, its receive time, the copies' extra delays; [] lost): a LossLedger keeps them. */
+  onDecided?: (data: Buffer, receivedAt: number, copies: readonly number[]) => void;
   /** DSCP of forwarded datagrams (default 34, AES67 media). */
   dscp?: number;
   /** Datagrams held at once; beyond it new ones are dropped and counted (default 65536). */
@@ -74,6 +77,7 @@ export class UdpRelay implements TimedActor {
     for (let d = this.rx.receive(); d; d = this.rx.receive()) {
       this.statsValue.received++;
       const delays = this.o.impairment.decide({ source: d.source, destination: d.destination, sentAt: d.receivedAt, dscp: d.dscp });
+      this.o.onDecided?.(d.data, d.receivedAt, delays);
       for (const extra of delays) {
         if (this.queue.length >= (this.o.maxQueued ?? 65536)) {
           this.statsValue.queueOverflow++;
