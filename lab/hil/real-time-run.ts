@@ -41,6 +41,7 @@ import { pitHistogramFromAnalysis } from '../report/from-measure.ts';
 import { judge, scenarioVerdict } from '../report/judge.ts';
 import type { Expectation, GlitchMark, Histogram, LatencySamples, ScenarioResult, Series } from '../report/schema.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
+import { impairmentConfig } from '../scenario/impairment-config.ts';
 import { limitOf, METRICS } from '../scenario/metrics.ts';
 import { reportFileName } from '../scenario/runner.ts';
 import { channelSignals, interleaved } from '../scenario/sender-signal.ts';
@@ -48,7 +49,6 @@ import { framesOf } from '../scenario/world.ts';
 import { lostMedia, pairLossWithGlitches, type MediaGap } from './loss-pairing.ts';
 import { HilRefusal, planScenario, type HilPlan, type PlannedSender } from './plan.ts';
 import { relayedTransport } from './relayed-transport.ts';
-import { relayImpairment } from './relay-impairment.ts';
 import type { LoadedRig } from './rig.ts';
 import type { WindowAudio, WindowResult } from './window-analysis.ts';
 import { WindowPool } from './window-pool.ts';
@@ -373,7 +373,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     const relayTally = { dropped: 0, delayMaxNs: 0, forwardedInWindow: 0, droppedSeqs: [] as string[] };
     const relays: UdpRelay[] = [];
     if (plan.relay) {
-      const model = new ImpairmentModel(relayImpairment(s));
+      const model = new ImpairmentModel(impairmentConfig(s.network, s.seed));
       // Impairments act only over the measured span (or its network.active part): the DUT locks and settles on a clean link, and every drop is one the DUT's counters, read at the span's ends, saw.
       // Outside the window a datagram passes unimpaired, but never ahead of one still held from inside it (the flow stays in order across the window's end).
       let lastDue = -Infinity;

@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadNative, type VirtualClock, type VirtualNetwork } from '../../native/index.ts';
 import { ImpairmentModel } from '../impair/impairment.ts';
+import { impairmentConfig, isImpaired } from './impairment-config.ts';
 import { driftingTimescale } from '../impair/drift.ts';
 import { virtualHost, type LabTransport, type TimedActor } from '../net/lab-transport.ts';
 import { MdnsBrowser } from '../net/mdns-browser.ts';
@@ -143,22 +144,7 @@ export class ScenarioWorld {
     this.device = virtualHost(this.network, this.clock, DEVICE_ADDRESS, 'device');
 
     const n = s.network;
-    const impaired = n.delay !== undefined || n.loss !== undefined || n.burstLoss !== undefined || n.jitter !== undefined || n.reorder !== undefined || n.duplicate !== undefined;
-    if (impaired) {
-      this.impairment = new ImpairmentModel({
-        seed: this.seed,
-        ...(n.loss !== undefined ? { loss: n.loss } : {}),
-        ...(n.burstLoss
-          ? // Gilbert-Elliott with certain loss in the bad state: mean burst = 1 / pBadToGood,
-            // long-run rate = p / (p + r), so p = rate x r / (1 - rate).
-            { burstLoss: { pBadToGood: 1 / n.burstLoss.meanBurst, pGoodToBad: (n.burstLoss.rate / n.burstLoss.meanBurst) / (1 - n.burstLoss.rate) } }
-          : {}),
-        ...(n.delay !== undefined ? { delayNs: n.delay } : {}),
-        ...(n.jitter ? { jitter: { distribution: n.jitter.dist, sdNs: n.jitter.sd } } : {}),
-        ...(n.reorder ? { reorder: { probability: n.reorder.rate, holdNs: n.reorder.hold } } : {}),
-        ...(n.duplicate !== undefined ? { duplicate: { probability: n.duplicate } } : {}),
-      });
-    }
+    if (isImpaired(n)) this.impairment = new ImpairmentModel(impairmentConfig(n, this.seed));
     if (this.impairment || options.captureFile) {
       this.tap = new NetworkTap({
         network: this.network,

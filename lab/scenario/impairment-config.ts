@@ -1,13 +1,18 @@
-// A scenario's network impairments as the relay's ImpairmentModel configuration: the same
-// translation the virtual network uses (lab/scenario/world.ts), so one scenario file means
-// the same loss, burst, delay, jitter, reordering and duplication on either path.
+// A scenario's network impairments as an ImpairmentModel configuration: one translation for
+// the virtual network (world.ts) and the real link's relay (lab/hil/real-time-run.ts), so
+// one scenario file means the same loss, burst, delay, jitter, reordering and duplication
+// on either path.
 import type { ImpairmentConfig } from '../impair/impairment.ts';
-import type { Scenario } from '../scenario/schema.ts';
+import type { Scenario } from './schema.ts';
 
-export function relayImpairment(s: Scenario): ImpairmentConfig {
-  const n = s.network;
+/** Whether the scenario impairs the network at all (delay included). */
+export function isImpaired(n: Scenario['network']): boolean {
+  return n.delay !== undefined || n.loss !== undefined || n.burstLoss !== undefined || n.jitter !== undefined || n.reorder !== undefined || n.duplicate !== undefined;
+}
+
+export function impairmentConfig(n: Scenario['network'], seed: number): ImpairmentConfig {
   return {
-    seed: s.seed,
+    seed,
     ...(n.loss !== undefined ? { loss: n.loss } : {}),
     ...(n.burstLoss
       ? // Gilbert-Elliott with certain loss in the bad state: mean burst = 1 / pBadToGood,
