@@ -80,7 +80,7 @@ AES67_AVX2_INLINE void encodeL16Step(const float* in, std::uint8_t* out) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm256_castsi256_si128(packed));
 }
 
-AES67_AVX2_INLINE __m256i encodeL24Step(const float* in) {
+AES67_AVX2_INLINE __m256i encodeL24Words(const float* in) {
   // The low three bytes of each lane, big-endian, packed into the low 12 bytes of each
   // half; then the halves joined into the low 24 bytes.
   const __m256i toWire = _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, Z, Z, Z, Z,  //
@@ -105,53 +105,56 @@ AES67_AVX2_INLINE void encodeL32Step(const float* in, std::uint8_t* out) {
 }
 
 // ---- whole buffers ---------------------------------------------------------------------
-// Steps of eight; a remainder is done by stepping back to the last eight samples and doing
-// them again (the same values land in the same places), so odd counts cost one step, not
-// a scalar tail. Fewer than eight samples go to the scalar kernel.
+// Steps of eight, two a loop turn (one a turn runs at half the speed on Zen 4). A remainder
+// is done by stepping back to the last eight samples and doing them again (the same values
+// land in the same places), so odd counts cost one step, not a scalar tail. Fewer than
+// eight samples go to the scalar kernel.
+
+template <class In, class Out, std::size_t kInPerSample, std::size_t kOutPerSample, void (*kStep)(const In*, Out*)>
+AES67_AVX2_INLINE void inSteps(const In* in, std::size_t n, Out* out) {
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    kStep(in + kInPerSample * i, out + kOutPerSample * i);
+    kStep(in + kInPerSample * (i + 8), out + kOutPerSample * (i + 8));
+  }
+  if (i + 8 <= n) kStep(in + kInPerSample * i, out + kOutPerSample * i), i += 8;
+  if (i < n) kStep(in + kInPerSample * (n - 8), out + kOutPerSample * (n - 8));
+}
+
+AES67_AVX2_INLINE void encodeL24Step(const float* in, std::uint8_t* out) { storeL24Exactly(encodeL24Words(in), out); }
 
 AES67_AVX2 void decodeL16(const std::uint8_t* in, std::size_t n, float* out) {
   if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->decode[0](in, n, out);
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) decodeL16Step(in + 2 * i, out + i);
-  if (i < n) decodeL16Step(in + 2 * (n - 8), out + n - 8);
+  inSteps<std::uint8_t, float, 2, 1, decodeL16Step>(in, n, out);
 }
-
 AES67_AVX2 void decodeL24(const std::uint8_t* in, std::size_t n, float* out) {
   if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->decode[1](in, n, out);
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) decodeL24Step(in + 3 * i, out + i);
-  if (i < n) decodeL24Step(in + 3 * (n - 8), out + n - 8);
+  inSteps<std::uint8_t, float, 3, 1, decodeL24Step>(in, n, out);
 }
-
 AES67_AVX2 void decodeL32(const std::uint8_t* in, std::size_t n, float* out) {
   if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->decode[2](in, n, out);
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) decodeL32Step(in + 4 * i, out + i);
-  if (i < n) decodeL32Step(in + 4 * (n - 8), out + n - 8);
+  inSteps<std::uint8_t, float, 4, 1, decodeL32Step>(in, n, out);
 }
-
 AES67_AVX2 void encodeL16(const float* in, std::size_t n, std::uint8_t* out) {
   if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->encode[0](in, n, out);
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) encodeL16Step(in + i, out + 2 * i);
-  if (i < n) encodeL16Step(in + n - 8, out + 2 * (n - 8));
+  inSteps<float, std::uint8_t, 1, 2, encodeL16Step>(in, n, out);
 }
-
 AES67_AVX2 void encodeL24(const float* in, std::size_t n, std::uint8_t* out) {
   if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->encode[1](in, n, out);
+  // One 32-byte store a step (not 16 + 8: a fifth faster) while the 8 bytes past the step
+  // still belong to the buffer; the next step overwrites them. The rest in exact steps,
+  // from at least eight samples before the end.
   std::size_t i = 0;
-  // One 32-byte store a step while the 8 bytes past the step still belong to the buffer
-  // (the next step overwrites them); the last steps store exactly their 24 bytes.
-  for (; i + 11 <= n; i += 8) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 3 * i), encodeL24Step(in + i));
-  for (; i + 8 <= n; i += 8) storeL24Exactly(encodeL24Step(in + i), out + 3 * i);
-  if (i < n) storeL24Exactly(encodeL24Step(in + n - 8), out + 3 * (n - 8));
+  for (; i + 19 <= n; i += 16) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 3 * i), encodeL24Words(in + i));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 3 * (i + 8)), encodeL24Words(in + i + 8));
+  }
+  const std::size_t rest = i < n - 8 ? i : n - 8;
+  inSteps<float, std::uint8_t, 1, 3, encodeL24Step>(in + rest, n - rest, out + 3 * rest);
 }
-
 AES67_AVX2 void encodeL32(const float* in, std::size_t n, std::uint8_t* out) {
   if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->encode[2](in, n, out);
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) encodeL32Step(in + i, out + 4 * i);
-  if (i < n) encodeL32Step(in + n - 8, out + 4 * (n - 8));
+  inSteps<float, std::uint8_t, 1, 4, encodeL32Step>(in, n, out);
 }
 
 constexpr PcmKernels kAvx2Kernels{PcmKernelSet::kAvx2, {decodeL16, decodeL24, decodeL32}, {encodeL16, encodeL24, encodeL32}};
