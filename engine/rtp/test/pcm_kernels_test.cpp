@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "test-support/counting_heap.hpp"
+
 namespace aes67 {
 namespace {
 
@@ -201,6 +203,34 @@ TEST(PcmKernels, AnyLengthAtAnyAlignmentLikeScalarAndNothingOutside) {
       }
     }
   }
+}
+
+// The real-time rule for the codec: no allocation in any kernel set at packet sizes, counted
+// by this binary's operator new (test-support/counting_heap.cpp), which first shows it sees
+// an allocation. (Locks and system calls: the kernels call nothing but each other.)
+TEST(PcmKernels, NoKernelAllocates) {
+  // Through a pointer: the compiler may not elide this allocation as it may a new-expression.
+  static void* (*volatile allocate)(std::size_t) = static_cast<void* (*)(std::size_t)>(&::operator new);
+  const std::uint64_t before = heapAllocations();
+  ::operator delete(allocate(32));
+  ASSERT_EQ(heapAllocations(), before + 1) << "the counting heap is not linked into this binary";
+
+  std::vector<std::uint8_t> wire(4 * 64 * 48);
+  std::vector<float> audio(64 * 48, 0.25f);
+  std::vector<const PcmKernels*> sets = fastSets();
+  sets.push_back(&scalar());
+  HeapWatch heap;
+  const std::uint64_t start = heapAllocations();
+  for (const PcmKernels* k : sets) {
+    for (PcmEncoding e : kEncodings) {
+      for (std::size_t n : {std::size_t{1}, std::size_t{7}, std::size_t{48 * 2}, std::size_t{48 * 8 + 3}, std::size_t{48 * 64}}) {
+        k->encode[index(e)](audio.data(), n, wire.data());
+        k->decode[index(e)](wire.data(), n, audio.data());
+      }
+    }
+  }
+  EXPECT_EQ(heapAllocations(), start);
+  EXPECT_EQ(heap.peakAbove(), 0);
 }
 
 }  // namespace
