@@ -42,11 +42,12 @@ std::optional<PcmEncoding> parsePcmEncoding(const std::string& name) {
 namespace {
 
 // The portable kernels: the reference every instruction-set kernel (pcm_kernels_avx2.cpp)
-// must match bit for bit. They are written so compilers vectorize them for the baseline
-// (SSE2 on x86-64, NEON on arm64): no branch per sample, whole words loaded and stored
-// where the layout allows, clipping done on the float's bits (integer compares and
-// selects vectorize; GCC keeps float compares as branches under its default
-// -ftrapping-math).
+// must match bit for bit, and what a CPU without such a set runs (x86-64 without AVX2,
+// arm64). No branch per sample, whole words loaded and stored where the layout allows,
+// clipping done on the float's bits (integer compares and selects vectorize; GCC keeps
+// float compares as branches under its default -ftrapping-math), so a compiler can
+// vectorize them; GCC 12 does so only for some at x86-64's SSE2 baseline (the scalar rows
+// of `npm run bench -- codec`).
 constexpr float kL16Unit = 1.0f / 32768.0f;
 constexpr float kL24Unit = 1.0f / 8388608.0f;
 // int32 -> float rounds to nearest once and the scaling is exact, so this equals rounding
