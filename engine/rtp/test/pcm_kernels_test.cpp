@@ -154,50 +154,48 @@ TEST(PcmKernels, EncodesAwkwardFloatsLikeScalar) {
 }
 
 // Packets are any length and start anywhere in a datagram (the payload follows a 12-byte
-// RTP header, plus CSRCs and extensions): every length from 0 to 40 samples, input and
-// output at every offset from an aligned address, and nothing outside the output written.
+// RTP header, plus CSRCs and extensions): every length from 0 to 40 samples, the wire at
+// every byte offset 0-7 and the floats at every float offset 0-7 from a 64-byte boundary
+// (so every alignment a vector load or store can meet), and nothing outside the output
+// written.
 TEST(PcmKernels, AnyLengthAtAnyAlignmentLikeScalarAndNothingOutside) {
   constexpr std::uint8_t kGuard = 0xA5;
+  constexpr std::size_t kMax = 40;
   std::uint64_t s = 99;
   FOR_EACH_FAST_SET(k) {
     for (PcmEncoding e : kEncodings) {
       const std::size_t w = bytesPerSample(e);
-      for (std::size_t n = 0; n <= 40; ++n) {
-        for (std::size_t inOffset = 0; inOffset < 8; ++inOffset) {
-          for (std::size_t outOffset = 0; outOffset < 8; ++outOffset) {
+      for (std::size_t n = 0; n <= kMax; ++n) {
+        for (std::size_t wireOffset = 0; wireOffset < 8; ++wireOffset) {
+          for (std::size_t floatOffset = 0; floatOffset < 8; ++floatOffset) {
             const std::string where = std::string(toString(k->set)) + " " + toString(e) + " n=" + std::to_string(n) +
-                                      " in+" + std::to_string(inOffset) + " out+" + std::to_string(outOffset);
-            // Encode: float input at a byte offset (unaligned floats), wire out at a byte offset.
-            alignas(64) std::uint8_t floatBytes[8 + 40 * 4];
+                                      " wire+" + std::to_string(wireOffset) + " B, floats+" + std::to_string(floatOffset);
+            // Encode: floats at floatOffset, wire out at wireOffset.
+            alignas(64) float in[8 + kMax];
             for (std::size_t i = 0; i < n; ++i) {
-              const float x = static_cast<float>(static_cast<std::int32_t>(xorshift(s) % 2300001) - 1150000) / 1e6f;
-              std::memcpy(floatBytes + inOffset + 4 * i, &x, 4);
+              in[floatOffset + i] = static_cast<float>(static_cast<std::int32_t>(xorshift(s) % 2300001) - 1150000) / 1e6f;
             }
-            std::vector<float> in(n);
-            std::memcpy(in.data(), floatBytes + inOffset, 4 * n);
-            alignas(64) std::uint8_t want[8 + 40 * 4 + 40], got[8 + 40 * 4 + 40];
+            alignas(64) std::uint8_t want[8 + 4 * kMax + 40], got[8 + 4 * kMax + 40];
             std::memset(want, kGuard, sizeof want);
             std::memset(got, kGuard, sizeof got);
-            scalar().encode[index(e)](in.data(), n, want + outOffset);
-            // The kernel reads the floats where they lie: misaligned by inOffset bytes.
-            const float* unaligned = reinterpret_cast<const float*>(floatBytes + inOffset);
-            k->encode[index(e)](unaligned, n, got + outOffset);
+            scalar().encode[index(e)](in + floatOffset, n, want + wireOffset);
+            k->encode[index(e)](in + floatOffset, n, got + wireOffset);
             ASSERT_EQ(0, std::memcmp(want, got, sizeof want)) << "encode " << where;
-            for (std::size_t b = 0; b < outOffset; ++b) ASSERT_EQ(got[b], kGuard) << "written before, " << where;
-            for (std::size_t b = outOffset + n * w; b < sizeof got; ++b) ASSERT_EQ(got[b], kGuard) << "written after, " << where;
+            for (std::size_t b = 0; b < wireOffset; ++b) ASSERT_EQ(got[b], kGuard) << "written before, " << where;
+            for (std::size_t b = wireOffset + n * w; b < sizeof got; ++b) ASSERT_EQ(got[b], kGuard) << "written after, " << where;
 
-            // Decode: wire at a byte offset, floats out at a byte offset.
-            alignas(64) std::uint8_t wire[8 + 40 * 4];
-            for (std::size_t b = 0; b < n * w; ++b) wire[inOffset + b] = static_cast<std::uint8_t>(xorshift(s));
-            alignas(64) std::uint8_t wantF[8 + 40 * 4 + 40], gotF[8 + 40 * 4 + 40];
+            // Decode: wire at wireOffset, floats out at floatOffset; guards compared as bytes.
+            alignas(64) std::uint8_t wire[8 + 4 * kMax];
+            for (std::size_t b = 0; b < n * w; ++b) wire[wireOffset + b] = static_cast<std::uint8_t>(xorshift(s));
+            alignas(64) float wantF[8 + kMax + 8], gotF[8 + kMax + 8];
             std::memset(wantF, kGuard, sizeof wantF);
             std::memset(gotF, kGuard, sizeof gotF);
-            std::vector<float> decoded(n);
-            scalar().decode[index(e)](wire + inOffset, n, decoded.data());
-            std::memcpy(wantF + outOffset, decoded.data(), 4 * n);
-            k->decode[index(e)](wire + inOffset, n, reinterpret_cast<float*>(gotF + outOffset));
+            scalar().decode[index(e)](wire + wireOffset, n, wantF + floatOffset);
+            k->decode[index(e)](wire + wireOffset, n, gotF + floatOffset);
             ASSERT_EQ(0, std::memcmp(wantF, gotF, sizeof wantF)) << "decode " << where;
-            for (std::size_t b = outOffset + 4 * n; b < sizeof gotF; ++b) ASSERT_EQ(gotF[b], kGuard) << "written after, " << where;
+            const auto* gotBytes = reinterpret_cast<const std::uint8_t*>(gotF);
+            for (std::size_t b = 0; b < 4 * floatOffset; ++b) ASSERT_EQ(gotBytes[b], kGuard) << "written before, " << where;
+            for (std::size_t b = 4 * (floatOffset + n); b < sizeof gotF; ++b) ASSERT_EQ(gotBytes[b], kGuard) << "written after, " << where;
           }
         }
       }
