@@ -13,6 +13,8 @@ export interface CodecMeasurement {
   memcpyFloatNs: number;
   wireBytes: number;
   batches: number;
+  /** The kernel set timed: 'scalar' (the portable reference) or an instruction set ('avx2'). */
+  kernels: string;
 }
 
 /** Nanoseconds per packet time of all streams together; medians over batches. */
@@ -30,7 +32,14 @@ export interface RxTxMeasurement {
 }
 
 export interface BenchAddon {
-  measureCodec(options: { encoding: NativePcmEncoding; samples: number; batches: number; calls: number }): CodecMeasurement;
+  measureCodec(options: {
+    encoding: NativePcmEncoding;
+    samples: number;
+    batches: number;
+    calls: number;
+    /** 'dispatched' (default): decodePcm/encodePcm as the engine calls them; else that set's kernels. */
+    kernels?: 'dispatched' | 'scalar' | 'avx2';
+  }): CodecMeasurement;
   measureRxTx(options: {
     streams: number;
     channels: number;

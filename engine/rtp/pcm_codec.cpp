@@ -1,5 +1,7 @@
 #include "engine/rtp/pcm_codec.hpp"
 
+#include "engine/rtp/pcm_kernels.hpp"
+
 #include <cmath>
 #include <cstring>
 
@@ -39,27 +41,13 @@ std::optional<PcmEncoding> parsePcmEncoding(const std::string& name) {
 
 namespace {
 
-// The loops below are written so compilers vectorize them: no branch per sample, whole
-// words loaded and stored where the layout allows, clipping done on the float's bits
-// (integer compares and selects vectorize; GCC keeps float compares as branches under
-// its default -ftrapping-math). On x86-64 ELF each loop is also built for AVX2 and picked
-// at load time (the baseline build is SSE2 only, which has no byte shuffle for L24). Not
-// under sanitizers: the load-time resolver runs before their runtime is up, and TSan's
-// instrumentation of it crashes the program before main.
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define AES67_PCM_SANITIZED 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define AES67_PCM_SANITIZED 1
-#endif
-#if defined(__x86_64__) && defined(__ELF__) && (defined(__GNUC__) || defined(__clang__)) && !defined(AES67_PCM_SANITIZED)
-#define AES67_PCM_KERNEL __attribute__((target_clones("avx2", "default")))
-#else
-#define AES67_PCM_KERNEL
-#endif
-
+// The portable kernels: the reference every instruction-set kernel (pcm_kernels_avx2.cpp)
+// must match bit for bit, and what a CPU without such a set runs (x86-64 without AVX2,
+// arm64). No branch per sample, whole words loaded and stored where the layout allows,
+// clipping done on the float's bits (integer compares and selects vectorize; GCC keeps
+// float compares as branches under its default -ftrapping-math), so a compiler can
+// vectorize them; GCC 12 does so only for some at x86-64's SSE2 baseline (the scalar rows
+// of `npm run bench -- codec`).
 constexpr float kL16Unit = 1.0f / 32768.0f;
 constexpr float kL24Unit = 1.0f / 8388608.0f;
 // int32 -> float rounds to nearest once and the scaling is exact, so this equals rounding
@@ -99,7 +87,7 @@ float roundToInteger(float v) {
   return (v + m) - m;
 }
 
-AES67_PCM_KERNEL void decodeL16(const std::uint8_t* __restrict in, std::size_t samples, float* __restrict out) {
+void decodeL16(const std::uint8_t* __restrict in, std::size_t samples, float* __restrict out) {
   for (std::size_t i = 0; i < samples; ++i) {
     std::uint16_t w;
     std::memcpy(&w, in + 2 * i, 2);
@@ -107,7 +95,7 @@ AES67_PCM_KERNEL void decodeL16(const std::uint8_t* __restrict in, std::size_t s
   }
 }
 
-AES67_PCM_KERNEL void decodeL24(const std::uint8_t* __restrict in, std::size_t samples, float* __restrict out) {
+void decodeL24(const std::uint8_t* __restrict in, std::size_t samples, float* __restrict out) {
   for (std::size_t i = 0; i < samples; ++i) {
     const std::uint8_t* p = in + 3 * i;
     const std::uint32_t w = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8);
@@ -115,7 +103,7 @@ AES67_PCM_KERNEL void decodeL24(const std::uint8_t* __restrict in, std::size_t s
   }
 }
 
-AES67_PCM_KERNEL void decodeL32(const std::uint8_t* __restrict in, std::size_t samples, float* __restrict out) {
+void decodeL32(const std::uint8_t* __restrict in, std::size_t samples, float* __restrict out) {
   for (std::size_t i = 0; i < samples; ++i) {
     std::uint32_t w;
     std::memcpy(&w, in + 4 * i, 4);
@@ -124,7 +112,7 @@ AES67_PCM_KERNEL void decodeL32(const std::uint8_t* __restrict in, std::size_t s
 }
 
 // Full scale is 2^(bits-1): -1.0 maps to the most negative code; +1.0 clips to the largest.
-AES67_PCM_KERNEL void encodeL16(const float* __restrict in, std::size_t samples, std::uint8_t* __restrict out) {
+void encodeL16(const float* __restrict in, std::size_t samples, std::uint8_t* __restrict out) {
   for (std::size_t i = 0; i < samples; ++i) {
     std::int32_t q = static_cast<std::int32_t>(roundToInteger(clampToUnit(in[i]) * 32768.0f));
     q = q < 32767 ? q : 32767;
@@ -133,7 +121,7 @@ AES67_PCM_KERNEL void encodeL16(const float* __restrict in, std::size_t samples,
   }
 }
 
-AES67_PCM_KERNEL void encodeL24(const float* __restrict in, std::size_t samples, std::uint8_t* __restrict out) {
+void encodeL24(const float* __restrict in, std::size_t samples, std::uint8_t* __restrict out) {
   for (std::size_t i = 0; i < samples; ++i) {
     std::int32_t q = static_cast<std::int32_t>(roundToInteger(clampToUnit(in[i]) * 8388608.0f));
     q = q < 8388607 ? q : 8388607;
@@ -144,7 +132,7 @@ AES67_PCM_KERNEL void encodeL24(const float* __restrict in, std::size_t samples,
   }
 }
 
-AES67_PCM_KERNEL void encodeL32(const float* __restrict in, std::size_t samples, std::uint8_t* __restrict out) {
+void encodeL32(const float* __restrict in, std::size_t samples, std::uint8_t* __restrict out) {
   for (std::size_t i = 0; i < samples; ++i) {
     const float v = clampToUnit(in[i]) * 2147483648.0f;  // exact, |v| <= 2^31
     // Rounding matters only below 2^23; above it every float is a whole number.
@@ -158,22 +146,53 @@ AES67_PCM_KERNEL void encodeL32(const float* __restrict in, std::size_t samples,
   }
 }
 
+constexpr PcmKernels kScalarKernels{PcmKernelSet::kScalar, {decodeL16, decodeL24, decodeL32}, {encodeL16, encodeL24, encodeL32}};
+
+bool cpuHasAvx2() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();  // may run before the runtime's own constructor
+  return __builtin_cpu_supports("avx2");
+#else
+  return false;
+#endif
+}
+
+const PcmKernels* fastestKernels() {
+  const PcmKernels* avx2 = avx2PcmKernelsIfBuilt();
+  return avx2 != nullptr && cpuHasAvx2() ? avx2 : &kScalarKernels;
+}
+
+// Chosen once while the program (or the addon) loads, before any thread can code audio;
+// a call from an earlier static initializer still works, with the scalar kernels.
+const PcmKernels* active = &kScalarKernels;
+[[maybe_unused]] const bool kActiveChosen = (active = fastestKernels(), true);
+
 }  // namespace
 
-void decodePcm(PcmEncoding e, const std::uint8_t* in, std::size_t samples, float* out) {
-  switch (e) {
-    case PcmEncoding::kL16: decodeL16(in, samples, out); break;
-    case PcmEncoding::kL24: decodeL24(in, samples, out); break;
-    case PcmEncoding::kL32: decodeL32(in, samples, out); break;
+const char* toString(PcmKernelSet s) {
+  switch (s) {
+    case PcmKernelSet::kScalar: return "scalar";
+    case PcmKernelSet::kAvx2: return "avx2";
   }
+  return "?";
+}
+
+const PcmKernels* pcmKernels(PcmKernelSet s) {
+  switch (s) {
+    case PcmKernelSet::kScalar: return &kScalarKernels;
+    case PcmKernelSet::kAvx2: return cpuHasAvx2() ? avx2PcmKernelsIfBuilt() : nullptr;
+  }
+  return nullptr;
+}
+
+const PcmKernels& activePcmKernels() { return *active; }
+
+void decodePcm(PcmEncoding e, const std::uint8_t* in, std::size_t samples, float* out) {
+  active->decode[static_cast<std::size_t>(e)](in, samples, out);
 }
 
 void encodePcm(PcmEncoding e, const float* in, std::size_t samples, std::uint8_t* out) {
-  switch (e) {
-    case PcmEncoding::kL16: encodeL16(in, samples, out); break;
-    case PcmEncoding::kL24: encodeL24(in, samples, out); break;
-    case PcmEncoding::kL32: encodeL32(in, samples, out); break;
-  }
+  active->encode[static_cast<std::size_t>(e)](in, samples, out);
 }
 
 }  // namespace aes67

@@ -20,6 +20,7 @@
 #include "engine/base/virtual_network.hpp"
 #include "engine/jitter/playout_buffer.hpp"
 #include "engine/rtp/pcm_codec.hpp"
+#include "engine/rtp/pcm_kernels.hpp"
 #include "engine/rtp/rtp_receiver.hpp"
 #include "engine/rtp/rtp_transmitter.hpp"
 #include "native/src/registry.hpp"
@@ -54,11 +55,15 @@ struct CodecMeasurement {
   double memcpyFloatNs = 0;    // memcpy of the float bytes (samples x 4)
   std::uint64_t wireBytes = 0;
   std::uint64_t batches = 0;
+  const char* kernels = "";    // the kernel set timed
 };
 
 // Batches of `calls` calls of each of four operations; the order rotates every batch so no
-// operation always runs first (cold) or last.
-CodecMeasurement measureCodec(PcmEncoding e, std::size_t samples, std::size_t batches, std::size_t calls) {
+// operation always runs first (cold) or last. `kernels` null: decodePcm/encodePcm as the
+// engine calls them (the set chosen at load); else that set's kernels, called the same way
+// (one call through a pointer), so a scalar row can stand beside the dispatched one.
+CodecMeasurement measureCodec(PcmEncoding e, std::size_t samples, std::size_t batches, std::size_t calls,
+                              const PcmKernels* kernels) {
   if (samples == 0 || batches == 0 || calls == 0) throw std::invalid_argument("samples, batches and calls must be > 0");
   const std::size_t wire = samples * bytesPerSample(e);
   Prng prng(0xC0DEC);
@@ -68,13 +73,24 @@ CodecMeasurement measureCodec(PcmEncoding e, std::size_t samples, std::size_t ba
   std::vector<float> floats(samples), floatsOut(samples), floatCopy(samples);
   for (auto& f : floats) f = static_cast<float>(prng.uniform() * 2.2 - 1.1);
 
+  const PcmDecodeKernel decodeKernel = kernels ? kernels->decode[static_cast<std::size_t>(e)] : nullptr;
+  const PcmEncodeKernel encodeKernel = kernels ? kernels->encode[static_cast<std::size_t>(e)] : nullptr;
+  auto decodeOnce = [&](const std::uint8_t* in, float* out) {
+    if (decodeKernel) decodeKernel(in, samples, out);
+    else decodePcm(e, in, samples, out);
+  };
+  auto encodeOnce = [&](const float* in, std::uint8_t* out) {
+    if (encodeKernel) encodeKernel(in, samples, out);
+    else encodePcm(e, in, samples, out);
+  };
+
   std::vector<double> decode, encode, copy, copyFloat;
   auto timeCalls = [&](int op) {
     const auto t0 = SteadyClock::now();
     for (std::size_t i = 0; i < calls; ++i) {
       switch (op) {
-        case 0: decodePcm(e, bytes.data(), samples, floatsOut.data()); break;
-        case 1: encodePcm(e, floats.data(), samples, bytesOut.data()); break;
+        case 0: decodeOnce(bytes.data(), floatsOut.data()); break;
+        case 1: encodeOnce(floats.data(), bytesOut.data()); break;
         case 2: std::memcpy(copyOut.data(), bytes.data(), wire); break;
         default: std::memcpy(floatCopy.data(), floats.data(), samples * sizeof(float)); break;
       }
@@ -90,9 +106,9 @@ CodecMeasurement measureCodec(PcmEncoding e, std::size_t samples, std::size_t ba
   }
   // The codecs must have done their work: decoded audio survives encode + decode (exactly
   // the bytes for L16 and L24; L32 keeps float's 24 bits).
-  decodePcm(e, bytes.data(), samples, floatsOut.data());
-  encodePcm(e, floatsOut.data(), samples, bytesOut.data());
-  decodePcm(e, bytesOut.data(), samples, floatCopy.data());
+  decodeOnce(bytes.data(), floatsOut.data());
+  encodeOnce(floatsOut.data(), bytesOut.data());
+  decodeOnce(bytesOut.data(), floatCopy.data());
   if (floatCopy != floatsOut || (e != PcmEncoding::kL32 && bytesOut != bytes)) {
     throw std::runtime_error(std::string("codec benchmark: ") + toString(e) + " did not round-trip");
   }
@@ -104,6 +120,7 @@ CodecMeasurement measureCodec(PcmEncoding e, std::size_t samples, std::size_t ba
   m.memcpyFloatNs = median(copyFloat);
   m.wireBytes = wire;
   m.batches = batches;
+  m.kernels = toString((kernels ? *kernels : activePcmKernels()).set);
   return m;
 }
 
@@ -113,16 +130,28 @@ PcmEncoding toEncoding(const Napi::Value& v) {
   return *e;
 }
 
-// measureCodec({encoding, samples, batches, calls})
+// 'dispatched' (the default): what decodePcm/encodePcm run; else a kernel set by name.
+const PcmKernels* toKernels(const Napi::Env& env, const std::string& name) {
+  if (name == "dispatched") return nullptr;
+  for (PcmKernelSet s : {PcmKernelSet::kScalar, PcmKernelSet::kAvx2}) {
+    if (name != toString(s)) continue;
+    if (const PcmKernels* k = pcmKernels(s)) return k;
+    throw Napi::Error::New(env, "kernels '" + name + "' are not built or not supported by this CPU");
+  }
+  throw Napi::TypeError::New(env, "kernels must be 'dispatched', 'scalar' or 'avx2', not '" + name + "'");
+}
+
+// measureCodec({encoding, samples, batches, calls, kernels})
 Napi::Value measureCodecJs(const Napi::CallbackInfo& info) {
-  if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "measureCodec({encoding, samples, batches, calls})");
+  if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "measureCodec({encoding, samples, batches, calls, kernels})");
   const Napi::Object o = info[0].As<Napi::Object>();
   const PcmEncoding e = toEncoding(o.Get("encoding"));
+  const PcmKernels* kernels = toKernels(info.Env(), optionalString(o, "kernels", "dispatched"));
   CodecMeasurement m;
   try {
     m = measureCodec(e, static_cast<std::size_t>(optionalInt(o, "samples", 3072)),
                      static_cast<std::size_t>(optionalInt(o, "batches", 201)),
-                     static_cast<std::size_t>(optionalInt(o, "calls", 200)));
+                     static_cast<std::size_t>(optionalInt(o, "calls", 200)), kernels);
   } catch (const std::exception& ex) {
     throw Napi::Error::New(info.Env(), ex.what());
   }
@@ -134,6 +163,7 @@ Napi::Value measureCodecJs(const Napi::CallbackInfo& info) {
   out.Set("memcpyFloatNs", m.memcpyFloatNs);
   out.Set("wireBytes", num(m.wireBytes));
   out.Set("batches", num(m.batches));
+  out.Set("kernels", m.kernels);
   return out;
 }
 

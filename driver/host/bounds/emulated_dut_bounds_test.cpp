@@ -11,13 +11,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <functional>
 #include <memory>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -25,47 +22,7 @@
 #include "engine/base/prng.hpp"
 #include "engine/base/virtual_network.hpp"
 #include "engine/rtp/rtp_packet.hpp"
-
-namespace {
-std::atomic<std::int64_t> gLiveBytes{0};
-std::atomic<std::int64_t> gPeakBytes{0};
-constexpr std::size_t kHeader = 16;
-
-void* countedAlloc(std::size_t size) {
-  void* raw = std::malloc(size + kHeader);
-  if (!raw) throw std::bad_alloc();
-  *static_cast<std::size_t*>(raw) = size;
-  const std::int64_t live = gLiveBytes.fetch_add(static_cast<std::int64_t>(size)) + static_cast<std::int64_t>(size);
-  std::int64_t peak = gPeakBytes.load();
-  while (live > peak && !gPeakBytes.compare_exchange_weak(peak, live)) {
-  }
-  return static_cast<char*>(raw) + kHeader;
-}
-
-void countedFree(void* p) {
-  if (!p) return;
-  void* raw = static_cast<char*>(p) - kHeader;
-  gLiveBytes.fetch_sub(static_cast<std::int64_t>(*static_cast<std::size_t*>(raw)));
-  std::free(raw);
-}
-}  // namespace
-
-void* operator new(std::size_t size) { return countedAlloc(size); }
-void* operator new[](std::size_t size) { return countedAlloc(size); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  try {
-    return countedAlloc(size);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void* operator new[](std::size_t size, const std::nothrow_t& t) noexcept { return operator new(size, t); }
-void operator delete(void* p) noexcept { countedFree(p); }
-void operator delete[](void* p) noexcept { countedFree(p); }
-void operator delete(void* p, std::size_t) noexcept { countedFree(p); }
-void operator delete[](void* p, std::size_t) noexcept { countedFree(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { countedFree(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { countedFree(p); }
+#include "test-support/counting_heap.hpp"
 
 namespace aes67 {
 namespace {
@@ -205,8 +162,7 @@ Figures flood(bool sourceFilter) {
   f.before = dut->receiverStats(0);
   f.playBefore = dut->playoutStats(0);
   const std::uint64_t k0 = k;
-  gPeakBytes.store(gLiveBytes.load());
-  const std::int64_t base = gLiveBytes.load();
+  HeapWatch heap;
 
   counting = true;
   run(clock.now() + 1'000'000'000, floodMs);
@@ -217,8 +173,8 @@ Figures flood(bool sourceFilter) {
   f.after = dut->receiverStats(0);
   f.oversizeCounted = dut->oversizeDatagrams(0) - oversizeBefore;
   f.playAfter = dut->playoutStats(0);
-  f.growth = gLiveBytes.load() - base;
-  f.peak = gPeakBytes.load() - base;
+  f.growth = heap.growth();
+  f.peak = heap.peakAbove();
   dut->stop();
   return f;
 }

@@ -5,11 +5,8 @@
 // binary measures the bytes live and their peak.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -17,69 +14,10 @@
 #include "engine/base/virtual_network.hpp"
 #include "engine/rtp/rtp_packet.hpp"
 #include "engine/rtp/rtp_receiver.hpp"
-
-namespace {
-
-// Every operator new of this executable goes through here (the replaceable global
-// allocation functions): a 16-byte header keeps each block's size so delete can subtract
-// it. Aligned new/delete are not replaced; nothing under test uses over-aligned types.
-std::atomic<std::int64_t> gLiveBytes{0};
-std::atomic<std::int64_t> gPeakBytes{0};
-std::atomic<std::uint64_t> gAllocations{0};
-constexpr std::size_t kHeader = 16;
-
-void* countedAlloc(std::size_t size) {
-  void* raw = std::malloc(size + kHeader);
-  if (!raw) throw std::bad_alloc();
-  *static_cast<std::size_t*>(raw) = size;
-  const std::int64_t live = gLiveBytes.fetch_add(static_cast<std::int64_t>(size)) + static_cast<std::int64_t>(size);
-  std::int64_t peak = gPeakBytes.load();
-  while (live > peak && !gPeakBytes.compare_exchange_weak(peak, live)) {
-  }
-  gAllocations.fetch_add(1);
-  return static_cast<char*>(raw) + kHeader;
-}
-
-void countedFree(void* p) {
-  if (!p) return;
-  void* raw = static_cast<char*>(p) - kHeader;
-  gLiveBytes.fetch_sub(static_cast<std::int64_t>(*static_cast<std::size_t*>(raw)));
-  std::free(raw);
-}
-
-}  // namespace
-
-void* operator new(std::size_t size) { return countedAlloc(size); }
-void* operator new[](std::size_t size) { return countedAlloc(size); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  try {
-    return countedAlloc(size);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void* operator new[](std::size_t size, const std::nothrow_t& t) noexcept { return operator new(size, t); }
-void operator delete(void* p) noexcept { countedFree(p); }
-void operator delete[](void* p) noexcept { countedFree(p); }
-void operator delete(void* p, std::size_t) noexcept { countedFree(p); }
-void operator delete[](void* p, std::size_t) noexcept { countedFree(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { countedFree(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { countedFree(p); }
+#include "test-support/counting_heap.hpp"
 
 namespace aes67 {
 namespace {
-
-// Heap in use now, and the peak since the last mark.
-struct HeapWatch {
-  HeapWatch() { mark(); }
-  void mark() {
-    base = gLiveBytes.load();
-    gPeakBytes.store(base);
-  }
-  std::int64_t growth() const { return gLiveBytes.load() - base; }
-  std::int64_t peakAbove() const { return gPeakBytes.load() - base; }
-  std::int64_t base = 0;
-};
 
 std::uint64_t droppedFor(const RtpReceiverStats& s, RtpDropReason r) { return s.dropped[static_cast<std::size_t>(r)]; }
 

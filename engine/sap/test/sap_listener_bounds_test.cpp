@@ -7,70 +7,17 @@
 // their peak.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
 #include "engine/base/virtual_network.hpp"
 #include "engine/sap/sap_listener.hpp"
-
-namespace {
-
-// Every operator new of this executable goes through here (the replaceable global
-// allocation functions): a 16-byte header keeps each block's size so delete can subtract
-// it. Aligned new/delete are not replaced; nothing under test uses over-aligned types.
-std::atomic<std::int64_t> gLiveBytes{0};
-std::atomic<std::int64_t> gPeakBytes{0};
-constexpr std::size_t kHeader = 16;
-
-void* countedAlloc(std::size_t size) {
-  void* raw = std::malloc(size + kHeader);
-  if (!raw) throw std::bad_alloc();
-  *static_cast<std::size_t*>(raw) = size;
-  const std::int64_t live = gLiveBytes.fetch_add(static_cast<std::int64_t>(size)) + static_cast<std::int64_t>(size);
-  std::int64_t peak = gPeakBytes.load();
-  while (live > peak && !gPeakBytes.compare_exchange_weak(peak, live)) {
-  }
-  return static_cast<char*>(raw) + kHeader;
-}
-
-void countedFree(void* p) {
-  if (!p) return;
-  void* raw = static_cast<char*>(p) - kHeader;
-  gLiveBytes.fetch_sub(static_cast<std::int64_t>(*static_cast<std::size_t*>(raw)));
-  std::free(raw);
-}
-
-}  // namespace
-
-void* operator new(std::size_t size) { return countedAlloc(size); }
-void* operator new[](std::size_t size) { return countedAlloc(size); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  try {
-    return countedAlloc(size);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void* operator new[](std::size_t size, const std::nothrow_t& t) noexcept { return operator new(size, t); }
-void operator delete(void* p) noexcept { countedFree(p); }
-void operator delete[](void* p) noexcept { countedFree(p); }
-void operator delete(void* p, std::size_t) noexcept { countedFree(p); }
-void operator delete[](void* p, std::size_t) noexcept { countedFree(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { countedFree(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { countedFree(p); }
+#include "test-support/counting_heap.hpp"
 
 namespace aes67 {
 namespace {
-
-std::int64_t liveBytes() { return gLiveBytes.load(); }
-// Restarts the peak at the bytes live now.
-void markPeak() { gPeakBytes.store(gLiveBytes.load()); }
-std::int64_t peakBytes() { return gPeakBytes.load(); }
 
 std::uint64_t dropped(const SapListenerStats& s, SapDropReason r) { return s.dropped[static_cast<std::size_t>(r)]; }
 
@@ -127,16 +74,16 @@ struct Flood {
 Flood flood(SapListener& listener, std::uint32_t count, std::size_t padTo, bool compressed) {
   Flood f;
   listener.setCallback([&f](SapEvent e, const SapSession&) { f.evictedEvents += e == SapEvent::kEvicted ? 1 : 0; });
-  f.idle = liveBytes();
-  markPeak();
+  f.idle = heapLiveBytes();
+  restartHeapPeak();
   for (std::uint32_t i = 0; i < count; ++i) {
     // The test's own SDP and datagram (under 130 kB) count in the peak too: within kTransientBound.
     const std::vector<std::uint8_t> p = announcement(i, sdpOf(i, padTo), compressed);
     listener.handle(p.data(), p.size(), DatagramInfo{}, static_cast<Nanoseconds>(i) * 1'000'000);
-    if (f.full == 0 && listener.sessionCount() == listener.config().maxSessions) f.full = liveBytes();
+    if (f.full == 0 && listener.sessionCount() == listener.config().maxSessions) f.full = heapLiveBytes();
   }
-  f.peak = peakBytes();
-  f.end = liveBytes();
+  f.peak = heapPeakBytes();
+  f.end = heapLiveBytes();
   for (const SapSession& s : listener.sessions()) f.oldestSurvivor = std::min(f.oldestSurvivor, s.origin - parseIpv4("10.64.0.0"));
   return f;
 }
@@ -151,12 +98,12 @@ TEST(SapListenerBounds, AHundredThousandDistinctSessionsAreBoundedByTheSessionLi
     SCOPED_TRACE("maxSessions " + std::to_string(maxSessions));
     SapListenerConfig c;
     c.maxSessions = maxSessions;
-    const std::int64_t before = liveBytes();
+    const std::int64_t before = heapLiveBytes();
     std::int64_t idle = 0;
     Flood f;
     {
       SapListener listener(c);
-      idle = liveBytes() - before;
+      idle = heapLiveBytes() - before;
       f = flood(listener, kSessions, 0, false);
       const SapListenerStats& s = listener.stats();
       EXPECT_EQ(listener.sessionCount(), maxSessions);
@@ -171,7 +118,7 @@ TEST(SapListenerBounds, AHundredThousandDistinctSessionsAreBoundedByTheSessionLi
     EXPECT_LE(f.peak - f.idle, bound);
     EXPECT_LE(f.end - f.full, static_cast<std::int64_t>(maxSessions) * 16) << "the full table grew under the flood";
     EXPECT_GE(f.end - f.full, -static_cast<std::int64_t>(maxSessions) * 16);
-    EXPECT_EQ(liveBytes(), before) << "the listener freed everything it held";
+    EXPECT_EQ(heapLiveBytes(), before) << "the listener freed everything it held";
     std::printf("[ bounds ] SAP flood, 100,000 sessions, maxSessions %zu: idle listener %lld B, full table %lld B, "
                 "peak %lld B (bound %lld B), end %lld B, %.0f B per session\n",
                 maxSessions, static_cast<long long>(idle), static_cast<long long>(f.full - f.idle),
