@@ -34,7 +34,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { canUseNetns, createNetns, type Netns } from '../../ci/netns.ts';
 import { projectRoot } from '../../native/index.ts';
 import { attachDut, collect, DUT_BINARY, type DutProcess, type DutStatusJson } from './dut-client.ts';
-import type { StreamResult } from './multi-stream-peers.ts';
+import type { Stall, StreamResult } from './multi-stream-peers.ts';
 import { missingForDut, chrtWorks, sleep } from './test-support.ts';
 
 const usable = canUseNetns();
@@ -111,10 +111,11 @@ describe.skipIf(missing !== undefined)(`aes67-dut with ${STREAMS} x ${CHANNELS}-
       net = createNetns({ prefix: PREFIX, hosts: ['a', 'b', 'c'], subnet: SUBNET });
       const streams = Array.from({ length: STREAMS }, (_, k) => ({ destination: `239.69.${SUBNET}.${k + 1}`, frequencyHz: baseHz(k), name: `lab ${k + 1}` }));
       const peers = (host: string, name: string, options: object): Peer => {
-        const args = ['--import', 'tsx', PEERS, JSON.stringify(options)];
-        // SCHED_FIFO 20 (below the DUT's threads) when permitted: the peers sleep between
-        // polls, so this takes no more CPU, it only stops a busy host from delaying them.
-        const child = chrtWorks ? net!.spawn(host, 'chrt', ['-f', '20', process.execPath, ...args], { cwd: projectRoot }) : net!.spawn(host, process.execPath, args, { cwd: projectRoot });
+        // SCHED_FIFO 20 (below the DUT's threads) when permitted, taken by the peer once its
+        // modules are loaded: the peers sleep between polls, so this takes no more CPU, it only
+        // stops a busy host from delaying them.
+        const args = ['--import', 'tsx', PEERS, JSON.stringify({ ...options, fifoPriority: chrtWorks ? 20 : undefined })];
+        const child = net!.spawn(host, process.execPath, args, { cwd: projectRoot });
         return { child, out: collect(child), name };
       };
       // The senders (and receivers) are spread over PROCESSES processes: one Node loop for
@@ -165,6 +166,11 @@ describe.skipIf(missing !== undefined)(`aes67-dut with ${STREAMS} x ${CHANNELS}-
         const warmUpS = (Date.now() - warmStart) / 1e3;
         phase(steady ? 'warm-up' : 'warm-up (NOT steady)');
 
+        // The DUT's counters are judged from here, before the receivers start: their audio then
+        // lies inside the DUT's judged span, and a glitch in it is the DUT's or a lab stall's, never
+        // something that fell between the two windows.
+        const before = await dut.client.status();
+        const judgedFromNs = process.hrtime.bigint();
         const expectHz = (k: number) => Array.from({ length: CHANNELS }, (_c, c) => baseHz(k) + STEP_HZ * c);
         const receivers = groups.map((g, p) => {
           const ks = g.map((x) => streams.indexOf(x));
@@ -172,15 +178,13 @@ describe.skipIf(missing !== undefined)(`aes67-dut with ${STREAMS} x ${CHANNELS}-
         });
         let analysed: Array<number | null>;
         let status: DutStatusJson;
-        let before: DutStatusJson;
+        let judgedToNs = 0n;
         const timeline: string[] = [];
         const cpu: string[] = [];
         try {
           await waitUntil(() => receivers.every((r) => r.out.stderr.includes('receiving') || r.child.exitCode !== null), BOUND_S.receivers, 'the receiver processes starting',
             () => receivers.map((r) => `${r.name}: ${r.out.stderr.slice(-1000) || '(nothing yet)'}`).join('\n'));
           phase('receivers up');
-          // The DUT's counters over the receivers' window (the senders' warm-up before it is not judged).
-          before = await dut.client.status();
           const all = [...senders, ...receivers];
           const cpu0 = all.map((x) => cpuSeconds(x.child.pid));
           const t0 = performance.now();
@@ -198,6 +202,7 @@ describe.skipIf(missing !== undefined)(`aes67-dut with ${STREAMS} x ${CHANNELS}-
           await waitUntil(() => receivers.every((r) => r.out.stderr.includes('captured') || r.child.exitCode !== null), BOUND_S.window, 'the receivers ending their window',
             () => receivers.map((r) => `${r.name}: ${r.out.stderr.slice(-1000)}`).join('\n'));
           status = await dut.client.status();
+          judgedToNs = process.hrtime.bigint();
           phase('window');
           // The window is captured: the senders and the DUT stop before the receivers' analysis,
           // so its CPU does not compete with SCHED_FIFO peers on a loaded host.
@@ -213,7 +218,12 @@ describe.skipIf(missing !== undefined)(`aes67-dut with ${STREAMS} x ${CHANNELS}-
         } finally {
           for (const r of receivers) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
         }
-        const senderStats = senders.flatMap((x) => (JSON.parse(x.out.stdout.trim().split('\n').pop() || '{}') as { stats?: Array<{ packets: number; maxLatenessNs: number; meanLatenessNs: number; skipped: number }> }).stats ?? []);
+        const last = (x: Peer) => JSON.parse(x.out.stdout.trim().split('\n').pop() || '{}') as { stats?: Array<{ packets: number; maxLatenessNs: number; meanLatenessNs: number; skipped: number }>; stalls?: Stall[] };
+        const senderStats = senders.flatMap((x) => last(x).stats ?? []);
+        // The lab processes' own stalls (> 20 ms between two turns of their loop) inside the DUT's judged span.
+        const stalls = [...senders, ...receivers].flatMap((x) =>
+          (last(x).stalls ?? []).filter((q) => BigInt(q.atNs) > judgedFromNs && BigInt(q.atNs) - BigInt(q.gapNs) < judgedToNs).map((q) => `${x.name} ${(q.gapNs / 1e6).toFixed(0)} ms at +${(Number(BigInt(q.atNs) - judgedFromNs) / 1e9).toFixed(2)} s`),
+        );
         analysed.forEach((code, p) => expect(code, receivers[p].out.stderr).toBe(0));
         const results: StreamResult[] = new Array(STREAMS);
         for (const r of receivers) {
@@ -239,7 +249,7 @@ describe.skipIf(missing !== undefined)(`aes67-dut with ${STREAMS} x ${CHANNELS}-
             `playout glitches ${rxFigures.reduce((a, r) => a + r.glitches, 0)}, frames missing ${rxFigures.reduce((a, r) => a + r.missing, 0)}, late ${rxFigures.reduce((a, r) => a + r.late, 0)}; tx sent ${txFigures.map((t) => t.sent).join('/')}, ` +
             `tx lateness max ${Math.max(...txFigures.map((t) => t.latenessMaxMs)).toFixed(2)} ms; device ${JSON.stringify(status.device.counters)}; lab receivers: packets ${result.streams.map((s) => s.packets).join('/')}, ` +
             `lost ${result.streams.reduce((a, s) => a + s.lost, 0)}, missing frames ${result.streams.reduce((a, s) => a + s.missingFrames, 0)}, jitter max ${Math.max(...result.streams.map((s) => s.jitterMaxNs / 1e6)).toFixed(2)} ms; ` +
-            `channels not clean: ${bad.length}${bad.length ? ` (${bad.slice(0, 8).join('; ')})` : ''}\npeer CPU in the window (% of one core): ${cpu.join(', ')}\nDUT during the window:\n${timeline.join('\n')}`,
+            `channels not clean: ${bad.length}${bad.length ? ` (${bad.slice(0, 8).join('; ')})` : ''}\npeer CPU in the window (% of one core): ${cpu.join(', ')}\nlab stalls > 20 ms in the judged span: ${stalls.length ? stalls.join(', ') : 'none'}\nDUT during the window:\n${timeline.join('\n')}`,
         );
         expect(result.streams).toHaveLength(STREAMS);
         for (const [k, s] of result.streams.entries()) {
