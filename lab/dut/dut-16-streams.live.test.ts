@@ -10,8 +10,9 @@
 // What it takes on a 2-core host shared with other work (measured while writing this):
 // - one Node process polling 16 senders through runRealTime's old setImmediate spin fell
 //   seconds behind (lateness mean 255 ms, >1 M packets skipped); the peers here run in
-//   PROCESSES processes on runRealTime's timer pacing (a few % of a core per process instead
-//   of a whole core) at SCHED_FIFO 20 (below the DUT's threads) when permitted;
+//   2 processes per side on runRealTime's timer pacing (a quarter of a core per 8 senders
+//   instead of a whole core) and take SCHED_FIFO 20 (below the DUT's threads) when permitted,
+//   once their modules are loaded (multi-stream-peers.ts says why);
 // - the lab's glitch detector costs ~75 ms of CPU per 4 s channel (~10 s for 128 channels),
 //   so the receivers analyse 4 s, and only after the senders and the DUT are stopped: in the
 //   CI rehearsal the analysis ran beside 4 SCHED_FIFO senders and the SCHED_FIFO DUT on a
@@ -45,7 +46,7 @@ if (!Number.isInteger(SUBNET) || SUBNET < 0 || SUBNET > 254) throw new Error(`A6
 const STREAMS = Number(process.env.A67X_STREAMS ?? 16);
 const CHANNELS = 8;
 const RECEIVE_S = 4;
-const PROCESSES = Number(process.env.A67X_PEER_PROCESSES ?? 4);
+const PROCESSES = Number(process.env.A67X_PEER_PROCESSES ?? 2);
 const PEERS = path.join(projectRoot, 'lab/dut/multi-stream-peers.ts');
 const baseHz = (k: number) => 400 + 97 * k;
 const STEP_HZ = 13;
@@ -118,8 +119,10 @@ describe.skipIf(missing !== undefined)(`aes67-dut with ${STREAMS} x ${CHANNELS}-
         const child = net!.spawn(host, process.execPath, args, { cwd: projectRoot });
         return { child, out: collect(child), name };
       };
-      // The senders (and receivers) are spread over PROCESSES processes: one Node loop for
-      // 16 000 packets/s fell seconds behind on this host, and a busy host shares CPU per process.
+      // The senders (and receivers) are spread over PROCESSES processes per side. Measured at
+      // load 9-11: 2 processes of 8 streams, 23 % (senders) and 14 % (receivers) of a core each,
+      // no stall over 20 ms; 4 of 4 streams, 14 % and 10-15 % each (96 % in all against 73 %)
+      // and 20-23 ms stalls. 2 is also what the analysis after the window can use on 2 cores.
       const groups = Array.from({ length: PROCESSES }, (_, p) => streams.filter((_s, k) => k % PROCESSES === p)).filter((g) => g.length > 0);
       const senders = groups.map((g, p) => peers('a', `sender process ${p + 1}`, { mode: 'send', interface: 'eth0', seconds: 120, channels: CHANNELS, framesPerPacket: 48, levelDbfs: -12, channelStepHz: STEP_HZ, streams: g }));
       const stopSenders = async () => {
