@@ -21,9 +21,10 @@
 // the lab's stalls went from 874 (50.6 s) to 96 (2.5 s in all, the worst 101.3 ms, just over
 // the 100 ms link offset): rtp.device.late 12, glitches 9, audio.mismatched 3056 samples,
 // rtp.lab.lost 5; DUT RSS 9120 -> 9120 KiB, rtp.device.lost 0, PTP lock 5.4 s, latency
-// spread 0. A SCHED_FIFO thread stalled 20-100 ms is its own work in one piece (GC, a
-// window handed to the analysis worker, the capture) more than the host: the next step is
-// to find which, not a longer link offset.
+// spread 0. With only the DUT's two threads above it, a SCHED_FIFO thread that stalls
+// 20-100 ms is most likely held by its own work in one piece (GC, handing a window to the
+// analysis worker, the capture) - not measured yet: the next step is to find which, not a
+// longer link offset.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
