@@ -17,18 +17,27 @@
 // (latency.spread 0). On a quiet host an 8 s run of the same setup passes bit-exact with
 // the lab's worst stall 41-46 ms (ci/hil/hil.live.test.ts). The check is not weakened:
 // rerun on a host the lab has to itself.
+// With the runner at SCHED_FIFO 20 (2026-11-25, load 6-8, one run): still not a pass, but
+// the lab's stalls went from 874 (50.6 s) to 96 (2.5 s in all, the worst 101.3 ms, just over
+// the 100 ms link offset): rtp.device.late 12, glitches 9, audio.mismatched 3056 samples,
+// rtp.lab.lost 5; DUT RSS 9120 -> 9120 KiB, rtp.device.lost 0, PTP lock 5.4 s, latency
+// spread 0. With only the DUT's two threads above it, a SCHED_FIFO thread that stalls
+// 20-100 ms is most likely held by its own work in one piece (GC, handing a window to the
+// analysis worker, the capture) - not measured yet: the next step is to find which, not a
+// longer link offset.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canUseNetns } from '../netns.ts';
-import { missingForDut } from '../../lab/dut/test-support.ts';
+import { chrtWorks, missingForDut } from '../../lab/dut/test-support.ts';
 import { createTestRig, runHil, type TestRig } from '../../lab/hil/test-rig.ts';
 import type { Report } from '../../lab/report/schema.ts';
 
 const usable = canUseNetns();
 const missing = usable.ok ? missingForDut([]) : usable.reason;
-const SUBNET = 162;
+const PREFIX = process.env.A67X_NETNS_PREFIX ?? 'a67hs';
+const SUBNET = Number(process.env.A67X_SUBNET ?? 162);
 /** As in hil.live.test.ts: 100 ms covers the lab's Node event loop on a busy 2-core host (lab.pacing judges it). */
 const LINK_OFFSET_FRAMES = 4800;
 
@@ -41,10 +50,12 @@ describe.skipIf(missing !== undefined)(`real-time soak through the software DUT 
   });
 
   it('5 minutes, 4 streams and the grandmaster: no glitch, bit-exact, nothing late, DUT memory flat', async () => {
-    rig = createTestRig('a67hs', SUBNET, dir);
+    rig = createTestRig(PREFIX, SUBNET, dir);
     await rig.startDut({ linkOffsetFrames: LINK_OFFSET_FRAMES });
     const out = path.join(dir, 'soak');
-    const r = await runHil(['--rig', rig.writeRig('soak'), 'scenarios/soak/real-5min.yaml', '-o', out], 540_000);
+    // The lab's runner at SCHED_FIFO 20 when permitted (below the DUT's threads, 50 and 60):
+    // at normal priority on a loaded host it stalled for up to 31.6 s (see above).
+    const r = await runHil(['--rig', rig.writeRig('soak'), 'scenarios/soak/real-5min.yaml', '-o', out], 540_000, chrtWorks ? 20 : undefined);
     expect(existsSync(path.join(out, 'report.json')), `${r.stdout}\n${r.stderr}`).toBe(true);
     const s = (JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as Report).scenarios[0];
     const f = s.figures;

@@ -1,5 +1,5 @@
 // The lab's side of the many-streams crossing as one process per namespace (started by
-// dut-16-streams.soak.test.ts): `send` runs N Aes67Senders (each its own group, its own
+// dut-16-streams.live.test.ts): `send` runs N Aes67Senders (each its own group, its own
 // tones) on one real-time loop and prints their SDPs as one JSON line; `receive` subscribes
 // one Aes67Receiver per SDP, runs for the given seconds, and prints per stream the RTP
 // metrics and per channel the lab's sine fit and glitch count, as one JSON line (the audio
@@ -7,13 +7,18 @@
 // Usage: node --import tsx lab/dut/multi-stream-peers.ts '<json options>'
 import { execFileSync } from 'node:child_process';
 import { fitSine } from '../analyze/sine-fit.ts';
-import { udpTransport, type LabTransport, type TimedActor } from '../net/lab-transport.ts';
+import { runRealTime, udpTransport, type LabTransport, type TimedActor } from '../net/lab-transport.ts';
 import { detectChannelGlitches } from '../measure/glitches.ts';
 import { Aes67Receiver } from '../peers/aes67-receiver.ts';
 import { Aes67Sender } from '../peers/aes67-sender.ts';
 import { systemTimescale } from '../peers/system-timescale.ts';
 
-export interface SendOptions {
+/** Both modes: SCHED_FIFO priority to take once started (absent: normal scheduling). */
+interface PeerOptions {
+  fifoPriority?: number;
+}
+
+export interface SendOptions extends PeerOptions {
   mode: 'send';
   interface: string;
   seconds: number;
@@ -24,7 +29,7 @@ export interface SendOptions {
   streams: Array<{ destination: string; frequencyHz: number; name: string }>;
 }
 
-export interface ReceiveOptions {
+export interface ReceiveOptions extends PeerOptions {
   mode: 'receive';
   interface: string;
   seconds: number;
@@ -54,21 +59,46 @@ export interface StreamResult {
   channels: ChannelResult[];
 }
 
+/** A gap between two turns of a peer's poll loop longer than STALL_NS: when it ended (CLOCK_MONOTONIC ns) and how long it was. */
+export interface Stall {
+  atNs: number;
+  gapNs: number;
+}
+
+/** A turn of the loop this much later than the previous one is a stall of the peer process (its packets leave that late). */
+const STALL_NS = 20_000_000;
+
 /**
- * Polls the actors every ~1 ms on a timer, until `durationNs` or the signal. Unlike
- * runRealTime, which spins on setImmediate while the next packet is less than 1 ms away
- * (a whole core per process at 1 ms packets), this sleeps between polls: a sender sends every
- * packet that fell due since (Aes67Sender.poll), so packets leave on time to within ~1 ms,
- * well inside the DUT's 100 ms link offset, and the process can run SCHED_FIFO without
- * starving the host.
+ * Polled on every turn of runRealTime's loop beside the peers, it notes the turns that came
+ * late: the test lines them up with its window (CLOCK_MONOTONIC is one clock in every
+ * namespace), so a glitch can be put down to a lab process that stalled, or not.
  */
-async function runPaced(actors: TimedActor[], transport: LabTransport, durationNs: number, signal?: AbortSignal): Promise<void> {
-  const end = transport.now() + durationNs;
-  while (!signal?.aborted) {
-    const now = transport.now();
-    if (now >= end) break;
-    for (const a of actors) a.poll(now);
-    await new Promise((r) => setTimeout(r, 1));
+function stallWatch(transport: LabTransport): TimedActor & { stalls: Stall[] } {
+  let last = transport.now();
+  const stalls: Stall[] = [];
+  return {
+    stalls,
+    poll(now) {
+      if (now - last > STALL_NS && stalls.length < 1000) stalls.push({ atNs: now, gapNs: now - last });
+      last = now;
+      return Infinity;
+    },
+  };
+}
+
+/**
+ * Takes SCHED_FIFO `priority` for every thread of this process (chrt -a), or normal
+ * scheduling with 0. Taken after start-up, not by starting under chrt: Node and tsx loading
+ * the lab's modules is a second or more of CPU, and at SCHED_FIFO it runs to completion over
+ * the peers already sending at the same priority (measured: every sender stalled 20-76 ms
+ * while the receivers started). Throws naming the reason when chrt fails.
+ */
+function schedule(priority: number): void {
+  const args = priority > 0 ? ['-a', '-f', '-p', String(priority), String(process.pid)] : ['-a', '-o', '-p', '0', String(process.pid)];
+  try {
+    execFileSync('chrt', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5_000 });
+  } catch (e) {
+    throw new Error(`chrt ${args.join(' ')} failed (SCHED_FIFO not permitted, or no chrt?): ${(e as Error).message}`);
   }
 }
 
@@ -89,29 +119,36 @@ async function send(o: SendOptions): Promise<Record<string, unknown>> {
         sessionName: s.name,
       }),
   );
+  if (o.fifoPriority) schedule(o.fifoPriority);
   process.stdout.write(`${JSON.stringify({ sdps: senders.map((s) => s.sdp()) })}\n`);
   // SIGTERM ends the run early; the closing figures are still printed.
   const stop = new AbortController();
   process.once('SIGTERM', () => stop.abort());
-  await runPaced(senders, transport, o.seconds * 1e9, stop.signal);
+  // Timer pacing (runRealTime's default): a sender sends every packet that fell due since its
+  // last poll, so packets leave within ~1 ms of their time, well inside the DUT's link offset,
+  // at a few percent of a core, and the process can run SCHED_FIFO without starving the host.
+  const watch = stallWatch(transport);
+  await runRealTime([watch, ...senders], transport, { durationNs: o.seconds * 1e9, signal: stop.signal });
   const stats = senders.map((s) => s.stats);
   for (const s of senders) s.close();
-  return { stats };
+  return { stats, stalls: watch.stalls };
 }
 
 async function receive(o: ReceiveOptions): Promise<Record<string, unknown>> {
   const transport = udpTransport(o.interface);
   const timescale = systemTimescale(transport);
   const receivers = o.sdps.map((sdp) => new Aes67Receiver({ transport, timescale, source: sdp, recordSeconds: o.seconds + 1 }));
+  if (o.fifoPriority) schedule(o.fifoPriority);
   process.stderr.write(`receiving ${receivers.length} streams on ${o.interface} (${transport.address})\n`);
-  await runPaced(receivers, transport, o.seconds * 1e9);
+  const watch = stallWatch(transport);
+  await runRealTime([watch, ...receivers], transport, { durationNs: o.seconds * 1e9 });
+  // The window is over: the test stops the senders and the DUT on this line, before the
+  // analysis below takes its seconds of CPU.
+  for (const r of receivers) r.close();
+  process.stderr.write(`captured ${o.seconds} s\n`);
   // The analysis below is seconds of CPU: back to normal scheduling first, or a SCHED_FIFO
-  // receiver would starve the senders (and the DUT's non-real-time threads) on a 2-core host.
-  try {
-    execFileSync('chrt', ['-a', '-o', '-p', '0', String(process.pid)], { stdio: 'ignore', timeout: 5_000 });
-  } catch {
-    // not started under chrt, or chrt absent: nothing to undo
-  }
+  // receiver would starve everything else on a 2-core host (the test's own process included).
+  if (o.fifoPriority) schedule(0);
   const streams: StreamResult[] = receivers.map((r, i) => {
     const m = r.metrics();
     const a = r.audio();
@@ -140,8 +177,7 @@ async function receive(o: ReceiveOptions): Promise<Record<string, unknown>> {
       channels,
     };
   });
-  for (const r of receivers) r.close();
-  return { streams };
+  return { streams, stalls: watch.stalls };
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {

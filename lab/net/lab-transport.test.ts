@@ -73,4 +73,20 @@ describe('LabTransport', () => {
     e2.close();
     p.close();
   });
+
+  it('real time with timer pacing (the default) never spins: an actor that is always due is polled at most once per timer tick; pacing spin does spin', async () => {
+    const t = udpTransport('lo');
+    const turns = async (pacing?: 'timer' | 'spin') => {
+      let n = 0;
+      const busy: TimedActor = { poll: (now) => (n++, now) };
+      await runRealTime([busy], t, { durationNs: 100e6, pacing });
+      return n;
+    };
+    // setTimeout(0) is Node's 1 ms tick: at most ~100 turns in 100 ms (fewer on a busy host);
+    // the setImmediate spin takes thousands.
+    const timer = await turns();
+    expect(timer).toBeGreaterThan(5);
+    expect(timer).toBeLessThanOrEqual(101);
+    expect(await turns('spin')).toBeGreaterThan(300);
+  });
 });

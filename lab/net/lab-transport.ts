@@ -99,6 +99,14 @@ export interface RealRunOptions {
   /** Longest sleep between polls, so sockets are drained while no timer is due (default 1 ms). */
   maxIdleNs?: number;
   signal?: AbortSignal;
+  /**
+   * 'timer' (default): sleep on a Node timer to the next due time, never less than one
+   * timer tick (~1 ms), so a 1 ms-paced peer costs a few percent of a core and packets due
+   * within a tick leave together when it fires. 'spin': yield with setImmediate whenever the
+   * next due time is under 1 ms away, for sub-millisecond send times at the price of a whole
+   * core per process (on a 2-core host shared with a DUT, the spin is what stalls the lab).
+   */
+  pacing?: 'timer' | 'spin';
 }
 
 /**
@@ -108,6 +116,7 @@ export interface RealRunOptions {
  */
 export async function runRealTime(actors: TimedActor[], transport: LabTransport, o: RealRunOptions): Promise<void> {
   const maxIdle = o.maxIdleNs ?? 1_000_000;
+  const spin = o.pacing === 'spin';
   const end = transport.now() + o.durationNs;
   while (!o.signal?.aborted) {
     const now = transport.now();
@@ -115,6 +124,9 @@ export async function runRealTime(actors: TimedActor[], transport: LabTransport,
     let next = end;
     for (const a of actors) next = Math.min(next, a.poll(now));
     const wait = Math.min(next, now + maxIdle) - transport.now();
-    await new Promise((r) => (wait >= 1e6 ? setTimeout(r, Math.floor(wait / 1e6)) : setImmediate(r)));
+    if (spin) await new Promise((r) => (wait >= 1e6 ? setTimeout(r, Math.floor(wait / 1e6)) : setImmediate(r)));
+    // A timer of 0 fires on the next tick (Node makes it 1 ms): never a spin, even for an
+    // actor that keeps saying "now".
+    else await new Promise((r) => setTimeout(r, Math.max(0, Math.floor(wait / 1e6))));
   }
 }
