@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canUseNetns } from '../netns.ts';
 import { collect } from '../../lab/dut/dut-client.ts';
 import { missingForDut, sleep } from '../../lab/dut/test-support.ts';
-import { createTestRig, runHil, type TestRig } from '../../lab/hil/test-rig.ts';
+import { createTestRig, runHil, RUNNER_FIFO, type TestRig } from '../../lab/hil/test-rig.ts';
 import type { Report } from '../../lab/report/schema.ts';
 
 const usable = canUseNetns();
@@ -66,7 +66,7 @@ describe.skipIf(missing !== undefined)(`ci/hil/run with an external grandmaster 
 
   it("passes with ptp4l's identity in the rig: the DUT follows ptp4l, the runner starts no grandmaster", async () => {
     const out = path.join(dir, 'external');
-    const r = await runHil(['--rig', rig.writeRig('external', { ptp: { grandmaster: 'external', identity: euiOf(identity) } }), SCENARIO, '-o', out], 150_000);
+    const r = await runHil(['--rig', rig.writeRig('external', { ptp: { grandmaster: 'external', identity: euiOf(identity) } }), SCENARIO, '-o', out], 150_000, RUNNER_FIFO);
     const s = readReport(out).scenarios[0];
     const summary = `${r.stdout}\n${r.stderr}\n${s.expectations.map((e) => `${e.name}=${String(e.value)} ${e.verdict}${e.message ? ` (${e.message})` : ''}`).join(', ')}`;
     console.log(`hil external gm: exit ${r.code}, ${s.verdict}, lock ${String(s.figures['ptp.lockTimeMs'])} ms, DUT follows ${String(s.figures['ptp.dutGrandmaster'])}; ${String(s.figures['ptp.externalTime'])}`);
@@ -78,7 +78,7 @@ describe.skipIf(missing !== undefined)(`ci/hil/run with an external grandmaster 
 
   it('is an error naming the clock it heard when the rig names another grandmaster', async () => {
     const out = path.join(dir, 'wrong');
-    const r = await runHil(['--rig', rig.writeRig('wrong', { ptp: { grandmaster: 'external', identity: '00-1D-C1-FF-FE-12-34-56' } }), SCENARIO, '-o', out], 150_000);
+    const r = await runHil(['--rig', rig.writeRig('wrong', { ptp: { grandmaster: 'external', identity: '00-1D-C1-FF-FE-12-34-56' } }), SCENARIO, '-o', out], 150_000, RUNNER_FIFO);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(1);
     const s = readReport(out).scenarios[0];
     expect(s.verdict).toBe('error');

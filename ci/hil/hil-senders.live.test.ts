@@ -33,16 +33,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canUseNetns } from '../netns.ts';
 import { collect } from '../../lab/dut/dut-client.ts';
-import { chrtWorks, missingForDut } from '../../lab/dut/test-support.ts';
-import { createTestRig, runHil, type TestRig } from '../../lab/hil/test-rig.ts';
+import { missingForDut } from '../../lab/dut/test-support.ts';
+import { createTestRig, runHil, RUNNER_FIFO, type TestRig } from '../../lab/hil/test-rig.ts';
 import type { Report, ScenarioResult } from '../../lab/report/schema.ts';
 
 const usable = canUseNetns();
 const missing = usable.ok ? missingForDut(['tshark']) : usable.reason;
 const SUBNET = 246;
 const LINK_OFFSET_FRAMES = 4800;
-/** The runner at SCHED_FIFO 20 (when chrt works), as on a lab host kept for real time: its senders and relay share one event loop that must not wait behind other helpers' builds (its poll loop sleeps on timers, never spins). */
-const RUNNER_FIFO = 20;
 
 const readReport = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as Report;
 const failures = (r: Report) => r.scenarios.flatMap((s) => [...(s.error ? [`error: ${s.error}`] : []), ...s.expectations.filter((e) => e.verdict !== 'pass').map((e) => `${e.verdict} ${e.name} = ${String(e.value)} ${e.unit} (${JSON.stringify(e.limit)})${e.message ? `: ${e.message}` : ''}`)]);
@@ -66,7 +64,7 @@ describe.skipIf(missing !== undefined)(`ci/hil/run with Dante, RAVENNA and impai
   const run = async (scenario: string, name: string) => {
     const out = path.join(dir, name);
     // The capture covers the whole run (lock ~5 s, discovery, 8 s measured), so tshark sees every packet the relay forwarded.
-    const r = await runHil(['--rig', rig.writeRig(name, { capture: { seconds: 40 } }), scenario, '-o', out], 150_000, chrtWorks ? RUNNER_FIFO : undefined);
+    const r = await runHil(['--rig', rig.writeRig(name, { capture: { seconds: 40 } }), scenario, '-o', out], 150_000, RUNNER_FIFO);
     expect(existsSync(path.join(out, 'report.json')), `${r.stdout}\n${r.stderr}`).toBe(true);
     const report = readReport(out);
     const s = report.scenarios[0];

@@ -17,8 +17,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canUseNetns } from '../netns.ts';
-import { chrtWorks, missingForDut } from '../../lab/dut/test-support.ts';
-import { createTestRig, runHil, type TestRig } from '../../lab/hil/test-rig.ts';
+import { missingForDut } from '../../lab/dut/test-support.ts';
+import { createTestRig, runHil, RUNNER_FIFO, type TestRig } from '../../lab/hil/test-rig.ts';
 import type { Report } from '../../lab/report/schema.ts';
 
 const usable = canUseNetns();
@@ -27,8 +27,6 @@ const SUBNET = 160;
 /** The software DUT's link offset here: 100 ms covers a busy 2-core CI host's stalls of the lab's Node event loop (lab.pacing judges them). */
 const LINK_OFFSET_FRAMES = 4800;
 const SCENARIO = 'scenarios/hil/loopback-2x2.yaml';
-/** The runner at SCHED_FIFO 20 when chrt works: on this shared 2-core host (load ~10) its event loop otherwise stalls past the link offset and lab.pacing rightly calls the run the lab host's error. */
-const RUNNER_FIFO = chrtWorks ? 20 : undefined;
 
 const readReport = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as Report;
 const failures = (r: Report) => r.scenarios.flatMap((s) => [...(s.error ? [`error: ${s.error}`] : []), ...s.expectations.filter((e) => e.verdict !== 'pass').map((e) => `${e.verdict} ${e.name} = ${String(e.value)} ${e.unit} (${JSON.stringify(e.limit)})${e.message ? `: ${e.message}` : ''}`)]);

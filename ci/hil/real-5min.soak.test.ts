@@ -30,8 +30,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canUseNetns } from '../netns.ts';
-import { chrtWorks, missingForDut } from '../../lab/dut/test-support.ts';
-import { createTestRig, runHil, type TestRig } from '../../lab/hil/test-rig.ts';
+import { missingForDut } from '../../lab/dut/test-support.ts';
+import { createTestRig, runHil, RUNNER_FIFO, type TestRig } from '../../lab/hil/test-rig.ts';
 import type { Report } from '../../lab/report/schema.ts';
 
 const usable = canUseNetns();
@@ -55,7 +55,7 @@ describe.skipIf(missing !== undefined)(`real-time soak through the software DUT 
     const out = path.join(dir, 'soak');
     // The lab's runner at SCHED_FIFO 20 when permitted (below the DUT's threads, 50 and 60):
     // at normal priority on a loaded host it stalled for up to 31.6 s (see above).
-    const r = await runHil(['--rig', rig.writeRig('soak'), 'scenarios/soak/real-5min.yaml', '-o', out], 540_000, chrtWorks ? 20 : undefined);
+    const r = await runHil(['--rig', rig.writeRig('soak'), 'scenarios/soak/real-5min.yaml', '-o', out], 540_000, RUNNER_FIFO);
     expect(existsSync(path.join(out, 'report.json')), `${r.stdout}\n${r.stderr}`).toBe(true);
     const s = (JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as Report).scenarios[0];
     const f = s.figures;

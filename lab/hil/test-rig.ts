@@ -9,8 +9,15 @@ import { stringify } from 'yaml';
 import { createNetns, type Netns } from '../../ci/netns.ts';
 import { projectRoot } from '../../native/index.ts';
 import { attachDut, collect, DUT_BINARY, type DutProcess } from '../dut/dut-client.ts';
+import { chrtWorks } from '../dut/test-support.ts';
 
 export const HIL_RUN = path.join(projectRoot, 'ci', 'hil', 'run');
+/**
+ * The runner's SCHED_FIFO priority in live tests, when chrt works: on a shared 2-core host
+ * (load ~10) its event loop otherwise stalls past the DUT's link offset, and lab.pacing
+ * rightly calls such a run the lab host's error.
+ */
+export const RUNNER_FIFO = chrtWorks ? 20 : undefined;
 
 export interface TestRig {
   net: Netns;
