@@ -13,6 +13,7 @@
 #include "engine/base/media_clock.hpp"
 #include "engine/ptp/ptp_types.hpp"
 #include "native/src/base_binding.hpp"
+#include "native/src/native_actor.hpp"
 #include "native/src/registry.hpp"
 
 namespace aes67::native {
@@ -244,7 +245,8 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
                         InstanceMethod("mediaTimeAt", &JsEmulatedDut::mediaTimeAt),
                         InstanceMethod("ptpTimeAt", &JsEmulatedDut::ptpTimeAt),
                         InstanceMethod("provideSdp", &JsEmulatedDut::provideSdp),
-                        InstanceMethod("events", &JsEmulatedDut::events)});
+                        InstanceMethod("events", &JsEmulatedDut::events),
+                        InstanceMethod("nativeActor", &JsEmulatedDut::nativeActor)});
   }
 
   explicit JsEmulatedDut(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsEmulatedDut>(info) {
@@ -287,6 +289,25 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
     }
   }
   void stop(const Napi::CallbackInfo&) { dut_->stop(); }
+  // The DUT as the virtual scheduler polls it (native_actor.hpp): at every step, as the
+  // runner's JS actor around poll() was.
+  class DutActor final : public NativeActor {
+   public:
+    explicit DutActor(EmulatedDut& dut) : dut_(dut) {}
+    double poll(Nanoseconds) override {
+      const Nanoseconds next = dut_.poll();
+      return next == std::numeric_limits<Nanoseconds>::max() ? INFINITY : static_cast<double>(next);
+    }
+    PollOn pollOn() const override { return PollOn::kEveryStep; }
+
+   private:
+    EmulatedDut& dut_;
+  };
+  Napi::Value nativeActor(const Napi::CallbackInfo& info) {
+    if (!actor_) actor_ = std::make_unique<DutActor>(*dut_);
+    return nativeActorHandle(info.Env(), actor_.get());
+  }
+
   Napi::Value poll(const Napi::CallbackInfo& info) {
     const Nanoseconds next = dut_->poll();
     if (next == std::numeric_limits<Nanoseconds>::max()) return info.Env().Null();
@@ -669,6 +690,7 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
   Napi::ObjectReference networkRef_;  // the network (and its clock) outlive the DUT
   std::unique_ptr<MediaClock> mediaClock_;
   std::unique_ptr<EmulatedDut> dut_;
+  std::unique_ptr<DutActor> actor_;
   const Clock* clock_ = nullptr;
   std::vector<Event> events_;
 };
