@@ -370,6 +370,12 @@ export interface EmulatedDut {
   events(): Array<{ at: number; what: string }>;
   /** The DUT as lab/net/lab-transport.ts runVirtual's native scheduler polls it (native/virtual-actors.ts). */
   nativeActor(): NativeActorHandle;
+  /**
+   * packetStamps() and cycleStamps() drained at once as rows of 9 numbers each (DutPacketStamp
+   * fields in order, direction as received 1 / sent 0 and accepted as 1/0; DutCycleStamp
+   * fields in order): lab/scenario/device-log.ts addStampColumns reads them.
+   */
+  stampColumns(): { packets: Float64Array; cycles: Float64Array };
 }
 
 /** One IO-cycle measurement (driver/host/io_cycle_benchmark.hpp): medians of 100-cycle batches. */

@@ -166,6 +166,7 @@ export function recordScenario(
   options: { nativePeers?: boolean } = {},
 ): RunRecord {
   const s = loaded.scenario;
+  const built = timing ? performance.now() : 0;
   const world = new ScenarioWorld(s, loaded.file, seed, { captureFile, ...options });
   const w = world;
   try {
@@ -186,6 +187,7 @@ export function recordScenario(
     //    subscriptions; its IO starts once it has every stream (and its PTP lock).
     const device = buildDevice(s, w.senders, w.epoch, w.network, seed);
     const dut = device.dut;
+    timing?.set('building the world and the device', performance.now() - built);
     w.deviceSapSessions = () => dut.sapSessions();
     const ptp = device.ptp ? new DevicePtp(w, dut) : undefined;
     // Polled at every step, in C++ (native/virtual-actors.ts): no JS call per step.
@@ -266,8 +268,7 @@ export function recordScenario(
     w.tap?.announceInCapture(device.transmit.map((t) => t.sdp), w.clock.now());
     const rate = device.rate;
     const log = new DeviceLog(device.receive.map((r) => r.config.framesPerPacket), device.transmit.length, deviceLocalTimeOf(device, w, s.device.hostDrift));
-    dut.packetStamps();
-    dut.cycleStamps();
+    dut.stampColumns(); // (what came before the start is not measured)
     dut.start();
     const deviceStartedAt = w.clock.now();
 
@@ -325,7 +326,7 @@ export function recordScenario(
       (now) => {
         const t = timing ? performance.now() : 0;
         sample(now);
-        log.addSlice(dut.packetStamps(), dut.cycleStamps());
+        log.addStampColumns(dut.stampColumns());
         // Counters cost ~100 us a call: the fill is sampled every FILL_EVERY slices.
         if (now - deviceStartedAt >= SETTLE_NS && ++slices % FILL_EVERY === 0) {
           counters = dut.counters();
@@ -335,7 +336,7 @@ export function recordScenario(
       },
       onProgress,
     );
-    log.addSlice(dut.packetStamps(), dut.cycleStamps());
+    log.addStampColumns(dut.stampColumns());
     counters = dut.counters();
     w.impairment?.flush();
     w.tap?.close();

@@ -246,7 +246,8 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
                         InstanceMethod("ptpTimeAt", &JsEmulatedDut::ptpTimeAt),
                         InstanceMethod("provideSdp", &JsEmulatedDut::provideSdp),
                         InstanceMethod("events", &JsEmulatedDut::events),
-                        InstanceMethod("nativeActor", &JsEmulatedDut::nativeActor)});
+                        InstanceMethod("nativeActor", &JsEmulatedDut::nativeActor),
+                        InstanceMethod("stampColumns", &JsEmulatedDut::stampColumns)});
   }
 
   explicit JsEmulatedDut(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsEmulatedDut>(info) {
@@ -663,6 +664,37 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
     return a;
   }
 
+  // packetStamps() and cycleStamps() drained together as two Float64Arrays of rows (one
+  // JS object per call instead of one per stamp; the runner drains every 10 ms slice):
+  //   packets: [received 1 / sent 0, accepted, stream, sequence, rtpTimestamp, frames,
+  //             mediaTime, hostTime, deviceTime] per packet;
+  //   cycles:  [cycle, predictedHostTime, wakeHostTime, currentTime, inputTime, outputTime,
+  //             mediaCurrentTime, frames, hostTicksPerFrame] per IO cycle.
+  Napi::Value stampColumns(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    rows_.clear();
+    PacketStamp p;
+    while (dut_->packetLog().pop(p)) {
+      rows_.insert(rows_.end(), {p.direction == PacketStamp::Direction::kReceived ? 1.0 : 0.0, p.accepted ? 1.0 : 0.0, static_cast<double>(p.stream),
+                                 static_cast<double>(p.sequence), num(static_cast<std::uint64_t>(p.rtpTimestamp)), static_cast<double>(p.frames),
+                                 num(p.mediaTime), num(p.hostTime), num(p.deviceTime)});
+    }
+    Napi::Float64Array packets = Napi::Float64Array::New(env, rows_.size());
+    std::copy(rows_.begin(), rows_.end(), packets.Data());
+    rows_.clear();
+    IoCycleStamp c;
+    while (dut_->host().cycleLog().pop(c)) {
+      rows_.insert(rows_.end(), {num(c.cycle), num(c.predictedHostTime), num(c.wakeHostTime), num(c.currentTime), num(c.inputTime), num(c.outputTime),
+                                 num(c.mediaCurrentTime), static_cast<double>(c.frames), static_cast<double>(c.hostTicksPerFrame)});
+    }
+    Napi::Float64Array cycles = Napi::Float64Array::New(env, rows_.size());
+    std::copy(rows_.begin(), rows_.end(), cycles.Data());
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("packets", packets);
+    o.Set("cycles", cycles);
+    return o;
+  }
+
   Napi::Value packetStamps(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Array a = Napi::Array::New(env);
@@ -691,6 +723,7 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
   std::unique_ptr<MediaClock> mediaClock_;
   std::unique_ptr<EmulatedDut> dut_;
   std::unique_ptr<DutActor> actor_;
+  std::vector<double> rows_;  // stampColumns' scratch
   const Clock* clock_ = nullptr;
   std::vector<Event> events_;
 };

@@ -88,8 +88,7 @@ Napi::Object objectArg(const Napi::CallbackInfo& info, std::size_t i, const char
 }
 
 // lab/net/pcm.ts encodePcm of one sample: x x full scale, ties to even, clipped, big-endian.
-void encodeSample(float x, int width, std::uint8_t* out) {
-  const double scale = std::ldexp(1.0, 8 * width - 1);
+void encodeSample(float x, int width, double scale, std::uint8_t* out) {
   double v = std::isnan(x) ? 0.0 : std::nearbyint(static_cast<double>(x) * scale);
   if (v > scale - 1) v = scale - 1;
   else if (v < -scale) v = -scale;
@@ -134,7 +133,8 @@ class Aes67SenderActor final : public NativeActor {
       }
       Napi::Float32Array f = t.As<Napi::Float32Array>();
       std::vector<std::uint8_t> enc(f.ElementLength() * static_cast<std::size_t>(width_));
-      for (std::size_t k = 0; k < f.ElementLength(); ++k) encodeSample(f[k], width_, enc.data() + k * width_);
+      const double scale = std::ldexp(1.0, 8 * width_ - 1);
+      for (std::size_t k = 0; k < f.ElementLength(); ++k) encodeSample(f[k], width_, scale, enc.data() + k * width_);
       const std::int64_t p = static_cast<std::int64_t>(f.ElementLength());
       if (common > 0) {
         common = common / std::__gcd(common, p) * p;
