@@ -20,6 +20,7 @@
 import { loadNative } from '../native/index.ts';
 import { runVirtual, virtualHost, type TimedActor } from '../lab/net/lab-transport.ts';
 import { Aes67Receiver } from '../lab/peers/aes67-receiver.ts';
+import { NativeAes67Receiver } from '../lab/peers/native-aes67-receiver.ts';
 import { measureScenario } from '../lab/scenario/measure.ts';
 import { recordScenario } from '../lab/scenario/runner.ts';
 import { scenarioSchema } from '../lab/scenario/schema.ts';
@@ -84,12 +85,15 @@ function fullRun(timing?: Map<string, number>, which = loaded, nativePeers = tru
   return { run, runCpu, measure, measureCpu, packets };
 }
 
-/** The same world without the device: lab receivers straight on the senders' streams. */
-function networkAlone() {
+/** The same world without the device: lab receivers straight on the senders' streams (TypeScript peers, or the native ones). */
+function networkAlone(nativePeers = false) {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const w = new ScenarioWorld(loaded.scenario, file, 1, { nativePeers: false });
-  const receivers = w.senders.map((s, i) => new Aes67Receiver({ transport: virtualHost(w.network, w.clock, `10.67.3.${10 + i}`), timescale: w.time, source: s.sdp()!, recordSeconds: SECONDS + 1 }));
+  const w = new ScenarioWorld(loaded.scenario, file, 1, { nativePeers });
+  const receivers = w.senders.map((s, i) => {
+    const o = { transport: virtualHost(w.network, w.clock, `10.67.3.${10 + i}`), timescale: w.time, source: s.sdp()!, recordSeconds: SECONDS + 1 };
+    return nativePeers && w.linear ? new NativeAes67Receiver({ ...o, network: w.network, linear: w.linear }) : new Aes67Receiver(o);
+  });
   runVirtual([...w.actors, ...receivers], w.network, w.clock, { untilNs: SECONDS * 1e9 });
   const wall = (performance.now() - t0) / 1000;
   const cpu = cpuSince(c0);
@@ -142,6 +146,7 @@ function rawLoop() {
 console.log(`${SECONDS} s of virtual time; 8 streams x 8 channels L24 48 kHz 1 ms each way, emulated grandmaster + engine PTP slave`);
 const raw = rawLoop();
 const alone = networkAlone();
+const aloneNative = networkAlone(true);
 const full = fullRun();
 const tsPeers = fullRun(undefined, loaded, false);
 const one = fullRun(undefined, oneStream);
@@ -151,6 +156,7 @@ const rows = [
   { what: 'full scenario run + measurement', wallS: full.run + full.measure, cpuS: full.runCpu + full.measureCpu, xRealTime: x(full.run + full.measure), xPerCpu: x(full.runCpu + full.measureCpu), packets: full.packets },
   { what: 'old path: the full run with TypeScript peers', wallS: tsPeers.run, cpuS: tsPeers.runCpu, xRealTime: x(tsPeers.run), xPerCpu: x(tsPeers.runCpu), packets: tsPeers.packets },
   { what: 'baseline: the same network without the device', wallS: alone.wall, cpuS: alone.cpu, xRealTime: x(alone.wall), xPerCpu: x(alone.cpu), packets: alone.packets },
+  { what: 'the same network without the device, native peers', wallS: aloneNative.wall, cpuS: aloneNative.cpu, xRealTime: x(aloneNative.wall), xPerCpu: x(aloneNative.cpu), packets: aloneNative.packets },
   { what: 'baseline: raw VirtualNetwork packet loop', wallS: raw.wall, cpuS: raw.cpu, xRealTime: x(raw.wall), xPerCpu: x(raw.cpu), packets: raw.packets },
   { what: `1 stream x 2 ch + PTP, ${ONE_SECONDS} s (08-drift-24h's shape)`, wallS: one.run, cpuS: one.runCpu, xRealTime: x(one.run, ONE_SECONDS), xPerCpu: x(one.runCpu, ONE_SECONDS), packets: one.packets },
 ];
