@@ -8,6 +8,9 @@
 //     same-size datagrams (8 streams in and 8 out) and draining them (the floor).
 //   - the shape of the long drift scenario (scenarios/field/08-drift-24h.yaml): one stream
 //     of 2 channels with PTP, for what a day of virtual time costs.
+//   - the old path: the same full run with every lab peer in TypeScript (nativePeers off;
+//     the full run uses the C++ senders and receivers of lab/peers/native-aes67-*.ts where
+//     a scenario's peer fits them), as a ratio: how much the native peers bought.
 // Ratios are full / baseline. Every row gives x real time twice: virtual seconds per wall
 // second, and per second of this process's CPU time (user + system), which other
 // processes on a busy machine disturb much less. Where the full run's time goes is measured
@@ -17,6 +20,7 @@
 import { loadNative } from '../native/index.ts';
 import { runVirtual, virtualHost, type TimedActor } from '../lab/net/lab-transport.ts';
 import { Aes67Receiver } from '../lab/peers/aes67-receiver.ts';
+import { NativeAes67Receiver } from '../lab/peers/native-aes67-receiver.ts';
 import { measureScenario } from '../lab/scenario/measure.ts';
 import { recordScenario } from '../lab/scenario/runner.ts';
 import { scenarioSchema } from '../lab/scenario/schema.ts';
@@ -64,10 +68,10 @@ const cpuSince = (from: NodeJS.CpuUsage) => {
   return (u.user + u.system) / 1e6;
 };
 
-function fullRun(timing?: Map<string, number>, which = loaded) {
+function fullRun(timing?: Map<string, number>, which = loaded, nativePeers = true) {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const record = recordScenario(which, 1, undefined, undefined, timing);
+  const record = recordScenario(which, 1, undefined, undefined, timing, { nativePeers });
   const run = (performance.now() - t0) / 1000;
   const runCpu = cpuSince(c0);
   const c1 = process.cpuUsage();
@@ -81,12 +85,15 @@ function fullRun(timing?: Map<string, number>, which = loaded) {
   return { run, runCpu, measure, measureCpu, packets };
 }
 
-/** The same world without the device: lab receivers straight on the senders' streams. */
-function networkAlone() {
+/** The same world without the device: lab receivers straight on the senders' streams (TypeScript peers, or the native ones). */
+function networkAlone(nativePeers = false) {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const w = new ScenarioWorld(loaded.scenario, file, 1);
-  const receivers = w.senders.map((s, i) => new Aes67Receiver({ transport: virtualHost(w.network, w.clock, `10.67.3.${10 + i}`), timescale: w.time, source: s.sdp()!, recordSeconds: SECONDS + 1 }));
+  const w = new ScenarioWorld(loaded.scenario, file, 1, { nativePeers });
+  const receivers = w.senders.map((s, i) => {
+    const o = { transport: virtualHost(w.network, w.clock, `10.67.3.${10 + i}`), timescale: w.time, source: s.sdp()!, recordSeconds: SECONDS + 1 };
+    return nativePeers && w.linear ? new NativeAes67Receiver({ ...o, network: w.network, linear: w.linear }) : new Aes67Receiver(o);
+  });
   runVirtual([...w.actors, ...receivers], w.network, w.clock, { untilNs: SECONDS * 1e9 });
   const wall = (performance.now() - t0) / 1000;
   const cpu = cpuSince(c0);
@@ -139,13 +146,17 @@ function rawLoop() {
 console.log(`${SECONDS} s of virtual time; 8 streams x 8 channels L24 48 kHz 1 ms each way, emulated grandmaster + engine PTP slave`);
 const raw = rawLoop();
 const alone = networkAlone();
+const aloneNative = networkAlone(true);
 const full = fullRun();
+const tsPeers = fullRun(undefined, loaded, false);
 const one = fullRun(undefined, oneStream);
 const x = (wall: number, seconds = SECONDS) => seconds / wall;
 const rows = [
   { what: 'full scenario run (device + peers + PTP)', wallS: full.run, cpuS: full.runCpu, xRealTime: x(full.run), xPerCpu: x(full.runCpu), packets: full.packets },
   { what: 'full scenario run + measurement', wallS: full.run + full.measure, cpuS: full.runCpu + full.measureCpu, xRealTime: x(full.run + full.measure), xPerCpu: x(full.runCpu + full.measureCpu), packets: full.packets },
+  { what: 'old path: the full run with TypeScript peers', wallS: tsPeers.run, cpuS: tsPeers.runCpu, xRealTime: x(tsPeers.run), xPerCpu: x(tsPeers.runCpu), packets: tsPeers.packets },
   { what: 'baseline: the same network without the device', wallS: alone.wall, cpuS: alone.cpu, xRealTime: x(alone.wall), xPerCpu: x(alone.cpu), packets: alone.packets },
+  { what: 'the same network without the device, native peers', wallS: aloneNative.wall, cpuS: aloneNative.cpu, xRealTime: x(aloneNative.wall), xPerCpu: x(aloneNative.cpu), packets: aloneNative.packets },
   { what: 'baseline: raw VirtualNetwork packet loop', wallS: raw.wall, cpuS: raw.cpu, xRealTime: x(raw.wall), xPerCpu: x(raw.cpu), packets: raw.packets },
   { what: `1 stream x 2 ch + PTP, ${ONE_SECONDS} s (08-drift-24h's shape)`, wallS: one.run, cpuS: one.runCpu, xRealTime: x(one.run, ONE_SECONDS), xPerCpu: x(one.runCpu, ONE_SECONDS), packets: one.packets },
 ];
@@ -158,14 +169,16 @@ console.log(`a day of virtual time in the one-stream shape, at this run's pace: 
 const timing = new Map<string, number>();
 const timedRun = fullRun(timing);
 const accounted = [...timing.values()].reduce((a, v) => a + v, 0);
-timing.set('network delivery and the scheduler (the rest)', timedRun.run * 1000 - accounted);
+timing.set('C++ steps: network, device, native peers (the rest)', timedRun.run * 1000 - accounted);
 console.log(`where a full run's ${timedRun.run.toFixed(3)} s go:`);
 const breakdown = [...timing].sort((a, b) => b[1] - a[1]).map(([what, ms]) => ({ what, ms: Math.round(ms), share: ms / (timedRun.run * 1000) }));
 for (const b of breakdown) console.log(`  ${b.what.padEnd(52)} ${String(b.ms).padStart(7)} ms ${(b.share * 100).toFixed(1).padStart(5)}%`);
 const ratioAlone = full.runCpu / alone.cpu;
 const ratioRaw = full.runCpu / raw.cpu;
 const meets = x(full.run) >= 100;
-console.log(`full run takes ${ratioAlone.toFixed(2)}x the CPU time of its network alone and ${ratioRaw.toFixed(1)}x the raw packet loop`);
+const ratioNative = tsPeers.runCpu / full.runCpu;
+console.log(`full run takes ${ratioAlone.toFixed(2)}x the CPU time of its network alone (TypeScript peers) and ${ratioRaw.toFixed(1)}x the raw packet loop`);
+console.log(`native peers: the full run is ${ratioNative.toFixed(2)}x faster per CPU second than with TypeScript peers (${(tsPeers.run / full.run).toFixed(2)}x wall)`);
 console.log(`target >= 100x real time: ${meets ? 'met' : 'NOT met'} (${x(full.run).toFixed(1)}x wall, ${x(full.runCpu).toFixed(1)}x per CPU second)`);
 recordBench('virtual-speed', {
   virtualSeconds: SECONDS,
@@ -176,6 +189,7 @@ recordBench('virtual-speed', {
   rows,
   ratioFullToNetworkAlone: ratioAlone,
   ratioFullToRawLoop: ratioRaw,
+  ratioTypeScriptPeersToNative: ratioNative,
   meetsTarget: meets,
   oneStreamXRealTime: x(one.run, ONE_SECONDS),
   oneStreamXPerCpu: x(one.runCpu, ONE_SECONDS),

@@ -3,6 +3,7 @@
 // client, RTP transmitters — on a VirtualNetwork host, stepped in virtual time.
 import type { VirtualNetwork } from './index.ts';
 import type { NativePcmEncoding } from './rtp.ts';
+import type { NativeActorHandle } from './virtual-actors.ts';
 
 /** One RTP stream as a parsed SDP describes it (driver/host/rtp_stream_description.hpp). */
 export interface DutStreamConfig {
@@ -367,6 +368,14 @@ export interface EmulatedDut {
   provideSdp(id: string, sdp: string): void;
   /** Drains what the DUT reported (activations, clock steps, grandmaster changes), with the virtual time. */
   events(): Array<{ at: number; what: string }>;
+  /** The DUT as lab/net/lab-transport.ts runVirtual's native scheduler polls it (native/virtual-actors.ts). */
+  nativeActor(): NativeActorHandle;
+  /**
+   * packetStamps() and cycleStamps() drained at once as rows of 9 numbers each (DutPacketStamp
+   * fields in order, direction as received 1 / sent 0 and accepted as 1/0; DutCycleStamp
+   * fields in order): lab/scenario/device-log.ts addStampColumns reads them.
+   */
+  stampColumns(): { packets: Float64Array; cycles: Float64Array };
 }
 
 /** One IO-cycle measurement (driver/host/io_cycle_benchmark.hpp): medians of 100-cycle batches. */

@@ -94,6 +94,7 @@ class VirtualSocket final : public DatagramSocket {
 
   Ipv4Address hostAddress() const { return hostAddress_; }
   const SocketOptions& options() const { return options_; }
+  bool watched = false;
 
  private:
   VirtualNetwork& network_;
@@ -194,11 +195,22 @@ void VirtualNetwork::deliver(const InFlight& packet) {
     q.data = packet.data;
     if (socket->enqueue(std::move(q))) {
       ++stats_.delivered;
+      if (socket->watched) ++watchedDelivered_;
     } else {
       ++stats_.queueOverflow;
     }
   }
   if (!any) ++stats_.noReceiver;
+}
+
+void VirtualNetwork::watch(const DatagramSocket& socket) {
+  for (VirtualSocket* s : sockets_) {
+    if (s == &socket) {
+      s->watched = true;
+      return;
+    }
+  }
+  throw std::invalid_argument("VirtualNetwork::watch: the socket is not one of this network's");
 }
 
 Nanoseconds VirtualNetwork::nextDeliveryTime() const {

@@ -61,6 +61,12 @@ class VirtualNetwork {
   // The time the next datagram falls due, or INT64_MAX when none is in flight.
   Nanoseconds nextDeliveryTime() const;
   const VirtualNetworkStats& stats() const { return stats_; }
+  // Marks a socket of this network as watched: datagrams placed in its queue are counted in
+  // watchedDeliveries(). The lab's native scheduler watches the sockets its TypeScript
+  // actors read, so it hands control back to them only when one of theirs got something.
+  // Throws std::invalid_argument for a socket of another network.
+  void watch(const DatagramSocket& socket);
+  std::uint64_t watchedDeliveries() const { return watchedDelivered_; }
   VirtualClock& clock() { return clock_; }
 
  private:
@@ -93,6 +99,7 @@ class VirtualNetwork {
   std::uint64_t order_ = 0;
   std::uint16_t nextEphemeral_ = 49152;
   VirtualNetworkStats stats_;
+  std::uint64_t watchedDelivered_ = 0;
   std::vector<Nanoseconds> delays_;
 };
 

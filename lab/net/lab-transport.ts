@@ -4,6 +4,7 @@
 // UDP sockets on an interface (live runs, namespaces, HIL). Sockets never block: a peer
 // drains them in poll().
 import { loadNative, type DatagramSocket, type SocketOptions, type VirtualClock, type VirtualNetwork } from '../../native/index.ts';
+import type { NativeActorHandle } from '../../native/virtual-actors.ts';
 
 export type { DatagramSocket, SocketOptions };
 
@@ -29,6 +30,11 @@ export interface TimedActor {
    * delivered datagrams (everything it waits for comes through VirtualNetwork sockets).
    */
   readonly pollOn?: 'due' | 'due-or-delivery';
+  /**
+   * An actor that lives in C++ (native/virtual-actors.ts): runVirtual's scheduler polls it
+   * there, with the pollOn it declares, never through poll() (which still works from TS).
+   */
+  readonly native?: NativeActorHandle;
 }
 
 /** A host on the virtual network (added if it does not exist yet). */
@@ -67,31 +73,30 @@ export interface VirtualRunOptions {
 
 /**
  * Runs actors on the virtual network until `untilNs`: time jumps to the next moment an
- * actor or a datagram is due, due datagrams are delivered, and every actor is polled (but
- * the ones whose `pollOn` says they have nothing to do then). Returns the number of steps taken.
+ * actor or a datagram is due, due datagrams are delivered, and every actor is polled in
+ * order (but the ones whose `pollOn` says they have nothing to do then). The steps run in
+ * C++ (native/src/virtual_actors_binding.cc VirtualScheduler), which polls native actors
+ * itself and returns here only for a TypeScript actor with something to do: one due, one
+ * polled at every step, or one waiting for datagrams when a socket TypeScript opened got
+ * some (deliveries to the device's or native actors' sockets wake no TypeScript actor).
+ * Returns the number of steps taken.
  */
 export function runVirtual(actors: TimedActor[], network: VirtualNetwork, clock: VirtualClock, o: VirtualRunOptions): number {
-  const due = actors.map((a) => a.poll(clock.now()));
-  const when = actors.map((a) => (a.pollOn === 'due' ? 1 : a.pollOn === 'due-or-delivery' ? 2 : 0));
   const native = loadNative();
-  // [now, delivered since the previous step, the network's delivered count] (virtual-step.ts).
-  const state = new Float64Array([0, 0, -1]);
-  let steps = 0;
+  const dues = Float64Array.from(actors, (a) => a.poll(clock.now()));
+  const when = actors.map((a) => (a.pollOn === 'due' ? 1 : a.pollOn === 'due-or-delivery' ? 2 : 0));
+  const scheduler = new native.VirtualScheduler(network, clock, actors.map((a) => a.native ?? null), when);
+  // [now of the step, steps taken]
+  const state = new Float64Array(2);
+  const stopEachStep = o.onStep !== undefined;
   for (;;) {
-    let next = Infinity;
-    for (const d of due) if (d < next) next = d;
-    if (!native.virtualStep(network, clock, o.untilNs, next, state)) break;
-    const now = state[0];
-    const delivered = state[1] !== 0;
-    for (let i = 0; i < actors.length; i++) {
-      const w = when[i];
-      if (w === 0 || due[i] <= now || (w === 2 && delivered)) due[i] = actors[i].poll(now);
-    }
-    o.onStep?.(now);
-    steps++;
+    const i = scheduler.run(o.untilNs, dues, state, stopEachStep);
+    if (i === -1) break;
+    if (i === -2) o.onStep!(state[0]);
+    else dues[i] = actors[i].poll(state[0]);
   }
   if (clock.now() < o.untilNs) clock.advanceTo(o.untilNs);
-  return steps;
+  return state[1];
 }
 
 export interface RealRunOptions {

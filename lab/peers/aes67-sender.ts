@@ -122,6 +122,8 @@ export class Aes67Sender implements TimedActor {
   firstSample = -1n;
   /** Packets whose payload came from the payload cache (sent again a period later). */
   payloadCacheHits = 0;
+  /** The first packet's sequence number (a native twin starts from it: native-aes67-sender.ts). */
+  readonly firstSequence: number;
   private readonly socket: DatagramSocket;
   private readonly frameBuffer: Float32Array;
   /** The datagram being sent: header written in place, payload copied in (send() copies it out). */
@@ -159,7 +161,7 @@ export class Aes67Sender implements TimedActor {
     if (!Number.isInteger(this.mediaclkOffset) || this.mediaclkOffset < 0 || this.mediaclkOffset > 0xffffffff) throw new RangeError(`mediaclk offset ${this.mediaclkOffset} must be 0..4294967295`);
     const name = o.sessionName ?? `lab ${o.transport.address} ${o.destination}:${this.port}`;
     this.ssrc = o.ssrc ?? fnv1a(`ssrc ${name}`);
-    this.sequence = (o.initialSequence ?? fnv1a(`seq ${name}`)) & 0xffff;
+    this.sequence = this.firstSequence = (o.initialSequence ?? fnv1a(`seq ${name}`)) & 0xffff;
     const multicast = isMulticast(o.destination);
     this.socket = o.transport.open({ dscp: o.dscp ?? 34, ...(o.ttl !== undefined ? { ttl: o.ttl } : {}) });
     this.frameBuffer = new Float32Array(this.framesPerPacket * o.channels);

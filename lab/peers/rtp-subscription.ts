@@ -266,22 +266,36 @@ export class RtpSubscription {
 
   /** The audio recorded so far (silence where nothing arrived in time). */
   audio(): ReceivedAudio {
-    const s = this.o.stream;
-    const ch = s.channels;
-    const frames = this.lastFrameEnd;
-    const interleaved = new Float32Array(frames * ch);
-    let missing = 0;
-    for (let b = 0; b * s.sampleRate < frames; b++) {
-      const block = this.blocks.get(b);
-      const start = b * s.sampleRate;
-      const n = Math.min(s.sampleRate, frames - start);
-      if (!block) {
-        missing += n;
-        continue;
-      }
-      interleaved.set(decodePcm(block.bytes.subarray(0, n * this.frameBytes), s.encoding), start * ch);
-      for (let i = 0; i < n; i++) if (!block.filled[i]) missing++;
-    }
-    return { sampleRate: s.sampleRate, channels: ch, encoding: s.encoding, firstSample: this.firstSample, interleaved, missingFrames: missing };
+    return recordedAudio(this.o.stream, this.firstSample, this.lastFrameEnd, (b) => this.blocks.get(b));
   }
+}
+
+/**
+ * Recorded audio from one-second blocks of payload bytes (`filled` marks the frames a packet
+ * covered): decoded, with silence where no block or frame was filled. RtpSubscription and
+ * the native receiver (native-aes67-receiver.ts) both hand over their blocks this way.
+ */
+export function recordedAudio(
+  s: Aes67StreamDescription,
+  firstSample: bigint,
+  lastFrameEnd: number,
+  blockAt: (b: number) => { bytes: Uint8Array; filled: Uint8Array } | null | undefined,
+): ReceivedAudio {
+  const ch = s.channels;
+  const frameBytes = ch * bytesPerSample(s.encoding);
+  const frames = lastFrameEnd;
+  const interleaved = new Float32Array(frames * ch);
+  let missing = 0;
+  for (let b = 0; b * s.sampleRate < frames; b++) {
+    const block = blockAt(b);
+    const start = b * s.sampleRate;
+    const n = Math.min(s.sampleRate, frames - start);
+    if (!block) {
+      missing += n;
+      continue;
+    }
+    interleaved.set(decodePcm(block.bytes.subarray(0, n * frameBytes), s.encoding), start * ch);
+    for (let i = 0; i < n; i++) if (!block.filled[i]) missing++;
+  }
+  return { sampleRate: s.sampleRate, channels: ch, encoding: s.encoding, firstSample, interleaved, missingFrames: missing };
 }

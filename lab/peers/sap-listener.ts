@@ -59,6 +59,8 @@ const DEFAULT_MAX_SESSIONS = 1024;
 const DEFAULT_MAX_SDP_BYTES = 8192;
 
 export class SapListener implements TimedActor {
+  /** Everything it waits for is SAP datagrams on its socket, or a session's expiry (its due time). */
+  readonly pollOn = 'due-or-delivery';
   readonly dropped = new Map<string, number>();
   deletions = 0;
   timeouts = 0;

@@ -79,6 +79,48 @@ export class DeviceLog {
     while (c < cycles.length) this.addCycle(cycles[c++]);
   }
 
+  /**
+   * addSlice of EmulatedDut stampColumns(): the same stamps as rows of numbers, read through
+   * one scratch stamp each (addPacket and addCycle keep no reference to it).
+   */
+  addStampColumns({ packets, cycles }: { packets: Float64Array; cycles: Float64Array }): void {
+    const p = this.packetScratch;
+    const c = this.cycleScratch;
+    const cycleAt = (j: number) => {
+      c.cycle = cycles[j];
+      c.predictedHostTime = cycles[j + 1];
+      c.wakeHostTime = cycles[j + 2];
+      c.currentTime = cycles[j + 3];
+      c.inputTime = cycles[j + 4];
+      c.outputTime = cycles[j + 5];
+      c.mediaCurrentTime = cycles[j + 6];
+      c.frames = cycles[j + 7];
+      c.hostTicksPerFrame = cycles[j + 8];
+      return c;
+    };
+    let j = 0;
+    for (let i = 0; i < packets.length; i += 9) {
+      p.direction = packets[i] === 1 ? 'received' : 'sent';
+      p.accepted = packets[i + 1] === 1;
+      p.stream = packets[i + 2];
+      p.sequence = packets[i + 3];
+      p.rtpTimestamp = packets[i + 4];
+      p.frames = packets[i + 5];
+      p.mediaTime = packets[i + 6];
+      p.hostTime = packets[i + 7];
+      p.deviceTime = packets[i + 8];
+      while (j < cycles.length && cycles[j + 2] < p.hostTime) {
+        this.addCycle(cycleAt(j));
+        j += 9;
+      }
+      this.addPacket(p);
+    }
+    for (; j < cycles.length; j += 9) this.addCycle(cycleAt(j));
+  }
+
+  private readonly packetScratch: DutPacketStamp = { direction: 'sent', accepted: false, stream: 0, sequence: 0, rtpTimestamp: 0, frames: 0, mediaTime: 0, hostTime: 0, deviceTime: 0 };
+  private readonly cycleScratch: DutCycleStamp = { cycle: 0, predictedHostTime: 0, wakeHostTime: 0, currentTime: 0, inputTime: 0, outputTime: 0, mediaCurrentTime: 0, frames: 0, hostTicksPerFrame: 0 };
+
   private addPacket(s: DutPacketStamp): void {
     if (s.direction === 'sent') {
       this.sentPackets[s.stream]++;

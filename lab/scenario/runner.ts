@@ -14,6 +14,8 @@ import { runVirtual, virtualHost, type TimedActor } from '../net/lab-transport.t
 import { ptpTimeOfSample } from '../net/ptp-timescale.ts';
 import { Aes67Receiver } from '../peers/aes67-receiver.ts';
 import { DanteAes67Receiver } from '../peers/dante-aes67-receiver.ts';
+import { NativeAes67Receiver } from '../peers/native-aes67-receiver.ts';
+import { SdpError } from '../net/sdp.ts';
 import { SapListener } from '../peers/sap-listener.ts';
 import { scenarioVerdict } from '../report/judge.ts';
 import type { ScenarioResult } from '../report/schema.ts';
@@ -45,7 +47,7 @@ export interface LabReceiver {
   kind: 'aes67' | 'dante';
   /** Index of the device TX stream it subscribes to. */
   stream: number;
-  receiver: Aes67Receiver | DanteAes67Receiver;
+  receiver: Aes67Receiver | DanteAes67Receiver | NativeAes67Receiver;
   /** The one whose audio the measurement reads for its stream. */
   measures: boolean;
 }
@@ -161,15 +163,19 @@ export function recordScenario(
   onProgress?: (f: number) => void,
   /** When given: wall milliseconds spent in each kind of actor and in the runner's bookkeeping. */
   timing?: Map<string, number>,
+  /** nativePeers false: every lab peer in TypeScript (bench/virtual-speed.ts compares). */
+  options: { nativePeers?: boolean } = {},
 ): RunRecord {
   const s = loaded.scenario;
-  const world = new ScenarioWorld(s, loaded.file, seed, { captureFile });
+  const built = timing ? performance.now() : 0;
+  const world = new ScenarioWorld(s, loaded.file, seed, { captureFile, ...options });
   const w = world;
   try {
     const timed = (actor: TimedActor, kind: string): TimedActor => {
       if (!timing) return actor;
       return {
         ...(actor.pollOn ? { pollOn: actor.pollOn } : {}),
+        ...(actor.native ? { native: actor.native } : {}),
         poll(now) {
           const t = performance.now();
           const next = actor.poll(now);
@@ -182,9 +188,11 @@ export function recordScenario(
     //    subscriptions; its IO starts once it has every stream (and its PTP lock).
     const device = buildDevice(s, w.senders, w.epoch, w.network, seed);
     const dut = device.dut;
+    timing?.set('building the world and the device', performance.now() - built);
     w.deviceSapSessions = () => dut.sapSessions();
     const ptp = device.ptp ? new DevicePtp(w, dut, lastGrandmasterEvent(s)) : undefined;
-    const dutActor: TimedActor = { poll: () => dut.poll() ?? Infinity };
+    // Polled at every step, in C++ (native/virtual-actors.ts): no JS call per step.
+    const dutActor: TimedActor = { poll: () => dut.poll() ?? Infinity, native: dut.nativeActor() };
     // RAVENNA: the lab's RTSP client on the device's host hands each DESCRIBE / ANNOUNCE answer to the device.
     const rtspGiven = new Map<number, string>();
     const rtspLog: { at: number; stream: number }[] = [];
@@ -214,7 +222,9 @@ export function recordScenario(
     const earActors: TimedActor[] = [monitor, ...danteEars.flatMap((e) => (e ? [e.sap] : []))];
     const announced = new AnnouncedRefclk(monitor, device.transmit.map((t) => t.name));
 
-    const actors = [...w.actors.map((a, i) => timed(a, w.actorKinds[i])), timed(dutActor, 'device (EmulatedDut)'), rtspActor, ...earActors.map((a) => timed(a, 'lab receivers'))];
+    // (The RTSP hand-over is polled at every step: only where a receive goes by RTSP.)
+    const rtspActors = device.receive.some((r) => r.via === 'rtsp') ? [rtspActor] : [];
+    const actors = [...w.actors.map((a, i) => timed(a, w.actorKinds[i])), timed(dutActor, 'device (EmulatedDut)'), ...rtspActors, ...earActors.map((a) => timed(a, 'lab receivers'))];
     // 2. Discovery: the device subscribes to every sender's stream on its own.
     const sample = (now: number) => {
       ptp?.sample(now);
@@ -259,8 +269,7 @@ export function recordScenario(
     w.tap?.announceInCapture(device.transmit.map((t) => t.sdp), w.clock.now());
     const rate = device.rate;
     const log = new DeviceLog(device.receive.map((r) => r.config.framesPerPacket), device.transmit.length, deviceLocalTimeOf(device, w, s.device.hostDrift));
-    dut.packetStamps();
-    dut.cycleStamps();
+    dut.stampColumns(); // (what came before the start is not measured)
     dut.start();
     const deviceStartedAt = w.clock.now();
 
@@ -270,12 +279,23 @@ export function recordScenario(
     const streamIndex = (name: string) => device.transmit.findIndex((t) => t.name === name);
     // Audio is kept (and judged) for at most MAX_RECORD_S: 128 channels cost 25 MB a second.
     const recordSeconds = Math.min(MAX_RECORD_S, Math.ceil(s.duration / 1e9) + 1);
+    // An aes67 lab receiver on a fixed SDP runs in C++ when the network's time is linear (world.linear).
+    const aes67Receiver = (host: ReturnType<typeof virtualHost>, source: string): Aes67Receiver | NativeAes67Receiver => {
+      if (w.linear) {
+        try {
+          return new NativeAes67Receiver({ network: w.network, transport: host, timescale: w.time, linear: w.linear, source, recordSeconds });
+        } catch (e) {
+          if (!(e instanceof SdpError)) throw e; // Aes67Receiver records it as its state
+        }
+      }
+      return new Aes67Receiver({ transport: host, timescale: w.time, source, recordSeconds });
+    };
     s.receivers.forEach((r, k) => {
       const stream = streamIndex(r.stream);
       if (r.kind === 'aes67') {
         const host = virtualHost(w.network, w.clock, `10.67.3.${10 + hostIndex++}`, `receiver-${r.name}`);
         const measures = !receivers.some((x) => x.measures && x.stream === stream);
-        receivers.push({ name: r.name, kind: 'aes67', stream, measures, receiver: new Aes67Receiver({ transport: host, timescale: w.time, source: device.transmit[stream].sdp, recordSeconds }) });
+        receivers.push({ name: r.name, kind: 'aes67', stream, measures, receiver: aes67Receiver(host, device.transmit[stream].sdp) });
       } else {
         // A Dante device subscribes to the flow it finds by SAP: the device's own announcement.
         const ear = danteEars[k]!;
@@ -292,7 +312,7 @@ export function recordScenario(
     device.transmit.forEach((t, stream) => {
       if (receivers.some((x) => x.measures && x.stream === stream)) return;
       const host = virtualHost(w.network, w.clock, `10.67.3.${10 + hostIndex++}`, `measure-${t.name}`);
-      receivers.push({ name: `lab ${t.name}`, kind: 'aes67', stream, measures: true, receiver: new Aes67Receiver({ transport: host, timescale: w.time, source: t.sdp, recordSeconds }) });
+      receivers.push({ name: `lab ${t.name}`, kind: 'aes67', stream, measures: true, receiver: aes67Receiver(host, t.sdp) });
     });
 
     // 5. To the end, in slices.
@@ -307,7 +327,7 @@ export function recordScenario(
       (now) => {
         const t = timing ? performance.now() : 0;
         sample(now);
-        log.addSlice(dut.packetStamps(), dut.cycleStamps());
+        log.addStampColumns(dut.stampColumns());
         // Counters cost ~100 us a call: the fill is sampled every FILL_EVERY slices.
         if (now - deviceStartedAt >= SETTLE_NS && ++slices % FILL_EVERY === 0) {
           counters = dut.counters();
@@ -317,7 +337,7 @@ export function recordScenario(
       },
       onProgress,
     );
-    log.addSlice(dut.packetStamps(), dut.cycleStamps());
+    log.addStampColumns(dut.stampColumns());
     counters = dut.counters();
     w.impairment?.flush();
     w.tap?.close();

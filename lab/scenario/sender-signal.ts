@@ -55,6 +55,23 @@ function tabulate(signal: Signal, period: number): StridedSignal {
   };
 }
 
+/**
+ * Tables already made, by what they tabulate: a scenario's senders mostly play the same
+ * sines (a run of 8 senders x 8 channels renders 8 tables, not 64). A table is read only,
+ * so senders share it. Bounded: cleared when it holds TABLE_CACHE entries.
+ */
+const tables = new Map<string, StridedSignal>();
+const TABLE_CACHE = 256;
+
+function tabulateOnce(key: string, make: () => Signal, period: number): StridedSignal {
+  let t = tables.get(key);
+  if (!t) {
+    if (tables.size >= TABLE_CACHE) tables.clear();
+    tables.set(key, (t = tabulate(make(), period)));
+  }
+  return t;
+}
+
 /** The mono signal of each of a sender's channels. */
 export function channelSignals(sender: SenderSpec, channels: number, rate: number, scenarioFile: string): ChannelSignal[] {
   const spec = sender.signal ?? DEFAULT_SIGNAL;
@@ -62,16 +79,17 @@ export function channelSignals(sender: SenderSpec, channels: number, rate: numbe
   for (let c = 0; c < channels; c++) {
     if (sender.probe && sender.probe.channel === c + 1) {
       const period = 2 ** sender.probe.degree - 1;
-      out.push({ kind: 'probe', signal: tabulate(createSignal({ kind: 'probe', levelDbfs: sender.probe.level, degree: sender.probe.degree }, rate), period), period });
+      const probe = { kind: 'probe', levelDbfs: sender.probe.level, degree: sender.probe.degree } as const;
+      out.push({ kind: 'probe', signal: tabulateOnce(`probe ${probe.levelDbfs} ${probe.degree} ${rate}`, () => createSignal(probe, rate), period), period });
       continue;
     }
     if (spec === 'silence') {
       out.push({ kind: 'silence', signal: createSignal({ kind: 'silence' }, rate) });
     } else if ('sine' in spec) {
       const f = spec.sine + c * spec.step;
-      const s = createSignal({ kind: 'sine', frequencyHz: f, levelDbfs: spec.level }, rate);
+      const make = () => createSignal({ kind: 'sine', frequencyHz: f, levelDbfs: spec.level }, rate);
       const whole = Number.isInteger(f) && rate <= MAX_TABLE;
-      out.push({ kind: 'sine', frequencyHz: f, signal: whole ? tabulate(s, rate) : s, ...(whole ? { period: rate } : {}) });
+      out.push({ kind: 'sine', frequencyHz: f, signal: whole ? tabulateOnce(`sine ${f} ${spec.level} ${rate}`, make, rate) : make(), ...(whole ? { period: rate } : {}) });
     } else if ('noise' in spec) {
       // Each channel its own seed: the multi-channel noise hashes the channel in too.
       out.push({ kind: 'noise', signal: createSignal({ kind: 'noise', seed: spec.seed * 131 + c, levelDbfs: spec.level }, rate) });

@@ -25,7 +25,9 @@ import { linearTimescale, type PtpTimescale } from '../net/ptp-timescale.ts';
 import { RavennaSessionClient } from '../net/rtsp-client.ts';
 import { VirtualStreamHub } from '../net/rtsp-stream.ts';
 import type { PcmEncoding } from '../net/pcm.ts';
-import { Aes67Sender, fnv1a } from '../peers/aes67-sender.ts';
+import { Aes67Sender, fnv1a, type Aes67SenderOptions } from '../peers/aes67-sender.ts';
+import { NativeAes67Sender } from '../peers/native-aes67-sender.ts';
+import type { NativeLinearTimescale } from '../../native/virtual-actors.ts';
 import { DanteAes67Sender } from '../peers/dante-aes67-sender.ts';
 import { Grandmaster, type GrandmasterEvent } from '../peers/grandmaster.ts';
 import { RavennaSender } from '../peers/ravenna-sender.ts';
@@ -125,13 +127,20 @@ export class ScenarioWorld {
   readonly device: LabTransport;
   /** The SAP sessions the device's own listener holds (EmulatedDut sapSessions), once the runner built it. */
   deviceSapSessions?: () => { origin: string; sdp: string }[];
+  /**
+   * The network's time as linearTimescale's parameters, when it is one for the whole run
+   * (at most one grandmaster, never steered) and the world runs native peers: then AES67
+   * senders and receivers with nothing only TypeScript does run in C++ (native-aes67-*.ts).
+   */
+  readonly linear?: NativeLinearTimescale;
   private browser?: MdnsBrowser;
 
   constructor(
     readonly scenario: Scenario,
     readonly file: string,
     readonly seed: number,
-    options: { captureFile?: string } = {},
+    /** nativePeers (default true): AES67 senders that fit run in C++ (native-aes67-sender.ts). */
+    options: { captureFile?: string; nativePeers?: boolean } = {},
   ) {
     const native = loadNative();
     const s = scenario;
@@ -193,6 +202,9 @@ export class ScenarioWorld {
       this.add(gm, 'grandmasters');
     });
     this.time = new NetworkTime(linearTimescale(this.epoch), this.grandmasters);
+    if ((options.nativePeers ?? true) && s.grandmasters.length <= 1 && s.grandmasters.every((g) => g.events.length === 0)) {
+      this.linear = { epochNs: this.epoch, ppm: s.grandmasters[0]?.ppm ?? 0 };
+    }
 
     s.senders.forEach((spec, i) => {
       try {
@@ -253,7 +265,7 @@ export class ScenarioWorld {
     const base = { spec, index, address, rate, encoding, channels, framesPerPacket, signals };
 
     if (spec.kind === 'aes67') {
-      const sender = new Aes67Sender({
+      const options: Aes67SenderOptions = {
         transport: host,
         timescale,
         destination: group,
@@ -268,7 +280,16 @@ export class ScenarioWorld {
         ...(spec.initialSequence !== undefined ? { initialSequence: spec.initialSequence } : {}),
         ...(spec.reboots ? { reboots: spec.reboots.map((r) => ({ atNs: r.at, pauseNs: r.pause, ssrc: r.ssrc, ...(r.sequence !== undefined ? { sequence: r.sequence } : {}) })) } : {}),
         ...(refclk ? { ptpRefclk: { gmid: refclk.eui64, domain: refclk.domain } } : {}),
-      });
+      };
+      if (this.linear && spec.drift === 0 && !spec.reboots?.length && spec.events.length === 0 && signals.every((x) => x.kind === 'silence' || x.period !== undefined)) {
+        // Nothing only the TypeScript sender does: the C++ one sends the same datagrams.
+        const sender = new NativeAes67Sender({ ...options, network: this.network, linear: this.linear, tables: signals.map((x) => x.signal.render(0, x.period ?? 1, 1)) });
+        this.add(sender, 'senders');
+        this.tap?.mediaIn.add(destination);
+        const sdp = writtenAs(sender.sdp(), spec.sdp);
+        return { ...base, actor: sender, sdp: () => sdp, foundAt: 0 };
+      }
+      const sender = new Aes67Sender(options);
       const script = spec.events.length > 0 ? new ScriptedSender(sender, spec.events) : undefined;
       this.add(script ?? sender, 'senders');
       this.tap?.mediaIn.add(destination);

@@ -93,6 +93,7 @@ Napi::Value JsVirtualNetwork::openSocket(const Napi::CallbackInfo& info) {
   std::unique_ptr<DatagramSocket> socket;
   try {
     socket = network_->host(toAddress(info[0], "host")).open(options);
+    network_->watch(*socket);  // a TypeScript actor reads it (virtual_actors_binding.cc wakes it)
   } catch (const std::invalid_argument& e) {
     throw Napi::Error::New(info.Env(), e.what());
   }

@@ -13,6 +13,7 @@
 #include "engine/base/media_clock.hpp"
 #include "engine/ptp/ptp_types.hpp"
 #include "native/src/base_binding.hpp"
+#include "native/src/native_actor.hpp"
 #include "native/src/registry.hpp"
 
 namespace aes67::native {
@@ -244,7 +245,9 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
                         InstanceMethod("mediaTimeAt", &JsEmulatedDut::mediaTimeAt),
                         InstanceMethod("ptpTimeAt", &JsEmulatedDut::ptpTimeAt),
                         InstanceMethod("provideSdp", &JsEmulatedDut::provideSdp),
-                        InstanceMethod("events", &JsEmulatedDut::events)});
+                        InstanceMethod("events", &JsEmulatedDut::events),
+                        InstanceMethod("nativeActor", &JsEmulatedDut::nativeActor),
+                        InstanceMethod("stampColumns", &JsEmulatedDut::stampColumns)});
   }
 
   explicit JsEmulatedDut(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsEmulatedDut>(info) {
@@ -287,6 +290,25 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
     }
   }
   void stop(const Napi::CallbackInfo&) { dut_->stop(); }
+  // The DUT as the virtual scheduler polls it (native_actor.hpp): at every step, as the
+  // runner's JS actor around poll() was.
+  class DutActor final : public NativeActor {
+   public:
+    explicit DutActor(EmulatedDut& dut) : dut_(dut) {}
+    double poll(Nanoseconds) override {
+      const Nanoseconds next = dut_.poll();
+      return next == std::numeric_limits<Nanoseconds>::max() ? INFINITY : static_cast<double>(next);
+    }
+    PollOn pollOn() const override { return PollOn::kEveryStep; }
+
+   private:
+    EmulatedDut& dut_;
+  };
+  Napi::Value nativeActor(const Napi::CallbackInfo& info) {
+    if (!actor_) actor_ = std::make_unique<DutActor>(*dut_);
+    return nativeActorHandle(info.Env(), actor_.get());
+  }
+
   Napi::Value poll(const Napi::CallbackInfo& info) {
     const Nanoseconds next = dut_->poll();
     if (next == std::numeric_limits<Nanoseconds>::max()) return info.Env().Null();
@@ -642,6 +664,37 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
     return a;
   }
 
+  // packetStamps() and cycleStamps() drained together as two Float64Arrays of rows (one
+  // JS object per call instead of one per stamp; the runner drains every 10 ms slice):
+  //   packets: [received 1 / sent 0, accepted, stream, sequence, rtpTimestamp, frames,
+  //             mediaTime, hostTime, deviceTime] per packet;
+  //   cycles:  [cycle, predictedHostTime, wakeHostTime, currentTime, inputTime, outputTime,
+  //             mediaCurrentTime, frames, hostTicksPerFrame] per IO cycle.
+  Napi::Value stampColumns(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    rows_.clear();
+    PacketStamp p;
+    while (dut_->packetLog().pop(p)) {
+      rows_.insert(rows_.end(), {p.direction == PacketStamp::Direction::kReceived ? 1.0 : 0.0, p.accepted ? 1.0 : 0.0, static_cast<double>(p.stream),
+                                 static_cast<double>(p.sequence), num(static_cast<std::uint64_t>(p.rtpTimestamp)), static_cast<double>(p.frames),
+                                 num(p.mediaTime), num(p.hostTime), num(p.deviceTime)});
+    }
+    Napi::Float64Array packets = Napi::Float64Array::New(env, rows_.size());
+    std::copy(rows_.begin(), rows_.end(), packets.Data());
+    rows_.clear();
+    IoCycleStamp c;
+    while (dut_->host().cycleLog().pop(c)) {
+      rows_.insert(rows_.end(), {num(c.cycle), num(c.predictedHostTime), num(c.wakeHostTime), num(c.currentTime), num(c.inputTime), num(c.outputTime),
+                                 num(c.mediaCurrentTime), static_cast<double>(c.frames), static_cast<double>(c.hostTicksPerFrame)});
+    }
+    Napi::Float64Array cycles = Napi::Float64Array::New(env, rows_.size());
+    std::copy(rows_.begin(), rows_.end(), cycles.Data());
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("packets", packets);
+    o.Set("cycles", cycles);
+    return o;
+  }
+
   Napi::Value packetStamps(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Array a = Napi::Array::New(env);
@@ -669,6 +722,8 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
   Napi::ObjectReference networkRef_;  // the network (and its clock) outlive the DUT
   std::unique_ptr<MediaClock> mediaClock_;
   std::unique_ptr<EmulatedDut> dut_;
+  std::unique_ptr<DutActor> actor_;
+  std::vector<double> rows_;  // stampColumns' scratch
   const Clock* clock_ = nullptr;
   std::vector<Event> events_;
 };

@@ -1,0 +1,297 @@
+// The C++ AES67 sender and receiver (native-aes67-sender.ts, native-aes67-receiver.ts) must
+// be the TypeScript peers, only faster. Checked against the TypeScript implementations they
+// stand in for (Aes67Sender, Aes67Receiver with its RtpSubscription), run side by side:
+// - sender: every datagram (bytes, arrival time, source, destination, DSCP) equal to the
+//   TypeScript sender's for the same configuration, over rates, packet sizes, encodings,
+//   channel counts, probe / silence / sine channels, timescales with a frequency offset,
+//   start and send delays, and a sequence number that wraps (fast-check picks them);
+// - receiver: fed the same datagrams on the same network, under seeded loss, jitter,
+//   reordering and duplication, with malformed and foreign datagrams mixed in (bad version,
+//   truncated, bad padding, extensions, CSRCs, other payload types, odd payload lengths, an
+//   SSRC change, sequence jumps), with and without a playout deadline and a recording limit:
+//   the same RTP metrics, drop reasons and recorded audio.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { addonBuilt, loadNative, type VirtualNetwork } from '../../native/index.ts';
+import { runVirtual, virtualHost, type TimedActor } from '../net/lab-transport.ts';
+import type { PcmEncoding } from '../net/pcm.ts';
+import { linearTimescale } from '../net/ptp-timescale.ts';
+import { channelSignals, interleaved } from '../scenario/sender-signal.ts';
+import type { SenderSpec } from '../scenario/schema.ts';
+import { Aes67Receiver } from './aes67-receiver.ts';
+import { Aes67Sender, type Aes67SenderOptions } from './aes67-sender.ts';
+import { NativeAes67Receiver } from './native-aes67-receiver.ts';
+import { NativeAes67Sender } from './native-aes67-sender.ts';
+
+const EPOCH = 1_767_225_600_000_000_000n;
+
+interface SenderCase {
+  rate: number;
+  frames: number;
+  channels: number;
+  encoding: PcmEncoding;
+  probe: boolean;
+  silence: boolean;
+  ppm: number;
+  startAtNs?: number;
+  sendDelayNs?: number;
+  mediaclkOffset: number;
+  sequence: number;
+  ms: number;
+}
+
+function senderParts(c: SenderCase, network: VirtualNetwork, clock: ReturnType<typeof makeWorld>['clock']) {
+  const spec = { name: 's', kind: 'aes67', drift: 0, ...(c.silence ? { signal: 'silence' } : {}), ...(c.probe ? { probe: { channel: c.channels, degree: 10, level: -12 } } : {}) } as SenderSpec;
+  const signals = channelSignals(spec, c.channels, c.rate, 'x.yaml');
+  const options: Aes67SenderOptions = {
+    transport: virtualHost(network, clock, '10.67.143.1'),
+    timescale: linearTimescale(EPOCH, c.ppm),
+    destination: '239.69.143.1',
+    channels: c.channels,
+    sampleRate: c.rate,
+    encoding: c.encoding,
+    framesPerPacket: c.frames,
+    signal: interleaved(signals, c.rate),
+    mediaclkOffset: c.mediaclkOffset,
+    initialSequence: c.sequence,
+    dscp: 46,
+    ...(c.startAtNs !== undefined ? { startAtNs: c.startAtNs } : {}),
+    ...(c.sendDelayNs !== undefined ? { sendDelayNs: c.sendDelayNs } : {}),
+  };
+  return { options, tables: signals.map((x) => x.signal.render(0, x.period ?? 1, 1)) };
+}
+
+function makeWorld(start: number, baseDelay = 0) {
+  const native = loadNative();
+  const clock = new native.VirtualClock(start);
+  const network = new native.VirtualNetwork(clock, baseDelay);
+  return { clock, network };
+}
+
+/** Every datagram the TypeScript or the native sender sends in the case's time. */
+function sent(c: SenderCase, which: 'ts' | 'native') {
+  const { clock, network } = makeWorld(1_000_000_007);
+  const { options, tables } = senderParts(c, network, clock);
+  const sender = which === 'ts' ? new Aes67Sender(options) : new NativeAes67Sender({ ...options, network, linear: { epochNs: EPOCH, ppm: c.ppm }, tables });
+  const rx = virtualHost(network, clock, '10.67.143.2').open({ port: 5004, receiveQueueLimit: 1 << 20 });
+  rx.join('239.69.143.1');
+  const got: { data: string; at: number; source: string; destination: string; dscp: number | undefined }[] = [];
+  const drain: TimedActor = {
+    pollOn: 'due-or-delivery',
+    poll() {
+      for (let d = rx.receive(); d; d = rx.receive()) got.push({ data: Buffer.from(d.data).toString('hex'), at: d.receivedAt, source: d.source, destination: d.destination, dscp: (d as { dscp?: number }).dscp });
+      return Infinity;
+    },
+  };
+  runVirtual([sender, drain], network, clock, { untilNs: clock.now() + c.ms * 1e6 });
+  return { got, sdp: sender.sdp() };
+}
+
+const senderCase: fc.Arbitrary<SenderCase> = fc
+  .record({
+    rate: fc.constantFrom(44_100, 48_000, 96_000),
+    ptimeUs: fc.constantFrom(125, 250, 333, 1000, 4000),
+    channels: fc.integer({ min: 1, max: 12 }),
+    encoding: fc.constantFrom<PcmEncoding>('L16', 'L24', 'L32'),
+    probe: fc.boolean(),
+    silence: fc.boolean(),
+    ppm: fc.constantFrom(0, 0, 37.5, -12.25),
+    startAtNs: fc.option(fc.integer({ min: 1_000_000_007, max: 1_004_000_000 }), { nil: undefined }),
+    sendDelayNs: fc.option(fc.integer({ min: 0, max: 300_000 }), { nil: undefined }),
+    mediaclkOffset: fc.integer({ min: 0, max: 0xffffffff }),
+    sequence: fc.integer({ min: 0xff00, max: 0xffff }),
+  })
+  .map((r) => ({ ...r, frames: Math.max(Math.ceil((125 * r.rate) / 1e6 - 1e-9), Math.round((r.ptimeUs * r.rate) / 1e6)), ms: 60 }));
+
+describe.skipIf(!addonBuilt())('NativeAes67Sender against Aes67Sender', () => {
+  it('sends the very datagrams of the 64-channel-scenario shape (8 ch L24 1 ms with a probe) for 2 s', () => {
+    const c: SenderCase = { rate: 48_000, frames: 48, channels: 8, encoding: 'L24', probe: true, silence: false, ppm: 0, mediaclkOffset: 0, sequence: 0xfff0, ms: 2000 };
+    const ts = sent(c, 'ts');
+    const nat = sent(c, 'native');
+    expect(ts.got.length).toBeGreaterThan(1990);
+    expect(nat.got).toEqual(ts.got);
+    expect(nat.sdp).toBe(ts.sdp);
+  });
+
+  it('sends the very datagrams for any configuration the scenarios can give it (fast-check)', () => {
+    fc.assert(
+      fc.property(senderCase, (c) => {
+        const ts = sent(c, 'ts');
+        const nat = sent(c, 'native');
+        expect(ts.got.length).toBeGreaterThan(0);
+        expect(nat.got).toEqual(ts.got);
+        expect(nat.sdp).toBe(ts.sdp);
+      }),
+      { numRuns: 25, seed: 20261125 },
+    );
+  });
+
+  it('refuses a table that is not its signal, and a timescale that is not the linear one it is told', () => {
+    const c: SenderCase = { rate: 48_000, frames: 48, channels: 2, encoding: 'L24', probe: false, silence: false, ppm: 0, mediaclkOffset: 0, sequence: 1, ms: 1 };
+    const { clock, network } = makeWorld(0);
+    const { options, tables } = senderParts(c, network, clock);
+    const bad = [tables[0], tables[0]];
+    expect(() => new NativeAes67Sender({ ...options, network, linear: { epochNs: EPOCH, ppm: 0 }, tables: bad })).toThrow(/channel 2's table differs/);
+    expect(() => new NativeAes67Sender({ ...options, network, linear: { epochNs: EPOCH, ppm: 1 }, tables })).toThrow(/not linearTimescale/);
+  });
+});
+
+interface ReceiverCase {
+  seed: number;
+  loss: number;
+  duplicate: number;
+  reorder: number;
+  jitterNs: number;
+  malformed: number;
+  sourceFilter: boolean;
+  playoutDelayNs?: number;
+  recordSeconds: number;
+  ppm: number;
+  encoding: PcmEncoding;
+  channels: number;
+  ssrcChangeAtMs?: number;
+}
+
+/** A datagram that is not a clean packet of the stream, made from a clean one. */
+function mangle(d: Uint8Array, pick: number, r: () => number): Uint8Array {
+  const b = Uint8Array.from(d);
+  switch (pick) {
+    case 0:
+      b[0] = (b[0] & 0x3f) | 0x40; // version 1
+      return b;
+    case 1:
+      return b.subarray(0, Math.floor(r() * 12)); // shorter than the header
+    case 2:
+      b[0] |= 0x20; // padding, with a count from the payload's last byte
+      b[b.length - 1] = Math.floor(r() * 256);
+      return b;
+    case 3: {
+      b[0] = (b[0] & 0xf0) | 0x0f; // 15 CSRCs
+      return b.subarray(0, 12 + Math.floor(r() * 80));
+    }
+    case 4: {
+      b[0] |= 0x10; // an extension of some words
+      b[14] = 0;
+      b[15] = Math.floor(r() * 400);
+      return b;
+    }
+    case 5:
+      b[1] = (b[1] & 0x80) | 97; // another payload type
+      return b;
+    case 6:
+      return b.subarray(0, b.length - 1 - Math.floor(r() * 5)); // odd payload length
+    case 7:
+      return b.subarray(0, 12); // empty payload
+    case 8: {
+      const seq = ((b[2] << 8) | b[3]) + 3000 + Math.floor(r() * 30000); // far sequence jump
+      b[2] = (seq >> 8) & 0xff;
+      b[3] = seq & 0xff;
+      return b;
+    }
+    default: {
+      const ts = (b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7]; // a timestamp far off
+      const t = (ts + Math.floor(r() * 2 ** 31)) >>> 0;
+      b[4] = t >>> 24;
+      b[5] = (t >>> 16) & 0xff;
+      b[6] = (t >>> 8) & 0xff;
+      b[7] = t & 0xff;
+      return b;
+    }
+  }
+}
+
+/** Both receivers on one network, fed by one TypeScript sender and a mangler, impaired by a seeded hook. */
+function receiveBoth(c: ReceiverCase) {
+  const native = loadNative();
+  const { clock, network } = makeWorld(5_000_000_000, 150_000);
+  const prng = new native.Prng(c.seed);
+  const r = () => prng.uniform();
+  const timescale = linearTimescale(EPOCH, c.ppm);
+  const txHost = virtualHost(network, clock, '10.67.144.1');
+  const sender = new Aes67Sender({
+    transport: txHost,
+    timescale,
+    destination: '239.69.144.1',
+    channels: c.channels,
+    sampleRate: 48_000,
+    encoding: c.encoding,
+    framesPerPacket: 48,
+    signal: interleaved(channelSignals({ name: 'r', kind: 'aes67', drift: 0, probe: { channel: 1, degree: 9, level: -6 } } as SenderSpec, c.channels, 48_000, 'x.yaml'), 48_000),
+    sourceFilter: c.sourceFilter,
+    initialSequence: 0xfffa,
+    ...(c.ssrcChangeAtMs !== undefined ? { reboots: [{ atNs: 5_000_000_000 + c.ssrcChangeAtMs * 1e6, pauseNs: 3_000_000, ssrc: 0x1234567 }] } : {}),
+  });
+  const sdp = sender.sdp();
+  // Clean packets of the stream, heard by the mangler, sent again mangled from the sender's
+  // own host (so a source filter lets them through) or, now and then, from a stranger.
+  const tap = virtualHost(network, clock, '10.67.144.9').open({ port: 5004, receiveQueueLimit: 1 << 16 });
+  tap.join('239.69.144.1');
+  const fromSender = txHost.open({});
+  const stranger = virtualHost(network, clock, '10.67.144.7').open({});
+  const mangler: TimedActor = {
+    poll() {
+      for (let d = tap.receive(); d; d = tap.receive()) {
+        if (r() >= c.malformed) continue;
+        const bad = mangle(d.data, Math.floor(r() * 10), r);
+        (r() < 0.1 ? stranger : fromSender).send('239.69.144.1:5004', bad);
+      }
+      return Infinity;
+    },
+  };
+  network.setImpairment((p) => {
+    if (!p.destination.startsWith('239.69.144.1')) return [0];
+    if (r() < c.loss) return [];
+    const extra = () => (r() < c.reorder ? 1_500_000 : 0) + Math.floor(r() * c.jitterNs);
+    return r() < c.duplicate ? [extra(), extra()] : [extra()];
+  });
+  const common = { timescale, source: sdp, recordSeconds: c.recordSeconds, ...(c.playoutDelayNs !== undefined ? { playoutDelayNs: c.playoutDelayNs } : {}) };
+  const ts = new Aes67Receiver({ transport: virtualHost(network, clock, '10.67.144.2'), ...common });
+  const nat = new NativeAes67Receiver({ network, transport: virtualHost(network, clock, '10.67.144.3'), linear: { epochNs: EPOCH, ppm: c.ppm }, ...common });
+  runVirtual([sender, mangler, ts, nat], network, clock, { untilNs: clock.now() + 400e6 });
+  return { ts, nat };
+}
+
+const receiverCase: fc.Arbitrary<ReceiverCase> = fc.record({
+  seed: fc.integer({ min: 1, max: 2 ** 31 }),
+  loss: fc.constantFrom(0, 0.001, 0.01, 0.05, 0.2),
+  duplicate: fc.constantFrom(0, 0.01, 0.1),
+  reorder: fc.constantFrom(0, 0.01, 0.1),
+  jitterNs: fc.constantFrom(0, 200_000, 2_000_000),
+  malformed: fc.constantFrom(0, 0.02, 0.2),
+  sourceFilter: fc.boolean(),
+  playoutDelayNs: fc.option(fc.integer({ min: 0, max: 3_000_000 }), { nil: undefined }),
+  recordSeconds: fc.constantFrom(60, 0.25),
+  ppm: fc.constantFrom(0, 21.5),
+  encoding: fc.constantFrom<PcmEncoding>('L16', 'L24', 'L32'),
+  channels: fc.integer({ min: 1, max: 8 }),
+  ssrcChangeAtMs: fc.option(fc.integer({ min: 20, max: 300 }), { nil: undefined }),
+});
+
+describe.skipIf(!addonBuilt())('NativeAes67Receiver against Aes67Receiver', () => {
+  it('counts and records a clean stream as the TypeScript receiver does', () => {
+    const { ts, nat } = receiveBoth({ seed: 1, loss: 0, duplicate: 0, reorder: 0, jitterNs: 0, malformed: 0, sourceFilter: true, recordSeconds: 60, ppm: 0, encoding: 'L24', channels: 8 });
+    expect(ts.metrics()!.packets).toBeGreaterThan(390);
+    expect(nat.metrics()).toEqual(ts.metrics());
+    expect(nat.audio()).toEqual(ts.audio());
+  });
+
+  it('counts, drops and records as the TypeScript receiver under loss, reordering, duplication, jitter and malformed datagrams (fast-check)', () => {
+    let impaired = 0;
+    fc.assert(
+      fc.property(receiverCase, (c) => {
+        const { ts, nat } = receiveBoth(c);
+        const m = ts.metrics()!;
+        if (m.lost + m.duplicates + m.reordered + m.late + Object.keys(m.dropped).length > 0) impaired++;
+        expect(nat.metrics()).toEqual(m);
+        const a = ts.audio()!;
+        const b = nat.audio();
+        expect(b.firstSample).toBe(a.firstSample);
+        expect(b.missingFrames).toBe(a.missingFrames);
+        expect(Buffer.from(b.interleaved.buffer).equals(Buffer.from(a.interleaved.buffer))).toBe(true);
+      }),
+      { numRuns: 30, seed: 4242 },
+    );
+    // The property saw the impairments it is about, not only clean runs.
+    expect(impaired).toBeGreaterThan(15);
+  });
+});
