@@ -13,7 +13,6 @@ import type { BenchAddon } from './bench.ts';
 import type { PtpAddon } from './ptp.ts';
 import type { RtspAddon } from './rtsp.ts';
 import type { MdnsAddon } from './mdns.ts';
-import type { VirtualStepAddon } from './virtual-step.ts';
 import type { VirtualActorsAddon } from './virtual-actors.ts';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -111,7 +110,7 @@ export interface Prng {
   normal(): number;
 }
 
-export interface NativeAddon extends RtpAddon, DriverAddon, SdpAddon, SapAddon, StreamAddon, BenchAddon, PtpAddon, RtspAddon, MdnsAddon, VirtualStepAddon, VirtualActorsAddon {
+export interface NativeAddon extends RtpAddon, DriverAddon, SdpAddon, SapAddon, StreamAddon, BenchAddon, PtpAddon, RtspAddon, MdnsAddon, VirtualActorsAddon {
   addonVersion: string;
   VirtualClock: new (startNs?: number | bigint) => VirtualClock;
   VirtualNetwork: new (clock: VirtualClock, baseDelayNs?: number) => VirtualNetwork;
