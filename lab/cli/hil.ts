@@ -10,14 +10,14 @@ import type { Command } from 'commander';
 import { projectRoot } from '../../native/index.ts';
 import { HilRefusal, planScenario } from '../hil/plan.ts';
 import { runOnRig } from '../hil/real-time-run.ts';
-import { loadRig, type LoadedRig } from '../hil/rig.ts';
+import { loadRig } from '../hil/rig.ts';
 import { limitText, runHeadline, runVerdict, valueText } from '../report/judge.ts';
 import { collectRunMetadata } from '../report/metadata.ts';
 import { renderReportFiles } from '../report/render-all.ts';
 import { writeReport } from '../report/report-file.ts';
 import type { ScenarioResult } from '../report/schema.ts';
-import { loadScenarios, type LoadedScenario } from '../scenario/load.ts';
-import { InputFileError } from '../scenario/yaml-source.ts';
+import { loadScenarios } from '../scenario/load.ts';
+import { readOrExit } from './input-file.ts';
 
 /** Set in the environment of the runner re-run inside the rig's namespace. */
 const IN_NETNS = 'AES67_HIL_NETNS';
@@ -35,18 +35,8 @@ export function registerHil(program: Command): void {
     .argument('<paths...>', 'scenario files or directories')
     .option('-o, --out <dir>', 'report folder (default reports/hil-<time>/)')
     .action(async (paths: string[], flags: { rig: string; out?: string }) => {
-      let rig: LoadedRig;
-      let loaded: LoadedScenario[];
-      try {
-        rig = loadRig(flags.rig);
-        loaded = loadScenarios(paths);
-      } catch (e) {
-        if (e instanceof InputFileError) {
-          console.error(`error: ${e.message}`);
-          process.exit(2);
-        }
-        throw e;
-      }
+      const rig = readOrExit(() => loadRig(flags.rig));
+      const loaded = readOrExit(() => loadScenarios(paths));
       if (loaded.length === 0) {
         console.error(`error: no scenario files (*.yaml) under ${paths.join(', ')}`);
         process.exit(2);

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { loadScenarios } from '../scenario/load.ts';
 import { scenarioJsonSchema } from '../scenario/schema.ts';
-import { InputFileError } from '../scenario/yaml-source.ts';
+import { readOrExit } from './input-file.ts';
 
 export function registerList(program: Command): void {
   program
@@ -13,13 +13,7 @@ export function registerList(program: Command): void {
     .argument('[paths...]', 'scenario files or directories', ['scenarios'])
     .option('--json', 'machine-readable output')
     .action((paths: string[], opts: { json?: boolean }) => {
-      let loaded;
-      try {
-        loaded = loadScenarios(paths);
-      } catch (e) {
-        if (e instanceof InputFileError) program.error(`error: ${e.message}`);
-        throw e;
-      }
+      const loaded = readOrExit(() => loadScenarios(paths));
       const rows = loaded.map(({ file, scenario: s }) => ({ name: s.name, file, clock: s.clock, durationS: s.duration / 1e9, description: s.description ?? '' }));
       if (opts.json) {
         console.log(JSON.stringify(rows, null, 2));

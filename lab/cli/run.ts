@@ -9,11 +9,11 @@ import type { Command } from 'commander';
 import { projectRoot } from '../../native/index.ts';
 import { limitText, runHeadline, valueText } from '../report/judge.ts';
 import type { ScenarioResult } from '../report/schema.ts';
-import { loadScenarios, type LoadedScenario } from '../scenario/load.ts';
+import { loadScenarios } from '../scenario/load.ts';
 import { METRICS } from '../scenario/metrics.ts';
 import { defaultRunDir, linkLatest, runSuite } from '../scenario/run-suite.ts';
 import { isSoak } from '../scenario/soak.ts';
-import { InputFileError } from '../scenario/yaml-source.ts';
+import { readOrExit } from './input-file.ts';
 
 interface RunFlags {
   out?: string;
@@ -77,16 +77,7 @@ export function registerRun(program: Command): void {
         }
         seed = Number(flags.seed);
       }
-      let loaded: LoadedScenario[];
-      try {
-        loaded = loadScenarios(paths);
-      } catch (e) {
-        if (e instanceof InputFileError) {
-          console.error(`error: ${e.message}`);
-          process.exit(2);
-        }
-        throw e;
-      }
+      let loaded = readOrExit(() => loadScenarios(paths));
       // Soaks take minutes to hours: found in a folder they run only with --soak (npm run soak runs them).
       const named = new Set(paths.map((p) => path.resolve(p)));
       const soaks = flags.soak ? [] : loaded.filter((l) => isSoak(l) && !named.has(path.resolve(l.file)));
