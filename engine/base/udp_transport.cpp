@@ -1,5 +1,7 @@
 #include "engine/base/udp_transport.hpp"
 
+#include "engine/base/sockaddr.hpp"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,14 +30,6 @@ namespace {
 
 std::runtime_error socketError(const std::string& what) {
   return std::runtime_error(what + ": " + std::strerror(errno));
-}
-
-sockaddr_in toSockaddr(const Ipv4Endpoint& e) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(e.address);
-  sa.sin_port = htons(e.port);
-  return sa;
 }
 
 void setOption(int fd, int level, int name, int value, const char* label) {

@@ -61,17 +61,16 @@ Nanoseconds PtpServo::timeoutAt() const {
 bool PtpServo::checkTimeout(Nanoseconds now) {
   if (now <= timeoutAt()) return false;
   ++counters_.sampleTimeouts;
-  if (isLocked(state_)) ++counters_.lockLosses;
-  state_ = PtpServoState::kUnlocked;
-  acquired_ = 0;
-  historyCount_ = 0;
-  largeInARow_ = 0;
-  spikesInARow_ = 0;
+  unlock();
   return true;
 }
 
 void PtpServo::reset() {
   ++counters_.resets;
+  unlock();
+}
+
+void PtpServo::unlock() {
   if (isLocked(state_)) ++counters_.lockLosses;
   state_ = PtpServoState::kUnlocked;
   acquired_ = 0;

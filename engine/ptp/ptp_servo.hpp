@@ -95,6 +95,9 @@ class PtpServo {
   Nanoseconds timeoutAt() const;
 
  private:
+  // Back to unlocked with no history (a lock loss if it was locked).
+  void unlock();
+
   struct Entry {
     Nanoseconds offset;
     bool spike;

@@ -1,5 +1,7 @@
 #include "engine/rtsp/tcp_stream.hpp"
 
+#include "engine/base/sockaddr.hpp"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,14 +36,6 @@ std::string errnoText(int e) {
     case EPIPE: return "EPIPE (the peer is gone)";
     default: return std::strerror(e);
   }
-}
-
-sockaddr_in toSockaddr(const Ipv4Endpoint& e) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(e.address);
-  sa.sin_port = htons(e.port);
-  return sa;
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "engine/sdp/sdp_attributes.hpp"
 
+#include "engine/sdp/sdp_numbers.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -12,20 +14,6 @@ std::string trim(const std::string& s) {
   if (a == std::string::npos) return "";
   const std::size_t b = s.find_last_not_of(" \t");
   return s.substr(a, b - a + 1);
-}
-
-bool parseUnsigned(const std::string& s, std::uint64_t max, std::uint64_t& out) {
-  if (s.empty() || s.size() > 20 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return false;
-  }
-  std::uint64_t v = 0;
-  for (char c : s) {
-    const std::uint64_t d = static_cast<std::uint64_t>(c - '0');
-    if (v > (max - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  out = v;
-  return true;
 }
 
 std::vector<std::string> splitOn(const std::string& s, char sep) {

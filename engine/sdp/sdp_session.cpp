@@ -1,5 +1,7 @@
 #include "engine/sdp/sdp_session.hpp"
 
+#include "engine/sdp/sdp_numbers.hpp"
+
 #include <algorithm>
 
 namespace aes67 {
@@ -67,23 +69,6 @@ std::vector<std::string> splitSpaces(const std::string& text) {
     out.push_back(text.substr(start, i - start));
   }
   return out;
-}
-
-bool allDigits(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// Decimal digits into a value no larger than `max`.
-bool parseUnsigned(const std::string& s, std::uint64_t max, std::uint64_t& out) {
-  if (!allDigits(s) || s.size() > 20) return false;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    const std::uint64_t d = static_cast<std::uint64_t>(c - '0');
-    if (v > (max - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  out = v;
-  return true;
 }
 
 bool isToken(const std::string& s) {
