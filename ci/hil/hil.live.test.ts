@@ -9,7 +9,7 @@
 // - a rig whose loopback map is wrong (inputs 1 and 2 swapped; the DUT is wired 1:1)
 //   fails: exit 1, audio.mismatched fails (the runner checks the wiring by ear);
 // - a rig whose DUT is not running is an error naming the control endpoint, exit 1;
-// - a virtual-only scenario and a bad rig file are refused before anything starts, exit 2,
+// - a virtual-only scenario, a bad rig file and a bad --fifo are refused before anything starts, exit 2,
 //   naming the key / file:line and the fix.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -106,5 +106,8 @@ describe.skipIf(missing !== undefined)(`ci/hil/run against the software DUT over
     expect(missingMap.code).toBe(2);
     expect(missingMap.stderr).toMatch(/loopback: is missing: say how the DUT is wired, input -> output/);
     expect(existsSync(path.join(dir, 'v', 'report.json'))).toBe(false);
+    const badFifo = await runHil(['--rig', rig.writeRig('base'), SCENARIO, '--fifo', '99'], 60_000);
+    expect(badFifo.code).toBe(2);
+    expect(badFifo.stderr).toMatch(/--fifo 99: give a SCHED_FIFO priority 1-98/);
   }, 120_000);
 });

@@ -5,7 +5,7 @@
 // metrics and per channel the lab's sine fit and glitch count, as one JSON line (the audio
 // itself stays in this process: 128 channels of it would not fit a pipe comfortably).
 // Usage: node --import tsx lab/dut/multi-stream-peers.ts '<json options>'
-import { execFileSync } from 'node:child_process';
+import { setRealTimePriority } from '../net/real-time-priority.ts';
 import { fitSine } from '../analyze/sine-fit.ts';
 import { runRealTime, udpTransport, type LabTransport, type TimedActor } from '../net/lab-transport.ts';
 import { detectChannelGlitches } from '../measure/glitches.ts';
@@ -86,22 +86,6 @@ function stallWatch(transport: LabTransport): TimedActor & { stalls: Stall[] } {
   };
 }
 
-/**
- * Takes SCHED_FIFO `priority` for every thread of this process (chrt -a), or normal
- * scheduling with 0. Taken after start-up, not by starting under chrt: Node and tsx loading
- * the lab's modules is a second or more of CPU, and at SCHED_FIFO it runs to completion over
- * the peers already sending at the same priority (measured: every sender stalled 20-76 ms
- * while the receivers started). Throws naming the reason when chrt fails.
- */
-function schedule(priority: number): void {
-  const args = priority > 0 ? ['-a', '-f', '-p', String(priority), String(process.pid)] : ['-a', '-o', '-p', '0', String(process.pid)];
-  try {
-    execFileSync('chrt', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5_000 });
-  } catch (e) {
-    throw new Error(`chrt ${args.join(' ')} failed (SCHED_FIFO not permitted, or no chrt?): ${(e as Error).message}`);
-  }
-}
-
 async function send(o: SendOptions): Promise<Record<string, unknown>> {
   const transport = udpTransport(o.interface);
   const timescale = systemTimescale(transport);
@@ -119,7 +103,7 @@ async function send(o: SendOptions): Promise<Record<string, unknown>> {
         sessionName: s.name,
       }),
   );
-  if (o.fifoPriority) schedule(o.fifoPriority);
+  if (o.fifoPriority) setRealTimePriority(o.fifoPriority, 'all-threads');
   process.stdout.write(`${JSON.stringify({ sdps: senders.map((s) => s.sdp()) })}\n`);
   // SIGTERM ends the run early; the closing figures are still printed.
   const stop = new AbortController();
@@ -138,7 +122,7 @@ async function receive(o: ReceiveOptions): Promise<Record<string, unknown>> {
   const transport = udpTransport(o.interface);
   const timescale = systemTimescale(transport);
   const receivers = o.sdps.map((sdp) => new Aes67Receiver({ transport, timescale, source: sdp, recordSeconds: o.seconds + 1 }));
-  if (o.fifoPriority) schedule(o.fifoPriority);
+  if (o.fifoPriority) setRealTimePriority(o.fifoPriority, 'all-threads');
   process.stderr.write(`receiving ${receivers.length} streams on ${o.interface} (${transport.address})\n`);
   const watch = stallWatch(transport);
   await runRealTime([watch, ...receivers], transport, { durationNs: o.seconds * 1e9 });
@@ -148,7 +132,7 @@ async function receive(o: ReceiveOptions): Promise<Record<string, unknown>> {
   process.stderr.write(`captured ${o.seconds} s\n`);
   // The analysis below is seconds of CPU: back to normal scheduling first, or a SCHED_FIFO
   // receiver would starve everything else on a 2-core host (the test's own process included).
-  if (o.fifoPriority) schedule(0);
+  if (o.fifoPriority) setRealTimePriority(0, 'all-threads');
   const streams: StreamResult[] = receivers.map((r, i) => {
     const m = r.metrics();
     const a = r.audio();

@@ -89,15 +89,14 @@ export interface RunnerResult {
 
 /**
  * Runs ci/hil/run as a child process (bounded by `timeoutMs`: killed after it). With
- * `fifoPriority` it runs SCHED_FIFO at that priority (chrt -f; every thread it starts
- * inherits it), for runs on a loaded host where a normal-priority lab falls behind its
+ * `fifoPriority` the runner takes SCHED_FIFO at that priority for its main thread once
+ * loaded (--fifo), for runs on a loaded host where a normal-priority lab falls behind its
  * own packets' due times.
  */
 export async function runHil(args: string[], timeoutMs: number, fifoPriority?: number): Promise<RunnerResult> {
   // Its own process group: the runner re-runs itself inside the lab's namespace, and a
   // timeout must stop both.
-  const [cmd, cmdArgs] = fifoPriority ? ['chrt', ['-f', String(fifoPriority), HIL_RUN, ...args]] : [HIL_RUN, args];
-  const child = spawn(cmd, cmdArgs, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(HIL_RUN, fifoPriority ? ['--fifo', String(fifoPriority), ...args] : args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const out = collect(child);
   const timer = setTimeout(() => {
     try {
