@@ -5,11 +5,13 @@
 // run. "Start" is the sample at 10 %, after the lab receivers' recording (its first minute)
 // is full and every cache is warm; "end" is the last sample before measurement. Each
 // result carries them as figures (soak.heapStartMB, soak.heapEndMB, soak.rssStartMB,
-// soak.rssEndMB, soak.wallS, soak.xRealTime). Exits 1 when a scenario does not pass.
+// soak.rssEndMB, soak.wallS, soak.xRealTime), and their growth is judged (soak.heapGrowth,
+// soak.rssGrowth). Exits 1 when a scenario does not pass.
 import path from 'node:path';
 import { projectRoot } from '../native/index.ts';
 import { loadScenarios } from '../lab/scenario/load.ts';
 import { defaultRunDir, runSuite } from '../lab/scenario/run-suite.ts';
+import { judge, scenarioVerdict } from '../lab/report/judge.ts';
 import { isSoak, sampleMemory, type MemorySample } from '../lab/scenario/soak.ts';
 
 const args = process.argv.slice(2);
@@ -21,6 +23,8 @@ const soaks = (args.length ? all : all.filter(isSoak)).filter((l) => l.scenario.
 if (soaks.length === 0) throw new Error(`no soak scenarios under ${paths.join(', ')}`);
 if (!(globalThis as { gc?: unknown }).gc) console.warn('soak: node runs without --expose-gc; memory samples include garbage (npm run soak passes the flag)');
 
+const HEAP_GROWTH_MAX_MB = 8;
+const RSS_GROWTH_MAX_MB = 32;
 const outDir = defaultRunDir(path.join(projectRoot, 'reports'), new Date()).replace(/run-/, 'soak-');
 let samples: MemorySample[] = [];
 let started = 0;
@@ -54,6 +58,14 @@ const result = await runSuite(soaks, {
     r.figures['soak.rssEndMB'] = Number(fmt(end.rssMB));
     r.figures['soak.arrayBuffersStartMB'] = Number(fmt(start.arrayBuffersMB));
     r.figures['soak.arrayBuffersEndMB'] = Number(fmt(end.arrayBuffersMB));
+    // Memory must stay flat from start to end (issue 9): judged, not only reported. The
+    // limits leave room for allocator noise (the 24 h drift soak moved RSS by 1.2 MB) and
+    // catch a leak of 10 KB per virtual second within the hour.
+    r.expectations.push(
+      judge('soak.heapGrowth', Number(fmt(end.heapUsedMB - start.heapUsedMB)), { max: HEAP_GROWTH_MAX_MB }, 'MB', `JS heap after a full GC, ${fmt(start.heapUsedMB)} -> ${fmt(end.heapUsedMB)} MB`),
+      judge('soak.rssGrowth', Number(fmt(end.rssMB - start.rssMB)), { max: RSS_GROWTH_MAX_MB }, 'MB', `resident memory (native allocations too), ${fmt(start.rssMB)} -> ${fmt(end.rssMB)} MB`),
+    );
+    r.verdict = scenarioVerdict(r.expectations, r.error);
     r.figures['soak.wallS'] = Number(fmt(wallS));
     r.figures['soak.xRealTime'] = Number(fmt(r.durationS / wallS));
     console.log(`  ${r.verdict}: ${fmt(wallS)} s wall (${fmt(r.durationS / wallS)}x real time incl. measurement); heap ${fmt(start.heapUsedMB)} -> ${fmt(end.heapUsedMB)} MB, rss ${fmt(start.rssMB)} -> ${fmt(end.rssMB)} MB`);
