@@ -250,9 +250,11 @@ export function measureScenario(r: RunRecord): Measured {
     if (c.waitingForAudio > 0) figures[`tx.${t.name}.waitingForAudio`] = c.waitingForAudio;
     if (c.ringGaps + c.ringOverflowFrames + c.sendErrors > 0) figures[`tx.${t.name}.problems`] = `ring gaps ${c.ringGaps}, overflow ${c.ringOverflowFrames} frames, send errors ${c.sendErrors}`;
   });
-  // The stamp logs are rings drained every slice: a drop would leave the gaps incomplete.
-  const logDropped = counters.packetLogDropped + counters.host.cycleLogDropped;
+  // The stamp logs are rings drained every slice from the start: a drop would leave the
+  // gaps incomplete. What they dropped before the start was never to be measured.
+  const logDropped = counters.packetLogDropped + counters.host.cycleLogDropped - r.stampLogDroppedBeforeStart;
   if (logDropped > 0) figures['device.stampLogDropped'] = logDropped;
+  if (r.stampLogDroppedBeforeStart > 0) figures['device.stampLogDroppedBeforeStart'] = r.stampLogDroppedBeforeStart;
   figures['device.inputDiscontinuities'] = counters.device.inputDiscontinuities;
   figures['device.outputDiscontinuities'] = counters.device.outputDiscontinuities;
   figures['device.ioErrors'] = counters.host.ioErrors;

@@ -57,6 +57,8 @@ export interface RunRecord {
   world: ScenarioWorld;
   device: DeviceUnderTest;
   deviceStartedAt: number;
+  /** Stamps the device's logs dropped before its start (not measured, so not a gap). */
+  stampLogDroppedBeforeStart: number;
   log: DeviceLog;
   counters: DutCounters;
   receivers: LabReceiver[];
@@ -269,7 +271,12 @@ export function recordScenario(
     w.tap?.announceInCapture(device.transmit.map((t) => t.sdp), w.clock.now());
     const rate = device.rate;
     const log = new DeviceLog(device.receive.map((r) => r.config.framesPerPacket), device.transmit.length, deviceLocalTimeOf(device, w, s.device.hostDrift));
-    dut.stampColumns(); // (what came before the start is not measured)
+    // What came before the start is not measured: drained, and what the rings dropped while
+    // the device waited for its senders and PTP lock (16 streams fill 65,536 stamps in 4 s)
+    // is not a gap in the measurement.
+    dut.stampColumns();
+    const startCounters = dut.counters();
+    const stampLogDroppedBeforeStart = startCounters.packetLogDropped + startCounters.host.cycleLogDropped;
     dut.start();
     const deviceStartedAt = w.clock.now();
 
@@ -344,7 +351,7 @@ export function recordScenario(
     ptp?.finish();
     const events = dut.events();
     dut.stop();
-    return { world: w, device, deviceStartedAt, log, counters, receivers, fill, captureFile, discoveredAt, ptp, announced, rtspLog, deviceEvents: events };
+    return { world: w, device, deviceStartedAt, stampLogDroppedBeforeStart, log, counters, receivers, fill, captureFile, discoveredAt, ptp, announced, rtspLog, deviceEvents: events };
   } catch (e) {
     w.tap?.close();
     throw e;
