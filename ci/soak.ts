@@ -2,8 +2,8 @@
 // of virtual time or more), or the given scenario files and folders, run in virtual time
 // into one report (reports/soak-<stamp>/, as `aes67-lab run` writes them), with the
 // process's memory (after a full GC: run by node --expose-gc) sampled at every 5 % of each
-// run. "Start" is the sample at 10 %, after the lab receivers' recording (its first minute)
-// is full and every cache is warm; "end" is the last sample before measurement. Each
+// run. "Start" is the first sample after the lab receivers' recording (its first minute)
+// is full and every cache is warm, and no earlier than 10 %; "end" is the last sample before measurement. Each
 // result carries them as figures (soak.heapStartMB, soak.heapEndMB, soak.rssStartMB,
 // soak.rssEndMB, soak.wallS, soak.xRealTime), and their growth is judged (soak.heapGrowth,
 // soak.rssGrowth). Exits 1 when a scenario does not pass.
@@ -12,6 +12,7 @@ import { projectRoot } from '../native/index.ts';
 import { loadScenarios } from '../lab/scenario/load.ts';
 import { defaultRunDir, runSuite } from '../lab/scenario/run-suite.ts';
 import { judge, scenarioVerdict } from '../lab/report/judge.ts';
+import { MAX_RECORD_S } from '../lab/scenario/measure.ts';
 import { isSoak, sampleMemory, type MemorySample } from '../lab/scenario/soak.ts';
 
 const args = process.argv.slice(2);
@@ -49,7 +50,10 @@ const result = await runSuite(soaks, {
   },
   onDone(l, r) {
     const wallS = (performance.now() - started) / 1000;
-    const start = samples.find((s) => s.fraction >= 0.1 - 1e-9) ?? samples[0];
+    // Start once the receivers' recording is full (MAX_RECORD_S of audio after the device
+    // starts, which waits for discovery and PTP lock: 10 s allowed), and no earlier than 10 %.
+    const warm = Math.max(0.1, (MAX_RECORD_S + 10) / r.durationS);
+    const start = samples.find((s) => s.fraction >= warm - 1e-9) ?? samples[samples.length - 1];
     const end = samples[samples.length - 1];
     r.figures['soak.memorySampledAt'] = `start ${(start.fraction * 100).toFixed(0)} %, end ${(end.fraction * 100).toFixed(0)} % of the run (after a full GC: ${(globalThis as { gc?: unknown }).gc ? 'yes' : 'no'})`;
     r.figures['soak.heapStartMB'] = Number(fmt(start.heapUsedMB));

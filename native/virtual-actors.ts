@@ -79,6 +79,8 @@ export interface VirtualScheduler {
    * moment is after `untilNs` (-1). dues: one entry per actor; state[1] counts steps.
    */
   run(untilNs: number, dues: Float64Array, state: Float64Array, stopEachStep: boolean): number;
+  /** The next run starts as a new scheduler's would (its first step follows deliveries). */
+  restart(): void;
 }
 
 export interface VirtualActorsAddon {

@@ -72,31 +72,58 @@ export interface VirtualRunOptions {
 }
 
 /**
- * Runs actors on the virtual network until `untilNs`: time jumps to the next moment an
- * actor or a datagram is due, due datagrams are delivered, and every actor is polled in
- * order (but the ones whose `pollOn` says they have nothing to do then). The steps run in
- * C++ (native/src/virtual_actors_binding.cc VirtualScheduler), which polls native actors
- * itself and returns here only for a TypeScript actor with something to do: one due, one
- * polled at every step, or one waiting for datagrams when a socket TypeScript opened got
+ * Actors on the virtual network, run until a moment at a time (`until`): time jumps to the
+ * next moment an actor or a datagram is due, due datagrams are delivered, and every actor is
+ * polled in order (but the ones whose `pollOn` says they have nothing to do then). The steps
+ * run in C++ (native/src/virtual_actors_binding.cc VirtualScheduler), which polls native
+ * actors itself and returns here only for a TypeScript actor with something to do: one due,
+ * one polled at every step, or one waiting for datagrams when a socket TypeScript opened got
  * some (deliveries to the device's or native actors' sockets wake no TypeScript actor).
- * Returns the number of steps taken.
+ * Each `until` starts by polling every actor, as a fresh run would. Keep one VirtualRun for
+ * a run of many slices: the native scheduler behind it is made once (one made per slice
+ * stayed in native memory until the event loop ran, i.e. for the whole synchronous run).
  */
-export function runVirtual(actors: TimedActor[], network: VirtualNetwork, clock: VirtualClock, o: VirtualRunOptions): number {
-  const native = loadNative();
-  const dues = Float64Array.from(actors, (a) => a.poll(clock.now()));
-  const when = actors.map((a) => (a.pollOn === 'due' ? 1 : a.pollOn === 'due-or-delivery' ? 2 : 0));
-  const scheduler = new native.VirtualScheduler(network, clock, actors.map((a) => a.native ?? null), when);
+export class VirtualRun {
+  private readonly scheduler: ReturnType<typeof makeScheduler>;
+  private readonly dues: Float64Array;
   // [now of the step, steps taken]
-  const state = new Float64Array(2);
-  const stopEachStep = o.onStep !== undefined;
-  for (;;) {
-    const i = scheduler.run(o.untilNs, dues, state, stopEachStep);
-    if (i === -1) break;
-    if (i === -2) o.onStep!(state[0]);
-    else dues[i] = actors[i].poll(state[0]);
+  private readonly state = new Float64Array(2);
+
+  constructor(
+    private readonly actors: TimedActor[],
+    network: VirtualNetwork,
+    private readonly clock: VirtualClock,
+  ) {
+    this.dues = new Float64Array(actors.length);
+    this.scheduler = makeScheduler(actors, network, clock);
   }
-  if (clock.now() < o.untilNs) clock.advanceTo(o.untilNs);
-  return state[1];
+
+  /** Runs until `o.untilNs`; returns the number of steps taken. */
+  until(o: VirtualRunOptions): number {
+    const { actors, dues, state, scheduler, clock } = this;
+    for (let i = 0; i < actors.length; i++) dues[i] = actors[i].poll(clock.now());
+    scheduler.restart();
+    state[1] = 0;
+    const stopEachStep = o.onStep !== undefined;
+    for (;;) {
+      const i = scheduler.run(o.untilNs, dues, state, stopEachStep);
+      if (i === -1) break;
+      if (i === -2) o.onStep!(state[0]);
+      else dues[i] = actors[i].poll(state[0]);
+    }
+    if (clock.now() < o.untilNs) clock.advanceTo(o.untilNs);
+    return state[1];
+  }
+}
+
+function makeScheduler(actors: TimedActor[], network: VirtualNetwork, clock: VirtualClock) {
+  const when = actors.map((a) => (a.pollOn === 'due' ? 1 : a.pollOn === 'due-or-delivery' ? 2 : 0));
+  return new (loadNative().VirtualScheduler)(network, clock, actors.map((a) => a.native ?? null), when);
+}
+
+/** One VirtualRun of `actors` until `o.untilNs` (for a single call; a loop of slices keeps a VirtualRun). */
+export function runVirtual(actors: TimedActor[], network: VirtualNetwork, clock: VirtualClock, o: VirtualRunOptions): number {
+  return new VirtualRun(actors, network, clock).until(o);
 }
 
 export interface RealRunOptions {

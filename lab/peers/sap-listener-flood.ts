@@ -5,7 +5,7 @@
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { loadNative } from '../../native/index.ts';
-import { runVirtual, virtualHost } from '../net/lab-transport.ts';
+import { VirtualRun, virtualHost } from '../net/lab-transport.ts';
 import { buildSap, SAP_GROUP_DANTE, SAP_PORT } from '../net/sap.ts';
 import { SapListener } from './sap-listener.ts';
 
@@ -77,10 +77,11 @@ export function floodLabSapListener(o: SapFloodOptions): SapFloodResult {
   const every = o.checkpointEvery ?? Math.max(1, Math.floor(o.sessions / 20));
   let full = 0;
   let peak = idle;
+  const run = new VirtualRun([listener], network, clock);
   for (let i = 0; i < o.sessions; i++) {
     const datagram = buildSap({ messageType: 'announce', msgIdHash: 1 + (i % 65535), origin: floodOrigin(i), sdp: floodSdp(i, o.padTo), compressed: o.compressed });
     tx.send(`${SAP_GROUP_DANTE}:${SAP_PORT}`, datagram);
-    runVirtual([listener], network, clock, { untilNs: clock.now() + 10_000 });
+    run.until({ untilNs: clock.now() + 10_000 });
     if (full === 0 && listener.sessions().length === o.maxSessions) {
       full = retainedHeap();
       peak = Math.max(peak, full);

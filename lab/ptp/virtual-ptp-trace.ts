@@ -5,7 +5,7 @@
 // The grandmaster is the lab's TypeScript peer, independent of the engine's C++ test master.
 import { loadNative, type ImpairedPacket, type VirtualClock, type VirtualNetwork } from '../../native/index.ts';
 import type { NativePtpSlave, PtpServoOptions, PtpSlaveStatus } from '../../native/ptp.ts';
-import { runVirtual, virtualHost, type TimedActor } from '../net/lab-transport.ts';
+import { VirtualRun, virtualHost, type TimedActor } from '../net/lab-transport.ts';
 import { linearTimescale, type PtpTimescale } from '../net/ptp-timescale.ts';
 import { Grandmaster, type GrandmasterEvent } from '../peers/grandmaster.ts';
 
@@ -42,7 +42,7 @@ export class VirtualPtpTrace {
   /** The grandmaster's unsteered time: the truth when scripted steps cancel (Sync times that jump and come back). */
   readonly base: PtpTimescale;
   readonly points: TracePoint[] = [];
-  private readonly actors: TimedActor[];
+  private readonly run: VirtualRun;
   private nextPoint = 0;
 
   /** `truth`: which of the grandmaster's times the error is taken against ('steered': what it sends now). */
@@ -65,12 +65,12 @@ export class VirtualPtpTrace {
         return this.nextPoint;
       },
     };
-    this.actors = [this.grandmaster, { poll: () => slave.poll() }, sampler];
+    this.run = new VirtualRun([this.grandmaster, { poll: () => slave.poll() }, sampler], this.network, this.clock);
   }
 
   /** Runs until virtual `untilS` seconds. */
   runUntil(untilS: number): void {
-    runVirtual(this.actors, this.network, this.clock, { untilNs: Math.round(untilS * 1e9) });
+    this.run.until({ untilNs: Math.round(untilS * 1e9) });
   }
 
   private sample(now: number): void {

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DutCounters } from '../../native/driver.ts';
-import { runVirtual, virtualHost, type TimedActor } from '../net/lab-transport.ts';
+import { VirtualRun, virtualHost, type TimedActor } from '../net/lab-transport.ts';
 import { ptpTimeOfSample } from '../net/ptp-timescale.ts';
 import { Aes67Receiver } from '../peers/aes67-receiver.ts';
 import { DanteAes67Receiver } from '../peers/dante-aes67-receiver.ts';
@@ -89,11 +89,11 @@ function suiteOf(file: string): string | undefined {
   return i >= 0 && parts.length > i + 2 ? parts[i + 1] : undefined;
 }
 
-function runSlices(actors: TimedActor[], w: ScenarioWorld, until: number, each: (now: number) => void, onProgress?: (f: number) => void, onStep?: (now: number) => void): void {
+function runSlices(run: VirtualRun, w: ScenarioWorld, until: number, each: (now: number) => void, onProgress?: (f: number) => void, onStep?: (now: number) => void): void {
   const total = w.scenario.duration;
   while (w.clock.now() < until) {
     const to = Math.min(until, w.clock.now() + SLICE_NS);
-    runVirtual(actors, w.network, w.clock, { untilNs: to, ...(onStep ? { onStep } : {}) });
+    run.until({ untilNs: to, ...(onStep ? { onStep } : {}) });
     w.time.update(w.clock.now());
     each(w.clock.now());
     onProgress?.(w.clock.now() / total);
@@ -227,6 +227,7 @@ export function recordScenario(
     // (The RTSP hand-over is polled at every step: only where a receive goes by RTSP.)
     const rtspActors = device.receive.some((r) => r.via === 'rtsp') ? [rtspActor] : [];
     const actors = [...w.actors.map((a, i) => timed(a, w.actorKinds[i])), timed(dutActor, 'device (EmulatedDut)'), ...rtspActors, ...earActors.map((a) => timed(a, 'lab receivers'))];
+    const beforeStart = new VirtualRun(actors, w.network, w.clock);
     // 2. Discovery: the device subscribes to every sender's stream on its own.
     const sample = (now: number) => {
       ptp?.sample(now);
@@ -243,7 +244,7 @@ export function recordScenario(
     markFound(0);
     const allFound = () => w.senders.every((x) => x.foundAt !== undefined);
     while (!allFound() && w.clock.now() < s.duration) {
-      runSlices(actors, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sample, onProgress, markFound);
+      runSlices(beforeStart, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sample, onProgress, markFound);
     }
     const missing = device.receive.filter((r) => r.sender.foundAt === undefined);
     if (missing.length > 0) {
@@ -256,7 +257,7 @@ export function recordScenario(
     const discoveredAt = Math.max(0, ...w.senders.map((x) => x.foundAt ?? 0));
     // With grandmasters, the device's IO starts once its PTP slave locked (as an installer
     // routes audio once the device shows lock); its time line then starts on PTP time.
-    while (ptp && !dut.ptpStatus()!.locked && w.clock.now() < s.duration) runSlices(actors, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sample, onProgress);
+    while (ptp && !dut.ptpStatus()!.locked && w.clock.now() < s.duration) runSlices(beforeStart, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sample, onProgress);
     if (ptp && !dut.ptpStatus()!.locked) throw new ScenarioSetupError(`the device's PTP slave never locked within the scenario's ${s.duration / 1e9} s (${dut.ptpStatus()!.portState}, servo ${dut.ptpStatus()!.servoState})`);
 
     // 3. What the device subscribed to, read back; its IO starts now.
@@ -328,7 +329,7 @@ export function recordScenario(
     let counters = dut.counters();
     let slices = 0;
     runSlices(
-      all,
+      new VirtualRun(all, w.network, w.clock),
       w,
       s.duration,
       (now) => {

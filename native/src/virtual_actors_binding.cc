@@ -635,6 +635,7 @@ class JsAes67Receiver : public Napi::ObjectWrap<JsAes67Receiver> {
 
 // new VirtualScheduler(network, clock, actors: (NativeActorHandle | null)[], pollOn: number[])
 //   run(untilNs, dues: Float64Array, state: Float64Array(2), stopEachStep) -> number
+//   restart(): the next run starts as a new scheduler's would
 // dues[i] is actor i's next due time (TypeScript writes its actors', the scheduler its own).
 // Returns the index of a TypeScript actor to poll at state[0] (then call run again), -2 at
 // the end of a step when stopEachStep (for onStep), -1 when the next moment is after
@@ -642,7 +643,7 @@ class JsAes67Receiver : public Napi::ObjectWrap<JsAes67Receiver> {
 class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
  public:
   static Napi::Function define(Napi::Env env) {
-    return DefineClass(env, "VirtualScheduler", {InstanceMethod("run", &JsVirtualScheduler::run)});
+    return DefineClass(env, "VirtualScheduler", {InstanceMethod("run", &JsVirtualScheduler::run), InstanceMethod("restart", &JsVirtualScheduler::restart)});
   }
   explicit JsVirtualScheduler(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsVirtualScheduler>(info) {
     Napi::Env env = info.Env();
@@ -672,6 +673,15 @@ class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
     NativeActor* native = nullptr;
     NativeActor::PollOn when = NativeActor::PollOn::kEveryStep;
   };
+
+  // As a new scheduler: the next step counts as one after deliveries (every actor waiting
+  // for them is polled). One scheduler serves a whole run of many calls: an object made
+  // per call would stay in native memory until the event loop ran its finalizer, which a
+  // synchronous run never lets it do (measured: 1.4 KB a call, 100 calls a virtual second).
+  void restart(const Napi::CallbackInfo&) {
+    first_ = true;
+    pos_ = -1;
+  }
 
   Napi::Value run(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
