@@ -154,13 +154,13 @@ TEST(PcmKernels, EncodesAwkwardFloatsLikeScalar) {
 }
 
 // Packets are any length and start anywhere in a datagram (the payload follows a 12-byte
-// RTP header, plus CSRCs and extensions): every length from 0 to 40 samples, the wire at
+// RTP header, plus CSRCs and extensions): every length from 0 to 72 samples, the wire at
 // every byte offset 0-7 and the floats at every float offset 0-7 from a 64-byte boundary
 // (so every alignment a vector load or store can meet), and nothing outside the output
 // written.
 TEST(PcmKernels, AnyLengthAtAnyAlignmentLikeScalarAndNothingOutside) {
   constexpr std::uint8_t kGuard = 0xA5;
-  constexpr std::size_t kMax = 40;
+  constexpr std::size_t kMax = 72;
   std::uint64_t s = 99;
   FOR_EACH_FAST_SET(k) {
     for (PcmEncoding e : kEncodings) {
