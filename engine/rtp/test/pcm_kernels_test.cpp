@@ -27,7 +27,9 @@ const PcmKernels& scalar() { return *pcmKernels(PcmKernelSet::kScalar); }
 // The sets other than scalar that this build and this CPU run.
 std::vector<const PcmKernels*> fastSets() {
   std::vector<const PcmKernels*> sets;
+  // Slowest to fastest: the codec must run the last.
   if (const PcmKernels* k = pcmKernels(PcmKernelSet::kAvx2)) sets.push_back(k);
+  if (const PcmKernels* k = pcmKernels(PcmKernelSet::kAvx512)) sets.push_back(k);
   return sets;
 }
 
