@@ -32,11 +32,12 @@ console.log(`medians of ${BATCHES} batches per figure; ratio = codec throughput 
 console.log(`memcpy = memcpy of the wire bytes (what decode reads, what encode writes); every ratio below but dec/f and enc/f is against it`);
 console.log(`float = memcpy of the wire bytes / memcpy of the float bytes: the ratio of a codec as fast as a copy of its float side`);
 console.log(`dec/f, enc/f = the codec against memcpy of the float bytes (what decode writes, what encode reads): printed, not judged`);
-// Floors, beside the AVX2 rows: "floor" is the least an AVX2 encoder does (load, scale,
-// convert, narrow, store; no clipping, no NaN, no byte order), so no correct AVX2 encoder
-// reaches it; "cp32" is a copy of the wire bytes with 32-byte AVX2 loads and stores, against
-// glibc's memcpy (which on this CPU may use wider or aligned stores).
-console.log(`floor = the least an AVX2 encoder does (scale, convert, narrow, store; no clipping/NaN/byte order) vs memcpy; cp32 = a 32-byte AVX2 copy loop vs memcpy`);
+// Floors, beside the AVX2 and AVX-512 rows: "floor" is the least an encoder of that
+// instruction set does (load, scale, convert, narrow, store; no clipping, no NaN, no byte
+// order), so no correct encoder of that set reaches it; "cp32" (AVX2 rows) is a copy of the
+// wire bytes with 32-byte AVX2 loads and stores, against glibc's memcpy (which on this CPU
+// may use wider or aligned stores).
+console.log(`floor = the least an encoder of the row's instruction set does (scale, convert, narrow, store; no clipping/NaN/byte order) vs memcpy; cp32 = a 32-byte AVX2 copy loop vs memcpy`);
 console.log(
   `${'codec'.padEnd(5)} ${'buffer'.padEnd(13)} ${'kernels'.padEnd(7)} ${'bytes'.padStart(8)} ${'decode ns'.padStart(10)} ${'encode ns'.padStart(10)} ` +
     `${'memcpy ns'.padStart(10)} ${'decode Ms/s'.padStart(12)} ${'encode Ms/s'.padStart(12)} ${'decode'.padStart(7)} ${'encode'.padStart(7)} ${'float'.padStart(7)} ` +

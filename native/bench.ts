@@ -11,7 +11,7 @@ export interface CodecMeasurement {
   memcpyNs: number;
   /** memcpy of the float32 bytes (samples x 4). */
   memcpyFloatNs: number;
-  /** Beside AVX2 kernels only, else 0: the least an AVX2 encoder does (scale, convert, narrow, store; no clipping, NaN or byte order). */
+  /** Beside AVX2 and AVX-512 kernels only, else 0: the least an encoder of that instruction set does (scale, convert, narrow, store; no clipping, NaN or byte order). */
   encodeFloorNs: number;
   /** Beside AVX2 kernels only, else 0: a copy of the wire bytes with 32-byte AVX2 loads and stores. */
   copyAvx2Ns: number;

@@ -76,10 +76,15 @@ constexpr __mmask64 decodeKeep(int bytesPerSample) {
 }
 constexpr ByteIndex kDecodeL16 = decodeIndex(2), kDecodeL24 = decodeIndex(3), kDecodeL32 = decodeIndex(4);
 
-template <int kBytesPerSample>
+// kWhole: 16 samples, and for L24 the 16 bytes past them in the buffer too, so that one
+// unmasked load (of 32 or 64 bytes) reads nothing outside it.
+template <int kBytesPerSample, bool kWhole = false>
 AES67_AVX512_INLINE __m512 decodeStep(const std::uint8_t* in, std::size_t samples) {
   const ByteIndex& index = kBytesPerSample == 2 ? kDecodeL16 : kBytesPerSample == 3 ? kDecodeL24 : kDecodeL32;
-  const __m512i wire = _mm512_maskz_loadu_epi8(firstBytes(kBytesPerSample * samples), in);
+  __m512i wire;
+  if constexpr (kWhole && kBytesPerSample == 2) wire = _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in)));
+  else if constexpr (kWhole) wire = _mm512_loadu_si512(in);
+  else wire = _mm512_maskz_loadu_epi8(firstBytes(kBytesPerSample * samples), in);
   const __m512i top = _mm512_maskz_permutexvar_epi8(decodeKeep(kBytesPerSample), _mm512_load_si512(index.at), wire);
   return _mm512_mul_ps(_mm512_cvtepi32_ps(top), _mm512_set1_ps(kTwoToMinus31));
 }
@@ -96,12 +101,16 @@ AES67_AVX512_INLINE void decodeAll(const std::uint8_t* in, std::size_t n, float*
     _mm512_mask_storeu_ps(out, firstLanes(head), decodeStep<kBytesPerSample>(in, head));
     i = head;
   }
+  // Whole unmasked loads while the bytes they read are in the buffer (for L24, 16 past the
+  // step's 48).
+  constexpr std::size_t kSpare = kBytesPerSample == 3 ? 6 : 0;
   if (misaligned % 4 == 0) {
-    for (; i + 32 <= n; i += 32) {
-      _mm512_store_ps(out + i, decodeStep<kBytesPerSample>(in + kBytesPerSample * i, 16));
-      _mm512_store_ps(out + i + 16, decodeStep<kBytesPerSample>(in + kBytesPerSample * (i + 16), 16));
+    for (; i + 32 + kSpare <= n; i += 32) {
+      _mm512_store_ps(out + i, decodeStep<kBytesPerSample, true>(in + kBytesPerSample * i, 16));
+      _mm512_store_ps(out + i + 16, decodeStep<kBytesPerSample, true>(in + kBytesPerSample * (i + 16), 16));
     }
   }
+  for (; i + 16 + kSpare <= n; i += 16) _mm512_storeu_ps(out + i, decodeStep<kBytesPerSample, true>(in + kBytesPerSample * i, 16));
   for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, decodeStep<kBytesPerSample>(in + kBytesPerSample * i, 16));
   if (i < n) _mm512_mask_storeu_ps(out + i, firstLanes(n - i), decodeStep<kBytesPerSample>(in + kBytesPerSample * i, n - i));
 }
