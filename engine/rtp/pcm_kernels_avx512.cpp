@@ -197,9 +197,13 @@ AES67_AVX512 void encodeL24(const float* in, std::size_t n, std::uint8_t* out) {
   std::size_t i = 0;
   // A whole 64-byte store while the 16 bytes past the step still belong to the buffer (the
   // next step overwrites them): cheaper than a masked store.
-  for (; i + 16 + 6 <= n; i += 16) {
-    _mm512_storeu_si512(out + 3 * i, _mm512_permutexvar_epi8(_mm512_load_si512(kEncodeL24.at), quantizeL24<true>(in + i, 16)));
+  const __m512i index = _mm512_load_si512(kEncodeL24.at);
+  for (; i + 48 + 6 <= n; i += 48) {  // three steps a loop turn: fewer loop instructions a sample
+    _mm512_storeu_si512(out + 3 * i, _mm512_permutexvar_epi8(index, quantizeL24<true>(in + i, 16)));
+    _mm512_storeu_si512(out + 3 * i + 48, _mm512_permutexvar_epi8(index, quantizeL24<true>(in + i + 16, 16)));
+    _mm512_storeu_si512(out + 3 * i + 96, _mm512_permutexvar_epi8(index, quantizeL24<true>(in + i + 32, 16)));
   }
+  for (; i + 16 + 6 <= n; i += 16) _mm512_storeu_si512(out + 3 * i, _mm512_permutexvar_epi8(index, quantizeL24<true>(in + i, 16)));
   for (; i + 16 <= n; i += 16) encodeL24Step<true>(in + i, 16, out + 3 * i);
   if (i < n) encodeL24Step<false>(in + i, n - i, out + 3 * i);
 }
