@@ -11,6 +11,10 @@ export interface CodecMeasurement {
   memcpyNs: number;
   /** memcpy of the float32 bytes (samples x 4). */
   memcpyFloatNs: number;
+  /** Beside AVX2 and AVX-512 kernels only, else 0: the least an encoder of that instruction set does (scale, convert, narrow, store; no clipping, NaN or byte order). */
+  encodeFloorNs: number;
+  /** Beside AVX2 kernels only, else 0: a copy of the wire bytes with 32-byte AVX2 loads and stores. */
+  copyAvx2Ns: number;
   wireBytes: number;
   batches: number;
   /** The kernel set timed: 'scalar' (the portable reference) or an instruction set ('avx2'). */
@@ -38,7 +42,7 @@ export interface BenchAddon {
     batches: number;
     calls: number;
     /** 'dispatched' (default): decodePcm/encodePcm as the engine calls them; else that set's kernels. */
-    kernels?: 'dispatched' | 'scalar' | 'avx2';
+    kernels?: 'dispatched' | 'scalar' | 'avx2' | 'avx512';
   }): CodecMeasurement;
   measureRxTx(options: {
     streams: number;

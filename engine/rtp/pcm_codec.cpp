@@ -157,7 +157,19 @@ bool cpuHasAvx2() {
 #endif
 }
 
+bool cpuHasAvx512() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512vbmi");
+#else
+  return false;
+#endif
+}
+
 const PcmKernels* fastestKernels() {
+  const PcmKernels* avx512 = avx512PcmKernelsIfBuilt();
+  if (avx512 != nullptr && cpuHasAvx512()) return avx512;
   const PcmKernels* avx2 = avx2PcmKernelsIfBuilt();
   return avx2 != nullptr && cpuHasAvx2() ? avx2 : &kScalarKernels;
 }
@@ -173,6 +185,7 @@ const char* toString(PcmKernelSet s) {
   switch (s) {
     case PcmKernelSet::kScalar: return "scalar";
     case PcmKernelSet::kAvx2: return "avx2";
+    case PcmKernelSet::kAvx512: return "avx512";
   }
   return "?";
 }
@@ -181,6 +194,7 @@ const PcmKernels* pcmKernels(PcmKernelSet s) {
   switch (s) {
     case PcmKernelSet::kScalar: return &kScalarKernels;
     case PcmKernelSet::kAvx2: return cpuHasAvx2() ? avx2PcmKernelsIfBuilt() : nullptr;
+    case PcmKernelSet::kAvx512: return cpuHasAvx512() ? avx512PcmKernelsIfBuilt() : nullptr;
   }
   return nullptr;
 }

@@ -21,8 +21,9 @@ const char* toString(PcmEncoding e);
 std::optional<PcmEncoding> parsePcmEncoding(const std::string& name);
 
 // samples = frames * channels. No allocation: real-time safe. Runs the fastest kernel set
-// this CPU has (pcm_kernels.hpp: AVX2 on x86-64 that has it, else the portable scalar
-// kernels), chosen once when the program loads; every set gives the same bits.
+// this CPU has (pcm_kernels.hpp: AVX-512 F/BW/VL/VBMI, else AVX2, on x86-64 that has it,
+// else the portable scalar kernels), chosen once when the program loads; every set gives
+// the same bits.
 void decodePcm(PcmEncoding e, const std::uint8_t* in, std::size_t samples, float* out);
 void encodePcm(PcmEncoding e, const float* in, std::size_t samples, std::uint8_t* out);
 

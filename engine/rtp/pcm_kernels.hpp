@@ -11,7 +11,7 @@
 
 namespace aes67 {
 
-enum class PcmKernelSet : std::uint8_t { kScalar, kAvx2 };
+enum class PcmKernelSet : std::uint8_t { kScalar, kAvx2, kAvx512 };
 const char* toString(PcmKernelSet s);
 
 using PcmDecodeKernel = void (*)(const std::uint8_t* in, std::size_t samples, float* out);
@@ -31,5 +31,8 @@ const PcmKernels& activePcmKernels();
 // The AVX2 set (pcm_kernels_avx2.cpp); nullptr when not built for x86-64 with GCC/Clang.
 // Only call its kernels on a CPU that has AVX2.
 const PcmKernels* avx2PcmKernelsIfBuilt();
+// The AVX-512 set (F, BW, VL and VBMI; pcm_kernels_avx512.cpp); nullptr when not built for
+// x86-64 with GCC/Clang. Only call its kernels on a CPU that has all four.
+const PcmKernels* avx512PcmKernelsIfBuilt();
 
 }  // namespace aes67

@@ -6,6 +6,19 @@
 // they never judge a figure.
 #include <napi.h>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// GCC 12 warns about the _mm512_undefined_* values inside its own AVX-512 intrinsics (GCC
+// bug 105593, fixed in GCC 13).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic pop
+#endif
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -48,11 +61,87 @@ double num(std::uint64_t v) { return static_cast<double>(v); }
 
 // ---- codecs ------------------------------------------------------------------------------
 
+// Floors for the codec benchmark, timed beside it when the active kernels are AVX2: the
+// least an AVX2 encoder must do, load, scale, convert, narrow and store with no clipping,
+// no NaN and no byte order (so any correct encoder is slower), and a copy of the wire bytes
+// with 32-byte AVX2 loads and stores (what glibc's memcpy does on this CPU may be more).
+// Not codecs: their output is not checked, only the time.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define AES67_BENCH_FLOORS 1
+__attribute__((target("avx2"))) void encodeFloor(PcmEncoding e, const float* in, std::size_t n, std::uint8_t* out) {
+  const __m256 scale = _mm256_set1_ps(e == PcmEncoding::kL16 ? 32768.0f : e == PcmEncoding::kL24 ? 8388608.0f : 2147483648.0f);
+  auto convert = [&](std::size_t i) __attribute__((target("avx2"), always_inline)) {
+    return _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(in + i), scale));
+  };
+  if (e == PcmEncoding::kL16) {
+    for (std::size_t i = 0; i + 16 <= n; i += 16) {
+      const __m256i packed = _mm256_packs_epi32(convert(i), convert(i + 8));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 2 * i), _mm256_permute4x64_epi64(packed, 0xD8));
+    }
+  } else if (e == PcmEncoding::kL24) {
+    // The low 3 bytes of each lane, one permute across the halves, 32-byte stores 24 apart
+    // (the caller leaves 8 bytes to spare past the end).
+    const __m256i toWire = _mm256_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1,  //
+                                            0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1);
+    const __m256i join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
+    for (std::size_t i = 0; i + 8 <= n; i += 8) {
+      const __m256i w = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(convert(i), toWire), join);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 3 * i), w);
+    }
+  } else {
+    for (std::size_t i = 0; i + 8 <= n; i += 8) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 4 * i), convert(i));
+  }
+}
+// The same floor for AVX-512 (F, BW, VBMI), beside the AVX-512 kernels: 16 samples a
+// step; L16 narrowed with vpackssdw and one vpermb for the lane order, L24 and L32 with one
+// vpermb; 64-byte stores, 64 bytes to spare past the end.
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void encodeFloorAvx512(PcmEncoding e, const float* in, std::size_t n,
+                                                                             std::uint8_t* out) {
+  const __m512 scale = _mm512_set1_ps(e == PcmEncoding::kL16 ? 32768.0f : e == PcmEncoding::kL24 ? 8388608.0f : 2147483648.0f);
+  struct Index {
+    alignas(64) std::uint8_t at[3][64];
+  };
+  // Built once (outside any timed call but the first, which the warm-up takes).
+  static const Index index = [] {
+    Index x{};
+    for (std::size_t w = 2; w <= 4; ++w) {
+      for (std::size_t i = 0; i < 64; ++i) {
+        // L16: after vpackssdw each 128-bit lane holds 4 words of a then 4 of b.
+        const std::size_t word = i / 2, s = word % 16, at = 8 * (s / 4) + (word < 16 ? 0 : 4) + s % 4;
+        x.at[w - 2][i] = static_cast<std::uint8_t>(w == 2 ? 2 * at + i % 2 : 4 * (i / w) + i % w);
+      }
+    }
+    return x;
+  }();
+  const std::size_t w = bytesPerSample(e);
+  const __m512i order = _mm512_load_si512(index.at[w - 2]);
+  auto convert = [&](std::size_t i) __attribute__((target("avx512f,avx512bw,avx512vbmi"), always_inline)) {
+    return _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(in + i), scale));
+  };
+  if (e == PcmEncoding::kL16) {
+    for (std::size_t i = 0; i + 32 <= n; i += 32) {
+      _mm512_storeu_si512(out + 2 * i, _mm512_permutexvar_epi8(order, _mm512_packs_epi32(convert(i), convert(i + 16))));
+    }
+  } else {
+    for (std::size_t i = 0; i + 16 <= n; i += 16) _mm512_storeu_si512(out + w * i, _mm512_permutexvar_epi8(order, convert(i)));
+  }
+}
+__attribute__((target("avx2"))) void copyAvx2(const std::uint8_t* in, std::size_t bytes, std::uint8_t* out) {
+  std::size_t i = 0;
+  for (; i + 32 <= bytes; i += 32) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i)));
+  }
+  std::memcpy(out + i, in + i, bytes - i);
+}
+#endif
+
 struct CodecMeasurement {
   double decodeNs = 0;         // per call of `samples` samples, median over batches
   double encodeNs = 0;
   double memcpyNs = 0;         // memcpy of the wire bytes (samples x bytes per sample)
   double memcpyFloatNs = 0;    // memcpy of the float bytes (samples x 4)
+  double encodeFloorNs = 0;    // encodeFloor (0: not timed)
+  double copyAvx2Ns = 0;       // copyAvx2 of the wire bytes (0: not timed)
   std::uint64_t wireBytes = 0;
   std::uint64_t batches = 0;
   const char* kernels = "";    // the kernel set timed
@@ -67,7 +156,7 @@ CodecMeasurement measureCodec(PcmEncoding e, std::size_t samples, std::size_t ba
   if (samples == 0 || batches == 0 || calls == 0) throw std::invalid_argument("samples, batches and calls must be > 0");
   const std::size_t wire = samples * bytesPerSample(e);
   Prng prng(0xC0DEC);
-  std::vector<std::uint8_t> bytes(wire), bytesOut(wire), copyOut(wire);
+  std::vector<std::uint8_t> bytes(wire), bytesOut(wire), copyOut(wire), floorOut(wire + 64);
   for (auto& b : bytes) b = static_cast<std::uint8_t>(prng.next());
   // Encoder input: a mix as a DAW hands it over, mostly inside full scale, some clipping.
   std::vector<float> floats(samples), floatsOut(samples), floatCopy(samples);
@@ -84,7 +173,14 @@ CodecMeasurement measureCodec(PcmEncoding e, std::size_t samples, std::size_t ba
     else encodePcm(e, in, samples, out);
   };
 
-  std::vector<double> decode, encode, copy, copyFloat;
+  // The floors, beside the AVX2 kernels only (the floors are AVX2 code).
+#ifdef AES67_BENCH_FLOORS
+  const PcmKernelSet timedSet = (kernels ? *kernels : activePcmKernels()).set;
+  const int ops = timedSet == PcmKernelSet::kAvx2 ? 6 : timedSet == PcmKernelSet::kAvx512 ? 5 : 4;
+#else
+  const int ops = 4;
+#endif
+  std::vector<double> times[6];
   auto timeCalls = [&](int op) {
     const auto t0 = SteadyClock::now();
     for (std::size_t i = 0; i < calls; ++i) {
@@ -92,18 +188,25 @@ CodecMeasurement measureCodec(PcmEncoding e, std::size_t samples, std::size_t ba
         case 0: decodeOnce(bytes.data(), floatsOut.data()); break;
         case 1: encodeOnce(floats.data(), bytesOut.data()); break;
         case 2: std::memcpy(copyOut.data(), bytes.data(), wire); break;
-        default: std::memcpy(floatCopy.data(), floats.data(), samples * sizeof(float)); break;
+        case 3: std::memcpy(floatCopy.data(), floats.data(), samples * sizeof(float)); break;
+#ifdef AES67_BENCH_FLOORS
+        case 4:
+          if (timedSet == PcmKernelSet::kAvx512) encodeFloorAvx512(e, floats.data(), samples, floorOut.data());
+          else encodeFloor(e, floats.data(), samples, floorOut.data());
+          break;
+        default: copyAvx2(bytes.data(), wire, copyOut.data()); break;
+#endif
       }
       clobber();
     }
-    const double ns = elapsedNs(t0) / static_cast<double>(calls);
-    (op == 0 ? decode : op == 1 ? encode : op == 2 ? copy : copyFloat).push_back(ns);
+    times[op].push_back(elapsedNs(t0) / static_cast<double>(calls));
   };
-  for (int op = 0; op < 4; ++op) timeCalls(op);  // warm-up, not kept
-  decode.clear(), encode.clear(), copy.clear(), copyFloat.clear();
+  for (int op = 0; op < ops; ++op) timeCalls(op);  // warm-up, not kept
+  for (auto& t : times) t.clear();
   for (std::size_t b = 0; b < batches; ++b) {
-    for (int k = 0; k < 4; ++k) timeCalls(static_cast<int>((b + static_cast<std::size_t>(k)) % 4));
+    for (int k = 0; k < ops; ++k) timeCalls(static_cast<int>((b + static_cast<std::size_t>(k)) % static_cast<std::size_t>(ops)));
   }
+  const std::vector<double>&decode = times[0], &encode = times[1], &copy = times[2], &copyFloat = times[3];
   // The codecs must have done their work: decoded audio survives encode + decode (exactly
   // the bytes for L16 and L24; L32 keeps float's 24 bits).
   decodeOnce(bytes.data(), floatsOut.data());
@@ -118,6 +221,8 @@ CodecMeasurement measureCodec(PcmEncoding e, std::size_t samples, std::size_t ba
   m.encodeNs = median(encode);
   m.memcpyNs = median(copy);
   m.memcpyFloatNs = median(copyFloat);
+  m.encodeFloorNs = median(times[4]);
+  m.copyAvx2Ns = median(times[5]);
   m.wireBytes = wire;
   m.batches = batches;
   m.kernels = toString((kernels ? *kernels : activePcmKernels()).set);
@@ -133,12 +238,12 @@ PcmEncoding toEncoding(const Napi::Value& v) {
 // 'dispatched' (the default): what decodePcm/encodePcm run; else a kernel set by name.
 const PcmKernels* toKernels(const Napi::Env& env, const std::string& name) {
   if (name == "dispatched") return nullptr;
-  for (PcmKernelSet s : {PcmKernelSet::kScalar, PcmKernelSet::kAvx2}) {
+  for (PcmKernelSet s : {PcmKernelSet::kScalar, PcmKernelSet::kAvx2, PcmKernelSet::kAvx512}) {
     if (name != toString(s)) continue;
     if (const PcmKernels* k = pcmKernels(s)) return k;
     throw Napi::Error::New(env, "kernels '" + name + "' are not built or not supported by this CPU");
   }
-  throw Napi::TypeError::New(env, "kernels must be 'dispatched', 'scalar' or 'avx2', not '" + name + "'");
+  throw Napi::TypeError::New(env, "kernels must be 'dispatched', 'scalar', 'avx2' or 'avx512', not '" + name + "'");
 }
 
 // measureCodec({encoding, samples, batches, calls, kernels})
@@ -161,6 +266,8 @@ Napi::Value measureCodecJs(const Napi::CallbackInfo& info) {
   out.Set("encodeNs", m.encodeNs);
   out.Set("memcpyNs", m.memcpyNs);
   out.Set("memcpyFloatNs", m.memcpyFloatNs);
+  out.Set("encodeFloorNs", m.encodeFloorNs);
+  out.Set("copyAvx2Ns", m.copyAvx2Ns);
   out.Set("wireBytes", num(m.wireBytes));
   out.Set("batches", num(m.batches));
   out.Set("kernels", m.kernels);
