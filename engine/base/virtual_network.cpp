@@ -27,14 +27,18 @@ class VirtualSocket final : public DatagramSocket {
  public:
   struct Queued {
     DatagramInfo info;
-    std::shared_ptr<const std::vector<std::uint8_t>> data;
+    std::uint32_t buffer = 0;  // VirtualNetwork's pooled bytes
   };
 
   VirtualSocket(VirtualNetwork& network, Ipv4Address hostAddress, const SocketOptions& options, std::uint16_t port)
       : network_(network), hostAddress_(hostAddress), options_(options), port_(port) {
     network_.attach(this);
   }
-  ~VirtualSocket() override { network_.detach(this); }
+  ~VirtualSocket() override {
+    while (count_ > 0) network_.release(pop().buffer);
+    for (const auto& m : memberships_) leaveIndex(m.first);
+    network_.detach(this);
+  }
 
   bool send(const Ipv4Endpoint& destination, const std::uint8_t* data, std::size_t size) override {
     network_.send(*this, destination, data, size);
@@ -43,27 +47,31 @@ class VirtualSocket final : public DatagramSocket {
 
   std::optional<DatagramInfo> receive(std::uint8_t* buffer, std::size_t capacity) override {
     network_.deliverDue();
-    if (queue_.empty()) return std::nullopt;
-    Queued q = std::move(queue_.front());
-    queue_.pop_front();
-    const std::size_t n = std::min(capacity, q.data->size());
-    if (n > 0) std::memcpy(buffer, q.data->data(), n);
-    q.info.truncated = n < q.data->size();
+    if (count_ == 0) return std::nullopt;
+    Queued q = pop();
+    const VirtualNetwork::Buffer& b = network_.buffer(q.buffer);
+    const std::size_t n = std::min(capacity, b.size);
+    if (n > 0) std::memcpy(buffer, b.bytes.data(), n);
+    q.info.truncated = n < b.size;
+    network_.release(q.buffer);
     return q.info;
   }
 
   bool waitReadable(Nanoseconds) override {
     network_.deliverDue();
-    return !queue_.empty();
+    return count_ > 0;
   }
 
   void joinMulticast(Ipv4Address group, Ipv4Address source) override {
     if (!isMulticast(group)) throw std::invalid_argument("joinMulticast: " + formatIpv4(group) + " is not multicast");
+    if (!member(group)) network_.index(this, VirtualNetwork::keyOf(group, port_));
     memberships_.emplace_back(group, source);
   }
   void leaveMulticast(Ipv4Address group, Ipv4Address source) override {
     auto it = std::find(memberships_.begin(), memberships_.end(), std::make_pair(group, source));
-    if (it != memberships_.end()) memberships_.erase(it);
+    if (it == memberships_.end()) return;
+    memberships_.erase(it);
+    leaveIndex(group);
   }
   Ipv4Endpoint localEndpoint() const override { return {hostAddress_, port_}; }
   std::uint64_t receiveOverflows() const override { return overflows_; }
@@ -82,27 +90,55 @@ class VirtualSocket final : public DatagramSocket {
     return options_.bindAddress == 0 || options_.bindAddress == to.address;
   }
 
-  // Returns false when the queue is full.
-  bool enqueue(Queued q) {
-    if (queue_.size() >= options_.receiveQueueLimit) {
+  // Returns false when the queue is full (the caller keeps the buffer's reference then).
+  bool enqueue(const Queued& q) {
+    if (count_ >= options_.receiveQueueLimit) {
       ++overflows_;
       return false;
     }
-    queue_.push_back(std::move(q));
+    if (count_ == ring_.size()) grow();
+    ring_[(head_ + count_) % ring_.size()] = q;
+    ++count_;
     return true;
   }
 
   Ipv4Address hostAddress() const { return hostAddress_; }
+  std::uint16_t port() const { return port_; }
   const SocketOptions& options() const { return options_; }
   bool watched = false;
 
  private:
+  bool member(Ipv4Address group) const {
+    for (const auto& m : memberships_) {
+      if (m.first == group) return true;
+    }
+    return false;
+  }
+  void leaveIndex(Ipv4Address group) {
+    if (!member(group)) network_.unindex(this, VirtualNetwork::keyOf(group, port_));
+  }
+  Queued pop() {
+    Queued q = ring_[head_];
+    head_ = (head_ + 1) % ring_.size();
+    --count_;
+    return q;
+  }
+  // The ring only grows (doubling, up to the queue limit): a steady stream allocates nothing.
+  void grow() {
+    std::vector<Queued> bigger(std::max<std::size_t>(16, ring_.size() * 2));
+    for (std::size_t i = 0; i < count_; ++i) bigger[i] = ring_[(head_ + i) % ring_.size()];
+    ring_.swap(bigger);
+    head_ = 0;
+  }
+
   VirtualNetwork& network_;
   Ipv4Address hostAddress_;
   SocketOptions options_;
   std::uint16_t port_;
   std::vector<std::pair<Ipv4Address, Ipv4Address>> memberships_;
-  std::deque<Queued> queue_;
+  std::vector<Queued> ring_;
+  std::size_t head_ = 0;
+  std::size_t count_ = 0;
   std::uint64_t overflows_ = 0;
 };
 
@@ -139,10 +175,46 @@ std::uint16_t VirtualNetwork::ephemeralPort() {
   return port;
 }
 
-void VirtualNetwork::attach(VirtualSocket* socket) { sockets_.push_back(socket); }
+void VirtualNetwork::attach(VirtualSocket* socket) {
+  sockets_.push_back(socket);
+  index(socket, keyOf(socket->hostAddress(), socket->port()));
+}
 
 void VirtualNetwork::detach(VirtualSocket* socket) {
   sockets_.erase(std::remove(sockets_.begin(), sockets_.end(), socket), sockets_.end());
+  unindex(socket, keyOf(socket->hostAddress(), socket->port()));
+}
+
+void VirtualNetwork::index(VirtualSocket* socket, std::uint64_t key) { byDestination_[key].push_back(socket); }
+
+void VirtualNetwork::unindex(VirtualSocket* socket, std::uint64_t key) {
+  auto it = byDestination_.find(key);
+  if (it == byDestination_.end()) return;
+  auto& list = it->second;
+  list.erase(std::remove(list.begin(), list.end(), socket), list.end());
+  if (list.empty()) byDestination_.erase(it);
+}
+
+std::uint32_t VirtualNetwork::acquire(const std::uint8_t* data, std::size_t size, std::uint32_t refs) {
+  std::uint32_t id;
+  if (!freeBuffers_.empty()) {
+    id = freeBuffers_.back();
+    freeBuffers_.pop_back();
+  } else {
+    id = static_cast<std::uint32_t>(buffers_.size());
+    buffers_.emplace_back();
+    buffers_.back().bytes.reserve(2048);  // an Ethernet frame's worth: most datagrams never regrow it
+  }
+  Buffer& b = buffers_[id];
+  if (b.bytes.size() < size) b.bytes.resize(size);
+  if (size > 0) std::memcpy(b.bytes.data(), data, size);
+  b.size = size;
+  b.refs = refs;
+  return id;
+}
+
+void VirtualNetwork::release(std::uint32_t id) {
+  if (--buffers_[id].refs == 0) freeBuffers_.push_back(id);
 }
 
 void VirtualNetwork::send(const VirtualSocket& from, const Ipv4Endpoint& to, const std::uint8_t* data,
@@ -159,7 +231,7 @@ void VirtualNetwork::send(const VirtualSocket& from, const Ipv4Endpoint& to, con
     return;
   }
   if (delays_.size() > 1) stats_.duplicatedByImpairment += delays_.size() - 1;
-  auto bytes = std::make_shared<const std::vector<std::uint8_t>>(data, data + size);
+  const std::uint32_t bytes = acquire(data, size, static_cast<std::uint32_t>(delays_.size()));
   for (const Nanoseconds extra : delays_) {
     inFlight_.push(InFlight{now + baseDelay_ + std::max<Nanoseconds>(0, extra), order_++, source, to,
                             from.options().dscp, from.options().multicastLoop, bytes});
@@ -178,29 +250,32 @@ void VirtualNetwork::deliverDue() {
 
 void VirtualNetwork::deliver(const InFlight& packet) {
   bool any = false;
-  for (VirtualSocket* socket : sockets_) {
-    if (!socket->accepts(packet.source, packet.destination)) continue;
-    // Without multicast loop, a host does not hear its own multicast (IP_MULTICAST_LOOP=0).
-    if (isMulticast(packet.destination.address) && !packet.senderLoop &&
-        socket->hostAddress() == packet.source.address) {
-      continue;
-    }
-    any = true;
+  auto it = byDestination_.find(keyOf(packet.destination.address, packet.destination.port));
+  if (it != byDestination_.end()) {
     VirtualSocket::Queued q;
     q.info.source = packet.source;
     q.info.destination = packet.destination;
-    q.info.size = packet.data->size();
+    q.info.size = buffers_[packet.buffer].size;
     q.info.receivedAt = packet.deliverAt;
     q.info.dscp = packet.dscp;
-    q.data = packet.data;
-    if (socket->enqueue(std::move(q))) {
-      ++stats_.delivered;
-      if (socket->watched) ++watchedDelivered_;
-    } else {
-      ++stats_.queueOverflow;
+    q.buffer = packet.buffer;
+    const bool multicast = isMulticast(packet.destination.address);
+    for (VirtualSocket* socket : it->second) {
+      if (!socket->accepts(packet.source, packet.destination)) continue;
+      // Without multicast loop, a host does not hear its own multicast (IP_MULTICAST_LOOP=0).
+      if (multicast && !packet.senderLoop && socket->hostAddress() == packet.source.address) continue;
+      any = true;
+      if (socket->enqueue(q)) {
+        ++buffers_[packet.buffer].refs;
+        ++stats_.delivered;
+        if (socket->watched) ++watchedDelivered_;
+      } else {
+        ++stats_.queueOverflow;
+      }
     }
   }
   if (!any) ++stats_.noReceiver;
+  release(packet.buffer);  // this in-flight copy's reference
 }
 
 void VirtualNetwork::watch(const DatagramSocket& socket) {

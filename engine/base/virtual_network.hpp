@@ -3,6 +3,11 @@
 // delivered at send time + base delay + whatever the impairment hook adds; ties are broken
 // by send order, so a run is deterministic. The hook is where the lab's impairments
 // (loss, jitter, reorder, duplication) plug in.
+//
+// In the steady state it allocates nothing per datagram: a datagram's bytes are copied once
+// into a pooled buffer that every receiving socket's queue shares by index (reference
+// counted), sockets are found by (destination address or group, port), and queues are rings
+// that only grow (virtual_network_alloc_test.cpp proves it with the counting heap).
 #pragma once
 
 #include <cstdint>
@@ -11,6 +16,7 @@
 #include <memory>
 #include <queue>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/base/clock.hpp"
@@ -79,7 +85,7 @@ class VirtualNetwork {
     Ipv4Endpoint destination;
     int dscp;
     bool senderLoop;
-    std::shared_ptr<const std::vector<std::uint8_t>> data;
+    std::uint32_t buffer;  // index into buffers_
     bool operator>(const InFlight& o) const {
       return deliverAt != o.deliverAt ? deliverAt > o.deliverAt : order > o.order;
     }
@@ -88,13 +94,31 @@ class VirtualNetwork {
   void deliver(const InFlight& packet);
   void attach(VirtualSocket* socket);
   void detach(VirtualSocket* socket);
+  // The sockets that may take a datagram to (address, port): by host address and port for
+  // unicast, by group and port for multicast (a socket is listed while it has a membership).
+  static std::uint64_t keyOf(Ipv4Address address, std::uint16_t port) { return (static_cast<std::uint64_t>(address) << 16) | port; }
+  void index(VirtualSocket* socket, std::uint64_t key);
+  void unindex(VirtualSocket* socket, std::uint64_t key);
   std::uint16_t ephemeralPort();
+
+  // Pooled datagram bytes, shared by index between the in-flight copies and socket queues.
+  struct Buffer {
+    std::vector<std::uint8_t> bytes;
+    std::size_t size = 0;
+    std::uint32_t refs = 0;
+  };
+  std::uint32_t acquire(const std::uint8_t* data, std::size_t size, std::uint32_t refs);
+  void release(std::uint32_t buffer);
+  const Buffer& buffer(std::uint32_t id) const { return buffers_[id]; }
 
   VirtualClock& clock_;
   Nanoseconds baseDelay_;
   Impairment impairment_;
   std::map<Ipv4Address, std::unique_ptr<VirtualHost>> hosts_;
   std::vector<VirtualSocket*> sockets_;
+  std::unordered_map<std::uint64_t, std::vector<VirtualSocket*>> byDestination_;
+  std::vector<Buffer> buffers_;
+  std::vector<std::uint32_t> freeBuffers_;
   std::priority_queue<InFlight, std::vector<InFlight>, std::greater<InFlight>> inFlight_;
   std::uint64_t order_ = 0;
   std::uint16_t nextEphemeral_ = 49152;
