@@ -31,8 +31,11 @@ export interface NativeAes67SenderConfig extends NativeLinearTimescale {
   mediaclkOffset: number;
   sendDelayNs?: number;
   startAtNs?: number;
-  /** Per channel, one period of its signal (sample k of the channel is table[k mod length]). */
-  tables: Float32Array[];
+  /**
+   * Per channel, one period of its signal encoded by lab/net/pcm.ts encodePcm (sample k of
+   * the channel is the k mod length'th sample of these bytes).
+   */
+  encoded: Uint8Array[];
 }
 
 export interface NativeAes67Sender {

@@ -87,18 +87,6 @@ Napi::Object objectArg(const Napi::CallbackInfo& info, std::size_t i, const char
   return info[i].As<Napi::Object>();
 }
 
-// lab/net/pcm.ts encodePcm of one sample: x x full scale, ties to even, clipped, big-endian.
-void encodeSample(float x, int width, double scale, std::uint8_t* out) {
-  double v = std::isnan(x) ? 0.0 : std::nearbyint(static_cast<double>(x) * scale);
-  if (v > scale - 1) v = scale - 1;
-  else if (v < -scale) v = -scale;
-  std::int64_t i = static_cast<std::int64_t>(v);
-  for (int b = width - 1; b >= 0; --b) {
-    out[b] = static_cast<std::uint8_t>(i & 0xff);
-    i >>= 8;
-  }
-}
-
 // ---------------------------------------------------------------------------------------
 // The sender.
 
@@ -119,23 +107,22 @@ class Aes67SenderActor final : public NativeActor {
     nextDue_ = numberOr(o, "startAtNs", -INFINITY);
     destination_ = toEndpoint(o.Get("destination"), "destination");
     if (rate_ <= 0 || channels_ < 1 || channels_ > 64 || frames_ < 1) throw Napi::RangeError::New(env, "NativeAes67Sender: rate, channels (1-64) and framesPerPacket must be positive");
-    // Per channel: one period of its signal, encoded once (encodePcm works sample by sample,
-    // so a packet's payload is these bytes interleaved).
-    const Napi::Value tables = o.Get("tables");
+    // Per channel: one period of its signal, encoded by lab/net/pcm.ts encodePcm (which works
+    // sample by sample, so a packet's payload is these bytes interleaved).
+    const Napi::Value tables = o.Get("encoded");
     if (!tables.IsArray() || tables.As<Napi::Array>().Length() != static_cast<std::uint32_t>(channels_)) {
-      throw Napi::TypeError::New(env, "NativeAes67Sender: tables must be one Float32Array per channel");
+      throw Napi::TypeError::New(env, "NativeAes67Sender: encoded must be one Uint8Array per channel");
     }
     std::int64_t common = 1;
     for (int c = 0; c < channels_; ++c) {
       const Napi::Value t = tables.As<Napi::Array>().Get(static_cast<std::uint32_t>(c));
-      if (!t.IsTypedArray() || t.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array || t.As<Napi::Float32Array>().ElementLength() == 0) {
-        throw Napi::TypeError::New(env, "NativeAes67Sender: tables[" + std::to_string(c) + "] must be a non-empty Float32Array (one period)");
+      if (!t.IsTypedArray() || t.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || t.As<Napi::Uint8Array>().ElementLength() == 0 ||
+          t.As<Napi::Uint8Array>().ElementLength() % static_cast<std::size_t>(width_) != 0) {
+        throw Napi::TypeError::New(env, "NativeAes67Sender: encoded[" + std::to_string(c) + "] must be a non-empty Uint8Array of whole samples (one period)");
       }
-      Napi::Float32Array f = t.As<Napi::Float32Array>();
-      std::vector<std::uint8_t> enc(f.ElementLength() * static_cast<std::size_t>(width_));
-      const double scale = std::ldexp(1.0, 8 * width_ - 1);
-      for (std::size_t k = 0; k < f.ElementLength(); ++k) encodeSample(f[k], width_, scale, enc.data() + k * width_);
-      const std::int64_t p = static_cast<std::int64_t>(f.ElementLength());
+      Napi::Uint8Array u = t.As<Napi::Uint8Array>();
+      std::vector<std::uint8_t> enc(u.Data(), u.Data() + u.ElementLength());
+      const std::int64_t p = static_cast<std::int64_t>(u.ElementLength()) / width_;
       if (common > 0) {
         common = common / std::__gcd(common, p) * p;
         if (common > (1 << 24)) common = 0;  // too long to cache whole payloads
