@@ -35,17 +35,19 @@ class VirtualSocket final : public DatagramSocket {
     network_.attach(this);
   }
   ~VirtualSocket() override {
+    releaseView();
     while (count_ > 0) network_.release(pop().buffer);
     for (const auto& m : memberships_) leaveIndex(m.first);
     network_.detach(this);
   }
 
   bool send(const Ipv4Endpoint& destination, const std::uint8_t* data, std::size_t size) override {
-    network_.send(*this, destination, data, size);
+    network_.send(*this, destination, data, size, nullptr, 0);
     return true;
   }
 
   std::optional<DatagramInfo> receive(std::uint8_t* buffer, std::size_t capacity) override {
+    releaseView();
     network_.deliverDue();
     if (count_ == 0) return std::nullopt;
     Queued q = pop();
@@ -56,6 +58,20 @@ class VirtualSocket final : public DatagramSocket {
     network_.release(q.buffer);
     return q.info;
   }
+
+  // VirtualNetwork::peek: the datagram's buffer stays held until the next receive or peek.
+  std::optional<DatagramInfo> peek(const std::uint8_t*& data) {
+    releaseView();
+    network_.deliverDue();
+    if (count_ == 0) return std::nullopt;
+    Queued q = pop();
+    data = network_.buffer(q.buffer).bytes.data();
+    view_ = q.buffer;
+    hasView_ = true;
+    q.info.truncated = false;
+    return q.info;
+  }
+  const VirtualNetwork& network() const { return network_; }
 
   bool waitReadable(Nanoseconds) override {
     network_.deliverDue();
@@ -108,6 +124,11 @@ class VirtualSocket final : public DatagramSocket {
   bool watched = false;
 
  private:
+  void releaseView() {
+    if (!hasView_) return;
+    hasView_ = false;
+    network_.release(view_);
+  }
   bool member(Ipv4Address group) const {
     for (const auto& m : memberships_) {
       if (m.first == group) return true;
@@ -139,6 +160,8 @@ class VirtualSocket final : public DatagramSocket {
   std::vector<Queued> ring_;
   std::size_t head_ = 0;
   std::size_t count_ = 0;
+  bool hasView_ = false;
+  std::uint32_t view_ = 0;
   std::uint64_t overflows_ = 0;
 };
 
@@ -195,7 +218,7 @@ void VirtualNetwork::unindex(VirtualSocket* socket, std::uint64_t key) {
   if (list.empty()) byDestination_.erase(it);
 }
 
-std::uint32_t VirtualNetwork::acquire(const std::uint8_t* data, std::size_t size, std::uint32_t refs) {
+std::uint32_t VirtualNetwork::acquire(const std::uint8_t* head, std::size_t headSize, const std::uint8_t* body, std::size_t bodySize) {
   std::uint32_t id;
   if (!freeBuffers_.empty()) {
     id = freeBuffers_.back();
@@ -203,35 +226,64 @@ std::uint32_t VirtualNetwork::acquire(const std::uint8_t* data, std::size_t size
   } else {
     id = static_cast<std::uint32_t>(buffers_.size());
     buffers_.emplace_back();
-    buffers_.back().bytes.reserve(2048);  // an Ethernet frame's worth: most datagrams never regrow it
   }
   Buffer& b = buffers_[id];
-  if (b.bytes.size() < size) b.bytes.resize(size);
-  if (size > 0) std::memcpy(b.bytes.data(), data, size);
+  const std::size_t size = headSize + bodySize;
+  // At least an Ethernet frame's worth: a buffer rarely grows twice.
+  if (b.bytes.size() < size) b.bytes.resize(std::max(size, kBufferBytes));
+  if (headSize > 0) std::memcpy(b.bytes.data(), head, headSize);
+  if (bodySize > 0) std::memcpy(b.bytes.data() + headSize, body, bodySize);
   b.size = size;
-  b.refs = refs;
+  b.refs = 0;
   return id;
 }
 
 void VirtualNetwork::release(std::uint32_t id) {
-  if (--buffers_[id].refs == 0) freeBuffers_.push_back(id);
+  if (--buffers_[id].refs == 0) recycle(id);
 }
 
-void VirtualNetwork::send(const VirtualSocket& from, const Ipv4Endpoint& to, const std::uint8_t* data,
-                          std::size_t size) {
+void VirtualNetwork::recycle(std::uint32_t id) {
+  // A buffer grown past a jumbo frame's size goes back to the usual size: an odd huge
+  // datagram does not keep its size in the pool (rtp_receiver_bounds_test: oversize floods
+  // leave no growth).
+  std::vector<std::uint8_t>& bytes = buffers_[id].bytes;
+  if (bytes.capacity() > kPooledBytes) std::vector<std::uint8_t>(kBufferBytes).swap(bytes);
+  freeBuffers_.push_back(id);
+}
+
+VirtualSocket& VirtualNetwork::mine(const DatagramSocket& socket) const {
+  auto* v = dynamic_cast<const VirtualSocket*>(&socket);
+  if (v == nullptr || &v->network() != this) throw std::invalid_argument("VirtualNetwork: the socket is not one of this network's");
+  return const_cast<VirtualSocket&>(*v);
+}
+
+void VirtualNetwork::sendGather(const DatagramSocket& from, const Ipv4Endpoint& to, const std::uint8_t* head,
+                                std::size_t headSize, const std::uint8_t* body, std::size_t bodySize) {
+  send(mine(from), to, head, headSize, body, bodySize);
+}
+
+std::optional<DatagramInfo> VirtualNetwork::peek(DatagramSocket& socket, const std::uint8_t*& data) {
+  return mine(socket).peek(data);
+}
+
+void VirtualNetwork::send(const VirtualSocket& from, const Ipv4Endpoint& to, const std::uint8_t* head, std::size_t headSize,
+                          const std::uint8_t* body, std::size_t bodySize) {
   ++stats_.sent;
   const Nanoseconds now = clock_.now();
   const Ipv4Endpoint source = from.localEndpoint();
+  // Copied once, into a pooled buffer that the hook sees and every receiver shares.
+  const std::uint32_t bytes = acquire(head, headSize, body, bodySize);
   delays_.assign(1, 0);
   if (impairment_) {
-    impairment_(VirtualPacket{source, to, from.options().dscp, data, size, now}, delays_);
+    impairment_(VirtualPacket{source, to, from.options().dscp, buffers_[bytes].bytes.data(), headSize + bodySize, now}, delays_);
   }
   if (delays_.empty()) {
     ++stats_.droppedByImpairment;
+    recycle(bytes);
     return;
   }
   if (delays_.size() > 1) stats_.duplicatedByImpairment += delays_.size() - 1;
-  const std::uint32_t bytes = acquire(data, size, static_cast<std::uint32_t>(delays_.size()));
+  buffers_[bytes].refs = static_cast<std::uint32_t>(delays_.size());
   for (const Nanoseconds extra : delays_) {
     inFlight_.push(InFlight{now + baseDelay_ + std::max<Nanoseconds>(0, extra), order_++, source, to,
                             from.options().dscp, from.options().multicastLoop, bytes});

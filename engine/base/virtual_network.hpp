@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <string>
 #include <unordered_map>
@@ -62,6 +63,16 @@ class VirtualNetwork {
   void setImpairment(Impairment hook) { impairment_ = std::move(hook); }
   void setBaseDelay(Nanoseconds d) { baseDelay_ = d; }
 
+  // Sends head + body as one datagram from `from` (a socket of this network) without the
+  // caller assembling it: the lab's native senders send their cached payloads this way.
+  // Throws std::invalid_argument for a socket of another network.
+  void sendGather(const DatagramSocket& from, const Ipv4Endpoint& to, const std::uint8_t* head, std::size_t headSize,
+                  const std::uint8_t* body, std::size_t bodySize);
+  // receive() without the copy: the next datagram due at `socket` (of this network), its
+  // bytes at `data`, valid until that socket's next receive or peek (or its end). Never
+  // truncated. Throws std::invalid_argument for a socket of another network.
+  std::optional<DatagramInfo> peek(DatagramSocket& socket, const std::uint8_t*& data);
+
   // Moves every datagram due at or before now into its receivers' queues.
   void deliverDue();
   // The time the next datagram falls due, or INT64_MAX when none is in flight.
@@ -90,7 +101,9 @@ class VirtualNetwork {
       return deliverAt != o.deliverAt ? deliverAt > o.deliverAt : order > o.order;
     }
   };
-  void send(const VirtualSocket& from, const Ipv4Endpoint& to, const std::uint8_t* data, std::size_t size);
+  void send(const VirtualSocket& from, const Ipv4Endpoint& to, const std::uint8_t* head, std::size_t headSize,
+            const std::uint8_t* body, std::size_t bodySize);
+  VirtualSocket& mine(const DatagramSocket& socket) const;
   void deliver(const InFlight& packet);
   void attach(VirtualSocket* socket);
   void detach(VirtualSocket* socket);
@@ -107,8 +120,11 @@ class VirtualNetwork {
     std::size_t size = 0;
     std::uint32_t refs = 0;
   };
-  std::uint32_t acquire(const std::uint8_t* data, std::size_t size, std::uint32_t refs);
+  std::uint32_t acquire(const std::uint8_t* head, std::size_t headSize, const std::uint8_t* body, std::size_t bodySize);
   void release(std::uint32_t buffer);
+  void recycle(std::uint32_t buffer);
+  static constexpr std::size_t kBufferBytes = 2048;
+  static constexpr std::size_t kPooledBytes = 9216;
   const Buffer& buffer(std::uint32_t id) const { return buffers_[id]; }
 
   VirtualClock& clock_;

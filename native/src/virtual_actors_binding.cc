@@ -92,7 +92,7 @@ Napi::Object objectArg(const Napi::CallbackInfo& info, std::size_t i, const char
 
 class Aes67SenderActor final : public NativeActor {
  public:
-  Aes67SenderActor(VirtualNetwork& network, const Napi::Object& o) {
+  Aes67SenderActor(VirtualNetwork& network, const Napi::Object& o) : network_(network) {
     Napi::Env env = o.Env();
     timescale_ = timescaleOf(o);
     rate_ = toInt64(o.Get("sampleRate"), "sampleRate");
@@ -186,6 +186,16 @@ class Aes67SenderActor final : public NativeActor {
       std::int64_t k = first % period;
       std::uint8_t* o = out + c * width_;
       const std::size_t stride = static_cast<std::size_t>(channels_) * width_;
+      if (width_ == 3) {  // L24: three byte moves, not a memcpy call per sample
+        for (std::int64_t i = 0; i < frames_; ++i, o += stride) {
+          const std::uint8_t* e = enc.data() + k * 3;
+          o[0] = e[0];
+          o[1] = e[1];
+          o[2] = e[2];
+          if (++k == period) k = 0;
+        }
+        continue;
+      }
       for (std::int64_t i = 0; i < frames_; ++i, o += stride) {
         std::memcpy(o, enc.data() + k * width_, static_cast<std::size_t>(width_));
         if (++k == period) k = 0;
@@ -209,23 +219,25 @@ class Aes67SenderActor final : public NativeActor {
     d[10] = static_cast<std::uint8_t>(ssrc_ >> 8);
     d[11] = static_cast<std::uint8_t>(ssrc_);
     if (cachePeriod_ > 0) {
+      // The header and the cached payload go straight into the network's buffer.
       const std::size_t slot = static_cast<std::size_t>((first % cachePeriod_) / cacheStep_);
       std::vector<std::uint8_t>& p = cache_[slot];
       if (p.empty()) {
         p.resize(payloadBytes_);
         render(first, p.data());
       }
-      std::memcpy(d + 12, p.data(), payloadBytes_);
+      network_.sendGather(*socket_, destination_, d, 12, p.data(), payloadBytes_);
     } else {
       render(first, d + 12);
+      network_.sendGather(*socket_, destination_, d, datagram_.size(), nullptr, 0);
     }
-    socket_->send(destination_, d, datagram_.size());
     sequence_ = static_cast<std::uint16_t>(sequence_ + 1);
     ++packetIndex_;
     marker_ = false;
     ++packets_;
   }
 
+  VirtualNetwork& network_;
   LinearTimescale timescale_;
   std::int64_t rate_ = 48000;
   int channels_ = 2;
@@ -308,7 +320,7 @@ class Aes67ReceiverActor final : public NativeActor {
     double firstArrivalNs = 0, lastArrivalNs = 0;
   };
 
-  Aes67ReceiverActor(VirtualNetwork& network, const Napi::Object& o) {
+  Aes67ReceiverActor(VirtualNetwork& network, const Napi::Object& o) : network_(network) {
     timescale_ = timescaleOf(o);
     rate_ = toInt64(o.Get("sampleRate"), "sampleRate");
     channels_ = static_cast<int>(toInt64(o.Get("channels"), "channels"));
@@ -339,8 +351,10 @@ class Aes67ReceiverActor final : public NativeActor {
   double poll(Nanoseconds) override {
     if (!socket_) return INFINITY;
     for (;;) {
-      const std::optional<DatagramInfo> d = socket_->receive(buffer_.data(), buffer_.size());
+      // In place (no copy); truncated as a receive into kReceiveCapacity bytes would be.
+      std::optional<DatagramInfo> d = network_.peek(*socket_, data_);
       if (!d) break;
+      d->truncated = d->size > kReceiveCapacity;
       take(*d);
     }
     return INFINITY;
@@ -358,6 +372,7 @@ class Aes67ReceiverActor final : public NativeActor {
 
  private:
   static constexpr int kRecent = 1024;
+  static constexpr std::size_t kReceiveCapacity = 65536;
 
   void drop(const char* reason) { m_.dropped[reason] += 1; }
 
@@ -367,7 +382,7 @@ class Aes67ReceiverActor final : public NativeActor {
     if (group_ != 0 && d.destination.address != group_) return drop("other-destination");
     if (sourceFilter_ != 0 && d.source.address != sourceFilter_) return drop("source-filter");
     // lab/net/rtp.ts parseRtp's checks, in its order.
-    const std::uint8_t* b = buffer_.data();
+    const std::uint8_t* b = data_;
     const std::size_t size = d.size;
     if (size < 12) return drop("rtp-truncated");
     if ((b[0] >> 6) != 2) return drop("rtp-bad-version");
@@ -511,7 +526,8 @@ class Aes67ReceiverActor final : public NativeActor {
   Ipv4Address group_ = 0;
   Ipv4Address sourceFilter_ = 0;
   std::unique_ptr<DatagramSocket> socket_;
-  std::vector<std::uint8_t> buffer_ = std::vector<std::uint8_t>(65536);
+  VirtualNetwork& network_;
+  const std::uint8_t* data_ = nullptr;  // the datagram being taken, in the network's buffer
   Metrics m_;
   std::int64_t baseSeq_ = -1;
   std::int64_t highestSeq_ = -1;

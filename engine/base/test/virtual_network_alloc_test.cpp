@@ -60,12 +60,22 @@ TEST(VirtualNetworkAllocation, NoAllocationPerDatagramInTheSteadyState) {
   std::vector<Ipv4Endpoint> groups;
   for (int g = 0; g < 8; ++g) groups.push_back({parseIpv4("239.67.9." + std::to_string(g + 1)), 5004});
   const Ipv4Endpoint master{parseIpv4("10.67.1.1"), 319};
+  const std::uint8_t* view = nullptr;
   auto step = [&] {
-    for (const auto& g : groups) t.out->send(g, t.rtp.data(), t.rtp.size());
+    // Half the streams by sendGather (header and payload apart), as the native senders do.
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      if (g % 2 == 0) t.out->send(groups[g], t.rtp.data(), t.rtp.size());
+      else t.network.sendGather(*t.out, groups[g], t.rtp.data(), 12, t.rtp.data() + 12, t.rtp.size() - 12);
+    }
     t.reply->send(master, t.ptp.data(), t.ptp.size());
     t.clock.advanceBy(1'000'000);
-    for (auto& s : t.ins) {
-      while (s->receive(t.buffer, sizeof t.buffer)) ++t.received;
+    // Half the sockets read in place (peek), as the native receivers do.
+    for (std::size_t i = 0; i < t.ins.size(); ++i) {
+      if (i % 2 == 0) {
+        while (t.ins[i]->receive(t.buffer, sizeof t.buffer)) ++t.received;
+      } else {
+        while (t.network.peek(*t.ins[i], view)) ++t.received;
+      }
     }
     while (t.replyIn->receive(t.buffer, sizeof t.buffer)) ++t.received;
   };
@@ -119,6 +129,55 @@ TEST(VirtualNetworkAllocation, DuplicatedAndDelayedDatagramsShareOnePooledCopy) 
   for (; k < 200; ++k) step(k);
   EXPECT_EQ(heapAllocations() - before, 0u);
   EXPECT_EQ(network.stats().duplicatedByImpairment, 200u);
+}
+
+}  // namespace
+}  // namespace aes67
+
+namespace aes67 {
+namespace {
+
+TEST(VirtualNetworkInPlace, GatherAndPeekCarryTheSameDatagramsAsSendAndReceive) {
+  // Two identical networks, one driven by send/receive, the other by sendGather/peek with
+  // the datagram split at every point: same bytes, same DatagramInfo.
+  VirtualClock clock{0};
+  VirtualNetwork plain{clock, 1'000};
+  VirtualNetwork gathered{clock, 1'000};
+  const Ipv4Address a = parseIpv4("10.0.0.1"), b = parseIpv4("10.0.0.2");
+  SocketOptions o;
+  o.localPort = 5004;
+  auto txPlain = plain.addHost("a", a).open({});
+  auto rxPlain = plain.addHost("b", b).open(o);
+  auto txGathered = gathered.addHost("a", a).open({});
+  auto rxGathered = gathered.addHost("b", b).open(o);
+  const Ipv4Endpoint group{parseIpv4("239.1.2.3"), 5004};
+  rxPlain->joinMulticast(group.address);
+  rxGathered->joinMulticast(group.address);
+  std::vector<std::uint8_t> datagram(300);
+  for (std::size_t i = 0; i < datagram.size(); ++i) datagram[i] = static_cast<std::uint8_t>(i * 7 + 1);
+  std::uint8_t got[400];
+  for (std::size_t split = 0; split <= datagram.size(); split += 13) {
+    txPlain->send(group, datagram.data(), datagram.size());
+    gathered.sendGather(*txGathered, group, datagram.data(), split, datagram.data() + split, datagram.size() - split);
+    const std::uint8_t* view = nullptr;
+    EXPECT_FALSE(gathered.peek(*rxGathered, view)) << "not before the link delay";
+    clock.advanceBy(1'000);
+    const auto want = rxPlain->receive(got, sizeof got);
+    const auto have = gathered.peek(*rxGathered, view);
+    ASSERT_TRUE(want && have);
+    EXPECT_EQ(have->size, want->size);
+    EXPECT_EQ(have->source, want->source);
+    EXPECT_EQ(have->destination, want->destination);
+    EXPECT_EQ(have->receivedAt, want->receivedAt);
+    EXPECT_EQ(have->dscp, want->dscp);
+    EXPECT_EQ(have->truncated, want->truncated);
+    // The view survives sends on the same network until the socket's next peek.
+    gathered.sendGather(*txGathered, {b, 9}, got, 50, nullptr, 0);
+    EXPECT_EQ(std::vector<std::uint8_t>(view, view + have->size), std::vector<std::uint8_t>(got, got + want->size)) << "split at " << split;
+  }
+  const std::uint8_t* none = nullptr;
+  EXPECT_THROW(gathered.peek(*rxPlain, none), std::invalid_argument);
+  EXPECT_THROW(plain.sendGather(*txGathered, group, datagram.data(), 1, nullptr, 0), std::invalid_argument);
 }
 
 }  // namespace
