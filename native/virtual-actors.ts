@@ -77,6 +77,11 @@ export interface NativeAes67Receiver {
 
 export interface VirtualScheduler {
   /**
+   * Starts a run (a scheduler serves many): run's first calls poll every actor once at the
+   * clock's time, in order (returning a TypeScript actor's index as in the steps), then step.
+   */
+  begin(): void;
+  /**
    * Steps until a TypeScript actor has something to do (returns its index; poll it at
    * state[0] and call again), the end of a step when `stopEachStep` (-2), or the next
    * moment is after `untilNs` (-1). dues: one entry per actor; state[1] counts steps.

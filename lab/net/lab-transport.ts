@@ -4,7 +4,7 @@
 // UDP sockets on an interface (live runs, namespaces, HIL). Sockets never block: a peer
 // drains them in poll().
 import { loadNative, type DatagramSocket, type SocketOptions, type VirtualClock, type VirtualNetwork } from '../../native/index.ts';
-import type { NativeActorHandle } from '../../native/virtual-actors.ts';
+import type { NativeActorHandle, VirtualScheduler } from '../../native/virtual-actors.ts';
 
 export type { DatagramSocket, SocketOptions };
 
@@ -72,9 +72,10 @@ export interface VirtualRunOptions {
 }
 
 /**
- * Runs actors on the virtual network until `untilNs`: time jumps to the next moment an
- * actor or a datagram is due, due datagrams are delivered, and every actor is polled in
- * order (but the ones whose `pollOn` says they have nothing to do then). The steps run in
+ * Runs actors on the virtual network until `untilNs`: every actor is polled once at the
+ * clock's time, then time jumps to the next moment an actor or a datagram is due, due
+ * datagrams are delivered, and every actor is polled in order (but the ones whose `pollOn`
+ * says they have nothing to do then). The steps run in
  * C++ (native/src/virtual_actors_binding.cc VirtualScheduler), which polls native actors
  * itself and returns here only for a TypeScript actor with something to do: one due, one
  * polled at every step, or one waiting for datagrams when a socket TypeScript opened got
@@ -82,12 +83,10 @@ export interface VirtualRunOptions {
  * Returns the number of steps taken.
  */
 export function runVirtual(actors: TimedActor[], network: VirtualNetwork, clock: VirtualClock, o: VirtualRunOptions): number {
-  const native = loadNative();
-  const dues = Float64Array.from(actors, (a) => a.poll(clock.now()));
-  const when = actors.map((a) => (a.pollOn === 'due' ? 1 : a.pollOn === 'due-or-delivery' ? 2 : 0));
-  const scheduler = new native.VirtualScheduler(network, clock, actors.map((a) => a.native ?? null), when);
-  // [now of the step, steps taken]
-  const state = new Float64Array(2);
+  const { scheduler, dues, state } = schedulerFor(actors, network, clock);
+  // state: [now of the step, steps taken]
+  state[1] = 0;
+  scheduler.begin();
   const stopEachStep = o.onStep !== undefined;
   for (;;) {
     const i = scheduler.run(o.untilNs, dues, state, stopEachStep);
@@ -97,6 +96,36 @@ export function runVirtual(actors: TimedActor[], network: VirtualNetwork, clock:
   }
   if (clock.now() < o.untilNs) clock.advanceTo(o.untilNs);
   return state[1];
+}
+
+interface CachedScheduler {
+  actors: TimedActor[];
+  network: VirtualNetwork;
+  clock: VirtualClock;
+  scheduler: VirtualScheduler;
+  dues: Float64Array;
+  state: Float64Array;
+}
+/**
+ * The scheduler of an actor list, kept for the next runVirtual on the same list (the runner
+ * runs one list in thousands of slices): made anew when the list or its actors changed.
+ */
+const schedulers = new WeakMap<TimedActor[], CachedScheduler>();
+function schedulerFor(actors: TimedActor[], network: VirtualNetwork, clock: VirtualClock): CachedScheduler {
+  const c = schedulers.get(actors);
+  if (c && c.network === network && c.clock === clock && c.actors.length === actors.length && c.actors.every((a, i) => a === actors[i])) return c;
+  const native = loadNative();
+  const when = actors.map((a) => (a.pollOn === 'due' ? 1 : a.pollOn === 'due-or-delivery' ? 2 : 0));
+  const made: CachedScheduler = {
+    actors: [...actors],
+    network,
+    clock,
+    scheduler: new native.VirtualScheduler(network, clock, actors.map((a) => a.native ?? null), when),
+    dues: new Float64Array(actors.length),
+    state: new Float64Array(2),
+  };
+  schedulers.set(actors, made);
+  return made;
 }
 
 export interface RealRunOptions {

@@ -637,6 +637,7 @@ class JsAes67Receiver : public Napi::ObjectWrap<JsAes67Receiver> {
 // The scheduler.
 
 // new VirtualScheduler(network, clock, actors: (NativeActorHandle | null)[], pollOn: number[])
+//   begin(): a new run; run's first calls poll every actor once at the clock's time
 //   run(untilNs, dues: Float64Array, state: Float64Array(2), stopEachStep) -> number
 // dues[i] is actor i's next due time (TypeScript writes its actors', the scheduler its own).
 // Returns the index of a TypeScript actor to poll at state[0] (then call run again), -2 at
@@ -645,7 +646,7 @@ class JsAes67Receiver : public Napi::ObjectWrap<JsAes67Receiver> {
 class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
  public:
   static Napi::Function define(Napi::Env env) {
-    return DefineClass(env, "VirtualScheduler", {InstanceMethod("run", &JsVirtualScheduler::run)});
+    return DefineClass(env, "VirtualScheduler", {InstanceMethod("run", &JsVirtualScheduler::run), InstanceMethod("begin", &JsVirtualScheduler::begin)});
   }
   explicit JsVirtualScheduler(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsVirtualScheduler>(info) {
     Napi::Env env = info.Env();
@@ -676,6 +677,15 @@ class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
     NativeActor::PollOn when = NativeActor::PollOn::kEveryStep;
   };
 
+  // A new run (runVirtual's start): every actor is polled once at the clock's time, in list
+  // order (the native ones here, TypeScript's when run returns their index), then the steps.
+  void begin(const Napi::CallbackInfo&) {
+    initialPos_ = 0;
+    initialReturned_ = false;
+    pos_ = -1;
+    first_ = true;
+  }
+
   Napi::Value run(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsTypedArray() || !info[2].IsTypedArray()) {
@@ -692,6 +702,21 @@ class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
     double* dues = duesArray.Data();
     double* state = stateArray.Data();
     try {
+      if (initialPos_ >= 0) {
+        if (initialReturned_) ++initialPos_;  // TypeScript polled the actor at initialPos_
+        initialReturned_ = false;
+        const Nanoseconds t = clock_->now();
+        for (; initialPos_ < static_cast<std::ptrdiff_t>(slots_.size()); ++initialPos_) {
+          const Slot& s = slots_[static_cast<std::size_t>(initialPos_)];
+          if (!s.native) {
+            initialReturned_ = true;
+            state[0] = static_cast<double>(t);
+            return Napi::Number::New(env, static_cast<double>(initialPos_));
+          }
+          dues[initialPos_] = s.native->poll(t);
+        }
+        initialPos_ = -1;
+      }
       for (;;) {
         if (pos_ < 0) {
           // A new step: lab-transport.ts runVirtual / virtual_step_binding.cc.
@@ -736,6 +761,7 @@ class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
       }
     } catch (const std::exception& e) {
       pos_ = -1;
+      initialPos_ = -1;
       throw Napi::Error::New(env, std::string("VirtualScheduler: ") + e.what());
     }
   }
@@ -745,6 +771,8 @@ class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
   VirtualClock* clock_ = nullptr;
   std::vector<Slot> slots_;
   std::ptrdiff_t pos_ = -1;
+  std::ptrdiff_t initialPos_ = -1;  // in begin's round of polls
+  bool initialReturned_ = false;
   bool first_ = true;
   std::uint64_t delivered_ = 0;
   std::uint64_t watched_ = 0;
