@@ -31,8 +31,11 @@ export interface NativeAes67SenderConfig extends NativeLinearTimescale {
   mediaclkOffset: number;
   sendDelayNs?: number;
   startAtNs?: number;
-  /** Per channel, one period of its signal (sample k of the channel is table[k mod length]). */
-  tables: Float32Array[];
+  /**
+   * Per channel, one period of its signal encoded by lab/net/pcm.ts encodePcm (sample k of
+   * the channel is the k mod length'th sample of these bytes).
+   */
+  encoded: Uint8Array[];
 }
 
 export interface NativeAes67Sender {
@@ -74,13 +77,16 @@ export interface NativeAes67Receiver {
 
 export interface VirtualScheduler {
   /**
+   * Starts a run (a scheduler serves many): run's first calls poll every actor once at the
+   * clock's time, in order (returning a TypeScript actor's index as in the steps), then step.
+   */
+  begin(): void;
+  /**
    * Steps until a TypeScript actor has something to do (returns its index; poll it at
    * state[0] and call again), the end of a step when `stopEachStep` (-2), or the next
    * moment is after `untilNs` (-1). dues: one entry per actor; state[1] counts steps.
    */
   run(untilNs: number, dues: Float64Array, state: Float64Array, stopEachStep: boolean): number;
-  /** The next run starts as a new scheduler's would (its first step follows deliveries). */
-  restart(): void;
 }
 
 export interface VirtualActorsAddon {

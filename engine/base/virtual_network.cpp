@@ -5,6 +5,7 @@
 #include <deque>
 #include <limits>
 #include <stdexcept>
+#include <typeinfo>
 #include <utility>
 
 namespace aes67 {
@@ -27,43 +28,67 @@ class VirtualSocket final : public DatagramSocket {
  public:
   struct Queued {
     DatagramInfo info;
-    std::shared_ptr<const std::vector<std::uint8_t>> data;
+    std::uint32_t buffer = 0;  // VirtualNetwork's pooled bytes
   };
 
   VirtualSocket(VirtualNetwork& network, Ipv4Address hostAddress, const SocketOptions& options, std::uint16_t port)
       : network_(network), hostAddress_(hostAddress), options_(options), port_(port) {
     network_.attach(this);
   }
-  ~VirtualSocket() override { network_.detach(this); }
+  ~VirtualSocket() override {
+    releaseView();
+    while (count_ > 0) network_.release(pop().buffer);
+    for (const auto& m : memberships_) leaveIndex(m.first);
+    network_.detach(this);
+  }
 
   bool send(const Ipv4Endpoint& destination, const std::uint8_t* data, std::size_t size) override {
-    network_.send(*this, destination, data, size);
+    network_.send(*this, destination, data, size, nullptr, 0);
     return true;
   }
 
   std::optional<DatagramInfo> receive(std::uint8_t* buffer, std::size_t capacity) override {
+    releaseView();
     network_.deliverDue();
-    if (queue_.empty()) return std::nullopt;
-    Queued q = std::move(queue_.front());
-    queue_.pop_front();
-    const std::size_t n = std::min(capacity, q.data->size());
-    if (n > 0) std::memcpy(buffer, q.data->data(), n);
-    q.info.truncated = n < q.data->size();
+    if (count_ == 0) return std::nullopt;
+    Queued q = pop();
+    const VirtualNetwork::Buffer& b = network_.buffer(q.buffer);
+    const std::size_t n = std::min(capacity, b.size);
+    if (n > 0) std::memcpy(buffer, b.bytes.data(), n);
+    q.info.truncated = n < b.size;
+    network_.release(q.buffer);
     return q.info;
   }
 
+  // VirtualNetwork::peek: the datagram's buffer stays held until the next receive or peek.
+  std::optional<DatagramInfo> peek(const std::uint8_t*& data) {
+    releaseView();
+    network_.deliverDue();
+    if (count_ == 0) return std::nullopt;
+    Queued q = pop();
+    data = network_.buffer(q.buffer).bytes.data();
+    view_ = q.buffer;
+    hasView_ = true;
+    q.info.truncated = false;
+    return q.info;
+  }
+  const VirtualNetwork& network() const { return network_; }
+
   bool waitReadable(Nanoseconds) override {
     network_.deliverDue();
-    return !queue_.empty();
+    return count_ > 0;
   }
 
   void joinMulticast(Ipv4Address group, Ipv4Address source) override {
     if (!isMulticast(group)) throw std::invalid_argument("joinMulticast: " + formatIpv4(group) + " is not multicast");
+    if (!member(group)) network_.index(this, VirtualNetwork::keyOf(group, port_));
     memberships_.emplace_back(group, source);
   }
   void leaveMulticast(Ipv4Address group, Ipv4Address source) override {
     auto it = std::find(memberships_.begin(), memberships_.end(), std::make_pair(group, source));
-    if (it != memberships_.end()) memberships_.erase(it);
+    if (it == memberships_.end()) return;
+    memberships_.erase(it);
+    leaveIndex(group);
   }
   Ipv4Endpoint localEndpoint() const override { return {hostAddress_, port_}; }
   std::uint64_t receiveOverflows() const override { return overflows_; }
@@ -82,27 +107,62 @@ class VirtualSocket final : public DatagramSocket {
     return options_.bindAddress == 0 || options_.bindAddress == to.address;
   }
 
-  // Returns false when the queue is full.
-  bool enqueue(Queued q) {
-    if (queue_.size() >= options_.receiveQueueLimit) {
+  // Returns false when the queue is full (the caller keeps the buffer's reference then).
+  bool enqueue(const Queued& q) {
+    if (count_ >= options_.receiveQueueLimit) {
       ++overflows_;
       return false;
     }
-    queue_.push_back(std::move(q));
+    if (count_ == ring_.size()) grow();
+    ring_[(head_ + count_) % ring_.size()] = q;
+    ++count_;
     return true;
   }
 
   Ipv4Address hostAddress() const { return hostAddress_; }
+  std::uint16_t port() const { return port_; }
   const SocketOptions& options() const { return options_; }
   bool watched = false;
 
  private:
+  void releaseView() {
+    if (!hasView_) return;
+    hasView_ = false;
+    network_.release(view_);
+  }
+  bool member(Ipv4Address group) const {
+    for (const auto& m : memberships_) {
+      if (m.first == group) return true;
+    }
+    return false;
+  }
+  void leaveIndex(Ipv4Address group) {
+    if (!member(group)) network_.unindex(this, VirtualNetwork::keyOf(group, port_));
+  }
+  Queued pop() {
+    Queued q = ring_[head_];
+    head_ = (head_ + 1) % ring_.size();
+    --count_;
+    return q;
+  }
+  // The ring only grows (doubling, up to the queue limit): a steady stream allocates nothing.
+  void grow() {
+    std::vector<Queued> bigger(std::max<std::size_t>(16, ring_.size() * 2));
+    for (std::size_t i = 0; i < count_; ++i) bigger[i] = ring_[(head_ + i) % ring_.size()];
+    ring_.swap(bigger);
+    head_ = 0;
+  }
+
   VirtualNetwork& network_;
   Ipv4Address hostAddress_;
   SocketOptions options_;
   std::uint16_t port_;
   std::vector<std::pair<Ipv4Address, Ipv4Address>> memberships_;
-  std::deque<Queued> queue_;
+  std::vector<Queued> ring_;
+  std::size_t head_ = 0;
+  std::size_t count_ = 0;
+  bool hasView_ = false;
+  std::uint32_t view_ = 0;
   std::uint64_t overflows_ = 0;
 };
 
@@ -139,27 +199,94 @@ std::uint16_t VirtualNetwork::ephemeralPort() {
   return port;
 }
 
-void VirtualNetwork::attach(VirtualSocket* socket) { sockets_.push_back(socket); }
+void VirtualNetwork::attach(VirtualSocket* socket) {
+  sockets_.push_back(socket);
+  index(socket, keyOf(socket->hostAddress(), socket->port()));
+}
 
 void VirtualNetwork::detach(VirtualSocket* socket) {
   sockets_.erase(std::remove(sockets_.begin(), sockets_.end(), socket), sockets_.end());
+  unindex(socket, keyOf(socket->hostAddress(), socket->port()));
 }
 
-void VirtualNetwork::send(const VirtualSocket& from, const Ipv4Endpoint& to, const std::uint8_t* data,
-                          std::size_t size) {
+void VirtualNetwork::index(VirtualSocket* socket, std::uint64_t key) { byDestination_[key].push_back(socket); }
+
+void VirtualNetwork::unindex(VirtualSocket* socket, std::uint64_t key) {
+  auto it = byDestination_.find(key);
+  if (it == byDestination_.end()) return;
+  auto& list = it->second;
+  list.erase(std::remove(list.begin(), list.end(), socket), list.end());
+  if (list.empty()) byDestination_.erase(it);
+}
+
+std::uint32_t VirtualNetwork::acquire(const std::uint8_t* head, std::size_t headSize, const std::uint8_t* body, std::size_t bodySize) {
+  std::uint32_t id;
+  if (!freeBuffers_.empty()) {
+    id = freeBuffers_.back();
+    freeBuffers_.pop_back();
+  } else {
+    id = static_cast<std::uint32_t>(buffers_.size());
+    buffers_.emplace_back();
+  }
+  Buffer& b = buffers_[id];
+  const std::size_t size = headSize + bodySize;
+  // At least an Ethernet frame's worth: a buffer rarely grows twice.
+  if (b.bytes.size() < size) b.bytes.resize(std::max(size, kBufferBytes));
+  if (headSize > 0) std::memcpy(b.bytes.data(), head, headSize);
+  if (bodySize > 0) std::memcpy(b.bytes.data() + headSize, body, bodySize);
+  b.size = size;
+  b.refs = 0;
+  return id;
+}
+
+void VirtualNetwork::release(std::uint32_t id) {
+  if (--buffers_[id].refs == 0) recycle(id);
+}
+
+void VirtualNetwork::recycle(std::uint32_t id) {
+  // A buffer grown past a jumbo frame's size goes back to the usual size: an odd huge
+  // datagram does not keep its size in the pool (rtp_receiver_bounds_test: oversize floods
+  // leave no growth).
+  std::vector<std::uint8_t>& bytes = buffers_[id].bytes;
+  if (bytes.capacity() > kPooledBytes) std::vector<std::uint8_t>(kBufferBytes).swap(bytes);
+  freeBuffers_.push_back(id);
+}
+
+VirtualSocket& VirtualNetwork::mine(const DatagramSocket& socket) const {
+  // VirtualSocket is final: a typeid match is exact and cheaper than a dynamic_cast per datagram.
+  if (typeid(socket) != typeid(VirtualSocket)) throw std::invalid_argument("VirtualNetwork: the socket is not a virtual one");
+  auto& v = static_cast<const VirtualSocket&>(socket);
+  if (&v.network() != this) throw std::invalid_argument("VirtualNetwork: the socket is not one of this network's");
+  return const_cast<VirtualSocket&>(v);
+}
+
+void VirtualNetwork::sendGather(const DatagramSocket& from, const Ipv4Endpoint& to, const std::uint8_t* head,
+                                std::size_t headSize, const std::uint8_t* body, std::size_t bodySize) {
+  send(mine(from), to, head, headSize, body, bodySize);
+}
+
+std::optional<DatagramInfo> VirtualNetwork::peek(DatagramSocket& socket, const std::uint8_t*& data) {
+  return mine(socket).peek(data);
+}
+
+void VirtualNetwork::send(const VirtualSocket& from, const Ipv4Endpoint& to, const std::uint8_t* head, std::size_t headSize,
+                          const std::uint8_t* body, std::size_t bodySize) {
   ++stats_.sent;
   const Nanoseconds now = clock_.now();
   const Ipv4Endpoint source = from.localEndpoint();
+  // Copied once, into a pooled buffer that the hook sees and every receiver shares.
+  const std::uint32_t bytes = acquire(head, headSize, body, bodySize);
   delays_.assign(1, 0);
   if (impairment_) {
-    impairment_(VirtualPacket{source, to, from.options().dscp, data, size, now}, delays_);
+    impairment_(VirtualPacket{source, to, from.options().dscp, buffers_[bytes].bytes.data(), headSize + bodySize, now}, delays_);
   }
   if (delays_.empty()) {
     ++stats_.droppedByImpairment;
+    recycle(bytes);
     return;
   }
   if (delays_.size() > 1) stats_.duplicatedByImpairment += delays_.size() - 1;
-  auto bytes = std::make_shared<const std::vector<std::uint8_t>>(data, data + size);
+  buffers_[bytes].refs = static_cast<std::uint32_t>(delays_.size());
   for (const Nanoseconds extra : delays_) {
     inFlight_.push(InFlight{now + baseDelay_ + std::max<Nanoseconds>(0, extra), order_++, source, to,
                             from.options().dscp, from.options().multicastLoop, bytes});
@@ -178,29 +305,32 @@ void VirtualNetwork::deliverDue() {
 
 void VirtualNetwork::deliver(const InFlight& packet) {
   bool any = false;
-  for (VirtualSocket* socket : sockets_) {
-    if (!socket->accepts(packet.source, packet.destination)) continue;
-    // Without multicast loop, a host does not hear its own multicast (IP_MULTICAST_LOOP=0).
-    if (isMulticast(packet.destination.address) && !packet.senderLoop &&
-        socket->hostAddress() == packet.source.address) {
-      continue;
-    }
-    any = true;
+  auto it = byDestination_.find(keyOf(packet.destination.address, packet.destination.port));
+  if (it != byDestination_.end()) {
     VirtualSocket::Queued q;
     q.info.source = packet.source;
     q.info.destination = packet.destination;
-    q.info.size = packet.data->size();
+    q.info.size = buffers_[packet.buffer].size;
     q.info.receivedAt = packet.deliverAt;
     q.info.dscp = packet.dscp;
-    q.data = packet.data;
-    if (socket->enqueue(std::move(q))) {
-      ++stats_.delivered;
-      if (socket->watched) ++watchedDelivered_;
-    } else {
-      ++stats_.queueOverflow;
+    q.buffer = packet.buffer;
+    const bool multicast = isMulticast(packet.destination.address);
+    for (VirtualSocket* socket : it->second) {
+      if (!socket->accepts(packet.source, packet.destination)) continue;
+      // Without multicast loop, a host does not hear its own multicast (IP_MULTICAST_LOOP=0).
+      if (multicast && !packet.senderLoop && socket->hostAddress() == packet.source.address) continue;
+      any = true;
+      if (socket->enqueue(q)) {
+        ++buffers_[packet.buffer].refs;
+        ++stats_.delivered;
+        if (socket->watched) ++watchedDelivered_;
+      } else {
+        ++stats_.queueOverflow;
+      }
     }
   }
   if (!any) ++stats_.noReceiver;
+  release(packet.buffer);  // this in-flight copy's reference
 }
 
 void VirtualNetwork::watch(const DatagramSocket& socket) {

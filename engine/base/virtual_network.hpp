@@ -3,14 +3,21 @@
 // delivered at send time + base delay + whatever the impairment hook adds; ties are broken
 // by send order, so a run is deterministic. The hook is where the lab's impairments
 // (loss, jitter, reorder, duplication) plug in.
+//
+// In the steady state it allocates nothing per datagram: a datagram's bytes are copied once
+// into a pooled buffer that every receiving socket's queue shares by index (reference
+// counted), sockets are found by (destination address or group, port), and queues are rings
+// that only grow (virtual_network_alloc_test.cpp proves it with the counting heap).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/base/clock.hpp"
@@ -56,6 +63,16 @@ class VirtualNetwork {
   void setImpairment(Impairment hook) { impairment_ = std::move(hook); }
   void setBaseDelay(Nanoseconds d) { baseDelay_ = d; }
 
+  // Sends head + body as one datagram from `from` (a socket of this network) without the
+  // caller assembling it: the lab's native senders send their cached payloads this way.
+  // Throws std::invalid_argument for a socket of another network.
+  void sendGather(const DatagramSocket& from, const Ipv4Endpoint& to, const std::uint8_t* head, std::size_t headSize,
+                  const std::uint8_t* body, std::size_t bodySize);
+  // receive() without the copy: the next datagram due at `socket` (of this network), its
+  // bytes at `data`, valid until that socket's next receive or peek (or its end). Never
+  // truncated. Throws std::invalid_argument for a socket of another network.
+  std::optional<DatagramInfo> peek(DatagramSocket& socket, const std::uint8_t*& data);
+
   // Moves every datagram due at or before now into its receivers' queues.
   void deliverDue();
   // The time the next datagram falls due, or INT64_MAX when none is in flight.
@@ -79,22 +96,45 @@ class VirtualNetwork {
     Ipv4Endpoint destination;
     int dscp;
     bool senderLoop;
-    std::shared_ptr<const std::vector<std::uint8_t>> data;
+    std::uint32_t buffer;  // index into buffers_
     bool operator>(const InFlight& o) const {
       return deliverAt != o.deliverAt ? deliverAt > o.deliverAt : order > o.order;
     }
   };
-  void send(const VirtualSocket& from, const Ipv4Endpoint& to, const std::uint8_t* data, std::size_t size);
+  void send(const VirtualSocket& from, const Ipv4Endpoint& to, const std::uint8_t* head, std::size_t headSize,
+            const std::uint8_t* body, std::size_t bodySize);
+  VirtualSocket& mine(const DatagramSocket& socket) const;
   void deliver(const InFlight& packet);
   void attach(VirtualSocket* socket);
   void detach(VirtualSocket* socket);
+  // The sockets that may take a datagram to (address, port): by host address and port for
+  // unicast, by group and port for multicast (a socket is listed while it has a membership).
+  static std::uint64_t keyOf(Ipv4Address address, std::uint16_t port) { return (static_cast<std::uint64_t>(address) << 16) | port; }
+  void index(VirtualSocket* socket, std::uint64_t key);
+  void unindex(VirtualSocket* socket, std::uint64_t key);
   std::uint16_t ephemeralPort();
+
+  // Pooled datagram bytes, shared by index between the in-flight copies and socket queues.
+  struct Buffer {
+    std::vector<std::uint8_t> bytes;
+    std::size_t size = 0;
+    std::uint32_t refs = 0;
+  };
+  std::uint32_t acquire(const std::uint8_t* head, std::size_t headSize, const std::uint8_t* body, std::size_t bodySize);
+  void release(std::uint32_t buffer);
+  void recycle(std::uint32_t buffer);
+  static constexpr std::size_t kBufferBytes = 2048;
+  static constexpr std::size_t kPooledBytes = 9216;
+  const Buffer& buffer(std::uint32_t id) const { return buffers_[id]; }
 
   VirtualClock& clock_;
   Nanoseconds baseDelay_;
   Impairment impairment_;
   std::map<Ipv4Address, std::unique_ptr<VirtualHost>> hosts_;
   std::vector<VirtualSocket*> sockets_;
+  std::unordered_map<std::uint64_t, std::vector<VirtualSocket*>> byDestination_;
+  std::vector<Buffer> buffers_;
+  std::vector<std::uint32_t> freeBuffers_;
   std::priority_queue<InFlight, std::vector<InFlight>, std::greater<InFlight>> inFlight_;
   std::uint64_t order_ = 0;
   std::uint16_t nextEphemeral_ = 49152;

@@ -10,6 +10,7 @@ import type { DatagramSocket, VirtualNetwork } from '../../native/index.ts';
 import { loadNative } from '../../native/index.ts';
 import type { NativeActorHandle, NativeAes67Sender as NativeSender, NativeLinearTimescale } from '../../native/virtual-actors.ts';
 import type { LabTransport, TimedActor } from '../net/lab-transport.ts';
+import { encodePcm, type PcmEncoding } from '../net/pcm.ts';
 import { linearTimescale, type PtpTimescale } from '../net/ptp-timescale.ts';
 import type { Aes67StreamDescription, PtpRefclk } from '../net/sdp.ts';
 import { Aes67Sender, type Aes67SenderOptions } from './aes67-sender.ts';
@@ -20,6 +21,19 @@ export interface NativeAes67SenderOptions extends Aes67SenderOptions {
   linear: NativeLinearTimescale;
   /** Per channel: one period of what it plays (checked against `signal`). */
   tables: Float32Array[];
+}
+
+/**
+ * A table's bytes in an encoding, made once per table: a scenario's senders share their
+ * tables (8 senders x 8 channels of the same 8 sines encode 8 tables).
+ */
+const encodedTables = new WeakMap<Float32Array, Map<PcmEncoding, Uint8Array>>();
+function encodedTable(table: Float32Array, encoding: PcmEncoding): Uint8Array {
+  let byEncoding = encodedTables.get(table);
+  if (!byEncoding) encodedTables.set(table, (byEncoding = new Map()));
+  let bytes = byEncoding.get(encoding);
+  if (!bytes) byEncoding.set(encoding, (bytes = encodePcm(table, encoding)));
+  return bytes;
 }
 
 /** A socket that refuses to be used: the twin only describes the stream. */
@@ -87,7 +101,7 @@ export class NativeAes67Sender implements TimedActor {
       mediaclkOffset: this.twin.mediaclkOffset,
       ...(o.sendDelayNs !== undefined ? { sendDelayNs: o.sendDelayNs } : {}),
       ...(o.startAtNs !== undefined ? { startAtNs: o.startAtNs } : {}),
-      tables: o.tables,
+      encoded: o.tables.map((t) => encodedTable(t, o.encoding)),
     });
     this.native = this.sender.nativeActor();
   }

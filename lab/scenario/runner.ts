@@ -362,11 +362,31 @@ export function recordScenario(
 /** Local time of a media sample on the device's clock: its PTP slave's (locked to the leading grandmaster), or the stand-in's. */
 function deviceLocalTimeOf(device: DeviceUnderTest, w: ScenarioWorld, ppm: number): (m: number) => number {
   const rate = device.rate;
-  if (device.ptp) return (m: number) => w.time.localTimeOf(ptpTimeOfSample(BigInt(m), rate));
+  if (device.ptp) {
+    const of = (m: number) => w.time.localTimeOf(ptpTimeOfSample(BigInt(m), rate));
+    return w.linear ? remembered(of) : of;
+  }
   // The stand-in: PTP time at local t is epoch + t x (1 + ppm/1e6) (native/src/driver_binding.cc StandInMediaClock).
   return ppm === 0
     ? (m: number) => Number(((BigInt(m) * 1_000_000_000n + BigInt(rate) - 1n) / BigInt(rate)) - w.epoch)
     : (m: number) => Math.ceil(Number(((BigInt(m) * 1_000_000_000n + BigInt(rate) - 1n) / BigInt(rate)) - w.epoch) / (1 + ppm / 1e6));
+}
+
+/**
+ * `f` with its recent answers kept: the device's stamps ask for the same media times over and
+ * over (every stream's RX and TX stamps of one cycle), and each answer costs BigInt
+ * arithmetic. Only for a function that never changes its answer (a linear network time).
+ */
+function remembered(f: (m: number) => number): (m: number) => number {
+  const known = new Map<number, number>();
+  return (m) => {
+    let t = known.get(m);
+    if (t === undefined) {
+      if (known.size >= 4096) known.clear();
+      known.set(m, (t = f(m)));
+    }
+    return t;
+  };
 }
 
 /**
@@ -384,12 +404,21 @@ export class AnnouncedRefclk {
     this.heard = names.map(() => []);
   }
 
+  /** Per TX stream: the last SDP read and the grandmaster it named (read again only when the SDP changes). */
+  private readonly lastSdp: (string | undefined)[] = [];
+  private readonly lastGmid: (string | undefined)[] = [];
+
   sample(now: number): void {
     this.names.forEach((name, i) => {
       const x = this.sap.find((z) => z.name === name && z.origin === DEVICE_ADDRESS);
-      const m = x ? /a=ts-refclk:ptp=IEEE1588-2008:([0-9A-Fa-f-]{23})/.exec(x.sdp) : null;
-      if (!m) return;
-      const gmid = m[1].toUpperCase();
+      if (!x) return;
+      let gmid = this.lastGmid[i];
+      if (x.sdp !== this.lastSdp[i]) {
+        const m = /a=ts-refclk:ptp=IEEE1588-2008:([0-9A-Fa-f-]{23})/.exec(x.sdp);
+        gmid = this.lastGmid[i] = m ? m[1].toUpperCase() : undefined;
+        this.lastSdp[i] = x.sdp;
+      }
+      if (gmid === undefined) return;
       if (this.heard[i].at(-1)?.gmid !== gmid) this.heard[i].push({ at: now, gmid });
     });
   }

@@ -111,6 +111,18 @@ export function framesOf(ptimeNs: number, rate: number, what: string): number {
   return frames;
 }
 
+/**
+ * One period of a channel's signal as a table, rendered once per signal object: senders share
+ * their tabulated sines (sender-signal.ts tabulateOnce), so 8 senders x 8 channels render 8
+ * tables, not 64 (and NativeAes67Sender encodes each once).
+ */
+const periodTables = new WeakMap<object, Float32Array>();
+function periodTable(signal: { render(start: number, frames: number, channels: number, out?: Float32Array): Float32Array }, period: number): Float32Array {
+  let t = periodTables.get(signal);
+  if (!t || t.length !== period) periodTables.set(signal, (t = signal.render(0, period, 1)));
+  return t;
+}
+
 export class ScenarioWorld {
   readonly clock: VirtualClock;
   readonly network: VirtualNetwork;
@@ -283,7 +295,7 @@ export class ScenarioWorld {
       };
       if (this.linear && spec.drift === 0 && !spec.reboots?.length && spec.events.length === 0 && signals.every((x) => x.kind === 'silence' || x.period !== undefined)) {
         // Nothing only the TypeScript sender does: the C++ one sends the same datagrams.
-        const sender = new NativeAes67Sender({ ...options, network: this.network, linear: this.linear, tables: signals.map((x) => x.signal.render(0, x.period ?? 1, 1)) });
+        const sender = new NativeAes67Sender({ ...options, network: this.network, linear: this.linear, tables: signals.map((x) => periodTable(x.signal, x.period ?? 1)) });
         this.add(sender, 'senders');
         this.tap?.mediaIn.add(destination);
         const sdp = writtenAs(sender.sdp(), spec.sdp);

@@ -87,24 +87,12 @@ Napi::Object objectArg(const Napi::CallbackInfo& info, std::size_t i, const char
   return info[i].As<Napi::Object>();
 }
 
-// lab/net/pcm.ts encodePcm of one sample: x x full scale, ties to even, clipped, big-endian.
-void encodeSample(float x, int width, double scale, std::uint8_t* out) {
-  double v = std::isnan(x) ? 0.0 : std::nearbyint(static_cast<double>(x) * scale);
-  if (v > scale - 1) v = scale - 1;
-  else if (v < -scale) v = -scale;
-  std::int64_t i = static_cast<std::int64_t>(v);
-  for (int b = width - 1; b >= 0; --b) {
-    out[b] = static_cast<std::uint8_t>(i & 0xff);
-    i >>= 8;
-  }
-}
-
 // ---------------------------------------------------------------------------------------
 // The sender.
 
 class Aes67SenderActor final : public NativeActor {
  public:
-  Aes67SenderActor(VirtualNetwork& network, const Napi::Object& o) {
+  Aes67SenderActor(VirtualNetwork& network, const Napi::Object& o) : network_(network) {
     Napi::Env env = o.Env();
     timescale_ = timescaleOf(o);
     rate_ = toInt64(o.Get("sampleRate"), "sampleRate");
@@ -119,23 +107,22 @@ class Aes67SenderActor final : public NativeActor {
     nextDue_ = numberOr(o, "startAtNs", -INFINITY);
     destination_ = toEndpoint(o.Get("destination"), "destination");
     if (rate_ <= 0 || channels_ < 1 || channels_ > 64 || frames_ < 1) throw Napi::RangeError::New(env, "NativeAes67Sender: rate, channels (1-64) and framesPerPacket must be positive");
-    // Per channel: one period of its signal, encoded once (encodePcm works sample by sample,
-    // so a packet's payload is these bytes interleaved).
-    const Napi::Value tables = o.Get("tables");
+    // Per channel: one period of its signal, encoded by lab/net/pcm.ts encodePcm (which works
+    // sample by sample, so a packet's payload is these bytes interleaved).
+    const Napi::Value tables = o.Get("encoded");
     if (!tables.IsArray() || tables.As<Napi::Array>().Length() != static_cast<std::uint32_t>(channels_)) {
-      throw Napi::TypeError::New(env, "NativeAes67Sender: tables must be one Float32Array per channel");
+      throw Napi::TypeError::New(env, "NativeAes67Sender: encoded must be one Uint8Array per channel");
     }
     std::int64_t common = 1;
     for (int c = 0; c < channels_; ++c) {
       const Napi::Value t = tables.As<Napi::Array>().Get(static_cast<std::uint32_t>(c));
-      if (!t.IsTypedArray() || t.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array || t.As<Napi::Float32Array>().ElementLength() == 0) {
-        throw Napi::TypeError::New(env, "NativeAes67Sender: tables[" + std::to_string(c) + "] must be a non-empty Float32Array (one period)");
+      if (!t.IsTypedArray() || t.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || t.As<Napi::Uint8Array>().ElementLength() == 0 ||
+          t.As<Napi::Uint8Array>().ElementLength() % static_cast<std::size_t>(width_) != 0) {
+        throw Napi::TypeError::New(env, "NativeAes67Sender: encoded[" + std::to_string(c) + "] must be a non-empty Uint8Array of whole samples (one period)");
       }
-      Napi::Float32Array f = t.As<Napi::Float32Array>();
-      std::vector<std::uint8_t> enc(f.ElementLength() * static_cast<std::size_t>(width_));
-      const double scale = std::ldexp(1.0, 8 * width_ - 1);
-      for (std::size_t k = 0; k < f.ElementLength(); ++k) encodeSample(f[k], width_, scale, enc.data() + k * width_);
-      const std::int64_t p = static_cast<std::int64_t>(f.ElementLength());
+      Napi::Uint8Array u = t.As<Napi::Uint8Array>();
+      std::vector<std::uint8_t> enc(u.Data(), u.Data() + u.ElementLength());
+      const std::int64_t p = static_cast<std::int64_t>(u.ElementLength()) / width_;
       if (common > 0) {
         common = common / std::__gcd(common, p) * p;
         if (common > (1 << 24)) common = 0;  // too long to cache whole payloads
@@ -199,6 +186,16 @@ class Aes67SenderActor final : public NativeActor {
       std::int64_t k = first % period;
       std::uint8_t* o = out + c * width_;
       const std::size_t stride = static_cast<std::size_t>(channels_) * width_;
+      if (width_ == 3) {  // L24: three byte moves, not a memcpy call per sample
+        for (std::int64_t i = 0; i < frames_; ++i, o += stride) {
+          const std::uint8_t* e = enc.data() + k * 3;
+          o[0] = e[0];
+          o[1] = e[1];
+          o[2] = e[2];
+          if (++k == period) k = 0;
+        }
+        continue;
+      }
       for (std::int64_t i = 0; i < frames_; ++i, o += stride) {
         std::memcpy(o, enc.data() + k * width_, static_cast<std::size_t>(width_));
         if (++k == period) k = 0;
@@ -222,23 +219,25 @@ class Aes67SenderActor final : public NativeActor {
     d[10] = static_cast<std::uint8_t>(ssrc_ >> 8);
     d[11] = static_cast<std::uint8_t>(ssrc_);
     if (cachePeriod_ > 0) {
+      // The header and the cached payload go straight into the network's buffer.
       const std::size_t slot = static_cast<std::size_t>((first % cachePeriod_) / cacheStep_);
       std::vector<std::uint8_t>& p = cache_[slot];
       if (p.empty()) {
         p.resize(payloadBytes_);
         render(first, p.data());
       }
-      std::memcpy(d + 12, p.data(), payloadBytes_);
+      network_.sendGather(*socket_, destination_, d, 12, p.data(), payloadBytes_);
     } else {
       render(first, d + 12);
+      network_.sendGather(*socket_, destination_, d, datagram_.size(), nullptr, 0);
     }
-    socket_->send(destination_, d, datagram_.size());
     sequence_ = static_cast<std::uint16_t>(sequence_ + 1);
     ++packetIndex_;
     marker_ = false;
     ++packets_;
   }
 
+  VirtualNetwork& network_;
   LinearTimescale timescale_;
   std::int64_t rate_ = 48000;
   int channels_ = 2;
@@ -321,7 +320,7 @@ class Aes67ReceiverActor final : public NativeActor {
     double firstArrivalNs = 0, lastArrivalNs = 0;
   };
 
-  Aes67ReceiverActor(VirtualNetwork& network, const Napi::Object& o) {
+  Aes67ReceiverActor(VirtualNetwork& network, const Napi::Object& o) : network_(network) {
     timescale_ = timescaleOf(o);
     rate_ = toInt64(o.Get("sampleRate"), "sampleRate");
     channels_ = static_cast<int>(toInt64(o.Get("channels"), "channels"));
@@ -352,8 +351,10 @@ class Aes67ReceiverActor final : public NativeActor {
   double poll(Nanoseconds) override {
     if (!socket_) return INFINITY;
     for (;;) {
-      const std::optional<DatagramInfo> d = socket_->receive(buffer_.data(), buffer_.size());
+      // In place (no copy); truncated as a receive into kReceiveCapacity bytes would be.
+      std::optional<DatagramInfo> d = network_.peek(*socket_, data_);
       if (!d) break;
+      d->truncated = d->size > kReceiveCapacity;
       take(*d);
     }
     return INFINITY;
@@ -371,6 +372,7 @@ class Aes67ReceiverActor final : public NativeActor {
 
  private:
   static constexpr int kRecent = 1024;
+  static constexpr std::size_t kReceiveCapacity = 65536;
 
   void drop(const char* reason) { m_.dropped[reason] += 1; }
 
@@ -380,7 +382,7 @@ class Aes67ReceiverActor final : public NativeActor {
     if (group_ != 0 && d.destination.address != group_) return drop("other-destination");
     if (sourceFilter_ != 0 && d.source.address != sourceFilter_) return drop("source-filter");
     // lab/net/rtp.ts parseRtp's checks, in its order.
-    const std::uint8_t* b = buffer_.data();
+    const std::uint8_t* b = data_;
     const std::size_t size = d.size;
     if (size < 12) return drop("rtp-truncated");
     if ((b[0] >> 6) != 2) return drop("rtp-bad-version");
@@ -524,7 +526,8 @@ class Aes67ReceiverActor final : public NativeActor {
   Ipv4Address group_ = 0;
   Ipv4Address sourceFilter_ = 0;
   std::unique_ptr<DatagramSocket> socket_;
-  std::vector<std::uint8_t> buffer_ = std::vector<std::uint8_t>(65536);
+  VirtualNetwork& network_;
+  const std::uint8_t* data_ = nullptr;  // the datagram being taken, in the network's buffer
   Metrics m_;
   std::int64_t baseSeq_ = -1;
   std::int64_t highestSeq_ = -1;
@@ -634,8 +637,8 @@ class JsAes67Receiver : public Napi::ObjectWrap<JsAes67Receiver> {
 // The scheduler.
 
 // new VirtualScheduler(network, clock, actors: (NativeActorHandle | null)[], pollOn: number[])
+//   begin(): a new run; run's first calls poll every actor once at the clock's time
 //   run(untilNs, dues: Float64Array, state: Float64Array(2), stopEachStep) -> number
-//   restart(): the next run starts as a new scheduler's would
 // dues[i] is actor i's next due time (TypeScript writes its actors', the scheduler its own).
 // Returns the index of a TypeScript actor to poll at state[0] (then call run again), -2 at
 // the end of a step when stopEachStep (for onStep), -1 when the next moment is after
@@ -643,7 +646,7 @@ class JsAes67Receiver : public Napi::ObjectWrap<JsAes67Receiver> {
 class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
  public:
   static Napi::Function define(Napi::Env env) {
-    return DefineClass(env, "VirtualScheduler", {InstanceMethod("run", &JsVirtualScheduler::run), InstanceMethod("restart", &JsVirtualScheduler::restart)});
+    return DefineClass(env, "VirtualScheduler", {InstanceMethod("run", &JsVirtualScheduler::run), InstanceMethod("begin", &JsVirtualScheduler::begin)});
   }
   explicit JsVirtualScheduler(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsVirtualScheduler>(info) {
     Napi::Env env = info.Env();
@@ -674,13 +677,16 @@ class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
     NativeActor::PollOn when = NativeActor::PollOn::kEveryStep;
   };
 
-  // As a new scheduler: the next step counts as one after deliveries (every actor waiting
-  // for them is polled). One scheduler serves a whole run of many calls: an object made
-  // per call would stay in native memory until the event loop ran its finalizer, which a
-  // synchronous run never lets it do (measured: 1.4 KB a call, 100 calls a virtual second).
-  void restart(const Napi::CallbackInfo&) {
-    first_ = true;
+  // A new run (VirtualRun.until's start): every actor is polled once at the clock's time, in
+  // list order (the native ones here, TypeScript's when run returns their index), then the
+  // steps. One scheduler serves a whole run of many slices: an object made per slice would
+  // stay in native memory until the event loop ran its finalizer, which a synchronous run
+  // never lets it do (measured: 1.4 KB a slice, 100 slices a virtual second).
+  void begin(const Napi::CallbackInfo&) {
+    initialPos_ = 0;
+    initialReturned_ = false;
     pos_ = -1;
+    first_ = true;
   }
 
   Napi::Value run(const Napi::CallbackInfo& info) {
@@ -699,6 +705,21 @@ class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
     double* dues = duesArray.Data();
     double* state = stateArray.Data();
     try {
+      if (initialPos_ >= 0) {
+        if (initialReturned_) ++initialPos_;  // TypeScript polled the actor at initialPos_
+        initialReturned_ = false;
+        const Nanoseconds t = clock_->now();
+        for (; initialPos_ < static_cast<std::ptrdiff_t>(slots_.size()); ++initialPos_) {
+          const Slot& s = slots_[static_cast<std::size_t>(initialPos_)];
+          if (!s.native) {
+            initialReturned_ = true;
+            state[0] = static_cast<double>(t);
+            return Napi::Number::New(env, static_cast<double>(initialPos_));
+          }
+          dues[initialPos_] = s.native->poll(t);
+        }
+        initialPos_ = -1;
+      }
       for (;;) {
         if (pos_ < 0) {
           // A new step: lab-transport.ts runVirtual / virtual_step_binding.cc.
@@ -743,6 +764,7 @@ class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
       }
     } catch (const std::exception& e) {
       pos_ = -1;
+      initialPos_ = -1;
       throw Napi::Error::New(env, std::string("VirtualScheduler: ") + e.what());
     }
   }
@@ -752,6 +774,8 @@ class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
   VirtualClock* clock_ = nullptr;
   std::vector<Slot> slots_;
   std::ptrdiff_t pos_ = -1;
+  std::ptrdiff_t initialPos_ = -1;  // in begin's round of polls
+  bool initialReturned_ = false;
   bool first_ = true;
   std::uint64_t delivered_ = 0;
   std::uint64_t watched_ = 0;
