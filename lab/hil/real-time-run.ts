@@ -50,8 +50,8 @@ import { lostMedia, pairLossWithGlitches, type MediaGap } from './loss-pairing.t
 import { HilRefusal, planScenario, type HilPlan, type PlannedSender } from './plan.ts';
 import { relayedTransport } from './relayed-transport.ts';
 import type { LoadedRig } from './rig.ts';
-import type { WindowAudio, WindowResult } from './window-analysis.ts';
-import { WindowPool } from './window-pool.ts';
+import type { WindowResult } from './window-analysis.ts';
+import { WindowPool, type WindowHandoff } from './window-pool.ts';
 import { LoopStallMonitor, type StallSummary } from './loop-stalls.ts';
 
 /** Longest wait for the DUT's PTP lock before measuring anyway (ptp.lockTime then errors). */
@@ -556,7 +556,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       const due = monitors.filter((m) => force || now >= m.closesAt);
       if (due.length === 0) return;
       monitors = monitors.filter((m) => !due.includes(m));
-      const batch: WindowAudio[] = [];
+      const batch: WindowHandoff[] = [];
       for (const m of due) {
         m.receiver.poll();
         const met = m.receiver.metrics();
@@ -567,10 +567,11 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
           labTotals.reordered += met.reordered;
           labTotals.packets += met.packets;
         }
-        const a = pacing.monitor.time('window-decode', () => m.receiver.audio());
+        // Handed over undecoded: the worker decodes it (window-pool.ts).
+        const recording = pacing.monitor.time('window-take', () => m.receiver.current?.takeRecording());
         m.receiver.close();
-        if (!a || a.interleaved.length === 0) continue;
-        batch.push({ stream: m.stream, firstSample: Number(a.firstSample), channels: a.channels, interleaved: a.interleaved, framesPerPacket: txFrames[m.stream], ...(plan.relay ? { lost: lostNow() } : {}) });
+        if (!recording || recording.lastFrameEnd === 0 || recording.stream.channels === 0) continue;
+        batch.push({ stream: m.stream, recording, framesPerPacket: txFrames[m.stream], ...(plan.relay ? { lost: lostNow() } : {}) });
       }
       if (batch.length > 0) {
         // Settled here, judged at the end: a failed analysis is an error in the report, never an unhandled rejection.

@@ -1,8 +1,14 @@
-// The main thread's side of window-worker.ts: hands it windows of returned audio (their
-// buffers moved, not copied) and collects the results in order.
+// The main thread's side of window-worker.ts: hands it windows of returned audio as the
+// receivers recorded them (payload blocks, their buffers moved, not copied; the worker
+// decodes them) and collects the results in order. Decoding 4 streams' 5.5 s windows on the
+// main thread stalled the senders ~20 ms at every window (lab.stalls.workMs window-decode).
 import { Worker } from 'node:worker_threads';
 import type { PlannedSender, PlannedTx } from './plan.ts';
+import type { RawRecording } from '../peers/rtp-subscription.ts';
 import type { WindowAudio, WindowResult } from './window-analysis.ts';
+
+/** A window as the runner hands it over: the receiver's raw recording in place of the decoded audio. */
+export type WindowHandoff = Omit<WindowAudio, 'interleaved' | 'firstSample' | 'channels'> & { recording: RawRecording };
 
 const workerUrl = new URL('./window-worker.ts', import.meta.url).href;
 
@@ -46,12 +52,15 @@ export class WindowPool {
     this.pending.clear();
   }
 
-  analyse(windows: WindowAudio[]): Promise<WindowResult> {
+  analyse(windows: WindowHandoff[]): Promise<WindowResult> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, windows }, windows.map((w) => w.interleaved.buffer as ArrayBuffer));
+      this.worker.postMessage(
+        { id, windows },
+        windows.flatMap((w) => w.recording.blocks.flatMap((b) => [b.bytes.buffer as ArrayBuffer, b.filled.buffer as ArrayBuffer])),
+      );
     });
   }
 

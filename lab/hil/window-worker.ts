@@ -8,7 +8,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadScenario } from '../scenario/load.ts';
 import { channelSignals } from '../scenario/sender-signal.ts';
 import type { PlannedSender, PlannedTx } from './plan.ts';
+import { rawRecordingAudio } from '../peers/rtp-subscription.ts';
 import { WindowAnalyser, type WindowAudio } from './window-analysis.ts';
+import type { WindowHandoff } from './window-pool.ts';
 
 interface Init {
   scenarioFile: string;
@@ -39,9 +41,14 @@ const senders = s.senders.map((spec, i) => {
   };
 });
 const analyser = new WindowAnalyser(init.transmit, senders, init.rate);
-parentPort!.on('message', (m: { id: number; windows: WindowAudio[] }) => {
+parentPort!.on('message', (m: { id: number; windows: WindowHandoff[] }) => {
   try {
-    parentPort!.postMessage({ id: m.id, result: analyser.analyse(m.windows) });
+    // Decoded here, not on the runner's main thread (window-pool.ts says why).
+    const windows = m.windows.map(({ recording, ...w }): WindowAudio => {
+      const a = rawRecordingAudio(recording);
+      return { ...w, firstSample: Number(a.firstSample), channels: a.channels, interleaved: a.interleaved };
+    });
+    parentPort!.postMessage({ id: m.id, result: analyser.analyse(windows) });
   } catch (e) {
     parentPort!.postMessage({ id: m.id, error: (e as Error).stack ?? String(e) });
   }
