@@ -53,6 +53,7 @@ import type { LoadedRig } from './rig.ts';
 import type { WindowResult } from './window-analysis.ts';
 import { WindowPool, type WindowHandoff } from './window-pool.ts';
 import { LoopStallMonitor, type StallSummary } from './loop-stalls.ts';
+import { FIFO_ENV, fifoFromEnv, lowerToOther, raiseToFifo } from './realtime-priority.ts';
 
 /** Longest wait for the DUT's PTP lock before measuring anyway (ptp.lockTime then errors). */
 export const LOCK_WAIT_S = 30;
@@ -438,6 +439,14 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
 
     const pacing: LabPacing = { measuring: false, maxLatenessNs: 0, stalls: 0, stalledNs: 0, monitor: new LoopStallMonitor(STALL_NS / 1e6) };
     cleanup.push(() => pacing.monitor.stop());
+    // The analysis worker loads now, before anything runs real-time (realtime-priority.ts says why).
+    pool = new WindowPool(loaded.file, plan.senders, plan.transmit, rate);
+    const workerTid = await pool.ready;
+    const fifo = fifoFromEnv();
+    if (fifo !== undefined) {
+      figures['lab.realtime'] = raiseToFifo(fifo, workerTid ? [workerTid] : []);
+      cleanup.push(() => lowerToOther());
+    } else figures['lab.realtime'] = `normal priority (set ${FIFO_ENV} for SCHED_FIFO)`;
     loop = pollRealTime(actors, transport, abort.signal, pacing);
 
     // ---- the DUT's streams: RX from each sender's SDP, TX per returned stream ----
@@ -510,7 +519,6 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     // ---- the measured span: windows of returned audio, status, memory ----
     const durationS = s.duration / 1e9;
     const windows = Math.max(1, Math.ceil(durationS / WINDOW_S));
-    pool = new WindowPool(loaded.file, plan.senders, plan.transmit, rate);
     // The DUT's counters from here on: what happened before lock (its media clock stepping onto the grandmaster's) is not judged.
     const atStart = await client.status();
     const results: Promise<WindowResult>[] = [];
@@ -625,6 +633,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       await sleep(1);
     }
     pacing.measuring = false;
+    if (fifo !== undefined) lowerToOther();
     const stallSummary = pacing.monitor.summary();
     pacing.monitor.stop();
     const cpu = process.cpuUsage(cpuAtStart);

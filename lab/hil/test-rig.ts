@@ -10,12 +10,14 @@ import { createNetns, type Netns } from '../../ci/netns.ts';
 import { projectRoot } from '../../native/index.ts';
 import { attachDut, collect, DUT_BINARY, type DutProcess } from '../dut/dut-client.ts';
 import { chrtWorks } from '../dut/test-support.ts';
+import { FIFO_ENV } from './realtime-priority.ts';
 
 export const HIL_RUN = path.join(projectRoot, 'ci', 'hil', 'run');
 /**
  * The runner's SCHED_FIFO priority in live tests, when chrt works: on a shared 2-core host
  * (load ~10) its event loop otherwise stalls past the DUT's link offset, and lab.pacing
- * rightly calls such a run the lab host's error.
+ * rightly calls such a run the lab host's error. Given to the runner in AES67_HIL_FIFO: it
+ * raises itself once loaded (realtime-priority.ts), never from exec on.
  */
 export const RUNNER_FIFO = chrtWorks ? 20 : undefined;
 
@@ -89,15 +91,18 @@ export interface RunnerResult {
 
 /**
  * Runs ci/hil/run as a child process (bounded by `timeoutMs`: killed after it). With
- * `fifoPriority` it runs SCHED_FIFO at that priority (chrt -f; every thread it starts
- * inherits it), for runs on a loaded host where a normal-priority lab falls behind its
- * own packets' due times.
+ * `fifoPriority` its threads run SCHED_FIFO at that priority over the measured span
+ * (AES67_HIL_FIFO; the runner raises them itself once loaded: started under chrt -f, its
+ * TypeScript start-up livelocked on the shared host), for runs on a loaded host where a
+ * normal-priority lab falls behind its own packets' due times.
  */
 export async function runHil(args: string[], timeoutMs: number, fifoPriority?: number): Promise<RunnerResult> {
   // Its own process group: the runner re-runs itself inside the lab's namespace, and a
   // timeout must stop both.
-  const [cmd, cmdArgs] = fifoPriority ? ['chrt', ['-f', String(fifoPriority), HIL_RUN, ...args]] : [HIL_RUN, args];
-  const child = spawn(cmd, cmdArgs, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const env = { ...process.env };
+  if (fifoPriority) env[FIFO_ENV] = String(fifoPriority);
+  else delete env[FIFO_ENV];
+  const child = spawn(HIL_RUN, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
   const out = collect(child);
   const timer = setTimeout(() => {
     try {

@@ -18,6 +18,9 @@ export class WindowPool {
   private readonly pending = new Map<number, { resolve: (r: WindowResult) => void; reject: (e: Error) => void }>();
   private failure?: Error;
   private stderrTail = '';
+  /** Resolves once the worker has loaded (with its thread id on Linux, null elsewhere). */
+  readonly ready: Promise<string | null>;
+  private onReady?: (tid: string | null) => void;
 
   constructor(scenarioFile: string, senders: PlannedSender[], transmit: PlannedTx[], rate: number) {
     // The worker is plain JavaScript until tsx is registered in it.
@@ -33,7 +36,14 @@ export class WindowPool {
       process.stderr.write(d);
       this.stderrTail = (this.stderrTail + d.toString()).slice(-2000);
     });
-    this.worker.on('message', (m: { id: number; result?: WindowResult; error?: string }) => {
+    this.ready = new Promise((resolve, reject) => {
+      this.onReady = resolve;
+      this.worker.once('error', reject);
+      this.worker.once('exit', (code) => reject(new Error(`the window analysis worker exited (${code}) before it was ready${this.stderrTail ? `: ${this.stderrTail.trim().split('\n').slice(-6).join(' | ')}` : ''}`)));
+    });
+    this.ready.catch(() => {});
+    this.worker.on('message', (m: { id: number; result?: WindowResult; error?: string; ready?: string | null }) => {
+      if ('ready' in m) return this.onReady?.(m.ready ?? null);
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);

@@ -24,8 +24,9 @@ const init = workerData as Init;
 // When the runner runs at SCHED_FIFO (so a busy host cannot stall its senders), this thread
 // inherited it: its bursts of analysis would then hold a core against the senders' thread
 // (FIFO threads of one priority do not share a core). Back to SCHED_OTHER, this thread only.
+let tid: string | undefined;
 try {
-  const tid = readlinkSync('/proc/thread-self').split('/').pop()!;
+  tid = readlinkSync('/proc/thread-self').split('/').pop()!;
   const policy = readFileSync(`/proc/thread-self/stat`, 'utf8').split(') ')[1]?.split(' ')[38];
   if (policy !== undefined && policy !== '0') execFileSync('chrt', ['-o', '-p', '0', tid], { stdio: 'ignore', timeout: 5_000 });
 } catch {
@@ -41,6 +42,8 @@ const senders = s.senders.map((spec, i) => {
   };
 });
 const analyser = new WindowAnalyser(init.transmit, senders, init.rate);
+// Loaded: the runner may raise its other threads now (realtime-priority.ts), leaving this one out.
+parentPort!.postMessage({ ready: tid ?? null });
 parentPort!.on('message', (m: { id: number; windows: WindowHandoff[] }) => {
   try {
     // Decoded here, not on the runner's main thread (window-pool.ts says why).
