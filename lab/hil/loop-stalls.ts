@@ -59,6 +59,8 @@ export interface StallSummary {
   byCause: Record<string, number>;
   /** All of the isolate's GC over the monitored span (not only in stalls). */
   gcAll: Record<string, { count: number; totalMs: number; maxMs: number }>;
+  /** The first stalls kept: seconds since the monitoring started, length (ms), cause. */
+  first: { atS: number; ms: number; cause: string }[];
   /** The event loop's delay (perf_hooks.monitorEventLoopDelay, ms). */
   loopDelay: { p50: number; p99: number; max: number };
 }
@@ -117,6 +119,8 @@ export class LoopStallMonitor {
   private schedAt = -Infinity;
   private schedLast?: [number, number];
   private active = false;
+  /** performance.now() when the monitoring started (stall times in the summary count from it). */
+  startedAt = 0;
 
   /** `thresholdMs`: a turn this much later than the last is a stall. */
   constructor(readonly thresholdMs: number) {}
@@ -124,6 +128,7 @@ export class LoopStallMonitor {
   start(): void {
     if (this.active) return;
     this.active = true;
+    this.startedAt = performance.now();
     this.observer = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
         const kind = GC_KINDS[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? -1] ?? 'other';
@@ -223,6 +228,7 @@ export class LoopStallMonitor {
       cpuMs: this.cpuMs,
       runQueueMs: this.runQueueMs,
       byCause: this.byCause,
+      first: this.stalls.slice(0, 30).map((s) => ({ atS: (s.start - this.startedAt) / 1000, ms: s.end - s.start, cause: causeOf(s).key })),
       gcAll: this.gcAll,
       loopDelay: h && h.count > 0 ? { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) } : { p50: 0, p99: 0, max: 0 },
     };

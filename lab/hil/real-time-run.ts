@@ -633,7 +633,6 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       await sleep(1);
     }
     pacing.measuring = false;
-    if (fifo !== undefined) lowerToOther();
     const stallSummary = pacing.monitor.summary();
     pacing.monitor.stop();
     const cpu = process.cpuUsage(cpuAtStart);
@@ -803,6 +802,8 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     // ---- the capture ----
     abort.abort();
     await captureDone;
+    // The senders have stopped: what is left (the capture's analysis, the report) needs no real-time priority.
+    if (fifo !== undefined) lowerToOther();
     const pitHistogram: Histogram[] = [];
     try {
       const a = analyzeCapture(captureFile);
@@ -907,6 +908,7 @@ export function stallFigures(x: StallSummary): Record<string, Value> {
     'lab.stalls.mainThreadCpuMs': ms(x.cpuMs),
     'lab.stalls.runQueueMs': ms(x.runQueueMs),
     'lab.stalls.byCause': Object.entries(x.byCause).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none',
+    'lab.stalls.first': x.first.map((s) => `${round(s.atS, 2)} s: ${ms(s.ms)} ms ${s.cause}`).join('; ') || 'none',
     'lab.gc': Object.entries(x.gcAll).map(([k, g]) => `${k}: ${g.count}, ${ms(g.totalMs)} ms in all, longest ${ms(g.maxMs)} ms`).join('; ') || 'none',
     'lab.loopDelayMs': `p50 ${x.loopDelay.p50}, p99 ${x.loopDelay.p99}, max ${x.loopDelay.max} (perf_hooks.monitorEventLoopDelay)`,
   };

@@ -60,7 +60,7 @@ export function raiseToFifo(priority: number, except: string[] = []): string {
     else raised.push(tid);
   }
   if (!raised.includes(String(process.pid))) throw new Error(`${FIFO_ENV}=${priority}: could not raise the runner's main thread to SCHED_FIFO (${failed.join(', ')}); are you root, is chrt installed?`);
-  return `SCHED_FIFO ${priority} from the peers' start to the end of the measured span: ${raised.length} threads (main ${process.pid}), the analysis worker (${except.join(', ') || '-'}) left at normal priority${failed.length ? `; could not raise ${failed.join(', ')}` : ''}`;
+  return `SCHED_FIFO ${priority} from the peers' start until the senders stop: ${raised.length} threads (main ${process.pid}), the analysis worker (${except.join(', ') || '-'}) left at normal priority${failed.length ? `; could not raise ${failed.join(', ')}` : ''}`;
 }
 
 /** Every thread of this process back to SCHED_OTHER (best effort: called on the way out). */
