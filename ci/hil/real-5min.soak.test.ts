@@ -80,6 +80,7 @@ describe.skipIf(missing !== undefined)(`real-time soak through the software DUT 
       `soak: exit ${r.code}, ${s.verdict}, wall ${s.wallTimeS?.toFixed(1)} s; ` +
         s.expectations.map((e) => `${e.name}=${String(e.value)}${e.unit && e.unit !== 'count' ? ` ${e.unit}` : ''} ${e.verdict}`).join(', ') +
         `; RSS start ${String(f['dut.rssStartKiB'])} KiB, end ${String(f['dut.rssEndKiB'])} KiB, max ${String(f['dut.rssMaxKiB'])} KiB; samples ${String(f['dut.rssSamples'])}; ` +
+        `windows ${String(f['latency.windows'])} with a round trip, empty ${String(f['windows.empty'] ?? 0)}${f['analysis.failures'] ? `, failures ${String(f['analysis.failures'])}` : ''}; ` +
         `glitch-analysed ${String(f['glitches.analysedSeconds'])} s x ${String(f['glitches.analysedChannels'])} channels, compared ${String(f['audio.comparedSamples'])} samples; ` +
         `lab stalls: ${String(f['lab.stalls'])}; worst ${String(f['lab.worstStallCause'])}; by cause ${String(f['lab.stalls.byCause'])}; GC ${String(f['lab.gc'])}; DUT late per stream: ${Object.entries(f).filter(([k]) => /^rx\..*\.late$/.test(k)).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`,
     );
