@@ -49,7 +49,6 @@ import { framesOf } from '../scenario/world.ts';
 import { lostMedia, pairLossWithGlitches, type MediaGap } from './loss-pairing.ts';
 import { HilRefusal, planScenario, type HilPlan, type PlannedSender } from './plan.ts';
 import { relayedTransport } from './relayed-transport.ts';
-import { sharedGroupTransport } from './shared-group-transport.ts';
 import type { LoadedRig } from './rig.ts';
 import type { WindowResult } from './window-analysis.ts';
 import { WindowPool, type WindowHandoff } from './window-pool.ts';
@@ -554,13 +553,10 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     const ptpOffset: { t: number; ns: number }[] = [];
     let monitors: Monitor[] = [];
     const txFrames = plan.transmit.map((t) => Math.round((t.ptimeUs * rate) / 1e6));
-    // One socket per returned stream for the whole span, shared by its windows' receivers (shared-group-transport.ts says why).
-    const windowTransport = sharedGroupTransport(transport);
-    cleanup.push(() => windowTransport.close());
     const openWindow = (k: number) => pacing.monitor.time('window-open', () => {
       const closesAt = measureStart + (k * WINDOW_S + WINDOW_S + OVERLAP_S) * 1e9;
       plan.transmit.forEach((_, i) => {
-        const receiver = new Aes67Receiver({ transport: windowTransport, timescale, source: txSdp[i], recordSeconds: WINDOW_S + OVERLAP_S + 1 });
+        const receiver = new Aes67Receiver({ transport, timescale, source: txSdp[i], recordSeconds: WINDOW_S + OVERLAP_S + 1 });
         monitors.push({ stream: i, receiver, closesAt });
       });
     });
@@ -643,7 +639,6 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     const measuredS = (transport.now() - measureStart) / 1e9;
     figures['lab.cpuPercentOfOneCore'] = round(((cpu.user + cpu.system) / 1e6 / measuredS) * 100, 1);
     closeDue(transport.now(), true);
-    if (windowTransport.dropped() > 0) figures['lab.receiverQueueDrops'] = windowTransport.dropped();
     sampleRss();
     const final = await client.status();
     if (polls > 0) figures['dut.statusFailures'] = polls;
