@@ -46,6 +46,10 @@
 // -> 22-43 ms, two bit-exact passes; a later 60 s run at load ~4.5 had 34 stalls again
 // (lab.pacing 224 ms, 'host'), and a 5-minute run at load 2.8-4.4 had 25 (worst 375 ms, all
 // but one 'host': the main thread runnable, waiting for a core): the host's share is not gone.
+// This code, 5 minutes at load 1.7-3.3 (18:24 UTC): still not a pass, on the lab's receivers:
+// rtp.lab.lost 6 (-> glitches 10, audio.mismatched 8128), rtp.device.late 1; the lab's stalls 5
+// (0.18 s, worst 94 ms: 90 ms of it waiting on a run queue), lab.pacing 94 ms, GC longest
+// 7.1 ms, all 60 windows analysed (300.5 s), DUT RSS 9000 -> 9000 KiB, rtp.device.lost 0.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
