@@ -11,7 +11,6 @@ import { projectRoot } from '../../native/index.ts';
 import { HilRefusal, planScenario } from '../hil/plan.ts';
 import { runOnRig } from '../hil/real-time-run.ts';
 import { loadRig } from '../hil/rig.ts';
-import { setRealTimePriority } from '../net/real-time-priority.ts';
 import { limitText, runHeadline, runVerdict, valueText } from '../report/judge.ts';
 import { collectRunMetadata } from '../report/metadata.ts';
 import { renderReportFiles } from '../report/render-all.ts';
@@ -35,7 +34,7 @@ export function registerHil(program: Command): void {
     .requiredOption('--rig <file>', 'the rig file (YAML): lab interface, DUT and its control endpoint, loopback map, PTP')
     .argument('<paths...>', 'scenario files or directories')
     .option('-o, --out <dir>', 'report folder (default reports/hil-<time>/)')
-    .option('--fifo <priority>', "run the lab's main thread at SCHED_FIFO 1-98 once loaded (a busy host then cannot stall its senders; needs root or CAP_SYS_NICE; what it starts stays at normal priority)")
+    .option('--fifo <priority>', "run the lab's threads at SCHED_FIFO 1-98 over the measured span, raised once loaded (a busy host then cannot stall its senders; needs root or CAP_SYS_NICE; processes it starts and its analysis worker stay at normal priority)")
     .action(async (paths: string[], flags: { rig: string; out?: string; fifo?: string }) => {
       if (flags.fifo !== undefined && !(/^\d+$/.test(flags.fifo) && Number(flags.fifo) >= 1 && Number(flags.fifo) <= 98)) {
         console.error(`error: --fifo ${flags.fifo}: give a SCHED_FIFO priority 1-98 (below the DUT's real-time threads, e.g. 20)`);
@@ -67,22 +66,14 @@ export function registerHil(program: Command): void {
         }
         process.exit(r.status ?? 1);
       }
-      // Taken here, in the process that runs (inside the namespace), once everything is loaded:
-      // see lab/net/real-time-priority.ts for why not by starting under chrt.
-      if (flags.fifo !== undefined) {
-        try {
-          setRealTimePriority(Number(flags.fifo), 'main-thread');
-        } catch (e) {
-          console.error(`error: --fifo ${flags.fifo}: ${(e as Error).message}`);
-          process.exit(2);
-        }
-      }
       const startedAt = new Date();
       const scenarios: ScenarioResult[] = [];
       for (const l of loaded) {
         console.log(`${l.scenario.name}: ${l.scenario.duration / 1e9} s in real time on rig '${rig.rig.name}' (${rig.rig.dut.kind} at ${rig.rig.dut.address})`);
         try {
-          const r = await runOnRig(l, rig, { outDir, log: (line) => console.log(`  ${line}`) });
+          // --fifo: the runner raises its threads itself once loaded, inside the namespace, for
+          // the measured span only (lab/net/real-time-priority.ts says why not under chrt).
+          const r = await runOnRig(l, rig, { outDir, log: (line) => console.log(`  ${line}`), ...(flags.fifo !== undefined ? { fifo: Number(flags.fifo) } : {}) });
           scenarios.push(r);
           console.log(`${l.scenario.name}: ${r.verdict.toUpperCase()} in ${(r.wallTimeS ?? 0).toFixed(1)} s`);
           if (r.error) console.log(`${l.scenario.name}: error: ${r.error}`);
@@ -97,7 +88,6 @@ export function registerHil(program: Command): void {
           throw e;
         }
       }
-      if (flags.fifo !== undefined) setRealTimePriority(0, 'main-thread');
       const run = collectRunMetadata(startedAt, { finishedAt: new Date(), command: `ci/hil/run ${process.argv.slice(2).join(' ')}`.trim() });
       const json = path.join(outDir, 'report.json');
       const report = writeReport(json, { schema: 'aes67-lab/report', schemaVersion: 1, run, scenarios, fieldFailures: [] });

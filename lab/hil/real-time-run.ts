@@ -23,6 +23,7 @@ import path from 'node:path';
 import { DutClient, type DutStatusJson } from '../dut/dut-client.ts';
 import { analyzeCapture } from '../analyze/analyze-capture.ts';
 import { udpTransport, type LabTransport, type TimedActor } from '../net/lab-transport.ts';
+import { raiseThreadsToFifo, setRealTimePriority } from '../net/real-time-priority.ts';
 import { captureLive } from '../net/pcap/live-capture.ts';
 import { Aes67Receiver } from '../peers/aes67-receiver.ts';
 import { Aes67Sender, fnv1a } from '../peers/aes67-sender.ts';
@@ -50,8 +51,9 @@ import { lostMedia, pairLossWithGlitches, type MediaGap } from './loss-pairing.t
 import { HilRefusal, planScenario, type HilPlan, type PlannedSender } from './plan.ts';
 import { relayedTransport } from './relayed-transport.ts';
 import type { LoadedRig } from './rig.ts';
-import type { WindowAudio, WindowResult } from './window-analysis.ts';
-import { WindowPool } from './window-pool.ts';
+import type { WindowResult } from './window-analysis.ts';
+import { WindowPool, type WindowHandoff } from './window-pool.ts';
+import { LoopStallMonitor, type StallSummary } from './loop-stalls.ts';
 
 /** Longest wait for the DUT's PTP lock before measuring anyway (ptp.lockTime then errors). */
 export const LOCK_WAIT_S = 30;
@@ -85,13 +87,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function pollRealTime(actors: TimedActor[], transport: LabTransport, signal: AbortSignal, pacing: LabPacing): Promise<void> {
   const due = actors.map(() => -Infinity);
   let last = transport.now();
+  let lastMs = performance.now();
   while (!signal.aborted) {
     const now = transport.now();
+    const nowMs = performance.now();
     if (pacing.measuring && now - last > STALL_NS) {
       pacing.stalls++;
       pacing.stalledNs += now - last;
     }
+    if (pacing.measuring) pacing.monitor.turn(lastMs, nowMs);
     last = now;
+    lastMs = nowMs;
     let next = Infinity;
     for (let i = 0; i < actors.length; i++) {
       // How late the lab itself was for what it had to send: its own event loop's stall.
@@ -99,6 +105,7 @@ async function pollRealTime(actors: TimedActor[], transport: LabTransport, signa
       due[i] = actors[i].poll(now);
       next = Math.min(next, due[i]);
     }
+    if (pacing.measuring) pacing.monitor.noteWork('senders', nowMs, performance.now());
     // Never setImmediate: an actor that keeps saying "now" would make this a spin.
     await new Promise((r) => setTimeout(r, next <= transport.now() ? 0 : 1));
   }
@@ -111,6 +118,8 @@ interface LabPacing {
   /** Gaps between two turns of the poll loop longer than STALL_NS, and their total. */
   stalls: number;
   stalledNs: number;
+  /** What each stall was (GC, the runner's own labelled work, the host): lab/hil/loop-stalls.ts. */
+  monitor: LoopStallMonitor;
 }
 
 /** A turn of the lab's poll loop this much later than the last is a stall of the lab host. */
@@ -138,6 +147,8 @@ export interface HilRunOptions {
   /** Where the pcapng goes (the run's report folder). */
   outDir: string;
   log?: (line: string) => void;
+  /** SCHED_FIFO priority for the lab's threads over the measured span (the CLI's --fifo). */
+  fifo?: number;
 }
 
 /** A lab sender of any kind, as the runner drives it. */
@@ -428,7 +439,17 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     figures['capture.file'] = path.basename(captureFile);
     figures['capture.seconds'] = `the first ${rig.capture.seconds} s after the lab's peers were created, before their first packet (rig capture.seconds)`;
 
-    const pacing: LabPacing = { measuring: false, maxLatenessNs: 0, stalls: 0, stalledNs: 0 };
+    const pacing: LabPacing = { measuring: false, maxLatenessNs: 0, stalls: 0, stalledNs: 0, monitor: new LoopStallMonitor(STALL_NS / 1e6) };
+    cleanup.push(() => pacing.monitor.stop());
+    // The analysis worker loads now, before anything runs real-time (lab/net/real-time-priority.ts
+    // says why), and stays at normal priority: its bursts must not hold a core against the senders.
+    pool = new WindowPool(loaded.file, plan.senders, plan.transmit, rate);
+    const workerTid = await pool.ready;
+    const fifo = o.fifo;
+    if (fifo !== undefined) {
+      figures['lab.realtime'] = `${raiseThreadsToFifo(fifo, workerTid ? [workerTid] : [])}, from the peers' start until the senders stop`;
+      cleanup.push(() => setRealTimePriority(0, 'all-threads'));
+    } else figures['lab.realtime'] = 'normal priority (--fifo N for SCHED_FIFO)';
     loop = pollRealTime(actors, transport, abort.signal, pacing);
 
     // ---- the DUT's streams: RX from each sender's SDP, TX per returned stream ----
@@ -501,7 +522,6 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     // ---- the measured span: windows of returned audio, status, memory ----
     const durationS = s.duration / 1e9;
     const windows = Math.max(1, Math.ceil(durationS / WINDOW_S));
-    pool = new WindowPool(loaded.file, plan.senders, plan.transmit, rate);
     // The DUT's counters from here on: what happened before lock (its media clock stepping onto the grandmaster's) is not judged.
     const atStart = await client.status();
     const results: Promise<WindowResult>[] = [];
@@ -524,29 +544,30 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     // RAVENNA session changes (scenario time = from the start of the measured span): pushed by RTSP ANNOUNCE.
     const sessionChanges = senders.flatMap((x) => x.plan.spec.events.flatMap((e) => ('session' in e ? [{ x, at: measureStart + e.at, destination: e.session.destination, done: false }] : [])));
     const cpuAtStart = process.cpuUsage();
+    pacing.monitor.start();
     pacing.measuring = true;
     const rss: { t: number; kib: number }[] = [];
     const pid = loadedRig.dutPid;
     const sampleRss = () => {
-      if (pid !== undefined) rss.push({ t: (transport.now() - measureStart) / 1e9, kib: readRssKiB(pid) });
+      if (pid !== undefined) pacing.monitor.time('dut-rss', () => rss.push({ t: (transport.now() - measureStart) / 1e9, kib: readRssKiB(pid) }));
     };
     sampleRss();
     const fill: { t: number; frames: number }[][] = plan.senders.map(() => []);
     const ptpOffset: { t: number; ns: number }[] = [];
     let monitors: Monitor[] = [];
     const txFrames = plan.transmit.map((t) => Math.round((t.ptimeUs * rate) / 1e6));
-    const openWindow = (k: number) => {
+    const openWindow = (k: number) => pacing.monitor.time('window-open', () => {
       const closesAt = measureStart + (k * WINDOW_S + WINDOW_S + OVERLAP_S) * 1e9;
       plan.transmit.forEach((_, i) => {
         const receiver = new Aes67Receiver({ transport, timescale, source: txSdp[i], recordSeconds: WINDOW_S + OVERLAP_S + 1 });
         monitors.push({ stream: i, receiver, closesAt });
       });
-    };
+    });
     const closeDue = (now: number, force = false) => {
       const due = monitors.filter((m) => force || now >= m.closesAt);
       if (due.length === 0) return;
       monitors = monitors.filter((m) => !due.includes(m));
-      const batch: WindowAudio[] = [];
+      const batch: WindowHandoff[] = [];
       for (const m of due) {
         m.receiver.poll();
         const met = m.receiver.metrics();
@@ -557,14 +578,15 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
           labTotals.reordered += met.reordered;
           labTotals.packets += met.packets;
         }
-        const a = m.receiver.audio();
+        // Handed over undecoded: the worker decodes it (window-pool.ts).
+        const recording = pacing.monitor.time('window-take', () => m.receiver.current?.takeRecording());
         m.receiver.close();
-        if (!a || a.interleaved.length === 0) continue;
-        batch.push({ stream: m.stream, firstSample: Number(a.firstSample), channels: a.channels, interleaved: a.interleaved, framesPerPacket: txFrames[m.stream], ...(plan.relay ? { lost: lostNow() } : {}) });
+        if (!recording || recording.lastFrameEnd === 0 || recording.stream.channels === 0) continue;
+        batch.push({ stream: m.stream, recording, framesPerPacket: txFrames[m.stream], ...(plan.relay ? { lost: lostNow() } : {}) });
       }
       if (batch.length > 0) {
         // Settled here, judged at the end: a failed analysis is an error in the report, never an unhandled rejection.
-        const p = pool!.analyse(batch);
+        const p = pacing.monitor.time('window-handoff', () => pool!.analyse(batch));
         p.catch(() => {});
         results.push(p);
       }
@@ -579,7 +601,9 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     while (transport.now() < measureEnd + OVERLAP_S * 1e9) {
       const now = transport.now();
       if (nextWindow < windows && now >= measureStart + nextWindow * WINDOW_S * 1e9) openWindow(nextWindow++);
-      for (const m of monitors) m.receiver.poll();
+      pacing.monitor.time('receivers', () => {
+        for (const m of monitors) m.receiver.poll();
+      });
       closeDue(now);
       for (const c of sessionChanges) {
         if (c.done || now < c.at) continue;
@@ -591,7 +615,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       if (now >= nextStatus) {
         nextStatus = now + STATUS_EVERY_MS * 1e6;
         void client.status().then(
-          (st) => {
+          (st) => pacing.monitor.time('dut-status', () => {
             const t = (transport.now() - measureStart) / 1e9;
             st.streams.rx.forEach((r) => {
               const i = plan.senders.findIndex((x) => x.rxId === r.id);
@@ -599,7 +623,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
             });
             if (typeof st.ptp.offsetNs === 'number') ptpOffset.push({ t, ns: st.ptp.offsetNs });
             lastStatus = st;
-          },
+          }),
           () => {
             polls++;
           },
@@ -612,6 +636,8 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       await sleep(1);
     }
     pacing.measuring = false;
+    const stallSummary = pacing.monitor.summary();
+    pacing.monitor.stop();
     const cpu = process.cpuUsage(cpuAtStart);
     const measuredS = (transport.now() - measureStart) / 1e9;
     figures['lab.cpuPercentOfOneCore'] = round(((cpu.user + cpu.system) / 1e6 / measuredS) * 100, 1);
@@ -754,6 +780,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     }
     if (final.ptp.counters) for (const [k, v] of Object.entries(final.ptp.counters)) figures[`ptp.dut.${k}`] = v;
     figures['ptp.dutLocked'] = final.ptp.locked ?? false;
+    Object.assign(figures, stallFigures(stallSummary));
     figures['lab.stalls'] = `${pacing.stalls} turns of the lab's poll loop more than ${STALL_NS / 1e6} ms after the last, ${round(pacing.stalledNs / 1e9, 3)} s in all, over ${durationS} s measured`;
     // The lab's own pacing: a sender that left packets late explains a late packet at the DUT.
     for (const x of senders) {
@@ -778,6 +805,8 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     // ---- the capture ----
     abort.abort();
     await captureDone;
+    // The senders have stopped: what is left (the capture's analysis, the report) needs no real-time priority.
+    if (fifo !== undefined) setRealTimePriority(0, 'all-threads');
     const pitHistogram: Histogram[] = [];
     try {
       const a = analyzeCapture(captureFile);
@@ -865,4 +894,25 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       }
     }
   }
+}
+
+/** The stall attribution in report figures: a failed run's report says what stalled the lab. */
+export function stallFigures(x: StallSummary): Record<string, Value> {
+  const ms = (v: number) => round(v, 1);
+  const list = (r: Record<string, number>) => Object.entries(r).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${ms(v)}`).join(', ') || 'none';
+  return {
+    'lab.stalls.count': x.count,
+    'lab.stalls.totalMs': ms(x.totalMs),
+    'lab.stalls.worstMs': ms(x.worstMs),
+    'lab.worstStallCause': x.worstCause,
+    'lab.stalls.gcMs': round(Object.values(x.gcMs).reduce((a, v) => a + v, 0), 1),
+    'lab.stalls.gcByKindMs': list(x.gcMs),
+    'lab.stalls.workMs': list(x.workMs),
+    'lab.stalls.mainThreadCpuMs': ms(x.cpuMs),
+    'lab.stalls.runQueueMs': ms(x.runQueueMs),
+    'lab.stalls.byCause': Object.entries(x.byCause).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none',
+    'lab.stalls.first': x.first.map((s) => `${round(s.atS, 2)} s: ${ms(s.ms)} ms ${s.cause}`).join('; ') || 'none',
+    'lab.gc': Object.entries(x.gcAll).map(([k, g]) => `${k}: ${g.count}, ${ms(g.totalMs)} ms in all, longest ${ms(g.maxMs)} ms`).join('; ') || 'none',
+    'lab.loopDelayMs': `p50 ${x.loopDelay.p50}, p99 ${x.loopDelay.p99}, max ${x.loopDelay.max} (perf_hooks.monitorEventLoopDelay)`,
+  };
 }

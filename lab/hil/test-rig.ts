@@ -15,7 +15,8 @@ export const HIL_RUN = path.join(projectRoot, 'ci', 'hil', 'run');
 /**
  * The runner's SCHED_FIFO priority in live tests, when chrt works: on a shared 2-core host
  * (load ~10) its event loop otherwise stalls past the DUT's link offset, and lab.pacing
- * rightly calls such a run the lab host's error.
+ * rightly calls such a run the lab host's error. Given to the runner as --fifo: it raises
+ * itself once loaded (lab/net/real-time-priority.ts), never from exec on.
  */
 export const RUNNER_FIFO = chrtWorks ? 20 : undefined;
 
@@ -89,8 +90,8 @@ export interface RunnerResult {
 
 /**
  * Runs ci/hil/run as a child process (bounded by `timeoutMs`: killed after it). With
- * `fifoPriority` the runner takes SCHED_FIFO at that priority for its main thread once
- * loaded (--fifo), for runs on a loaded host where a normal-priority lab falls behind its
+ * `fifoPriority` the runner takes SCHED_FIFO at that priority for its threads once loaded
+ * (--fifo), for runs on a loaded host where a normal-priority lab falls behind its
  * own packets' due times.
  */
 export async function runHil(args: string[], timeoutMs: number, fifoPriority?: number): Promise<RunnerResult> {

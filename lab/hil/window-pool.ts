@@ -1,8 +1,14 @@
-// The main thread's side of window-worker.ts: hands it windows of returned audio (their
-// buffers moved, not copied) and collects the results in order.
+// The main thread's side of window-worker.ts: hands it windows of returned audio as the
+// receivers recorded them (payload blocks, their buffers moved, not copied; the worker
+// decodes them) and collects the results in order. Decoding 4 streams' 5.5 s windows on the
+// main thread stalled the senders ~20 ms at every window (lab.stalls.workMs window-decode).
 import { Worker } from 'node:worker_threads';
 import type { PlannedSender, PlannedTx } from './plan.ts';
+import type { RawRecording } from '../peers/rtp-subscription.ts';
 import type { WindowAudio, WindowResult } from './window-analysis.ts';
+
+/** A window as the runner hands it over: the receiver's raw recording in place of the decoded audio. */
+export type WindowHandoff = Omit<WindowAudio, 'interleaved' | 'firstSample' | 'channels'> & { recording: RawRecording };
 
 const workerUrl = new URL('./window-worker.ts', import.meta.url).href;
 
@@ -12,6 +18,9 @@ export class WindowPool {
   private readonly pending = new Map<number, { resolve: (r: WindowResult) => void; reject: (e: Error) => void }>();
   private failure?: Error;
   private stderrTail = '';
+  /** Resolves once the worker has loaded (with its thread id on Linux, null elsewhere). */
+  readonly ready: Promise<string | null>;
+  private onReady?: (tid: string | null) => void;
 
   constructor(scenarioFile: string, senders: PlannedSender[], transmit: PlannedTx[], rate: number) {
     // The worker is plain JavaScript until tsx is registered in it.
@@ -27,7 +36,14 @@ export class WindowPool {
       process.stderr.write(d);
       this.stderrTail = (this.stderrTail + d.toString()).slice(-2000);
     });
-    this.worker.on('message', (m: { id: number; result?: WindowResult; error?: string }) => {
+    this.ready = new Promise((resolve, reject) => {
+      this.onReady = resolve;
+      this.worker.once('error', reject);
+      this.worker.once('exit', (code) => reject(new Error(`the window analysis worker exited (${code}) before it was ready${this.stderrTail ? `: ${this.stderrTail.trim().split('\n').slice(-6).join(' | ')}` : ''}`)));
+    });
+    this.ready.catch(() => {});
+    this.worker.on('message', (m: { id: number; result?: WindowResult; error?: string; ready?: string | null }) => {
+      if ('ready' in m) return this.onReady?.(m.ready ?? null);
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
@@ -46,12 +62,15 @@ export class WindowPool {
     this.pending.clear();
   }
 
-  analyse(windows: WindowAudio[]): Promise<WindowResult> {
+  analyse(windows: WindowHandoff[]): Promise<WindowResult> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, windows }, windows.map((w) => w.interleaved.buffer as ArrayBuffer));
+      this.worker.postMessage(
+        { id, windows },
+        windows.flatMap((w) => w.recording.blocks.flatMap((b) => [b.bytes.buffer as ArrayBuffer, b.filled.buffer as ArrayBuffer])),
+      );
     });
   }
 

@@ -4,6 +4,8 @@
 //   still SCHED_OTHER, and a process it starts afterwards (what tsx's esbuild or tshark
 //   would be) at SCHED_OTHER — reset-on-fork; a thread it starts afterwards too;
 // - 'all-threads': every thread it has at SCHED_FIFO 20; back to SCHED_OTHER with 0;
+// - raiseThreadsToFifo: every thread but the one excepted (an analysis worker) at SCHED_FIFO
+//   20, a process started afterwards at SCHED_OTHER;
 // - a priority out of range is refused naming the range.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -16,13 +18,20 @@ const CHILD = `
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { setRealTimePriority } from ${JSON.stringify(path.join(projectRoot, 'lab/net/real-time-priority.ts'))};
+import { raiseThreadsToFifo, setRealTimePriority } from ${JSON.stringify(path.join(projectRoot, 'lab/net/real-time-priority.ts'))};
 const sched = (pid) => readdirSync('/proc/' + pid + '/task').map((tid) => {
   const f = readFileSync('/proc/' + pid + '/task/' + tid + '/stat', 'utf8').split(') ')[1].split(' ');
   return { tid: Number(tid), rtPriority: Number(f[37]), policy: Number(f[38]) };
 });
 const scope = process.argv.at(-1); // with -e, the first argument after the code
-setRealTimePriority(20, scope);
+let excepted = -1;
+if (scope === 'except-worker') {
+  const before0 = new Set(sched(process.pid).map((t) => t.tid));
+  const w0 = new Worker('setTimeout(() => {}, 2000)', { eval: true });
+  await new Promise((r) => w0.once('online', r));
+  excepted = sched(process.pid).find((t) => !before0.has(t.tid))?.tid ?? -1;
+  raiseThreadsToFifo(20, [String(excepted)]);
+} else setRealTimePriority(20, scope);
 const afterRaise = sched(process.pid);
 const child = JSON.parse(execFileSync(process.execPath, ['-e', "const f=require('fs').readFileSync('/proc/self/stat','utf8').split(') ')[1].split(' ');console.log(JSON.stringify({rtPriority:Number(f[37]),policy:Number(f[38])}))"], { encoding: 'utf8' }));
 const before = new Set(afterRaise.map((t) => t.tid));
@@ -30,14 +39,16 @@ const w = new Worker('setTimeout(() => {}, 500)', { eval: true });
 await new Promise((r) => w.once('online', r));
 const laterThreads = sched(process.pid).filter((t) => !before.has(t.tid));
 await w.terminate();
-setRealTimePriority(0, scope);
-console.log(JSON.stringify({ pid: process.pid, afterRaise, child, laterThreads, afterDrop: sched(process.pid) }));
+setRealTimePriority(0, scope === 'except-worker' ? 'all-threads' : scope);
+console.log(JSON.stringify({ pid: process.pid, excepted, afterRaise, child, laterThreads, afterDrop: sched(process.pid) }));
+process.exit(0);
 `;
 
 function runChild(scope: string) {
   const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD, scope], { cwd: projectRoot, encoding: 'utf8', timeout: 30_000 });
   return JSON.parse(out.trim().split('\n').pop()!) as {
     pid: number;
+    excepted: number;
     afterRaise: { tid: number; rtPriority: number; policy: number }[];
     child: { rtPriority: number; policy: number };
     laterThreads: { tid: number; rtPriority: number; policy: number }[];
@@ -62,6 +73,15 @@ describe.skipIf(!chrtWorks)(`setRealTimePriority (${chrtWorks ? 'chrt -f works' 
   it("'all-threads': every thread at SCHED_FIFO 20, children still at SCHED_OTHER; 0 drops them all", () => {
     const r = runChild('all-threads');
     expect(r.afterRaise.filter((t) => t.policy !== 1 || t.rtPriority !== 20)).toEqual([]);
+    expect(r.child).toEqual({ policy: 0, rtPriority: 0 });
+    expect(r.afterDrop.every((t) => t.policy === 0)).toBe(true);
+  });
+
+  it('raiseThreadsToFifo: every thread but the excepted worker at SCHED_FIFO 20; children at SCHED_OTHER', () => {
+    const r = runChild('except-worker');
+    expect(r.excepted).toBeGreaterThan(0);
+    expect(r.afterRaise.find((t) => t.tid === r.excepted)).toMatchObject({ policy: 0 });
+    expect(r.afterRaise.filter((t) => t.tid !== r.excepted && (t.policy !== 1 || t.rtPriority !== 20))).toEqual([]);
     expect(r.child).toEqual({ policy: 0, rtPriority: 0 });
     expect(r.afterDrop.every((t) => t.policy === 0)).toBe(true);
   });

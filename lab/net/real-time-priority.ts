@@ -9,8 +9,12 @@
 // cores of the 2-core host at ~92 % each for minutes, and every other SCHED_FIFO 20 lab
 // process on the host (same priority: no time slicing between them) hung with them. So the
 // priority is taken after start-up, with reset-on-fork (chrt -R): child processes (esbuild,
-// tshark, chromium) and threads started later (the analysis worker) begin at SCHED_OTHER.
+// tshark, chromium) and threads started later begin at SCHED_OTHER.
+// V8's GC helper threads want the main thread's priority too: a scavenge waits for its
+// parallel helpers, and left at normal priority on a loaded host they made one pause 108 ms
+// (soak3, 2026-11-25). Hence raiseThreadsToFifo for a runner: every thread but the ones named.
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 
 export type PriorityScope = 'main-thread' | 'all-threads';
 
@@ -28,4 +32,27 @@ export function setRealTimePriority(priority: number, scope: PriorityScope): voi
   } catch (e) {
     throw new Error(`chrt ${args.join(' ')} failed (SCHED_FIFO needs root or CAP_SYS_NICE; is chrt installed?): ${(e as Error).message}`);
   }
+}
+
+/**
+ * Every thread of this process but `except` (thread ids, e.g. an analysis worker whose
+ * bursts must not hold a core against the senders) at SCHED_FIFO `priority`, with
+ * reset-on-fork. Returns what it did, for the report; throws when the main thread cannot be
+ * raised (other threads that fail are named, not fatal: they may have just ended).
+ */
+export function raiseThreadsToFifo(priority: number, except: string[] = []): string {
+  if (!Number.isInteger(priority) || priority < 1 || priority > 98) throw new Error(`SCHED_FIFO priority ${priority}: give a whole number 1-98`);
+  const raised: string[] = [];
+  const failed: string[] = [];
+  for (const tid of readdirSync('/proc/self/task')) {
+    if (except.includes(tid)) continue;
+    try {
+      execFileSync('chrt', ['-f', '-R', '-p', String(priority), tid], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5_000 });
+      raised.push(tid);
+    } catch (e) {
+      failed.push(`${tid} (${(e as Error).message.split('\n')[0]})`);
+    }
+  }
+  if (!raised.includes(String(process.pid))) throw new Error(`could not raise the main thread to SCHED_FIFO ${priority} (${failed.join(', ')}): SCHED_FIFO needs root or CAP_SYS_NICE; is chrt installed?`);
+  return `SCHED_FIFO ${priority}: ${raised.length} threads (main ${process.pid})${except.length ? `, ${except.join(', ')} left at normal priority` : ''}${failed.length ? `; could not raise ${failed.join(', ')}` : ''}`;
 }

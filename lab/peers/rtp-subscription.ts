@@ -264,10 +264,38 @@ export class RtpSubscription {
     this.lastFrameEnd = Math.max(this.lastFrameEnd, offset + frames);
   }
 
+  /**
+   * The recording as it is held (payload bytes in one-second blocks, not decoded), handed
+   * over: the subscription closes and keeps nothing. For a caller that decodes it elsewhere
+   * with recordedAudio() (the HIL runner's analysis worker, the blocks' buffers transferred
+   * to it), so the decoding never runs on the thread that receives.
+   */
+  takeRecording(): RawRecording {
+    this.close();
+    const blocks = [...this.blocks.entries()].map(([index, b]) => ({ index, bytes: b.bytes, filled: b.filled }));
+    this.blocks.clear();
+    return { stream: this.o.stream, firstSample: this.firstSample, lastFrameEnd: this.lastFrameEnd, blocks };
+  }
+
   /** The audio recorded so far (silence where nothing arrived in time). */
   audio(): ReceivedAudio {
     return recordedAudio(this.o.stream, this.firstSample, this.lastFrameEnd, (b) => this.blocks.get(b));
   }
+}
+
+/** A recording as RtpSubscription holds it (takeRecording): plain data and buffers, for another thread's recordedAudio(). */
+export interface RawRecording {
+  stream: Aes67StreamDescription;
+  /** Media time of frame 0 (-1 when nothing was recorded). */
+  firstSample: bigint;
+  lastFrameEnd: number;
+  blocks: { index: number; bytes: Uint8Array; filled: Uint8Array }[];
+}
+
+/** The audio of a RawRecording (on whichever thread has it). */
+export function rawRecordingAudio(r: RawRecording): ReceivedAudio {
+  const byIndex = new Map(r.blocks.map((b) => [b.index, b]));
+  return recordedAudio(r.stream, r.firstSample, r.lastFrameEnd, (b) => byIndex.get(b));
 }
 
 /**
