@@ -38,7 +38,8 @@ class VirtualSocket final : public DatagramSocket {
   ~VirtualSocket() override {
     releaseView();
     while (count_ > 0) network_.release(pop().buffer);
-    for (const auto& m : memberships_) leaveIndex(m.first);
+    // Out of every group's index (leaveIndex would keep it: the memberships are still here).
+    for (const auto& m : memberships_) network_.unindex(this, VirtualNetwork::keyOf(m.first, port_));
     network_.detach(this);
   }
 

@@ -71,6 +71,33 @@ TEST_F(VirtualNetworkTest, MulticastReachesMembersOnlyAndHonoursSourceFilters) {
   EXPECT_EQ(network.stats().noReceiver, 1u);
 }
 
+// A socket closed while still a member (a stream stopped without leaving its group) leaves
+// the network's group index with it: a datagram to the group then finds no receiver, and the
+// other member still gets its copy. (It once stayed indexed: ASan, heap-use-after-free.)
+TEST_F(VirtualNetworkTest, AClosedMemberIsNoLongerDeliveredTo) {
+  SocketOptions o;
+  o.localPort = 5004;
+  const Ipv4Address group = parseIpv4("239.69.1.1");
+  auto stays = c.open(o);
+  stays->joinMulticast(group);
+  {
+    auto closed = b.open(o);
+    closed->joinMulticast(group);
+    closed->joinMulticast(group, parseIpv4("10.0.0.1"));
+  }
+  auto tx = a.open({});
+  const auto payload = bytes("audio");
+  tx->send({group, 5004}, payload.data(), payload.size());
+  clock.advanceBy(50'000);
+  EXPECT_EQ(take(*stays), "audio");
+  EXPECT_EQ(network.stats().delivered, 1u);
+  stays.reset();
+  tx->send({group, 5004}, payload.data(), payload.size());
+  clock.advanceBy(50'000);
+  network.deliverDue();
+  EXPECT_EQ(network.stats().noReceiver, 1u);
+}
+
 TEST_F(VirtualNetworkTest, ImpairmentHookDropsDuplicatesAndReordersDeterministically) {
   // Every third packet lost, every fourth duplicated, odd packets delayed 200 us more.
   int n = 0;
