@@ -197,6 +197,7 @@ async function resolveRavenna(name: string, expectedUrl: string, iface: string, 
 
 interface Monitor {
   stream: number;
+  window: number;
   receiver: Aes67Receiver;
   closesAt: number;
 }
@@ -525,7 +526,9 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     // The DUT's counters from here on: what happened before lock (its media clock stepping onto the grandmaster's) is not judged.
     const atStart = await client.status();
     const results: Promise<WindowResult>[] = [];
-    const labTotals = { lost: 0, late: 0, duplicates: 0, reordered: 0, packets: 0 };
+    const labTotals = { lost: 0, late: 0, duplicates: 0, reordered: 0, packets: 0, socketOverflows: 0 };
+    // Where the lab's receivers lost packets: "window k stream: n lost (m dropped by this host's socket)".
+    const labLosses: string[] = [];
     const measureStart = transport.now();
     if (plan.relay) {
       relayWindow.from = measureStart + (s.network.active?.from ?? 0);
@@ -560,7 +563,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       const closesAt = measureStart + (k * WINDOW_S + WINDOW_S + OVERLAP_S) * 1e9;
       plan.transmit.forEach((_, i) => {
         const receiver = new Aes67Receiver({ transport, timescale, source: txSdp[i], recordSeconds: WINDOW_S + OVERLAP_S + 1 });
-        monitors.push({ stream: i, receiver, closesAt });
+        monitors.push({ stream: i, window: k, receiver, closesAt });
       });
     });
     const closeDue = (now: number, force = false) => {
@@ -577,6 +580,8 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
           labTotals.duplicates += met.duplicates;
           labTotals.reordered += met.reordered;
           labTotals.packets += met.packets;
+          labTotals.socketOverflows += met.socketOverflows;
+          if (met.lost > 0 || met.socketOverflows > 0) labLosses.push(`window ${m.window + 1} ${plan.transmit[m.stream].name}: ${met.lost} lost, ${met.socketOverflows} dropped by the lab host's socket`);
         }
         // Handed over undecoded: the worker decodes it (window-pool.ts).
         const recording = pacing.monitor.time('window-take', () => m.receiver.current?.takeRecording());
@@ -707,6 +712,9 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     values.set('rtp.lab.duplicates', labTotals.duplicates);
     values.set('rtp.lab.reordered', labTotals.reordered);
     figures['lab.packets'] = labTotals.packets;
+    // A loss the lab host's kernel made (a receive buffer full while the lab stalled) is not the DUT's.
+    figures['rtp.lab.socketOverflows'] = labTotals.socketOverflows;
+    if (labLosses.length > 0) figures['rtp.lab.losses'] = labLosses.slice(0, 12).join('; ') + (labLosses.length > 12 ? `; ... ${labLosses.length - 12} more` : '');
     let devLost = 0;
     let devLate = 0;
     for (const r of final.streams.rx) {
@@ -723,6 +731,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       figures[`rx.${name}.lost`] = lost;
       figures[`rx.${name}.late`] = late;
       figures[`rx.${name}.framesMissing`] = delta(r.playout.framesMissing, r0?.playout.framesMissing);
+      figures[`rx.${name}.socketOverflows`] = delta(Number(r.counters.socketOverflows ?? 0), Number(r0?.counters.socketOverflows ?? 0));
       figures[`rx.${name}.beforeMeasurement`] = `lost ${Number(r0?.counters.lost ?? 0)}, late ${r0?.playout.latePackets ?? 0}, frames missing ${r0?.playout.framesMissing ?? 0} (start-up and PTP lock; not judged)`;
       if (r.problem) figures[`rx.${name}.problem`] = r.problem;
     }

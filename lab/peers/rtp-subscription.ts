@@ -46,6 +46,12 @@ export interface RtpMetrics {
   worstMarginNs: number;
   /** Datagrams dropped before RTP accounting, by reason. */
   dropped: Record<string, number>;
+  /**
+   * Datagrams the socket dropped before this receiver read them (a real socket: the kernel,
+   * its receive buffer full; the virtual network: the queue limit): a loss on this host,
+   * not on the network. Part of `lost` when they were of this stream.
+   */
+  socketOverflows: number;
   firstArrivalNs?: number;
   lastArrivalNs?: number;
 }
@@ -73,7 +79,7 @@ export function streamKey(d: Aes67StreamDescription): string {
 }
 
 export class RtpSubscription {
-  readonly metrics: RtpMetrics = {
+  private readonly m: RtpMetrics = {
     packets: 0,
     bytes: 0,
     ssrcChanges: 0,
@@ -89,6 +95,7 @@ export class RtpSubscription {
     late: 0,
     worstMarginNs: Infinity,
     dropped: {},
+    socketOverflows: 0,
   };
   private readonly socket: DatagramSocket;
   private readonly frameBytes: number;
@@ -128,8 +135,17 @@ export class RtpSubscription {
     return this.o.stream;
   }
 
+  /** The metrics so far (the socket's drop count read now: one system call). */
+  get metrics(): RtpMetrics {
+    if (!this.closed) this.m.socketOverflows = this.socket.receiveOverflows();
+    return this.m;
+  }
+
   close(): void {
-    if (!this.closed) this.socket.close();
+    if (!this.closed) {
+      this.m.socketOverflows = this.socket.receiveOverflows();
+      this.socket.close();
+    }
     this.closed = true;
   }
 
@@ -142,7 +158,7 @@ export class RtpSubscription {
   }
 
   private drop(reason: string): false {
-    this.metrics.dropped[reason] = (this.metrics.dropped[reason] ?? 0) + 1;
+    this.m.dropped[reason] = (this.m.dropped[reason] ?? 0) + 1;
     return false;
   }
 
@@ -161,7 +177,7 @@ export class RtpSubscription {
     }
     if (p.payloadType !== s.payloadType) return this.drop('payload-type');
     if (p.payload.length === 0 || p.payload.length % this.frameBytes !== 0) return this.drop('payload-length');
-    const m = this.metrics;
+    const m = this.m;
     const frames = p.payload.length / this.frameBytes;
     const arrival = d.receivedAt;
 
