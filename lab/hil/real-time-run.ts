@@ -529,6 +529,9 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     const labTotals = { lost: 0, late: 0, duplicates: 0, reordered: 0, packets: 0, socketOverflows: 0 };
     // Where the lab's receivers lost packets: "window k stream: n lost (m dropped by this host's socket)".
     const labLosses: string[] = [];
+    // Per returned stream: the windows since the last one that brought audio back (a hole the
+    // analysis finds only when a later window brings audio again, so one at the end is counted here).
+    const emptySinceAudio = plan.transmit.map(() => 0);
     const measureStart = transport.now();
     if (plan.relay) {
       relayWindow.from = measureStart + (s.network.active?.from ?? 0);
@@ -586,7 +589,11 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
         // Handed over undecoded: the worker decodes it (window-pool.ts).
         const recording = pacing.monitor.time('window-take', () => m.receiver.current?.takeRecording());
         m.receiver.close();
-        if (!recording || recording.lastFrameEnd === 0 || recording.stream.channels === 0) continue;
+        if (!recording || recording.lastFrameEnd === 0 || recording.stream.channels === 0) {
+          emptySinceAudio[m.stream]++;
+          continue;
+        }
+        emptySinceAudio[m.stream] = 0;
         batch.push({ stream: m.stream, recording, framesPerPacket: txFrames[m.stream], ...(plan.relay ? { lost: lostNow() } : {}) });
       }
       if (batch.length > 0) {
@@ -689,8 +696,11 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     } else if (nothingBack === done.length) {
       for (const k of ['glitches.count', 'audio.mismatched', 'latency.roundTrip', 'latency.spread', 'latency.confidence']) notMeasured(k, 'nothing came back from the DUT: no packet of its transmit streams reached the lab');
     } else {
+      // A stream analysed once whose last windows came back empty stopped: one dropout more.
+      const stoppedAtEnd = [...new Set(done.flatMap((r) => r.analysedStreams))].filter((i) => emptySinceAudio[i] > 0);
+      if (stoppedAtEnd.length > 0) figures['glitches.stoppedAtEnd'] = stoppedAtEnd.map((i) => `${plan.transmit[i].name}: nothing back in the last ${emptySinceAudio[i]} window(s)`).join('; ');
       if (analysed === 0) notMeasured('glitches.count', 'no returned channel carries a sine (check the loopback map)');
-      else values.set('glitches.count', glitchList.length);
+      else values.set('glitches.count', glitchList.length + stoppedAtEnd.length);
       if (compared === 0) notMeasured('audio.mismatched', 'no round trip was measured, so nothing was compared (the probe did not come back where the loopback map says)');
       else values.set('audio.mismatched', mismatched + (nothingBack > 0 ? Infinity : 0));
       if (rts.length === 0) for (const k of ['latency.roundTrip', 'latency.spread', 'latency.confidence']) notMeasured(k, 'the probe did not come back on the channel the rig loopback map says carries it');
@@ -778,7 +788,15 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       }
     }
     values.set('rtp.device.late', devLate);
-    for (const t of final.streams.tx) if (t.id.startsWith('hil-')) figures[`tx.${t.name ?? t.id}.packetsSent`] = Number(t.counters.packetsSent ?? 0);
+    // The DUT's transmit side over the measured span: a send the kernel refused is a packet the
+    // lab sees lost with nothing lost on the wire; ring gaps are audio the IO cycle did not deliver in time.
+    for (const t of final.streams.tx) {
+      if (!t.id.startsWith('hil-')) continue;
+      const t0 = atStart.streams.tx.find((x) => x.id === t.id);
+      const name = t.name ?? t.id;
+      figures[`tx.${name}.packetsSent`] = Number(t.counters.packetsSent ?? 0);
+      for (const k of ['sendErrors', 'ringGaps', 'waitingForAudio']) figures[`tx.${name}.${k}`] = Number(t.counters[k] ?? 0) - Number(t0?.counters[k] ?? 0);
+    }
     const allFill = fill.flat().map((p) => p.frames);
     if (allFill.length > 0) {
       values.set('playout.fillMin', Math.min(...allFill));
