@@ -24,6 +24,7 @@ import { DutClient, type DutStatusJson } from '../dut/dut-client.ts';
 import { analyzeCapture } from '../analyze/analyze-capture.ts';
 import { udpTransport, type LabTransport, type TimedActor } from '../net/lab-transport.ts';
 import { raiseThreadsToFifo, setRealTimePriority } from '../net/real-time-priority.ts';
+import { dumpcapAvailable, startDumpcap } from '../net/pcap/dumpcap.ts';
 import { captureLive } from '../net/pcap/live-capture.ts';
 import { Aes67Receiver } from '../peers/aes67-receiver.ts';
 import { Aes67Sender, fnv1a } from '../peers/aes67-sender.ts';
@@ -428,9 +429,23 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     // ---- the capture: the lab interface, from before the first packet (a Dante sender's first SAP announcement goes out on its first poll) ----
     mkdirSync(o.outDir, { recursive: true });
     const captureFile = path.join(o.outDir, `${s.name}.pcapng`);
-    captureDone = captureLive({ interface: rig.lab.interface, filter: 'udp', seconds: rig.capture.seconds, output: captureFile, maxPackets: 2_000_000, signal: abort.signal }).then(
+    const captureOptions = { interface: rig.lab.interface, filter: 'udp', seconds: rig.capture.seconds, output: captureFile, maxPackets: 2_000_000, signal: abort.signal };
+    let captured: Promise<{ packets: number; dropped?: number }>;
+    if (dumpcapAvailable()) {
+      // Its own process: kernel time stamps (the DUT's packet intervals as on the wire, whatever
+      // this loop was doing), and nothing of it on the real-time thread.
+      const c = startDumpcap(captureOptions);
+      await c.started;
+      captured = c.done;
+      figures['capture.by'] = "dumpcap (the kernel's time stamps)";
+    } else {
+      captured = captureLive(captureOptions);
+      figures['capture.by'] = "cap in the runner's process (stamped when the runner read each frame: a stall of the runner widens tx.pitMax; install wireshark-common for dumpcap)";
+    }
+    captureDone = captured.then(
       (r) => {
         figures['capture.packets'] = r.packets;
+        if (r.dropped) figures['capture.dropped'] = r.dropped;
         return r;
       },
       (e: Error) => {
