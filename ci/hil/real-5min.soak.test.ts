@@ -90,7 +90,8 @@ describe.skipIf(missing !== undefined)(`real-time soak through the software DUT 
         `; RSS start ${String(f['dut.rssStartKiB'])} KiB, end ${String(f['dut.rssEndKiB'])} KiB, max ${String(f['dut.rssMaxKiB'])} KiB; samples ${String(f['dut.rssSamples'])}; ` +
         `windows ${String(f['latency.windows'])} with a round trip, empty ${String(f['windows.empty'] ?? 0)}${f['analysis.failures'] ? `, failures ${String(f['analysis.failures'])}` : ''}; ` +
         `glitch-analysed ${String(f['glitches.analysedSeconds'])} s x ${String(f['glitches.analysedChannels'])} channels, compared ${String(f['audio.comparedSamples'])} samples; ` +
-        `lab stalls: ${String(f['lab.stalls'])}; worst ${String(f['lab.worstStallCause'])}; by cause ${String(f['lab.stalls.byCause'])}; GC ${String(f['lab.gc'])}; DUT late per stream: ${Object.entries(f).filter(([k]) => /^rx\..*\.late$/.test(k)).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`,
+        `lab stalls: ${String(f['lab.stalls'])}; worst ${String(f['lab.worstStallCause'])}; by cause ${String(f['lab.stalls.byCause'])}; GC ${String(f['lab.gc'])}; DUT late per stream: ${Object.entries(f).filter(([k]) => /^rx\..*\.late$/.test(k)).map(([k, v]) => `${k}=${String(v)}`).join(' ')}; ` +
+        `where losses were: lab sockets dropped ${String(f['rtp.lab.socketOverflows'])}, ${String(f['rtp.lab.losses'] ?? 'no lab loss')}, DUT ${Object.entries(f).filter(([k]) => /^(tx\..*\.(sendErrors|ringGaps)|rx\..*\.socketOverflows)$/.test(k) && Number(f[k]) > 0).map(([k, v]) => `${k}=${String(v)}`).join(' ') || 'no send error, ring gap or socket overflow'}; capture ${String(f['capture.by'])}, dropped ${String(f['capture.dropped'] ?? 0)}`,
     );
     const failed = s.expectations.filter((e) => e.verdict !== 'pass').map((e) => `${e.verdict} ${e.name} = ${String(e.value)} (${JSON.stringify(e.limit)})${e.message ? `: ${e.message}` : ''}`);
     expect([...(s.error ? [s.error] : []), ...failed]).toEqual([]);

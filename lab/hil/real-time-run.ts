@@ -25,8 +25,9 @@ import { analyzeCapture } from '../analyze/analyze-capture.ts';
 import { udpTransport, type LabTransport, type TimedActor } from '../net/lab-transport.ts';
 import { raiseThreadsToFifo, setRealTimePriority } from '../net/real-time-priority.ts';
 import { dumpcapAvailable, startDumpcap } from '../net/pcap/dumpcap.ts';
+import { describeAes67 } from '../net/sdp.ts';
 import { captureLive } from '../net/pcap/live-capture.ts';
-import { Aes67Receiver } from '../peers/aes67-receiver.ts';
+import { openStreamSocket, RtpSubscription } from '../peers/rtp-subscription.ts';
 import { Aes67Sender, fnv1a } from '../peers/aes67-sender.ts';
 import { DanteAes67Sender } from '../peers/dante-aes67-sender.ts';
 import { RavennaSender } from '../peers/ravenna-sender.ts';
@@ -199,7 +200,8 @@ async function resolveRavenna(name: string, expectedUrl: string, iface: string, 
 interface Monitor {
   stream: number;
   window: number;
-  receiver: Aes67Receiver;
+  /** Fed from the stream's one socket (returnSockets), as every window of that stream is. */
+  sub: RtpSubscription;
   closesAt: number;
 }
 
@@ -541,7 +543,11 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     // The DUT's counters from here on: what happened before lock (its media clock stepping onto the grandmaster's) is not judged.
     const atStart = await client.status();
     const results: Promise<WindowResult>[] = [];
-    const labTotals = { lost: 0, late: 0, duplicates: 0, reordered: 0, packets: 0, socketOverflows: 0 };
+    // One socket per returned stream for the whole span, opened now (before the first window).
+    const returned = txSdp.map((t) => describeAes67(t));
+    const returnSockets = returned.map((d) => openStreamSocket(transport, d));
+    cleanup.push(() => returnSockets.forEach((x) => x.close()));
+    const labTotals = { lost: 0, late: 0, duplicates: 0, reordered: 0, packets: 0 };
     // Where the lab's receivers lost packets: "window k stream: n lost (m dropped by this host's socket)".
     const labLosses: string[] = [];
     // Per returned stream: the windows since the last one that brought audio back (a hole the
@@ -579,31 +585,33 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     const txFrames = plan.transmit.map((t) => Math.round((t.ptimeUs * rate) / 1e6));
     const openWindow = (k: number) => pacing.monitor.time('window-open', () => {
       const closesAt = measureStart + (k * WINDOW_S + WINDOW_S + OVERLAP_S) * 1e9;
-      plan.transmit.forEach((_, i) => {
-        const receiver = new Aes67Receiver({ transport, timescale, source: txSdp[i], recordSeconds: WINDOW_S + OVERLAP_S + 1 });
-        monitors.push({ stream: i, window: k, receiver, closesAt });
+      returned.forEach((stream, i) => {
+        const sub = new RtpSubscription({ transport, timescale, stream, recordSeconds: WINDOW_S + OVERLAP_S + 1, fed: true });
+        monitors.push({ stream: i, window: k, sub, closesAt });
       });
     });
+    // Every datagram of each returned stream to each open window of that stream (overlapping windows both get it).
+    const feedWindows = () => {
+      returnSockets.forEach((socket, i) => {
+        for (let d = socket.receive(); d; d = socket.receive()) for (const m of monitors) if (m.stream === i) m.sub.take(d);
+      });
+    };
     const closeDue = (now: number, force = false) => {
       const due = monitors.filter((m) => force || now >= m.closesAt);
       if (due.length === 0) return;
       monitors = monitors.filter((m) => !due.includes(m));
       const batch: WindowHandoff[] = [];
+      feedWindows();
       for (const m of due) {
-        m.receiver.poll();
-        const met = m.receiver.metrics();
-        if (met) {
-          labTotals.lost += met.lost;
-          labTotals.late += met.late;
-          labTotals.duplicates += met.duplicates;
-          labTotals.reordered += met.reordered;
-          labTotals.packets += met.packets;
-          labTotals.socketOverflows += met.socketOverflows;
-          if (met.lost > 0 || met.socketOverflows > 0) labLosses.push(`window ${m.window + 1} ${plan.transmit[m.stream].name}: ${met.lost} lost, ${met.socketOverflows} dropped by the lab host's socket`);
-        }
+        const met = m.sub.metrics;
+        labTotals.lost += met.lost;
+        labTotals.late += met.late;
+        labTotals.duplicates += met.duplicates;
+        labTotals.reordered += met.reordered;
+        labTotals.packets += met.packets;
+        if (met.lost > 0) labLosses.push(`window ${m.window + 1} ${plan.transmit[m.stream].name}: ${met.lost} lost`);
         // Handed over undecoded: the worker decodes it (window-pool.ts).
-        const recording = pacing.monitor.time('window-take', () => m.receiver.current?.takeRecording());
-        m.receiver.close();
+        const recording = pacing.monitor.time('window-take', () => m.sub.takeRecording());
         if (!recording || recording.lastFrameEnd === 0 || recording.stream.channels === 0) {
           emptySinceAudio[m.stream]++;
           continue;
@@ -628,9 +636,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     while (transport.now() < measureEnd + OVERLAP_S * 1e9) {
       const now = transport.now();
       if (nextWindow < windows && now >= measureStart + nextWindow * WINDOW_S * 1e9) openWindow(nextWindow++);
-      pacing.monitor.time('receivers', () => {
-        for (const m of monitors) m.receiver.poll();
-      });
+      pacing.monitor.time('receivers', feedWindows);
       closeDue(now);
       for (const c of sessionChanges) {
         if (c.done || now < c.at) continue;
@@ -738,7 +744,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     values.set('rtp.lab.reordered', labTotals.reordered);
     figures['lab.packets'] = labTotals.packets;
     // A loss the lab host's kernel made (a receive buffer full while the lab stalled) is not the DUT's.
-    figures['rtp.lab.socketOverflows'] = labTotals.socketOverflows;
+    figures['rtp.lab.socketOverflows'] = returnSockets.reduce((n, x) => n + x.receiveOverflows(), 0);
     if (labLosses.length > 0) figures['rtp.lab.losses'] = labLosses.slice(0, 12).join('; ') + (labLosses.length > 12 ? `; ... ${labLosses.length - 12} more` : '');
     let devLost = 0;
     let devLate = 0;

@@ -64,6 +64,24 @@ export interface RtpSubscriptionOptions {
   playoutDelayNs?: number;
   /** Audio kept, in seconds of media time from the first packet (default 60). */
   recordSeconds?: number;
+  /**
+   * Fed by the caller: no socket of its own; the caller drains one (openStreamSocket) and hands
+   * each datagram to take(), to as many subscriptions as it likes (consecutive recordings of
+   * one stream without opening a socket for each: on Linux a new socket joining the group
+   * cost the open one a datagram now and then — seen in the HIL soak at window openings).
+   */
+  fed?: boolean;
+}
+
+/** A socket that receives stream `s` as a subscription does: its port, bound to and joined to its group (with the source filter). */
+export function openStreamSocket(transport: LabTransport, s: Aes67StreamDescription): DatagramSocket {
+  const multicast = isMulticast(s.destination);
+  const socket = transport.open({ port: s.port, receiveQueueLimit: 1 << 14, ...(multicast ? { bindAddress: s.destination } : {}) });
+  if (multicast) {
+    if (s.sourceFilter) socket.join(s.destination, s.sourceFilter);
+    else socket.join(s.destination);
+  }
+  return socket;
 }
 
 const RECENT = 1024;
@@ -97,7 +115,8 @@ export class RtpSubscription {
     dropped: {},
     socketOverflows: 0,
   };
-  private readonly socket: DatagramSocket;
+  /** Its own socket; undefined when fed by the caller. */
+  private readonly socket?: DatagramSocket;
   private readonly frameBytes: number;
   private readonly group?: string;
   // Sequence tracking for the current SSRC.
@@ -122,13 +141,8 @@ export class RtpSubscription {
   constructor(readonly o: RtpSubscriptionOptions) {
     const s = o.stream;
     this.frameBytes = s.channels * bytesPerSample(s.encoding);
-    const multicast = isMulticast(s.destination);
-    this.socket = o.transport.open({ port: s.port, receiveQueueLimit: 1 << 14, ...(multicast ? { bindAddress: s.destination } : {}) });
-    if (multicast) {
-      this.group = s.destination;
-      if (s.sourceFilter) this.socket.join(s.destination, s.sourceFilter);
-      else this.socket.join(s.destination);
-    }
+    if (isMulticast(s.destination)) this.group = s.destination;
+    if (!o.fed) this.socket = openStreamSocket(o.transport, s);
   }
 
   get stream(): Aes67StreamDescription {
@@ -137,12 +151,12 @@ export class RtpSubscription {
 
   /** The metrics so far (the socket's drop count read now: one system call). */
   get metrics(): RtpMetrics {
-    if (!this.closed) this.m.socketOverflows = this.socket.receiveOverflows();
+    if (!this.closed && this.socket) this.m.socketOverflows = this.socket.receiveOverflows();
     return this.m;
   }
 
   close(): void {
-    if (!this.closed) {
+    if (!this.closed && this.socket) {
       this.m.socketOverflows = this.socket.receiveOverflows();
       this.socket.close();
     }
@@ -151,7 +165,7 @@ export class RtpSubscription {
 
   /** Drains the socket; returns how many packets were accepted. */
   drain(): number {
-    if (this.closed) return 0;
+    if (this.closed || !this.socket) return 0;
     let n = 0;
     for (let d = this.socket.receive(); d; d = this.socket.receive()) if (this.take(d)) n++;
     return n;
