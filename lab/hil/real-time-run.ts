@@ -573,6 +573,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     const cpuAtStart = process.cpuUsage();
     pacing.monitor.start();
     pacing.measuring = true;
+    for (const x of senders) x.rtp().takeMaxLateness();
     const rss: { t: number; kib: number }[] = [];
     const pid = loadedRig.dutPid;
     const sampleRss = () => {
@@ -669,6 +670,8 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       await sleep(1);
     }
     pacing.measuring = false;
+    // Each packet's lateness when it left (a poll catching up after a stall sends for a while).
+    pacing.maxLatenessNs = Math.max(pacing.maxLatenessNs, ...senders.map((x) => x.rtp().takeMaxLateness()));
     const stallSummary = pacing.monitor.summary();
     pacing.monitor.stop();
     const cpu = process.cpuUsage(cpuAtStart);
