@@ -74,6 +74,8 @@ export interface DatagramSocket {
   join(group: string, source?: string): void;
   leave(group: string, source?: string): void;
   localEndpoint(): string;
+  /** Datagrams dropped before they could be received: the kernel's for a real socket (receive buffer full), the queue limit's on the virtual network. */
+  receiveOverflows(): number;
   close(): void;
 }
 

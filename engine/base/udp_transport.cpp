@@ -16,6 +16,7 @@
 #if defined(__linux__)
 #include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
+#include <linux/sock_diag.h>
 #endif
 
 #include <algorithm>
@@ -184,10 +185,18 @@ class UdpSocket final : public DatagramSocket {
 #endif
   }
 
+  // Datagrams the kernel dropped for this socket (its receive buffer full, or memory): the
+  // socket's sk_drops, the "drops" column of /proc/net/udp, read when asked (SO_MEMINFO), so
+  // a drop is counted even when nothing arrives after it. A status call, never the IO path.
   std::uint64_t receiveOverflows() const override {
-    // The kernel counts drops per socket (SO_RXQ_OVFL) only per datagram; we do not
-    // enable it, so report 0 and let /proc/net/udp tell the rest.
-    return 0;
+#if defined(__linux__) && defined(SO_MEMINFO)
+    std::uint32_t info[SK_MEMINFO_VARS] = {};
+    socklen_t size = sizeof info;
+    if (getsockopt(fd_, SOL_SOCKET, SO_MEMINFO, info, &size) != 0 || size <= SK_MEMINFO_DROPS * sizeof info[0]) return dropsSeen_;
+    // sk_drops is 32 bits: extended here across its wrap.
+    dropsSeen_ += static_cast<std::uint32_t>(info[SK_MEMINFO_DROPS] - static_cast<std::uint32_t>(dropsSeen_));
+#endif
+    return dropsSeen_;
   }
 
  private:
@@ -265,6 +274,7 @@ class UdpSocket final : public DatagramSocket {
   SocketOptions options_;
   Ipv4Address interfaceAddress_;
   int fd_ = -1;
+  mutable std::uint64_t dropsSeen_ = 0;
   std::uint64_t sent_ = 0;  // datagrams handed to the kernel (matches SOF_TIMESTAMPING_OPT_ID)
 };
 

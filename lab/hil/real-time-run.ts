@@ -24,8 +24,10 @@ import { DutClient, type DutStatusJson } from '../dut/dut-client.ts';
 import { analyzeCapture } from '../analyze/analyze-capture.ts';
 import { udpTransport, type LabTransport, type TimedActor } from '../net/lab-transport.ts';
 import { raiseThreadsToFifo, setRealTimePriority } from '../net/real-time-priority.ts';
+import { dumpcapAvailable, startDumpcap } from '../net/pcap/dumpcap.ts';
+import { describeAes67 } from '../net/sdp.ts';
 import { captureLive } from '../net/pcap/live-capture.ts';
-import { Aes67Receiver } from '../peers/aes67-receiver.ts';
+import { openStreamSocket, RtpSubscription } from '../peers/rtp-subscription.ts';
 import { Aes67Sender, fnv1a } from '../peers/aes67-sender.ts';
 import { DanteAes67Sender } from '../peers/dante-aes67-sender.ts';
 import { RavennaSender } from '../peers/ravenna-sender.ts';
@@ -197,7 +199,9 @@ async function resolveRavenna(name: string, expectedUrl: string, iface: string, 
 
 interface Monitor {
   stream: number;
-  receiver: Aes67Receiver;
+  window: number;
+  /** Fed from the stream's one socket (returnSockets), as every window of that stream is. */
+  sub: RtpSubscription;
   closesAt: number;
 }
 
@@ -427,9 +431,23 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     // ---- the capture: the lab interface, from before the first packet (a Dante sender's first SAP announcement goes out on its first poll) ----
     mkdirSync(o.outDir, { recursive: true });
     const captureFile = path.join(o.outDir, `${s.name}.pcapng`);
-    captureDone = captureLive({ interface: rig.lab.interface, filter: 'udp', seconds: rig.capture.seconds, output: captureFile, maxPackets: 2_000_000, signal: abort.signal }).then(
+    const captureOptions = { interface: rig.lab.interface, filter: 'udp', seconds: rig.capture.seconds, output: captureFile, maxPackets: 2_000_000, signal: abort.signal };
+    let captured: Promise<{ packets: number; dropped?: number }>;
+    if (dumpcapAvailable()) {
+      // Its own process: kernel time stamps (the DUT's packet intervals as on the wire, whatever
+      // this loop was doing), and nothing of it on the real-time thread.
+      const c = startDumpcap(captureOptions);
+      await c.started;
+      captured = c.done;
+      figures['capture.by'] = "dumpcap (the kernel's time stamps)";
+    } else {
+      captured = captureLive(captureOptions);
+      figures['capture.by'] = "cap in the runner's process (stamped when the runner read each frame: a stall of the runner widens tx.pitMax; install wireshark-common for dumpcap)";
+    }
+    captureDone = captured.then(
       (r) => {
         figures['capture.packets'] = r.packets;
+        if (r.dropped) figures['capture.dropped'] = r.dropped;
         return r;
       },
       (e: Error) => {
@@ -525,7 +543,16 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     // The DUT's counters from here on: what happened before lock (its media clock stepping onto the grandmaster's) is not judged.
     const atStart = await client.status();
     const results: Promise<WindowResult>[] = [];
+    // One socket per returned stream for the whole span, opened now (before the first window).
+    const returned = txSdp.map((t) => describeAes67(t));
+    const returnSockets = returned.map((d) => openStreamSocket(transport, d));
+    cleanup.push(() => returnSockets.forEach((x) => x.close()));
     const labTotals = { lost: 0, late: 0, duplicates: 0, reordered: 0, packets: 0 };
+    // Where the lab's receivers lost packets: "window k stream: n lost (m dropped by this host's socket)".
+    const labLosses: string[] = [];
+    // Per returned stream: the windows since the last one that brought audio back (a hole the
+    // analysis finds only when a later window brings audio again, so one at the end is counted here).
+    const emptySinceAudio = plan.transmit.map(() => 0);
     const measureStart = transport.now();
     if (plan.relay) {
       relayWindow.from = measureStart + (s.network.active?.from ?? 0);
@@ -546,6 +573,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     const cpuAtStart = process.cpuUsage();
     pacing.monitor.start();
     pacing.measuring = true;
+    for (const x of senders) x.rtp().takeMaxLateness();
     const rss: { t: number; kib: number }[] = [];
     const pid = loadedRig.dutPid;
     const sampleRss = () => {
@@ -558,30 +586,38 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     const txFrames = plan.transmit.map((t) => Math.round((t.ptimeUs * rate) / 1e6));
     const openWindow = (k: number) => pacing.monitor.time('window-open', () => {
       const closesAt = measureStart + (k * WINDOW_S + WINDOW_S + OVERLAP_S) * 1e9;
-      plan.transmit.forEach((_, i) => {
-        const receiver = new Aes67Receiver({ transport, timescale, source: txSdp[i], recordSeconds: WINDOW_S + OVERLAP_S + 1 });
-        monitors.push({ stream: i, receiver, closesAt });
+      returned.forEach((stream, i) => {
+        const sub = new RtpSubscription({ transport, timescale, stream, recordSeconds: WINDOW_S + OVERLAP_S + 1, fed: true });
+        monitors.push({ stream: i, window: k, sub, closesAt });
       });
     });
+    // Every datagram of each returned stream to each open window of that stream (overlapping windows both get it).
+    const feedWindows = () => {
+      returnSockets.forEach((socket, i) => {
+        for (let d = socket.receive(); d; d = socket.receive()) for (const m of monitors) if (m.stream === i) m.sub.take(d);
+      });
+    };
     const closeDue = (now: number, force = false) => {
       const due = monitors.filter((m) => force || now >= m.closesAt);
       if (due.length === 0) return;
       monitors = monitors.filter((m) => !due.includes(m));
       const batch: WindowHandoff[] = [];
+      feedWindows();
       for (const m of due) {
-        m.receiver.poll();
-        const met = m.receiver.metrics();
-        if (met) {
-          labTotals.lost += met.lost;
-          labTotals.late += met.late;
-          labTotals.duplicates += met.duplicates;
-          labTotals.reordered += met.reordered;
-          labTotals.packets += met.packets;
-        }
+        const met = m.sub.metrics;
+        labTotals.lost += met.lost;
+        labTotals.late += met.late;
+        labTotals.duplicates += met.duplicates;
+        labTotals.reordered += met.reordered;
+        labTotals.packets += met.packets;
+        if (met.lost > 0) labLosses.push(`window ${m.window + 1} ${plan.transmit[m.stream].name}: ${met.lost} lost`);
         // Handed over undecoded: the worker decodes it (window-pool.ts).
-        const recording = pacing.monitor.time('window-take', () => m.receiver.current?.takeRecording());
-        m.receiver.close();
-        if (!recording || recording.lastFrameEnd === 0 || recording.stream.channels === 0) continue;
+        const recording = pacing.monitor.time('window-take', () => m.sub.takeRecording());
+        if (!recording || recording.lastFrameEnd === 0 || recording.stream.channels === 0) {
+          emptySinceAudio[m.stream]++;
+          continue;
+        }
+        emptySinceAudio[m.stream] = 0;
         batch.push({ stream: m.stream, recording, framesPerPacket: txFrames[m.stream], ...(plan.relay ? { lost: lostNow() } : {}) });
       }
       if (batch.length > 0) {
@@ -601,9 +637,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     while (transport.now() < measureEnd + OVERLAP_S * 1e9) {
       const now = transport.now();
       if (nextWindow < windows && now >= measureStart + nextWindow * WINDOW_S * 1e9) openWindow(nextWindow++);
-      pacing.monitor.time('receivers', () => {
-        for (const m of monitors) m.receiver.poll();
-      });
+      pacing.monitor.time('receivers', feedWindows);
       closeDue(now);
       for (const c of sessionChanges) {
         if (c.done || now < c.at) continue;
@@ -636,6 +670,8 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       await sleep(1);
     }
     pacing.measuring = false;
+    // Each packet's lateness when it left (a poll catching up after a stall sends for a while).
+    pacing.maxLatenessNs = Math.max(pacing.maxLatenessNs, ...senders.map((x) => x.rtp().takeMaxLateness()));
     const stallSummary = pacing.monitor.summary();
     pacing.monitor.stop();
     const cpu = process.cpuUsage(cpuAtStart);
@@ -684,8 +720,11 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     } else if (nothingBack === done.length) {
       for (const k of ['glitches.count', 'audio.mismatched', 'latency.roundTrip', 'latency.spread', 'latency.confidence']) notMeasured(k, 'nothing came back from the DUT: no packet of its transmit streams reached the lab');
     } else {
+      // A stream analysed once whose last windows came back empty stopped: one dropout more.
+      const stoppedAtEnd = [...new Set(done.flatMap((r) => r.analysedStreams))].filter((i) => emptySinceAudio[i] > 0);
+      if (stoppedAtEnd.length > 0) figures['glitches.stoppedAtEnd'] = stoppedAtEnd.map((i) => `${plan.transmit[i].name}: nothing back in the last ${emptySinceAudio[i]} window(s)`).join('; ');
       if (analysed === 0) notMeasured('glitches.count', 'no returned channel carries a sine (check the loopback map)');
-      else values.set('glitches.count', glitchList.length);
+      else values.set('glitches.count', glitchList.length + stoppedAtEnd.length);
       if (compared === 0) notMeasured('audio.mismatched', 'no round trip was measured, so nothing was compared (the probe did not come back where the loopback map says)');
       else values.set('audio.mismatched', mismatched + (nothingBack > 0 ? Infinity : 0));
       if (rts.length === 0) for (const k of ['latency.roundTrip', 'latency.spread', 'latency.confidence']) notMeasured(k, 'the probe did not come back on the channel the rig loopback map says carries it');
@@ -707,6 +746,9 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     values.set('rtp.lab.duplicates', labTotals.duplicates);
     values.set('rtp.lab.reordered', labTotals.reordered);
     figures['lab.packets'] = labTotals.packets;
+    // A loss the lab host's kernel made (a receive buffer full while the lab stalled) is not the DUT's.
+    figures['rtp.lab.socketOverflows'] = returnSockets.reduce((n, x) => n + x.receiveOverflows(), 0);
+    if (labLosses.length > 0) figures['rtp.lab.losses'] = labLosses.slice(0, 12).join('; ') + (labLosses.length > 12 ? `; ... ${labLosses.length - 12} more` : '');
     let devLost = 0;
     let devLate = 0;
     for (const r of final.streams.rx) {
@@ -723,6 +765,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       figures[`rx.${name}.lost`] = lost;
       figures[`rx.${name}.late`] = late;
       figures[`rx.${name}.framesMissing`] = delta(r.playout.framesMissing, r0?.playout.framesMissing);
+      figures[`rx.${name}.socketOverflows`] = delta(Number(r.counters.socketOverflows ?? 0), Number(r0?.counters.socketOverflows ?? 0));
       figures[`rx.${name}.beforeMeasurement`] = `lost ${Number(r0?.counters.lost ?? 0)}, late ${r0?.playout.latePackets ?? 0}, frames missing ${r0?.playout.framesMissing ?? 0} (start-up and PTP lock; not judged)`;
       if (r.problem) figures[`rx.${name}.problem`] = r.problem;
     }
@@ -769,7 +812,15 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       }
     }
     values.set('rtp.device.late', devLate);
-    for (const t of final.streams.tx) if (t.id.startsWith('hil-')) figures[`tx.${t.name ?? t.id}.packetsSent`] = Number(t.counters.packetsSent ?? 0);
+    // The DUT's transmit side over the measured span: a send the kernel refused is a packet the
+    // lab sees lost with nothing lost on the wire; ring gaps are audio the IO cycle did not deliver in time.
+    for (const t of final.streams.tx) {
+      if (!t.id.startsWith('hil-')) continue;
+      const t0 = atStart.streams.tx.find((x) => x.id === t.id);
+      const name = t.name ?? t.id;
+      figures[`tx.${name}.packetsSent`] = Number(t.counters.packetsSent ?? 0);
+      for (const k of ['sendErrors', 'ringGaps', 'waitingForAudio']) figures[`tx.${name}.${k}`] = Number(t.counters[k] ?? 0) - Number(t0?.counters[k] ?? 0);
+    }
     const allFill = fill.flat().map((p) => p.frames);
     if (allFill.length > 0) {
       values.set('playout.fillMin', Math.min(...allFill));

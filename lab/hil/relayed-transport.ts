@@ -26,6 +26,7 @@ export function relayedTransport(base: LabTransport): RelayedTransport {
     join: (group, source) => s.join(group, source),
     leave: (group, source) => s.leave(group, source),
     localEndpoint: () => s.localEndpoint(),
+    receiveOverflows: () => s.receiveOverflows(),
     close: () => s.close(),
   });
   return {

@@ -69,6 +69,23 @@ describe('WindowAnalyser', () => {
     expect(r1.mismatched).toBeGreaterThanOrEqual(40);
   });
 
+  it("a stream's window that came back empty is a dropout as long as the hole, counted once", () => {
+    const a = new WindowAnalyser(plan.transmit, signals, RATE);
+    const step = RATE - 4800; // windows of 1 s overlapping by 0.1 s
+    const r1 = a.analyse([returned(0, start, RATE), returned(1, start, RATE)]);
+    // The next window: stream 1 came back empty (only stream 0's audio is handed over).
+    const r2 = a.analyse([returned(0, start + step, RATE)]);
+    const r3 = a.analyse([returned(0, start + 2 * step, RATE), returned(1, start + 2 * step, RATE)]);
+    expect([...r1.glitches, ...r2.glitches]).toEqual([]);
+    expect(r3.glitches).toHaveLength(1);
+    const g = r3.glitches[0];
+    expect(g.kinds).toEqual(['dropout']);
+    expect(g.output).toBe(3);
+    // From where window 1's steady part ended to where window 3's begins.
+    expect(g.sample).toBe(start + RATE - 48);
+    expect(g.sample + g.length).toBe(start + 2 * step + 2 * 48);
+  });
+
   it('swapped channels are mismatches; the probe is not where the map says', () => {
     const a = new WindowAnalyser(plan.transmit, signals, RATE);
     const r = a.analyse([returned(0, start, RATE, true), returned(1, start, RATE, true)]);

@@ -163,6 +163,8 @@ export class WindowAnalyser {
         }
         const det = detectChannelGlitches(x, this.rate, o.output, { captureStartSample: r.from, frequencyHz: cs.frequencyHz, trimSilence: false });
         const from = this.analysedUpTo.get(w.stream) ?? -Infinity;
+        // Audio no window held (a window of this stream came back empty, or started late): a dropout as long as the hole.
+        if (Number.isFinite(from) && r.from > from) result.glitches.push({ stream: w.stream, channel: k, output: o.output, sample: from, length: r.from - from, kinds: ['dropout'] });
         for (const g of det.glitches) {
           if (g.sample + g.length <= from) continue;
           result.glitches.push({ stream: w.stream, channel: k, output: o.output, sample: g.sample, length: g.length, kinds: [...g.kinds] });

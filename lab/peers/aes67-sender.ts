@@ -137,12 +137,15 @@ export class Aes67Sender implements TimedActor {
   private nextDue: number;
   private latenessSum = 0;
   private readonly statsValue: SenderStats = { packets: 0, maxLatenessNs: 0, meanLatenessNs: 0, skipped: 0 };
+  private latenessMaxSinceTaken = 0;
+  private readonly realTime: boolean;
   private closed = false;
   private rebootIndex = 0;
   private marker = true;
   protected description: Aes67StreamDescription;
 
   constructor(readonly o: Aes67SenderOptions) {
+    this.realTime = o.transport.kind === 'udp';
     checkSampleRate(o.sampleRate);
     if (!Number.isInteger(o.channels) || o.channels < 1 || o.channels > 64) throw new RangeError(`channels ${o.channels}: an AES67 sender here carries 1 to 64`);
     if (!PCM_ENCODINGS.includes(o.encoding)) throw new RangeError(`encoding ${o.encoding}: use L16, L24 or L32`);
@@ -213,6 +216,13 @@ export class Aes67Sender implements TimedActor {
     if (same) return false;
     this.description = { ...this.description, ptpRefclk: refclk, origin: { ...this.description.origin, sessionVersion: String(BigInt(this.description.origin.sessionVersion) + 1n) } };
     return true;
+  }
+
+  /** The largest lateness (ns) since the last call (for a measured span: call once at its start, once at its end). */
+  takeMaxLateness(): number {
+    const m = this.latenessMaxSinceTaken;
+    this.latenessMaxSinceTaken = 0;
+    return m;
   }
 
   get stats(): SenderStats {
@@ -310,10 +320,13 @@ export class Aes67Sender implements TimedActor {
     this.sequence = (this.sequence + 1) & 0xffff;
     this.packetIndex++;
     this.marker = false;
-    const lateness = Math.max(0, now - this.nextDue);
+    // In real time, when it actually left: a poll that catches up after a stall sends for a
+    // while, and its last packets are later than the poll's start says.
+    const lateness = Math.max(0, (this.realTime ? this.o.transport.now() : now) - this.nextDue);
     this.statsValue.packets++;
     this.latenessSum += lateness;
     if (lateness > this.statsValue.maxLatenessNs) this.statsValue.maxLatenessNs = lateness;
+    if (lateness > this.latenessMaxSinceTaken) this.latenessMaxSinceTaken = lateness;
   }
 
   /** After a stall of more than a second, resume at the current packet rather than bursting. */

@@ -46,6 +46,12 @@ export interface RtpMetrics {
   worstMarginNs: number;
   /** Datagrams dropped before RTP accounting, by reason. */
   dropped: Record<string, number>;
+  /**
+   * Datagrams the socket dropped before this receiver read them (a real socket: the kernel,
+   * its receive buffer full; the virtual network: the queue limit): a loss on this host,
+   * not on the network. Part of `lost` when they were of this stream.
+   */
+  socketOverflows: number;
   firstArrivalNs?: number;
   lastArrivalNs?: number;
 }
@@ -58,6 +64,24 @@ export interface RtpSubscriptionOptions {
   playoutDelayNs?: number;
   /** Audio kept, in seconds of media time from the first packet (default 60). */
   recordSeconds?: number;
+  /**
+   * Fed by the caller: no socket of its own; the caller drains one (openStreamSocket) and hands
+   * each datagram to take(), to as many subscriptions as it likes (consecutive recordings of
+   * one stream without opening a socket for each: on Linux a new socket joining the group
+   * cost the open one a datagram now and then — seen in the HIL soak at window openings).
+   */
+  fed?: boolean;
+}
+
+/** A socket that receives stream `s` as a subscription does: its port, bound to and joined to its group (with the source filter). */
+export function openStreamSocket(transport: LabTransport, s: Aes67StreamDescription): DatagramSocket {
+  const multicast = isMulticast(s.destination);
+  const socket = transport.open({ port: s.port, receiveQueueLimit: 1 << 14, ...(multicast ? { bindAddress: s.destination } : {}) });
+  if (multicast) {
+    if (s.sourceFilter) socket.join(s.destination, s.sourceFilter);
+    else socket.join(s.destination);
+  }
+  return socket;
 }
 
 const RECENT = 1024;
@@ -73,7 +97,7 @@ export function streamKey(d: Aes67StreamDescription): string {
 }
 
 export class RtpSubscription {
-  readonly metrics: RtpMetrics = {
+  private readonly m: RtpMetrics = {
     packets: 0,
     bytes: 0,
     ssrcChanges: 0,
@@ -89,8 +113,10 @@ export class RtpSubscription {
     late: 0,
     worstMarginNs: Infinity,
     dropped: {},
+    socketOverflows: 0,
   };
-  private readonly socket: DatagramSocket;
+  /** Its own socket; undefined when fed by the caller. */
+  private readonly socket?: DatagramSocket;
   private readonly frameBytes: number;
   private readonly group?: string;
   // Sequence tracking for the current SSRC.
@@ -115,34 +141,38 @@ export class RtpSubscription {
   constructor(readonly o: RtpSubscriptionOptions) {
     const s = o.stream;
     this.frameBytes = s.channels * bytesPerSample(s.encoding);
-    const multicast = isMulticast(s.destination);
-    this.socket = o.transport.open({ port: s.port, receiveQueueLimit: 1 << 14, ...(multicast ? { bindAddress: s.destination } : {}) });
-    if (multicast) {
-      this.group = s.destination;
-      if (s.sourceFilter) this.socket.join(s.destination, s.sourceFilter);
-      else this.socket.join(s.destination);
-    }
+    if (isMulticast(s.destination)) this.group = s.destination;
+    if (!o.fed) this.socket = openStreamSocket(o.transport, s);
   }
 
   get stream(): Aes67StreamDescription {
     return this.o.stream;
   }
 
+  /** The metrics so far (the socket's drop count read now: one system call). */
+  get metrics(): RtpMetrics {
+    if (!this.closed && this.socket) this.m.socketOverflows = this.socket.receiveOverflows();
+    return this.m;
+  }
+
   close(): void {
-    if (!this.closed) this.socket.close();
+    if (!this.closed && this.socket) {
+      this.m.socketOverflows = this.socket.receiveOverflows();
+      this.socket.close();
+    }
     this.closed = true;
   }
 
   /** Drains the socket; returns how many packets were accepted. */
   drain(): number {
-    if (this.closed) return 0;
+    if (this.closed || !this.socket) return 0;
     let n = 0;
     for (let d = this.socket.receive(); d; d = this.socket.receive()) if (this.take(d)) n++;
     return n;
   }
 
   private drop(reason: string): false {
-    this.metrics.dropped[reason] = (this.metrics.dropped[reason] ?? 0) + 1;
+    this.m.dropped[reason] = (this.m.dropped[reason] ?? 0) + 1;
     return false;
   }
 
@@ -161,7 +191,7 @@ export class RtpSubscription {
     }
     if (p.payloadType !== s.payloadType) return this.drop('payload-type');
     if (p.payload.length === 0 || p.payload.length % this.frameBytes !== 0) return this.drop('payload-length');
-    const m = this.metrics;
+    const m = this.m;
     const frames = p.payload.length / this.frameBytes;
     const arrival = d.receivedAt;
 

@@ -191,6 +191,7 @@ Napi::Function JsDatagramSocket::define(Napi::Env env) {
                      {InstanceMethod("send", &JsDatagramSocket::send), InstanceMethod("receive", &JsDatagramSocket::receive),
                       InstanceMethod("join", &JsDatagramSocket::join), InstanceMethod("leave", &JsDatagramSocket::leave),
                       InstanceMethod("localEndpoint", &JsDatagramSocket::localEndpoint),
+                      InstanceMethod("receiveOverflows", &JsDatagramSocket::receiveOverflows),
                       InstanceMethod("close", &JsDatagramSocket::close)});
 }
 
@@ -235,6 +236,10 @@ void JsDatagramSocket::leave(const Napi::CallbackInfo& info) {
 
 Napi::Value JsDatagramSocket::localEndpoint(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), formatEndpoint(socket(info.Env()).localEndpoint()));
+}
+
+Napi::Value JsDatagramSocket::receiveOverflows(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(socket(info.Env()).receiveOverflows()));
 }
 
 void JsDatagramSocket::close(const Napi::CallbackInfo&) { socket_.reset(); }

@@ -61,6 +61,7 @@ class JsDatagramSocket : public Napi::ObjectWrap<JsDatagramSocket> {
   void join(const Napi::CallbackInfo& info);
   void leave(const Napi::CallbackInfo& info);
   Napi::Value localEndpoint(const Napi::CallbackInfo& info);
+  Napi::Value receiveOverflows(const Napi::CallbackInfo& info);
   void close(const Napi::CallbackInfo& info);
   Napi::ObjectReference ownerRef_;
   std::unique_ptr<DatagramSocket> socket_;

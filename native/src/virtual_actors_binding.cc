@@ -367,7 +367,12 @@ class Aes67ReceiverActor final : public NativeActor {
   const std::vector<std::unique_ptr<Block>>& blocks() const { return blocks_; }
   std::int64_t rate() const { return rate_; }
   std::size_t frameBytes() const { return frameBytes_; }
-  void close() { socket_.reset(); }
+  // What the socket's queue limit dropped (RtpSubscription's socketOverflows), kept past close.
+  std::uint64_t socketOverflows() const { return socket_ ? socket_->receiveOverflows() : overflowsAtClose_; }
+  void close() {
+    overflowsAtClose_ = socketOverflows();
+    socket_.reset();
+  }
   bool closed() const { return !socket_; }
 
  private:
@@ -529,6 +534,7 @@ class Aes67ReceiverActor final : public NativeActor {
   VirtualNetwork& network_;
   const std::uint8_t* data_ = nullptr;  // the datagram being taken, in the network's buffer
   Metrics m_;
+  std::uint64_t overflowsAtClose_ = 0;
   std::int64_t baseSeq_ = -1;
   std::int64_t highestSeq_ = -1;
   std::int64_t uniqueThisRun_ = 0;
@@ -597,6 +603,7 @@ class JsAes67Receiver : public Napi::ObjectWrap<JsAes67Receiver> {
     Napi::Object dropped = Napi::Object::New(env);
     for (const auto& [reason, n] : m.dropped) dropped.Set(reason, n);
     o.Set("dropped", dropped);
+    o.Set("socketOverflows", static_cast<double>(actor_->socketOverflows()));
     if (m.hasArrival) {
       o.Set("firstArrivalNs", m.firstArrivalNs);
       o.Set("lastArrivalNs", m.lastArrivalNs);

@@ -4,6 +4,9 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace aes67 {
@@ -81,6 +84,51 @@ TEST(UdpTransport, ReceiveBufferHoldsABurstTheKernelDefaultDrops) {
   if (geteuid() != 0) GTEST_SKIP() << "SO_RCVBUFFORCE needs root; without it net.core.rmem_max caps the buffer";
   EXPECT_EQ(receiveBurst(SocketOptions{}.receiveBufferBytes), 1500);
   EXPECT_LT(receiveBurst(0), 1500) << "the kernel's default buffer should not hold this burst";
+}
+
+// The "drops" column of /proc/net/udp for the socket bound to 127.0.0.1:`port`: the
+// kernel's own report, independent of how the transport reads it.
+std::uint64_t procNetUdpDrops(std::uint16_t port) {
+  std::ifstream in("/proc/net/udp");
+  std::string line;
+  std::getline(in, line);  // header
+  char local[32];
+  std::snprintf(local, sizeof local, "0100007F:%04X", port);
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string slot, address, word;
+    fields >> slot >> address;
+    if (address != local) continue;
+    while (fields >> word) {
+    }
+    return std::stoull(word);  // the last column
+  }
+  ADD_FAILURE() << "no socket on " << local << " in /proc/net/udp";
+  return 0;
+}
+
+// A receive buffer that cannot hold what was sent: every datagram is either received or
+// counted as dropped by the kernel, and the count is the one /proc/net/udp shows.
+TEST(UdpTransport, CountsTheDatagramsTheKernelDroppedForAFullReceiveBuffer) {
+  RealClock clock;
+  UdpTransport transport(clock, "lo");
+  SocketOptions rxOptions;
+  rxOptions.bindAddress = parseIpv4("127.0.0.1");
+  rxOptions.receiveBufferBytes = 8192;  // a few datagrams of 1 KB (the kernel doubles it)
+  auto rx = transport.open(rxOptions);
+  auto tx = transport.open({});
+  EXPECT_EQ(rx->receiveOverflows(), 0u);
+  constexpr int kSent = 200;
+  std::uint8_t datagram[1000] = {};
+  for (int i = 0; i < kSent; ++i) ASSERT_TRUE(tx->send(rx->localEndpoint(), datagram, sizeof datagram));
+  const std::uint64_t dropped = rx->receiveOverflows();
+  EXPECT_GT(dropped, 0u) << "the buffer held all " << kSent << " datagrams: the test no longer overflows it";
+  EXPECT_EQ(dropped, procNetUdpDrops(rx->localEndpoint().port));
+  int received = 0;
+  std::uint8_t buffer[2048];
+  for (int i = 0; i < kSent && rx->receive(buffer, sizeof buffer); ++i) ++received;
+  EXPECT_EQ(received + dropped, static_cast<std::uint64_t>(kSent));
+  EXPECT_EQ(rx->receiveOverflows(), dropped) << "draining drops nothing more";
 }
 
 }  // namespace
