@@ -548,7 +548,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     const returnSockets = returned.map((d) => openStreamSocket(transport, d));
     cleanup.push(() => returnSockets.forEach((x) => x.close()));
     const labTotals = { lost: 0, late: 0, duplicates: 0, reordered: 0, packets: 0 };
-    // Where the lab's receivers lost packets: "window k stream: n lost (m dropped by this host's socket)".
+    // Where the lab's receivers lost packets: "window k stream: n lost".
     const labLosses: string[] = [];
     // Per returned stream: the windows since the last one that brought audio back (a hole the
     // analysis finds only when a later window brings audio again, so one at the end is counted here).
