@@ -67,6 +67,11 @@
 //  - all of it, load 2.4-5.3: PASS: 0 glitches, 126.6 M samples bit-exact over 300.5 s x 4
 //    streams, nothing lost or late at the DUT or the lab, lab.pacing 25 ms (3 stalls, worst
 //    24.7 ms), PTP lock 6.5 s, DUT RSS 8952 -> 8952 KiB, rig capture by dumpcap, 0 dropped.
+//  - the same code on main (load 2.8-3.8): FAIL, and the DUT's: its four transmit streams'
+//    sends failed 95,085 times each (~95 s: 18 of 60 windows came back empty), nothing lost
+//    within a window, so only the new hole-between-windows rule counted it (glitches 4; the
+//    old judging would have passed it). Why the kernel refused is now kept (tx.*.lastSendError,
+//    the errno); not yet seen.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -108,7 +113,7 @@ describe.skipIf(missing !== undefined)(`real-time soak through the software DUT 
         `windows ${String(f['latency.windows'])} with a round trip, empty ${String(f['windows.empty'] ?? 0)}${f['analysis.failures'] ? `, failures ${String(f['analysis.failures'])}` : ''}; ` +
         `glitch-analysed ${String(f['glitches.analysedSeconds'])} s x ${String(f['glitches.analysedChannels'])} channels, compared ${String(f['audio.comparedSamples'])} samples; ` +
         `lab stalls: ${String(f['lab.stalls'])}; worst ${String(f['lab.worstStallCause'])}; by cause ${String(f['lab.stalls.byCause'])}; GC ${String(f['lab.gc'])}; DUT late per stream: ${Object.entries(f).filter(([k]) => /^rx\..*\.late$/.test(k)).map(([k, v]) => `${k}=${String(v)}`).join(' ')}; ` +
-        `where losses were: lab sockets dropped ${String(f['rtp.lab.socketOverflows'])}, ${String(f['rtp.lab.losses'] ?? 'no lab loss')}, DUT ${Object.entries(f).filter(([k]) => /^(tx\..*\.(sendErrors|ringGaps)|rx\..*\.socketOverflows)$/.test(k) && Number(f[k]) > 0).map(([k, v]) => `${k}=${String(v)}`).join(' ') || 'no send error, ring gap or socket overflow'}; capture ${String(f['capture.by'])}, dropped ${String(f['capture.dropped'] ?? 0)}`,
+        `where losses were: lab sockets dropped ${String(f['rtp.lab.socketOverflows'])}, ${String(f['rtp.lab.losses'] ?? 'no lab loss')}, DUT ${Object.entries(f).filter(([k]) => /^(tx\..*\.(sendErrors|ringGaps|lastSendError)|rx\..*\.socketOverflows)$/.test(k) && (typeof f[k] === 'string' || Number(f[k]) > 0)).map(([k, v]) => `${k}=${String(v)}`).join(' ') || 'no send error, ring gap or socket overflow'}; capture ${String(f['capture.by'])}, dropped ${String(f['capture.dropped'] ?? 0)}`,
     );
     const failed = s.expectations.filter((e) => e.verdict !== 'pass').map((e) => `${e.verdict} ${e.name} = ${String(e.value)} (${JSON.stringify(e.limit)})${e.message ? `: ${e.message}` : ''}`);
     expect([...(s.error ? [s.error] : []), ...failed]).toEqual([]);

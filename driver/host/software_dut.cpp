@@ -107,6 +107,7 @@ json transmitterJson(const EmulatedDut& dut, std::size_t i) {
               {"counters",
                {{"packetsSent", s.packetsSent},
                 {"sendErrors", s.sendErrors},
+                {"lastSendErrno", s.lastSendError},
                 {"framesSent", s.framesSent},
                 {"latenessMaxNs", s.latenessMaxNs},
                 {"waitingForAudio", s.waitingForAudio},

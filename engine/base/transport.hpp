@@ -54,6 +54,9 @@ class DatagramSocket {
   virtual Ipv4Endpoint localEndpoint() const = 0;
   // Datagrams dropped because the receive queue was full.
   virtual std::uint64_t receiveOverflows() const = 0;
+  // errno of the last send that failed (0: none, or a transport without errno). Read with no
+  // system call, so a real-time sender can keep it with its count of failures.
+  virtual int lastSendError() const { return 0; }
   // When the last datagram sent left, in the transport's Clock domain: the kernel's software
   // transmit time stamp (Linux SO_TIMESTAMPING, taken where the driver transmits, as ptp4l
   // uses) for a socket opened with transmitTimestamps; waits up to `timeout` for it.

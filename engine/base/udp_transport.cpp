@@ -83,8 +83,11 @@ class UdpSocket final : public DatagramSocket {
     const sockaddr_in sa = toSockaddr(destination);
     const ssize_t n = ::sendto(fd_, data, size, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
     if (n >= 0) ++sent_;  // the kernel numbers stamped datagrams the same way (OPT_ID)
+    else lastSendError_ = errno;
     return n == static_cast<ssize_t>(size);
   }
+
+  int lastSendError() const override { return lastSendError_; }
 
   std::optional<DatagramInfo> receive(std::uint8_t* buffer, std::size_t capacity) override {
     sockaddr_in from{};
@@ -275,6 +278,7 @@ class UdpSocket final : public DatagramSocket {
   Ipv4Address interfaceAddress_;
   int fd_ = -1;
   mutable std::uint64_t dropsSeen_ = 0;
+  int lastSendError_ = 0;
   std::uint64_t sent_ = 0;  // datagrams handed to the kernel (matches SOF_TIMESTAMPING_OPT_ID)
 };
 

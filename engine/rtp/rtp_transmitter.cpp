@@ -59,6 +59,7 @@ Nanoseconds RtpTransmitter::poll() {
       stats_.framesSent += config_.framesPerPacket;
     } else {
       ++stats_.sendErrors;
+      stats_.lastSendError = socket_->lastSendError();
     }
     stats_.latenessMaxNs = std::max(stats_.latenessMaxNs, now - nextDue());
     nextMediaTime_ += config_.framesPerPacket;

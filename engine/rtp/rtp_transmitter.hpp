@@ -29,6 +29,7 @@ struct RtpTransmitterConfig {
 struct RtpTransmitterStats {
   std::uint64_t packetsSent = 0;
   std::uint64_t sendErrors = 0;
+  int lastSendError = 0;  // errno of the last failed send (0: none, or not known)
   std::uint64_t framesSent = 0;
   // Send time minus due time, over all packets: how well the pacing holds.
   std::int64_t latenessMaxNs = 0;

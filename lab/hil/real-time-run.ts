@@ -19,6 +19,7 @@
 // duration is measured. Before lock the DUT's media clock is not the grandmaster's, so
 // audio from then is not judged.
 import { readFileSync, mkdirSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { DutClient, type DutStatusJson } from '../dut/dut-client.ts';
 import { analyzeCapture } from '../analyze/analyze-capture.ts';
@@ -195,6 +196,12 @@ async function resolveRavenna(name: string, expectedUrl: string, iface: string, 
   } finally {
     browser.close();
   }
+}
+
+/** "EAGAIN (11)" for errno 11: what a DUT's socket said when a send failed. */
+function errnoName(errno: number): string {
+  const name = Object.entries(osConstants.errno).find(([, n]) => n === errno)?.[0];
+  return `${name ?? 'errno'} (${errno})`;
 }
 
 interface Monitor {
@@ -820,6 +827,8 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       const name = t.name ?? t.id;
       figures[`tx.${name}.packetsSent`] = Number(t.counters.packetsSent ?? 0);
       for (const k of ['sendErrors', 'ringGaps', 'waitingForAudio']) figures[`tx.${name}.${k}`] = Number(t.counters[k] ?? 0) - Number(t0?.counters[k] ?? 0);
+      const errno = Number(t.counters.lastSendErrno ?? 0);
+      if (errno !== 0 && figures[`tx.${name}.sendErrors`] !== 0) figures[`tx.${name}.lastSendError`] = errnoName(errno);
     }
     const allFill = fill.flat().map((p) => p.frames);
     if (allFill.length > 0) {

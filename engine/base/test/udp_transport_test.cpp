@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <errno.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -129,6 +130,25 @@ TEST(UdpTransport, CountsTheDatagramsTheKernelDroppedForAFullReceiveBuffer) {
   for (int i = 0; i < kSent && rx->receive(buffer, sizeof buffer); ++i) ++received;
   EXPECT_EQ(received + dropped, static_cast<std::uint64_t>(kSent));
   EXPECT_EQ(rx->receiveOverflows(), dropped) << "draining drops nothing more";
+}
+
+// A send the kernel refuses is false, and why is kept (no system call to read it): the
+// limited broadcast address without SO_BROADCAST is EACCES on Linux.
+TEST(UdpTransport, KeepsTheErrnoOfTheLastSendThatFailed) {
+  RealClock clock;
+  UdpTransport transport(clock, "lo");
+  auto tx = transport.open({});
+  EXPECT_EQ(tx->lastSendError(), 0);
+  std::uint8_t datagram[16] = {};
+  EXPECT_FALSE(tx->send(parseEndpoint("255.255.255.255:9"), datagram, sizeof datagram));
+  EXPECT_EQ(tx->lastSendError(), EACCES);
+  auto rx = transport.open([] {
+    SocketOptions o;
+    o.bindAddress = parseIpv4("127.0.0.1");
+    return o;
+  }());
+  EXPECT_TRUE(tx->send(rx->localEndpoint(), datagram, sizeof datagram));
+  EXPECT_EQ(tx->lastSendError(), EACCES) << "the last failure stays until another one";
 }
 
 }  // namespace
