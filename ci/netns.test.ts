@@ -45,7 +45,22 @@ describe.skipIf(!usable.ok)(`network namespaces (${usable.reason ?? 'root'})`, (
     expect(await deliver(net, 'a', 'b', '239.67.0.1', '239.67.0.1', { group: '239.67.0.1', iface: '10.67.90.2' })).toBe('hello-b');
     net.destroy();
     expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toMatch(/a67nt-/);
-    expect(removeStale('a67nt-')).toEqual([]);
+    expect(removeStale(['a67nt-br', 'a67nt-a', 'a67nt-b', 'a67nt-c'])).toEqual([]);
+  });
+
+  it("leaves another test's namespaces alone, even when their prefix begins with this one's", () => {
+    const other = createNetns({ prefix: 'a67nt-x', hosts: ['a'], subnet: 91 });
+    try {
+      net = createNetns({ prefix: 'a67nt-', hosts: ['a'], subnet: 90 });
+      expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).toMatch(/a67nt-xa/);
+      net.destroy();
+      // And a leftover of this test's own is taken away.
+      execFileSync('ip', ['netns', 'add', 'a67nt-a']);
+      expect(removeStale(['a67nt-br', 'a67nt-a'])).toEqual(['a67nt-a']);
+      expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).toMatch(/a67nt-xa/);
+    } finally {
+      other.destroy();
+    }
   });
 
   it('rejects a bad prefix before touching anything', () => {

@@ -45,28 +45,34 @@ export function canUseNetns(): { ok: boolean; reason?: string } {
   }
 }
 
-/** Deletes every namespace whose name starts with `prefix` (leftovers of a crashed run). */
-export function removeStale(prefix: string): string[] {
-  const names = ip(['netns', 'list']).split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(prefix));
-  for (const n of names) {
+/**
+ * Deletes the namespaces named `names` that exist (leftovers of a crashed run of the same
+ * test). Exactly these: matching a prefix deleted other tests' namespaces whose prefix
+ * began with it ('a67h' took the soak's 'a67hs...' mid-run: its DUT's sends then failed
+ * with ENETUNREACH).
+ */
+export function removeStale(names: string[]): string[] {
+  const existing = new Set(ip(['netns', 'list']).split('\n').map((l) => l.split(' ')[0]));
+  const stale = names.filter((n) => existing.has(n));
+  for (const n of stale) {
     try {
       ip(['netns', 'delete', n]);
     } catch {
       // Already gone.
     }
   }
-  return names;
+  return stale;
 }
 
 export function createNetns(options: NetnsOptions): Netns {
   const { prefix, hosts: names, subnet } = options;
   if (!/^[a-z0-9-]{3,8}$/.test(prefix)) throw new Error(`netns prefix '${prefix}' must be 3-8 chars of [a-z0-9-]`);
   if (!Number.isInteger(subnet) || subnet < 0 || subnet > 255) throw new Error(`subnet must be 0-255, got ${subnet}`);
-  removeStale(prefix);
   const children: ChildProcess[] = [];
   const created: string[] = [];
   const bridgeNs = `${prefix}br`;
   const hosts: NetnsHost[] = names.map((name, i) => ({ name, ns: `${prefix}${name}`, ifname: 'eth0', address: `10.67.${subnet}.${i + 1}` }));
+  removeStale([bridgeNs, ...hosts.map((h) => h.ns)]);
   const destroy = () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     for (const ns of created.reverse()) {

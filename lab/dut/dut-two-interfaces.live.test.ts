@@ -36,7 +36,7 @@ const ip = (args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pip
 
 /** The DUT's namespace with eth1 to l1 and eth2 to l2; returns a teardown. */
 function twoLinks(): () => void {
-  removeStale(PREFIX);
+  removeStale(Object.values(NS));
   const made: string[] = [];
   const destroy = () => {
     for (const ns of made.reverse()) {
