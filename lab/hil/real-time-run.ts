@@ -54,7 +54,7 @@ import { lostMedia, pairLossWithGlitches, type MediaGap } from './loss-pairing.t
 import { HilRefusal, planScenario, type HilPlan, type PlannedSender } from './plan.ts';
 import { relayedTransport } from './relayed-transport.ts';
 import type { LoadedRig } from './rig.ts';
-import type { WindowResult } from './window-analysis.ts';
+import { streamsStoppedAtEnd, type WindowResult } from './window-analysis.ts';
 import { WindowPool, type WindowHandoff } from './window-pool.ts';
 import { LoopStallMonitor, type StallSummary } from './loop-stalls.ts';
 
@@ -728,7 +728,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       for (const k of ['glitches.count', 'audio.mismatched', 'latency.roundTrip', 'latency.spread', 'latency.confidence']) notMeasured(k, 'nothing came back from the DUT: no packet of its transmit streams reached the lab');
     } else {
       // A stream analysed once whose last windows came back empty stopped: one dropout more.
-      const stoppedAtEnd = [...new Set(done.flatMap((r) => r.analysedStreams))].filter((i) => emptySinceAudio[i] > 0);
+      const stoppedAtEnd = streamsStoppedAtEnd(emptySinceAudio, done.flatMap((r) => r.analysedStreams));
       if (stoppedAtEnd.length > 0) figures['glitches.stoppedAtEnd'] = stoppedAtEnd.map((i) => `${plan.transmit[i].name}: nothing back in the last ${emptySinceAudio[i]} window(s)`).join('; ');
       if (analysed === 0) notMeasured('glitches.count', 'no returned channel carries a sine (check the loopback map)');
       else values.set('glitches.count', glitchList.length + stoppedAtEnd.length);

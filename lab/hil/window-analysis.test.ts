@@ -8,7 +8,7 @@ import { channelSignals } from '../scenario/sender-signal.ts';
 import type { SenderSpec } from '../scenario/schema.ts';
 import { planScenario } from './plan.ts';
 import { rigSchema } from './rig.ts';
-import { WindowAnalyser, type WindowAudio } from './window-analysis.ts';
+import { streamsStoppedAtEnd, WindowAnalyser, type WindowAudio } from './window-analysis.ts';
 import { scenarioSchema } from '../scenario/schema.ts';
 
 const RATE = 48_000;
@@ -103,5 +103,11 @@ describe('WindowAnalyser', () => {
     expect(r.comparedWith).toBe(RT);
     expect(r.mismatched).toBe(0);
     expect(r.compared).toBeGreaterThan(0);
+  });
+
+  it('a stream analysed before whose last windows came back empty stopped; one never analysed or back at the end did not', () => {
+    // Streams 0..3: 0 back to the end, 1 empty in its last 2 windows, 2 never analysed (no sine), 3 empty in its last.
+    expect(streamsStoppedAtEnd([0, 2, 5, 1], [0, 1, 3, 1, 0, 3])).toEqual([1, 3]);
+    expect(streamsStoppedAtEnd([0, 0], [0, 1])).toEqual([]);
   });
 });

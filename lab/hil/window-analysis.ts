@@ -177,3 +177,12 @@ export class WindowAnalyser {
     return result;
   }
 }
+
+/**
+ * The streams analysed at least once whose last windows brought nothing back (emptySinceAudio:
+ * per stream, the windows since the last that brought audio): they stopped, and no later
+ * window shows the hole as a dropout, so each counts as one glitch more.
+ */
+export function streamsStoppedAtEnd(emptySinceAudio: number[], analysedStreams: number[]): number[] {
+  return [...new Set(analysedStreams)].filter((i) => emptySinceAudio[i] > 0).sort((x, y) => x - y);
+}
