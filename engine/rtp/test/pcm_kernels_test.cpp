@@ -235,11 +235,12 @@ float packetSample(std::uint64_t& s, int bits) {
 // encoder, floats for a decoder) at every offset of a 64-byte line, the input at every
 // offset a float array (encoder) or a datagram (decoder) can give, every length through a
 // few whole vectors and loop turns (the AVX-512 L24 encoder takes 128 samples a turn), and
-// nothing outside the output written. Through the public kernels (the AVX-512 encoders'
-// fast paths from 64 samples on) and the AVX-512 encoders' fast paths alone.
+// nothing outside the output written. Through the public kernels, for lengths on both sides
+// of where the AVX-512 encoders switch to their fast paths (320 samples for L16, 160 for
+// L24), and through those fast paths alone.
 TEST(PcmKernels, HeadsAndTailsAtEveryAlignmentLikeScalar) {
   constexpr std::uint8_t kGuard = 0x5A;
-  constexpr std::size_t kMax = 300;
+  constexpr std::size_t kMax = 400;
   std::uint64_t s = 0xA11CE;
   struct Encoder {
     std::string name;
@@ -263,11 +264,16 @@ TEST(PcmKernels, HeadsAndTailsAtEveryAlignmentLikeScalar) {
   alignas(64) std::uint8_t want[64 + 3 * kMax + 64], got[64 + 3 * kMax + 64];
   for (const Encoder& k : encoders) {
     const std::size_t w = bytesPerSample(k.e);
-    const std::size_t maxN = k.e == PcmEncoding::kL16 ? 160 : kMax;
+    // Every length through a few vectors, and those around the switch to the fast path.
+    std::vector<std::size_t> lengths;
+    for (std::size_t n = 0; n <= (k.e == PcmEncoding::kL16 ? 160 : 300); ++n) lengths.push_back(n);
+    if (k.e == PcmEncoding::kL16) {
+      for (std::size_t n = 310; n <= kMax; ++n) lengths.push_back(n);
+    }
     for (std::size_t floatOffset = 0; floatOffset < 16; ++floatOffset) {
       for (std::size_t i = 0; i < 16 + kMax; ++i) in[i] = packetSample(s, 8 * static_cast<int>(w));
       for (std::size_t wireOffset = 0; wireOffset < 64; ++wireOffset) {
-        for (std::size_t n = 0; n <= maxN; ++n) {
+        for (std::size_t n : lengths) {
           std::memset(want, kGuard, sizeof want);
           std::memset(got, kGuard, sizeof got);
           scalar().encode[index(k.e)](in + floatOffset, n, want + wireOffset);
@@ -333,7 +339,8 @@ TEST(PcmKernels, Avx512FastEncodersRaiseInvalidForWhatTheyCannotTakeAndTheKernel
   const PcmKernels& avx512 = *pcmKernels(PcmKernelSet::kAvx512);
   std::uint64_t s = 0xBAD;
   for (PcmEncoding e : {PcmEncoding::kL16, PcmEncoding::kL24}) {
-    const std::size_t w = bytesPerSample(e), n = 200;
+    // Long enough for the kernel to take its fast path (320 samples and more for L16).
+    const std::size_t w = bytesPerSample(e), n = 400;
     PcmEncodeKernel fast = avx512FastEncoderIfBuilt(e);
     std::vector<float> in(n + 1);
     std::vector<std::uint8_t> want(n * w), got(n * w);
