@@ -268,14 +268,18 @@ AES67_AVX512 void encodeL32(const float* in, std::size_t n, std::uint8_t* out) {
 // operations for 32 samples) ran at 0.48-0.51x memcpy of its wire bytes, the L24 kernel at
 // 0.50x. vcvtps2dq already notices the inputs that need that care: it raises MXCSR's
 // invalid flag (IE, bit 0: sticky, and masked by default, so no trap) for NaN and for any
-// value out of int32 range. So the fast paths below convert without any NaN handling, read
-// MXCSR once after the packet and, when IE is set, encode the packet again with the exact
-// kernel and clear IE (a flag the caller had set costs one such rerun). Each fast path is
-// exact for every input that does not raise IE (pcm_kernels_test.cpp proves it on the fast
-// paths alone, without the rerun); NaN, infinities and samples of magnitude 2^16 (L16) or
-// 2^8 (L24) and more take the exact kernel: no audio a device sends has them.
-// The flag is read with stmxcsr in an asm statement that clobbers memory: every conversion
-// feeds a store the statement must follow, so none can be moved past it.
+// value out of int32 range. So the fast paths below convert without any NaN handling and
+// read MXCSR once after the packet. Each fast path is exact for every input that does not
+// raise IE (pcm_kernels_test.cpp proves it on the fast paths alone), and the inputs that do
+// are NaN, infinities and samples of magnitude 2^16 (L16) or 2^8 (L24) and more: no audio a
+// device sends has them. When IE is set after the packet, a scan of the packet (integer
+// compares: it raises nothing) tells whether it holds such a sample, and only then is the
+// packet encoded again with the exact kernel; else IE was left set by earlier code on this
+// thread (Node's JavaScript thread sets it often) and the fast path's bytes stand. Either
+// way IE is cleared, so that one such sample, here or elsewhere, costs one scan and not one
+// a packet from then on. The flag is read with stmxcsr in an asm statement that clobbers
+// memory: every conversion feeds a store the statement must follow, so none can be moved
+// past it.
 
 constexpr std::uint32_t kMxcsrInvalid = 1;  // IE
 AES67_AVX512_INLINE std::uint32_t readMxcsr() {
@@ -384,19 +388,35 @@ AES67_AVX512 void encodeL24Fast(const float* in, std::size_t n, std::uint8_t* ou
   }
 }
 
-// The fast path, then the exact kernel again for a packet that raised IE (see above).
+// Whether any of the n floats is NaN or of magnitude `limit` or more (as bits: positive
+// floats order as their bits do, and NaN's bits are above every other's), read as integers.
+AES67_AVX512 bool anyNanOrBeyond(const float* in, std::size_t n, float limit) {
+  const __m512i magnitude = _mm512_set1_epi32(0x7FFFFFFF);
+  __m512i most = _mm512_setzero_si512();
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) most = _mm512_max_epu32(most, _mm512_and_si512(_mm512_loadu_si512(in + i), magnitude));
+  if (i < n) most = _mm512_max_epu32(most, _mm512_and_si512(_mm512_maskz_loadu_epi32(firstLanes(n - i), in + i), magnitude));
+  return _mm512_cmpge_epu32_mask(most, _mm512_castps_si512(_mm512_set1_ps(limit))) != 0;
+}
+
+// The fast path, then (see above) the exact kernel again for a packet that holds what the
+// fast path cannot take. kBeyond: the magnitude from which x * 2^(bits-1) leaves int32.
 template <void (*kFast)(const float*, std::size_t, std::uint8_t*), void (*kExact)(const float*, std::size_t, std::uint8_t*),
-          std::size_t kFastFrom>
+          std::size_t kFastFrom, int kBeyondLog2>
 AES67_AVX512_INLINE void encodeChecked(const float* in, std::size_t n, std::uint8_t* out) {
   if (n < kFastFrom) return kExact(in, n, out);
   kFast(in, n, out);
   if ((readMxcsr() & kMxcsrInvalid) == 0) return;
-  kExact(in, n, out);
-  writeMxcsr(readMxcsr() & ~kMxcsrInvalid);  // after the rerun, which may raise it too
+  if (anyNanOrBeyond(in, n, static_cast<float>(1u << kBeyondLog2))) kExact(in, n, out);
+  writeMxcsr(readMxcsr() & ~kMxcsrInvalid);  // after the rerun, which raises it too
 }
 
-AES67_AVX512 void encodeL16(const float* in, std::size_t n, std::uint8_t* out) { encodeChecked<encodeL16Fast, encodeL16Exact, kL16FastFrom>(in, n, out); }
-AES67_AVX512 void encodeL24(const float* in, std::size_t n, std::uint8_t* out) { encodeChecked<encodeL24Fast, encodeL24Exact, kL24FastFrom>(in, n, out); }
+AES67_AVX512 void encodeL16(const float* in, std::size_t n, std::uint8_t* out) {
+  encodeChecked<encodeL16Fast, encodeL16Exact, kL16FastFrom, 16>(in, n, out);
+}
+AES67_AVX512 void encodeL24(const float* in, std::size_t n, std::uint8_t* out) {
+  encodeChecked<encodeL24Fast, encodeL24Exact, kL24FastFrom, 8>(in, n, out);
+}
 
 constexpr PcmKernels kAvx512Kernels{PcmKernelSet::kAvx512, {decodeL16, decodeL24, decodeL32}, {encodeL16, encodeL24, encodeL32}};
 

@@ -332,21 +332,24 @@ std::vector<float> beyondTheFastPath(PcmEncoding e) {
 
 // Each value the fast path cannot take, at every position of a packet (head, loop, tail),
 // raises IE in the fast path alone; the public kernel then gives the scalar bytes and leaves
-// IE clear. The values just inside the fast path's range raise nothing and come out exact.
+// IE clear, whether or not IE was already set (then its scan of the packet, not IE, must
+// find the value). The values just inside the fast path's range raise nothing and come out
+// exact, through the kernel too when IE was set before.
 TEST(PcmKernels, Avx512FastEncodersRaiseInvalidForWhatTheyCannotTakeAndTheKernelRerunsExactly) {
   AVX512_FAST_PATHS_OR_SKIP;
   const std::uint32_t saved = readMxcsr();
   const PcmKernels& avx512 = *pcmKernels(PcmKernelSet::kAvx512);
   std::uint64_t s = 0xBAD;
   for (PcmEncoding e : {PcmEncoding::kL16, PcmEncoding::kL24}) {
-    // Long enough for the kernel to take its fast path (320 samples and more for L16).
-    const std::size_t w = bytesPerSample(e), n = 400;
+    // Long enough for the kernel to take its fast path (320 samples and more for L16), and
+    // no whole number of vectors (the scan's last, partial one is met).
+    const std::size_t w = bytesPerSample(e), n = 407;
     PcmEncodeKernel fast = avx512FastEncoderIfBuilt(e);
     std::vector<float> in(n + 1);
     std::vector<std::uint8_t> want(n * w), got(n * w);
     for (float bad : beyondTheFastPath(e)) {
       for (std::size_t at = 0; at < n; ++at) {
-        for (std::size_t i = 0; i < n; ++i) in[i] = packetSample(s, 8 * static_cast<int>(w));
+        for (std::size_t i = 0; i <= n; ++i) in[i] = packetSample(s, 8 * static_cast<int>(w));
         in[at] = bad;
         // From the second float on: the fast path's head (to the input's 64-byte line) is met.
         const float* packet = in.data() + (at % 2);
@@ -354,10 +357,12 @@ TEST(PcmKernels, Avx512FastEncodersRaiseInvalidForWhatTheyCannotTakeAndTheKernel
         writeMxcsr(saved & ~kInvalid);
         fast(packet, n, got.data());
         ASSERT_TRUE(readMxcsr() & kInvalid) << toString(e) << " fast path took " << bad << " at " << at << " without raising IE";
-        writeMxcsr(saved & ~kInvalid);
-        avx512.encode[index(e)](packet, n, got.data());
-        EXPECT_FALSE(readMxcsr() & kInvalid) << toString(e) << " left IE set after " << bad << " at " << at;
-        ASSERT_EQ(want, got) << toString(e) << " " << bad << " at " << at;
+        for (std::uint32_t before : {saved & ~kInvalid, saved | kInvalid}) {
+          writeMxcsr(before);
+          avx512.encode[index(e)](packet, n, got.data());
+          EXPECT_FALSE(readMxcsr() & kInvalid) << toString(e) << " left IE set after " << bad << " at " << at;
+          ASSERT_EQ(want, got) << toString(e) << " " << bad << " at " << at << ", IE " << (before & kInvalid) << " before";
+        }
       }
     }
     // Just inside: the largest magnitudes that still convert, and -2^16 / -2^8 themselves
@@ -370,13 +375,16 @@ TEST(PcmKernels, Avx512FastEncodersRaiseInvalidForWhatTheyCannotTakeAndTheKernel
       fast(in.data(), n, got.data());
       EXPECT_FALSE(readMxcsr() & kInvalid) << toString(e) << " fast path raised IE for " << edge;
       ASSERT_EQ(want, got) << toString(e) << " fast path, " << edge;
+      writeMxcsr(saved | kInvalid);
+      avx512.encode[index(e)](in.data(), n, got.data());
+      ASSERT_EQ(want, got) << toString(e) << " kernel with IE set before, " << edge;
     }
   }
   writeMxcsr(saved);
 }
 
 // The rest of MXCSR is the caller's: the encoders change nothing but IE, and clear an IE the
-// caller had set (one rerun on the exact kernel) rather than rerun every packet after it.
+// caller had set (it costs them a scan of the packet) rather than scan every packet after it.
 TEST(PcmKernels, Avx512EncodersClearAnInvalidFlagTheyFindAndKeepTheRestOfMxcsr) {
   AVX512_FAST_PATHS_OR_SKIP;
   const std::uint32_t saved = readMxcsr();
