@@ -36,7 +36,7 @@ console.log(`memcpy = received payload -> sent payload, the buffers the codecs r
 // "float" is memcpy of the wire bytes over memcpy of the float bytes, timed in the same
 // batches (the ratio a codec would show if it were as fast as copying its float side), and
 // "dec/f" and "enc/f" are each codec against memcpy of the float bytes instead.
-console.log(`memcpy = memcpy of the wire bytes (what decode reads, what encode writes); every ratio below but dec/f and enc/f is against it`);
+console.log(`memcpy = memcpy of the wire bytes (what decode reads, what encode writes); every ratio below but dec old, enc old (against old mc), dec/f and enc/f is against it`);
 console.log(`float = memcpy of the wire bytes / memcpy of the float bytes: the ratio of a codec as fast as a copy of its float side`);
 console.log(`dec/f, enc/f = the codec against memcpy of the float bytes (what decode writes, what encode reads): printed, not judged`);
 // Floors, beside the AVX2 and AVX-512 rows: "floor" is the least an encoder of that
