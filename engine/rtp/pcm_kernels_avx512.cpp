@@ -55,6 +55,54 @@ constexpr float kTwoToMinus31 = 1.0f / 2147483648.0f;
 AES67_AVX512_INLINE __mmask16 firstLanes(std::size_t k) { return k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << k) - 1); }
 AES67_AVX512_INLINE __mmask64 firstBytes(std::size_t k) { return k >= 64 ? ~__mmask64{0} : (__mmask64{1} << k) - 1; }
 
+// ---- stores that never straddle a 4 KiB page ---------------------------------------------
+// On Zen 4 a 64-byte store whose bytes straddle a page boundary costs about 9 ns (34
+// cycles) more than one that does not, masked or not, whatever its mask (and two 32-byte
+// stores cost the same when one straddles): as much again as the whole encoding of a
+// 1 ms x 8 ch L16 packet, which straddles one for one payload placement in five. A line
+// boundary costs next to nothing. So every store that is not 64-byte aligned goes through
+// storeBytes: one that would straddle is made as two masked stores to the 64-byte blocks on
+// either side of the boundary (neither straddles), its bytes moved into place by a vpermb
+// each. `mask`: which of v's bytes to write (bit u: byte u, at to + u).
+struct Iota {
+  alignas(64) std::uint8_t at[64];
+};
+constexpr Iota iotaBytes() {
+  Iota x{};
+  for (int i = 0; i < 64; ++i) x.at[i] = static_cast<std::uint8_t>(i);
+  return x;
+}
+constexpr Iota kIota = iotaBytes();
+
+AES67_AVX512_INLINE void storeBytes(void* to, __m512i v, __mmask64 mask) {
+  auto* out = static_cast<std::uint8_t*>(to);
+  const std::size_t toPageEnd = 4096 - (reinterpret_cast<std::uintptr_t>(out) & 4095);
+  if (__builtin_expect(toPageEnd >= 64, 1)) {
+    _mm512_mask_storeu_epi8(out, mask, v);
+    return;
+  }
+  // v rotated by the toPageEnd (1..63) bytes that go before the boundary: byte t of the block
+  // ending at it is v's byte t - (64 - toPageEnd), byte t of the block starting at it v's byte
+  // t + toPageEnd; the same byte of v modulo 64.
+  const __m512i rotated = _mm512_permutexvar_epi8(
+      _mm512_add_epi8(_mm512_load_si512(kIota.at), _mm512_set1_epi8(static_cast<char>(toPageEnd))), v);
+  _mm512_mask_storeu_epi8(out + toPageEnd - 64, mask << (64 - toPageEnd), rotated);
+  _mm512_mask_storeu_epi8(out + toPageEnd, mask >> toPageEnd, rotated);
+}
+AES67_AVX512_INLINE void storeBytes(void* to, __m512i v) {
+  auto* out = static_cast<std::uint8_t*>(to);
+  if (__builtin_expect((reinterpret_cast<std::uintptr_t>(out) & 4095) <= 4096 - 64, 1)) {
+    _mm512_storeu_si512(out, v);
+    return;
+  }
+  storeBytes(out, v, ~__mmask64{0});
+}
+// The first `lanes` floats of v at `to` (all 16 by default).
+AES67_AVX512_INLINE void storeFloats(float* to, __m512 v, std::size_t lanes = 16) {
+  if (lanes >= 16) storeBytes(to, _mm512_castps_si512(v));
+  else storeBytes(to, _mm512_castps_si512(v), firstBytes(4 * lanes));
+}
+
 // vpermb indices, built once at compile time: output byte i takes input byte index[i].
 struct ByteIndex {
   alignas(64) std::uint8_t at[64];
@@ -125,7 +173,7 @@ AES67_AVX512_INLINE void decodeAll(const std::uint8_t* in, std::size_t n, float*
   const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(out) & 63;
   if (misaligned % 4 == 0 && misaligned != 0) {
     const std::size_t head = (64 - misaligned) / 4 < n ? (64 - misaligned) / 4 : n;
-    _mm512_mask_storeu_ps(out, firstLanes(head), decodeStep<kBytesPerSample>(in, head));
+    storeFloats(out, decodeStep<kBytesPerSample>(in, head), head);
     i = head;
   }
   // Whole unmasked loads while the bytes they read are in the buffer (for L24, 16 past the
@@ -137,9 +185,9 @@ AES67_AVX512_INLINE void decodeAll(const std::uint8_t* in, std::size_t n, float*
       _mm512_store_ps(out + i + 16, decodeStep<kBytesPerSample, true>(in + kBytesPerSample * (i + 16), 16));
     }
   }
-  for (; i + 16 + kSpare <= n; i += 16) _mm512_storeu_ps(out + i, decodeStep<kBytesPerSample, true>(in + kBytesPerSample * i, 16));
-  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, decodeStep<kBytesPerSample>(in + kBytesPerSample * i, 16));
-  if (i < n) _mm512_mask_storeu_ps(out + i, firstLanes(n - i), decodeStep<kBytesPerSample>(in + kBytesPerSample * i, n - i));
+  for (; i + 16 + kSpare <= n; i += 16) storeFloats(out + i, decodeStep<kBytesPerSample, true>(in + kBytesPerSample * i, 16));
+  for (; i + 16 <= n; i += 16) storeFloats(out + i, decodeStep<kBytesPerSample>(in + kBytesPerSample * i, 16));
+  if (i < n) storeFloats(out + i, decodeStep<kBytesPerSample>(in + kBytesPerSample * i, n - i), n - i);
 }
 
 // L16 writes 4 bytes for the 2 it reads, the most of any decoder, and from 16 samples on it
@@ -150,10 +198,10 @@ AES67_AVX512_INLINE void decodeAll(const std::uint8_t* in, std::size_t n, float*
 // tail, as decodeAll does).
 AES67_AVX512 void decodeL16(const std::uint8_t* in, std::size_t n, float* out) {
   if (n < 16) {
-    if (n > 0) _mm512_mask_storeu_ps(out, firstLanes(n), decodeStep<2>(in, n));
+    if (n > 0) storeFloats(out, decodeStep<2>(in, n), n);
     return;
   }
-  _mm512_storeu_ps(out, decodeStep<2, true>(in, 16));
+  storeFloats(out, decodeStep<2, true>(in, 16));
   const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(out) & 63;
   std::size_t i = misaligned % 4 == 0 && misaligned != 0 ? (64 - misaligned) / 4 : 16;
   if (misaligned % 4 == 0) {
@@ -162,8 +210,8 @@ AES67_AVX512 void decodeL16(const std::uint8_t* in, std::size_t n, float* out) {
       _mm512_store_ps(out + i + 16, decodeStep<2, true>(in + 2 * (i + 16), 16));
     }
   }
-  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, decodeStep<2, true>(in + 2 * i, 16));
-  if (i < n) _mm512_storeu_ps(out + n - 16, decodeStep<2, true>(in + 2 * (n - 16), 16));
+  for (; i + 16 <= n; i += 16) storeFloats(out + i, decodeStep<2, true>(in + 2 * i, 16));
+  if (i < n) storeFloats(out + n - 16, decodeStep<2, true>(in + 2 * (n - 16), 16));
 }
 AES67_AVX512 void decodeL24(const std::uint8_t* in, std::size_t n, float* out) { decodeAll<3>(in, n, out); }
 AES67_AVX512 void decodeL32(const std::uint8_t* in, std::size_t n, float* out) { decodeAll<4>(in, n, out); }
@@ -208,8 +256,8 @@ AES67_AVX512_INLINE void encodeL16Step(const float* in, std::size_t samples, std
   const __m512i a = quantizeL16<kWhole>(in, samples);
   const __m512i b = quantizeL16<kWhole>(in + 16, samples > 16 ? samples - 16 : 0);
   const __m512i wire = _mm512_permutex2var_epi8(a, _mm512_load_si512(kEncodeL16.at), b);
-  if (kWhole) _mm512_storeu_si512(out, wire);
-  else _mm512_mask_storeu_epi8(out, firstBytes(2 * samples), wire);
+  if (kWhole) storeBytes(out, wire);
+  else storeBytes(out, wire, firstBytes(2 * samples));
 }
 
 // The exact L16 kernel: what encodeL16 runs when its fast path cannot take the packet.
@@ -240,7 +288,7 @@ constexpr ByteIndex kEncodeL24 = encodeL24Index();
 template <bool kWhole>
 AES67_AVX512_INLINE void encodeL24Step(const float* in, std::size_t samples, std::uint8_t* out) {
   const __m512i wire = _mm512_permutexvar_epi8(_mm512_load_si512(kEncodeL24.at), quantizeL24<kWhole>(in, samples));
-  _mm512_mask_storeu_epi8(out, firstBytes(3 * samples), wire);
+  storeBytes(out, wire, firstBytes(3 * samples));
 }
 
 // The exact L24 kernel: what encodeL24 runs when its fast path cannot take the packet.
@@ -250,11 +298,11 @@ AES67_AVX512 void encodeL24Exact(const float* in, std::size_t n, std::uint8_t* o
   // next step overwrites them): cheaper than a masked store.
   const __m512i index = _mm512_load_si512(kEncodeL24.at);
   for (; i + 48 + 6 <= n; i += 48) {  // three steps a loop turn: fewer loop instructions a sample
-    _mm512_storeu_si512(out + 3 * i, _mm512_permutexvar_epi8(index, quantizeL24<true>(in + i, 16)));
-    _mm512_storeu_si512(out + 3 * i + 48, _mm512_permutexvar_epi8(index, quantizeL24<true>(in + i + 16, 16)));
-    _mm512_storeu_si512(out + 3 * i + 96, _mm512_permutexvar_epi8(index, quantizeL24<true>(in + i + 32, 16)));
+    storeBytes(out + 3 * i, _mm512_permutexvar_epi8(index, quantizeL24<true>(in + i, 16)));
+    storeBytes(out + 3 * i + 48, _mm512_permutexvar_epi8(index, quantizeL24<true>(in + i + 16, 16)));
+    storeBytes(out + 3 * i + 96, _mm512_permutexvar_epi8(index, quantizeL24<true>(in + i + 32, 16)));
   }
-  for (; i + 16 + 6 <= n; i += 16) _mm512_storeu_si512(out + 3 * i, _mm512_permutexvar_epi8(index, quantizeL24<true>(in + i, 16)));
+  for (; i + 16 + 6 <= n; i += 16) storeBytes(out + 3 * i, _mm512_permutexvar_epi8(index, quantizeL24<true>(in + i, 16)));
   for (; i + 16 <= n; i += 16) encodeL24Step<true>(in + i, 16, out + 3 * i);
   if (i < n) encodeL24Step<false>(in + i, n - i, out + 3 * i);
 }
@@ -274,8 +322,8 @@ AES67_AVX512_INLINE void encodeL32Step(const float* in, std::size_t samples, std
                                        12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3,  //
                                        12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
   const __m512i wire = _mm512_shuffle_epi8(words, swap);
-  if (kWhole) _mm512_storeu_si512(out, wire);
-  else _mm512_mask_storeu_epi8(out, firstBytes(4 * samples), wire);
+  if (kWhole) storeBytes(out, wire);
+  else storeBytes(out, wire, firstBytes(4 * samples));
 }
 
 AES67_AVX512 void encodeL32(const float* in, std::size_t n, std::uint8_t* out) {
@@ -337,28 +385,36 @@ constexpr ByteIndex encodeL16PackedIndex() {
 }
 constexpr ByteIndex kEncodeL16Packed = encodeL16PackedIndex();
 
-template <bool kWhole>
+// kMayStraddle false: the caller knows the 64 bytes at `out` lie in one page.
+template <bool kWhole, bool kMayStraddle = true>
 AES67_AVX512_INLINE void encodeL16FastStep(const float* in, std::size_t samples, std::uint8_t* out) {
   const __m512 scale = _mm512_set1_ps(32768.0f);
   const __m512i a = _mm512_cvtps_epi32(_mm512_mul_ps(loadFloats<kWhole>(in, samples), scale));
   const __m512i b = _mm512_cvtps_epi32(_mm512_mul_ps(loadFloats<kWhole>(in + 16, samples > 16 ? samples - 16 : 0), scale));
   const __m512i wire = _mm512_permutexvar_epi8(_mm512_load_si512(kEncodeL16Packed.at), _mm512_packs_epi32(a, b));
-  if (kWhole) _mm512_storeu_si512(out, wire);
-  else _mm512_mask_storeu_epi8(out, firstBytes(2 * samples), wire);
+  if (!kMayStraddle) _mm512_storeu_si512(out, wire);
+  else if (kWhole) storeBytes(out, wire);
+  else storeBytes(out, wire, firstBytes(2 * samples));
 }
 
 // An encoder reads twice (L16) the bytes it writes: a 64-byte load that straddles a cache
 // line costs more here than a store that does (92 ns a 1 ms x 64 ch packet at every
 // alignment of input and output with the loads aligned, 92-113 ns with the stores aligned
 // and the loads as they come). So a masked step up to the input's first 64-byte boundary.
-AES67_AVX512 void encodeL16Fast(const float* in, std::size_t n, std::uint8_t* out) {
+AES67_AVX512_INLINE void encodeL16FastInline(const float* in, std::size_t n, std::uint8_t* out) {
   std::size_t i = 0;
   const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(in) & 63;
   if (misaligned % 4 == 0 && misaligned != 0) {
     i = (64 - misaligned) / 4 < n ? (64 - misaligned) / 4 : n;
     encodeL16FastStep<false>(in, i, out);
   }
-  for (; i + 32 <= n; i += 32) encodeL16FastStep<true>(in + i, 32, out + 2 * i);
+  while (i + 32 <= n) {
+    // Whole steps whose 64 bytes end by the next page boundary, stored plainly; then the one
+    // that would straddle it, split (storeBytes).
+    std::size_t plain = (4096 - (reinterpret_cast<std::uintptr_t>(out + 2 * i) & 4095)) / 64;
+    for (; plain > 0 && i + 32 <= n; --plain, i += 32) encodeL16FastStep<true, false>(in + i, 32, out + 2 * i);
+    if (i + 32 <= n) encodeL16FastStep<true>(in + i, 32, out + 2 * i), i += 32;
+  }
   if (i < n) encodeL16FastStep<false>(in + i, n - i, out + 2 * i);
 }
 
@@ -385,30 +441,46 @@ constexpr ByteIndex encodeL24JoinIndex(int k) {
 }
 constexpr ByteIndex kEncodeL24Join[3] = {encodeL24JoinIndex(0), encodeL24JoinIndex(1), encodeL24JoinIndex(2)};
 
+// kMayStraddle false: the caller knows the 192 bytes at `out` lie in one page.
+template <bool kMayStraddle>
 AES67_AVX512_INLINE void encodeL24Fast64(const float* in, std::uint8_t* out) {
   const __m512i a = quantizeL24Fast(_mm512_loadu_ps(in)), b = quantizeL24Fast(_mm512_loadu_ps(in + 16));
   const __m512i c = quantizeL24Fast(_mm512_loadu_ps(in + 32)), d = quantizeL24Fast(_mm512_loadu_ps(in + 48));
-  _mm512_storeu_si512(out, _mm512_permutex2var_epi8(a, _mm512_load_si512(kEncodeL24Join[0].at), b));
-  _mm512_storeu_si512(out + 64, _mm512_permutex2var_epi8(b, _mm512_load_si512(kEncodeL24Join[1].at), c));
-  _mm512_storeu_si512(out + 128, _mm512_permutex2var_epi8(c, _mm512_load_si512(kEncodeL24Join[2].at), d));
+  const __m512i wire[3] = {_mm512_permutex2var_epi8(a, _mm512_load_si512(kEncodeL24Join[0].at), b),
+                           _mm512_permutex2var_epi8(b, _mm512_load_si512(kEncodeL24Join[1].at), c),
+                           _mm512_permutex2var_epi8(c, _mm512_load_si512(kEncodeL24Join[2].at), d)};
+  for (int k = 0; k < 3; ++k) {
+    if (kMayStraddle) storeBytes(out + 64 * k, wire[k]);
+    else _mm512_storeu_si512(out + 64 * k, wire[k]);
+  }
 }
 
-AES67_AVX512 void encodeL24Fast(const float* in, std::size_t n, std::uint8_t* out) {
+AES67_AVX512_INLINE void encodeL24FastInline(const float* in, std::size_t n, std::uint8_t* out) {
   std::size_t i = 0;
-  for (; i + 128 <= n; i += 128) {  // two groups a loop turn (145 ns a 1 ms x 64 ch packet; one: 150)
-    encodeL24Fast64(in + i, out + 3 * i);
-    encodeL24Fast64(in + i + 64, out + 3 * i + 192);
+  while (i + 64 <= n) {
+    // Whole groups whose 192 bytes end by the next page boundary, stored plainly, two a loop
+    // turn (145 ns a 1 ms x 64 ch packet; one: 150); then the one that may straddle it.
+    std::size_t plain = (4096 - (reinterpret_cast<std::uintptr_t>(out + 3 * i) & 4095)) / 192;
+    for (; plain >= 2 && i + 128 <= n; plain -= 2, i += 128) {
+      encodeL24Fast64<false>(in + i, out + 3 * i);
+      encodeL24Fast64<false>(in + i + 64, out + 3 * i + 192);
+    }
+    if (plain == 1 && i + 64 <= n) encodeL24Fast64<false>(in + i, out + 3 * i), i += 64;
+    if (i + 64 <= n) encodeL24Fast64<true>(in + i, out + 3 * i), i += 64;
   }
-  if (i + 64 <= n) encodeL24Fast64(in + i, out + 3 * i), i += 64;
   const __m512i index = _mm512_load_si512(kEncodeL24.at);
   for (; i + 16 <= n; i += 16) {
-    _mm512_mask_storeu_epi8(out + 3 * i, firstBytes(48), _mm512_permutexvar_epi8(index, quantizeL24Fast(_mm512_loadu_ps(in + i))));
+    storeBytes(out + 3 * i, _mm512_permutexvar_epi8(index, quantizeL24Fast(_mm512_loadu_ps(in + i))), firstBytes(48));
   }
   if (i < n) {
     const __m512 x = _mm512_maskz_loadu_ps(firstLanes(n - i), in + i);  // zeros past the end: no IE
-    _mm512_mask_storeu_epi8(out + 3 * i, firstBytes(3 * (n - i)), _mm512_permutexvar_epi8(index, quantizeL24Fast(x)));
+    storeBytes(out + 3 * i, _mm512_permutexvar_epi8(index, quantizeL24Fast(x)), firstBytes(3 * (n - i)));
   }
 }
+
+// The fast paths alone, for the tests (avx512FastEncoderIfBuilt); the kernels inline them.
+AES67_AVX512 void encodeL16Fast(const float* in, std::size_t n, std::uint8_t* out) { encodeL16FastInline(in, n, out); }
+AES67_AVX512 void encodeL24Fast(const float* in, std::size_t n, std::uint8_t* out) { encodeL24FastInline(in, n, out); }
 
 // Whether any of the n floats is NaN or of magnitude `limit` or more (as bits: positive
 // floats order as their bits do, and NaN's bits are above every other's), read as integers.
@@ -434,10 +506,10 @@ AES67_AVX512_INLINE void encodeChecked(const float* in, std::size_t n, std::uint
 }
 
 AES67_AVX512 void encodeL16(const float* in, std::size_t n, std::uint8_t* out) {
-  encodeChecked<encodeL16Fast, encodeL16Exact, kL16FastFrom, 16>(in, n, out);
+  encodeChecked<encodeL16FastInline, encodeL16Exact, kL16FastFrom, 16>(in, n, out);
 }
 AES67_AVX512 void encodeL24(const float* in, std::size_t n, std::uint8_t* out) {
-  encodeChecked<encodeL24Fast, encodeL24Exact, kL24FastFrom, 8>(in, n, out);
+  encodeChecked<encodeL24FastInline, encodeL24Exact, kL24FastFrom, 8>(in, n, out);
 }
 
 constexpr PcmKernels kAvx512Kernels{PcmKernelSet::kAvx512, {decodeL16, decodeL24, decodeL32}, {encodeL16, encodeL24, encodeL32}};

@@ -8,8 +8,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -410,6 +412,61 @@ TEST(PcmKernels, Avx512EncodersClearAnInvalidFlagTheyFindAndKeepTheRestOfMxcsr) 
   }
 }
 #endif
+
+// Outputs that end in, straddle or start at a 4 KiB page boundary, at every byte offset
+// around it: the AVX-512 kernels split any store that would straddle one in two (on Zen 4 a
+// straddling store costs 9 ns), which must write exactly the bytes one store would.
+TEST(PcmKernels, OutputsAroundAPageBoundaryLikeScalar) {
+  constexpr std::size_t kPage = 4096, kMax = 200;
+  constexpr std::uint8_t kGuard = 0xC3;
+  struct Aligned {
+    void operator()(void* p) const { std::free(p); }
+  };
+  // Three pages: the boundary between the first two is the one met.
+  std::unique_ptr<std::uint8_t, Aligned> page(static_cast<std::uint8_t*>(std::aligned_alloc(kPage, 3 * kPage)));
+  std::unique_ptr<std::uint8_t, Aligned> reference(static_cast<std::uint8_t*>(std::aligned_alloc(kPage, 3 * kPage)));
+  ASSERT_TRUE(page && reference);
+  std::uint64_t s = 0xF00D;
+  alignas(64) float in[kMax];
+  alignas(64) std::uint8_t wire[4 * kMax];
+  for (std::size_t b = 0; b < sizeof wire; ++b) wire[b] = static_cast<std::uint8_t>(xorshift(s));
+  std::vector<std::pair<std::string, const PcmKernels*>> sets;
+  for (const PcmKernels* k : fastSets()) sets.push_back({toString(k->set), k});
+  if (sets.empty()) GTEST_SKIP() << "no kernel set but scalar on this build/CPU (x86-64 with AVX2 has one)";
+  for (const auto& [name, k] : sets) {
+    for (PcmEncoding e : kEncodings) {
+      const std::size_t w = bytesPerSample(e);
+      std::vector<PcmEncodeKernel> encoders = {k->encode[index(e)]};
+      if (k->set == PcmKernelSet::kAvx512) {
+        if (PcmEncodeKernel fast = avx512FastEncoderIfBuilt(e)) encoders.push_back(fast);
+      }
+      for (std::size_t i = 0; i < kMax; ++i) in[i] = packetSample(s, 8 * static_cast<int>(w));
+      for (std::size_t n : {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{33}, std::size_t{64}, std::size_t{100},
+                            std::size_t{131}, kMax}) {
+        // Encoders: the wire starts anywhere from well before the boundary to just after it.
+        for (std::size_t start = kPage - w * n - 70; start <= kPage + 4; ++start) {
+          for (PcmEncodeKernel encoder : encoders) {
+            std::memset(page.get(), kGuard, 3 * kPage);
+            std::memset(reference.get(), kGuard, 3 * kPage);
+            scalar().encode[index(e)](in, n, reference.get() + start);
+            encoder(in, n, page.get() + start);
+            ASSERT_EQ(0, std::memcmp(page.get(), reference.get(), 2 * kPage))
+                << name << " " << toString(e) << " encode n=" << n << " at page offset " << start;
+          }
+        }
+        // Decoders: the floats start anywhere (a float apart) around it.
+        for (std::size_t start = kPage - 4 * n - 72; start <= kPage + 4; start += 4) {
+          std::memset(page.get(), kGuard, 3 * kPage);
+          std::memset(reference.get(), kGuard, 3 * kPage);
+          scalar().decode[index(e)](wire, n, reinterpret_cast<float*>(reference.get() + start));
+          k->decode[index(e)](wire, n, reinterpret_cast<float*>(page.get() + start));
+          ASSERT_EQ(0, std::memcmp(page.get(), reference.get(), 2 * kPage))
+              << name << " " << toString(e) << " decode n=" << n << " at page offset " << start;
+        }
+      }
+    }
+  }
+}
 
 // The real-time rule for the codec: no allocation in any kernel set at packet sizes, counted
 // by this binary's operator new (test-support/counting_heap.cpp), which first shows it sees
