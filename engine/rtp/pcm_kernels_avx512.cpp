@@ -62,8 +62,9 @@ AES67_AVX512_INLINE __mmask64 firstBytes(std::size_t k) { return k >= 64 ? ~__mm
 // 1 ms x 8 ch L16 packet, which straddles one for one payload placement in five. A line
 // boundary costs next to nothing. So every store that is not 64-byte aligned goes through
 // storeBytes: one that would straddle is made as two masked stores to the 64-byte blocks on
-// either side of the boundary (neither straddles), its bytes moved into place by a vpermb
-// each. `mask`: which of v's bytes to write (bit u: byte u, at to + u).
+// either side of the boundary (neither straddles) of v rotated into place by one vpermb.
+// Aligned stores never straddle. `mask`: which of v's bytes to write (bit u: byte u, at
+// to + u).
 struct Iota {
   alignas(64) std::uint8_t at[64];
 };
@@ -397,10 +398,11 @@ AES67_AVX512_INLINE void encodeL16FastStep(const float* in, std::size_t samples,
   else storeBytes(out, wire, firstBytes(2 * samples));
 }
 
-// An encoder reads twice (L16) the bytes it writes: a 64-byte load that straddles a cache
-// line costs more here than a store that does (92 ns a 1 ms x 64 ch packet at every
+// An encoder reads twice (L16) the bytes it writes, and a 64-byte load that straddles a
+// cache line costs more here than a store that does (92 ns a 1 ms x 64 ch packet at every
 // alignment of input and output with the loads aligned, 92-113 ns with the stores aligned
-// and the loads as they come). So a masked step up to the input's first 64-byte boundary.
+// and the loads as they come): a masked step up to the input's first 64-byte boundary, and
+// the stores where they fall, split where one would straddle a page (storeBytes).
 AES67_AVX512_INLINE void encodeL16FastInline(const float* in, std::size_t n, std::uint8_t* out) {
   std::size_t i = 0;
   const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(in) & 63;
@@ -494,7 +496,7 @@ AES67_AVX512 bool anyNanOrBeyond(const float* in, std::size_t n, float limit) {
 }
 
 // The fast path, then (see above) the exact kernel again for a packet that holds what the
-// fast path cannot take. kBeyond: the magnitude from which x * 2^(bits-1) leaves int32.
+// fast path cannot take. 2^kBeyondLog2: the magnitude from which x * 2^(bits-1) leaves int32.
 template <void (*kFast)(const float*, std::size_t, std::uint8_t*), void (*kExact)(const float*, std::size_t, std::uint8_t*),
           std::size_t kFastFrom, int kBeyondLog2>
 AES67_AVX512_INLINE void encodeChecked(const float* in, std::size_t n, std::uint8_t* out) {
