@@ -166,14 +166,51 @@ CodecMeasurement measureCodec(PcmEncoding e, std::size_t samples, std::size_t ba
   // worked on vectors of the payload alone (16-byte aligned, where the engine's payloads sit
   // 12 bytes past a 16-byte boundary), and memcpy between two of its own; that memcpy is
   // still timed and printed (memcpyOldNs): the target is judged against both.
-  std::vector<std::uint8_t> rxDatagram(kRtpHeaderSize + wire), txDatagram(kRtpHeaderSize + wire);
-  std::uint8_t* const rxPayload = rxDatagram.data() + kRtpHeaderSize;
-  std::uint8_t* const txPayload = txDatagram.data() + kRtpHeaderSize;
-  std::vector<std::uint8_t> bytes(wire), copyOut(wire), floorOut(kRtpHeaderSize + wire + 64);
-  for (std::size_t i = 0; i < wire; ++i) rxPayload[i] = bytes[i] = static_cast<std::uint8_t>(prng.next());
+  //
+  // Where in its page the heap puts each buffer changes what a call costs, for memcpy as for
+  // the codecs: on Zen 4 a load from the same offset in its page as an earlier store still
+  // in flight waits for it (4 KiB aliasing), so a copy or a codec whose loads and stores meet
+  // that way runs up to twice as long. Measured in one process the 768-byte rows depended on
+  // where that process's heap happened to put them (old memcpy 9.0 ns in one run, 17.4 in
+  // the next; encode 13.8 or 16.9). So every batch moves every buffer to another offset in
+  // its page (16-byte steps, a different stride a buffer, so that their offsets from each
+  // other change too; the payloads stay 12 bytes past a 16-byte boundary), and the medians
+  // are over placements as well as over time. Each buffer has a page to spare for it, and
+  // all of it holds valid content (random wire bytes; floats as below), wherever it starts.
+  constexpr std::size_t kPage = 4096, kSlots = kPage / 16;
+  struct Placed {
+    std::vector<std::uint8_t> storage;
+    std::size_t stride;  // in 16-byte slots a batch
+    explicit Placed(std::size_t bytes, std::size_t strideSlots) : storage(bytes + kPage + 16), stride(strideSlots) {}
+    std::uint8_t* at(std::size_t batch, std::size_t past = 0) {
+      const auto base = reinterpret_cast<std::uintptr_t>(storage.data());
+      const std::uintptr_t aligned = (base + 15) & ~std::uintptr_t{15};
+      return reinterpret_cast<std::uint8_t*>(aligned) + 16 * ((batch * stride) % kSlots) + past;
+    }
+  };
+  Placed rxDatagram(kRtpHeaderSize + wire, 37), txDatagram(kRtpHeaderSize + wire, 101), bytes(wire, 83), copyOut(wire, 167),
+      floorOut(kRtpHeaderSize + wire + 64, 229), floats(samples * sizeof(float), 59), floatsOut(samples * sizeof(float), 149),
+      floatCopy(samples * sizeof(float), 211);
+  for (Placed* p : {&rxDatagram, &bytes}) {
+    for (auto& b : p->storage) b = static_cast<std::uint8_t>(prng.next());
+  }
   // Encoder input: a mix as a DAW hands it over, mostly inside full scale, some clipping.
-  std::vector<float> floats(samples), floatsOut(samples), floatCopy(samples);
-  for (auto& f : floats) f = static_cast<float>(prng.uniform() * 2.2 - 1.1);
+  for (std::size_t i = 0; i + sizeof(float) <= floats.storage.size(); i += sizeof(float)) {
+    const float f = static_cast<float>(prng.uniform() * 2.2 - 1.1);
+    std::memcpy(&floats.storage[i], &f, sizeof f);
+  }
+  std::uint8_t *rxPayload = nullptr, *txPayload = nullptr, *bytesAt = nullptr, *copyOutAt = nullptr, *floorOutAt = nullptr;
+  float *floatsAt = nullptr, *floatsOutAt = nullptr, *floatCopyAt = nullptr;
+  auto place = [&](std::size_t batch) {
+    rxPayload = rxDatagram.at(batch, kRtpHeaderSize);
+    txPayload = txDatagram.at(batch, kRtpHeaderSize);
+    bytesAt = bytes.at(batch);
+    copyOutAt = copyOut.at(batch);
+    floorOutAt = floorOut.at(batch, kRtpHeaderSize);
+    floatsAt = reinterpret_cast<float*>(floats.at(batch));
+    floatsOutAt = reinterpret_cast<float*>(floatsOut.at(batch));
+    floatCopyAt = reinterpret_cast<float*>(floatCopy.at(batch));
+  };
 
   const PcmDecodeKernel decodeKernel = kernels ? kernels->decode[static_cast<std::size_t>(e)] : nullptr;
   const PcmEncodeKernel encodeKernel = kernels ? kernels->encode[static_cast<std::size_t>(e)] : nullptr;
@@ -211,15 +248,15 @@ CodecMeasurement measureCodec(PcmEncoding e, std::size_t samples, std::size_t ba
   };
   auto callOnce = [&](int op) {
     switch (op) {
-      case 0: decodeOnce(rxPayload, floatsOut.data()); break;
-      case 1: encodeOnce(floats.data(), txPayload); break;
+      case 0: decodeOnce(rxPayload, floatsOutAt); break;
+      case 1: encodeOnce(floatsAt, txPayload); break;
       case 2: std::memcpy(txPayload, rxPayload, wire); break;
-      case 3: std::memcpy(floatCopy.data(), floats.data(), samples * sizeof(float)); break;
-      case 4: std::memcpy(copyOut.data(), bytes.data(), wire); break;
+      case 3: std::memcpy(floatCopyAt, floatsAt, samples * sizeof(float)); break;
+      case 4: std::memcpy(copyOutAt, bytesAt, wire); break;
 #ifdef AES67_BENCH_FLOORS
       case 5:
-        if (timedSet == PcmKernelSet::kAvx512) encodeFloorAvx512(e, floats.data(), samples, floorOut.data() + kRtpHeaderSize);
-        else encodeFloor(e, floats.data(), samples, floorOut.data() + kRtpHeaderSize);
+        if (timedSet == PcmKernelSet::kAvx512) encodeFloorAvx512(e, floatsAt, samples, floorOutAt);
+        else encodeFloor(e, floatsAt, samples, floorOutAt);
         break;
       default: copyAvx2(rxPayload, wire, txPayload); break;
 #endif
@@ -243,18 +280,21 @@ CodecMeasurement measureCodec(PcmEncoding e, std::size_t samples, std::size_t ba
     }
     times[op].push_back(ns / static_cast<double>(calls));
   };
+  place(batches);
   for (int op = 0; op < ops; ++op) timeCalls(op);  // warm-up, not kept
   for (auto& t : times) t.clear();
   for (std::size_t b = 0; b < batches; ++b) {
+    place(b);
     for (int k = 0; k < ops; ++k) timeCalls(static_cast<int>((b + static_cast<std::size_t>(k)) % static_cast<std::size_t>(ops)));
   }
   const std::vector<double>&decode = times[0], &encode = times[1], &copy = times[2], &copyFloat = times[3], &copyOld = times[4];
   // The codecs must have done their work: decoded audio survives encode + decode (exactly
   // the bytes for L16 and L24; L32 keeps float's 24 bits).
-  decodeOnce(rxPayload, floatsOut.data());
-  encodeOnce(floatsOut.data(), txPayload);
-  decodeOnce(txPayload, floatCopy.data());
-  if (floatCopy != floatsOut || (e != PcmEncoding::kL32 && std::memcmp(txPayload, bytes.data(), wire) != 0)) {
+  decodeOnce(rxPayload, floatsOutAt);
+  encodeOnce(floatsOutAt, txPayload);
+  decodeOnce(txPayload, floatCopyAt);
+  if (std::memcmp(floatCopyAt, floatsOutAt, samples * sizeof(float)) != 0 ||
+      (e != PcmEncoding::kL32 && std::memcmp(txPayload, rxPayload, wire) != 0)) {
     throw std::runtime_error(std::string("codec benchmark: ") + toString(e) + " did not round-trip");
   }
 
