@@ -401,8 +401,8 @@ AES67_AVX512_INLINE void encodeL16FastStep(const float* in, std::size_t samples,
 // An encoder reads twice (L16) the bytes it writes, and a 64-byte load that straddles a
 // cache line costs more here than a store that does (92 ns a 1 ms x 64 ch packet at every
 // alignment of input and output with the loads aligned, 92-113 ns with the stores aligned
-// and the loads as they come): a masked step up to the input's first 64-byte boundary, and
-// the stores where they fall, split where one would straddle a page (storeBytes).
+// and the loads as they come): the loads aligned from the input's first 64-byte boundary
+// on, and the stores where they fall, split where one would straddle a page (storeBytes).
 AES67_AVX512_INLINE void encodeL16FastInline(const float* in, std::size_t n, std::uint8_t* out) {
   if (n < 32) {
     if (n > 0) encodeL16FastStep<false>(in, n, out);
