@@ -23,25 +23,35 @@ const SIZES = [
 const ENCODINGS: NativePcmEncoding[] = ['L16', 'L24', 'L32'];
 
 console.log(`medians of ${BATCHES} batches per figure; ratio = codec throughput / memcpy throughput of the wire bytes (target >= ${TARGET}x)`);
+// Where the bytes are (native/src/bench_binding.cc measureCodec): as in the engine, decode
+// reads a received datagram's payload and encode writes the payload of the one sent, 12 bytes
+// (the RTP header) into a vector; memcpy copies the one payload to the other. Until codec4
+// the codecs and memcpy used vectors of the payload alone, 16-byte aligned where the engine's
+// payloads are not; that memcpy ("old mc") is still timed beside, and a row meets the target
+// only against both ("dec old", "enc old": the codec against the old memcpy).
+console.log(`memcpy = received payload -> sent payload, the buffers the codecs read and write (12 bytes into a datagram); old mc = memcpy between two vectors of the payload alone (the baseline until codec4); a row meets the target only against both`);
 // What "memcpy of the same bytes" is: the wire bytes (samples x 2, 3 or 4), for decode (the
 // bytes it reads) and for encode (the bytes it writes) alike; the issue's definition and
 // the one the target is judged on. A codec also moves the float side, 4 bytes a sample:
 // "float" is memcpy of the wire bytes over memcpy of the float bytes, timed in the same
 // batches (the ratio a codec would show if it were as fast as copying its float side), and
 // "dec/f" and "enc/f" are each codec against memcpy of the float bytes instead.
-console.log(`memcpy = memcpy of the wire bytes (what decode reads, what encode writes); every ratio below but dec/f and enc/f is against it`);
+console.log(`memcpy = memcpy of the wire bytes (what decode reads, what encode writes); every ratio below but dec old, enc old (against old mc), dec/f and enc/f is against it`);
 console.log(`float = memcpy of the wire bytes / memcpy of the float bytes: the ratio of a codec as fast as a copy of its float side`);
 console.log(`dec/f, enc/f = the codec against memcpy of the float bytes (what decode writes, what encode reads): printed, not judged`);
 // Floors, beside the AVX2 and AVX-512 rows: "floor" is the least an encoder of that
 // instruction set does (load, scale, convert, narrow, store; no clipping, no NaN, no byte
-// order), so no correct encoder of that set reaches it; "cp32" (AVX2 rows) is a copy of the
-// wire bytes with 32-byte AVX2 loads and stores, against glibc's memcpy (which on this CPU
-// may use wider or aligned stores).
+// order). The AVX-512 L16 encoder's fast path (from 320 samples) is that floor plus the byte
+// order in the same permute and one MXCSR read (the saturating narrow is its clip, MXCSR's
+// invalid flag its NaN check: pcm_kernels_avx512.cpp), so it comes within a few percent of
+// it; every other encoder stays below. "cp32" (AVX2 rows) is a copy of the wire bytes with
+// 32-byte AVX2 loads and stores, against glibc's memcpy (which on this CPU may use wider or
+// aligned stores).
 console.log(`floor = the least an encoder of the row's instruction set does (scale, convert, narrow, store; no clipping/NaN/byte order) vs memcpy; cp32 = a 32-byte AVX2 copy loop vs memcpy`);
 console.log(
   `${'codec'.padEnd(5)} ${'buffer'.padEnd(13)} ${'kernels'.padEnd(7)} ${'bytes'.padStart(8)} ${'decode ns'.padStart(10)} ${'encode ns'.padStart(10)} ` +
-    `${'memcpy ns'.padStart(10)} ${'decode Ms/s'.padStart(12)} ${'encode Ms/s'.padStart(12)} ${'decode'.padStart(7)} ${'encode'.padStart(7)} ${'float'.padStart(7)} ` +
-    `${'dec/f'.padStart(7)} ${'enc/f'.padStart(7)} ${'floor'.padStart(7)} ${'cp32'.padStart(7)}`,
+    `${'memcpy ns'.padStart(10)} ${'old mc ns'.padStart(10)} ${'decode Ms/s'.padStart(12)} ${'encode Ms/s'.padStart(12)} ${'decode'.padStart(7)} ${'encode'.padStart(7)} ` +
+    `${'dec old'.padStart(7)} ${'enc old'.padStart(7)} ${'float'.padStart(7)} ${'dec/f'.padStart(7)} ${'enc/f'.padStart(7)} ${'floor'.padStart(7)} ${'cp32'.padStart(7)}`,
 );
 const rows = [];
 // Sets slower than the one the engine runs that this build and CPU have (measureCodec throws
@@ -57,9 +67,11 @@ for (const encoding of ENCODINGS) {
     // Enough calls per batch that a batch lasts tens of microseconds (clock resolution).
     const calls = Math.max(2, Math.round(200_000 / size.samples));
     const m = native.measureCodec({ encoding, samples: size.samples, batches: size.samples > 100_000 ? 31 : BATCHES, calls, kernels });
-    if (!(m.decodeNs > 0 && m.encodeNs > 0 && m.memcpyNs > 0)) throw new Error(`measurement failed: ${JSON.stringify(m)}`);
+    if (!(m.decodeNs > 0 && m.encodeNs > 0 && m.memcpyNs > 0 && m.memcpyOldNs > 0)) throw new Error(`measurement failed: ${JSON.stringify(m)}`);
     const decodeRatio = m.memcpyNs / m.decodeNs;
     const encodeRatio = m.memcpyNs / m.encodeNs;
+    const decodeRatioOld = m.memcpyOldNs / m.decodeNs;
+    const encodeRatioOld = m.memcpyOldNs / m.encodeNs;
     const floatCopyRatio = m.memcpyNs / m.memcpyFloatNs;
     const decodeVsFloatCopy = m.memcpyFloatNs / m.decodeNs;
     const encodeVsFloatCopy = m.memcpyFloatNs / m.encodeNs;
@@ -69,8 +81,8 @@ for (const encoding of ENCODINGS) {
     const mss = (ns: number) => (size.samples / ns) * 1e3; // million samples per second
     console.log(
       `${encoding.padEnd(5)} ${size.label.padEnd(13)} ${m.kernels.padEnd(7)} ${String(m.wireBytes).padStart(8)} ${m.decodeNs.toFixed(0).padStart(10)} ` +
-        `${m.encodeNs.toFixed(0).padStart(10)} ${m.memcpyNs.toFixed(0).padStart(10)} ${mss(m.decodeNs).toFixed(0).padStart(12)} ` +
-        `${mss(m.encodeNs).toFixed(0).padStart(12)} ${decodeRatio.toFixed(2).padStart(6)}x ${encodeRatio.toFixed(2).padStart(6)}x ${floatCopyRatio.toFixed(2).padStart(6)}x ` +
+        `${m.encodeNs.toFixed(0).padStart(10)} ${m.memcpyNs.toFixed(0).padStart(10)} ${m.memcpyOldNs.toFixed(0).padStart(10)} ${mss(m.decodeNs).toFixed(0).padStart(12)} ` +
+        `${mss(m.encodeNs).toFixed(0).padStart(12)} ${x(decodeRatio)} ${x(encodeRatio)} ${x(decodeRatioOld)} ${x(encodeRatioOld)} ${x(floatCopyRatio)} ` +
         `${x(decodeVsFloatCopy)} ${x(encodeVsFloatCopy)} ${x(encodeFloorRatio)} ${x(copyAvx2Ratio)}`,
     );
     rows.push({
@@ -83,9 +95,12 @@ for (const encoding of ENCODINGS) {
       decodeNs: m.decodeNs,
       encodeNs: m.encodeNs,
       memcpyNs: m.memcpyNs,
+      memcpyOldNs: m.memcpyOldNs,
       memcpyFloatNs: m.memcpyFloatNs,
       decodeRatio,
       encodeRatio,
+      decodeRatioOld,
+      encodeRatioOld,
       floatCopyRatio,
       decodeVsFloatCopy,
       encodeVsFloatCopy,
@@ -93,12 +108,17 @@ for (const encoding of ENCODINGS) {
       copyAvx2Ns: m.copyAvx2Ns || null,
       encodeFloorRatio,
       copyAvx2Ratio,
-      decodeMeetsTarget: decodeRatio >= TARGET,
-      encodeMeetsTarget: encodeRatio >= TARGET,
+      decodeMeetsTarget: decodeRatio >= TARGET && decodeRatioOld >= TARGET,
+      encodeMeetsTarget: encodeRatio >= TARGET && encodeRatioOld >= TARGET,
     });
   }
 }
 // The target is for what the engine runs; the scalar rows are the baseline.
 const misses = rows.filter((r) => r.dispatched && (!r.decodeMeetsTarget || !r.encodeMeetsTarget));
 console.log(misses.length === 0 ? `every codec at >= ${TARGET}x memcpy` : `below ${TARGET}x memcpy: ${misses.map((r) => `${r.encoding} ${r.buffer} (${r.kernels}${r.decodeMeetsTarget ? '' : ' decode'}${r.encodeMeetsTarget ? '' : ' encode'})`).join(', ')}`);
-recordBench('codec', { batches: BATCHES, target: TARGET, ratio: 'memcpyNs / codecNs (throughput relative to memcpy of the wire bytes)', rows });
+recordBench('codec', {
+  batches: BATCHES,
+  target: TARGET,
+  ratio: 'memcpyNs / codecNs (throughput relative to memcpy of the wire bytes, payload to payload); *RatioOld: memcpyOldNs / codecNs; a row meets the target only if both are >= target',
+  rows,
+});

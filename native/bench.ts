@@ -7,11 +7,13 @@ export interface CodecMeasurement {
   encoding: NativePcmEncoding;
   decodeNs: number;
   encodeNs: number;
-  /** memcpy of the wire bytes (samples x bytes per sample). */
+  /** memcpy of the wire bytes (samples x bytes per sample), received payload to sent payload: the buffers the codecs read and write, 12 bytes into a datagram. */
   memcpyNs: number;
+  /** memcpy of the wire bytes between two vectors of them alone (the baseline until codec4). */
+  memcpyOldNs: number;
   /** memcpy of the float32 bytes (samples x 4). */
   memcpyFloatNs: number;
-  /** Beside AVX2 and AVX-512 kernels only, else 0: the least an encoder of that instruction set does (scale, convert, narrow, store; no clipping, NaN or byte order). */
+  /** Beside AVX2 and AVX-512 kernels only, else 0: the least an encoder of that instruction set does (scale, convert, narrow, store; no clipping, NaN or byte order; the AVX-512 L16 fast path is this plus a byte permute and one MXCSR read). */
   encodeFloorNs: number;
   /** Beside AVX2 kernels only, else 0: a copy of the wire bytes with 32-byte AVX2 loads and stores. */
   copyAvx2Ns: number;

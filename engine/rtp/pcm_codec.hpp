@@ -23,7 +23,10 @@ std::optional<PcmEncoding> parsePcmEncoding(const std::string& name);
 // samples = frames * channels. No allocation: real-time safe. Runs the fastest kernel set
 // this CPU has (pcm_kernels.hpp: AVX-512 F/BW/VL/VBMI, else AVX2, on x86-64 that has it,
 // else the portable scalar kernels), chosen once when the program loads; every set gives
-// the same bits.
+// the same bits. The AVX-512 L16 and L24 encoders use the thread's MXCSR invalid flag to
+// notice NaN and out-of-range samples, and clear it when they find it set after a packet of
+// 160 samples or more; they expect MXCSR's exceptions masked (the default), as every
+// vector kernel here does.
 void decodePcm(PcmEncoding e, const std::uint8_t* in, std::size_t samples, float* out);
 void encodePcm(PcmEncoding e, const float* in, std::size_t samples, std::uint8_t* out);
 

@@ -34,5 +34,10 @@ const PcmKernels* avx2PcmKernelsIfBuilt();
 // The AVX-512 set (F, BW, VL and VBMI; pcm_kernels_avx512.cpp); nullptr when not built for
 // x86-64 with GCC/Clang. Only call its kernels on a CPU that has all four.
 const PcmKernels* avx512PcmKernelsIfBuilt();
+// The AVX-512 L16 and L24 encoders' fast paths alone, without the check that reruns a
+// packet on the exact kernel when the fast path raised MXCSR's invalid flag (IE); nullptr
+// for L32 or when not built. For tests: exact for every input that does not raise IE, and
+// each raises IE for every input it cannot take.
+PcmEncodeKernel avx512FastEncoderIfBuilt(PcmEncoding e);
 
 }  // namespace aes67

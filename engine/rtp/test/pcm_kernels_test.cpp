@@ -8,8 +8,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -199,6 +201,267 @@ TEST(PcmKernels, AnyLengthAtAnyAlignmentLikeScalarAndNothingOutside) {
             for (std::size_t b = 0; b < 4 * floatOffset; ++b) ASSERT_EQ(gotBytes[b], kGuard) << "written before, " << where;
             for (std::size_t b = 4 * (floatOffset + n); b < sizeof gotF; ++b) ASSERT_EQ(gotBytes[b], kGuard) << "written after, " << where;
           }
+        }
+      }
+    }
+  }
+}
+
+// MXCSR, where the AVX-512 encoders' fast paths leave their invalid flag (IE).
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+std::uint32_t readMxcsr() {
+  std::uint32_t csr;
+  asm volatile("stmxcsr %0" : "=m"(csr) : : "memory");
+  return csr;
+}
+void writeMxcsr(std::uint32_t csr) { asm volatile("ldmxcsr %0" : : "m"(csr) : "memory"); }
+constexpr std::uint32_t kInvalid = 1;  // MXCSR.IE
+#endif
+
+// Sample values a packet carries: a mix within and a little beyond full scale, exact codes,
+// the ties between them and the ends, as `bits` rounds them.
+float packetSample(std::uint64_t& s, int bits) {
+  const float full = std::ldexp(1.0f, bits - 1);
+  switch (xorshift(s) % 4) {
+    case 0: return static_cast<float>(static_cast<std::int32_t>(xorshift(s) % 2300001) - 1150000) / 1e6f;
+    case 1: return (static_cast<float>(static_cast<std::int32_t>(xorshift(s) % 65536) - 32768) + 0.5f) / 32768.0f;
+    case 2: return static_cast<float>(static_cast<std::int32_t>(xorshift(s) % (1u << 24)) - (1 << 23)) / full;
+    default: {
+      const float ends[] = {1.0f, -1.0f, (full - 0.5f) / full, -(full + 0.5f) / full, 0.0f, -0.0f, 1.5f, -1.5f};
+      return ends[xorshift(s) % 8];
+    }
+  }
+}
+
+// The head and tail paths of every kernel that has them: the output (wire bytes for an
+// encoder, floats for a decoder) at every offset of a 64-byte line, the input at every
+// offset a float array (encoder) or a datagram (decoder) can give, every length through a
+// few whole vectors and loop turns (the AVX-512 L24 encoder takes 128 samples a turn), and
+// nothing outside the output written. Through the public kernels, for lengths on both sides
+// of where the AVX-512 encoders switch to their fast paths (320 samples for L16, 160 for
+// L24), and through those fast paths alone.
+TEST(PcmKernels, HeadsAndTailsAtEveryAlignmentLikeScalar) {
+  constexpr std::uint8_t kGuard = 0x5A;
+  constexpr std::size_t kMax = 400;
+  std::uint64_t s = 0xA11CE;
+  struct Encoder {
+    std::string name;
+    PcmEncoding e;
+    PcmEncodeKernel kernel;
+    bool fastPath = false;  // must not raise IE on these samples (else the kernel reruns them)
+  };
+  std::vector<Encoder> encoders;
+  std::vector<const PcmKernels*> decoders = fastSets();
+  for (const PcmKernels* k : fastSets()) {
+    for (PcmEncoding e : {PcmEncoding::kL16, PcmEncoding::kL24}) encoders.push_back({toString(k->set), e, k->encode[index(e)]});
+  }
+  if (pcmKernels(PcmKernelSet::kAvx512) != nullptr) {
+    for (PcmEncoding e : {PcmEncoding::kL16, PcmEncoding::kL24}) {
+      if (PcmEncodeKernel fast = avx512FastEncoderIfBuilt(e)) encoders.push_back({"avx512 fast path", e, fast, true});
+    }
+  }
+  if (encoders.empty()) GTEST_SKIP() << "no kernel set but scalar on this build/CPU (x86-64 with AVX2 has one)";
+
+  alignas(64) float in[16 + kMax];
+  alignas(64) std::uint8_t want[64 + 3 * kMax + 64], got[64 + 3 * kMax + 64];
+  for (const Encoder& k : encoders) {
+    const std::size_t w = bytesPerSample(k.e);
+    // Every length through a few vectors, and those around the switch to the fast path.
+    std::vector<std::size_t> lengths;
+    for (std::size_t n = 0; n <= (k.e == PcmEncoding::kL16 ? 160 : 300); ++n) lengths.push_back(n);
+    if (k.e == PcmEncoding::kL16) {
+      for (std::size_t n = 310; n <= kMax; ++n) lengths.push_back(n);
+    }
+    for (std::size_t floatOffset = 0; floatOffset < 16; ++floatOffset) {
+      for (std::size_t i = 0; i < 16 + kMax; ++i) in[i] = packetSample(s, 8 * static_cast<int>(w));
+      for (std::size_t wireOffset = 0; wireOffset < 64; ++wireOffset) {
+        for (std::size_t n : lengths) {
+          std::memset(want, kGuard, sizeof want);
+          std::memset(got, kGuard, sizeof got);
+          scalar().encode[index(k.e)](in + floatOffset, n, want + wireOffset);
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+          const std::uint32_t csr = readMxcsr();
+          writeMxcsr(csr & ~kInvalid);
+          k.kernel(in + floatOffset, n, got + wireOffset);
+          const bool raised = readMxcsr() & kInvalid;
+          writeMxcsr(csr);
+          ASSERT_FALSE(k.fastPath && raised) << toString(k.e) << " fast path raised IE on packet samples, n=" << n;
+#else
+          k.kernel(in + floatOffset, n, got + wireOffset);
+#endif
+          ASSERT_EQ(0, std::memcmp(want, got, sizeof want)) << k.name << " " << toString(k.e) << " encode n=" << n << " floats+"
+                                                             << floatOffset << ", wire+" << wireOffset << " B";
+        }
+      }
+    }
+  }
+
+  alignas(64) std::uint8_t wire[64 + 3 * kMax];
+  alignas(64) float wantF[16 + kMax + 16], gotF[16 + kMax + 16];
+  for (std::size_t b = 0; b < sizeof wire; ++b) wire[b] = static_cast<std::uint8_t>(xorshift(s));
+  for (const PcmKernels* k : decoders) {
+    for (PcmEncoding e : {PcmEncoding::kL16, PcmEncoding::kL24}) {
+      for (std::size_t floatOffset = 0; floatOffset < 16; ++floatOffset) {
+        for (std::size_t wireOffset = 0; wireOffset < 64; ++wireOffset) {
+          for (std::size_t n = 0; n <= 100; ++n) {
+            std::memset(wantF, kGuard, sizeof wantF);
+            std::memset(gotF, kGuard, sizeof gotF);
+            scalar().decode[index(e)](wire + wireOffset, n, wantF + floatOffset);
+            k->decode[index(e)](wire + wireOffset, n, gotF + floatOffset);
+            ASSERT_EQ(0, std::memcmp(wantF, gotF, sizeof wantF)) << toString(k->set) << " " << toString(e) << " decode n=" << n
+                                                                 << " wire+" << wireOffset << " B, floats+" << floatOffset;
+          }
+        }
+      }
+    }
+  }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+
+#define AVX512_FAST_PATHS_OR_SKIP                                                                         \
+  if (pcmKernels(PcmKernelSet::kAvx512) == nullptr || avx512FastEncoderIfBuilt(PcmEncoding::kL16) == nullptr) \
+  GTEST_SKIP() << "no AVX-512 kernel set on this build/CPU"
+
+// What the fast paths cannot take, by encoding: NaN, infinities, and magnitudes from 2^16
+// (L16) or 2^8 (L24) on, where x * 2^15 or x * 2^23 leaves int32.
+std::vector<float> beyondTheFastPath(PcmEncoding e) {
+  const float limit = e == PcmEncoding::kL16 ? 65536.0f : 256.0f;
+  return {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(), floatFromBits(0x7F800001u),
+          floatFromBits(0xFFC0FFFFu), std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+          limit, std::nextafter(-limit, -1e30f), 1e30f, -1e30f, std::numeric_limits<float>::max()};
+}
+
+// Each value the fast path cannot take, at every position of a packet (head, loop, tail),
+// raises IE in the fast path alone; the public kernel then gives the scalar bytes and leaves
+// IE clear, whether or not IE was already set (then its scan of the packet, not IE, must
+// find the value). The values just inside the fast path's range raise nothing and come out
+// exact, through the kernel too when IE was set before.
+TEST(PcmKernels, Avx512FastEncodersRaiseInvalidForWhatTheyCannotTakeAndTheKernelRerunsExactly) {
+  AVX512_FAST_PATHS_OR_SKIP;
+  const std::uint32_t saved = readMxcsr();
+  const PcmKernels& avx512 = *pcmKernels(PcmKernelSet::kAvx512);
+  std::uint64_t s = 0xBAD;
+  for (PcmEncoding e : {PcmEncoding::kL16, PcmEncoding::kL24}) {
+    // Long enough for the kernel to take its fast path (320 samples and more for L16), and
+    // no whole number of vectors (the scan's last, partial one is met).
+    const std::size_t w = bytesPerSample(e), n = 407;
+    PcmEncodeKernel fast = avx512FastEncoderIfBuilt(e);
+    std::vector<float> in(n + 1);
+    std::vector<std::uint8_t> want(n * w), got(n * w);
+    for (float bad : beyondTheFastPath(e)) {
+      for (std::size_t at = 0; at < n; ++at) {
+        for (std::size_t i = 0; i <= n; ++i) in[i] = packetSample(s, 8 * static_cast<int>(w));
+        in[at] = bad;
+        // From the second float on: the fast path's head (to the input's 64-byte line) is met.
+        const float* packet = in.data() + (at % 2);
+        scalar().encode[index(e)](packet, n, want.data());
+        writeMxcsr(saved & ~kInvalid);
+        fast(packet, n, got.data());
+        ASSERT_TRUE(readMxcsr() & kInvalid) << toString(e) << " fast path took " << bad << " at " << at << " without raising IE";
+        for (std::uint32_t before : {saved & ~kInvalid, saved | kInvalid}) {
+          writeMxcsr(before);
+          avx512.encode[index(e)](packet, n, got.data());
+          EXPECT_FALSE(readMxcsr() & kInvalid) << toString(e) << " left IE set after " << bad << " at " << at;
+          ASSERT_EQ(want, got) << toString(e) << " " << bad << " at " << at << ", IE " << (before & kInvalid) << " before";
+        }
+      }
+    }
+    // Just inside: the largest magnitudes that still convert, and -2^16 / -2^8 themselves
+    // (exactly the most negative int32 after scaling: no IE).
+    const float limit = e == PcmEncoding::kL16 ? 65536.0f : 256.0f;
+    for (float edge : {std::nextafter(limit, 0.0f), std::nextafter(-limit, 0.0f), -limit, 2.0f, -2.0f}) {
+      std::fill(in.begin(), in.end(), edge);
+      scalar().encode[index(e)](in.data(), n, want.data());
+      writeMxcsr(saved & ~kInvalid);
+      fast(in.data(), n, got.data());
+      EXPECT_FALSE(readMxcsr() & kInvalid) << toString(e) << " fast path raised IE for " << edge;
+      ASSERT_EQ(want, got) << toString(e) << " fast path, " << edge;
+      writeMxcsr(saved | kInvalid);
+      avx512.encode[index(e)](in.data(), n, got.data());
+      ASSERT_EQ(want, got) << toString(e) << " kernel with IE set before, " << edge;
+    }
+  }
+  writeMxcsr(saved);
+}
+
+// The rest of MXCSR is the caller's: the encoders change nothing but IE, and clear an IE the
+// caller had set (it costs them a scan of the packet) rather than scan every packet after it.
+TEST(PcmKernels, Avx512EncodersClearAnInvalidFlagTheyFindAndKeepTheRestOfMxcsr) {
+  AVX512_FAST_PATHS_OR_SKIP;
+  const std::uint32_t saved = readMxcsr();
+  // Everything but the six sticky flags (bits 0-5): masks, rounding control, FZ, DAZ.
+  constexpr std::uint32_t kControl = ~std::uint32_t{0x3F};
+  const PcmKernels& avx512 = *pcmKernels(PcmKernelSet::kAvx512);
+  std::uint64_t s = 7;
+  for (PcmEncoding e : {PcmEncoding::kL16, PcmEncoding::kL24}) {
+    const std::size_t w = bytesPerSample(e), n = 3072;
+    std::vector<float> in(n);
+    for (float& x : in) x = packetSample(s, 8 * static_cast<int>(w));
+    std::vector<std::uint8_t> want(n * w), got(n * w);
+    scalar().encode[index(e)](in.data(), n, want.data());
+    for (std::uint32_t before : {saved & ~kInvalid, saved | kInvalid}) {
+      writeMxcsr(before);
+      avx512.encode[index(e)](in.data(), n, got.data());
+      const std::uint32_t after = readMxcsr();
+      writeMxcsr(saved);
+      EXPECT_EQ(want, got) << toString(e) << " IE " << (before & kInvalid) << " before";
+      EXPECT_EQ(after & kInvalid, 0u) << toString(e) << " IE " << (before & kInvalid) << " before";
+      EXPECT_EQ(after & kControl, before & kControl) << toString(e);
+    }
+  }
+}
+#endif
+
+// Outputs that end in, straddle or start at a 4 KiB page boundary, at every byte offset
+// around it: the AVX-512 kernels split any store that would straddle one in two (on Zen 4 a
+// straddling store costs 9 ns), which must write exactly the bytes one store would.
+TEST(PcmKernels, OutputsAroundAPageBoundaryLikeScalar) {
+  constexpr std::size_t kPage = 4096, kMax = 200;
+  constexpr std::uint8_t kGuard = 0xC3;
+  struct Aligned {
+    void operator()(void* p) const { std::free(p); }
+  };
+  // Three pages: the boundary between the first two is the one met.
+  std::unique_ptr<std::uint8_t, Aligned> page(static_cast<std::uint8_t*>(std::aligned_alloc(kPage, 3 * kPage)));
+  std::unique_ptr<std::uint8_t, Aligned> reference(static_cast<std::uint8_t*>(std::aligned_alloc(kPage, 3 * kPage)));
+  ASSERT_TRUE(page && reference);
+  std::uint64_t s = 0xF00D;
+  alignas(64) float in[kMax];
+  alignas(64) std::uint8_t wire[4 * kMax];
+  for (std::size_t b = 0; b < sizeof wire; ++b) wire[b] = static_cast<std::uint8_t>(xorshift(s));
+  std::vector<std::pair<std::string, const PcmKernels*>> sets;
+  for (const PcmKernels* k : fastSets()) sets.push_back({toString(k->set), k});
+  if (sets.empty()) GTEST_SKIP() << "no kernel set but scalar on this build/CPU (x86-64 with AVX2 has one)";
+  for (const auto& [name, k] : sets) {
+    for (PcmEncoding e : kEncodings) {
+      const std::size_t w = bytesPerSample(e);
+      std::vector<PcmEncodeKernel> encoders = {k->encode[index(e)]};
+      if (k->set == PcmKernelSet::kAvx512) {
+        if (PcmEncodeKernel fast = avx512FastEncoderIfBuilt(e)) encoders.push_back(fast);
+      }
+      for (std::size_t i = 0; i < kMax; ++i) in[i] = packetSample(s, 8 * static_cast<int>(w));
+      for (std::size_t n : {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{33}, std::size_t{64}, std::size_t{100},
+                            std::size_t{131}, kMax}) {
+        // Encoders: the wire starts anywhere from well before the boundary to just after it.
+        for (std::size_t start = kPage - w * n - 70; start <= kPage + 4; ++start) {
+          for (PcmEncodeKernel encoder : encoders) {
+            std::memset(page.get(), kGuard, 3 * kPage);
+            std::memset(reference.get(), kGuard, 3 * kPage);
+            scalar().encode[index(e)](in, n, reference.get() + start);
+            encoder(in, n, page.get() + start);
+            ASSERT_EQ(0, std::memcmp(page.get(), reference.get(), 2 * kPage))
+                << name << " " << toString(e) << " encode n=" << n << " at page offset " << start;
+          }
+        }
+        // Decoders: the floats start anywhere (a float apart) around it.
+        for (std::size_t start = kPage - 4 * n - 72; start <= kPage + 4; start += 4) {
+          std::memset(page.get(), kGuard, 3 * kPage);
+          std::memset(reference.get(), kGuard, 3 * kPage);
+          scalar().decode[index(e)](wire, n, reinterpret_cast<float*>(reference.get() + start));
+          k->decode[index(e)](wire, n, reinterpret_cast<float*>(page.get() + start));
+          ASSERT_EQ(0, std::memcmp(page.get(), reference.get(), 2 * kPage))
+              << name << " " << toString(e) << " decode n=" << n << " at page offset " << start;
         }
       }
     }
