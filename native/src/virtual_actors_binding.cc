@@ -30,6 +30,7 @@
 #include "engine/base/virtual_network.hpp"
 #include "native/src/base_binding.hpp"
 #include "native/src/native_actor.hpp"
+#include "native/src/recording_arena.hpp"
 #include "native/src/registry.hpp"
 
 namespace aes67::native {
@@ -304,10 +305,6 @@ class JsAes67Sender : public Napi::ObjectWrap<JsAes67Sender> {
 
 class Aes67ReceiverActor final : public NativeActor {
  public:
-  struct Block {
-    std::vector<std::uint8_t> bytes;
-    std::vector<std::uint8_t> filled;
-  };
   struct Metrics {
     double packets = 0, bytes = 0, ssrcChanges = 0, expected = 0, lost = 0, duplicates = 0, reordered = 0;
     bool hasSsrc = false;
@@ -332,6 +329,7 @@ class Aes67ReceiverActor final : public NativeActor {
     if (hasPlayoutDelay_) playoutDelay_ = delay.As<Napi::Number>().DoubleValue();
     recordSeconds_ = numberOr(o, "recordSeconds", 60);
     if (rate_ <= 0 || channels_ < 1) throw Napi::RangeError::New(o.Env(), "NativeAes67Receiver: sampleRate and channels must be positive");
+    if (!(recordSeconds_ >= 0 && recordSeconds_ <= 86400)) throw Napi::RangeError::New(o.Env(), "NativeAes67Receiver: recordSeconds must be 0 to 86400");
     frameBytes_ = static_cast<std::size_t>(channels_) * width_;
     const Ipv4Address destination = toAddress(o.Get("destination"), "destination");
     const std::string filter = o.Has("sourceFilter") && o.Get("sourceFilter").IsString() ? o.Get("sourceFilter").ToString().Utf8Value() : "";
@@ -364,7 +362,12 @@ class Aes67ReceiverActor final : public NativeActor {
   const Metrics& metrics() const { return m_; }
   std::int64_t firstSample() const { return firstSample_; }
   std::int64_t lastFrameEnd() const { return lastFrameEnd_; }
-  const std::vector<std::unique_ptr<Block>>& blocks() const { return blocks_; }
+  // The recording by one-second block (bytes: rate x frame bytes; filled: a byte per frame).
+  std::size_t blockCount() const { return present_.size(); }
+  bool blockPresent(std::size_t i) const { return present_[i] != 0; }
+  const std::uint8_t* blockBytes(std::size_t i) const { return bytes_.data() + i * blockBytes_; }
+  const std::uint8_t* blockFilled(std::size_t i) const { return filled_.data() + i * static_cast<std::size_t>(rate_); }
+  std::size_t blockSize() const { return blockBytes_; }
   std::int64_t rate() const { return rate_; }
   std::size_t frameBytes() const { return frameBytes_; }
   void close() { socket_.reset(); }
@@ -494,20 +497,23 @@ class Aes67ReceiverActor final : public NativeActor {
     const double limit = recordSeconds_ * static_cast<double>(rate_);
     if (offset < 0) return drop("before-recording");
     if (static_cast<double>(offset + frames) > limit) return drop("recording-full");
+    if (!bytes_.data()) {
+      // The whole recording reserved at once (recording_arena.hpp): zero until written.
+      const std::size_t maxBlocks = static_cast<std::size_t>(std::ceil(recordSeconds_));
+      blockBytes_ = static_cast<std::size_t>(rate_) * frameBytes_;
+      bytes_.reserve(maxBlocks * blockBytes_);
+      filled_.reserve(maxBlocks * static_cast<std::size_t>(rate_));
+    }
     for (std::int64_t f = 0; f < frames;) {
       const std::int64_t frame = offset + f;
       const std::size_t bi = static_cast<std::size_t>(frame / rate_);
-      if (blocks_.size() <= bi) blocks_.resize(bi + 1);
-      if (!blocks_[bi]) {
-        blocks_[bi] = std::make_unique<Block>();
-        blocks_[bi]->bytes.assign(static_cast<std::size_t>(rate_) * frameBytes_, 0);
-        blocks_[bi]->filled.assign(static_cast<std::size_t>(rate_), 0);
-      }
-      Block& block = *blocks_[bi];
+      if (present_.size() <= bi) present_.resize(bi + 1, 0);
+      present_[bi] = 1;
       const std::int64_t i = frame - static_cast<std::int64_t>(bi) * rate_;
       const std::int64_t n = std::min(frames - f, rate_ - i);
-      std::memcpy(block.bytes.data() + i * frameBytes_, payload + f * frameBytes_, static_cast<std::size_t>(n) * frameBytes_);
-      std::fill(block.filled.begin() + i, block.filled.begin() + i + n, 1);
+      const std::size_t at = bi * static_cast<std::size_t>(rate_) + static_cast<std::size_t>(i);
+      std::memcpy(bytes_.data() + at * frameBytes_, payload + f * frameBytes_, static_cast<std::size_t>(n) * frameBytes_);
+      std::memset(filled_.data() + at, 1, static_cast<std::size_t>(n));
       f += n;
     }
     lastFrameEnd_ = std::max(lastFrameEnd_, offset + frames);
@@ -540,7 +546,10 @@ class Aes67ReceiverActor final : public NativeActor {
   double lastTransit_ = 0;
   double arrivalSum_ = 0;
   std::int64_t firstSample_ = -1;
-  std::vector<std::unique_ptr<Block>> blocks_;
+  RecordingArena bytes_;
+  RecordingArena filled_;
+  std::size_t blockBytes_ = 0;
+  std::vector<std::uint8_t> present_;  // per block: written to
   std::int64_t lastFrameEnd_ = 0;
 };
 
@@ -610,18 +619,18 @@ class JsAes67Receiver : public Napi::ObjectWrap<JsAes67Receiver> {
     Napi::Object o = Napi::Object::New(env);
     o.Set("firstSample", Napi::BigInt::New(env, actor_->firstSample()));
     o.Set("lastFrameEnd", static_cast<double>(actor_->lastFrameEnd()));
-    const auto& blocks = actor_->blocks();
-    Napi::Array a = Napi::Array::New(env, blocks.size());
-    for (std::size_t i = 0; i < blocks.size(); ++i) {
-      if (!blocks[i]) {
+    const Aes67ReceiverActor& r = *actor_;
+    Napi::Array a = Napi::Array::New(env, r.blockCount());
+    for (std::size_t i = 0; i < r.blockCount(); ++i) {
+      if (!r.blockPresent(i)) {
         a.Set(static_cast<std::uint32_t>(i), env.Null());
         continue;
       }
       Napi::Object b = Napi::Object::New(env);
-      Napi::Uint8Array bytes = Napi::Uint8Array::New(env, blocks[i]->bytes.size());
-      std::memcpy(bytes.Data(), blocks[i]->bytes.data(), blocks[i]->bytes.size());
-      Napi::Uint8Array filled = Napi::Uint8Array::New(env, blocks[i]->filled.size());
-      std::memcpy(filled.Data(), blocks[i]->filled.data(), blocks[i]->filled.size());
+      Napi::Uint8Array bytes = Napi::Uint8Array::New(env, r.blockSize());
+      std::memcpy(bytes.Data(), r.blockBytes(i), r.blockSize());
+      Napi::Uint8Array filled = Napi::Uint8Array::New(env, static_cast<std::size_t>(r.rate()));
+      std::memcpy(filled.Data(), r.blockFilled(i), static_cast<std::size_t>(r.rate()));
       b.Set("bytes", bytes);
       b.Set("filled", filled);
       a.Set(static_cast<std::uint32_t>(i), b);
