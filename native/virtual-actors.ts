@@ -41,7 +41,8 @@ export interface NativeAes67SenderConfig extends NativeLinearTimescale {
 export interface NativeAes67Sender {
   poll(now: number): number;
   nativeActor(): NativeActorHandle;
-  stats(): { packets: number; skipped: number; firstSample: bigint };
+  /** payloadsCached: its payloads repeat within the cache's bounds; payloadSharers: senders (itself included) sending from the same payloads. */
+  stats(): { packets: number; skipped: number; firstSample: bigint; payloadsCached: boolean; payloadSharers: number };
 }
 
 export interface NativeAes67ReceiverConfig extends NativeLinearTimescale {

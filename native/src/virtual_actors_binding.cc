@@ -30,6 +30,7 @@
 #include "engine/base/virtual_network.hpp"
 #include "native/src/base_binding.hpp"
 #include "native/src/native_actor.hpp"
+#include "native/src/periodic_payloads.hpp"
 #include "native/src/recording_arena.hpp"
 #include "native/src/registry.hpp"
 
@@ -114,7 +115,7 @@ class Aes67SenderActor final : public NativeActor {
     if (!tables.IsArray() || tables.As<Napi::Array>().Length() != static_cast<std::uint32_t>(channels_)) {
       throw Napi::TypeError::New(env, "NativeAes67Sender: encoded must be one Uint8Array per channel");
     }
-    std::int64_t common = 1;
+    std::vector<std::shared_ptr<const EncodedTable>> encoded;
     for (int c = 0; c < channels_; ++c) {
       const Napi::Value t = tables.As<Napi::Array>().Get(static_cast<std::uint32_t>(c));
       if (!t.IsTypedArray() || t.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || t.As<Napi::Uint8Array>().ElementLength() == 0 ||
@@ -122,24 +123,11 @@ class Aes67SenderActor final : public NativeActor {
         throw Napi::TypeError::New(env, "NativeAes67Sender: encoded[" + std::to_string(c) + "] must be a non-empty Uint8Array of whole samples (one period)");
       }
       Napi::Uint8Array u = t.As<Napi::Uint8Array>();
-      std::vector<std::uint8_t> enc(u.Data(), u.Data() + u.ElementLength());
-      const std::int64_t p = static_cast<std::int64_t>(u.ElementLength()) / width_;
-      if (common > 0) {
-        common = common / std::__gcd(common, p) * p;
-        if (common > (1 << 24)) common = 0;  // too long to cache whole payloads
-      }
-      encoded_.push_back(std::move(enc));
+      encoded.push_back(internTable(u.Data(), u.ElementLength(), width_));
     }
-    payloadBytes_ = static_cast<std::size_t>(frames_) * channels_ * width_;
-    datagram_.assign(12 + payloadBytes_, 0);
-    if (common > 0) {
-      const std::int64_t step = std::__gcd(common, frames_);
-      if (static_cast<std::size_t>(common / step) * payloadBytes_ <= (32u << 20)) {
-        cachePeriod_ = common;
-        cacheStep_ = step;
-        cache_.resize(static_cast<std::size_t>(common / step));
-      }
-    }
+    // Shared with every sender of the same tables and packet shape (periodic_payloads.hpp).
+    payloads_ = PeriodicPayloads::of(encoded, width_, frames_);
+    datagram_.assign(12 + payloads_->bytes() + 1, 0);  // header, then a scratch payload (+1: render's slack)
     socket_ = network.host(toAddress(o.Get("host"), "host")).open(toSocketOptions(o.Get("socket")));
   }
 
@@ -161,6 +149,8 @@ class Aes67SenderActor final : public NativeActor {
   std::int64_t firstSample() const { return firstSample_; }
   std::uint64_t packets() const { return packets_; }
   std::uint64_t skipped() const { return skipped_; }
+  const PeriodicPayloads& payloads() const { return *payloads_; }
+  long payloadSharers() const { return payloads_.use_count(); }
 
  private:
   void start(double at) {
@@ -180,29 +170,6 @@ class Aes67SenderActor final : public NativeActor {
       nextDue_ = dueOf(packetIndex_);
     }
   }
-  void render(std::int64_t first, std::uint8_t* out) const {
-    for (int c = 0; c < channels_; ++c) {
-      const std::vector<std::uint8_t>& enc = encoded_[static_cast<std::size_t>(c)];
-      const std::int64_t period = static_cast<std::int64_t>(enc.size()) / width_;
-      std::int64_t k = first % period;
-      std::uint8_t* o = out + c * width_;
-      const std::size_t stride = static_cast<std::size_t>(channels_) * width_;
-      if (width_ == 3) {  // L24: three byte moves, not a memcpy call per sample
-        for (std::int64_t i = 0; i < frames_; ++i, o += stride) {
-          const std::uint8_t* e = enc.data() + k * 3;
-          o[0] = e[0];
-          o[1] = e[1];
-          o[2] = e[2];
-          if (++k == period) k = 0;
-        }
-        continue;
-      }
-      for (std::int64_t i = 0; i < frames_; ++i, o += stride) {
-        std::memcpy(o, enc.data() + k * width_, static_cast<std::size_t>(width_));
-        if (++k == period) k = 0;
-      }
-    }
-  }
   void sendPacket() {
     const std::int64_t first = firstSample_ + packetIndex_ * frames_;
     const std::uint32_t ts = static_cast<std::uint32_t>(first + mediaclkOffset_);
@@ -219,19 +186,9 @@ class Aes67SenderActor final : public NativeActor {
     d[9] = static_cast<std::uint8_t>(ssrc_ >> 16);
     d[10] = static_cast<std::uint8_t>(ssrc_ >> 8);
     d[11] = static_cast<std::uint8_t>(ssrc_);
-    if (cachePeriod_ > 0) {
-      // The header and the cached payload go straight into the network's buffer.
-      const std::size_t slot = static_cast<std::size_t>((first % cachePeriod_) / cacheStep_);
-      std::vector<std::uint8_t>& p = cache_[slot];
-      if (p.empty()) {
-        p.resize(payloadBytes_);
-        render(first, p.data());
-      }
-      network_.sendGather(*socket_, destination_, d, 12, p.data(), payloadBytes_);
-    } else {
-      render(first, d + 12);
-      network_.sendGather(*socket_, destination_, d, datagram_.size(), nullptr, 0);
-    }
+    // The header and the (cached or rendered) payload go straight into the network's buffer.
+    const std::uint8_t* payload = payloads_->payload(first, d + 12);
+    network_.sendGather(*socket_, destination_, d, 12, payload, payloads_->bytes());
     sequence_ = static_cast<std::uint16_t>(sequence_ + 1);
     ++packetIndex_;
     marker_ = false;
@@ -251,12 +208,8 @@ class Aes67SenderActor final : public NativeActor {
   double sendDelay_ = 0;
   double nextDue_ = -INFINITY;
   Ipv4Endpoint destination_;
-  std::vector<std::vector<std::uint8_t>> encoded_;
-  std::size_t payloadBytes_ = 0;
+  std::shared_ptr<PeriodicPayloads> payloads_;
   std::vector<std::uint8_t> datagram_;
-  std::int64_t cachePeriod_ = 0;
-  std::int64_t cacheStep_ = 1;
-  std::vector<std::vector<std::uint8_t>> cache_;
   std::unique_ptr<DatagramSocket> socket_;
   std::int64_t firstSample_ = -1;
   std::int64_t packetIndex_ = 0;
@@ -293,6 +246,8 @@ class JsAes67Sender : public Napi::ObjectWrap<JsAes67Sender> {
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("packets", static_cast<double>(actor_->packets()));
     o.Set("skipped", static_cast<double>(actor_->skipped()));
+    o.Set("payloadsCached", actor_->payloads().cached());
+    o.Set("payloadSharers", static_cast<double>(actor_->payloadSharers()));
     o.Set("firstSample", actor_->firstSample() < 0 ? Napi::BigInt::New(info.Env(), static_cast<std::int64_t>(-1)) : Napi::BigInt::New(info.Env(), actor_->firstSample()));
     return o;
   }

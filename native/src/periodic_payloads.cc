@@ -1,0 +1,164 @@
+#include "native/src/periodic_payloads.hpp"
+
+#include <cstring>
+#include <map>
+#include <numeric>
+#include <stdexcept>
+#include <unordered_map>
+
+namespace aes67::native {
+
+namespace {
+
+constexpr std::size_t kSlack = 4;                      // readable bytes past a table's last sample
+constexpr std::size_t kMaxCacheBytes = 32u << 20;      // distinct payloads kept per cache
+constexpr std::int64_t kMaxCommonPeriod = 1 << 24;     // frames: beyond it, never cached
+
+// A fast content hash (tables are tens of kilobytes; equal hashes are confirmed by memcmp).
+std::uint64_t hashBytes(const std::uint8_t* p, std::size_t n) {
+  std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 29;
+  }
+  for (; i < n; ++i) h = (h ^ p[i]) * 0x100000001B3ULL;
+  return h;
+}
+
+std::int64_t positiveMod(std::int64_t a, std::int64_t m) { return ((a % m) + m) % m; }
+
+}  // namespace
+
+std::shared_ptr<const EncodedTable> internTable(const std::uint8_t* data, std::size_t size, int width) {
+  if ((width != 2 && width != 3 && width != 4) || size == 0 || size % static_cast<std::size_t>(width) != 0) {
+    throw std::invalid_argument("an encoded table must be a non-empty run of whole 2-, 3- or 4-byte samples");
+  }
+  thread_local std::unordered_map<std::uint64_t, std::vector<std::weak_ptr<const EncodedTable>>> known;
+  const std::uint64_t h = hashBytes(data, size) ^ static_cast<std::uint64_t>(width);
+  std::vector<std::weak_ptr<const EncodedTable>>& same = known[h];
+  for (std::size_t i = 0; i < same.size();) {
+    std::shared_ptr<const EncodedTable> t = same[i].lock();
+    if (!t) {
+      same.erase(same.begin() + static_cast<std::ptrdiff_t>(i));
+      continue;
+    }
+    if (t->width == width && t->bytes.size() == size + kSlack && std::memcmp(t->bytes.data(), data, size) == 0) return t;
+    ++i;
+  }
+  auto t = std::make_shared<EncodedTable>();
+  t->bytes.assign(data, data + size);
+  t->bytes.resize(size + kSlack, 0);
+  t->period = static_cast<std::int64_t>(size) / width;
+  t->width = width;
+  same.push_back(t);
+  return t;
+}
+
+std::shared_ptr<PeriodicPayloads> PeriodicPayloads::of(const std::vector<std::shared_ptr<const EncodedTable>>& tables, int width, std::int64_t frames) {
+  // Keyed by the tables themselves (interned: equal content, same pointer while alive).
+  std::vector<std::uintptr_t> key{static_cast<std::uintptr_t>(width), static_cast<std::uintptr_t>(frames)};
+  for (const auto& t : tables) key.push_back(reinterpret_cast<std::uintptr_t>(t.get()));
+  thread_local std::map<std::vector<std::uintptr_t>, std::weak_ptr<PeriodicPayloads>> known;
+  auto it = known.find(key);
+  if (it != known.end()) {
+    if (std::shared_ptr<PeriodicPayloads> p = it->second.lock()) return p;
+  }
+  for (auto i = known.begin(); i != known.end();) i = i->second.expired() ? known.erase(i) : std::next(i);
+  auto p = std::make_shared<PeriodicPayloads>(tables, width, frames);
+  known[key] = p;
+  return p;
+}
+
+PeriodicPayloads::PeriodicPayloads(std::vector<std::shared_ptr<const EncodedTable>> tables, int width, std::int64_t frames)
+    : tables_(std::move(tables)), width_(width), frames_(frames) {
+  if (tables_.empty() || frames_ < 1) throw std::invalid_argument("PeriodicPayloads needs a table per channel and frames >= 1");
+  for (const auto& t : tables_) {
+    if (t->width != width_) throw std::invalid_argument("PeriodicPayloads: every table must have the stream's sample width");
+  }
+  bytes_ = static_cast<std::size_t>(frames_) * tables_.size() * static_cast<std::size_t>(width_);
+  std::int64_t common = 1;
+  for (const auto& t : tables_) {
+    common = common / std::gcd(common, t->period) * t->period;
+    if (common > kMaxCommonPeriod) {
+      common = 0;  // too long to cache whole payloads
+      break;
+    }
+  }
+  if (common > 0) {
+    const std::int64_t step = std::gcd(common, frames_);
+    const std::size_t slots = static_cast<std::size_t>(common / step);
+    if (slots * bytes_ <= kMaxCacheBytes) {
+      cachePeriod_ = common;
+      cacheStep_ = step;
+      slotBytes_ = bytes_ + 1;
+      cache_.reset(new std::uint8_t[slots * slotBytes_]);  // not zeroed: each slot is rendered before use
+      rendered_.assign(slots, 0);
+    }
+  }
+}
+
+const std::uint8_t* PeriodicPayloads::payload(std::int64_t first, std::uint8_t* scratch) {
+  if (cachePeriod_ == 0) {
+    render(first, scratch);
+    return scratch;
+  }
+  // Packets start on multiples of frames_, so first mod the common period is a multiple of the step.
+  const std::size_t slot = static_cast<std::size_t>(positiveMod(first, cachePeriod_) / cacheStep_);
+  std::uint8_t* p = cache_.get() + slot * slotBytes_;
+  if (!rendered_[slot]) {
+    render(first, p);
+    rendered_[slot] = 1;
+  }
+  return p;
+}
+
+void PeriodicPayloads::render(std::int64_t first, std::uint8_t* out) const {
+  // Frame by frame, channel by channel, from local copies of each table's cursor: nothing
+  // the stores could alias is reloaded (the byte-by-byte loop through the tables' vectors
+  // was 5 ns a sample).
+  const std::size_t channels = tables_.size();
+  constexpr std::size_t kMax = 128;
+  const std::uint8_t* base[kMax];
+  std::int64_t period[kMax];
+  std::int64_t k[kMax];
+  if (channels > kMax) throw std::invalid_argument("PeriodicPayloads: more than 128 channels");
+  for (std::size_t c = 0; c < channels; ++c) {
+    base[c] = tables_[c]->bytes.data();
+    period[c] = tables_[c]->period;
+    k[c] = positiveMod(first, period[c]);
+  }
+  std::uint8_t* o = out;
+  if (width_ == 3) {
+    // A 32-bit word per sample; its fourth byte is overwritten by the next sample (the last
+    // one's lands in the byte of slack `out` has).
+    for (std::int64_t f = 0; f < frames_; ++f) {
+      for (std::size_t c = 0; c < channels; ++c, o += 3) {
+        std::uint32_t w;
+        std::memcpy(&w, base[c] + k[c] * 3, 4);
+        std::memcpy(o, &w, 4);
+        if (++k[c] == period[c]) k[c] = 0;
+      }
+    }
+    return;
+  }
+  if (width_ == 2) {
+    for (std::int64_t f = 0; f < frames_; ++f) {
+      for (std::size_t c = 0; c < channels; ++c, o += 2) {
+        std::memcpy(o, base[c] + k[c] * 2, 2);
+        if (++k[c] == period[c]) k[c] = 0;
+      }
+    }
+    return;
+  }
+  for (std::int64_t f = 0; f < frames_; ++f) {
+    for (std::size_t c = 0; c < channels; ++c, o += 4) {
+      std::memcpy(o, base[c] + k[c] * 4, 4);
+      if (++k[c] == period[c]) k[c] = 0;
+    }
+  }
+}
+
+}  // namespace aes67::native
