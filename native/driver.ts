@@ -376,6 +376,56 @@ export interface EmulatedDut {
    * fields in order): lab/scenario/device-log.ts addStampColumns reads them.
    */
   stampColumns(): { packets: Float64Array; cycles: Float64Array };
+  /**
+   * From now on foldStamps() folds the stamp rings in C++ as lab/scenario/device-log.ts
+   * DeviceLog does (native/src/device_stamp_fold.hpp), with the device's local time of a
+   * media sample on one of the runner's two closed-form time lines.
+   */
+  startStampFold(options: { framesPerPacket: number[]; transmitStreams: number; time: DutFoldTime }): void;
+  /** Drains both stamp rings into the fold: one slice, as DeviceLog.addSlice. */
+  foldStamps(): void;
+  /** What the fold holds, as DeviceLog's fields (ranges as [from, to] pairs): DeviceLog.absorb takes it. */
+  stampFold(): DutStampFold;
+  /**
+   * What the runner samples of the PTP slave every slice, into `out` (6 numbers): locked
+   * (1/0), hasOffset (1/0), firstLockAt (-1 before), syncSamples, a version that changes
+   * whenever ptpStatus()'s grandmaster or grandmasterSince would, and 0. False without PTP.
+   */
+  ptpBrief(out: Float64Array): boolean;
+  /** counters().receivers[i].playout.fillFrames for every receive stream, into `out`. */
+  playoutFills(out: Float64Array): void;
+}
+
+/** The device's local time of media sample m (lab/scenario/runner.ts deviceLocalTimeOf). */
+export interface DutFoldTime {
+  /** 'linear-ptp': linearTimescale(epochNs, ppm).localTimeOf(ptpTimeOfSample(m, rate)); 'stand-in': the stand-in media clock's, at ppm. */
+  kind: 'linear-ptp' | 'stand-in';
+  epochNs: bigint;
+  ppm: number;
+  rate: number;
+}
+
+export interface DutStampFold {
+  receive: {
+    framesPerPacket: number;
+    firstAccepted?: number;
+    acceptedEnd?: number;
+    /** [from, to] pairs. */
+    gaps: Float64Array;
+    refused: Float64Array;
+    duplicates: number;
+    packets: number;
+    transitCount: number;
+    transitSum: number;
+    transitMin: number;
+    transitMax: number;
+    reg: { n: number; sx: number; sy: number; sxx: number; sxy: number; x0: number };
+  }[];
+  sentPackets: number[];
+  cycles: number;
+  inputSpan: { min: number; max: number };
+  outputSpan: { min: number; max: number };
+  cycleFrames: { min: number; max: number };
 }
 
 /** One IO-cycle measurement (driver/host/io_cycle_benchmark.hpp): medians of 100-cycle batches. */

@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { DutCounters } from '../../native/driver.ts';
+import type { DutCounters, DutFoldTime } from '../../native/driver.ts';
 import { VirtualRun, virtualHost, type TimedActor } from '../net/lab-transport.ts';
 import { ptpTimeOfSample } from '../net/ptp-timescale.ts';
 import { Aes67Receiver } from '../peers/aes67-receiver.ts';
@@ -52,6 +52,11 @@ export interface LabReceiver {
   measures: boolean;
 }
 
+export interface RecordOptions {
+  nativePeers?: boolean;
+  reference?: boolean;
+}
+
 /** Everything a finished run hands to measurement. */
 export interface RunRecord {
   world: ScenarioWorld;
@@ -74,6 +79,8 @@ export interface RunRecord {
   rtspLog: { at: number; stream: number }[];
   /** What the device reported (activations, clock steps, grandmaster changes). */
   deviceEvents: { at: number; what: string }[];
+  /** How the device's stamps were folded: in C++ (EmulatedDut.startStampFold) or in TypeScript (DeviceLog.addStampColumns). */
+  stampFold: 'native' | 'typescript';
 }
 
 /** The scenario's file as the report names it: relative to the project root when inside it. */
@@ -165,12 +172,19 @@ export function recordScenario(
   onProgress?: (f: number) => void,
   /** When given: wall milliseconds spent in each kind of actor and in the runner's bookkeeping. */
   timing?: Map<string, number>,
-  /** nativePeers false: every lab peer in TypeScript (bench/virtual-speed.ts compares). */
-  options: { nativePeers?: boolean } = {},
+  /**
+   * nativePeers false: every lab peer in TypeScript (bench/virtual-speed.ts compares).
+   * reference: the runner's bookkeeping the straightforward way, kept to check the fast one
+   * (fast-bookkeeping.test.ts): the device's stamps handed over and folded in TypeScript
+   * (not in C++), its full PTP status read every slice (not the brief), its counters read
+   * for the playout fill.
+   */
+  options: RecordOptions = {},
 ): RunRecord {
   const s = loaded.scenario;
   const built = timing ? performance.now() : 0;
-  const world = new ScenarioWorld(s, loaded.file, seed, { captureFile, ...options });
+  const world = new ScenarioWorld(s, loaded.file, seed, { captureFile, ...(options.nativePeers !== undefined ? { nativePeers: options.nativePeers } : {}) });
+  const reference = options.reference ?? false;
   const w = world;
   try {
     const timed = (actor: TimedActor, kind: string): TimedActor => {
@@ -192,7 +206,7 @@ export function recordScenario(
     const dut = device.dut;
     timing?.set('building the world and the device', performance.now() - built);
     w.deviceSapSessions = () => dut.sapSessions();
-    const ptp = device.ptp ? new DevicePtp(w, dut, lastGrandmasterEvent(s)) : undefined;
+    const ptp = device.ptp ? new DevicePtp(w, dut, lastGrandmasterEvent(s), reference) : undefined;
     // Polled at every step, in C++ (native/virtual-actors.ts): no JS call per step.
     const dutActor: TimedActor = { poll: () => dut.poll() ?? Infinity, native: dut.nativeActor() };
     // RAVENNA: the lab's RTSP client on the device's host hands each DESCRIBE / ANNOUNCE answer to the device.
@@ -280,6 +294,10 @@ export function recordScenario(
     const stampLogDroppedBeforeStart = startCounters.packetLogDropped + startCounters.host.cycleLogDropped;
     dut.start();
     const deviceStartedAt = w.clock.now();
+    // The stamps folded in C++ where the device's local time has a closed form there.
+    const foldTime = reference ? undefined : deviceFoldTime(device, w, s.device.hostDrift);
+    if (foldTime) dut.startStampFold({ framesPerPacket: device.receive.map((r) => r.config.framesPerPacket), transmitStreams: device.transmit.length, time: foldTime });
+    const drainStamps = () => (foldTime ? dut.foldStamps() : log.addStampColumns(dut.stampColumns()));
 
     // 4. The lab's receivers on the device's streams: the scenario's, and one measuring
     //    aes67 receiver on every stream that has none.
@@ -326,7 +344,7 @@ export function recordScenario(
     // 5. To the end, in slices.
     const all = [...actors, ...receivers.map((r) => timed(r.receiver, 'lab receivers'))];
     const fill = device.receive.map(() => new BoundedSeries());
-    let counters = dut.counters();
+    const fills = new Float64Array(device.receive.length);
     let slices = 0;
     runSlices(
       new VirtualRun(all, w.network, w.clock),
@@ -335,24 +353,29 @@ export function recordScenario(
       (now) => {
         const t = timing ? performance.now() : 0;
         sample(now);
-        log.addStampColumns(dut.stampColumns());
-        // Counters cost ~100 us a call: the fill is sampled every FILL_EVERY slices.
+        drainStamps();
+        // The fill is sampled every FILL_EVERY slices (from the counters, ~100 us a call, in the reference way).
         if (now - deviceStartedAt >= SETTLE_NS && ++slices % FILL_EVERY === 0) {
-          counters = dut.counters();
-          counters.receivers.forEach((r, i) => fill[i].add(now, r.playout.fillFrames));
+          if (reference) {
+            dut.counters().receivers.forEach((r, i) => fill[i].add(now, r.playout.fillFrames));
+          } else {
+            dut.playoutFills(fills);
+            fills.forEach((f, i) => fill[i].add(now, f));
+          }
         }
         if (timing) timing.set('runner bookkeeping (stamps, counters, PTP samples)', (timing.get('runner bookkeeping (stamps, counters, PTP samples)') ?? 0) + performance.now() - t);
       },
       onProgress,
     );
-    log.addStampColumns(dut.stampColumns());
-    counters = dut.counters();
+    drainStamps();
+    if (foldTime) log.absorb(dut.stampFold());
+    const counters = dut.counters();
     w.impairment?.flush();
     w.tap?.close();
     ptp?.finish();
     const events = dut.events();
     dut.stop();
-    return { world: w, device, deviceStartedAt, stampLogDroppedBeforeStart, log, counters, receivers, fill, captureFile, discoveredAt, ptp, announced, rtspLog, deviceEvents: events };
+    return { world: w, device, deviceStartedAt, stampLogDroppedBeforeStart, log, counters, receivers, fill, captureFile, discoveredAt, ptp, announced, rtspLog, deviceEvents: events, stampFold: foldTime ? 'native' : 'typescript' };
   } catch (e) {
     w.tap?.close();
     throw e;
@@ -370,6 +393,12 @@ function deviceLocalTimeOf(device: DeviceUnderTest, w: ScenarioWorld, ppm: numbe
   return ppm === 0
     ? (m: number) => Number(((BigInt(m) * 1_000_000_000n + BigInt(rate) - 1n) / BigInt(rate)) - w.epoch)
     : (m: number) => Math.ceil(Number(((BigInt(m) * 1_000_000_000n + BigInt(rate) - 1n) / BigInt(rate)) - w.epoch) / (1 + ppm / 1e6));
+}
+
+/** deviceLocalTimeOf's time line as EmulatedDut's stamp fold computes it, where it can: a linear network time or the stand-in. */
+function deviceFoldTime(device: DeviceUnderTest, w: ScenarioWorld, ppm: number): DutFoldTime | undefined {
+  if (device.ptp) return w.linear ? { kind: 'linear-ptp', epochNs: w.linear.epochNs, ppm: w.linear.ppm, rate: device.rate } : undefined;
+  return { kind: 'stand-in', epochNs: w.epoch, ppm, rate: device.rate };
 }
 
 /**

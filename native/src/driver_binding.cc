@@ -13,6 +13,7 @@
 #include "engine/base/media_clock.hpp"
 #include "engine/ptp/ptp_types.hpp"
 #include "native/src/base_binding.hpp"
+#include "native/src/device_stamp_fold.hpp"
 #include "native/src/native_actor.hpp"
 #include "native/src/registry.hpp"
 
@@ -247,7 +248,12 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
                         InstanceMethod("provideSdp", &JsEmulatedDut::provideSdp),
                         InstanceMethod("events", &JsEmulatedDut::events),
                         InstanceMethod("nativeActor", &JsEmulatedDut::nativeActor),
-                        InstanceMethod("stampColumns", &JsEmulatedDut::stampColumns)});
+                        InstanceMethod("stampColumns", &JsEmulatedDut::stampColumns),
+                        InstanceMethod("startStampFold", &JsEmulatedDut::startStampFold),
+                        InstanceMethod("foldStamps", &JsEmulatedDut::foldStamps),
+                        InstanceMethod("stampFold", &JsEmulatedDut::stampFold),
+                        InstanceMethod("ptpBrief", &JsEmulatedDut::ptpBrief),
+                        InstanceMethod("playoutFills", &JsEmulatedDut::playoutFills)});
   }
 
   explicit JsEmulatedDut(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsEmulatedDut>(info) {
@@ -695,6 +701,140 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
     return o;
   }
 
+  // startStampFold({framesPerPacket, transmitStreams, time: {kind, epochNs, ppm, rate}}):
+  // from now on foldStamps() drains the stamp rings into a DeviceLog fold in C++
+  // (device_stamp_fold.hpp) instead of handing them over (stampColumns).
+  void startStampFold(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const char* usage = "startStampFold({framesPerPacket: number[], transmitStreams: number, time: {kind: 'linear-ptp' | 'stand-in', epochNs: bigint, ppm: number, rate: number}})";
+    if (!info[0].IsObject()) throw Napi::TypeError::New(env, usage);
+    const Napi::Object o = info[0].As<Napi::Object>();
+    if (!o.Get("framesPerPacket").IsArray() || !o.Get("time").IsObject()) throw Napi::TypeError::New(env, usage);
+    const Napi::Array f = o.Get("framesPerPacket").As<Napi::Array>();
+    std::vector<double> frames;
+    for (std::uint32_t i = 0; i < f.Length(); ++i) frames.push_back(f.Get(i).ToNumber().DoubleValue());
+    const Napi::Object t = o.Get("time").As<Napi::Object>();
+    DeviceLocalTime time;
+    const std::string kind = t.Get("kind").ToString().Utf8Value();
+    if (kind == "linear-ptp") time.kind = DeviceLocalTime::Kind::kLinearPtp;
+    else if (kind == "stand-in") time.kind = DeviceLocalTime::Kind::kStandIn;
+    else throw Napi::TypeError::New(env, std::string("startStampFold: time.kind must be 'linear-ptp' or 'stand-in', not '") + kind + "'");
+    time.epochNs = toInt64(t.Get("epochNs"), "time.epochNs");
+    time.ppm = t.Get("ppm").ToNumber().DoubleValue();
+    time.rate = toInt64(t.Get("rate"), "time.rate");
+    if (time.rate <= 0 || !std::isfinite(time.ppm)) throw Napi::RangeError::New(env, "startStampFold: time.rate must be positive and time.ppm finite");
+    fold_ = std::make_unique<DeviceStampFold>(frames, static_cast<std::size_t>(toInt64(o.Get("transmitStreams"), "transmitStreams")), time);
+  }
+  // Drains the stamp rings into the fold: one slice (the runner's), as DeviceLog.addSlice.
+  void foldStamps(const Napi::CallbackInfo& info) {
+    if (!fold_) throw Napi::Error::New(info.Env(), "foldStamps: no fold (startStampFold first)");
+    foldPackets_.clear();
+    foldCycles_.clear();
+    PacketStamp p;
+    while (dut_->packetLog().pop(p)) foldPackets_.push_back(p);
+    IoCycleStamp c;
+    while (dut_->host().cycleLog().pop(c)) foldCycles_.push_back(c);
+    fold_->add(foldPackets_, foldCycles_);
+  }
+  // What the fold holds, as DeviceLog's fields (lab/scenario/device-log.ts absorb).
+  Napi::Value stampFold(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!fold_) throw Napi::Error::New(env, "stampFold: no fold (startStampFold first)");
+    const auto ranges = [&](const std::vector<FoldedRange>& v) {
+      Napi::Float64Array a = Napi::Float64Array::New(env, v.size() * 2);
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        a[2 * i] = v[i].from;
+        a[2 * i + 1] = v[i].to;
+      }
+      return a;
+    };
+    const auto span = [&](const Span& x) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("min", x.min);
+      o.Set("max", x.max);
+      return o;
+    };
+    Napi::Object o = Napi::Object::New(env);
+    Napi::Array rx = Napi::Array::New(env, fold_->receive().size());
+    for (std::size_t i = 0; i < fold_->receive().size(); ++i) {
+      const ReceiveFold& r = fold_->receive()[i];
+      Napi::Object x = Napi::Object::New(env);
+      x.Set("framesPerPacket", r.framesPerPacket);
+      if (r.hasAccepted) {
+        x.Set("firstAccepted", r.firstAccepted);
+        x.Set("acceptedEnd", r.acceptedEnd);
+      }
+      x.Set("gaps", ranges(r.gaps));
+      x.Set("refused", ranges(r.refused));
+      x.Set("duplicates", r.duplicates);
+      x.Set("packets", r.packets);
+      x.Set("transitCount", r.transitCount);
+      x.Set("transitSum", r.transitSum);
+      x.Set("transitMin", r.transitMin);
+      x.Set("transitMax", r.transitMax);
+      Napi::Object g = Napi::Object::New(env);
+      g.Set("n", r.regN);
+      g.Set("sx", r.regSx);
+      g.Set("sy", r.regSy);
+      g.Set("sxx", r.regSxx);
+      g.Set("sxy", r.regSxy);
+      g.Set("x0", r.regX0);
+      x.Set("reg", g);
+      rx.Set(static_cast<std::uint32_t>(i), x);
+    }
+    o.Set("receive", rx);
+    Napi::Array sent = Napi::Array::New(env, fold_->sentPackets().size());
+    for (std::size_t i = 0; i < fold_->sentPackets().size(); ++i) sent.Set(static_cast<std::uint32_t>(i), fold_->sentPackets()[i]);
+    o.Set("sentPackets", sent);
+    o.Set("cycles", fold_->cycles());
+    o.Set("inputSpan", span(fold_->inputSpan()));
+    o.Set("outputSpan", span(fold_->outputSpan()));
+    o.Set("cycleFrames", span(fold_->cycleFrames()));
+    return o;
+  }
+
+  // ptpBrief(out: Float64Array(6)) -> false without PTP: what the runner samples every slice,
+  // without ptpStatus()'s object of formatted strings:
+  //   [locked, hasOffset, firstLockAt (-1: none), syncSamples, parent version, unused]
+  // The parent version changes whenever ptpStatus()'s grandmaster or grandmasterSince would
+  // (read ptpStatus() then).
+  Napi::Value ptpBrief(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+        info[0].As<Napi::Float64Array>().ElementLength() < 6) {
+      throw Napi::TypeError::New(env, "ptpBrief(out: Float64Array(6))");
+    }
+    const DutClock& clock = dut_->clock();
+    const PtpSlave* slave = clock.slave();
+    if (!slave) return Napi::Boolean::New(env, false);
+    const PtpSlaveStatus st = slave->status();
+    const DutClockCounters& cc = clock.counters();
+    if (st.hasParent != briefHasParent_ || (st.hasParent && st.grandmasterIdentity.bytes != briefGrandmaster_.bytes) || cc.grandmasterChangedAt != briefSince_) {
+      briefHasParent_ = st.hasParent;
+      if (st.hasParent) briefGrandmaster_ = st.grandmasterIdentity;
+      briefSince_ = cc.grandmasterChangedAt;
+      ++briefVersion_;
+    }
+    double* out = info[0].As<Napi::Float64Array>().Data();
+    out[0] = clock.locked() ? 1 : 0;
+    out[1] = st.hasOffset ? 1 : 0;
+    out[2] = cc.firstLockAt < 0 ? -1 : num(cc.firstLockAt);
+    out[3] = num(slave->port().counters().syncSamples);
+    out[4] = static_cast<double>(briefVersion_);
+    out[5] = 0;
+    return Napi::Boolean::New(env, true);
+  }
+
+  // playoutFills(out: Float64Array(receivers)): counters().receivers[i].playout.fillFrames.
+  void playoutFills(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+        info[0].As<Napi::Float64Array>().ElementLength() < dut_->receiverCount()) {
+      throw Napi::TypeError::New(info.Env(), "playoutFills(out: Float64Array(receive streams))");
+    }
+    double* out = info[0].As<Napi::Float64Array>().Data();
+    for (std::size_t i = 0; i < dut_->receiverCount(); ++i) out[i] = num(dut_->playoutFill(i));
+  }
+
   Napi::Value packetStamps(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Array a = Napi::Array::New(env);
@@ -724,6 +864,13 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
   std::unique_ptr<EmulatedDut> dut_;
   std::unique_ptr<DutActor> actor_;
   std::vector<double> rows_;  // stampColumns' scratch
+  std::unique_ptr<DeviceStampFold> fold_;
+  std::vector<PacketStamp> foldPackets_;  // foldStamps' scratch
+  std::vector<IoCycleStamp> foldCycles_;
+  bool briefHasParent_ = false;  // ptpBrief's view of the parent
+  ClockIdentity briefGrandmaster_{};
+  Nanoseconds briefSince_ = -1;
+  std::uint64_t briefVersion_ = 0;
   const Clock* clock_ = nullptr;
   std::vector<Event> events_;
 };
