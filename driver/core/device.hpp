@@ -125,7 +125,12 @@ class Device {
     std::vector<std::uint32_t> channels;
     std::string label;
     std::vector<std::string> channelLabels;
+    // The first device channel when the stream's channels are consecutive device channels
+    // (the common map), else -1: the IO cycle copies such a frame as one run, not channel
+    // by channel through the map.
+    std::int64_t firstRun = -1;
   };
+  static std::int64_t firstRunOf(const std::vector<std::uint32_t>& channels);
   // A counter written by the IO thread only and read from anywhere.
   struct Counter {
     std::atomic<std::uint64_t> value{0};

@@ -78,6 +78,57 @@ TEST(IoCycle, ReadInputPresentsEveryStreamAtMediaTimeMinusTheInputLatency) {
   EXPECT_EQ(a.stats().framesMissing + b.stats().framesMissing, 0u);
 }
 
+// Consecutive maps take the IO cycle's run copy, others the per-channel map: the same audio
+// on the same channels either way (each checked against the values fed, not against the other path).
+TEST(IoCycle, ConsecutiveAndScatteredMapsCarryEveryChannelBothWays) {
+  LocalMediaClock clock(48000);
+  DeviceConfig config;
+  config.inputChannels = 9;
+  config.outputChannels = 9;
+  Device d(config, clock);
+  PlayoutBuffer a(PlayoutConfig{3, 16384, 48}), b(PlayoutConfig{1, 16384, 48}), c(PlayoutConfig{2, 16384, 48});
+  PlayoutInputSource sa(a, 48), sb(b, 48), sc(c, 48);
+  d.addInput(sa, {2, 3, 4}, "run");
+  d.addInput(sb, {8}, "one");
+  d.addInput(sc, {6, 0}, "scattered");
+  FrameRingBuffer r1(8192, 3), r2(8192, 2);
+  RingOutputSink o1(r1, 48), o2(r2, 48);
+  d.addOutput(o1, {5, 6, 7}, "run out");
+  d.addOutput(o2, {7, 1}, "scattered out");
+  d.startIO(0);
+  const SampleTime anchor = d.timeline().anchor();
+  for (PlayoutBuffer* p : {&a, &b, &c}) feed(*p, anchor - 200, anchor + 7000);
+  const std::uint32_t buffer = 32;
+  std::vector<float> in(buffer * 9), out(buffer * 9);
+  const SampleTime latency = d.inputLatencyFrames();
+  SampleTime firstOutput = 0;
+  for (std::uint64_t n = 0; n < 100; ++n) {
+    const IoCycleInfo cycle = cycleAt(n, static_cast<SampleTime>(buffer * (n + 4)), buffer, 0, d.outputSafetyOffsetFrames());
+    if (n == 0) firstOutput = cycle.outputTime;
+    ASSERT_EQ(d.doIOOperation(IoOperation::kReadInput, buffer, cycle, in.data()), IoResult::kOk);
+    for (std::uint32_t f = 0; f < buffer; ++f) {
+      const SampleTime media = anchor + cycle.inputTime + f - latency;
+      const float* frame = &in[f * 9];
+      const float want[9] = {valueOf(media, 1), 0, valueOf(media, 0), valueOf(media, 1), valueOf(media, 2), 0, valueOf(media, 0), 0, valueOf(media, 0)};
+      for (std::uint32_t ch = 0; ch < 9; ++ch) ASSERT_EQ(frame[ch], want[ch]) << "cycle " << n << " frame " << f << " channel " << ch;
+    }
+    for (std::uint32_t f = 0; f < buffer; ++f) {
+      for (std::uint32_t ch = 0; ch < 9; ++ch) out[f * 9 + ch] = valueOf(cycle.outputTime + f, ch);
+    }
+    ASSERT_EQ(d.doIOOperation(IoOperation::kWriteMix, buffer, cycle, out.data()), IoResult::kOk);
+  }
+  std::vector<float> got1(3200 * 3), got2(3200 * 2);
+  ASSERT_EQ(r1.pop(got1.data(), 3200), 3200u);
+  ASSERT_EQ(r2.pop(got2.data(), 3200), 3200u);
+  for (SampleTime i = 0; i < 3200; ++i) {
+    ASSERT_EQ(got1[i * 3], valueOf(firstOutput + i, 5)) << i;
+    ASSERT_EQ(got1[i * 3 + 1], valueOf(firstOutput + i, 6));
+    ASSERT_EQ(got1[i * 3 + 2], valueOf(firstOutput + i, 7));
+    ASSERT_EQ(got2[i * 2], valueOf(firstOutput + i, 7));
+    ASSERT_EQ(got2[i * 2 + 1], valueOf(firstOutput + i, 1));
+  }
+}
+
 TEST(IoCycle, WriteMixHandsTheOutputsTheMediaTimeOfItsSampleTime) {
   LocalMediaClock clock(96000);
   DeviceConfig config;
