@@ -368,8 +368,13 @@ export interface EmulatedDut {
   provideSdp(id: string, sdp: string): void;
   /** Drains what the DUT reported (activations, clock steps, grandmaster changes), with the virtual time. */
   events(): Array<{ at: number; what: string }>;
-  /** The DUT as lab/net/lab-transport.ts runVirtual's native scheduler polls it (native/virtual-actors.ts). */
-  nativeActor(): NativeActorHandle;
+  /**
+   * The DUT as lab/net/lab-transport.ts runVirtual's native scheduler polls it
+   * (native/virtual-actors.ts): when due, when a datagram reached its host, and after any
+   * change made to it; everyStep: at every step (the straightforward way, kept to check the
+   * other). One per DUT: the same everyStep at every call.
+   */
+  nativeActor(everyStep?: boolean): NativeActorHandle;
   /**
    * packetStamps() and cycleStamps() drained at once as rows of 9 numbers each (DutPacketStamp
    * fields in order, direction as received 1 / sent 0 and accepted as 1/0; DutCycleStamp

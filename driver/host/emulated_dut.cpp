@@ -781,6 +781,7 @@ Nanoseconds EmulatedDut::nextIoWake() {
 
 Nanoseconds EmulatedDut::poll() {
   Nanoseconds next = std::numeric_limits<Nanoseconds>::max();
+  transmitWaiting_ = false;
   const DutClockPoll c = clock_->poll();
   next = std::min(next, c.next);
   if (c.stepped) handleStep(c.stepNs);
@@ -816,6 +817,7 @@ Nanoseconds EmulatedDut::poll() {
         next = std::min(next, now + std::min<Nanoseconds>(samplesToNanos(tc.framesPerPacket, tc.format.sampleRate), 250'000));
       } else {
         next = std::min(next, nextCycle);  // the next IO cycle brings it
+        transmitWaiting_ = true;
       }
     }
   }

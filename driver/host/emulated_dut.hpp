@@ -203,6 +203,9 @@ class EmulatedDut {
   // (INT64_MAX when stopped and nothing else is due). Packets arriving earlier are the
   // network's to announce.
   Nanoseconds poll();
+  // Whether the last poll left a TX packet due but waiting for its audio (virtual-time IO:
+  // until the next IO cycle brings it, each poll counts it in waitingForAudio).
+  bool transmitWaiting() const { return transmitWaiting_; }
 
   // Streams at run time (a configuration change each). add* return the slot index; they
   // throw std::invalid_argument naming the stream and the problem (nothing changes then).
@@ -348,6 +351,7 @@ class EmulatedDut {
   std::uint64_t nextTxId_ = 0;
   bool started_ = false;
   bool stopped_ = false;
+  bool transmitWaiting_ = false;
 };
 
 }  // namespace aes67

@@ -17,6 +17,8 @@ class VirtualHost final : public Transport {
   std::unique_ptr<DatagramSocket> open(const SocketOptions& options) override;
   const Clock& clock() const override { return network_.clock(); }
   Ipv4Address localAddress() const override { return address_; }
+  // Datagrams that reached (or overflowed) a queue of one of its sockets.
+  std::uint64_t deliveries = 0;
 
  private:
   VirtualNetwork& network_;
@@ -124,6 +126,7 @@ class VirtualSocket final : public DatagramSocket {
   std::uint16_t port() const { return port_; }
   const SocketOptions& options() const { return options_; }
   bool watched = false;
+  std::uint64_t* hostDeliveries = nullptr;  // its host's count (VirtualNetwork::deliveriesTo)
 
  private:
   void releaseView() {
@@ -169,7 +172,9 @@ class VirtualSocket final : public DatagramSocket {
 
 std::unique_ptr<DatagramSocket> VirtualHost::open(const SocketOptions& options) {
   const std::uint16_t port = options.localPort != 0 ? options.localPort : network_.ephemeralPort();
-  return std::make_unique<VirtualSocket>(network_, address_, options, port);
+  auto socket = std::make_unique<VirtualSocket>(network_, address_, options, port);
+  socket->hostDeliveries = &deliveries;
+  return socket;
 }
 
 VirtualNetwork::VirtualNetwork(VirtualClock& clock, Nanoseconds baseDelay) : clock_(clock), baseDelay_(baseDelay) {}
@@ -321,6 +326,7 @@ void VirtualNetwork::deliver(const InFlight& packet) {
       // Without multicast loop, a host does not hear its own multicast (IP_MULTICAST_LOOP=0).
       if (multicast && !packet.senderLoop && socket->hostAddress() == packet.source.address) continue;
       any = true;
+      if (socket->hostDeliveries) ++*socket->hostDeliveries;
       if (socket->enqueue(q)) {
         ++buffers_[packet.buffer].refs;
         ++stats_.delivered;
@@ -342,6 +348,12 @@ void VirtualNetwork::watch(const DatagramSocket& socket) {
     }
   }
   throw std::invalid_argument("VirtualNetwork::watch: the socket is not one of this network's");
+}
+
+const std::uint64_t& VirtualNetwork::deliveriesTo(const Transport& host) const {
+  auto it = hosts_.find(host.localAddress());
+  if (it == hosts_.end() || it->second.get() != &host) throw std::invalid_argument("VirtualNetwork::deliveriesTo: not a host of this network");
+  return it->second->deliveries;
 }
 
 Nanoseconds VirtualNetwork::nextDeliveryTime() const {

@@ -84,6 +84,11 @@ class VirtualNetwork {
   // Throws std::invalid_argument for a socket of another network.
   void watch(const DatagramSocket& socket);
   std::uint64_t watchedDeliveries() const { return watchedDelivered_; }
+  // How many datagrams reached a socket of `host` (one of this network's hosts) so far,
+  // counting those its full queues dropped: an actor that only reads its own host's sockets
+  // (the lab's emulated DUT) has nothing new to read while this stays the same. A reference
+  // that stays valid as long as the network. Throws std::invalid_argument for another host.
+  const std::uint64_t& deliveriesTo(const Transport& host) const;
   VirtualClock& clock() { return clock_; }
 
  private:

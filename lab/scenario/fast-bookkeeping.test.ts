@@ -1,16 +1,19 @@
-// The runner's fast bookkeeping (recordScenario without `reference`) must measure exactly
-// what its straightforward way measures (`reference: true`): the device's stamps folded in
-// C++ (native/src/device_stamp_fold.cc) against DeviceLog's TypeScript fold of the same
-// stamps handed over, the PTP slave's six-number brief against its full status read every
-// slice, the playout fill read alone against the counters. Each scenario is run both ways
-// and everything the run hands to measurement is compared whole: the measurement itself
-// (expectations, figures, every series), the device log (gaps, refused and duplicate
-// packets, transit sums, the drift regression, cycle spans), the PTP samples' tally and
-// series, the fill series, the device's counters, the network's. The scenarios cover both
-// closed-form device time lines (a linear PTP network; the stand-in clock with and without
-// drift), the TypeScript fold where neither applies (a grandmaster failover, a PTP step),
-// and the device log's every branch (losses as gaps, late packets as refused, duplicates,
-// reordering filling gaps).
+// The runner's fast way (recordScenario without `reference`) must measure exactly what its
+// straightforward way measures (`reference: true`): the device's stamps folded in C++
+// (native/src/device_stamp_fold.cc) against DeviceLog's TypeScript fold of the same stamps
+// handed over; the PTP slave's six-number brief against its full status read every slice;
+// the playout fill read alone against the counters; the device polled only when due, when
+// its host got datagrams, after a change or while a TX packet waits for audio, against
+// polled at every step. Each scenario runs both ways and everything the run hands to
+// measurement is compared whole: the measurement itself (expectations, figures, every
+// series), the device log (gaps, refused and duplicate packets, transit sums, the drift
+// regression, cycle spans), the PTP samples' tally and series, the fill series, the
+// device's counters (waitingForAudio counts polls: the host-stall scenario checks it), its
+// events, the network's counters. The scenarios cover both closed-form device time lines
+// (a linear PTP network; the stand-in clock with and without drift), the TypeScript fold
+// where neither applies (a grandmaster failover, a PTP step), the device log's every branch
+// (losses as gaps, late packets as refused, duplicates, reordering filling gaps), and the
+// changes made to the device mid-run (RTSP descriptions handed over, SAP sessions followed).
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -75,7 +78,7 @@ function sameBothWays(loaded: Loaded) {
   return { ref, fast };
 }
 
-describe.skipIf(!addonBuilt())('the runner\'s fast bookkeeping against its reference way', () => {
+describe.skipIf(!addonBuilt())("the runner's fast way against its reference way", () => {
   it('the bench scenario (linear PTP network: stamps folded in C++, the PTP brief)', () => {
     const { fast } = sameBothWays(benchShape());
     expect(fast.stampFold).toBe('native');
@@ -84,26 +87,42 @@ describe.skipIf(!addonBuilt())('the runner\'s fast bookkeeping against its refer
     expect(fast.compared.ptp!.followed.length).toBe(1);
   });
 
-  it('losses, late and duplicate packets on the stand-in clock, with and without drift', () => {
-    const loss = sameBothWays(scenario('impairments/loss-1pct.yaml')).fast;
-    expect(loss.stampFold).toBe('native');
-    expect(loss.compared.log.receive[0].gaps.length).toBeGreaterThan(10);
+  it('losses as gaps on the stand-in clock', () => {
+    const { fast } = sameBothWays(scenario('impairments/loss-1pct.yaml'));
+    expect(fast.stampFold).toBe('native');
+    expect(fast.compared.log.receive[0].gaps.length).toBeGreaterThan(10);
+  });
+
+  it('late packets refused, duplicates and reordering', () => {
     const late = sameBothWays(scenario('impairments/jitter-beyond-buffer.yaml')).fast;
     expect(late.stampFold).toBe('native');
     expect(late.compared.log.receive[0].refused.length).toBeGreaterThan(0);
     const dup = sameBothWays(scenario('impairments/reorder-duplicate.yaml')).fast;
-    expect(dup.stampFold).toBe('native');
     expect(dup.compared.log.receive[0].duplicates).toBeGreaterThan(0);
-    const drift = sameBothWays(scenario('device-drift.yaml')).fast;
-    expect(drift.stampFold).toBe('native');
-    expect(drift.compared.slopes[0]).not.toBeNull();
+  });
+
+  it('a device clock drifting against PTP (the stand-in at 50 ppm)', () => {
+    const { fast } = sameBothWays(scenario('device-drift.yaml'));
+    expect(fast.stampFold).toBe('native');
+    expect(fast.compared.slopes[0]).not.toBeNull();
   });
 
   it('a grandmaster failover and a PTP step (the TypeScript fold; the brief follows the new grandmaster)', () => {
     const failover = sameBothWays(scenario('impairments/gm-failover.yaml')).fast;
     expect(failover.stampFold).toBe('typescript');
     expect(failover.compared.ptp!.followed.length).toBeGreaterThanOrEqual(2);
-    const step = sameBothWays(scenario('impairments/ptp-step.yaml')).fast;
-    expect(step.stampFold).toBe('typescript');
+    expect(sameBothWays(scenario('impairments/ptp-step.yaml')).fast.stampFold).toBe('typescript');
+  });
+
+  it('a host that stalls its IO cycles (TX packets wait for audio, counted at every poll)', () => {
+    const { fast } = sameBothWays(scenario('field/01-late-into-dante-host-stall.yaml'));
+    expect(fast.compared.counters.transmitters[0].waitingForAudio).toBeGreaterThan(0);
+  });
+
+  it('streams handed over mid-run: RTSP descriptions, SAP sessions followed', () => {
+    const rtsp = sameBothWays(scenario('ravenna-rtsp-125us.yaml')).fast;
+    expect(rtsp.compared.events.some((e) => /description/.test(e.what))).toBe(true);
+    const sap = sameBothWays(scenario('dante-8ch-sap.yaml')).fast;
+    expect(sap.compared.events.some((e) => /follows SAP session/.test(e.what))).toBe(true);
   });
 });

@@ -177,7 +177,8 @@ export function recordScenario(
    * reference: the runner's bookkeeping the straightforward way, kept to check the fast one
    * (fast-bookkeeping.test.ts): the device's stamps handed over and folded in TypeScript
    * (not in C++), its full PTP status read every slice (not the brief), its counters read
-   * for the playout fill.
+   * for the playout fill, the device polled at every step (not only when it has something
+   * to do).
    */
   options: RecordOptions = {},
 ): RunRecord {
@@ -207,8 +208,9 @@ export function recordScenario(
     timing?.set('building the world and the device', performance.now() - built);
     w.deviceSapSessions = () => dut.sapSessions();
     const ptp = device.ptp ? new DevicePtp(w, dut, lastGrandmasterEvent(s), reference) : undefined;
-    // Polled at every step, in C++ (native/virtual-actors.ts): no JS call per step.
-    const dutActor: TimedActor = { poll: () => dut.poll() ?? Infinity, native: dut.nativeActor() };
+    // Polled in C++ (native/virtual-actors.ts), no JS call per step: when due, when its host
+    // got datagrams, after a change (the reference way: at every step).
+    const dutActor: TimedActor = { poll: () => dut.poll() ?? Infinity, native: dut.nativeActor(reference) };
     // RAVENNA: the lab's RTSP client on the device's host hands each DESCRIBE / ANNOUNCE answer to the device.
     const rtspGiven = new Map<number, string>();
     const rtspLog: { at: number; stream: number }[] = [];

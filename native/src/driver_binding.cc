@@ -270,6 +270,8 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
     // With `ptp`, the engine's PTP slave on the DUT's host gives the media clock instead.
     try {
       Transport& transport = network->network().host(toAddress(info[1], "hostAddress"));
+      network_ = &network->network();
+      transport_ = &transport;
       if (config.ptp.enabled) {
         dut_ = std::make_unique<EmulatedDut>(transport, config);
       } else {
@@ -289,30 +291,59 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
 
  private:
   void start(const Napi::CallbackInfo& info) {
+    changed();
     try {
       dut_->start();
     } catch (const std::logic_error& e) {
       throw Napi::Error::New(info.Env(), e.what());
     }
   }
-  void stop(const Napi::CallbackInfo&) { dut_->stop(); }
-  // The DUT as the virtual scheduler polls it (native_actor.hpp): at every step, as the
-  // runner's JS actor around poll() was.
+  void stop(const Napi::CallbackInfo&) {
+    changed();
+    dut_->stop();
+  }
+  // The DUT as the virtual scheduler polls it (native_actor.hpp): when something it said
+  // was due is due, when a datagram reached one of its host's sockets, after every change
+  // made to it from outside (start, streams, an SDP handed over), and at every step while a
+  // TX packet waits for its audio — every moment its poll could do or count anything. Everything timed it does is in the next time its poll returns
+  // (PTP, SAP, IO cycles, transmit), so the steps it sits out are polls that would have
+  // done nothing: lab/scenario/fast-bookkeeping.test.ts runs scenarios both ways. With
+  // everyStep, at every step (the reference way).
   class DutActor final : public NativeActor {
    public:
-    explicit DutActor(EmulatedDut& dut) : dut_(dut) {}
+    DutActor(EmulatedDut& dut, const std::uint64_t& deliveries, bool everyStep) : dut_(dut), deliveries_(deliveries), everyStep_(everyStep) {}
     double poll(Nanoseconds) override {
+      // Read before polling: what arrives while it polls (its receives deliver what is
+      // due) may land in a socket it already drained, so it counts as new.
+      seen_ = deliveries_;
+      changed_ = false;
       const Nanoseconds next = dut_.poll();
       return next == std::numeric_limits<Nanoseconds>::max() ? INFINITY : static_cast<double>(next);
     }
-    PollOn pollOn() const override { return PollOn::kEveryStep; }
+    PollOn pollOn() const override { return everyStep_ ? PollOn::kEveryStep : PollOn::kDueOrPending; }
+    // A TX packet due and waiting for its audio is counted at every poll
+    // (waitingForAudio): polled at every step meanwhile, it counts what it always did.
+    bool pending() const override { return changed_ || deliveries_ != seen_ || dut_.transmitWaiting(); }
+    void changed() { changed_ = true; }
+    bool everyStep() const { return everyStep_; }
 
    private:
     EmulatedDut& dut_;
+    const std::uint64_t& deliveries_;
+    std::uint64_t seen_ = 0;
+    bool changed_ = true;
+    bool everyStep_;
   };
+  // nativeActor(everyStep = false): one per DUT; everyStep must be the same at every call.
   Napi::Value nativeActor(const Napi::CallbackInfo& info) {
-    if (!actor_) actor_ = std::make_unique<DutActor>(*dut_);
+    const bool everyStep = info.Length() > 0 && info[0].ToBoolean().Value();
+    if (!actor_) actor_ = std::make_unique<DutActor>(*dut_, network_->deliveriesTo(*transport_), everyStep);
+    if (actor_->everyStep() != everyStep) throw Napi::Error::New(info.Env(), "nativeActor: asked for everyStep " + std::string(everyStep ? "true" : "false") + " after the other");
     return nativeActorHandle(info.Env(), actor_.get());
+  }
+  // Something outside its polls changed it: the scheduler polls it at the next step.
+  void changed() {
+    if (actor_) actor_->changed();
   }
 
   Napi::Value poll(const Napi::CallbackInfo& info) {
@@ -599,15 +630,18 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
   Napi::Value addReceive(const Napi::CallbackInfo& info) {
     if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "addReceive(stream)");
     const DutReceiveStream r = receiveOf(info[0].As<Napi::Object>(), "stream");
+    changed();
     return Napi::Number::New(info.Env(), static_cast<double>(guarded(info.Env(), [&] { return dut_->addReceive(r); })));
   }
   Napi::Value addTransmit(const Napi::CallbackInfo& info) {
     if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "addTransmit(stream)");
     const DutTransmitStream t = transmitOf(info[0].As<Napi::Object>(), "stream");
+    changed();
     return Napi::Number::New(info.Env(), static_cast<double>(guarded(info.Env(), [&] { return dut_->addTransmit(t); })));
   }
   void removeStream(const Napi::CallbackInfo& info) {
     const std::string id = info[0].ToString().Utf8Value();
+    changed();
     guarded(info.Env(), [&] {
       dut_->removeStream(id);
       return 0;
@@ -631,6 +665,7 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
     if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) throw Napi::TypeError::New(info.Env(), "provideSdp(id, sdp)");
     const std::string id = info[0].As<Napi::String>().Utf8Value();
     const std::string sdp = info[1].As<Napi::String>().Utf8Value();
+    changed();
     guarded(info.Env(), [&] {
       dut_->provideSdp(id, sdp);
       return 0;
@@ -863,6 +898,8 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
   std::unique_ptr<MediaClock> mediaClock_;
   std::unique_ptr<EmulatedDut> dut_;
   std::unique_ptr<DutActor> actor_;
+  VirtualNetwork* network_ = nullptr;   // the DUT's network and host (alive: networkRef_)
+  const Transport* transport_ = nullptr;
   std::vector<double> rows_;  // stampColumns' scratch
   std::unique_ptr<DeviceStampFold> fold_;
   std::vector<PacketStamp> foldPackets_;  // foldStamps' scratch

@@ -629,7 +629,9 @@ class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
         s.native = a.As<Napi::External<NativeActor>>().Data();
         s.when = s.native->pollOn();
       } else {
-        s.when = static_cast<NativeActor::PollOn>(when.Get(i).ToNumber().Int32Value());
+        // A TypeScript actor is 'due' (1), 'due-or-delivery' (2) or polled at every step.
+        const int w = when.Get(i).ToNumber().Int32Value();
+        s.when = w == 1 || w == 2 ? static_cast<NativeActor::PollOn>(w) : NativeActor::PollOn::kEveryStep;
       }
       slots_.push_back(s);
     }
@@ -713,7 +715,10 @@ class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
           const Slot& s = slots_[static_cast<std::size_t>(pos_)];
           const double due = dues[pos_];
           const bool delivered = s.native ? anyDelivered_ : jsDelivered_;
-          if (!(s.when == NativeActor::PollOn::kEveryStep || due <= now || (s.when == NativeActor::PollOn::kDueOrDelivery && delivered))) continue;
+          if (!(s.when == NativeActor::PollOn::kEveryStep || due <= now || (s.when == NativeActor::PollOn::kDueOrDelivery && delivered) ||
+                (s.when == NativeActor::PollOn::kDueOrPending && s.native && s.native->pending()))) {
+            continue;
+          }
           if (!s.native) {
             state[0] = now;
             return Napi::Number::New(env, static_cast<double>(pos_));

@@ -139,6 +139,40 @@ TEST_F(VirtualNetworkTest, FullReceiveQueueDropsAndCounts) {
   EXPECT_EQ(network.stats().queueOverflow, 2u);
 }
 
+// What the lab's scheduler polls the emulated DUT on: every datagram that reached one of a
+// host's sockets (multicast to each member socket, a full queue's too), none of another's.
+TEST_F(VirtualNetworkTest, CountsTheDatagramsThatReachEachHost) {
+  const std::uint64_t& toA = network.deliveriesTo(a);
+  const std::uint64_t& toB = network.deliveriesTo(b);
+  auto tx = c.open({});
+  SocketOptions options;
+  options.localPort = 5004;
+  options.receiveQueueLimit = 2;
+  auto unicast = b.open(options);
+  SocketOptions groupOptions;
+  groupOptions.localPort = 5006;
+  auto m1 = a.open(groupOptions);
+  auto m2 = a.open(groupOptions);
+  m1->joinMulticast(parseIpv4("239.1.1.1"));
+  m2->joinMulticast(parseIpv4("239.1.1.1"));
+  const auto payload = bytes("x");
+  for (int i = 0; i < 3; ++i) tx->send({parseIpv4("10.0.0.2"), 5004}, payload.data(), payload.size());
+  tx->send({parseIpv4("239.1.1.1"), 5006}, payload.data(), payload.size());
+  tx->send({parseIpv4("10.0.0.2"), 5999}, payload.data(), payload.size());  // no socket there
+  EXPECT_EQ(toA, 0u);
+  EXPECT_EQ(toB, 0u) << "nothing before the link delay";
+  clock.advanceBy(50'000);
+  network.deliverDue();
+  EXPECT_EQ(toB, 3u) << "the third overflowed the queue of two, and still counts";
+  EXPECT_EQ(toA, 2u) << "one multicast datagram, two member sockets";
+  EXPECT_EQ(network.stats().queueOverflow, 1u);
+  EXPECT_EQ(network.deliveriesTo(c), 0u);
+  VirtualClock otherClock{0};
+  VirtualNetwork other{otherClock};
+  Transport& stranger = other.addHost("a", parseIpv4("10.0.0.1"));
+  EXPECT_THROW((void)network.deliveriesTo(stranger), std::invalid_argument);
+}
+
 TEST_F(VirtualNetworkTest, RejectsBadHosts) {
   EXPECT_THROW(network.addHost("dup", parseIpv4("10.0.0.1")), std::invalid_argument);
   EXPECT_THROW(network.addHost("mc", parseIpv4("239.1.1.1")), std::invalid_argument);
