@@ -381,6 +381,8 @@ export interface EmulatedDut {
    * fields in order): lab/scenario/device-log.ts addStampColumns reads them.
    */
   stampColumns(): { packets: Float64Array; cycles: Float64Array };
+  /** Empties both stamp logs unread. */
+  discardStamps(): void;
   /**
    * From now on foldStamps() folds the stamp rings in C++ as lab/scenario/device-log.ts
    * DeviceLog does (native/src/device_stamp_fold.hpp), with the device's local time of a

@@ -291,7 +291,7 @@ export function recordScenario(
     // What came before the start is not measured: drained, and what the rings dropped while
     // the device waited for its senders and PTP lock (16 streams fill 65,536 stamps in 4 s)
     // is not a gap in the measurement.
-    dut.stampColumns();
+    dut.discardStamps();
     const startCounters = dut.counters();
     const stampLogDroppedBeforeStart = startCounters.packetLogDropped + startCounters.host.cycleLogDropped;
     dut.start();

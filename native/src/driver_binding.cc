@@ -249,6 +249,7 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
                         InstanceMethod("events", &JsEmulatedDut::events),
                         InstanceMethod("nativeActor", &JsEmulatedDut::nativeActor),
                         InstanceMethod("stampColumns", &JsEmulatedDut::stampColumns),
+                        InstanceMethod("discardStamps", &JsEmulatedDut::discardStamps),
                         InstanceMethod("startStampFold", &JsEmulatedDut::startStampFold),
                         InstanceMethod("foldStamps", &JsEmulatedDut::foldStamps),
                         InstanceMethod("stampFold", &JsEmulatedDut::stampFold),
@@ -734,6 +735,16 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
     o.Set("packets", packets);
     o.Set("cycles", cycles);
     return o;
+  }
+
+  // Empties both stamp rings (what came before the measurement starts).
+  void discardStamps(const Napi::CallbackInfo&) {
+    PacketStamp p;
+    while (dut_->packetLog().pop(p)) {
+    }
+    IoCycleStamp c;
+    while (dut_->host().cycleLog().pop(c)) {
+    }
   }
 
   // startStampFold({framesPerPacket, transmitStreams, time: {kind, epochNs, ppm, rate}}):
