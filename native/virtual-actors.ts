@@ -88,6 +88,17 @@ export interface VirtualScheduler {
    * moment is after `untilNs` (-1). dues: one entry per actor; state[1] counts steps.
    */
   run(untilNs: number, dues: Float64Array, state: Float64Array, stopEachStep: boolean): number;
+  /** From now on count and time each native actor's polls and the network's deliveries (steady clock), from zero. */
+  setTimed(on: boolean): void;
+  /** What setTimed counted: per actor (TypeScript actors' stay 0), the deliveries, the steps. */
+  timings(): SchedulerTimings;
+}
+
+export interface SchedulerTimings {
+  polls: Float64Array;
+  ns: Float64Array;
+  deliverNs: number;
+  steps: number;
 }
 
 export interface VirtualActorsAddon {

@@ -4,7 +4,7 @@
 // UDP sockets on an interface (live runs, namespaces, HIL). Sockets never block: a peer
 // drains them in poll().
 import { loadNative, type DatagramSocket, type SocketOptions, type VirtualClock, type VirtualNetwork } from '../../native/index.ts';
-import type { NativeActorHandle, VirtualScheduler } from '../../native/virtual-actors.ts';
+import type { NativeActorHandle, SchedulerTimings, VirtualScheduler } from '../../native/virtual-actors.ts';
 
 export type { DatagramSocket, SocketOptions };
 
@@ -98,6 +98,16 @@ export class VirtualRun {
     this.dues = new Float64Array(actors.length);
     const when = actors.map((a) => (a.pollOn === 'due' ? 1 : a.pollOn === 'due-or-delivery' ? 2 : 0));
     this.scheduler = new (loadNative().VirtualScheduler)(network, clock, actors.map((a) => a.native ?? null), when);
+  }
+
+  /** From now on the native scheduler counts and times its native actors' polls and its deliveries (timings()). */
+  setTimed(on: boolean): void {
+    this.scheduler.setTimed(on);
+  }
+
+  /** What setTimed counted: polls and ns per actor (native ones; TypeScript actors' are 0), delivery ns, steps. */
+  timings(): SchedulerTimings {
+    return this.scheduler.timings();
   }
 
   /** Runs until `o.untilNs`; returns the number of steps taken. */

@@ -18,6 +18,7 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -610,7 +611,9 @@ class JsAes67Receiver : public Napi::ObjectWrap<JsAes67Receiver> {
 class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
  public:
   static Napi::Function define(Napi::Env env) {
-    return DefineClass(env, "VirtualScheduler", {InstanceMethod("run", &JsVirtualScheduler::run), InstanceMethod("begin", &JsVirtualScheduler::begin)});
+    return DefineClass(env, "VirtualScheduler",
+                       {InstanceMethod("run", &JsVirtualScheduler::run), InstanceMethod("begin", &JsVirtualScheduler::begin),
+                        InstanceMethod("setTimed", &JsVirtualScheduler::setTimed), InstanceMethod("timings", &JsVirtualScheduler::timings)});
   }
   explicit JsVirtualScheduler(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsVirtualScheduler>(info) {
     Napi::Env env = info.Env();
@@ -642,6 +645,44 @@ class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
     NativeActor* native = nullptr;
     NativeActor::PollOn when = NativeActor::PollOn::kEveryStep;
   };
+
+  // setTimed(on): from now on each native actor's polls and the network's deliveries are
+  // counted and timed (steady clock; bench/virtual-speed.ts's breakdown). timings() ->
+  // {polls: Float64Array, ns: Float64Array (per actor; TypeScript actors' stay 0),
+  // deliverNs, steps}.
+  void setTimed(const Napi::CallbackInfo& info) {
+    timed_ = info.Length() > 0 && info[0].ToBoolean().Value();
+    polls_.assign(slots_.size(), 0);
+    pollNs_.assign(slots_.size(), 0);
+    deliverNs_ = 0;
+    steps_ = 0;
+  }
+  Napi::Value timings(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    Napi::Float64Array polls = Napi::Float64Array::New(env, slots_.size());
+    Napi::Float64Array ns = Napi::Float64Array::New(env, slots_.size());
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      polls[i] = i < polls_.size() ? polls_[i] : 0;
+      ns[i] = i < pollNs_.size() ? pollNs_[i] : 0;
+    }
+    o.Set("polls", polls);
+    o.Set("ns", ns);
+    o.Set("deliverNs", deliverNs_);
+    o.Set("steps", steps_);
+    return o;
+  }
+  static double sinceNs(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+  }
+  double pollNative(std::size_t i, Nanoseconds now) {
+    if (!timed_) return slots_[i].native->poll(now);
+    const auto t0 = std::chrono::steady_clock::now();
+    const double due = slots_[i].native->poll(now);
+    pollNs_[i] += sinceNs(t0);
+    polls_[i] += 1;
+    return due;
+  }
 
   // A new run (VirtualRun.until's start): every actor is polled once at the clock's time, in
   // list order (the native ones here, TypeScript's when run returns their index), then the
@@ -682,7 +723,7 @@ class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
             state[0] = static_cast<double>(t);
             return Napi::Number::New(env, static_cast<double>(initialPos_));
           }
-          dues[initialPos_] = s.native->poll(t);
+          dues[initialPos_] = pollNative(static_cast<std::size_t>(initialPos_), t);
         }
         initialPos_ = -1;
       }
@@ -698,7 +739,14 @@ class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
           for (std::size_t i = 0; i < slots_.size(); ++i) next = std::min(next, dues[i]);
           if (!(next <= until)) return Napi::Number::New(env, -1);
           if (next > static_cast<double>(clock_->now())) clock_->advanceTo(static_cast<Nanoseconds>(std::ceil(next)));
-          network_->deliverDue();
+          if (timed_) {
+            const auto t0 = std::chrono::steady_clock::now();
+            network_->deliverDue();
+            deliverNs_ += sinceNs(t0);
+            steps_ += 1;
+          } else {
+            network_->deliverDue();
+          }
           delivered_ = network_->stats().delivered;
           watched_ = network_->watchedDeliveries();
           anyDelivered_ = anyBetween || delivered_ != deliveredBefore;
@@ -723,7 +771,7 @@ class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
             state[0] = now;
             return Napi::Number::New(env, static_cast<double>(pos_));
           }
-          dues[pos_] = s.native->poll(now_);
+          dues[pos_] = pollNative(static_cast<std::size_t>(pos_), now_);
         }
         pos_ = -1;
         if (stopEachStep) {
@@ -751,6 +799,11 @@ class JsVirtualScheduler : public Napi::ObjectWrap<JsVirtualScheduler> {
   bool anyDelivered_ = false;
   bool jsDelivered_ = false;
   Nanoseconds now_ = 0;
+  bool timed_ = false;
+  std::vector<double> polls_;
+  std::vector<double> pollNs_;
+  double deliverNs_ = 0;
+  double steps_ = 0;
 };
 
 void init(Napi::Env env, Napi::Object exports) {
