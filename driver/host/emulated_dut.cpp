@@ -358,6 +358,7 @@ void EmulatedDut::attachTx(Tx& tx) {
   device_->addOutput(*sink, tx.spec.deviceChannels, s.name, s.channelLabels);
   tx.sink = std::move(sink);
   tx.started = false;
+  tx.dueKnown = false;
 }
 
 std::size_t EmulatedDut::addTransmit(const DutTransmitStream& spec) {
@@ -740,6 +741,7 @@ void EmulatedDut::transmit(std::size_t index) {
     if (!tx.sink->started()) return;
     tx.transmitter->start(tx.sink->firstMediaTime());
     tx.started = true;
+    tx.dueKnown = false;
   }
   const std::uint64_t sentBefore = tx.transmitter->stats().packetsSent + tx.transmitter->stats().sendErrors;
   const SampleTime mediaBefore = tx.transmitter->nextMediaTime();
@@ -805,10 +807,26 @@ Nanoseconds EmulatedDut::poll() {
     const Nanoseconds now = transport_.clock().now();
     Nanoseconds nextCycle = loaded ? nextIoWake() : host_->nextCycleHostTime();
     if (!realTimeIo) next = std::min(next, nextCycle);
+    // On the DUT's own PTP clock a transmitter's next due time changes only with its next
+    // media time or the mapping: while neither did and it is still ahead, its poll would send
+    // nothing (and nextDue costs a mapping inversion per stream per poll).
+    const PtpTimeMapping* mapping = config_.reuseTransmitDue && clock_->slave() ? &clock_->slave()->mapping() : nullptr;
+    const std::uint32_t mappingVersion = mapping ? mapping->version() : 0;
     for (std::size_t i = 0; i < tx_.size(); ++i) {
+      Tx& tx = *tx_[i];
+      if (mapping && tx.started && tx.dueKnown && tx.due > now && tx.dueMapping == mappingVersion && tx.dueMedia == tx.transmitter->nextMediaTime()) {
+        next = std::min(next, tx.due);
+        continue;
+      }
       transmit(i);
-      if (!tx_[i]->started) continue;
-      const Nanoseconds due = tx_[i]->transmitter->nextDue();
+      if (!tx.started) continue;
+      const Nanoseconds due = tx.transmitter->nextDue();
+      if (mapping) {
+        tx.dueKnown = true;
+        tx.due = due;
+        tx.dueMedia = tx.transmitter->nextMediaTime();
+        tx.dueMapping = mappingVersion;
+      }
       if (due > now) {
         next = std::min(next, due);
       } else if (realTimeIo) {

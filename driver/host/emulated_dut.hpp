@@ -123,6 +123,10 @@ struct EmulatedDutConfig {
   // time (uniform, from `ioWakeSeed`), as an IO thread on a busy host does; 0 = on time.
   Nanoseconds ioWakeDelayMaxNs = 0;
   std::uint64_t ioWakeSeed = 1;
+  // On its own PTP clock, poll keeps each TX stream's next due time while the stream's next
+  // media time and the PTP mapping stay the same (false: recomputed at every poll, the
+  // straightforward way the lab checks it against).
+  bool reuseTransmitDue = true;
 };
 
 // A packet the DUT received or sent, with its place on every time line.
@@ -281,6 +285,12 @@ class EmulatedDut {
     std::unique_ptr<RingOutputSink> sink;
     std::unique_ptr<RtpTransmitter> transmitter;
     bool started = false;
+    // The transmitter's next due time as last computed, and what it depends on (its next
+    // media time, the PTP mapping's version): poll reuses it while both stay the same.
+    bool dueKnown = false;
+    Nanoseconds due = 0;
+    SampleTime dueMedia = 0;
+    std::uint32_t dueMapping = 0;
     SapAnnouncer::Handle sapHandle = 0;
     std::string announcedSdp;
     TransmitRingCounters sinkCounters;  // of the sinks before the current one

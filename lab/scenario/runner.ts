@@ -178,7 +178,7 @@ export function recordScenario(
    * (fast-bookkeeping.test.ts): the device's stamps handed over and folded in TypeScript
    * (not in C++), its full PTP status read every slice (not the brief), its counters read
    * for the playout fill, the device polled at every step (not only when it has something
-   * to do).
+   * to do) and recomputing every TX stream's next due time at every poll.
    */
   options: RecordOptions = {},
 ): RunRecord {
@@ -203,7 +203,7 @@ export function recordScenario(
     };
     // 1. The device, from the start: its PTP slave, its SAP listener and announcer, its
     //    subscriptions; its IO starts once it has every stream (and its PTP lock).
-    const device = buildDevice(s, w.senders, w.epoch, w.network, seed);
+    const device = buildDevice(s, w.senders, w.epoch, w.network, seed, reference);
     const dut = device.dut;
     timing?.set('building the world and the device', performance.now() - built);
     w.deviceSapSessions = () => dut.sapSessions();

@@ -201,6 +201,7 @@ EmulatedDutConfig configOf(const Napi::Object& o) {
   c.ioWakeDelayMaxNs = optionalInt(o, "ioWakeDelayMaxNs", 0);
   if (c.ioWakeDelayMaxNs < 0) throw Napi::RangeError::New(o.Env(), "ioWakeDelayMaxNs must be >= 0");
   c.ioWakeSeed = static_cast<std::uint64_t>(optionalInt(o, "ioWakeSeed", 1));
+  if (o.Has("reuseTransmitDue")) c.reuseTransmitDue = o.Get("reuseTransmitDue").ToBoolean().Value();
   auto streams = [&](const char* key, auto&& each) {
     if (!o.Has(key) || o.Get(key).IsUndefined()) return;
     if (!o.Get(key).IsArray()) throw Napi::TypeError::New(o.Env(), std::string(key) + " must be an array of streams");

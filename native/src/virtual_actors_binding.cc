@@ -297,13 +297,16 @@ class Aes67ReceiverActor final : public NativeActor {
       group_ = destination;
       options.bindAddress = destination;
     }
-    socket_ = network.host(toAddress(o.Get("host"), "host")).open(options);
+    Transport& host = network.host(toAddress(o.Get("host"), "host"));
+    socket_ = host.open(options);
+    hostDeliveries_ = &network.deliveriesTo(host);
     if (group_ != 0) socket_->joinMulticast(group_, sourceFilter_);
     std::fill(recent_, recent_ + kRecent, -1);
   }
 
   double poll(Nanoseconds) override {
     if (!socket_) return INFINITY;
+    seen_ = *hostDeliveries_;  // before: what peek delivers while it drains counts as new
     for (;;) {
       // In place (no copy); truncated as a receive into kReceiveCapacity bytes would be.
       std::optional<DatagramInfo> d = network_.peek(*socket_, data_);
@@ -313,7 +316,9 @@ class Aes67ReceiverActor final : public NativeActor {
     }
     return INFINITY;
   }
-  PollOn pollOn() const override { return PollOn::kDueOrDelivery; }
+  // Polled when a datagram reached its host (it reads nothing else), not on every delivery.
+  PollOn pollOn() const override { return PollOn::kDueOrPending; }
+  bool pending() const override { return socket_ && *hostDeliveries_ != seen_; }
 
   const Metrics& metrics() const { return m_; }
   std::int64_t firstSample() const { return firstSample_; }
@@ -489,6 +494,8 @@ class Aes67ReceiverActor final : public NativeActor {
   Ipv4Address sourceFilter_ = 0;
   std::unique_ptr<DatagramSocket> socket_;
   VirtualNetwork& network_;
+  const std::uint64_t* hostDeliveries_ = nullptr;  // VirtualNetwork::deliveriesTo its host
+  std::uint64_t seen_ = 0;
   const std::uint8_t* data_ = nullptr;  // the datagram being taken, in the network's buffer
   Metrics m_;
   std::int64_t baseSeq_ = -1;
