@@ -123,6 +123,8 @@ export interface EmulatedDutConfig {
   ioWakeSeed?: number;
   /** On its own PTP clock, keep each TX stream's next due time while nothing it depends on changed (default true; false: recompute at every poll). */
   reuseTransmitDue?: boolean;
+  /** IO cycle stamps kept until drained (default 65536; a full log drops the newest and counts them). */
+  cycleLogCapacity?: number;
   /** PTP time (ns) at local time 0: the DUT's media clock is (local + epoch) x rate, a perfectly locked PTP stand-in. */
   ptpEpochNs?: bigint | number;
   /** Rate error of that media clock: PTP time at local t is ptpEpochNs + t x (1 + ppm/1e6) (locked at local 0, drifting from there). */

@@ -145,6 +145,9 @@ export function buildDevice(s: Scenario, senders: SenderRuntime[], epoch: bigint
     receive: receiveConfig,
     transmit: transmit.map((t) => t.config),
     ...(loopbackMap ? { loopbackMap } : {}),
+    // IO cycles are stamped only once IO runs, and the runner drains the log every 10 ms
+    // slice (a few dozen cycles): 8192 is ample, and spares 4 MB zeroed at every run.
+    cycleLogCapacity: 8192,
     // The runner's reference way (runner.ts RecordOptions): every TX due time recomputed at every poll.
     ...(reference ? { reuseTransmitDue: false } : {}),
   };

@@ -283,7 +283,10 @@ export function recordScenario(
     const discoveredAt = Math.max(0, ...w.senders.map((x) => x.foundAt ?? 0));
     // With grandmasters, the device's IO starts once its PTP slave locked (as an installer
     // routes audio once the device shows lock); its time line then starts on PTP time.
-    while (ptp && !dut.ptpStatus()!.locked && w.clock.now() < s.duration) runSlices(beforeStart, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sample, onProgress);
+    // (Its lock read from the brief, not the full status: a score of strings a slice.)
+    const brief = new Float64Array(6);
+    const locked = () => dut.ptpBrief(brief) && brief[0] === 1;
+    while (ptp && !locked() && w.clock.now() < s.duration) runSlices(beforeStart, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sample, onProgress);
     if (ptp && !dut.ptpStatus()!.locked) throw new ScenarioSetupError(`the device's PTP slave never locked within the scenario's ${s.duration / 1e9} s (${dut.ptpStatus()!.portState}, servo ${dut.ptpStatus()!.servoState})`);
 
     nativeTimes(beforeStart, kinds);

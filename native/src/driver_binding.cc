@@ -202,6 +202,8 @@ EmulatedDutConfig configOf(const Napi::Object& o) {
   if (c.ioWakeDelayMaxNs < 0) throw Napi::RangeError::New(o.Env(), "ioWakeDelayMaxNs must be >= 0");
   c.ioWakeSeed = static_cast<std::uint64_t>(optionalInt(o, "ioWakeSeed", 1));
   if (o.Has("reuseTransmitDue")) c.reuseTransmitDue = o.Get("reuseTransmitDue").ToBoolean().Value();
+  c.cycleLogCapacity = static_cast<std::size_t>(optionalInt(o, "cycleLogCapacity", static_cast<std::int64_t>(c.cycleLogCapacity)));
+  if (c.cycleLogCapacity < 1 || c.cycleLogCapacity > (1u << 24)) throw Napi::RangeError::New(o.Env(), "cycleLogCapacity must be 1 to 16777216");
   auto streams = [&](const char* key, auto&& each) {
     if (!o.Has(key) || o.Get(key).IsUndefined()) return;
     if (!o.Get(key).IsArray()) throw Napi::TypeError::New(o.Env(), std::string(key) + " must be an array of streams");
