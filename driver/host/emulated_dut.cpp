@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -700,14 +701,23 @@ void EmulatedDut::receive(std::size_t index) {
   if (!rx.socket) return;
   const MediaClock& media = clock_->mediaClock();
   const RtpStreamFormat& f = rx.state.stream.format;
-  while (auto info = rx.socket->receive(datagram_.data(), datagram_.size())) {
+  for (;;) {
+    // The datagram where the network keeps it (no copy on the virtual network); what
+    // receive() into datagram_ would have truncated is truncated the same here.
+    const std::uint8_t* data = nullptr;
+    std::optional<DatagramInfo> info = rx.socket->receiveView(data);
+    if (!info) break;
+    if (info->size > datagram_.size()) info->truncated = true;
     const std::uint64_t acceptedBefore = rx.receiver->stats().accepted;
     RtpPacketView p;
-    const bool parsed = !info->truncated && parseRtp(datagram_.data(), info->size, p) == RtpParseError::kNone;
+    const bool parsed = !info->truncated && parseRtp(data, info->size, p) == RtpParseError::kNone;
     if (parsed && rx.aligner && p.payloadType == f.payloadType && p.payloadSize > 0 && p.payloadSize % f.frameBytes() == 0) {
-      // Sender-clocked: the timestamp as the media clock counts (bytes 4-7 of the header).
+      // Sender-clocked: the timestamp as the media clock counts (bytes 4-7 of the header),
+      // rewritten in a copy.
       const std::uint32_t frames = static_cast<std::uint32_t>(p.payloadSize / f.frameBytes());
       const std::uint32_t aligned = rx.aligner->align(p.ssrc, p.timestamp, frames, media.sampleAt(info->receivedAt));
+      std::memcpy(datagram_.data(), data, info->size);
+      data = datagram_.data();
       datagram_[4] = static_cast<std::uint8_t>(aligned >> 24);
       datagram_[5] = static_cast<std::uint8_t>(aligned >> 16);
       datagram_[6] = static_cast<std::uint8_t>(aligned >> 8);
@@ -717,7 +727,7 @@ void EmulatedDut::receive(std::size_t index) {
     if (info->truncated) {
       ++rx.oversize;  // larger than any AES67 packet: dropped before parsing
     } else {
-      rx.receiver->handle(datagram_.data(), info->size, *info);
+      rx.receiver->handle(data, info->size, *info);
     }
     PacketStamp stamp;
     stamp.direction = PacketStamp::Direction::kReceived;

@@ -63,6 +63,8 @@ class VirtualSocket final : public DatagramSocket {
     return q.info;
   }
 
+  std::optional<DatagramInfo> receiveView(const std::uint8_t*& data) override { return peek(data); }
+
   // VirtualNetwork::peek: the datagram's buffer stays held until the next receive or peek.
   std::optional<DatagramInfo> peek(const std::uint8_t*& data) {
     releaseView();

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -171,6 +172,54 @@ TEST_F(VirtualNetworkTest, CountsTheDatagramsThatReachEachHost) {
   VirtualNetwork other{otherClock};
   Transport& stranger = other.addHost("a", parseIpv4("10.0.0.1"));
   EXPECT_THROW((void)network.deliveriesTo(stranger), std::invalid_argument);
+}
+
+// receiveView: the virtual network lends its buffer (the bytes receive() would copy, the
+// full size, never truncated); a transport that lends none copies into the socket's own.
+TEST_F(VirtualNetworkTest, ReceiveViewLendsTheDatagramOrFallsBackToACopy) {
+  SocketOptions o;
+  o.localPort = 7;
+  auto rx = b.open(o);
+  auto tx = a.open({});
+  std::vector<std::uint8_t> big(12000);
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::uint8_t>(i * 7);
+  tx->send({parseIpv4("10.0.0.2"), 7}, big.data(), big.size());
+  const auto small = bytes("tiny");
+  tx->send({parseIpv4("10.0.0.2"), 7}, small.data(), small.size());
+  clock.advanceBy(50'000);
+  const std::uint8_t* data = nullptr;
+  auto got = rx->receiveView(data);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->size, big.size());
+  EXPECT_FALSE(got->truncated);
+  EXPECT_EQ(std::vector<std::uint8_t>(data, data + got->size), big);
+  got = rx->receiveView(data);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(std::string(data, data + got->size), "tiny");
+  EXPECT_FALSE(rx->receiveView(data));
+
+  // A socket that only copies: receiveView is its receive() into a buffer of its own.
+  struct Copying : DatagramSocket {
+    int calls = 0;
+    bool send(const Ipv4Endpoint&, const std::uint8_t*, std::size_t) override { return true; }
+    std::optional<DatagramInfo> receive(std::uint8_t* buffer, std::size_t capacity) override {
+      if (calls++ > 0) return std::nullopt;
+      EXPECT_GE(capacity, 65536u);
+      std::memcpy(buffer, "copied", 6);
+      DatagramInfo info;
+      info.size = 6;
+      return info;
+    }
+    bool waitReadable(Nanoseconds) override { return false; }
+    void joinMulticast(Ipv4Address, Ipv4Address) override {}
+    void leaveMulticast(Ipv4Address, Ipv4Address) override {}
+    Ipv4Endpoint localEndpoint() const override { return {}; }
+    std::uint64_t receiveOverflows() const override { return 0; }
+  } copying;
+  got = copying.receiveView(data);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(std::string(data, data + got->size), "copied");
+  EXPECT_FALSE(copying.receiveView(data));
 }
 
 TEST_F(VirtualNetworkTest, RejectsBadHosts) {
