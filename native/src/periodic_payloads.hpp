@@ -48,8 +48,8 @@ class PeriodicPayloads {
   PeriodicPayloads& operator=(const PeriodicPayloads&) = delete;
 
  private:
-  // Interleaves frames [first, first + frames_) of every channel into `out` (bytes_ + 1
-  // writable: the last 3-byte sample is written as a 32-bit word).
+  // Interleaves frames [first, first + frames_) of every channel into `out` (bytes_
+  // writable; callers give one more, as they always did).
   void render(std::int64_t first, std::uint8_t* out) const;
 
   std::vector<std::shared_ptr<const EncodedTable>> tables_;
