@@ -131,6 +131,9 @@ class Device {
     std::int64_t firstRun = -1;
   };
   static std::int64_t firstRunOf(const std::vector<std::uint32_t>& channels);
+  // Whether the input bindings map every device input channel (then ReadInput need not
+  // clear the buffer first: every sample of it is written).
+  void updateInputCoverage();
   // A counter written by the IO thread only and read from anywhere.
   struct Counter {
     std::atomic<std::uint64_t> value{0};
@@ -146,6 +149,7 @@ class Device {
   DeviceTimeline timeline_;
   std::vector<Binding> inputs_;
   std::vector<Binding> outputs_;
+  bool inputsCovered_ = false;
   std::vector<float> scratch_;
   std::atomic<int> clients_{0};
   std::uint32_t inputPresentation_ = 0;  // inputLatencyFrames() latched at StartIO

@@ -3,6 +3,8 @@
 // sample time, sample times are continuous and every discontinuity is counted.
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "driver/core/device.hpp"
@@ -126,6 +128,50 @@ TEST(IoCycle, ConsecutiveAndScatteredMapsCarryEveryChannelBothWays) {
     ASSERT_EQ(got1[i * 3 + 2], valueOf(firstOutput + i, 7));
     ASSERT_EQ(got2[i * 2], valueOf(firstOutput + i, 7));
     ASSERT_EQ(got2[i * 2 + 1], valueOf(firstOutput + i, 1));
+  }
+}
+
+// Every device input mapped (ReadInput then writes every sample without clearing first),
+// with streams of the channel counts the IO cycle copies as fixed runs (1, 2, 4, 8, 16) and
+// one it copies as a general run (3): the buffer holds exactly the streams' audio, whatever
+// was in it before.
+TEST(IoCycle, AFullyMappedDeviceWritesEveryInputSample) {
+  LocalMediaClock clock(48000);
+  DeviceConfig config;
+  config.inputChannels = 34;
+  config.outputChannels = 2;
+  Device d(config, clock);
+  const std::uint32_t widths[] = {1, 2, 4, 8, 16, 3};
+  std::vector<std::unique_ptr<PlayoutBuffer>> buffers;
+  std::vector<std::unique_ptr<PlayoutInputSource>> sources;
+  std::uint32_t next = 0;
+  std::vector<std::uint32_t> firstOf;
+  for (std::uint32_t w : widths) {
+    buffers.push_back(std::make_unique<PlayoutBuffer>(PlayoutConfig{w, 16384, 48}));
+    sources.push_back(std::make_unique<PlayoutInputSource>(*buffers.back(), 48));
+    std::vector<std::uint32_t> map;
+    for (std::uint32_t c = 0; c < w; ++c) map.push_back(next + c);
+    firstOf.push_back(next);
+    next += w;
+    d.addInput(*sources.back(), map, "w" + std::to_string(w));
+  }
+  ASSERT_EQ(next, 34u);
+  d.startIO(0);
+  const SampleTime anchor = d.timeline().anchor();
+  for (auto& b : buffers) feed(*b, anchor - 200, anchor + 7000);
+  const std::uint32_t buffer = 64;
+  std::vector<float> in(buffer * 34, 123.0f);  // stale values the cycle must overwrite
+  const SampleTime latency = d.inputLatencyFrames();
+  for (std::uint64_t n = 0; n < 50; ++n) {
+    const IoCycleInfo cycle = cycleAt(n, static_cast<SampleTime>(buffer * (n + 4)), buffer, 0, 0);
+    ASSERT_EQ(d.doIOOperation(IoOperation::kReadInput, buffer, cycle, in.data()), IoResult::kOk);
+    for (std::uint32_t f = 0; f < buffer; ++f) {
+      const SampleTime media = anchor + cycle.inputTime + f - latency;
+      for (std::size_t s = 0; s < 6; ++s) {
+        for (std::uint32_t c = 0; c < widths[s]; ++c) ASSERT_EQ(in[f * 34 + firstOf[s] + c], valueOf(media, c)) << "cycle " << n << " frame " << f << " stream " << s;
+      }
+    }
+    std::fill(in.begin(), in.end(), 123.0f);
   }
 }
 
