@@ -302,6 +302,33 @@ void VirtualNetwork::send(const VirtualSocket& from, const Ipv4Endpoint& to, con
   deliverDue();  // zero-delay datagrams are receivable at once
 }
 
+const VirtualNetwork::InFlight& VirtualNetwork::InFlightQueue::top() const { return ringFirst() ? ring_[head_] : heap_.top(); }
+
+void VirtualNetwork::InFlightQueue::push(const InFlight& p) {
+  // In the ring only behind what it holds (orders only grow: due no earlier is behind).
+  if (count_ > 0 && p.deliverAt < ring_[(head_ + count_ - 1) % ring_.size()].deliverAt) {
+    heap_.push(p);
+    return;
+  }
+  if (count_ == ring_.size()) {
+    std::vector<InFlight> bigger(std::max<std::size_t>(64, ring_.size() * 2));
+    for (std::size_t i = 0; i < count_; ++i) bigger[i] = ring_[(head_ + i) % ring_.size()];
+    ring_.swap(bigger);
+    head_ = 0;
+  }
+  ring_[(head_ + count_) % ring_.size()] = p;
+  ++count_;
+}
+
+void VirtualNetwork::InFlightQueue::pop() {
+  if (ringFirst()) {
+    head_ = (head_ + 1) % ring_.size();
+    --count_;
+  } else {
+    heap_.pop();
+  }
+}
+
 void VirtualNetwork::deliverDue() {
   const Nanoseconds now = clock_.now();
   while (!inFlight_.empty() && inFlight_.top().deliverAt <= now) {

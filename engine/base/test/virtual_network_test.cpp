@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -220,6 +221,47 @@ TEST_F(VirtualNetworkTest, ReceiveViewLendsTheDatagramOrFallsBackToACopy) {
   ASSERT_TRUE(got);
   EXPECT_EQ(std::string(data, data + got->size), "copied");
   EXPECT_FALSE(copying.receiveView(data));
+}
+
+// Datagrams come out in (due time, send order), however the impairment moves them: most in
+// send order (one base delay), some held back or duplicated past later ones, some sent at
+// the same instant. Checked against a sort of what was sent.
+TEST_F(VirtualNetworkTest, DeliversInDueThenSendOrderWhateverTheDelays) {
+  SocketOptions o;
+  o.localPort = 9;
+  o.receiveQueueLimit = 1 << 20;
+  auto rx = b.open(o);
+  auto tx = a.open({});
+  Prng prng(20261125);
+  struct Sent {
+    Nanoseconds due;
+    std::uint64_t order;
+    std::uint32_t id;
+  };
+  std::vector<Sent> expected;
+  std::uint64_t order = 0;
+  std::uint32_t id = 0;
+  network.setImpairment([&](const VirtualPacket& p, std::vector<Nanoseconds>& extra) {
+    const double r = prng.uniform();
+    if (r < 0.1) extra[0] = static_cast<Nanoseconds>(prng.uniform() * 3'000'000);  // held back
+    if (r > 0.95) extra.push_back(static_cast<Nanoseconds>(prng.uniform() * 500'000));  // and a late copy
+    for (Nanoseconds e : extra) expected.push_back({p.sentAt + 50'000 + e, order++, id});
+  });
+  std::vector<std::uint32_t> got;
+  std::uint8_t buffer[16];
+  for (int step = 0; step < 4000; ++step) {
+    const int burst = step % 7 == 0 ? 3 : 1;  // some at the same instant
+    for (int k = 0; k < burst; ++k, ++id) tx->send({parseIpv4("10.0.0.2"), 9}, reinterpret_cast<const std::uint8_t*>(&id), sizeof id);
+    clock.advanceBy(static_cast<Nanoseconds>(prng.uniform() * 200'000));
+    while (auto d = rx->receive(buffer, sizeof buffer)) got.push_back(*reinterpret_cast<const std::uint32_t*>(buffer));
+  }
+  clock.advanceBy(10'000'000);
+  while (auto d = rx->receive(buffer, sizeof buffer)) got.push_back(*reinterpret_cast<const std::uint32_t*>(buffer));
+  std::sort(expected.begin(), expected.end(), [](const Sent& x, const Sent& y) { return x.due != y.due ? x.due < y.due : x.order < y.order; });
+  std::vector<std::uint32_t> want;
+  for (const Sent& e : expected) want.push_back(e.id);
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_EQ(got, want);
 }
 
 TEST_F(VirtualNetworkTest, RejectsBadHosts) {
