@@ -90,10 +90,10 @@ const cpuSince = (from: NodeJS.CpuUsage) => {
   return (u.user + u.system) / 1e6;
 };
 
-function fullRun(timing?: Map<string, number>, which = loaded, nativePeers = true) {
+function fullRun(timing?: Map<string, number>, which = loaded, nativePeers = true, reference = false) {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const record = recordScenario(which, 1, undefined, undefined, timing, { nativePeers });
+  const record = recordScenario(which, 1, undefined, undefined, timing, { nativePeers, reference });
   const run = (performance.now() - t0) / 1000;
   const runCpu = cpuSince(c0);
   const c1 = process.cpuUsage();
@@ -170,12 +170,17 @@ const raw = rawLoop();
 const alone = networkAlone();
 const aloneNative = networkAlone(true);
 const full = fullRun();
+// The same run again: what a suite's later scenarios cost (code compiled, caches warm).
+const again = fullRun();
+const reference = fullRun(undefined, loaded, true, true);
 const tsPeers = fullRun(undefined, loaded, false);
 const one = fullRun(undefined, oneStream);
 const x = (wall: number, seconds = SECONDS) => seconds / wall;
 const rows = [
   { what: 'full scenario run (device + peers + PTP)', wallS: full.run, cpuS: full.runCpu, xRealTime: x(full.run), xPerCpu: x(full.runCpu), packets: full.packets },
   { what: 'full scenario run + measurement', wallS: full.run + full.measure, cpuS: full.runCpu + full.measureCpu, xRealTime: x(full.run + full.measure), xPerCpu: x(full.runCpu + full.measureCpu), packets: full.packets },
+  { what: 'the same full run again in the same process', wallS: again.run, cpuS: again.runCpu, xRealTime: x(again.run), xPerCpu: x(again.runCpu), packets: again.packets },
+  { what: "the full run, the runner's reference bookkeeping", wallS: reference.run, cpuS: reference.runCpu, xRealTime: x(reference.run), xPerCpu: x(reference.runCpu), packets: reference.packets },
   { what: 'old path: the full run with TypeScript peers', wallS: tsPeers.run, cpuS: tsPeers.runCpu, xRealTime: x(tsPeers.run), xPerCpu: x(tsPeers.runCpu), packets: tsPeers.packets },
   { what: 'baseline: the same network without the device', wallS: alone.wall, cpuS: alone.cpu, xRealTime: x(alone.wall), xPerCpu: x(alone.cpu), packets: alone.packets },
   { what: 'the same network without the device, native peers', wallS: aloneNative.wall, cpuS: aloneNative.cpu, xRealTime: x(aloneNative.wall), xPerCpu: x(aloneNative.cpu), packets: aloneNative.packets },
@@ -191,7 +196,7 @@ console.log(`a day of virtual time in the one-stream shape, at this run's pace: 
 const timing = new Map<string, number>();
 const timedRun = fullRun(timing);
 const accounted = [...timing.values()].reduce((a, v) => a + v, 0);
-timing.set('C++ steps: network, device, native peers (the rest)', timedRun.run * 1000 - accounted);
+timing.set('the rest: scheduler, N-API, TypeScript between polls', timedRun.run * 1000 - accounted);
 console.log(`where a full run's ${timedRun.run.toFixed(3)} s go:`);
 const breakdown = [...timing].sort((a, b) => b[1] - a[1]).map(([what, ms]) => ({ what, ms: Math.round(ms), share: ms / (timedRun.run * 1000) }));
 for (const b of breakdown) console.log(`  ${b.what.padEnd(52)} ${String(b.ms).padStart(7)} ms ${(b.share * 100).toFixed(1).padStart(5)}%`);
@@ -199,8 +204,10 @@ const ratioAlone = full.runCpu / alone.cpu;
 const ratioRaw = full.runCpu / raw.cpu;
 const meets = x(full.run) >= 100;
 const ratioNative = tsPeers.runCpu / full.runCpu;
+const ratioReference = reference.runCpu / full.runCpu;
 console.log(`full run takes ${ratioAlone.toFixed(2)}x the CPU time of its network alone (TypeScript peers) and ${ratioRaw.toFixed(1)}x the raw packet loop`);
 console.log(`native peers: the full run is ${ratioNative.toFixed(2)}x faster per CPU second than with TypeScript peers (${(tsPeers.run / full.run).toFixed(2)}x wall)`);
+console.log(`fast bookkeeping: the full run is ${ratioReference.toFixed(2)}x faster per CPU second than with the runner's reference way (same measurement: lab/scenario/fast-bookkeeping.test.ts)`);
 console.log(`target >= 100x real time: ${meets ? 'met' : 'NOT met'} (${x(full.run).toFixed(1)}x wall, ${x(full.runCpu).toFixed(1)}x per CPU second)`);
 recordBench('virtual-speed', {
   virtualSeconds: SECONDS,
@@ -212,6 +219,8 @@ recordBench('virtual-speed', {
   ratioFullToNetworkAlone: ratioAlone,
   ratioFullToRawLoop: ratioRaw,
   ratioTypeScriptPeersToNative: ratioNative,
+  ratioReferenceBookkeepingToFast: ratioReference,
+  againXPerCpu: x(again.runCpu),
   meetsTarget: meets,
   oneStreamXRealTime: x(one.run, ONE_SECONDS),
   oneStreamXPerCpu: x(one.runCpu, ONE_SECONDS),
