@@ -82,6 +82,8 @@ export interface VirtualScheduler {
    * clock's time, in order (returning a TypeScript actor's index as in the steps), then step.
    */
   begin(): void;
+  /** Carries a run on (after begin and a run that returned -1): only native actors with something pending are polled first. */
+  resume(): void;
   /**
    * Steps until a TypeScript actor has something to do (returns its index; poll it at
    * state[0] and call again), the end of a step when `stopEachStep` (-2), or the next

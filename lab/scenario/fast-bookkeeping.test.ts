@@ -5,16 +5,18 @@
 // the playout fill read alone against the counters; the device polled only when due, when
 // its host got datagrams, after a change or while a TX packet waits for audio, against
 // polled at every step; its TX streams' next due times kept while nothing they depend on
-// changed, against recomputed at every poll. Each scenario runs both ways and everything
-// the run hands to measurement is compared whole: the measurement itself (expectations,
-// figures, every series), the device log (gaps, refused and duplicate packets, transit
-// sums, the drift regression, cycle spans), the PTP samples' tally and series, the fill
-// series, the device's counters (waitingForAudio counts polls: the host-stall scenario
-// checks it), its events, the network's counters. The scenarios cover both closed-form device time lines
-// (a linear PTP network; the stand-in clock with and without drift), the TypeScript fold
-// where neither applies (a grandmaster failover, a PTP step), the device log's every branch
-// (losses as gaps, late packets as refused, duplicates, reordering filling gaps), and the
-// changes made to the device mid-run (RTSP descriptions handed over, SAP sessions followed).
+// changed, against recomputed at every poll; the run carried on from slice to slice,
+// against every actor polled again where each slice starts. Each scenario runs both ways
+// and everything the run hands to measurement is compared whole: the measurement itself
+// (expectations, figures, every series), the device log (gaps, refused and duplicate
+// packets, transit sums, the drift regression, cycle spans), the PTP samples' tally and
+// series, the fill series, the device's counters (waitingForAudio counts polls: the
+// host-stall scenario checks it), its events, the network's counters. The scenarios cover
+// both closed-form device time lines (a linear PTP network; the stand-in clock with and
+// without drift), the TypeScript fold where neither applies (a grandmaster failover, a PTP
+// step), the device log's every branch (losses as gaps, late packets as refused,
+// duplicates, reordering filling gaps), and the changes made to the device mid-run (RTSP
+// descriptions handed over, SAP sessions followed).
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';

@@ -96,11 +96,11 @@ function suiteOf(file: string): string | undefined {
   return i >= 0 && parts.length > i + 2 ? parts[i + 1] : undefined;
 }
 
-function runSlices(run: VirtualRun, w: ScenarioWorld, until: number, each: (now: number) => void, onProgress?: (f: number) => void, onStep?: (now: number) => void): void {
+function runSlices(run: VirtualRun, w: ScenarioWorld, until: number, each: (now: number) => void, onProgress?: (f: number) => void, onStep?: (now: number) => void, resume = false): void {
   const total = w.scenario.duration;
   while (w.clock.now() < until) {
     const to = Math.min(until, w.clock.now() + SLICE_NS);
-    run.until({ untilNs: to, ...(onStep ? { onStep } : {}) });
+    run.until({ untilNs: to, resume, ...(onStep ? { onStep } : {}) });
     w.time.update(w.clock.now());
     each(w.clock.now());
     onProgress?.(w.clock.now() / total);
@@ -178,7 +178,8 @@ export function recordScenario(
    * (fast-bookkeeping.test.ts): the device's stamps handed over and folded in TypeScript
    * (not in C++), its full PTP status read every slice (not the brief), its counters read
    * for the playout fill, the device polled at every step (not only when it has something
-   * to do) and recomputing every TX stream's next due time at every poll.
+   * to do) and recomputing every TX stream's next due time at every poll, and every actor
+   * polled at the start of each slice (not carried on from the previous slice).
    */
   options: RecordOptions = {},
 ): RunRecord {
@@ -270,7 +271,7 @@ export function recordScenario(
     markFound(0);
     const allFound = () => w.senders.every((x) => x.foundAt !== undefined);
     while (!allFound() && w.clock.now() < s.duration) {
-      runSlices(beforeStart, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sample, onProgress, markFound);
+      runSlices(beforeStart, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sample, onProgress, markFound, !reference);
     }
     const missing = device.receive.filter((r) => r.sender.foundAt === undefined);
     if (missing.length > 0) {
@@ -286,7 +287,7 @@ export function recordScenario(
     // (Its lock read from the brief, not the full status: a score of strings a slice.)
     const brief = new Float64Array(6);
     const locked = () => dut.ptpBrief(brief) && brief[0] === 1;
-    while (ptp && !locked() && w.clock.now() < s.duration) runSlices(beforeStart, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sample, onProgress);
+    while (ptp && !locked() && w.clock.now() < s.duration) runSlices(beforeStart, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sample, onProgress, undefined, !reference);
     if (ptp && !dut.ptpStatus()!.locked) throw new ScenarioSetupError(`the device's PTP slave never locked within the scenario's ${s.duration / 1e9} s (${dut.ptpStatus()!.portState}, servo ${dut.ptpStatus()!.servoState})`);
 
     nativeTimes(beforeStart, kinds);
@@ -385,6 +386,8 @@ export function recordScenario(
         if (timing) timing.set('runner bookkeeping (stamps, counters, PTP samples)', (timing.get('runner bookkeeping (stamps, counters, PTP samples)') ?? 0) + performance.now() - t);
       },
       onProgress,
+      undefined,
+      !reference,
     );
     nativeTimes(main, [...kinds, ...receivers.map(() => 'lab receivers')]);
     drainStamps();
