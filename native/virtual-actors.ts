@@ -41,8 +41,12 @@ export interface NativeAes67SenderConfig extends NativeLinearTimescale {
 export interface NativeAes67Sender {
   poll(now: number): number;
   nativeActor(): NativeActorHandle;
-  /** payloadsCached: its payloads repeat within the cache's bounds; payloadSharers: senders (itself included) sending from the same payloads. */
-  stats(): { packets: number; skipped: number; firstSample: bigint; payloadsCached: boolean; payloadSharers: number };
+  /**
+   * payloadsCached: its payloads repeat within the cache's bounds; payloadsPartlyCached: some
+   * channels' do (the rest rendered over them); payloadSharers: senders (itself included)
+   * sending from the same payloads.
+   */
+  stats(): { packets: number; skipped: number; firstSample: bigint; payloadsCached: boolean; payloadsPartlyCached: boolean; payloadSharers: number };
 }
 
 export interface NativeAes67ReceiverConfig extends NativeLinearTimescale {

@@ -168,8 +168,10 @@ describe.skipIf(!addonBuilt())('NativeAes67Sender against Aes67Sender', () => {
     expect(nat.got).toEqual(ts.got);
     // What was shared: the three 8-channel 1 ms sine senders one payload cache (with the
     // drifting one: the payloads are the same, only their times differ); the probe senders
-    // their tables and renderer (an MLS against the sines repeats too rarely to cache).
+    // a cache of their seven sine channels, the probe (an MLS repeats too rarely against the
+    // sines to cache whole payloads) rendered over it per packet.
     expect(nat.payloads.map((p) => p.cached)).toEqual([true, true, true, false, false, true, true, true]);
+    expect(nat.payloads.map((p) => p.partly)).toEqual([false, false, false, true, true, false, false, false]);
     // (At least: senders of earlier tests the collector has not taken yet may share them too.)
     const sharers = nat.payloads.map((p) => p.sharers);
     for (const i of [1, 2, 7]) expect(sharers[i]).toBe(sharers[0]);

@@ -95,56 +95,70 @@ PeriodicPayloads::PeriodicPayloads(std::vector<std::shared_ptr<const EncodedTabl
     if (t->width != width_) throw std::invalid_argument("PeriodicPayloads: every table must have the stream's sample width");
   }
   bytes_ = static_cast<std::size_t>(frames_) * tables_.size() * static_cast<std::size_t>(width_);
+  // The channels whose periods together repeat soon enough are cached (in channel order,
+  // each while the cache stays within its bounds); the rest, if any (a probe's MLS among
+  // sines), are rendered over a copy of the cached part per packet.
   std::int64_t common = 1;
-  for (const auto& t : tables_) {
-    common = common / std::gcd(common, t->period) * t->period;
-    if (common > kMaxCommonPeriod) {
-      common = 0;  // too long to cache whole payloads
-      break;
+  for (std::size_t c = 0; c < tables_.size(); ++c) {
+    const std::int64_t p = tables_[c]->period;
+    const std::int64_t candidate = common / std::gcd(common, p) * p;
+    const bool fits = candidate <= kMaxCommonPeriod && static_cast<std::size_t>(candidate / std::gcd(candidate, frames_)) * bytes_ <= kMaxCacheBytes;
+    if (fits) {
+      common = candidate;
+      cachedChannels_.push_back(c);
+    } else {
+      renderedChannels_.push_back(c);
     }
   }
-  if (common > 0) {
-    const std::int64_t step = std::gcd(common, frames_);
-    const std::size_t slots = static_cast<std::size_t>(common / step);
-    if (slots * bytes_ <= kMaxCacheBytes) {
-      cachePeriod_ = common;
-      cacheStep_ = step;
-      slotBytes_ = bytes_ + 1;
-      cache_.reset(new std::uint8_t[slots * slotBytes_]);  // not zeroed: each slot is rendered before use
-      rendered_.assign(slots, 0);
-    }
-  }
+  if (cachedChannels_.empty()) return;  // nothing repeats soon: every payload rendered
+  cachePeriod_ = common;
+  cacheStep_ = std::gcd(common, frames_);
+  const std::size_t slots = static_cast<std::size_t>(common / cacheStep_);
+  slotBytes_ = bytes_ + 1;
+  cache_.reset(new std::uint8_t[slots * slotBytes_]);  // not zeroed: each slot is rendered before use
+  rendered_.assign(slots, 0);
 }
 
 const std::uint8_t* PeriodicPayloads::payload(std::int64_t first, std::uint8_t* scratch) {
   if (cachePeriod_ == 0) {
-    render(first, scratch);
+    render(first, scratch, allChannels(), false);
     return scratch;
   }
   // Packets start on multiples of frames_, so first mod the common period is a multiple of the step.
   const std::size_t slot = static_cast<std::size_t>(positiveMod(first, cachePeriod_) / cacheStep_);
   std::uint8_t* p = cache_.get() + slot * slotBytes_;
   if (!rendered_[slot]) {
-    render(first, p);
+    render(first, p, cachedChannels_, false);
     rendered_[slot] = 1;
   }
-  return p;
+  if (renderedChannels_.empty()) return p;
+  std::memcpy(scratch, p, bytes_);
+  render(first, scratch, renderedChannels_, true);
+  return scratch;
 }
 
-void PeriodicPayloads::render(std::int64_t first, std::uint8_t* out) const {
+const std::vector<std::size_t>& PeriodicPayloads::allChannels() {
+  if (all_.empty()) {
+    for (std::size_t c = 0; c < tables_.size(); ++c) all_.push_back(c);
+  }
+  return all_;
+}
+
+void PeriodicPayloads::render(std::int64_t first, std::uint8_t* out, const std::vector<std::size_t>& which, bool exact) const {
   // Channel by channel, in runs that do not wrap the channel's table, with the cursor and
   // table in registers (a loop through vectors a byte at a time was 5 ns a sample).
   const std::size_t channels = tables_.size();
   const std::size_t w = static_cast<std::size_t>(width_);
   const std::size_t stride = channels * w;
-  for (std::size_t c = 0; c < channels; ++c) {
+  for (std::size_t c : which) {
     const std::uint8_t* table = tables_[c]->bytes.data();
     const std::int64_t period = tables_[c]->period;
     std::int64_t k = positiveMod(first, period);
     std::uint8_t* o = out + c * w;
-    // A 3-byte sample goes as a 32-bit word whose fourth byte the next channel overwrites;
-    // the last channel has none after it in its frame, so it writes its three bytes.
-    const bool wholeWords = w == 3 && c + 1 < channels;
+    // A 3-byte sample goes as a 32-bit word whose fourth byte belongs to the next channel,
+    // written after it (channels go in order; one not in `which` is written by the pass
+    // after). Not over bytes already final (`exact`), nor past the frame's last channel.
+    const bool wholeWords = w == 3 && !exact && c + 1 < channels;
     for (std::int64_t f = 0; f < frames_;) {
       const std::int64_t run = std::min(frames_ - f, period - k);
       const std::uint8_t* src = table + k * width_;

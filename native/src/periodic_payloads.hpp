@@ -36,8 +36,10 @@ class PeriodicPayloads {
 
   // Bytes of one payload.
   std::size_t bytes() const { return bytes_; }
-  // Whether payloads come from the cache (else `payload` renders into its scratch).
-  bool cached() const { return cachePeriod_ > 0; }
+  // Whether payloads come whole from the cache (else `payload` renders into its scratch,
+  // over a copy of the cached channels when some are: partlyCached).
+  bool cached() const { return cachePeriod_ > 0 && renderedChannels_.empty(); }
+  bool partlyCached() const { return cachePeriod_ > 0 && !renderedChannels_.empty(); }
   // The payload of the packet whose first frame is media sample `first` (>= 0): from the
   // cache, or rendered into `scratch` (which needs bytes() + 1 writable bytes). Valid until
   // the next call.
@@ -48,9 +50,10 @@ class PeriodicPayloads {
   PeriodicPayloads& operator=(const PeriodicPayloads&) = delete;
 
  private:
-  // Interleaves frames [first, first + frames_) of every channel into `out` (bytes_
-  // writable; callers give one more, as they always did).
-  void render(std::int64_t first, std::uint8_t* out) const;
+  // Interleaves frames [first, first + frames_) of the channels `which` (in order) into
+  // `out` (bytes_ + 1 writable). `exact`: write only their bytes (the others are final).
+  void render(std::int64_t first, std::uint8_t* out, const std::vector<std::size_t>& which, bool exact) const;
+  const std::vector<std::size_t>& allChannels();
 
   std::vector<std::shared_ptr<const EncodedTable>> tables_;
   int width_;
@@ -61,6 +64,9 @@ class PeriodicPayloads {
   std::size_t slotBytes_ = 0;
   std::unique_ptr<std::uint8_t[]> cache_;  // slots of slotBytes_, rendered on first use
   std::vector<std::uint8_t> rendered_;     // per slot
+  std::vector<std::size_t> cachedChannels_;    // in the cache's slots
+  std::vector<std::size_t> renderedChannels_;  // rendered per packet (over a copy of a slot)
+  std::vector<std::size_t> all_;
 };
 
 }  // namespace aes67::native

@@ -248,6 +248,7 @@ class JsAes67Sender : public Napi::ObjectWrap<JsAes67Sender> {
     o.Set("packets", static_cast<double>(actor_->packets()));
     o.Set("skipped", static_cast<double>(actor_->skipped()));
     o.Set("payloadsCached", actor_->payloads().cached());
+    o.Set("payloadsPartlyCached", actor_->payloads().partlyCached());
     o.Set("payloadSharers", static_cast<double>(actor_->payloadSharers()));
     o.Set("firstSample", actor_->firstSample() < 0 ? Napi::BigInt::New(info.Env(), static_cast<std::int64_t>(-1)) : Napi::BigInt::New(info.Env(), actor_->firstSample()));
     return o;
