@@ -39,6 +39,8 @@
 // (~15-20 ms), GC (~20 ms). 100x per CPU second means ~0.1 s for all of it: the device's own
 // work alone is about that, so the target needs the device's IO path made cheaper (driver/,
 // engine/rtp pcm kernels), not only the lab.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { loadNative } from '../native/index.ts';
 import { runVirtual, virtualHost, type TimedActor } from '../lab/net/lab-transport.ts';
 import { Aes67Receiver } from '../lab/peers/aes67-receiver.ts';
@@ -84,6 +86,17 @@ expect:
 `;
 const oneStream = { file, scenario: parseYamlWith(file, ONE_STREAM, scenarioSchema) };
 
+// Each row starts on a collected heap and an idle process: the garbage a row leaves (the
+// TypeScript peers' rows leave hundreds of megabytes) is collected before the next row, and
+// V8's helper threads finish sweeping it, instead of charging that to the next row's CPU.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const idle = new Int32Array(new SharedArrayBuffer(4));
+const collect = () => {
+  gc();
+  Atomics.wait(idle, 0, 0, 200);
+};
+
 /** CPU seconds (user + system) of this process since `from`. */
 const cpuSince = (from: NodeJS.CpuUsage) => {
   const u = process.cpuUsage(from);
@@ -91,6 +104,7 @@ const cpuSince = (from: NodeJS.CpuUsage) => {
 };
 
 function fullRun(timing?: Map<string, number>, which = loaded, nativePeers = true, reference = false) {
+  collect();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const record = recordScenario(which, 1, undefined, undefined, timing, { nativePeers, reference });
@@ -109,6 +123,7 @@ function fullRun(timing?: Map<string, number>, which = loaded, nativePeers = tru
 
 /** The same world without the device: lab receivers straight on the senders' streams (TypeScript peers, or the native ones). */
 function networkAlone(nativePeers = false) {
+  collect();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const w = new ScenarioWorld(loaded.scenario, file, 1, { nativePeers });
@@ -155,6 +170,7 @@ function rawLoop() {
       return Infinity;
     },
   };
+  collect();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   runVirtual([sender, drain], network, clock, { untilNs: SECONDS * 1e9 });
