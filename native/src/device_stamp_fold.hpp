@@ -3,9 +3,10 @@
 // (bench/virtual-speed.ts: the per-slice Float64Arrays, their fold and their garbage were a
 // fifth of a run). Same arithmetic, in doubles and in the same order as DeviceLog's (the
 // addon is built with -ffp-contract=off so no multiply-add fuses), same slices, same
-// result: lab/scenario/stamp-fold.test.ts folds both ways and compares. The device's local
-// time of a media sample comes from one of the two time lines the runner knows in closed
-// form (runner.ts deviceLocalTimeOf): a linear PTP timescale, or the stand-in media clock.
+// result: lab/scenario/fast-bookkeeping.test.ts folds both ways and compares. The
+// device's local time of a media sample comes from one of the two time lines the runner
+// knows in closed form (runner.ts deviceLocalTimeOf): a linear PTP timescale, or the
+// stand-in media clock.
 #pragma once
 
 #include <cmath>
