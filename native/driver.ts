@@ -121,6 +121,10 @@ export interface EmulatedDutConfig {
   /** Host load (virtual-time IO): each IO cycle wakes up to this many ns after its predicted time, uniform, seeded by ioWakeSeed. */
   ioWakeDelayMaxNs?: number;
   ioWakeSeed?: number;
+  /** On its own PTP clock, keep each TX stream's next due time while nothing it depends on changed (default true; false: recompute at every poll). */
+  reuseTransmitDue?: boolean;
+  /** IO cycle stamps kept until drained (default 65536; a full log drops the newest and counts them). */
+  cycleLogCapacity?: number;
   /** PTP time (ns) at local time 0: the DUT's media clock is (local + epoch) x rate, a perfectly locked PTP stand-in. */
   ptpEpochNs?: bigint | number;
   /** Rate error of that media clock: PTP time at local t is ptpEpochNs + t x (1 + ppm/1e6) (locked at local 0, drifting from there). */
@@ -368,14 +372,71 @@ export interface EmulatedDut {
   provideSdp(id: string, sdp: string): void;
   /** Drains what the DUT reported (activations, clock steps, grandmaster changes), with the virtual time. */
   events(): Array<{ at: number; what: string }>;
-  /** The DUT as lab/net/lab-transport.ts runVirtual's native scheduler polls it (native/virtual-actors.ts). */
-  nativeActor(): NativeActorHandle;
+  /**
+   * The DUT as lab/net/lab-transport.ts runVirtual's native scheduler polls it
+   * (native/virtual-actors.ts): when due, when a datagram reached its host, and after any
+   * change made to it; everyStep: at every step (the straightforward way, kept to check the
+   * other). One per DUT: the same everyStep at every call.
+   */
+  nativeActor(everyStep?: boolean): NativeActorHandle;
   /**
    * packetStamps() and cycleStamps() drained at once as rows of 9 numbers each (DutPacketStamp
    * fields in order, direction as received 1 / sent 0 and accepted as 1/0; DutCycleStamp
    * fields in order): lab/scenario/device-log.ts addStampColumns reads them.
    */
   stampColumns(): { packets: Float64Array; cycles: Float64Array };
+  /** Empties both stamp logs unread. */
+  discardStamps(): void;
+  /**
+   * From now on foldStamps() folds the stamp rings in C++ as lab/scenario/device-log.ts
+   * DeviceLog does (native/src/device_stamp_fold.hpp), with the device's local time of a
+   * media sample on one of the runner's two closed-form time lines.
+   */
+  startStampFold(options: { framesPerPacket: number[]; transmitStreams: number; time: DutFoldTime }): void;
+  /** Drains both stamp rings into the fold: one slice, as DeviceLog.addSlice. */
+  foldStamps(): void;
+  /** What the fold holds, as DeviceLog's fields (ranges as [from, to] pairs): DeviceLog.absorb takes it. */
+  stampFold(): DutStampFold;
+  /**
+   * What the runner samples of the PTP slave every slice, into `out` (6 numbers): locked
+   * (1/0), hasOffset (1/0), firstLockAt (-1 before), syncSamples, a version that changes
+   * whenever ptpStatus()'s grandmaster or grandmasterSince would, and 0. False without PTP.
+   */
+  ptpBrief(out: Float64Array): boolean;
+  /** counters().receivers[i].playout.fillFrames for every receive stream, into `out`. */
+  playoutFills(out: Float64Array): void;
+}
+
+/** The device's local time of media sample m (lab/scenario/runner.ts deviceLocalTimeOf). */
+export interface DutFoldTime {
+  /** 'linear-ptp': linearTimescale(epochNs, ppm).localTimeOf(ptpTimeOfSample(m, rate)); 'stand-in': the stand-in media clock's, at ppm. */
+  kind: 'linear-ptp' | 'stand-in';
+  epochNs: bigint;
+  ppm: number;
+  rate: number;
+}
+
+export interface DutStampFold {
+  receive: {
+    framesPerPacket: number;
+    firstAccepted?: number;
+    acceptedEnd?: number;
+    /** [from, to] pairs. */
+    gaps: Float64Array;
+    refused: Float64Array;
+    duplicates: number;
+    packets: number;
+    transitCount: number;
+    transitSum: number;
+    transitMin: number;
+    transitMax: number;
+    reg: { n: number; sx: number; sy: number; sxx: number; sxy: number; x0: number };
+  }[];
+  sentPackets: number[];
+  cycles: number;
+  inputSpan: { min: number; max: number };
+  outputSpan: { min: number; max: number };
+  cycleFrames: { min: number; max: number };
 }
 
 /** One IO-cycle measurement (driver/host/io_cycle_benchmark.hpp): medians of 100-cycle batches. */

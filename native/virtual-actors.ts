@@ -41,7 +41,12 @@ export interface NativeAes67SenderConfig extends NativeLinearTimescale {
 export interface NativeAes67Sender {
   poll(now: number): number;
   nativeActor(): NativeActorHandle;
-  stats(): { packets: number; skipped: number; firstSample: bigint };
+  /**
+   * payloadsCached: its payloads repeat within the cache's bounds; payloadsPartlyCached: some
+   * channels' do (the rest rendered over them); payloadSharers: senders (itself included)
+   * sending from the same payloads.
+   */
+  stats(): { packets: number; skipped: number; firstSample: bigint; payloadsCached: boolean; payloadsPartlyCached: boolean; payloadSharers: number };
 }
 
 export interface NativeAes67ReceiverConfig extends NativeLinearTimescale {
@@ -81,12 +86,25 @@ export interface VirtualScheduler {
    * clock's time, in order (returning a TypeScript actor's index as in the steps), then step.
    */
   begin(): void;
+  /** Carries a run on (after begin and a run that returned -1): only native actors with something pending are polled first. */
+  resume(): void;
   /**
    * Steps until a TypeScript actor has something to do (returns its index; poll it at
    * state[0] and call again), the end of a step when `stopEachStep` (-2), or the next
    * moment is after `untilNs` (-1). dues: one entry per actor; state[1] counts steps.
    */
   run(untilNs: number, dues: Float64Array, state: Float64Array, stopEachStep: boolean): number;
+  /** From now on count and time each native actor's polls and the network's deliveries (steady clock), from zero. */
+  setTimed(on: boolean): void;
+  /** What setTimed counted: per actor (TypeScript actors' stay 0), the deliveries, the steps. */
+  timings(): SchedulerTimings;
+}
+
+export interface SchedulerTimings {
+  polls: Float64Array;
+  ns: Float64Array;
+  deliverNs: number;
+  steps: number;
 }
 
 export interface VirtualActorsAddon {

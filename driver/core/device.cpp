@@ -50,6 +50,41 @@ void Device::checkBinding(const std::vector<std::uint32_t>& channels, std::uint3
   }
 }
 
+namespace {
+
+// Rows of n floats from one frame layout into another (a stream's frames into the device's
+// interleaved buffer, or back): a fixed count unrolls into a few vector moves per frame,
+// where a loop of a run-time count paid its setup per frame (bench/virtual-speed.ts).
+template <std::uint32_t N>
+void copyRowsOf(const float* __restrict src, std::size_t srcStride, float* __restrict dst, std::size_t dstStride, std::uint32_t frames) {
+  for (std::uint32_t f = 0; f < frames; ++f, src += srcStride, dst += dstStride) {
+    for (std::uint32_t c = 0; c < N; ++c) dst[c] = src[c];
+  }
+}
+
+void copyRows(const float* __restrict src, std::size_t srcStride, float* __restrict dst, std::size_t dstStride, std::uint32_t frames, std::uint32_t n) {
+  switch (n) {
+    case 1: return copyRowsOf<1>(src, srcStride, dst, dstStride, frames);
+    case 2: return copyRowsOf<2>(src, srcStride, dst, dstStride, frames);
+    case 4: return copyRowsOf<4>(src, srcStride, dst, dstStride, frames);
+    case 8: return copyRowsOf<8>(src, srcStride, dst, dstStride, frames);
+    case 16: return copyRowsOf<16>(src, srcStride, dst, dstStride, frames);
+    default:
+      for (std::uint32_t f = 0; f < frames; ++f, src += srcStride, dst += dstStride) {
+        for (std::uint32_t c = 0; c < n; ++c) dst[c] = src[c];
+      }
+  }
+}
+
+}  // namespace
+
+std::int64_t Device::firstRunOf(const std::vector<std::uint32_t>& channels) {
+  for (std::size_t i = 1; i < channels.size(); ++i) {
+    if (channels[i] != channels[0] + i) return -1;
+  }
+  return channels.empty() ? -1 : channels[0];
+}
+
 void Device::addInput(InputSource& source, const std::vector<std::uint32_t>& deviceChannels, const std::string& label,
                       const std::vector<std::string>& channelLabels) {
   requireStopped("adding an input stream");
@@ -63,7 +98,8 @@ void Device::addInput(InputSource& source, const std::vector<std::uint32_t>& dev
       }
     }
   }
-  inputs_.push_back(Binding{&source, deviceChannels, label, channelLabels});
+  inputs_.push_back(Binding{&source, deviceChannels, label, channelLabels, firstRunOf(deviceChannels)});
+  updateInputCoverage();
 }
 
 void Device::addOutput(OutputSink& sink, const std::vector<std::uint32_t>& deviceChannels, const std::string& label,
@@ -73,13 +109,14 @@ void Device::addOutput(OutputSink& sink, const std::vector<std::uint32_t>& devic
   for (const Binding& b : outputs_) {
     if (b.port == &sink) throw std::invalid_argument("stream '" + label + "' is already attached");
   }
-  outputs_.push_back(Binding{&sink, deviceChannels, label, channelLabels});
+  outputs_.push_back(Binding{&sink, deviceChannels, label, channelLabels, firstRunOf(deviceChannels)});
 }
 
 void Device::removeInput(const InputSource& source) {
   requireStopped("removing an input stream");
   inputs_.erase(std::remove_if(inputs_.begin(), inputs_.end(), [&](const Binding& b) { return b.port == &source; }),
                 inputs_.end());
+  updateInputCoverage();
 }
 
 void Device::removeOutput(const OutputSink& sink) {
@@ -92,6 +129,14 @@ void Device::clearStreams() {
   requireStopped("clearing the streams");
   inputs_.clear();
   outputs_.clear();
+  updateInputCoverage();
+}
+
+void Device::updateInputCoverage() {
+  // Input bindings never share a device channel (addInput refuses it): count them.
+  std::size_t mapped = 0;
+  for (const Binding& b : inputs_) mapped += b.channels.size();
+  inputsCovered_ = mapped == config_.inputChannels;
 }
 
 void Device::setMediaClock(const MediaClock& mediaClock) {
@@ -251,7 +296,8 @@ IoResult Device::readInput(SampleTime sampleTime, std::uint32_t frames, float* i
   haveInput_ = true;
   nextInput_ = sampleTime + frames;
   const std::uint32_t deviceChannels = config_.inputChannels;
-  std::memset(interleaved, 0, sizeof(float) * frames * deviceChannels);
+  // Channels no stream maps are silent (when every channel is mapped, every sample is written below).
+  if (!inputsCovered_) std::memset(interleaved, 0, sizeof(float) * frames * deviceChannels);
   // Every input is presented inputPresentation_ frames after its media time.
   const SampleTime mediaTime = timeline_.mediaTimeOf(sampleTime) - inputPresentation_;
   for (const Binding& b : inputs_) {
@@ -259,6 +305,11 @@ IoResult Device::readInput(SampleTime sampleTime, std::uint32_t frames, float* i
     const std::uint32_t n = static_cast<std::uint32_t>(b.channels.size());
     const std::uint32_t* map = b.channels.data();
     source->read(mediaTime, scratch_.data(), frames);
+    if (b.firstRun >= 0) {
+      // Consecutive channels: each frame is one run.
+      copyRows(scratch_.data(), n, interleaved + b.firstRun, deviceChannels, frames, n);
+      continue;
+    }
     for (std::uint32_t f = 0; f < frames; ++f) {
       const float* src = &scratch_[static_cast<std::size_t>(f) * n];
       float* dst = interleaved + static_cast<std::size_t>(f) * deviceChannels;
@@ -288,10 +339,14 @@ IoResult Device::writeMix(SampleTime sampleTime, std::uint32_t frames, const flo
     auto* sink = static_cast<OutputSink*>(b.port);
     const std::uint32_t n = static_cast<std::uint32_t>(b.channels.size());
     const std::uint32_t* map = b.channels.data();
-    for (std::uint32_t f = 0; f < frames; ++f) {
-      const float* src = interleaved + static_cast<std::size_t>(f) * deviceChannels;
-      float* dst = &scratch_[static_cast<std::size_t>(f) * n];
-      for (std::uint32_t c = 0; c < n; ++c) dst[c] = src[map[c]];
+    if (b.firstRun >= 0) {
+      copyRows(interleaved + b.firstRun, deviceChannels, scratch_.data(), n, frames, n);
+    } else {
+      for (std::uint32_t f = 0; f < frames; ++f) {
+        const float* src = interleaved + static_cast<std::size_t>(f) * deviceChannels;
+        float* dst = &scratch_[static_cast<std::size_t>(f) * n];
+        for (std::uint32_t c = 0; c < n; ++c) dst[c] = src[map[c]];
+      }
     }
     sink->write(mediaTime, scratch_.data(), frames);
   }

@@ -125,7 +125,15 @@ class Device {
     std::vector<std::uint32_t> channels;
     std::string label;
     std::vector<std::string> channelLabels;
+    // The first device channel when the stream's channels are consecutive device channels
+    // (the common map), else -1: the IO cycle copies such a frame as one run, not channel
+    // by channel through the map.
+    std::int64_t firstRun = -1;
   };
+  static std::int64_t firstRunOf(const std::vector<std::uint32_t>& channels);
+  // Whether the input bindings map every device input channel (then ReadInput need not
+  // clear the buffer first: every sample of it is written).
+  void updateInputCoverage();
   // A counter written by the IO thread only and read from anywhere.
   struct Counter {
     std::atomic<std::uint64_t> value{0};
@@ -141,6 +149,7 @@ class Device {
   DeviceTimeline timeline_;
   std::vector<Binding> inputs_;
   std::vector<Binding> outputs_;
+  bool inputsCovered_ = false;
   std::vector<float> scratch_;
   std::atomic<int> clients_{0};
   std::uint32_t inputPresentation_ = 0;  // inputLatencyFrames() latched at StartIO

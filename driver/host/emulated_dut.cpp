@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -358,6 +359,7 @@ void EmulatedDut::attachTx(Tx& tx) {
   device_->addOutput(*sink, tx.spec.deviceChannels, s.name, s.channelLabels);
   tx.sink = std::move(sink);
   tx.started = false;
+  tx.dueKnown = false;
 }
 
 std::size_t EmulatedDut::addTransmit(const DutTransmitStream& spec) {
@@ -699,14 +701,23 @@ void EmulatedDut::receive(std::size_t index) {
   if (!rx.socket) return;
   const MediaClock& media = clock_->mediaClock();
   const RtpStreamFormat& f = rx.state.stream.format;
-  while (auto info = rx.socket->receive(datagram_.data(), datagram_.size())) {
+  for (;;) {
+    // The datagram where the network keeps it (no copy on the virtual network); what
+    // receive() into datagram_ would have truncated is truncated the same here.
+    const std::uint8_t* data = nullptr;
+    std::optional<DatagramInfo> info = rx.socket->receiveView(data);
+    if (!info) break;
+    if (info->size > datagram_.size()) info->truncated = true;
     const std::uint64_t acceptedBefore = rx.receiver->stats().accepted;
     RtpPacketView p;
-    const bool parsed = !info->truncated && parseRtp(datagram_.data(), info->size, p) == RtpParseError::kNone;
+    const bool parsed = !info->truncated && parseRtp(data, info->size, p) == RtpParseError::kNone;
     if (parsed && rx.aligner && p.payloadType == f.payloadType && p.payloadSize > 0 && p.payloadSize % f.frameBytes() == 0) {
-      // Sender-clocked: the timestamp as the media clock counts (bytes 4-7 of the header).
+      // Sender-clocked: the timestamp as the media clock counts (bytes 4-7 of the header),
+      // rewritten in a copy.
       const std::uint32_t frames = static_cast<std::uint32_t>(p.payloadSize / f.frameBytes());
       const std::uint32_t aligned = rx.aligner->align(p.ssrc, p.timestamp, frames, media.sampleAt(info->receivedAt));
+      std::memcpy(datagram_.data(), data, info->size);
+      data = datagram_.data();
       datagram_[4] = static_cast<std::uint8_t>(aligned >> 24);
       datagram_[5] = static_cast<std::uint8_t>(aligned >> 16);
       datagram_[6] = static_cast<std::uint8_t>(aligned >> 8);
@@ -716,7 +727,7 @@ void EmulatedDut::receive(std::size_t index) {
     if (info->truncated) {
       ++rx.oversize;  // larger than any AES67 packet: dropped before parsing
     } else {
-      rx.receiver->handle(datagram_.data(), info->size, *info);
+      rx.receiver->handle(data, info->size, *info);
     }
     PacketStamp stamp;
     stamp.direction = PacketStamp::Direction::kReceived;
@@ -740,6 +751,7 @@ void EmulatedDut::transmit(std::size_t index) {
     if (!tx.sink->started()) return;
     tx.transmitter->start(tx.sink->firstMediaTime());
     tx.started = true;
+    tx.dueKnown = false;
   }
   const std::uint64_t sentBefore = tx.transmitter->stats().packetsSent + tx.transmitter->stats().sendErrors;
   const SampleTime mediaBefore = tx.transmitter->nextMediaTime();
@@ -781,6 +793,7 @@ Nanoseconds EmulatedDut::nextIoWake() {
 
 Nanoseconds EmulatedDut::poll() {
   Nanoseconds next = std::numeric_limits<Nanoseconds>::max();
+  transmitWaiting_ = false;
   const DutClockPoll c = clock_->poll();
   next = std::min(next, c.next);
   if (c.stepped) handleStep(c.stepNs);
@@ -804,10 +817,26 @@ Nanoseconds EmulatedDut::poll() {
     const Nanoseconds now = transport_.clock().now();
     Nanoseconds nextCycle = loaded ? nextIoWake() : host_->nextCycleHostTime();
     if (!realTimeIo) next = std::min(next, nextCycle);
+    // On the DUT's own PTP clock a transmitter's next due time changes only with its next
+    // media time or the mapping: while neither did and it is still ahead, its poll would send
+    // nothing (and nextDue costs a mapping inversion per stream per poll).
+    const PtpTimeMapping* mapping = config_.reuseTransmitDue && clock_->slave() ? &clock_->slave()->mapping() : nullptr;
+    const std::uint32_t mappingVersion = mapping ? mapping->version() : 0;
     for (std::size_t i = 0; i < tx_.size(); ++i) {
+      Tx& tx = *tx_[i];
+      if (mapping && tx.started && tx.dueKnown && tx.due > now && tx.dueMapping == mappingVersion && tx.dueMedia == tx.transmitter->nextMediaTime()) {
+        next = std::min(next, tx.due);
+        continue;
+      }
       transmit(i);
-      if (!tx_[i]->started) continue;
-      const Nanoseconds due = tx_[i]->transmitter->nextDue();
+      if (!tx.started) continue;
+      const Nanoseconds due = tx.transmitter->nextDue();
+      if (mapping) {
+        tx.dueKnown = true;
+        tx.due = due;
+        tx.dueMedia = tx.transmitter->nextMediaTime();
+        tx.dueMapping = mappingVersion;
+      }
       if (due > now) {
         next = std::min(next, due);
       } else if (realTimeIo) {
@@ -816,6 +845,7 @@ Nanoseconds EmulatedDut::poll() {
         next = std::min(next, now + std::min<Nanoseconds>(samplesToNanos(tc.framesPerPacket, tc.format.sampleRate), 250'000));
       } else {
         next = std::min(next, nextCycle);  // the next IO cycle brings it
+        transmitWaiting_ = true;
       }
     }
   }

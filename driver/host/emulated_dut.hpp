@@ -123,6 +123,10 @@ struct EmulatedDutConfig {
   // time (uniform, from `ioWakeSeed`), as an IO thread on a busy host does; 0 = on time.
   Nanoseconds ioWakeDelayMaxNs = 0;
   std::uint64_t ioWakeSeed = 1;
+  // On its own PTP clock, poll keeps each TX stream's next due time while the stream's next
+  // media time and the PTP mapping stay the same (false: recomputed at every poll, the
+  // straightforward way the lab checks it against).
+  bool reuseTransmitDue = true;
 };
 
 // A packet the DUT received or sent, with its place on every time line.
@@ -203,6 +207,9 @@ class EmulatedDut {
   // (INT64_MAX when stopped and nothing else is due). Packets arriving earlier are the
   // network's to announce.
   Nanoseconds poll();
+  // Whether the last poll left a TX packet due but waiting for its audio (virtual-time IO:
+  // until the next IO cycle brings it, each poll counts it in waitingForAudio).
+  bool transmitWaiting() const { return transmitWaiting_; }
 
   // Streams at run time (a configuration change each). add* return the slot index; they
   // throw std::invalid_argument naming the stream and the problem (nothing changes then).
@@ -278,6 +285,12 @@ class EmulatedDut {
     std::unique_ptr<RingOutputSink> sink;
     std::unique_ptr<RtpTransmitter> transmitter;
     bool started = false;
+    // The transmitter's next due time as last computed, and what it depends on (its next
+    // media time, the PTP mapping's version): poll reuses it while both stay the same.
+    bool dueKnown = false;
+    Nanoseconds due = 0;
+    SampleTime dueMedia = 0;
+    std::uint32_t dueMapping = 0;
     SapAnnouncer::Handle sapHandle = 0;
     std::string announcedSdp;
     TransmitRingCounters sinkCounters;  // of the sinks before the current one
@@ -348,6 +361,7 @@ class EmulatedDut {
   std::uint64_t nextTxId_ = 0;
   bool started_ = false;
   bool stopped_ = false;
+  bool transmitWaiting_ = false;
 };
 
 }  // namespace aes67

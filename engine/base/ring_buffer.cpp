@@ -16,10 +16,14 @@ std::size_t roundUpToPowerOfTwo(std::size_t n) {
 
 FrameRingBuffer::FrameRingBuffer(std::size_t capacityFrames, std::size_t channels)
     : capacity_(roundUpToPowerOfTwo(capacityFrames)), mask_(capacity_ - 1), channels_(channels) {
+  check(capacityFrames, channels);
+  data_ = std::make_unique<float[]>(capacity_ * channels_);
+}
+
+void FrameRingBuffer::check(std::size_t capacityFrames, std::size_t channels) {
   if (capacityFrames == 0 || channels == 0) {
     throw std::invalid_argument("FrameRingBuffer needs at least one frame and one channel");
   }
-  data_ = std::make_unique<float[]>(capacity_ * channels_);
 }
 
 std::size_t FrameRingBuffer::fill() const {

@@ -15,6 +15,8 @@ class FrameRingBuffer {
   // capacityFrames is rounded up to a power of two; channels >= 1. Throws
   // std::invalid_argument on zero sizes.
   FrameRingBuffer(std::size_t capacityFrames, std::size_t channels);
+  // Throws std::invalid_argument as the constructor would (without allocating).
+  static void check(std::size_t capacityFrames, std::size_t channels);
 
   FrameRingBuffer(const FrameRingBuffer&) = delete;
   FrameRingBuffer& operator=(const FrameRingBuffer&) = delete;

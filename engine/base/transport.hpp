@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/base/clock.hpp"
 #include "engine/base/endpoint.hpp"
@@ -46,6 +47,16 @@ class DatagramSocket {
   virtual bool send(const Ipv4Endpoint& destination, const std::uint8_t* data, std::size_t size) = 0;
   // Non-blocking: the next datagram due now, copied into buffer, or nothing.
   virtual std::optional<DatagramInfo> receive(std::uint8_t* buffer, std::size_t capacity) = 0;
+  // receive() without the copy where the transport can lend its own buffer (the virtual
+  // network): the datagram's bytes at `data`, valid until this socket's next receive or
+  // receiveView, never truncated (size is the datagram's). Elsewhere a receive() into a
+  // buffer this socket keeps (allocated at the first call: not for a real-time thread).
+  virtual std::optional<DatagramInfo> receiveView(const std::uint8_t*& data) {
+    if (lent_.empty()) lent_.resize(65536);
+    std::optional<DatagramInfo> info = receive(lent_.data(), lent_.size());
+    if (info) data = lent_.data();
+    return info;
+  }
   // Waits until a datagram can be received or `timeout` passes (virtual sockets never wait).
   virtual bool waitReadable(Nanoseconds timeout) = 0;
   // Any-source join when source == 0, else source-specific (SSM, RFC 4607).
@@ -65,6 +76,9 @@ class DatagramSocket {
     (void)timeout;
     return std::nullopt;
   }
+
+ private:
+  std::vector<std::uint8_t> lent_;  // receiveView's buffer where the transport lends none
 };
 
 class Transport {

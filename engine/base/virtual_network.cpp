@@ -17,6 +17,8 @@ class VirtualHost final : public Transport {
   std::unique_ptr<DatagramSocket> open(const SocketOptions& options) override;
   const Clock& clock() const override { return network_.clock(); }
   Ipv4Address localAddress() const override { return address_; }
+  // Datagrams that reached (or overflowed) a queue of one of its sockets.
+  std::uint64_t deliveries = 0;
 
  private:
   VirtualNetwork& network_;
@@ -60,6 +62,8 @@ class VirtualSocket final : public DatagramSocket {
     network_.release(q.buffer);
     return q.info;
   }
+
+  std::optional<DatagramInfo> receiveView(const std::uint8_t*& data) override { return peek(data); }
 
   // VirtualNetwork::peek: the datagram's buffer stays held until the next receive or peek.
   std::optional<DatagramInfo> peek(const std::uint8_t*& data) {
@@ -124,6 +128,7 @@ class VirtualSocket final : public DatagramSocket {
   std::uint16_t port() const { return port_; }
   const SocketOptions& options() const { return options_; }
   bool watched = false;
+  std::uint64_t* hostDeliveries = nullptr;  // its host's count (VirtualNetwork::deliveriesTo)
 
  private:
   void releaseView() {
@@ -169,7 +174,9 @@ class VirtualSocket final : public DatagramSocket {
 
 std::unique_ptr<DatagramSocket> VirtualHost::open(const SocketOptions& options) {
   const std::uint16_t port = options.localPort != 0 ? options.localPort : network_.ephemeralPort();
-  return std::make_unique<VirtualSocket>(network_, address_, options, port);
+  auto socket = std::make_unique<VirtualSocket>(network_, address_, options, port);
+  socket->hostDeliveries = &deliveries;
+  return socket;
 }
 
 VirtualNetwork::VirtualNetwork(VirtualClock& clock, Nanoseconds baseDelay) : clock_(clock), baseDelay_(baseDelay) {}
@@ -295,6 +302,33 @@ void VirtualNetwork::send(const VirtualSocket& from, const Ipv4Endpoint& to, con
   deliverDue();  // zero-delay datagrams are receivable at once
 }
 
+const VirtualNetwork::InFlight& VirtualNetwork::InFlightQueue::top() const { return ringFirst() ? ring_[head_] : heap_.top(); }
+
+void VirtualNetwork::InFlightQueue::push(const InFlight& p) {
+  // In the ring only behind what it holds (orders only grow: due no earlier is behind).
+  if (count_ > 0 && p.deliverAt < ring_[(head_ + count_ - 1) % ring_.size()].deliverAt) {
+    heap_.push(p);
+    return;
+  }
+  if (count_ == ring_.size()) {
+    std::vector<InFlight> bigger(std::max<std::size_t>(64, ring_.size() * 2));
+    for (std::size_t i = 0; i < count_; ++i) bigger[i] = ring_[(head_ + i) % ring_.size()];
+    ring_.swap(bigger);
+    head_ = 0;
+  }
+  ring_[(head_ + count_) % ring_.size()] = p;
+  ++count_;
+}
+
+void VirtualNetwork::InFlightQueue::pop() {
+  if (ringFirst()) {
+    head_ = (head_ + 1) % ring_.size();
+    --count_;
+  } else {
+    heap_.pop();
+  }
+}
+
 void VirtualNetwork::deliverDue() {
   const Nanoseconds now = clock_.now();
   while (!inFlight_.empty() && inFlight_.top().deliverAt <= now) {
@@ -321,6 +355,7 @@ void VirtualNetwork::deliver(const InFlight& packet) {
       // Without multicast loop, a host does not hear its own multicast (IP_MULTICAST_LOOP=0).
       if (multicast && !packet.senderLoop && socket->hostAddress() == packet.source.address) continue;
       any = true;
+      if (socket->hostDeliveries) ++*socket->hostDeliveries;
       if (socket->enqueue(q)) {
         ++buffers_[packet.buffer].refs;
         ++stats_.delivered;
@@ -342,6 +377,12 @@ void VirtualNetwork::watch(const DatagramSocket& socket) {
     }
   }
   throw std::invalid_argument("VirtualNetwork::watch: the socket is not one of this network's");
+}
+
+const std::uint64_t& VirtualNetwork::deliveriesTo(const Transport& host) const {
+  auto it = hosts_.find(host.localAddress());
+  if (it == hosts_.end() || it->second.get() != &host) throw std::invalid_argument("VirtualNetwork::deliveriesTo: not a host of this network");
+  return it->second->deliveries;
 }
 
 Nanoseconds VirtualNetwork::nextDeliveryTime() const {

@@ -84,6 +84,11 @@ class VirtualNetwork {
   // Throws std::invalid_argument for a socket of another network.
   void watch(const DatagramSocket& socket);
   std::uint64_t watchedDeliveries() const { return watchedDelivered_; }
+  // How many datagrams reached a socket of `host` (one of this network's hosts) so far,
+  // counting those its full queues dropped: an actor that only reads its own host's sockets
+  // (the lab's emulated DUT) has nothing new to read while this stays the same. A reference
+  // that stays valid as long as the network. Throws std::invalid_argument for another host.
+  const std::uint64_t& deliveriesTo(const Transport& host) const;
   VirtualClock& clock() { return clock_; }
 
  private:
@@ -135,7 +140,24 @@ class VirtualNetwork {
   std::unordered_map<std::uint64_t, std::vector<VirtualSocket*>> byDestination_;
   std::vector<Buffer> buffers_;
   std::vector<std::uint32_t> freeBuffers_;
-  std::priority_queue<InFlight, std::vector<InFlight>, std::greater<InFlight>> inFlight_;
+  // Datagrams in flight, due order first: most arrive in the order they were sent (one
+  // base delay), so those wait in a ring and only the ones an impairment moved ahead of a
+  // later send (jitter, reorder) go through a heap; the earlier head of the two is next.
+  class InFlightQueue {
+   public:
+    bool empty() const { return count_ == 0 && heap_.empty(); }
+    const InFlight& top() const;
+    void push(const InFlight& p);
+    void pop();
+
+   private:
+    bool ringFirst() const { return heap_.empty() || (count_ > 0 && !(ring_[head_] > heap_.top())); }
+    std::vector<InFlight> ring_;
+    std::size_t head_ = 0;
+    std::size_t count_ = 0;
+    std::priority_queue<InFlight, std::vector<InFlight>, std::greater<InFlight>> heap_;
+  };
+  InFlightQueue inFlight_;
   std::uint64_t order_ = 0;
   std::uint16_t nextEphemeral_ = 49152;
   VirtualNetworkStats stats_;

@@ -23,12 +23,16 @@ PlayoutBuffer::PlayoutBuffer(const PlayoutConfig& config)
       linkOffset_(config.linkOffset),
       readCursor_(kNever),
       newest_(kNever) {
-  if (config.channels == 0 || config.capacityFrames == 0) {
-    throw std::invalid_argument("PlayoutBuffer needs at least one channel and one frame");
-  }
+  check(config);
   samples_ = std::make_unique<float[]>(capacity_ * channels_);
   stamps_ = std::make_unique<std::atomic<SampleTime>[]>(capacity_);
   for (std::size_t i = 0; i < capacity_; ++i) stamps_[i].store(kNever, std::memory_order_relaxed);
+}
+
+void PlayoutBuffer::check(const PlayoutConfig& config) {
+  if (config.channels == 0 || config.capacityFrames == 0) {
+    throw std::invalid_argument("PlayoutBuffer needs at least one channel and one frame");
+  }
 }
 
 PlayoutWrite PlayoutBuffer::write(SampleTime mediaTime, const float* interleaved, std::size_t frames) {

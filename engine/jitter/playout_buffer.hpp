@@ -48,6 +48,8 @@ struct PlayoutStats {
 class PlayoutBuffer {
  public:
   explicit PlayoutBuffer(const PlayoutConfig& config);
+  // Throws std::invalid_argument as the constructor would for `config` (without allocating).
+  static void check(const PlayoutConfig& config);
   PlayoutBuffer(const PlayoutBuffer&) = delete;
   PlayoutBuffer& operator=(const PlayoutBuffer&) = delete;
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "engine/base/rounding.hpp"
+
 namespace aes67 {
 
 PtpTimeMapping::Anchor PtpTimeMapping::read() const {
@@ -29,14 +31,14 @@ void PtpTimeMapping::write(const Anchor& a) {
 
 Nanoseconds PtpTimeMapping::map(const Anchor& a, Nanoseconds local) {
   const Nanoseconds elapsed = local - a.local0;
-  return a.ptp0 + elapsed + static_cast<Nanoseconds>(std::llround(static_cast<double>(elapsed) * a.ppb * 1e-9));
+  return a.ptp0 + elapsed + static_cast<Nanoseconds>(roundHalfAway(static_cast<double>(elapsed) * a.ppb * 1e-9));
 }
 
 Nanoseconds PtpTimeMapping::ptpTimeAt(Nanoseconds local) const { return map(read(), local); }
 
 Nanoseconds PtpTimeMapping::localTimeOf(Nanoseconds ptp) const {
   const Anchor a = read();
-  Nanoseconds local = a.local0 + static_cast<Nanoseconds>(std::llround(static_cast<double>(ptp - a.ptp0) / (1.0 + a.ppb * 1e-9)));
+  Nanoseconds local = a.local0 + static_cast<Nanoseconds>(roundHalfAway(static_cast<double>(ptp - a.ptp0) / (1.0 + a.ppb * 1e-9)));
   // Rounding may leave us a nanosecond off: the first local ns whose PTP time reaches `ptp`.
   for (int i = 0; i < 4 && map(a, local) < ptp; ++i) ++local;
   for (int i = 0; i < 4 && map(a, local - 1) >= ptp; ++i) --local;

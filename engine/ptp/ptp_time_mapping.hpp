@@ -31,6 +31,9 @@ class PtpTimeMapping {
   void step(Nanoseconds now, Nanoseconds delta);
   // Steps taken so far: a reader can tell a discontinuity happened.
   std::uint64_t steps() const { return steps_.load(std::memory_order_acquire); }
+  // Changes whenever the mapping does (frequency, step): a reader that kept an answer may
+  // keep it while this stays the same.
+  std::uint32_t version() const { return sequence_.load(std::memory_order_acquire); }
 
   // The servo's smoothed estimate of the same frequency (its integral term, without the
   // proportional corrections the mapping carries): what a rate scalar should follow.

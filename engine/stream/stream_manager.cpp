@@ -84,7 +84,7 @@ void StreamManager::checkRxMap(const std::string& id, const std::vector<std::uin
   }
 }
 
-StreamManager::Rx StreamManager::makeRx(const RxStreamConfig& config) const {
+StreamManager::Rx StreamManager::makeRx(const RxStreamConfig& config, bool allocate) const {
   Rx rx;
   rx.config = config;
   const std::string what = "RX stream '" + config.id + "'";
@@ -110,11 +110,15 @@ StreamManager::Rx StreamManager::makeRx(const RxStreamConfig& config) const {
     throw std::invalid_argument(what + ": playout capacity " + std::to_string(pc.capacityFrames) +
                                 " frames is less than link offset + one packet");
   }
+  if (!allocate) {
+    PlayoutBuffer::check(pc);
+    return rx;
+  }
   rx.playout = std::make_unique<PlayoutBuffer>(pc);
   return rx;
 }
 
-StreamManager::Tx StreamManager::makeTx(const TxStreamConfig& config) const {
+StreamManager::Tx StreamManager::makeTx(const TxStreamConfig& config, bool allocate) const {
   Tx tx;
   tx.config = config;
   const std::string what = "TX stream '" + config.id + "'";
@@ -137,7 +141,12 @@ StreamManager::Tx StreamManager::makeTx(const TxStreamConfig& config) const {
   if (tx.config.ssrc == 0) tx.config.ssrc = fnv1a("ssrc:" + config.id) | 1u;
   if (tx.config.sessionId.empty()) tx.config.sessionId = std::to_string(fnv1a("session:" + config.id));
   const std::size_t ringFrames = config.ringFrames != 0 ? config.ringFrames : config_.txRingFrames;
-  tx.ring = std::make_unique<FrameRingBuffer>(std::max<std::size_t>(ringFrames, config.framesPerPacket * 4), f.channels);
+  const std::size_t frames = std::max<std::size_t>(ringFrames, config.framesPerPacket * 4);
+  if (!allocate) {
+    FrameRingBuffer::check(frames, f.channels);
+    return tx;
+  }
+  tx.ring = std::make_unique<FrameRingBuffer>(frames, f.channels);
   return tx;
 }
 
@@ -153,14 +162,14 @@ void StreamManager::addRx(const RxStreamConfig& config) {
 void StreamManager::checkRx(const RxStreamConfig& config) const {
   std::lock_guard<std::mutex> lock(mutex_);
   checkId(config.id);
-  Rx rx = makeRx(config);
+  Rx rx = makeRx(config, false);
   checkRxMap(config.id, rx.config.channelMap, rx_);
 }
 
 void StreamManager::checkTx(const TxStreamConfig& config) const {
   std::lock_guard<std::mutex> lock(mutex_);
   checkId(config.id);
-  makeTx(config);
+  makeTx(config, false);
 }
 
 void StreamManager::addRxFromSap(const std::string& id, const SapSession& session, std::vector<std::uint32_t> channelMap) {

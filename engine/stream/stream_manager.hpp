@@ -105,8 +105,9 @@ class StreamManager {
     std::unique_ptr<FrameRingBuffer> ring;
     std::unique_ptr<RtpTransmitter> transmitter;
   };
-  Rx makeRx(const RxStreamConfig& config) const;
-  Tx makeTx(const TxStreamConfig& config) const;
+  // `allocate` false: checked as if made, without its buffers (checkRx, checkTx).
+  Rx makeRx(const RxStreamConfig& config, bool allocate = true) const;
+  Tx makeTx(const TxStreamConfig& config, bool allocate = true) const;
   void checkId(const std::string& id) const;
   void checkRxMap(const std::string& id, const std::vector<std::uint32_t>& map, const std::map<std::string, Rx>& others) const;
   void openRx(Rx& rx);

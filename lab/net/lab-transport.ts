@@ -4,7 +4,7 @@
 // UDP sockets on an interface (live runs, namespaces, HIL). Sockets never block: a peer
 // drains them in poll().
 import { loadNative, type DatagramSocket, type SocketOptions, type VirtualClock, type VirtualNetwork } from '../../native/index.ts';
-import type { NativeActorHandle, VirtualScheduler } from '../../native/virtual-actors.ts';
+import type { NativeActorHandle, SchedulerTimings, VirtualScheduler } from '../../native/virtual-actors.ts';
 
 export type { DatagramSocket, SocketOptions };
 
@@ -69,6 +69,13 @@ export interface VirtualRunOptions {
   untilNs: number;
   /** Called after every step (the runner samples stats here). */
   onStep?: (now: number) => void;
+  /**
+   * VirtualRun.until only: carry on from where the previous until stopped, without its
+   * opening round of polls (every actor at the clock's time; only native actors that say
+   * something is pending for them are polled there). For a run cut in slices by a caller
+   * that changed no actor in between.
+   */
+  resume?: boolean;
 }
 
 /**
@@ -89,6 +96,7 @@ export class VirtualRun {
   private readonly dues: Float64Array;
   // [now of the step, steps taken]
   private readonly state = new Float64Array(2);
+  private begun = false;
 
   constructor(
     private readonly actors: TimedActor[],
@@ -100,11 +108,23 @@ export class VirtualRun {
     this.scheduler = new (loadNative().VirtualScheduler)(network, clock, actors.map((a) => a.native ?? null), when);
   }
 
+  /** From now on the native scheduler counts and times its native actors' polls and its deliveries (timings()). */
+  setTimed(on: boolean): void {
+    this.scheduler.setTimed(on);
+  }
+
+  /** What setTimed counted: polls and ns per actor (native ones; TypeScript actors' are 0), delivery ns, steps. */
+  timings(): SchedulerTimings {
+    return this.scheduler.timings();
+  }
+
   /** Runs until `o.untilNs`; returns the number of steps taken. */
   until(o: VirtualRunOptions): number {
     const { actors, dues, state, scheduler, clock } = this;
     state[1] = 0;
-    scheduler.begin();
+    if (o.resume && this.begun) scheduler.resume();
+    else scheduler.begin();
+    this.begun = true;
     const stopEachStep = o.onStep !== undefined;
     for (;;) {
       const i = scheduler.run(o.untilNs, dues, state, stopEachStep);

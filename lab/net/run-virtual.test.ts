@@ -4,7 +4,7 @@
 // once by an earlier actor's send), and an actor without pollOn at every step, as before.
 import { describe, expect, it } from 'vitest';
 import { addonBuilt, loadNative } from '../../native/index.ts';
-import { runVirtual, virtualHost, type TimedActor } from './lab-transport.ts';
+import { runVirtual, VirtualRun, virtualHost, type TimedActor } from './lab-transport.ts';
 
 function world(baseDelayNs: number) {
   const native = loadNative();
@@ -58,6 +58,24 @@ function world(baseDelayNs: number) {
   };
   return { network, clock, sender, ticker, receiver, every, got };
 }
+
+describe.skipIf(!addonBuilt())('VirtualRun in slices', () => {
+  it('resume carries a run on: the same polls as one run; without it every slice opens with a round of polls', () => {
+    const polls = (slices: number, resume: boolean | undefined) => {
+      const w = world(30_000);
+      const run = new VirtualRun([w.receiver, w.ticker, w.sender, w.every], w.network, w.clock);
+      for (let k = 1; k <= slices; k++) run.until({ untilNs: Math.round((10e6 * k) / slices), ...(resume === undefined ? {} : { resume }) });
+      return { sender: w.sender.polls, ticker: w.ticker.polls, receiver: w.receiver.polls, every: w.every.polls, got: w.got };
+    };
+    const whole = polls(1, undefined);
+    expect(polls(7, true)).toEqual(whole);
+    // Begun again at every slice: each actor is also polled where a slice starts.
+    const begun = polls(7, false);
+    expect(begun.got).toEqual(whole.got);
+    expect(begun.sender.length).toBeGreaterThan(whole.sender.length);
+    expect(begun.sender.filter((t) => !whole.sender.includes(t)).every((t) => [1, 2, 3, 4, 5, 6].some((k) => t === Math.round((10e6 * k) / 7)))).toBe(true);
+  });
+});
 
 describe.skipIf(!addonBuilt())('runVirtual pollOn', () => {
   for (const baseDelay of [0, 30_000]) {

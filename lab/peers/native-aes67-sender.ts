@@ -123,6 +123,12 @@ export class NativeAes67Sender implements TimedActor {
     return this.sender.stats().packets;
   }
 
+  /** How it sends its payloads: from a cache of whole payloads, or of some channels' (partly), else rendered per packet; shared by how many senders (itself included). */
+  get payloads(): { cached: boolean; partly: boolean; sharers: number } {
+    const st = this.sender.stats();
+    return { cached: st.payloadsCached, partly: st.payloadsPartlyCached, sharers: st.payloadSharers };
+  }
+
   sdp(): string {
     return this.twin.sdp();
   }

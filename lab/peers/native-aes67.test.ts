@@ -40,13 +40,13 @@ interface SenderCase {
   ms: number;
 }
 
-function senderParts(c: SenderCase, network: VirtualNetwork, clock: ReturnType<typeof makeWorld>['clock']) {
+function senderParts(c: SenderCase, network: VirtualNetwork, clock: ReturnType<typeof makeWorld>['clock'], i = 0) {
   const spec = { name: 's', kind: 'aes67', drift: 0, ...(c.silence ? { signal: 'silence' } : {}), ...(c.probe ? { probe: { channel: c.channels, degree: 10, level: -12 } } : {}) } as SenderSpec;
   const signals = channelSignals(spec, c.channels, c.rate, 'x.yaml');
   const options: Aes67SenderOptions = {
-    transport: virtualHost(network, clock, '10.67.143.1'),
+    transport: virtualHost(network, clock, `10.67.143.${1 + 10 * i}`),
     timescale: linearTimescale(EPOCH, c.ppm),
-    destination: '239.69.143.1',
+    destination: `239.69.143.${1 + i}`,
     channels: c.channels,
     sampleRate: c.rate,
     encoding: c.encoding,
@@ -87,6 +87,30 @@ function sent(c: SenderCase, which: 'ts' | 'native') {
   return { got, sdp: sender.sdp() };
 }
 
+/** Every datagram of several senders running side by side on one network, per sender (native ones share tables and payloads). */
+function sentTogether(cases: SenderCase[], which: 'ts' | 'native') {
+  const { clock, network } = makeWorld(1_000_000_007);
+  const got: string[][] = cases.map(() => []);
+  const natives: NativeAes67Sender[] = [];
+  const actors: TimedActor[] = cases.flatMap((c, i) => {
+    const { options, tables } = senderParts(c, network, clock, i);
+    const sender = which === 'ts' ? new Aes67Sender(options) : new NativeAes67Sender({ ...options, network, linear: { epochNs: EPOCH, ppm: c.ppm }, tables });
+    if (sender instanceof NativeAes67Sender) natives.push(sender);
+    const rx = virtualHost(network, clock, `10.67.143.${2 + 10 * i}`).open({ port: 5004, receiveQueueLimit: 1 << 20 });
+    rx.join(`239.69.143.${1 + i}`);
+    const drain: TimedActor = {
+      pollOn: 'due-or-delivery',
+      poll() {
+        for (let d = rx.receive(); d; d = rx.receive()) got[i].push(`${d.receivedAt} ${d.source} ${Buffer.from(d.data).toString('hex')}`);
+        return Infinity;
+      },
+    };
+    return [sender, drain];
+  });
+  runVirtual(actors, network, clock, { untilNs: clock.now() + Math.max(...cases.map((c) => c.ms)) * 1e6 });
+  return { got, payloads: natives.map((n) => n.payloads) };
+}
+
 const senderCase: fc.Arbitrary<SenderCase> = fc
   .record({
     rate: fc.constantFrom(44_100, 48_000, 96_000),
@@ -124,6 +148,36 @@ describe.skipIf(!addonBuilt())('NativeAes67Sender against Aes67Sender', () => {
       }),
       { numRuns: 25, seed: 20261125 },
     );
+  });
+
+  it('sends each its own datagrams when senders share their tables and cached payloads (the 7 sine senders of the bench scenario, a probe sender, other shapes)', () => {
+    const sine: SenderCase = { rate: 48_000, frames: 48, channels: 8, encoding: 'L24', probe: false, silence: false, ppm: 0, mediaclkOffset: 0, sequence: 1, ms: 1200 };
+    const cases: SenderCase[] = [
+      sine,
+      { ...sine, mediaclkOffset: 0x12345678, sequence: 0xfff0, startAtNs: 1_000_333_000 },
+      { ...sine, sendDelayNs: 120_000, startAtNs: 1_001_000_000 },
+      { ...sine, probe: true },
+      { ...sine, probe: true, startAtNs: 1_000_500_000 },
+      { ...sine, frames: 6 },
+      { ...sine, channels: 4, encoding: 'L16' },
+      { ...sine, ppm: 37.5 },
+    ];
+    const ts = sentTogether(cases, 'ts');
+    const nat = sentTogether(cases, 'native');
+    for (const g of ts.got) expect(g.length).toBeGreaterThan(1000);
+    expect(nat.got).toEqual(ts.got);
+    // What was shared: the three 8-channel 1 ms sine senders one payload cache (with the
+    // drifting one: the payloads are the same, only their times differ); the probe senders
+    // a cache of their seven sine channels, the probe (an MLS repeats too rarely against the
+    // sines to cache whole payloads) rendered over it per packet.
+    expect(nat.payloads.map((p) => p.cached)).toEqual([true, true, true, false, false, true, true, true]);
+    expect(nat.payloads.map((p) => p.partly)).toEqual([false, false, false, true, true, false, false, false]);
+    // (At least: senders of earlier tests the collector has not taken yet may share them too.)
+    const sharers = nat.payloads.map((p) => p.sharers);
+    for (const i of [1, 2, 7]) expect(sharers[i]).toBe(sharers[0]);
+    expect(sharers[0]).toBeGreaterThanOrEqual(4);
+    expect(sharers[4]).toBe(sharers[3]);
+    expect(sharers[3]).toBeGreaterThanOrEqual(2);
   });
 
   it('refuses a table that is not its signal, and a timescale that is not the linear one it is told', () => {

@@ -4,20 +4,23 @@ import { describe, expect, it } from 'vitest';
 import { BoundedSeries } from './bounded-series.ts';
 
 describe('BoundedSeries', () => {
+  const keeps = (vals: number[], max: number) => {
+    const b = new BoundedSeries(max);
+    vals.forEach((v, i) => b.add(i, v));
+    const d = b.series('x', 'ns');
+    if (vals.length <= max) return JSON.stringify(d.values) === JSON.stringify(vals) && d.t.every((x, i) => x === i);
+    const ordered = d.t.every((x, i) => i === 0 || x > d.t[i - 1]);
+    const fromSource = d.t.every((x, i) => vals[x] === d.values[i]);
+    const extremes = Math.min(...d.values) === Math.min(...vals) && Math.max(...d.values) === Math.max(...vals);
+    return d.t.length <= max && ordered && fromSource && extremes && b.count === vals.length && b.min === Math.min(...vals) && b.max === Math.max(...vals);
+  };
+
   it('keeps up to the limit whole, then the extremes in time order within the limit', () => {
-    fc.assert(
-      fc.property(fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: 1, maxLength: 3000 }), fc.integer({ min: 4, max: 60 }), (vals, max) => {
-        const b = new BoundedSeries(max);
-        vals.forEach((v, i) => b.add(i, v));
-        const d = b.series('x', 'ns');
-        if (vals.length <= max) return JSON.stringify(d.values) === JSON.stringify(vals) && d.t.every((x, i) => x === i);
-        const ordered = d.t.every((x, i) => i === 0 || x > d.t[i - 1]);
-        const fromSource = d.t.every((x, i) => vals[x] === d.values[i]);
-        const extremes = Math.min(...d.values) === Math.min(...vals) && Math.max(...d.values) === Math.max(...vals);
-        return d.t.length <= max && ordered && fromSource && extremes && b.count === vals.length && b.min === Math.min(...vals) && b.max === Math.max(...vals);
-      }),
-      { numRuns: 300 },
-    );
+    fc.assert(fc.property(fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: 1, maxLength: 3000 }), fc.integer({ min: 4, max: 60 }), keeps), { numRuns: 300 });
+  });
+
+  it('does the same with limits past its first storage (grown as stretches come)', () => {
+    fc.assert(fc.property(fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: 200, maxLength: 6000 }), fc.integer({ min: 250, max: 1500 }), keeps), { numRuns: 40 });
   });
 
   it('covers the whole run: a spike late in a long series is kept, and the series reaches the end', () => {

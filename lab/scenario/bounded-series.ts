@@ -13,11 +13,15 @@ export const MAX_SERIES_POINTS = 20_000;
  * of equal count (doubling as more arrive), so at most `maxPoints` points remain.
  */
 export class BoundedSeries {
-  /** Per stretch: the lowest and highest sample (time, value), in arrival order. */
-  private readonly loT: Float64Array;
-  private readonly loV: Float64Array;
-  private readonly hiT: Float64Array;
-  private readonly hiV: Float64Array;
+  /**
+   * Per stretch: the lowest and highest sample (time, value), in arrival order. Grown as
+   * stretches come (up to maxPoints): a run's dozen series of a few hundred samples do not
+   * each take 640 KB of zeroed memory up front.
+   */
+  private loT: Float64Array;
+  private loV: Float64Array;
+  private hiT: Float64Array;
+  private hiV: Float64Array;
   private stretches = 0;
   /** Samples per stretch: 1 while the series is whole. */
   private perStretch = 1;
@@ -29,10 +33,24 @@ export class BoundedSeries {
 
   constructor(private readonly maxPoints = MAX_SERIES_POINTS) {
     if (maxPoints < 4) throw new Error(`BoundedSeries keeps at least 4 points (asked for ${maxPoints})`);
-    this.loT = new Float64Array(maxPoints);
-    this.loV = new Float64Array(maxPoints);
-    this.hiT = new Float64Array(maxPoints);
-    this.hiV = new Float64Array(maxPoints);
+    const capacity = Math.min(maxPoints, 256);
+    this.loT = new Float64Array(capacity);
+    this.loV = new Float64Array(capacity);
+    this.hiT = new Float64Array(capacity);
+    this.hiV = new Float64Array(capacity);
+  }
+
+  private grow(): void {
+    const capacity = Math.min(this.maxPoints, this.loT.length * 2);
+    const bigger = (a: Float64Array) => {
+      const b = new Float64Array(capacity);
+      b.set(a);
+      return b;
+    };
+    this.loT = bigger(this.loT);
+    this.loV = bigger(this.loV);
+    this.hiT = bigger(this.hiT);
+    this.hiV = bigger(this.hiV);
   }
 
   add(t: number, v: number): void {
@@ -54,6 +72,7 @@ export class BoundedSeries {
       return;
     }
     const k = this.stretches++;
+    if (k >= this.loT.length) this.grow();
     this.loT[k] = this.hiT[k] = t;
     this.loV[k] = this.hiV[k] = v;
     this.inLast = 1;

@@ -5,7 +5,7 @@
 // packets against its own media clock (for the latency attribution and the drift between
 // a sender's clock and its own); per IO cycle, how far behind and ahead of "now" the HAL
 // read and wrote (the safety offsets and buffer the attribution needs).
-import type { DutCycleStamp, DutPacketStamp } from '../../native/driver.ts';
+import type { DutCycleStamp, DutPacketStamp, DutStampFold } from '../../native/driver.ts';
 
 export interface MediaRange {
   from: number;
@@ -116,6 +116,35 @@ export class DeviceLog {
       this.addPacket(p);
     }
     for (; j < cycles.length; j += 9) this.addCycle(cycleAt(j));
+  }
+
+  /**
+   * Takes what EmulatedDut's C++ fold of the same stamps holds (startStampFold, foldStamps):
+   * this log then reads as if every slice had gone through addSlice. Only into a fresh log.
+   */
+  absorb(f: DutStampFold): void {
+    if (this.cycles !== 0 || this.receive.some((r) => r.packets !== 0) || this.sentPackets.some((n) => n !== 0)) throw new Error('DeviceLog.absorb: the log already holds stamps');
+    if (f.receive.length !== this.receive.length || f.sentPackets.length !== this.sentPackets.length) throw new Error(`DeviceLog.absorb: the fold has ${f.receive.length} receive and ${f.sentPackets.length} transmit streams, the log ${this.receive.length} and ${this.sentPackets.length}`);
+    const ranges = (a: Float64Array) => Array.from({ length: a.length / 2 }, (_, i) => ({ from: a[2 * i], to: a[2 * i + 1] }));
+    f.receive.forEach((x, i) => {
+      const r = this.receive[i];
+      if (x.firstAccepted !== undefined) r.firstAccepted = x.firstAccepted;
+      if (x.acceptedEnd !== undefined) r.acceptedEnd = x.acceptedEnd;
+      r.gaps = ranges(x.gaps);
+      r.refused = ranges(x.refused);
+      r.duplicates = x.duplicates;
+      r.packets = x.packets;
+      r.transitCount = x.transitCount;
+      r.transitSum = x.transitSum;
+      r.transitMin = x.transitMin;
+      r.transitMax = x.transitMax;
+      r.reg = { ...x.reg };
+    });
+    f.sentPackets.forEach((n, i) => (this.sentPackets[i] = n));
+    this.cycles = f.cycles;
+    this.inputSpan = { ...f.inputSpan };
+    this.outputSpan = { ...f.outputSpan };
+    this.cycleFrames = { ...f.cycleFrames };
   }
 
   private readonly packetScratch: DutPacketStamp = { direction: 'sent', accepted: false, stream: 0, sequence: 0, rtpTimestamp: 0, frames: 0, mediaTime: 0, hostTime: 0, deviceTime: 0 };

@@ -55,7 +55,7 @@ const TX_PAYLOAD_TYPE = 97;
 const SAP_ANNOUNCE_INTERVAL_NS = 30e9;
 
 /** Builds the device at the start of the run: nothing is described yet; receive[].description comes from describeReceive. */
-export function buildDevice(s: Scenario, senders: SenderRuntime[], epoch: bigint, network: VirtualNetwork, seed: number): DeviceUnderTest {
+export function buildDevice(s: Scenario, senders: SenderRuntime[], epoch: bigint, network: VirtualNetwork, seed: number, reference = false): DeviceUnderTest {
   const native = loadNative();
   const d = s.device;
   const rate = d.rate;
@@ -145,6 +145,11 @@ export function buildDevice(s: Scenario, senders: SenderRuntime[], epoch: bigint
     receive: receiveConfig,
     transmit: transmit.map((t) => t.config),
     ...(loopbackMap ? { loopbackMap } : {}),
+    // IO cycles are stamped only once IO runs, and the runner drains the log every 10 ms
+    // slice (a few dozen cycles): 8192 is ample, and spares 4 MB zeroed at every run.
+    cycleLogCapacity: 8192,
+    // The runner's reference way (runner.ts RecordOptions): every TX due time recomputed at every poll.
+    ...(reference ? { reuseTransmitDue: false } : {}),
   };
   let dut: EmulatedDut;
   try {

@@ -6,6 +6,7 @@
 // hold the old master's time, as a slave in holdover does. Without grandmasters every
 // follower shares the true timescale (a perfect PTP network, no PTP packets).
 import type { Grandmaster } from '../peers/grandmaster.ts';
+import type { NativeGrandmaster } from '../peers/native-grandmaster.ts';
 import type { PtpTimescale } from '../net/ptp-timescale.ts';
 
 export class NetworkTime implements PtpTimescale {
@@ -15,13 +16,13 @@ export class NetworkTime implements PtpTimescale {
 
   constructor(
     private readonly base: PtpTimescale,
-    private readonly grandmasters: { name: string; gm: Grandmaster; poweredOff: (now: number) => boolean }[],
+    private readonly grandmasters: { name: string; gm: Grandmaster | NativeGrandmaster; poweredOff: (now: number) => boolean }[],
   ) {
     this.current = grandmasters.length > 0 ? 0 : -1;
   }
 
   /** The leading grandmaster, if any. */
-  get leader(): { name: string; gm: Grandmaster } | undefined {
+  get leader(): { name: string; gm: Grandmaster | NativeGrandmaster } | undefined {
     return this.current >= 0 ? this.grandmasters[this.current] : undefined;
   }
 

@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { DutCounters } from '../../native/driver.ts';
+import type { DutCounters, DutFoldTime } from '../../native/driver.ts';
 import { VirtualRun, virtualHost, type TimedActor } from '../net/lab-transport.ts';
 import { ptpTimeOfSample } from '../net/ptp-timescale.ts';
 import { Aes67Receiver } from '../peers/aes67-receiver.ts';
@@ -52,6 +52,11 @@ export interface LabReceiver {
   measures: boolean;
 }
 
+export interface RecordOptions {
+  nativePeers?: boolean;
+  reference?: boolean;
+}
+
 /** Everything a finished run hands to measurement. */
 export interface RunRecord {
   world: ScenarioWorld;
@@ -74,6 +79,8 @@ export interface RunRecord {
   rtspLog: { at: number; stream: number }[];
   /** What the device reported (activations, clock steps, grandmaster changes). */
   deviceEvents: { at: number; what: string }[];
+  /** How the device's stamps were folded: in C++ (EmulatedDut.startStampFold) or in TypeScript (DeviceLog.addStampColumns). */
+  stampFold: 'native' | 'typescript';
 }
 
 /** The scenario's file as the report names it: relative to the project root when inside it. */
@@ -89,11 +96,11 @@ function suiteOf(file: string): string | undefined {
   return i >= 0 && parts.length > i + 2 ? parts[i + 1] : undefined;
 }
 
-function runSlices(run: VirtualRun, w: ScenarioWorld, until: number, each: (now: number) => void, onProgress?: (f: number) => void, onStep?: (now: number) => void): void {
+function runSlices(run: VirtualRun, w: ScenarioWorld, until: number, each: (now: number) => void, onProgress?: (f: number) => void, onStep?: (now: number) => void, resume = false): void {
   const total = w.scenario.duration;
   while (w.clock.now() < until) {
     const to = Math.min(until, w.clock.now() + SLICE_NS);
-    run.until({ untilNs: to, ...(onStep ? { onStep } : {}) });
+    run.until({ untilNs: to, resume, ...(onStep ? { onStep } : {}) });
     w.time.update(w.clock.now());
     each(w.clock.now());
     onProgress?.(w.clock.now() / total);
@@ -165,12 +172,21 @@ export function recordScenario(
   onProgress?: (f: number) => void,
   /** When given: wall milliseconds spent in each kind of actor and in the runner's bookkeeping. */
   timing?: Map<string, number>,
-  /** nativePeers false: every lab peer in TypeScript (bench/virtual-speed.ts compares). */
-  options: { nativePeers?: boolean } = {},
+  /**
+   * nativePeers false: every lab peer in TypeScript (bench/virtual-speed.ts compares).
+   * reference: the runner's bookkeeping the straightforward way, kept to check the fast one
+   * (fast-bookkeeping.test.ts): the device's stamps handed over and folded in TypeScript
+   * (not in C++), its full PTP status read every slice (not the brief), its counters read
+   * for the playout fill, the device polled at every step (not only when it has something
+   * to do) and recomputing every TX stream's next due time at every poll, and every actor
+   * polled at the start of each slice (not carried on from the previous slice).
+   */
+  options: RecordOptions = {},
 ): RunRecord {
   const s = loaded.scenario;
   const built = timing ? performance.now() : 0;
-  const world = new ScenarioWorld(s, loaded.file, seed, { captureFile, ...options });
+  const world = new ScenarioWorld(s, loaded.file, seed, { captureFile, ...(options.nativePeers !== undefined ? { nativePeers: options.nativePeers } : {}) });
+  const reference = options.reference ?? false;
   const w = world;
   try {
     const timed = (actor: TimedActor, kind: string): TimedActor => {
@@ -188,13 +204,14 @@ export function recordScenario(
     };
     // 1. The device, from the start: its PTP slave, its SAP listener and announcer, its
     //    subscriptions; its IO starts once it has every stream (and its PTP lock).
-    const device = buildDevice(s, w.senders, w.epoch, w.network, seed);
+    const device = buildDevice(s, w.senders, w.epoch, w.network, seed, reference);
     const dut = device.dut;
     timing?.set('building the world and the device', performance.now() - built);
     w.deviceSapSessions = () => dut.sapSessions();
-    const ptp = device.ptp ? new DevicePtp(w, dut, lastGrandmasterEvent(s)) : undefined;
-    // Polled at every step, in C++ (native/virtual-actors.ts): no JS call per step.
-    const dutActor: TimedActor = { poll: () => dut.poll() ?? Infinity, native: dut.nativeActor() };
+    const ptp = device.ptp ? new DevicePtp(w, dut, lastGrandmasterEvent(s), reference) : undefined;
+    // Polled in C++ (native/virtual-actors.ts), no JS call per step: when due, when its host
+    // got datagrams, after a change (the reference way: at every step).
+    const dutActor: TimedActor = { poll: () => dut.poll() ?? Infinity, native: dut.nativeActor(reference) };
     // RAVENNA: the lab's RTSP client on the device's host hands each DESCRIBE / ANNOUNCE answer to the device.
     const rtspGiven = new Map<number, string>();
     const rtspLog: { at: number; stream: number }[] = [];
@@ -227,7 +244,17 @@ export function recordScenario(
     // (The RTSP hand-over is polled at every step: only where a receive goes by RTSP.)
     const rtspActors = device.receive.some((r) => r.via === 'rtsp') ? [rtspActor] : [];
     const actors = [...w.actors.map((a, i) => timed(a, w.actorKinds[i])), timed(dutActor, 'device (EmulatedDut)'), ...rtspActors, ...earActors.map((a) => timed(a, 'lab receivers'))];
+    const kinds = [...w.actorKinds, 'device (EmulatedDut)', ...rtspActors.map(() => 'RAVENNA hand-over'), ...earActors.map(() => 'lab receivers')];
     const beforeStart = new VirtualRun(actors, w.network, w.clock);
+    // With `timing`, the native actors' polls are timed in C++ (the wrappers above time the TypeScript ones).
+    const addTime = (what: string, ms: number) => timing?.set(what, (timing.get(what) ?? 0) + ms);
+    const nativeTimes = (run: VirtualRun, of: string[]) => {
+      if (!timing) return;
+      const t = run.timings();
+      t.ns.forEach((ns, i) => ns > 0 && addTime(of[i], ns / 1e6));
+      addTime('network deliveries', t.deliverNs / 1e6);
+    };
+    if (timing) beforeStart.setTimed(true);
     // 2. Discovery: the device subscribes to every sender's stream on its own.
     const sample = (now: number) => {
       ptp?.sample(now);
@@ -244,7 +271,7 @@ export function recordScenario(
     markFound(0);
     const allFound = () => w.senders.every((x) => x.foundAt !== undefined);
     while (!allFound() && w.clock.now() < s.duration) {
-      runSlices(beforeStart, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sample, onProgress, markFound);
+      runSlices(beforeStart, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sample, onProgress, markFound, !reference);
     }
     const missing = device.receive.filter((r) => r.sender.foundAt === undefined);
     if (missing.length > 0) {
@@ -257,8 +284,13 @@ export function recordScenario(
     const discoveredAt = Math.max(0, ...w.senders.map((x) => x.foundAt ?? 0));
     // With grandmasters, the device's IO starts once its PTP slave locked (as an installer
     // routes audio once the device shows lock); its time line then starts on PTP time.
-    while (ptp && !dut.ptpStatus()!.locked && w.clock.now() < s.duration) runSlices(beforeStart, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sample, onProgress);
+    // (Its lock read from the brief, not the full status: a score of strings a slice.)
+    const brief = new Float64Array(6);
+    const locked = () => dut.ptpBrief(brief) && brief[0] === 1;
+    while (ptp && !locked() && w.clock.now() < s.duration) runSlices(beforeStart, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sample, onProgress, undefined, !reference);
     if (ptp && !dut.ptpStatus()!.locked) throw new ScenarioSetupError(`the device's PTP slave never locked within the scenario's ${s.duration / 1e9} s (${dut.ptpStatus()!.portState}, servo ${dut.ptpStatus()!.servoState})`);
+
+    nativeTimes(beforeStart, kinds);
 
     // 3. What the device subscribed to, read back; its IO starts now.
     describeReceive(device, (r) => {
@@ -275,11 +307,15 @@ export function recordScenario(
     // What came before the start is not measured: drained, and what the rings dropped while
     // the device waited for its senders and PTP lock (16 streams fill 65,536 stamps in 4 s)
     // is not a gap in the measurement.
-    dut.stampColumns();
+    dut.discardStamps();
     const startCounters = dut.counters();
     const stampLogDroppedBeforeStart = startCounters.packetLogDropped + startCounters.host.cycleLogDropped;
     dut.start();
     const deviceStartedAt = w.clock.now();
+    // The stamps folded in C++ where the device's local time has a closed form there.
+    const foldTime = reference ? undefined : deviceFoldTime(device, w, s.device.hostDrift);
+    if (foldTime) dut.startStampFold({ framesPerPacket: device.receive.map((r) => r.config.framesPerPacket), transmitStreams: device.transmit.length, time: foldTime });
+    const drainStamps = () => (foldTime ? dut.foldStamps() : log.addStampColumns(dut.stampColumns()));
 
     // 4. The lab's receivers on the device's streams: the scenario's, and one measuring
     //    aes67 receiver on every stream that has none.
@@ -326,33 +362,43 @@ export function recordScenario(
     // 5. To the end, in slices.
     const all = [...actors, ...receivers.map((r) => timed(r.receiver, 'lab receivers'))];
     const fill = device.receive.map(() => new BoundedSeries());
-    let counters = dut.counters();
+    const fills = new Float64Array(device.receive.length);
     let slices = 0;
+    const main = new VirtualRun(all, w.network, w.clock);
+    if (timing) main.setTimed(true);
     runSlices(
-      new VirtualRun(all, w.network, w.clock),
+      main,
       w,
       s.duration,
       (now) => {
         const t = timing ? performance.now() : 0;
         sample(now);
-        log.addStampColumns(dut.stampColumns());
-        // Counters cost ~100 us a call: the fill is sampled every FILL_EVERY slices.
+        drainStamps();
+        // The fill is sampled every FILL_EVERY slices (from the counters, ~100 us a call, in the reference way).
         if (now - deviceStartedAt >= SETTLE_NS && ++slices % FILL_EVERY === 0) {
-          counters = dut.counters();
-          counters.receivers.forEach((r, i) => fill[i].add(now, r.playout.fillFrames));
+          if (reference) {
+            dut.counters().receivers.forEach((r, i) => fill[i].add(now, r.playout.fillFrames));
+          } else {
+            dut.playoutFills(fills);
+            fills.forEach((f, i) => fill[i].add(now, f));
+          }
         }
         if (timing) timing.set('runner bookkeeping (stamps, counters, PTP samples)', (timing.get('runner bookkeeping (stamps, counters, PTP samples)') ?? 0) + performance.now() - t);
       },
       onProgress,
+      undefined,
+      !reference,
     );
-    log.addStampColumns(dut.stampColumns());
-    counters = dut.counters();
+    nativeTimes(main, [...kinds, ...receivers.map(() => 'lab receivers')]);
+    drainStamps();
+    if (foldTime) log.absorb(dut.stampFold());
+    const counters = dut.counters();
     w.impairment?.flush();
     w.tap?.close();
     ptp?.finish();
     const events = dut.events();
     dut.stop();
-    return { world: w, device, deviceStartedAt, stampLogDroppedBeforeStart, log, counters, receivers, fill, captureFile, discoveredAt, ptp, announced, rtspLog, deviceEvents: events };
+    return { world: w, device, deviceStartedAt, stampLogDroppedBeforeStart, log, counters, receivers, fill, captureFile, discoveredAt, ptp, announced, rtspLog, deviceEvents: events, stampFold: foldTime ? 'native' : 'typescript' };
   } catch (e) {
     w.tap?.close();
     throw e;
@@ -370,6 +416,12 @@ function deviceLocalTimeOf(device: DeviceUnderTest, w: ScenarioWorld, ppm: numbe
   return ppm === 0
     ? (m: number) => Number(((BigInt(m) * 1_000_000_000n + BigInt(rate) - 1n) / BigInt(rate)) - w.epoch)
     : (m: number) => Math.ceil(Number(((BigInt(m) * 1_000_000_000n + BigInt(rate) - 1n) / BigInt(rate)) - w.epoch) / (1 + ppm / 1e6));
+}
+
+/** deviceLocalTimeOf's time line as EmulatedDut's stamp fold computes it, where it can: a linear network time or the stand-in. */
+function deviceFoldTime(device: DeviceUnderTest, w: ScenarioWorld, ppm: number): DutFoldTime | undefined {
+  if (device.ptp) return w.linear ? { kind: 'linear-ptp', epochNs: w.linear.epochNs, ppm: w.linear.ppm, rate: device.rate } : undefined;
+  return { kind: 'stand-in', epochNs: w.epoch, ppm, rate: device.rate };
 }
 
 /**

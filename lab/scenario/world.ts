@@ -29,6 +29,7 @@ import { Aes67Sender, fnv1a, type Aes67SenderOptions } from '../peers/aes67-send
 import { NativeAes67Sender } from '../peers/native-aes67-sender.ts';
 import type { NativeLinearTimescale } from '../../native/virtual-actors.ts';
 import { DanteAes67Sender } from '../peers/dante-aes67-sender.ts';
+import { NativeGrandmaster } from '../peers/native-grandmaster.ts';
 import { Grandmaster, type GrandmasterEvent } from '../peers/grandmaster.ts';
 import { RavennaSender } from '../peers/ravenna-sender.ts';
 import { NetworkTap, type TrafficClass } from './network-tap.ts';
@@ -54,7 +55,8 @@ export class ScenarioSetupError extends Error {
 
 export interface GrandmasterRuntime {
   name: string;
-  gm: Grandmaster;
+  /** In C++ (native-grandmaster.ts) where the network's time is linear (see `linear`). */
+  gm: Grandmaster | NativeGrandmaster;
   address: string;
   /** EUI-64 with dashes, upper case (what Dante and RAVENNA write in ts-refclk). */
   eui64: string;
@@ -141,8 +143,9 @@ export class ScenarioWorld {
   deviceSapSessions?: () => { origin: string; sdp: string }[];
   /**
    * The network's time as linearTimescale's parameters, when it is one for the whole run
-   * (at most one grandmaster, never steered) and the world runs native peers: then AES67
-   * senders and receivers with nothing only TypeScript does run in C++ (native-aes67-*.ts).
+   * (at most one grandmaster, never steered) and the world runs native peers: then the
+   * grandmaster (native-grandmaster.ts) and AES67 senders and receivers with nothing only
+   * TypeScript does run in C++ (native-aes67-*.ts).
    */
   readonly linear?: NativeLinearTimescale;
   private browser?: MdnsBrowser;
@@ -182,10 +185,11 @@ export class ScenarioWorld {
 
     // Grandmasters: each on its own host, its PTP time the true timescale with its own
     // frequency offset, steered by its script.
+    const linear = (options.nativePeers ?? true) && s.grandmasters.length <= 1 && s.grandmasters.every((g) => g.events.length === 0);
     s.grandmasters.forEach((g, i) => {
       const address = `10.67.0.${10 + i}`;
       const host = virtualHost(this.network, this.clock, address, `gm-${g.name}`);
-      const gm = new Grandmaster(host, {
+      const gmOptions = {
         domain: g.domain,
         priority1: g.priority1,
         priority2: g.priority2,
@@ -197,7 +201,9 @@ export class ScenarioWorld {
         identitySeed: `aes67-lab gm ${g.name}`,
         timescale: linearTimescale(this.epoch, g.ppm),
         script: g.events.map(gmEvent),
-      });
+      };
+      // Never steered: the C++ twin sends the very same (native-grandmaster.test.ts).
+      const gm = linear ? new NativeGrandmaster(host, { ...gmOptions, network: this.network, linear: { epochNs: this.epoch, ppm: g.ppm } }) : new Grandmaster(host, gmOptions);
       const powerEvents = g.events.filter((e) => 'power' in e).map((e) => ({ atNs: e.at, off: (e as { power: string }).power === 'off' }));
       this.grandmasters.push({
         name: g.name,
@@ -214,9 +220,7 @@ export class ScenarioWorld {
       this.add(gm, 'grandmasters');
     });
     this.time = new NetworkTime(linearTimescale(this.epoch), this.grandmasters);
-    if ((options.nativePeers ?? true) && s.grandmasters.length <= 1 && s.grandmasters.every((g) => g.events.length === 0)) {
-      this.linear = { epochNs: this.epoch, ppm: s.grandmasters[0]?.ppm ?? 0 };
-    }
+    if (linear) this.linear = { epochNs: this.epoch, ppm: s.grandmasters[0]?.ppm ?? 0 };
 
     s.senders.forEach((spec, i) => {
       try {

@@ -13,6 +13,7 @@
 #include "engine/base/media_clock.hpp"
 #include "engine/ptp/ptp_types.hpp"
 #include "native/src/base_binding.hpp"
+#include "native/src/device_stamp_fold.hpp"
 #include "native/src/native_actor.hpp"
 #include "native/src/registry.hpp"
 
@@ -200,6 +201,9 @@ EmulatedDutConfig configOf(const Napi::Object& o) {
   c.ioWakeDelayMaxNs = optionalInt(o, "ioWakeDelayMaxNs", 0);
   if (c.ioWakeDelayMaxNs < 0) throw Napi::RangeError::New(o.Env(), "ioWakeDelayMaxNs must be >= 0");
   c.ioWakeSeed = static_cast<std::uint64_t>(optionalInt(o, "ioWakeSeed", 1));
+  if (o.Has("reuseTransmitDue")) c.reuseTransmitDue = o.Get("reuseTransmitDue").ToBoolean().Value();
+  c.cycleLogCapacity = static_cast<std::size_t>(optionalInt(o, "cycleLogCapacity", static_cast<std::int64_t>(c.cycleLogCapacity)));
+  if (c.cycleLogCapacity < 1 || c.cycleLogCapacity > (1u << 24)) throw Napi::RangeError::New(o.Env(), "cycleLogCapacity must be 1 to 16777216");
   auto streams = [&](const char* key, auto&& each) {
     if (!o.Has(key) || o.Get(key).IsUndefined()) return;
     if (!o.Get(key).IsArray()) throw Napi::TypeError::New(o.Env(), std::string(key) + " must be an array of streams");
@@ -247,7 +251,13 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
                         InstanceMethod("provideSdp", &JsEmulatedDut::provideSdp),
                         InstanceMethod("events", &JsEmulatedDut::events),
                         InstanceMethod("nativeActor", &JsEmulatedDut::nativeActor),
-                        InstanceMethod("stampColumns", &JsEmulatedDut::stampColumns)});
+                        InstanceMethod("stampColumns", &JsEmulatedDut::stampColumns),
+                        InstanceMethod("discardStamps", &JsEmulatedDut::discardStamps),
+                        InstanceMethod("startStampFold", &JsEmulatedDut::startStampFold),
+                        InstanceMethod("foldStamps", &JsEmulatedDut::foldStamps),
+                        InstanceMethod("stampFold", &JsEmulatedDut::stampFold),
+                        InstanceMethod("ptpBrief", &JsEmulatedDut::ptpBrief),
+                        InstanceMethod("playoutFills", &JsEmulatedDut::playoutFills)});
   }
 
   explicit JsEmulatedDut(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsEmulatedDut>(info) {
@@ -264,6 +274,8 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
     // With `ptp`, the engine's PTP slave on the DUT's host gives the media clock instead.
     try {
       Transport& transport = network->network().host(toAddress(info[1], "hostAddress"));
+      network_ = &network->network();
+      transport_ = &transport;
       if (config.ptp.enabled) {
         dut_ = std::make_unique<EmulatedDut>(transport, config);
       } else {
@@ -283,30 +295,59 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
 
  private:
   void start(const Napi::CallbackInfo& info) {
+    changed();
     try {
       dut_->start();
     } catch (const std::logic_error& e) {
       throw Napi::Error::New(info.Env(), e.what());
     }
   }
-  void stop(const Napi::CallbackInfo&) { dut_->stop(); }
-  // The DUT as the virtual scheduler polls it (native_actor.hpp): at every step, as the
-  // runner's JS actor around poll() was.
+  void stop(const Napi::CallbackInfo&) {
+    changed();
+    dut_->stop();
+  }
+  // The DUT as the virtual scheduler polls it (native_actor.hpp): when something it said
+  // was due is due, when a datagram reached one of its host's sockets, after every change
+  // made to it from outside (start, streams, an SDP handed over), and at every step while a
+  // TX packet waits for its audio — every moment its poll could do or count anything. Everything timed it does is in the next time its poll returns
+  // (PTP, SAP, IO cycles, transmit), so the steps it sits out are polls that would have
+  // done nothing: lab/scenario/fast-bookkeeping.test.ts runs scenarios both ways. With
+  // everyStep, at every step (the reference way).
   class DutActor final : public NativeActor {
    public:
-    explicit DutActor(EmulatedDut& dut) : dut_(dut) {}
+    DutActor(EmulatedDut& dut, const std::uint64_t& deliveries, bool everyStep) : dut_(dut), deliveries_(deliveries), everyStep_(everyStep) {}
     double poll(Nanoseconds) override {
+      // Read before polling: what arrives while it polls (its receives deliver what is
+      // due) may land in a socket it already drained, so it counts as new.
+      seen_ = deliveries_;
+      changed_ = false;
       const Nanoseconds next = dut_.poll();
       return next == std::numeric_limits<Nanoseconds>::max() ? INFINITY : static_cast<double>(next);
     }
-    PollOn pollOn() const override { return PollOn::kEveryStep; }
+    PollOn pollOn() const override { return everyStep_ ? PollOn::kEveryStep : PollOn::kDueOrPending; }
+    // A TX packet due and waiting for its audio is counted at every poll
+    // (waitingForAudio): polled at every step meanwhile, it counts what it always did.
+    bool pending() const override { return changed_ || deliveries_ != seen_ || dut_.transmitWaiting(); }
+    void changed() { changed_ = true; }
+    bool everyStep() const { return everyStep_; }
 
    private:
     EmulatedDut& dut_;
+    const std::uint64_t& deliveries_;
+    std::uint64_t seen_ = 0;
+    bool changed_ = true;
+    bool everyStep_;
   };
+  // nativeActor(everyStep = false): one per DUT; everyStep must be the same at every call.
   Napi::Value nativeActor(const Napi::CallbackInfo& info) {
-    if (!actor_) actor_ = std::make_unique<DutActor>(*dut_);
+    const bool everyStep = info.Length() > 0 && info[0].ToBoolean().Value();
+    if (!actor_) actor_ = std::make_unique<DutActor>(*dut_, network_->deliveriesTo(*transport_), everyStep);
+    if (actor_->everyStep() != everyStep) throw Napi::Error::New(info.Env(), "nativeActor: asked for everyStep " + std::string(everyStep ? "true" : "false") + " after the other");
     return nativeActorHandle(info.Env(), actor_.get());
+  }
+  // Something outside its polls changed it: the scheduler polls it at the next step.
+  void changed() {
+    if (actor_) actor_->changed();
   }
 
   Napi::Value poll(const Napi::CallbackInfo& info) {
@@ -593,15 +634,18 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
   Napi::Value addReceive(const Napi::CallbackInfo& info) {
     if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "addReceive(stream)");
     const DutReceiveStream r = receiveOf(info[0].As<Napi::Object>(), "stream");
+    changed();
     return Napi::Number::New(info.Env(), static_cast<double>(guarded(info.Env(), [&] { return dut_->addReceive(r); })));
   }
   Napi::Value addTransmit(const Napi::CallbackInfo& info) {
     if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "addTransmit(stream)");
     const DutTransmitStream t = transmitOf(info[0].As<Napi::Object>(), "stream");
+    changed();
     return Napi::Number::New(info.Env(), static_cast<double>(guarded(info.Env(), [&] { return dut_->addTransmit(t); })));
   }
   void removeStream(const Napi::CallbackInfo& info) {
     const std::string id = info[0].ToString().Utf8Value();
+    changed();
     guarded(info.Env(), [&] {
       dut_->removeStream(id);
       return 0;
@@ -625,6 +669,7 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
     if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) throw Napi::TypeError::New(info.Env(), "provideSdp(id, sdp)");
     const std::string id = info[0].As<Napi::String>().Utf8Value();
     const std::string sdp = info[1].As<Napi::String>().Utf8Value();
+    changed();
     guarded(info.Env(), [&] {
       dut_->provideSdp(id, sdp);
       return 0;
@@ -695,6 +740,150 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
     return o;
   }
 
+  // Empties both stamp rings (what came before the measurement starts).
+  void discardStamps(const Napi::CallbackInfo&) {
+    PacketStamp p;
+    while (dut_->packetLog().pop(p)) {
+    }
+    IoCycleStamp c;
+    while (dut_->host().cycleLog().pop(c)) {
+    }
+  }
+
+  // startStampFold({framesPerPacket, transmitStreams, time: {kind, epochNs, ppm, rate}}):
+  // from now on foldStamps() drains the stamp rings into a DeviceLog fold in C++
+  // (device_stamp_fold.hpp) instead of handing them over (stampColumns).
+  void startStampFold(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const char* usage = "startStampFold({framesPerPacket: number[], transmitStreams: number, time: {kind: 'linear-ptp' | 'stand-in', epochNs: bigint, ppm: number, rate: number}})";
+    if (!info[0].IsObject()) throw Napi::TypeError::New(env, usage);
+    const Napi::Object o = info[0].As<Napi::Object>();
+    if (!o.Get("framesPerPacket").IsArray() || !o.Get("time").IsObject()) throw Napi::TypeError::New(env, usage);
+    const Napi::Array f = o.Get("framesPerPacket").As<Napi::Array>();
+    std::vector<double> frames;
+    for (std::uint32_t i = 0; i < f.Length(); ++i) frames.push_back(f.Get(i).ToNumber().DoubleValue());
+    const Napi::Object t = o.Get("time").As<Napi::Object>();
+    DeviceLocalTime time;
+    const std::string kind = t.Get("kind").ToString().Utf8Value();
+    if (kind == "linear-ptp") time.kind = DeviceLocalTime::Kind::kLinearPtp;
+    else if (kind == "stand-in") time.kind = DeviceLocalTime::Kind::kStandIn;
+    else throw Napi::TypeError::New(env, std::string("startStampFold: time.kind must be 'linear-ptp' or 'stand-in', not '") + kind + "'");
+    time.epochNs = toInt64(t.Get("epochNs"), "time.epochNs");
+    time.ppm = t.Get("ppm").ToNumber().DoubleValue();
+    time.rate = toInt64(t.Get("rate"), "time.rate");
+    if (time.rate <= 0 || !std::isfinite(time.ppm)) throw Napi::RangeError::New(env, "startStampFold: time.rate must be positive and time.ppm finite");
+    fold_ = std::make_unique<DeviceStampFold>(frames, static_cast<std::size_t>(toInt64(o.Get("transmitStreams"), "transmitStreams")), time);
+  }
+  // Drains the stamp rings into the fold: one slice (the runner's), as DeviceLog.addSlice.
+  void foldStamps(const Napi::CallbackInfo& info) {
+    if (!fold_) throw Napi::Error::New(info.Env(), "foldStamps: no fold (startStampFold first)");
+    foldPackets_.clear();
+    foldCycles_.clear();
+    PacketStamp p;
+    while (dut_->packetLog().pop(p)) foldPackets_.push_back(p);
+    IoCycleStamp c;
+    while (dut_->host().cycleLog().pop(c)) foldCycles_.push_back(c);
+    fold_->add(foldPackets_, foldCycles_);
+  }
+  // What the fold holds, as DeviceLog's fields (lab/scenario/device-log.ts absorb).
+  Napi::Value stampFold(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!fold_) throw Napi::Error::New(env, "stampFold: no fold (startStampFold first)");
+    const auto ranges = [&](const std::vector<FoldedRange>& v) {
+      Napi::Float64Array a = Napi::Float64Array::New(env, v.size() * 2);
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        a[2 * i] = v[i].from;
+        a[2 * i + 1] = v[i].to;
+      }
+      return a;
+    };
+    const auto span = [&](const Span& x) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("min", x.min);
+      o.Set("max", x.max);
+      return o;
+    };
+    Napi::Object o = Napi::Object::New(env);
+    Napi::Array rx = Napi::Array::New(env, fold_->receive().size());
+    for (std::size_t i = 0; i < fold_->receive().size(); ++i) {
+      const ReceiveFold& r = fold_->receive()[i];
+      Napi::Object x = Napi::Object::New(env);
+      x.Set("framesPerPacket", r.framesPerPacket);
+      if (r.hasAccepted) {
+        x.Set("firstAccepted", r.firstAccepted);
+        x.Set("acceptedEnd", r.acceptedEnd);
+      }
+      x.Set("gaps", ranges(r.gaps));
+      x.Set("refused", ranges(r.refused));
+      x.Set("duplicates", r.duplicates);
+      x.Set("packets", r.packets);
+      x.Set("transitCount", r.transitCount);
+      x.Set("transitSum", r.transitSum);
+      x.Set("transitMin", r.transitMin);
+      x.Set("transitMax", r.transitMax);
+      Napi::Object g = Napi::Object::New(env);
+      g.Set("n", r.regN);
+      g.Set("sx", r.regSx);
+      g.Set("sy", r.regSy);
+      g.Set("sxx", r.regSxx);
+      g.Set("sxy", r.regSxy);
+      g.Set("x0", r.regX0);
+      x.Set("reg", g);
+      rx.Set(static_cast<std::uint32_t>(i), x);
+    }
+    o.Set("receive", rx);
+    Napi::Array sent = Napi::Array::New(env, fold_->sentPackets().size());
+    for (std::size_t i = 0; i < fold_->sentPackets().size(); ++i) sent.Set(static_cast<std::uint32_t>(i), fold_->sentPackets()[i]);
+    o.Set("sentPackets", sent);
+    o.Set("cycles", fold_->cycles());
+    o.Set("inputSpan", span(fold_->inputSpan()));
+    o.Set("outputSpan", span(fold_->outputSpan()));
+    o.Set("cycleFrames", span(fold_->cycleFrames()));
+    return o;
+  }
+
+  // ptpBrief(out: Float64Array(6)) -> false without PTP: what the runner samples every slice,
+  // without ptpStatus()'s object of formatted strings:
+  //   [locked, hasOffset, firstLockAt (-1: none), syncSamples, parent version, unused]
+  // The parent version changes whenever ptpStatus()'s grandmaster or grandmasterSince would
+  // (read ptpStatus() then).
+  Napi::Value ptpBrief(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+        info[0].As<Napi::Float64Array>().ElementLength() < 6) {
+      throw Napi::TypeError::New(env, "ptpBrief(out: Float64Array(6))");
+    }
+    const DutClock& clock = dut_->clock();
+    const PtpSlave* slave = clock.slave();
+    if (!slave) return Napi::Boolean::New(env, false);
+    const PtpSlaveStatus st = slave->status();
+    const DutClockCounters& cc = clock.counters();
+    if (st.hasParent != briefHasParent_ || (st.hasParent && st.grandmasterIdentity.bytes != briefGrandmaster_.bytes) || cc.grandmasterChangedAt != briefSince_) {
+      briefHasParent_ = st.hasParent;
+      if (st.hasParent) briefGrandmaster_ = st.grandmasterIdentity;
+      briefSince_ = cc.grandmasterChangedAt;
+      ++briefVersion_;
+    }
+    double* out = info[0].As<Napi::Float64Array>().Data();
+    out[0] = clock.locked() ? 1 : 0;
+    out[1] = st.hasOffset ? 1 : 0;
+    out[2] = cc.firstLockAt < 0 ? -1 : num(cc.firstLockAt);
+    out[3] = num(slave->port().counters().syncSamples);
+    out[4] = static_cast<double>(briefVersion_);
+    out[5] = 0;
+    return Napi::Boolean::New(env, true);
+  }
+
+  // playoutFills(out: Float64Array(receivers)): counters().receivers[i].playout.fillFrames.
+  void playoutFills(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+        info[0].As<Napi::Float64Array>().ElementLength() < dut_->receiverCount()) {
+      throw Napi::TypeError::New(info.Env(), "playoutFills(out: Float64Array(receive streams))");
+    }
+    double* out = info[0].As<Napi::Float64Array>().Data();
+    for (std::size_t i = 0; i < dut_->receiverCount(); ++i) out[i] = num(dut_->playoutFill(i));
+  }
+
   Napi::Value packetStamps(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Array a = Napi::Array::New(env);
@@ -723,7 +912,16 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
   std::unique_ptr<MediaClock> mediaClock_;
   std::unique_ptr<EmulatedDut> dut_;
   std::unique_ptr<DutActor> actor_;
+  VirtualNetwork* network_ = nullptr;   // the DUT's network and host (alive: networkRef_)
+  const Transport* transport_ = nullptr;
   std::vector<double> rows_;  // stampColumns' scratch
+  std::unique_ptr<DeviceStampFold> fold_;
+  std::vector<PacketStamp> foldPackets_;  // foldStamps' scratch
+  std::vector<IoCycleStamp> foldCycles_;
+  bool briefHasParent_ = false;  // ptpBrief's view of the parent
+  ClockIdentity briefGrandmaster_{};
+  Nanoseconds briefSince_ = -1;
+  std::uint64_t briefVersion_ = 0;
   const Clock* clock_ = nullptr;
   std::vector<Event> events_;
 };

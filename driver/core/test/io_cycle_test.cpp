@@ -3,6 +3,8 @@
 // sample time, sample times are continuous and every discontinuity is counted.
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "driver/core/device.hpp"
@@ -76,6 +78,101 @@ TEST(IoCycle, ReadInputPresentsEveryStreamAtMediaTimeMinusTheInputLatency) {
   EXPECT_EQ(c.framesRead, 200u * buffer);
   EXPECT_EQ(c.inputDiscontinuities, 0u);
   EXPECT_EQ(a.stats().framesMissing + b.stats().framesMissing, 0u);
+}
+
+// Consecutive maps take the IO cycle's run copy, others the per-channel map: the same audio
+// on the same channels either way (each checked against the values fed, not against the other path).
+TEST(IoCycle, ConsecutiveAndScatteredMapsCarryEveryChannelBothWays) {
+  LocalMediaClock clock(48000);
+  DeviceConfig config;
+  config.inputChannels = 9;
+  config.outputChannels = 9;
+  Device d(config, clock);
+  PlayoutBuffer a(PlayoutConfig{3, 16384, 48}), b(PlayoutConfig{1, 16384, 48}), c(PlayoutConfig{2, 16384, 48});
+  PlayoutInputSource sa(a, 48), sb(b, 48), sc(c, 48);
+  d.addInput(sa, {2, 3, 4}, "run");
+  d.addInput(sb, {8}, "one");
+  d.addInput(sc, {6, 0}, "scattered");
+  FrameRingBuffer r1(8192, 3), r2(8192, 2);
+  RingOutputSink o1(r1, 48), o2(r2, 48);
+  d.addOutput(o1, {5, 6, 7}, "run out");
+  d.addOutput(o2, {7, 1}, "scattered out");
+  d.startIO(0);
+  const SampleTime anchor = d.timeline().anchor();
+  for (PlayoutBuffer* p : {&a, &b, &c}) feed(*p, anchor - 200, anchor + 7000);
+  const std::uint32_t buffer = 32;
+  std::vector<float> in(buffer * 9), out(buffer * 9);
+  const SampleTime latency = d.inputLatencyFrames();
+  SampleTime firstOutput = 0;
+  for (std::uint64_t n = 0; n < 100; ++n) {
+    const IoCycleInfo cycle = cycleAt(n, static_cast<SampleTime>(buffer * (n + 4)), buffer, 0, d.outputSafetyOffsetFrames());
+    if (n == 0) firstOutput = cycle.outputTime;
+    ASSERT_EQ(d.doIOOperation(IoOperation::kReadInput, buffer, cycle, in.data()), IoResult::kOk);
+    for (std::uint32_t f = 0; f < buffer; ++f) {
+      const SampleTime media = anchor + cycle.inputTime + f - latency;
+      const float* frame = &in[f * 9];
+      const float want[9] = {valueOf(media, 1), 0, valueOf(media, 0), valueOf(media, 1), valueOf(media, 2), 0, valueOf(media, 0), 0, valueOf(media, 0)};
+      for (std::uint32_t ch = 0; ch < 9; ++ch) ASSERT_EQ(frame[ch], want[ch]) << "cycle " << n << " frame " << f << " channel " << ch;
+    }
+    for (std::uint32_t f = 0; f < buffer; ++f) {
+      for (std::uint32_t ch = 0; ch < 9; ++ch) out[f * 9 + ch] = valueOf(cycle.outputTime + f, ch);
+    }
+    ASSERT_EQ(d.doIOOperation(IoOperation::kWriteMix, buffer, cycle, out.data()), IoResult::kOk);
+  }
+  std::vector<float> got1(3200 * 3), got2(3200 * 2);
+  ASSERT_EQ(r1.pop(got1.data(), 3200), 3200u);
+  ASSERT_EQ(r2.pop(got2.data(), 3200), 3200u);
+  for (SampleTime i = 0; i < 3200; ++i) {
+    ASSERT_EQ(got1[i * 3], valueOf(firstOutput + i, 5)) << i;
+    ASSERT_EQ(got1[i * 3 + 1], valueOf(firstOutput + i, 6));
+    ASSERT_EQ(got1[i * 3 + 2], valueOf(firstOutput + i, 7));
+    ASSERT_EQ(got2[i * 2], valueOf(firstOutput + i, 7));
+    ASSERT_EQ(got2[i * 2 + 1], valueOf(firstOutput + i, 1));
+  }
+}
+
+// Every device input mapped (ReadInput then writes every sample without clearing first),
+// with streams of the channel counts the IO cycle copies as fixed runs (1, 2, 4, 8, 16) and
+// one it copies as a general run (3): the buffer holds exactly the streams' audio, whatever
+// was in it before.
+TEST(IoCycle, AFullyMappedDeviceWritesEveryInputSample) {
+  LocalMediaClock clock(48000);
+  DeviceConfig config;
+  config.inputChannels = 34;
+  config.outputChannels = 2;
+  Device d(config, clock);
+  const std::uint32_t widths[] = {1, 2, 4, 8, 16, 3};
+  std::vector<std::unique_ptr<PlayoutBuffer>> buffers;
+  std::vector<std::unique_ptr<PlayoutInputSource>> sources;
+  std::uint32_t next = 0;
+  std::vector<std::uint32_t> firstOf;
+  for (std::uint32_t w : widths) {
+    buffers.push_back(std::make_unique<PlayoutBuffer>(PlayoutConfig{w, 16384, 48}));
+    sources.push_back(std::make_unique<PlayoutInputSource>(*buffers.back(), 48));
+    std::vector<std::uint32_t> map;
+    for (std::uint32_t c = 0; c < w; ++c) map.push_back(next + c);
+    firstOf.push_back(next);
+    next += w;
+    d.addInput(*sources.back(), map, "w" + std::to_string(w));
+  }
+  ASSERT_EQ(next, 34u);
+  d.startIO(0);
+  const SampleTime anchor = d.timeline().anchor();
+  for (auto& b : buffers) feed(*b, anchor - 200, anchor + 7000);
+  const std::uint32_t buffer = 64;
+  std::vector<float> in(buffer * 34, 123.0f);  // stale values the cycle must overwrite
+  const SampleTime latency = d.inputLatencyFrames();
+  for (std::uint64_t n = 0; n < 50; ++n) {
+    const IoCycleInfo cycle = cycleAt(n, static_cast<SampleTime>(buffer * (n + 4)), buffer, 0, 0);
+    ASSERT_EQ(d.doIOOperation(IoOperation::kReadInput, buffer, cycle, in.data()), IoResult::kOk);
+    for (std::uint32_t f = 0; f < buffer; ++f) {
+      const SampleTime media = anchor + cycle.inputTime + f - latency;
+      for (std::size_t s = 0; s < 6; ++s) {
+        for (std::uint32_t c = 0; c < widths[s]; ++c) ASSERT_EQ(in[f * 34 + firstOf[s] + c], valueOf(media, c)) << "cycle " << n << " frame " << f << " stream " << s;
+      }
+    }
+    std::fill(in.begin(), in.end(), 123.0f);
+  }
 }
 
 TEST(IoCycle, WriteMixHandsTheOutputsTheMediaTimeOfItsSampleTime) {

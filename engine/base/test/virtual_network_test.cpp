@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -137,6 +139,129 @@ TEST_F(VirtualNetworkTest, FullReceiveQueueDropsAndCounts) {
   network.deliverDue();
   EXPECT_EQ(rx->receiveOverflows(), 2u);
   EXPECT_EQ(network.stats().queueOverflow, 2u);
+}
+
+// What the lab's scheduler polls the emulated DUT on: every datagram that reached one of a
+// host's sockets (multicast to each member socket, a full queue's too), none of another's.
+TEST_F(VirtualNetworkTest, CountsTheDatagramsThatReachEachHost) {
+  const std::uint64_t& toA = network.deliveriesTo(a);
+  const std::uint64_t& toB = network.deliveriesTo(b);
+  auto tx = c.open({});
+  SocketOptions options;
+  options.localPort = 5004;
+  options.receiveQueueLimit = 2;
+  auto unicast = b.open(options);
+  SocketOptions groupOptions;
+  groupOptions.localPort = 5006;
+  auto m1 = a.open(groupOptions);
+  auto m2 = a.open(groupOptions);
+  m1->joinMulticast(parseIpv4("239.1.1.1"));
+  m2->joinMulticast(parseIpv4("239.1.1.1"));
+  const auto payload = bytes("x");
+  for (int i = 0; i < 3; ++i) tx->send({parseIpv4("10.0.0.2"), 5004}, payload.data(), payload.size());
+  tx->send({parseIpv4("239.1.1.1"), 5006}, payload.data(), payload.size());
+  tx->send({parseIpv4("10.0.0.2"), 5999}, payload.data(), payload.size());  // no socket there
+  EXPECT_EQ(toA, 0u);
+  EXPECT_EQ(toB, 0u) << "nothing before the link delay";
+  clock.advanceBy(50'000);
+  network.deliverDue();
+  EXPECT_EQ(toB, 3u) << "the third overflowed the queue of two, and still counts";
+  EXPECT_EQ(toA, 2u) << "one multicast datagram, two member sockets";
+  EXPECT_EQ(network.stats().queueOverflow, 1u);
+  EXPECT_EQ(network.deliveriesTo(c), 0u);
+  VirtualClock otherClock{0};
+  VirtualNetwork other{otherClock};
+  Transport& stranger = other.addHost("a", parseIpv4("10.0.0.1"));
+  EXPECT_THROW((void)network.deliveriesTo(stranger), std::invalid_argument);
+}
+
+// receiveView: the virtual network lends its buffer (the bytes receive() would copy, the
+// full size, never truncated); a transport that lends none copies into the socket's own.
+TEST_F(VirtualNetworkTest, ReceiveViewLendsTheDatagramOrFallsBackToACopy) {
+  SocketOptions o;
+  o.localPort = 7;
+  auto rx = b.open(o);
+  auto tx = a.open({});
+  std::vector<std::uint8_t> big(12000);
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::uint8_t>(i * 7);
+  tx->send({parseIpv4("10.0.0.2"), 7}, big.data(), big.size());
+  const auto small = bytes("tiny");
+  tx->send({parseIpv4("10.0.0.2"), 7}, small.data(), small.size());
+  clock.advanceBy(50'000);
+  const std::uint8_t* data = nullptr;
+  auto got = rx->receiveView(data);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->size, big.size());
+  EXPECT_FALSE(got->truncated);
+  EXPECT_EQ(std::vector<std::uint8_t>(data, data + got->size), big);
+  got = rx->receiveView(data);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(std::string(data, data + got->size), "tiny");
+  EXPECT_FALSE(rx->receiveView(data));
+
+  // A socket that only copies: receiveView is its receive() into a buffer of its own.
+  struct Copying : DatagramSocket {
+    int calls = 0;
+    bool send(const Ipv4Endpoint&, const std::uint8_t*, std::size_t) override { return true; }
+    std::optional<DatagramInfo> receive(std::uint8_t* buffer, std::size_t capacity) override {
+      if (calls++ > 0) return std::nullopt;
+      EXPECT_GE(capacity, 65536u);
+      std::memcpy(buffer, "copied", 6);
+      DatagramInfo info;
+      info.size = 6;
+      return info;
+    }
+    bool waitReadable(Nanoseconds) override { return false; }
+    void joinMulticast(Ipv4Address, Ipv4Address) override {}
+    void leaveMulticast(Ipv4Address, Ipv4Address) override {}
+    Ipv4Endpoint localEndpoint() const override { return {}; }
+    std::uint64_t receiveOverflows() const override { return 0; }
+  } copying;
+  got = copying.receiveView(data);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(std::string(data, data + got->size), "copied");
+  EXPECT_FALSE(copying.receiveView(data));
+}
+
+// Datagrams come out in (due time, send order), however the impairment moves them: most in
+// send order (one base delay), some held back or duplicated past later ones, some sent at
+// the same instant. Checked against a sort of what was sent.
+TEST_F(VirtualNetworkTest, DeliversInDueThenSendOrderWhateverTheDelays) {
+  SocketOptions o;
+  o.localPort = 9;
+  o.receiveQueueLimit = 1 << 20;
+  auto rx = b.open(o);
+  auto tx = a.open({});
+  Prng prng(20261125);
+  struct Sent {
+    Nanoseconds due;
+    std::uint64_t order;
+    std::uint32_t id;
+  };
+  std::vector<Sent> expected;
+  std::uint64_t order = 0;
+  std::uint32_t id = 0;
+  network.setImpairment([&](const VirtualPacket& p, std::vector<Nanoseconds>& extra) {
+    const double r = prng.uniform();
+    if (r < 0.1) extra[0] = static_cast<Nanoseconds>(prng.uniform() * 3'000'000);  // held back
+    if (r > 0.95) extra.push_back(static_cast<Nanoseconds>(prng.uniform() * 500'000));  // and a late copy
+    for (Nanoseconds e : extra) expected.push_back({p.sentAt + 50'000 + e, order++, id});
+  });
+  std::vector<std::uint32_t> got;
+  std::uint8_t buffer[16];
+  for (int step = 0; step < 4000; ++step) {
+    const int burst = step % 7 == 0 ? 3 : 1;  // some at the same instant
+    for (int k = 0; k < burst; ++k, ++id) tx->send({parseIpv4("10.0.0.2"), 9}, reinterpret_cast<const std::uint8_t*>(&id), sizeof id);
+    clock.advanceBy(static_cast<Nanoseconds>(prng.uniform() * 200'000));
+    while (auto d = rx->receive(buffer, sizeof buffer)) got.push_back(*reinterpret_cast<const std::uint32_t*>(buffer));
+  }
+  clock.advanceBy(10'000'000);
+  while (auto d = rx->receive(buffer, sizeof buffer)) got.push_back(*reinterpret_cast<const std::uint32_t*>(buffer));
+  std::sort(expected.begin(), expected.end(), [](const Sent& x, const Sent& y) { return x.due != y.due ? x.due < y.due : x.order < y.order; });
+  std::vector<std::uint32_t> want;
+  for (const Sent& e : expected) want.push_back(e.id);
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_EQ(got, want);
 }
 
 TEST_F(VirtualNetworkTest, RejectsBadHosts) {
