@@ -76,7 +76,11 @@ describe.skipIf(!addonBuilt() || !isRoot)('Aes67Sender crossed with ffmpeg and G
         const codec = f.encoding === 'L16' ? 'pcm_s16le' : 'pcm_s24le';
         const ffmpeg = runTool('ffmpeg', ['-v', 'error', '-protocol_whitelist', 'file,udp,rtp', '-i', sdpFile, '-t', '1', '-c:a', codec, '-y', out], 20_000);
         await new Promise((r) => setTimeout(r, 800)); // ffmpeg opens its sockets
-        await runRealTime([s], s.o.transport, { durationNs: 2_500_000_000 });
+        // Sent until ffmpeg has its second and exits (bounded): on a loaded machine ffmpeg
+        // reads the SDP and opens its socket late, and a fixed 2.5 s run left it 0.85 s.
+        const ffmpegDone = new AbortController();
+        void ffmpeg.exited.finally(() => ffmpegDone.abort());
+        await runRealTime([s], s.o.transport, { durationNs: 15_000_000_000, signal: ffmpegDone.signal });
         s.close();
         const result = await ffmpeg.exited;
         expect(result.stderr).toBe('');
