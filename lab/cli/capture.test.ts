@@ -7,6 +7,7 @@ import { tsharkFields, tsharkProblems } from '../net/tshark.ts';
 import { analyzeCapture } from '../analyze/analyze-capture.ts';
 import { decodeStream } from '../analyze/decode-stream.ts';
 import { fitSine } from '../analyze/sine-fit.ts';
+import { dumpcapAvailable } from '../net/pcap/dumpcap.ts';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -30,13 +31,16 @@ function startCapture(args: string[]) {
 }
 
 describe.skipIf(!isRoot)('aes67-lab capture (loopback)', () => {
-  it('captures an ffmpeg RTP L24 sine on lo into pcapng that tshark reads cleanly and analyze/decode find continuous', async () => {
-    const port = 40000 + (process.pid % 20000);
+  // Both ways the CLI captures: dumpcap (the default when installed) and libpcap in its own
+  // process (cap), whose ring must hold what arrives while a loaded machine stalls it.
+  it.each(['dumpcap', 'cap'])('captures an ffmpeg RTP L24 sine on lo by %s into pcapng that tshark reads cleanly and analyze/decode find continuous', async (by) => {
+    if (by === 'dumpcap' && !dumpcapAvailable()) throw new Error('dumpcap is not installed: ci/setup installs it with tshark (wireshark-common)');
+    const port = 40000 + (process.pid % 20000) + (by === 'cap' ? 1 : 0);
     await withTempDir(async (dir) => {
       const file = path.join(dir, 'live.pcapng');
       // A long window ended by SIGINT once the sender is done: a slow, loaded machine cannot
       // push packets outside it.
-      const cap = startCapture(['--interface', 'lo', '--filter', `udp dst port ${port}`, '--seconds', '25', '-o', file]);
+      const cap = startCapture(['--interface', 'lo', '--filter', `udp dst port ${port}`, '--seconds', '25', '--by', by, '-o', file]);
       await cap.started;
       // ffmpeg as the independent sender: 1 kHz, 48 kHz, 2 ch L24, 300-byte packets = 1 ms.
       execFileSync('ffmpeg', ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000', '-t', '1', '-ac', '2', '-c:a', 'pcm_s24be', '-f', 'rtp', '-pkt_size', '300', `rtp://127.0.0.1:${port}`], { timeout: 20_000 });
@@ -48,6 +52,7 @@ describe.skipIf(!isRoot)('aes67-lab capture (loopback)', () => {
       expect(tsharkProblems(file, decodeAs)).toEqual([]);
       const theirs = tsharkFields(file, ['rtp.seq'], decodeAs);
       expect(result.stdout).toContain(`${theirs.length} packets`);
+      expect(result.stdout).toContain(`(by ${by}`);
       const doc = analyzeCapture(file);
       expect(doc.streams.length).toBe(1);
       const s = doc.streams[0];
