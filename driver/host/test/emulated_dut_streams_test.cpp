@@ -394,12 +394,20 @@ TEST(EmulatedDutStreams, RunTimeChangesAreRefusedBeforeIoStopsAndApplyWithoutDis
   w.runFor(200'000'000);
   dut.removeStream("a");
   w.runFor(200'000'000);
-  EXPECT_EQ(dut.host().stats().configurationChanges, changes + 3);
+  // Removing a TX stream while IO runs is not a configuration change (IO goes on).
+  EXPECT_EQ(dut.host().stats().configurationChanges, changes + 2);
   EXPECT_EQ(dut.transmitterCount(), 1u);
   EXPECT_GT(dut.transmitterStats(0).packetsSent, 150u);  // 'b' sent through the changes
   EXPECT_EQ(dut.transmitterStats(0).waitingForAudio, 0u);
   EXPECT_EQ(dut.device().counters().inputDiscontinuities + dut.device().counters().outputDiscontinuities, 0u);
   EXPECT_THROW(dut.removeStream("a"), std::invalid_argument);
+  // Its id and channels are free again: added back (the change that unbinds the removed
+  // stream's sink), it sends.
+  EXPECT_EQ(dut.addTransmit(out("a", 0xEF450010, false)), 1u);
+  w.runFor(200'000'000);
+  EXPECT_EQ(dut.host().stats().configurationChanges, changes + 3);
+  EXPECT_GT(dut.transmitterStats(1).packetsSent, 150u);
+  EXPECT_EQ(dut.transmitterStats(1).waitingForAudio, 0u);
 }
 
 TEST(EmulatedDutStreams, AnRtspStreamWaitsForItsDescriptionAndFollowsIt) {
