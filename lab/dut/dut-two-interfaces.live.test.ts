@@ -130,7 +130,14 @@ describe.skipIf(missing !== undefined)(`aes67-dut bound to one of two interfaces
     const tsharkOn = (ns: string) => spawnIn(ns, 'tshark', ['-i', 'eth0', '-l', '-f', 'udp', '-T', 'fields', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'udp.dstport']);
     const link1 = tsharkOn(NS.l1);
     const link2 = tsharkOn(NS.l2);
-    await sleep(1_500);
+    // Until each says it captures (on a loaded host tshark took longer than a fixed 1.5 s to
+    // start: both links came back empty, 2 runs in 8 here), and a little more.
+    const capturing = async (t: ReturnType<typeof tsharkOn>, link: string) => {
+      for (let i = 0; i < 300 && !/Capturing on/.test(t.stderr); i++) await sleep(100);
+      if (!/Capturing on/.test(t.stderr)) throw new Error(`tshark on ${link} did not start capturing within 30 s: ${t.stderr.trim() || 'no output'}`);
+    };
+    await Promise.all([capturing(link1, 'link 1'), capturing(link2, 'link 2')]);
+    await sleep(500);
     const s1 = sender(NS.l1, TONE_1);
     const s2 = sender(NS.l2, TONE_2);
 
