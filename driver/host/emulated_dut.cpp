@@ -825,7 +825,10 @@ Nanoseconds EmulatedDut::poll() {
     const bool loaded = !realTimeIo && config_.ioWakeDelayMaxNs > 0;
     if (!realTimeIo && (!loaded || transport_.clock().now() >= nextIoWake())) host_->runDue();
     const Nanoseconds now = transport_.clock().now();
-    Nanoseconds nextCycle = loaded ? nextIoWake() : host_->nextCycleHostTime();
+    // Only without the real-time thread: with it, the HAL's schedule is that thread's to
+    // write, and reading it here was a data race (ThreadSanitizer, issue 9's real-time test).
+    const Nanoseconds nextCycle =
+        realTimeIo ? std::numeric_limits<Nanoseconds>::max() : (loaded ? nextIoWake() : host_->nextCycleHostTime());
     if (!realTimeIo) next = std::min(next, nextCycle);
     // On the DUT's own PTP clock a transmitter's next due time changes only with its next
     // media time or the mapping: while neither did and it is still ahead, its poll would send
