@@ -20,9 +20,11 @@
 // IP_ADD_MEMBERSHIP, IP_MULTICAST_ALL 0); udpsink's auto-multicast has joined the sender's
 // own group in l1 and loops its packets back. With both on 5004, a sender packet that came
 // in that window was the recording's first packet: one glitch at sample 48, seen twice in
-// clean-clone rehearsals. Reproduced in a copy of this rig (1 run in 34, under load): the
-// recording was [sender packet seq 16488 to 239.69.45.1][the DUT's stream from seq 589 on,
-// sample for sample as dumpcap saw it on the wire]; the wire had no glitch.
+// clean-clone rehearsals. Reproduced in a copy of this rig with dumpcap beside the recorder
+// (5 runs in 49 with two busy loops, 0 in 12 without): the recording was [sender packet seq
+// 16488 to 239.69.45.1][the DUT's stream from seq 589 on, sample for sample as dumpcap saw
+// it]; once [sender, DUT, sender, DUT, ... 4 of each] then the DUT alone. The wire had no
+// glitch. With the DUT on 5006: 0 in 30 under the same load.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
