@@ -424,11 +424,18 @@ void EmulatedDut::removeStream(const std::string& id) {
   if (auto i = transmitterIndex(id)) {
     Tx& tx = *tx_[*i];
     if (tx.sapHandle != 0 && announcer_) announcer_->remove(tx.sapHandle);
-    reconfigure([&] {
-      if (tx.sink) device_->removeOutput(*tx.sink);
-      tx.sink.reset();
-      streams_->remove(id);
-    });
+    if (started_ && host_->running() && tx.sink) {
+      // No configuration change: IO goes on for the other streams. The transmitter (and its
+      // socket) goes with the Tx below, between two sends, so the stream ends on a whole
+      // packet; the IO thread keeps writing into the retired sink until IO next stops.
+      retired_.push_back(RetiredSink{streams_->removeTx(id), std::move(tx.sink)});
+    } else {
+      reconfigure([&] {
+        if (tx.sink) device_->removeOutput(*tx.sink);
+        tx.sink.reset();
+        streams_->remove(id);
+      });
+    }
     tx_.erase(tx_.begin() + static_cast<std::ptrdiff_t>(*i));
     config_.transmit.erase(config_.transmit.begin() + static_cast<std::ptrdiff_t>(*i));
     return;
@@ -502,6 +509,9 @@ StreamConfig EmulatedDut::streamConfig() const {
 void EmulatedDut::reconfigure(const std::function<void()>& change) {
   std::exception_ptr error;
   auto run = [&] {
+    // IO is stopped here: the sinks of TX streams removed while it ran are unbound at last.
+    for (RetiredSink& r : retired_) device_->removeOutput(*r.sink);
+    retired_.clear();
     try {
       change();
     } catch (...) {
@@ -815,7 +825,10 @@ Nanoseconds EmulatedDut::poll() {
     const bool loaded = !realTimeIo && config_.ioWakeDelayMaxNs > 0;
     if (!realTimeIo && (!loaded || transport_.clock().now() >= nextIoWake())) host_->runDue();
     const Nanoseconds now = transport_.clock().now();
-    Nanoseconds nextCycle = loaded ? nextIoWake() : host_->nextCycleHostTime();
+    // Only without the real-time thread: with it, the HAL's schedule is that thread's to
+    // write, and reading it here was a data race (ThreadSanitizer, issue 9's real-time test).
+    const Nanoseconds nextCycle =
+        realTimeIo ? std::numeric_limits<Nanoseconds>::max() : (loaded ? nextIoWake() : host_->nextCycleHostTime());
     if (!realTimeIo) next = std::min(next, nextCycle);
     // On the DUT's own PTP clock a transmitter's next due time changes only with its next
     // media time or the mapping: while neither did and it is still ahead, its poll would send

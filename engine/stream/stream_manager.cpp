@@ -193,6 +193,16 @@ void StreamManager::remove(const std::string& id) {
   if (!rx_.erase(id) && !tx_.erase(id)) throw std::invalid_argument("no stream '" + id + "'");
 }
 
+std::unique_ptr<FrameRingBuffer> StreamManager::removeTx(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = tx_.find(id);
+  if (it == tx_.end()) throw std::invalid_argument("no TX stream '" + id + "'");
+  std::unique_ptr<FrameRingBuffer> ring = std::move(it->second.ring);
+  it->second.transmitter.reset();  // it sent from the ring: gone first
+  tx_.erase(it);
+  return ring;
+}
+
 void StreamManager::apply(const StreamConfig& config) {
   // Build everything first: a bad entry leaves the running streams untouched.
   std::map<std::string, Rx> rx;

@@ -59,6 +59,9 @@ class StreamManager {
   void checkRx(const RxStreamConfig& config) const;
   void checkTx(const TxStreamConfig& config) const;
   void remove(const std::string& id);
+  // Removes a TX stream and hands over its ring: a device whose IO thread still writes into
+  // it keeps it until IO stops (so removing one stream need not stop IO for the others).
+  std::unique_ptr<FrameRingBuffer> removeTx(const std::string& id);
   // Replaces every stream (all-or-nothing: on error nothing changes).
   void apply(const StreamConfig& config);
   StreamConfig config() const;

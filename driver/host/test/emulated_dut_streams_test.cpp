@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -139,6 +141,122 @@ TEST(EmulatedDutStreams, ASenderClockedStreamIsAnchoredAndComesBackContinuous) {
   // be known without a common clock): transit = the packet time, to within the sample grid.
   EXPECT_GE(dut.receiverStats(0).transitMinNs, 1'000'000);
   EXPECT_LT(dut.receiverStats(0).transitMaxNs, 1'000'000 + 20'834);
+}
+
+// Removing a TX stream at run time (issue 9): the removed stream ends with whole packets of
+// the audio it carried and then stops; the streams that stay go on without a hole (RTP
+// timestamps step by one packet, the audio is the sender's frame after frame) and the RX
+// stream is not anchored again. Before this was fixed the removal stopped and restarted IO:
+// every other TX stream's timestamps jumped ~260 frames (on the wire over veth: +312 instead
+// of +48, a 6.5 ms hole) and the sender-clocked RX stream was anchored a second time.
+TEST(EmulatedDutStreams, RemovingATxStreamEndsItWithWholePacketsAndLeavesTheOthersContinuous) {
+  World w;
+  EmulatedDutConfig c;
+  c.device.inputChannels = c.device.outputChannels = 2;
+  c.ioBufferFrames = 64;
+  c.linkOffsetFrames = 480;
+  DutReceiveStream r;
+  r.id = "gst";
+  r.sdp = sdp("GStreamer", "239.69.0.1");
+  r.deviceChannels = {0, 1};
+  c.receive.push_back(r);
+  c.transmit.push_back(out("a", 0xEF450002, false));
+  c.transmit.push_back(out("b", 0xEF450003, false));
+  EmulatedDut dut(w.dutHost, w.media, c);
+
+  LocalMediaClock senderClock(48000, 2'400'000'000'000);
+  constexpr std::size_t kFrames = 96000;
+  FrameRingBuffer ring(1 << 17, 2);
+  std::vector<float> audio(2 * kFrames);
+  for (std::size_t i = 0; i < kFrames; ++i) {
+    for (std::uint32_t ch = 0; ch < 2; ++ch) audio[i * 2 + ch] = test::signature(static_cast<SampleTime>(i), ch);
+  }
+  ring.push(audio.data(), kFrames);
+  RtpTransmitterConfig sc;
+  sc.destination = {0xEF450001, 5004};
+  sc.format.channels = 2;
+  sc.format.payloadType = 97;
+  sc.framesPerPacket = 48;
+  sc.ssrc = 0x600d;
+  RtpTransmitter sender(w.sender, sc, ring, senderClock);
+  sender.start(senderClock.sampleAt(w.clock.now()));
+
+  struct Heard {
+    std::vector<std::uint16_t> sequence;
+    std::vector<std::uint32_t> timestamp;
+    std::vector<float> audio;  // channel 1, packet after packet as they came
+  };
+  std::map<std::string, Heard> heard;
+  std::vector<std::pair<std::string, std::unique_ptr<DatagramSocket>>> labs;
+  for (const auto& [id, group] : {std::pair<std::string, Ipv4Address>{"a", 0xEF450002}, {"b", 0xEF450003}}) {
+    SocketOptions lo;
+    lo.localPort = 5004;
+    lo.bindAddress = group;
+    labs.emplace_back(id, w.lab.open(lo));
+    labs.back().second->joinMulticast(group);
+  }
+  std::vector<std::uint8_t> buf(9216);
+  std::vector<float> decoded(2 * 48);
+  w.actors = {[&] { return dut.poll(); },
+              [&] {
+                const Nanoseconds due = sender.poll();
+                return due > w.clock.now() ? due : INT64_MAX;
+              },
+              [&] {
+                for (auto& [id, socket] : labs) {
+                  while (auto info = socket->receive(buf.data(), buf.size())) {
+                    RtpPacketView p;
+                    if (parseRtp(buf.data(), info->size, p) != RtpParseError::kNone) continue;
+                    Heard& h = heard[id];
+                    h.sequence.push_back(p.sequenceNumber);
+                    h.timestamp.push_back(p.timestamp);
+                    decodePcm(PcmEncoding::kL24, p.payload, 2 * 48, decoded.data());
+                    for (std::size_t i = 0; i < 48; ++i) h.audio.push_back(decoded[i * 2]);
+                  }
+                }
+                return INT64_MAX;
+              }};
+  dut.start();
+  w.runFor(600'000'000);
+  const std::uint64_t changes = dut.host().stats().configurationChanges;
+  dut.removeStream("a");
+  w.runFor(5'000'000);  // what was in flight arrives
+  const std::size_t aPackets = heard["a"].sequence.size();
+  w.runFor(600'000'000);
+
+  // Each stream: from its first sound on, the sender's audio frame after frame, in packets
+  // whose sequence numbers and timestamps step by one packet.
+  auto continuous = [](const Heard& h, const std::string& id) {
+    std::size_t first = 0;
+    while (first < h.audio.size() && h.audio[first] == 0.0f) ++first;
+    EXPECT_LT(first, h.audio.size()) << id << " carried no audio";
+    for (std::size_t i = first; i < h.audio.size(); ++i) {
+      const float want = test::signature(static_cast<SampleTime>(i - first), 0);
+      if (h.audio[i] != want) {
+        ADD_FAILURE() << id << ": sample " << i - first << " of its audio (packet " << i / 48 << " of " << h.audio.size() / 48 << ") is "
+                      << h.audio[i] << ", the sender's frame there is " << want;
+        break;
+      }
+    }
+    for (std::size_t k = 1; k < h.sequence.size(); ++k) {
+      const auto ds = static_cast<std::uint16_t>(h.sequence[k] - h.sequence[k - 1]);
+      const std::uint32_t dt = h.timestamp[k] - h.timestamp[k - 1];
+      if (ds != 1 || dt != 48) {
+        ADD_FAILURE() << id << ": packet " << k << ": sequence +" << ds << ", timestamp +" << dt << " (one packet is +1, +48)";
+        break;
+      }
+    }
+    return h.audio.size() - first;
+  };
+  const std::size_t aHeard = continuous(heard["a"], "a");
+  const std::size_t bHeard = continuous(heard["b"], "b");
+  EXPECT_EQ(heard["a"].sequence.size(), aPackets) << "'a' sent after it was removed";
+  EXPECT_GT(aHeard, 20'000u);
+  EXPECT_GT(bHeard, aHeard + 20'000u) << "'b' went on after 'a' was removed";
+  EXPECT_EQ(dut.alignerStats(0)->anchors, 1u) << "the RX stream was anchored again";
+  EXPECT_EQ(dut.playoutStats(0).glitches, 0u);
+  EXPECT_EQ(dut.host().stats().configurationChanges, changes) << "removing a TX stream stopped IO";
+  EXPECT_EQ(dut.transmitterCount(), 1u);
 }
 
 TEST(EmulatedDutStreams, FollowsASapSessionByNameAndAnnouncesItsOwn) {
@@ -276,12 +394,20 @@ TEST(EmulatedDutStreams, RunTimeChangesAreRefusedBeforeIoStopsAndApplyWithoutDis
   w.runFor(200'000'000);
   dut.removeStream("a");
   w.runFor(200'000'000);
-  EXPECT_EQ(dut.host().stats().configurationChanges, changes + 3);
+  // Removing a TX stream while IO runs is not a configuration change (IO goes on).
+  EXPECT_EQ(dut.host().stats().configurationChanges, changes + 2);
   EXPECT_EQ(dut.transmitterCount(), 1u);
   EXPECT_GT(dut.transmitterStats(0).packetsSent, 150u);  // 'b' sent through the changes
   EXPECT_EQ(dut.transmitterStats(0).waitingForAudio, 0u);
   EXPECT_EQ(dut.device().counters().inputDiscontinuities + dut.device().counters().outputDiscontinuities, 0u);
   EXPECT_THROW(dut.removeStream("a"), std::invalid_argument);
+  // Its id and channels are free again: added back (the change that unbinds the removed
+  // stream's sink), it sends.
+  EXPECT_EQ(dut.addTransmit(out("a", 0xEF450010, false)), 1u);
+  w.runFor(200'000'000);
+  EXPECT_EQ(dut.host().stats().configurationChanges, changes + 3);
+  EXPECT_GT(dut.transmitterStats(1).packetsSent, 150u);
+  EXPECT_EQ(dut.transmitterStats(1).waitingForAudio, 0u);
 }
 
 TEST(EmulatedDutStreams, AnRtspStreamWaitsForItsDescriptionAndFollowsIt) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -232,6 +233,33 @@ TEST(StreamManager, NoSocketsWhileIoIsStoppedAndAudioFlowsWhileRunning) {
   m.remove("late");
   m.remove("in");
   EXPECT_EQ(m.rxIds().size(), 0u);
+  m.stopIo();
+}
+
+// A device whose IO thread still writes into a removed TX stream's ring keeps the ring: the
+// stream is gone (id free again, nothing sent, not in the configuration), the ring is the
+// same one, with what it held.
+TEST(StreamManager, RemoveTxHandsOverTheRing) {
+  Lab lab;
+  StreamManager m(lab.dut, lab.media);
+  m.addTx(tx("out", "239.69.1.1"));
+  m.addTx(tx("stays", "239.69.1.2"));
+  m.startIo();
+  FrameRingBuffer* ring = &m.txRing("out");
+  const float frame[2] = {0.25f, -0.25f};
+  ASSERT_EQ(ring->push(frame, 1), 1u);
+  std::unique_ptr<FrameRingBuffer> kept = m.removeTx("out");
+  ASSERT_EQ(kept.get(), ring);
+  EXPECT_EQ(kept->fill(), 1u);
+  EXPECT_EQ(m.txIds(), (std::vector<std::string>{"stays"}));
+  EXPECT_EQ(m.txStats("out"), nullptr);
+  EXPECT_EQ(m.config().tx.size(), 1u);
+  EXPECT_THROW(m.txRing("out"), std::invalid_argument);
+  EXPECT_THROW(m.removeTx("out"), std::invalid_argument);
+  m.addRx({"in", rxSdp("239.69.0.9"), {1, 2}});
+  EXPECT_THROW(m.removeTx("in"), std::invalid_argument);  // an RX stream is not handed over
+  m.addTx(tx("out", "239.69.1.1"));                       // the id is free again
+  EXPECT_NE(&m.txRing("out"), kept.get());
   m.stopIo();
 }
 
