@@ -105,11 +105,20 @@ export interface PlannedTx {
   origins: (ChannelOrigin | undefined)[];
 }
 
+/** A device event (scenario device.events) the runner makes the DUT do, at `at` ns into the measured span. */
+export interface PlannedDutEvent {
+  at: number;
+  /** Index into `transmit` of the stream the DUT stops sending (the runner removes it). */
+  stopTx: number;
+}
+
 export interface HilPlan {
   senders: PlannedSender[];
   /** The scenario has network impairments: the relay goes between the senders and the DUT. */
   relay: boolean;
   transmit: PlannedTx[];
+  /** In time order. */
+  dutEvents: PlannedDutEvent[];
   /** Every problem that stops the run. */
   refusals: string[];
 }
@@ -240,5 +249,15 @@ export function planScenario(s: Scenario, rig: Rig): HilPlan {
       });
     });
   }
-  return { senders, relay: impaired, transmit, refusals };
+  // Device events: a stream is named as the scenario names it (device.tx name, or the sender's whose stream it returns).
+  const dutEvents: PlannedDutEvent[] = [];
+  (s.device.events ?? []).forEach((e, k) => {
+    const j = senders.findIndex((x) => x.spec.name === e.stopTx);
+    const t = s.device.tx ? transmit.findIndex((q) => q.name === e.stopTx) : transmit.findIndex((q) => q.id === `hil-tx-${j + 1}`);
+    if (t < 0) refuse(`device.events[${k}].stopTx`, `'${e.stopTx}' is no transmit stream the DUT gets on this rig (it sends: ${transmit.map((q) => q.name).join(', ') || 'none'})`);
+    else if (dutEvents.some((d) => d.stopTx === t)) refuse(`device.events[${k}].stopTx`, `'${e.stopTx}' is stopped twice: a stopped stream stays stopped`);
+    else dutEvents.push({ at: e.at, stopTx: t });
+  });
+  dutEvents.sort((a, b) => a.at - b.at);
+  return { senders, relay: impaired, transmit, dutEvents, refusals };
 }
