@@ -75,7 +75,7 @@ describe.skipIf(missing !== undefined)(`a DUT that stops a returned stream mid-r
       throw new Error(`the runner wrote no report.json (exit ${r.code}${r.code === null ? ': killed after ' + RUN_TIMEOUT_MS + ' ms' : ''}): ${(e as Error).message}\n${r.stdout}\n${r.stderr}`);
     }
     const text = summary(s, r);
-    console.log(`hil ${name}: exit ${r.code}, ${s.verdict}, wall ${s.wallTimeS?.toFixed(1)} s; ${s.expectations.map((e) => `${e.name}=${String(e.value)}`).join(', ')}; dut.events ${String(s.figures['dut.events'])}; stoppedAtEnd ${String(s.figures['glitches.stoppedAtEnd'])}; glitches ${s.glitches.map((g) => `out${g.channel}@${g.t}s/${g.lengthSamples}`).join(' ') || 'none'}`);
+    console.log(`hil ${name}: exit ${r.code}, ${s.verdict}, wall ${s.wallTimeS?.toFixed(1)} s; ${s.expectations.map((e) => `${e.name}=${String(e.value)}`).join(', ')}; dut.events ${String(s.figures['dut.events'])}; stoppedAtEnd ${String(s.figures['glitches.stoppedAtEnd'])}; glitches ${s.glitches.map((g) => `out${g.channel}@${g.t}s/${g.lengthSamples}`).join(' ') || 'none'}; ${Object.entries(s.figures).filter(([k]) => k.startsWith('tx.')).map(([k, v]) => `${k}=${String(v)}`).join(', ')}; audio.notes ${String(s.figures['audio.notes'])}`);
     // A run the lab host could not pace, or whose DUT never locked, measured nothing of the stop: say so, not "the rule failed".
     const lock = s.expectations.find((e) => e.name === 'ptp.lockTime');
     expect(s.error, `the run errored before it measured anything\n${text}`).toBeUndefined();
