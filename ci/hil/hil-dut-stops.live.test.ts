@@ -24,7 +24,7 @@ import { parse, stringify } from 'yaml';
 import { canUseNetns } from '../netns.ts';
 import { projectRoot } from '../../native/index.ts';
 import { missingForDut } from '../../lab/dut/test-support.ts';
-import { STOPPED_AFTER_S } from '../../lab/hil/real-time-run.ts';
+import { LOCK_WAIT_S, STOPPED_AFTER_S } from '../../lab/hil/real-time-run.ts';
 import { createTestRig, runHil, RUNNER_FIFO, type TestRig, type RunnerResult } from '../../lab/hil/test-rig.ts';
 import type { Report, ScenarioResult } from '../../lab/report/schema.ts';
 
@@ -57,9 +57,11 @@ describe.skipIf(missing !== undefined)(`a DUT that stops a returned stream mid-r
   const dir = mkdtempSync(path.join(tmpdir(), 'zb18-'));
   /** The base scenario as a real-time one, with the given device events. */
   const scenario = (name: string, events: { at: string; stopTx: string }[]) => {
-    const s = parse(readFileSync(BASE, 'utf8')) as Record<string, unknown> & { device: Record<string, unknown> };
+    const s = parse(readFileSync(BASE, 'utf8')) as Record<string, unknown> & { device: Record<string, unknown>; expect: Record<string, unknown> };
     s.name = `hil-${name}`;
     s.clock = 'real';
+    // How fast the DUT locks is not what this file tests (hil.live judges it): on a loaded host it took 10.0 s once, past the base's 10 s.
+    s.expect = { ...s.expect, 'ptp.lockTime': { max: `${LOCK_WAIT_S}s` } };
     if (events.length > 0) s.device = { ...s.device, events };
     const file = path.join(dir, `${name}.yaml`);
     writeFileSync(file, stringify(s));
@@ -79,7 +81,7 @@ describe.skipIf(missing !== undefined)(`a DUT that stops a returned stream mid-r
     // A run the lab host could not pace, or whose DUT never locked, measured nothing of the stop: say so, not "the rule failed".
     const lock = s.expectations.find((e) => e.name === 'ptp.lockTime');
     expect(s.error, `the run errored before it measured anything\n${text}`).toBeUndefined();
-    expect(lock?.verdict, `the DUT did not lock to the lab's grandmaster (the runner measures only after lock)\n${text}`).toBe('pass');
+    expect(typeof lock?.value, `the DUT did not lock to the lab's grandmaster within ${LOCK_WAIT_S} s (the runner measures after lock)\n${text}`).toBe('number');
     expect(s.expectations.find((e) => e.name === 'lab.pacing')?.verdict, `the lab host stalled past the DUT's link offset: this run is the host's error\n${text}`).toBe('pass');
     return { r, s, text };
   };
