@@ -70,13 +70,16 @@ describe.skipIf(missing !== undefined)(`a DUT that stops a returned stream mid-r
   const run = async (name: string, events: { at: string; stopTx: string }[]) => {
     const out = path.join(dir, name);
     const r = await runHil(['--rig', rig.writeRig(name), scenario(name, events), '-o', out], RUN_TIMEOUT_MS, RUNNER_FIFO);
+    // Checked first: a run whose namespaces another process replaced measured nothing of this DUT.
+    const replaced = rig.replaced();
     let s: ScenarioResult;
     try {
       s = readReport(out).scenarios[0];
     } catch (e) {
-      throw new Error(`the runner wrote no report.json (exit ${r.code}${r.code === null ? ': killed after ' + RUN_TIMEOUT_MS + ' ms' : ''}): ${(e as Error).message}\n${r.stdout}\n${r.stderr}`);
+      throw new Error(`${replaced ? `${replaced}; ` : ''}the runner wrote no report.json (exit ${r.code}${r.code === null ? ': killed after ' + RUN_TIMEOUT_MS + ' ms' : ''}): ${(e as Error).message}\n${r.stdout}\n${r.stderr}`);
     }
     const text = summary(s, r);
+    expect(replaced, text).toBeUndefined();
     console.log(`hil ${name}: exit ${r.code}, ${s.verdict}, wall ${s.wallTimeS?.toFixed(1)} s; ${s.expectations.map((e) => `${e.name}=${String(e.value)}`).join(', ')}; dut.events ${String(s.figures['dut.events'])}; stoppedAtEnd ${String(s.figures['glitches.stoppedAtEnd'])}; glitches ${s.glitches.map((g) => `out${g.channel}@${g.t}s/${g.lengthSamples}`).join(' ') || 'none'}; ${Object.entries(s.figures).filter(([k]) => k.startsWith('tx.')).map(([k, v]) => `${k}=${String(v)}`).join(', ')}; audio.notes ${String(s.figures['audio.notes'])}`);
     // A run the lab host could not pace, or whose DUT never locked, measured nothing of the stop: say so, not "the rule failed".
     const lock = s.expectations.find((e) => e.name === 'ptp.lockTime');
@@ -137,4 +140,22 @@ describe.skipIf(missing !== undefined)(`a DUT that stops a returned stream mid-r
     expectStopped(s, r, text, 3);
     expect(String(s.figures['glitches.stoppedAtEnd']), text).toMatch(/nothing back in the last 1 window\(s\)/);
   }, RUN_TIMEOUT_MS + 30_000);
+});
+
+describe.skipIf(!usable.ok)('a test rig knows when another copy of its live file took its namespaces', () => {
+  it('a second rig of the same names replaces the first: the first says which namespaces are gone, the second none', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'zb18x-'));
+    const first = createTestRig(`${PREFIX}x`, SUBNET + 2, path.join(dir, 'a'));
+    let second: TestRig | undefined;
+    try {
+      expect(first.replaced()).toBeUndefined();
+      second = createTestRig(`${PREFIX}x`, SUBNET + 2, path.join(dir, 'b'));
+      expect(first.replaced()).toMatch(/^the network namespaces zb18xbr, zb18xlab, zb18xdut are no longer the ones this test made: another process deleted them/);
+      expect(second.replaced()).toBeUndefined();
+    } finally {
+      await second?.destroy();
+      await first.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -3,7 +3,7 @@
 // host/aes67-dut) started in the DUT's namespace with its control endpoint on a Unix
 // socket, and a rig file that names them — and the runner run as a child process.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { createNetns, type Netns } from '../../ci/netns.ts';
@@ -31,7 +31,23 @@ export interface TestRig {
   writeRig(name: string, overrides?: Record<string, unknown>): string;
   /** `extra`: top-level keys of the DUT's configuration merged over the rig's (e.g. sap: { listen: true }). */
   startDut(device?: Record<string, unknown>, extra?: Record<string, unknown>): Promise<DutProcess>;
+  /**
+   * Which of the rig's namespaces are no longer the ones it made, or undefined when all are.
+   * Names are fixed per test file, so a second copy of the same live file started meanwhile (an
+   * `npm test` in another checkout) deletes them as stale and makes its own: the DUT's veth goes
+   * with them (its sends fail, it cannot lock) and the runner enters the other copy's namespace.
+   */
+  replaced(): string | undefined;
   destroy(): Promise<void>;
+}
+
+/** The namespace's identity (its nsfs inode, as /run/netns/<name> is mounted), or undefined when the name is gone. */
+function netnsInode(ns: string): number | undefined {
+  try {
+    return statSync(`/run/netns/${ns}`).ino;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `others`: more hosts on the same link (e.g. 'gm' for gear the rig has beside the lab and the DUT). */
@@ -39,6 +55,8 @@ export function createTestRig(prefix: string, subnet: number, dir: string, other
   mkdirSync(dir, { recursive: true });
   const net = createNetns({ prefix, hosts: ['lab', 'dut', ...others], subnet });
   const sock = path.join(dir, 'dut.sock');
+  const names = [`${prefix}br`, ...net.hosts.map((h) => h.ns)];
+  const made = new Map(names.map((n) => [n, netnsInode(n)]));
   const rig: TestRig = {
     net,
     dir,
@@ -73,6 +91,10 @@ export function createTestRig(prefix: string, subnet: number, dir: string, other
       writeFileSync(file, JSON.stringify(config, null, 2));
       rig.dut = await attachDut(net.spawn('dut', DUT_BINARY, ['--config', file]));
       return rig.dut;
+    },
+    replaced() {
+      const gone = names.filter((n) => netnsInode(n) !== made.get(n));
+      return gone.length === 0 ? undefined : `the network namespaces ${gone.join(', ')} are no longer the ones this test made: another process deleted them (and may have made its own of the same names), e.g. a second copy of this live file run at the same time; their veth and the DUT's link went with them`;
     },
     async destroy() {
       await rig.dut?.stop(2_000);
