@@ -495,9 +495,10 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       await client.addStream({ kind: 'rx', id: x.plan.rxId, ...how, channels: x.plan.inputs });
       cleanup.push(() => client.removeStream(x.plan.rxId).catch(() => {}));
     }
+    const txSpec = (t: (typeof plan.transmit)[number]) => ({ kind: 'tx' as const, id: t.id, name: t.name, destination: t.destination, encoding: t.encoding, channels: t.channels, ptimeUs: t.ptimeUs, channelMap: t.outputs });
     const txSdp: string[] = [];
     for (const t of plan.transmit) {
-      await client.addStream({ kind: 'tx', id: t.id, name: t.name, destination: t.destination, encoding: t.encoding, channels: t.channels, ptimeUs: t.ptimeUs, channelMap: t.outputs });
+      await client.addStream(txSpec(t));
       cleanup.push(() => client.removeStream(t.id).catch(() => {}));
       txSdp.push(await client.sdp(t.id));
     }
@@ -589,6 +590,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     // Device events (scenario device.events): the runner makes the DUT do them at its own time line's points, through the control endpoint.
     const dutEvents = plan.dutEvents.map((e) => ({ ...e, due: measureStart + e.at, done: undefined as Promise<void> | undefined, failed: undefined as string | undefined }));
     const dutEventNotes: string[] = [];
+    const dutChain = new Map<number, Promise<void>>();
     const cpuAtStart = process.cpuUsage();
     pacing.monitor.start();
     pacing.measuring = true;
@@ -671,17 +673,23 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       }
       for (const e of dutEvents) {
         if (e.done || now < e.due) continue;
-        const t = plan.transmit[e.stopTx];
+        const t = plan.transmit[e.tx];
         const atS = round((now - measureStart) / 1e9, 3);
-        // What the runner saw before it acted: the DUT locked (else the span began after LOCK_WAIT_S) and the stream coming back.
-        const before = `${lockedAt === undefined ? 'the DUT had not locked' : 'the DUT locked'}, ${backPackets[e.stopTx]} datagrams of it back so far`;
-        const asked = performance.now();
-        e.done = client.removeStream(t.id).then(
-          () => void dutEventNotes.push(`${atS} s (due ${round(e.at / 1e9, 3)} s): stopped TX ${t.id} '${t.name}' (DELETE answered in ${round(performance.now() - asked, 0)} ms; ${before})`),
-          (err: Error) => {
-            e.failed = `the DUT did not stop TX ${t.id} '${t.name}' at ${atS} s (device.events): ${err.message}`;
-          },
-        );
+        // What the runner saw before it acted: the DUT locked (else the span began after LOCK_WAIT_S) and what of the stream came back.
+        const before = `${lockedAt === undefined ? 'the DUT had not locked' : 'the DUT locked'}, ${backPackets[e.tx]} datagrams of it back so far`;
+        const verb = e.action === 'stop' ? 'stopped' : 'started again';
+        // One stream's events in order: a start waits for the stop before it.
+        e.done = (dutChain.get(e.tx) ?? Promise.resolve()).then(async () => {
+          const asked = performance.now();
+          try {
+            if (e.action === 'stop') await client.removeStream(t.id);
+            else await client.addStream(txSpec(t));
+            dutEventNotes.push(`${atS} s (due ${round(e.at / 1e9, 3)} s): ${verb} TX ${t.id} '${t.name}' (${e.action === 'stop' ? 'DELETE' : 'POST'} answered in ${round(performance.now() - asked, 0)} ms; ${before})`);
+          } catch (err) {
+            e.failed = `the DUT was not ${verb} TX ${t.id} '${t.name}' at ${atS} s (device.events): ${(err as Error).message}`;
+          }
+        });
+        dutChain.set(e.tx, e.done);
       }
       if (now >= nextStatus) {
         nextStatus = now + STATUS_EVERY_MS * 1e6;
