@@ -13,7 +13,9 @@
 //   heard at the stop (today the software DUT also glitches the stream it keeps, hil-a's, for
 //   ~260-310 samples there: removing any stream is a configuration change that stops its IO and
 //   empties every TX ring, EmulatedDut::reconfigure/realignTransmitters; not asserted either way);
-// - a stop in the first window (3 s: the last window comes back empty) fails the same way.
+// - a stop in the first window (3 s: the last window comes back empty) fails the same way;
+// - a stream stopped at 1.5 s and started again at 6 s fails with the hole between its windows
+//   as one dropout of ~4.5 s on hil-b's first sine output, and nothing stopped at the end.
 // Each run is bounded (the runner is killed after RUN_TIMEOUT_MS); a failure names what did not hold
 // and prints the runner's output.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,7 +58,8 @@ describe.skipIf(missing !== undefined)(`a DUT that stops a returned stream mid-r
   let rig: TestRig;
   const dir = mkdtempSync(path.join(tmpdir(), 'zb18-'));
   /** The base scenario as a real-time one, with the given device events. */
-  const scenario = (name: string, events: { at: string; stopTx: string }[]) => {
+  type Event = { at: string; stopTx: string } | { at: string; startTx: string };
+  const scenario = (name: string, events: Event[]) => {
     const s = parse(readFileSync(BASE, 'utf8')) as Record<string, unknown> & { device: Record<string, unknown>; expect: Record<string, unknown> };
     s.name = `hil-${name}`;
     s.clock = 'real';
@@ -67,7 +70,7 @@ describe.skipIf(missing !== undefined)(`a DUT that stops a returned stream mid-r
     writeFileSync(file, stringify(s));
     return file;
   };
-  const run = async (name: string, events: { at: string; stopTx: string }[]) => {
+  const run = async (name: string, events: Event[]) => {
     const out = path.join(dir, name);
     const r = await runHil(['--rig', rig.writeRig(name), scenario(name, events), '-o', out], RUN_TIMEOUT_MS, RUNNER_FIFO);
     // Checked first: a run whose namespaces another process replaced measured nothing of this DUT.
@@ -91,7 +94,7 @@ describe.skipIf(missing !== undefined)(`a DUT that stops a returned stream mid-r
   /** The checks both stop cases share: the stop happened as planned and is counted once more than the glitches heard. */
   const expectStopped = (s: ScenarioResult, r: RunnerResult, text: string, atS: number) => {
     const ev = String(s.figures['dut.events'] ?? '');
-    const m = /^([\d.]+) s \(due ([\d.]+) s\): stopped TX hil-tx-2 'hil-b back' \(DELETE answered in \d+ ms; the DUT locked, (\d+) datagrams of it back so far\)$/.exec(ev);
+    const m = /^([\d.]+) s \(due ([\d.]+) s\): stopped TX hil-tx-2 'hil-b back' \(DELETE answered in \d+ ms; the DUT locked, (\d+) datagrams of it back so far\)/.exec(ev);
     expect(m, `the runner did not report stopping hil-b's stream as planned\n${text}`).not.toBeNull();
     expect(Number(m![2]), text).toBe(atS);
     // Late by at most the runner's loop turn and a stall the pacing verdict allowed.
@@ -139,6 +142,25 @@ describe.skipIf(missing !== undefined)(`a DUT that stops a returned stream mid-r
     const { r, s, text } = await run('stopped-early', [{ at: '3s', stopTx: STOPPED.sender }]);
     expectStopped(s, r, text, 3);
     expect(String(s.figures['glitches.stoppedAtEnd']), text).toMatch(/nothing back in the last 1 window\(s\)/);
+  }, RUN_TIMEOUT_MS + 30_000);
+
+  it('a stream stopped at 1.5 s and started again at 6 s fails: the hole between its windows is one dropout as long as the hole', async () => {
+    const { r, s, text } = await run('stopped-and-back', [{ at: '1.5s', stopTx: STOPPED.sender }, { at: '6s', startTx: STOPPED.sender }]);
+    expect(String(s.figures['dut.events']), `the runner did not report stopping and starting hil-b's stream\n${text}`).toMatch(/^1\.5\d* s \(due 1\.5 s\): stopped TX hil-tx-2 'hil-b back' .*; 6[\d.]* s \(due 6 s\): started again TX hil-tx-2 'hil-b back' \(POST answered in \d+ ms; the DUT locked, \d+ datagrams of it back so far\)$/);
+    expect(r.code, text).toBe(1);
+    expect(s.verdict, text).toBe('fail');
+    // Back at the end: not counted as stopped there; the hole is a glitch of its own.
+    expect(s.figures['glitches.stoppedAtEnd'], text).toBeUndefined();
+    const count = s.expectations.find((e) => e.name === 'glitches.count');
+    expect(count?.verdict, text).toBe('fail');
+    expect(count?.value, text).toBe(s.glitches.length);
+    // hil-b back's first sine channel is DUT output 3 (the rig is wired 1:1).
+    const holes = s.glitches.filter((g) => g.channel === 3 && g.kinds.includes('dropout') && g.lengthSamples > 48_000);
+    expect(holes.length, `no single dropout of more than 1 s on output 3 (hil-b back)\n${text}`).toBe(1);
+    expect(Math.abs(holes[0].t - 1.5), `the hole does not start at the stop\n${text}`).toBeLessThan(0.5);
+    expect(Math.abs(holes[0].lengthSamples / 48_000 - 4.5), `the hole is not as long as the stream was away (4.5 s)\n${text}`).toBeLessThan(0.5);
+    // Every other glitch is at the stop or the start (the DUT's configuration changes).
+    for (const g of s.glitches) expect(Math.min(Math.abs(g.t - 1.5), Math.abs(g.t - 6)), `a glitch on output ${g.channel} at ${g.t} s, at neither the stop nor the start\n${text}`).toBeLessThan(0.5);
   }, RUN_TIMEOUT_MS + 30_000);
 });
 
