@@ -17,7 +17,10 @@
 // - a stream stopped at 1.5 s and started again at 6 s fails with the hole between its windows
 //   as one dropout of ~4.5 s on hil-b's first sine output, and nothing stopped at the end.
 // Each run is bounded (the runner is killed after RUN_TIMEOUT_MS); a failure names what did not hold
-// and prints the runner's output.
+// and prints the runner's output. A run in which the host starved the DUT or the lab (the DUT's own
+// TX ring gaps, lab.pacing, no PTP lock: each in the report) measured the host, not the stop: it is
+// run again, at most ATTEMPTS times in all, each attempt logged (seen once at load 13: a 250 ms
+// outage of both the DUT's streams, ringGaps 187, while nothing was stopped).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,6 +40,10 @@ const SUBNET = 40;
 /** As ci/hil/hil.live.test.ts: 100 ms covers a busy 2-core host's stalls of the lab's event loop. */
 const LINK_OFFSET_FRAMES = 4800;
 const RUN_TIMEOUT_MS = 150_000;
+/** Runs of one case while a loaded host starves the DUT or the lab (each says so in its report). */
+const ATTEMPTS = 3;
+/** A case's time limit: every attempt to its own limit, and the rig around them. */
+const CASE_TIMEOUT_MS = ATTEMPTS * RUN_TIMEOUT_MS + 30_000;
 const BASE = path.join(projectRoot, 'scenarios', 'hil', 'loopback-2x2.yaml');
 /** The stream stopped: the second sender's, returned on DUT outputs 3 and 4 (the rig is wired 1:1). */
 const STOPPED = { sender: 'hil-b', stream: 'hil-b back' };
@@ -70,7 +77,8 @@ describe.skipIf(missing !== undefined)(`a DUT that stops a returned stream mid-r
     writeFileSync(file, stringify(s));
     return file;
   };
-  const run = async (name: string, events: Event[]) => {
+  /** One run of the runner; `outage` says why it measured the host rather than the rule, when it did. */
+  const attempt = async (name: string, events: Event[]) => {
     const out = path.join(dir, name);
     const r = await runHil(['--rig', rig.writeRig(name), scenario(name, events), '-o', out], RUN_TIMEOUT_MS, RUNNER_FIFO);
     // Checked first: a run whose namespaces another process replaced measured nothing of this DUT.
@@ -84,12 +92,29 @@ describe.skipIf(missing !== undefined)(`a DUT that stops a returned stream mid-r
     const text = summary(s, r);
     expect(replaced, text).toBeUndefined();
     console.log(`hil ${name}: exit ${r.code}, ${s.verdict}, wall ${s.wallTimeS?.toFixed(1)} s; ${s.expectations.map((e) => `${e.name}=${String(e.value)}`).join(', ')}; dut.events ${String(s.figures['dut.events'])}; stoppedAtEnd ${String(s.figures['glitches.stoppedAtEnd'])}; glitches ${s.glitches.map((g) => `out${g.channel}@${g.t}s/${g.lengthSamples}`).join(' ') || 'none'}; ${Object.entries(s.figures).filter(([k]) => k.startsWith('tx.')).map(([k, v]) => `${k}=${String(v)}`).join(', ')}; audio.notes ${String(s.figures['audio.notes'])}`);
-    // A run the lab host could not pace, or whose DUT never locked, measured nothing of the stop: say so, not "the rule failed".
-    const lock = s.expectations.find((e) => e.name === 'ptp.lockTime');
     expect(s.error, `the run errored before it measured anything\n${text}`).toBeUndefined();
-    expect(typeof lock?.value, `the DUT did not lock to the lab's grandmaster within ${LOCK_WAIT_S} s (the runner measures after lock)\n${text}`).toBe('number');
-    expect(s.expectations.find((e) => e.name === 'lab.pacing')?.verdict, `the lab host stalled past the DUT's link offset: this run is the host's error\n${text}`).toBe('pass');
-    return { r, s, text };
+    // What a loaded host does to a run, whatever the DUT's streams: then the run measured the host, not the rule.
+    const lock = s.expectations.find((e) => e.name === 'ptp.lockTime');
+    const ringGaps = Object.entries(s.figures).filter(([k, v]) => /^tx\..*\.ringGaps$/.test(k) && Number(v) > 0);
+    const outage =
+      typeof lock?.value !== 'number' ? `the DUT did not lock to the lab's grandmaster within ${LOCK_WAIT_S} s (the runner measures after lock)`
+      : s.expectations.find((e) => e.name === 'lab.pacing')?.verdict !== 'pass' ? "the lab host stalled past the DUT's link offset (lab.pacing): the run is the host's error"
+      : ringGaps.length > 0 ? `the DUT's own IO missed its TX ring (${ringGaps.map(([k, v]) => `${k} ${String(v)}`).join(', ')}): its audio was lost on this host, not by a stop`
+      : undefined;
+    return { r, s, text, outage };
+  };
+  /**
+   * The runner on `events`, run again (at most ATTEMPTS in all) while the host made the run
+   * measure itself (the DUT or the lab starved of CPU: its own counters say so); every attempt is logged.
+   */
+  const run = async (name: string, events: Event[]) => {
+    let last: Awaited<ReturnType<typeof attempt>> | undefined;
+    for (let i = 1; i <= ATTEMPTS; i++) {
+      last = await attempt(`${name}-${i}`, events);
+      if (last.outage === undefined) return last;
+      console.log(`hil ${name}: attempt ${i} of ${ATTEMPTS} measured the host, not the DUT's streams: ${last.outage}`);
+    }
+    throw new Error(`${ATTEMPTS} runs in a row measured the host (too loaded to judge the DUT): ${last!.outage}\n${last!.text}`);
   };
   /** The checks both stop cases share: the stop happened as planned and is counted once more than the glitches heard. */
   const expectStopped = (s: ScenarioResult, r: RunnerResult, text: string, atS: number) => {
@@ -129,20 +154,20 @@ describe.skipIf(missing !== undefined)(`a DUT that stops a returned stream mid-r
     expect(s.glitches, text).toEqual([]);
     expect(s.expectations.filter((e) => e.verdict !== 'pass').map((e) => e.name), text).toEqual([]);
     expect(r.code, text).toBe(0);
-  }, RUN_TIMEOUT_MS + 30_000);
+  }, CASE_TIMEOUT_MS);
 
   it('a stream stopped in the last window (6 s of 8 s) fails: its audio ends early, counted once more than the glitches heard', async () => {
     const { r, s, text } = await run('stopped-late', [{ at: '6s', stopTx: STOPPED.sender }]);
     expectStopped(s, r, text, 6);
     // No window after the stop: the last one ended early.
     expect(String(s.figures['glitches.stoppedAtEnd']), text).toMatch(/its last window ended early/);
-  }, RUN_TIMEOUT_MS + 30_000);
+  }, CASE_TIMEOUT_MS);
 
   it('a stream stopped in the first window (3 s of 8 s) fails: the last window came back empty', async () => {
     const { r, s, text } = await run('stopped-early', [{ at: '3s', stopTx: STOPPED.sender }]);
     expectStopped(s, r, text, 3);
     expect(String(s.figures['glitches.stoppedAtEnd']), text).toMatch(/nothing back in the last 1 window\(s\)/);
-  }, RUN_TIMEOUT_MS + 30_000);
+  }, CASE_TIMEOUT_MS);
 
   it('a stream stopped at 1.5 s and started again at 6 s fails: the hole between its windows is one dropout as long as the hole', async () => {
     const { r, s, text } = await run('stopped-and-back', [{ at: '1.5s', stopTx: STOPPED.sender }, { at: '6s', startTx: STOPPED.sender }]);
@@ -161,7 +186,7 @@ describe.skipIf(missing !== undefined)(`a DUT that stops a returned stream mid-r
     expect(Math.abs(holes[0].lengthSamples / 48_000 - 4.5), `the hole is not as long as the stream was away (4.5 s)\n${text}`).toBeLessThan(0.5);
     // Every other glitch is at the stop or the start (the DUT's configuration changes).
     for (const g of s.glitches) expect(Math.min(Math.abs(g.t - 1.5), Math.abs(g.t - 6)), `a glitch on output ${g.channel} at ${g.t} s, at neither the stop nor the start\n${text}`).toBeLessThan(0.5);
-  }, RUN_TIMEOUT_MS + 30_000);
+  }, CASE_TIMEOUT_MS);
 });
 
 describe.skipIf(!usable.ok)('a test rig knows when another copy of its live file took its namespaces', () => {
