@@ -34,8 +34,9 @@ export interface TestRig {
   /**
    * Which of the rig's namespaces are no longer the ones it made, or undefined when all are.
    * Names are fixed per test file, so a second copy of the same live file started meanwhile (an
-   * `npm test` in another checkout) deletes them as stale and makes its own: the DUT's veth goes
-   * with them (its sends fail, it cannot lock) and the runner enters the other copy's namespace.
+   * `npm test` in another checkout) deletes them as stale and makes its own, and the runner,
+   * entering the lab's by name, lands in the other copy's. (Namespaces nobody held went away
+   * with their veth, the DUT's link too: what the HIL watcher of cf37e2c met. This rig holds its own.)
    */
   replaced(): string | undefined;
   destroy(): Promise<void>;
@@ -95,8 +96,9 @@ export function createTestRig(prefix: string, subnet: number, dir: string, other
       return rig.dut;
     },
     replaced() {
+      if (held.size === 0) throw new Error('replaced(): the rig is destroyed');
       const gone = names.filter((n) => netnsInode(n) !== fstatSync(held.get(n)!).ino);
-      return gone.length === 0 ? undefined : `the network namespaces ${gone.join(', ')} are no longer the ones this test made: another process deleted them (and may have made its own of the same names), e.g. a second copy of this live file run at the same time; their veth and the DUT's link went with them`;
+      return gone.length === 0 ? undefined : `the network namespaces ${gone.join(', ')} are no longer the ones this test made: another process deleted them (and may have made its own of the same names), e.g. a second copy of this live file run at the same time; the runner enters the lab's namespace by name`;
     },
     async destroy() {
       await rig.dut?.stop(2_000);
