@@ -63,7 +63,7 @@ const summary = (s: ScenarioResult, r: RunnerResult) =>
 
 describe.skipIf(missing !== undefined)(`a DUT that stops a returned stream mid-run, stopped by the HIL runner itself (${missing ?? 'root, aes67-dut built'})`, () => {
   let rig: TestRig;
-  const dir = mkdtempSync(path.join(tmpdir(), 'zb18-'));
+  let dir: string;
   /** The base scenario as a real-time one, with the given device events. */
   type Event = { at: string; stopTx: string } | { at: string; startTx: string };
   const scenario = (name: string, events: Event[]) => {
@@ -139,12 +139,13 @@ describe.skipIf(missing !== undefined)(`a DUT that stops a returned stream mid-r
   };
 
   beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'zb18-'));
     rig = createTestRig(PREFIX, SUBNET, dir);
     await rig.startDut({ linkOffsetFrames: LINK_OFFSET_FRAMES });
   });
   afterAll(async () => {
     await rig?.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('with nothing stopped the same scenario passes: no stream counted as stopped, no glitch', async () => {
