@@ -46,6 +46,8 @@ describe.skipIf(missing !== undefined)(`ci/hil/run against the software DUT over
   it('a good rig passes; the pcapng holds the DUT\'s streams as tshark reads them', async () => {
     const out = path.join(dir, 'good');
     const r = await runHil(['--rig', rig.writeRig('good'), SCENARIO, '-o', out], 150_000, RUNNER_FIFO);
+    // A second copy of this file run meanwhile (another checkout's npm test) takes the namespaces by name: say so first.
+    expect(rig.replaced(), `${r.stdout}\n${r.stderr}`).toBeUndefined();
     expect(existsSync(path.join(out, 'report.json')), `${r.stdout}\n${r.stderr}`).toBe(true);
     const report = readReport(out);
     const s = report.scenarios[0];
@@ -69,6 +71,7 @@ describe.skipIf(missing !== undefined)(`ci/hil/run against the software DUT over
   it('a wrong loopback map in the rig fails: the runner checks the wiring by what comes back', async () => {
     const out = path.join(dir, 'swapped');
     const r = await runHil(['--rig', rig.writeRig('swapped', { loopback: { 1: 2, 2: 1, 3: 3, 4: 4 } }), SCENARIO, '-o', out], 150_000, RUNNER_FIFO);
+    expect(rig.replaced(), `${r.stdout}\n${r.stderr}`).toBeUndefined();
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(1);
     const s = readReport(out).scenarios[0];
     const summary = `${r.stdout}\n${s.expectations.map((e) => `${e.name}=${String(e.value)} ${e.verdict}`).join(', ')}`;

@@ -122,6 +122,35 @@ describe('real-time plan', () => {
     expect(unwired.refusals.join('\n')).toMatch(/senders\[1\]: lands on DUT input 4 \(channel 2\), which the rig's loopback map does not wire to an output; add 4: <output> to loopback/);
   });
 
+  it('plans device events on the stream the scenario names; refuses them in virtual time, past the end, on an unknown stream, or out of turn', () => {
+    const text = (extra: string, clock = 'clock: real\n') => `name: x\ndescription: d\nproves: p\n${clock}duration: 8s\ngrandmasters: [{ name: gm }]\nsenders: [{ name: a, kind: aes67, probe: { channel: 2 } }, { name: b, kind: aes67 }]\nexpect: { glitches.count: { equals: 0 } }\n${extra}`;
+    const parse = (extra: string, clock?: string) => parseYamlWith('x.yaml', text(extra, clock), scenarioSchema);
+    const errorOfScenario = (extra: string, clock?: string) => {
+      try {
+        parse(extra, clock);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error('no error');
+    };
+    // Default TX streams are named by the sender whose audio they return ('b' -> 'b back', the second).
+    const p = planScenario(parse('device: { events: [{ at: 6s, stopTx: b }, { at: 3s, stopTx: a }, { at: 7s, startTx: b }] }\n'), rig);
+    expect(p.refusals).toEqual([]);
+    // In time order, whatever the file's order.
+    expect(p.dutEvents).toEqual([{ at: 3e9, action: 'stop', tx: 0 }, { at: 6e9, action: 'stop', tx: 1 }, { at: 7e9, action: 'start', tx: 1 }]);
+    expect(p.transmit[p.dutEvents[1].tx].name).toBe('b back');
+    const named = planScenario(parse('device: { tx: [{ name: one, map: [3, 4] }, { name: two, map: [1, 2] }], events: [{ at: 1s, stopTx: two }] }\n'), rig);
+    expect(named.dutEvents).toEqual([{ at: 1e9, action: 'stop', tx: 1 }]);
+    expect(planScenario(parse('device: { events: [{ at: 1s, stopTx: b }, { at: 2s, stopTx: b }] }\n'), rig).refusals.join('\n')).toMatch(/device\.events\[1\]\.stopTx: 'b' is stopped again at 2 s, but it was stopped before and not started since/);
+    expect(planScenario(parse('device: { events: [{ at: 1s, startTx: b }] }\n'), rig).refusals.join('\n')).toMatch(/device\.events\[0\]\.startTx: 'b' is started at 1 s, but it is sending then: stop it before/);
+    expect(planScenario(parse('device: { events: [{ at: 2s, startTx: b }, { at: 1s, stopTx: b }] }\n'), rig).refusals).toEqual([]);
+    expect(planScenario(parse('device: { events: [{ at: 1s, stopTx: b }] }\n'), rigOf(RIG.replace('{ 1: 1, 2: 2, 3: 3, 4: 4 }', '{ 1: 1, 2: 2, 3: 3 }'))).refusals.join('\n')).toMatch(/device\.events\[0\]\.stopTx: 'b' is no transmit stream the DUT gets on this rig \(it sends: a back\)/);
+    expect(errorOfScenario('device: { events: [{ at: 1s, stopTx: b }] }\n', '')).toMatch(/device\.events\[0\]: device events are made to happen by the HIL runner on a real DUT: set clock: real/);
+    expect(errorOfScenario('device: { events: [{ at: 8s, stopTx: b }] }\n')).toMatch(/device\.events\[0\]\.at: is not before the scenario's end \(8 s\)/);
+    expect(errorOfScenario('device: { events: [{ at: 1s, stopTx: c }] }\n')).toMatch(/device\.events\[0\]\.stopTx: no device TX stream 'c'; the device sends: a, b/);
+    expect(errorOfScenario('device: { events: [{ at: 1s, stop: b }] }\n')).toMatch(/device\.events\[0\]: a device event is \{ at: <time>, stopTx: <TX stream> \} or \{ at: <time>, startTx: <TX stream> \}/);
+  });
+
   it('a scenario with clock: real is refused by the virtual runner, not run', async () => {
     const { runScenario } = await import('../scenario/runner.ts');
     const text = 'name: rt\ndescription: d\nproves: p\nclock: real\nduration: 1s\nsenders: [{ name: x, kind: aes67 }]\nexpect: { rtp.lab.lost: { equals: 0 } }\n';

@@ -105,11 +105,22 @@ export interface PlannedTx {
   origins: (ChannelOrigin | undefined)[];
 }
 
+/** A device event (scenario device.events) the runner makes the DUT do, at `at` ns into the measured span. */
+export interface PlannedDutEvent {
+  at: number;
+  /** stop: the DUT stops sending the stream (the runner removes it); start: it sends it again (added as it was). */
+  action: 'stop' | 'start';
+  /** Index into `transmit`. */
+  tx: number;
+}
+
 export interface HilPlan {
   senders: PlannedSender[];
   /** The scenario has network impairments: the relay goes between the senders and the DUT. */
   relay: boolean;
   transmit: PlannedTx[];
+  /** In time order. */
+  dutEvents: PlannedDutEvent[];
   /** Every problem that stops the run. */
   refusals: string[];
 }
@@ -240,5 +251,17 @@ export function planScenario(s: Scenario, rig: Rig): HilPlan {
       });
     });
   }
-  return { senders, relay: impaired, transmit, refusals };
+  // Device events: a stream is named as the scenario names it (device.tx name, or the sender's whose stream it returns).
+  const dutEvents: PlannedDutEvent[] = [];
+  (s.device.events ?? []).map((e, k) => ({ e, k })).sort((a, b) => a.e.at - b.e.at).forEach(({ e, k }) => {
+    const [action, key, name] = 'stopTx' in e ? (['stop', 'stopTx', e.stopTx] as const) : (['start', 'startTx', e.startTx] as const);
+    const j = senders.findIndex((x) => x.spec.name === name);
+    const t = s.device.tx ? transmit.findIndex((q) => q.name === name) : transmit.findIndex((q) => q.id === `hil-tx-${j + 1}`);
+    if (t < 0) return refuse(`device.events[${k}].${key}`, `'${name}' is no transmit stream the DUT gets on this rig (it sends: ${transmit.map((q) => q.name).join(', ') || 'none'})`);
+    // A stream starts sending: each event on it must change that (stop, start, stop ...).
+    const last = dutEvents.filter((d) => d.tx === t).pop()?.action ?? 'start';
+    if (last === action) return refuse(`device.events[${k}].${key}`, action === 'stop' ? `'${name}' is stopped again at ${e.at / 1e9} s, but it was stopped before and not started since` : `'${name}' is started at ${e.at / 1e9} s, but it is sending then: stop it before`);
+    dutEvents.push({ at: e.at, action, tx: t });
+  });
+  return { senders, relay: impaired, transmit, dutEvents, refusals };
 }

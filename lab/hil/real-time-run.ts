@@ -75,6 +75,12 @@ const STATUS_EVERY_MS = 500;
 /** The longest the lab listens to an external grandmaster's Sync before it sends (16 at the media profile's 8/s take 2 s). */
 const EXTERNAL_GM_LISTEN_S = 10;
 const RSS_EVERY_S = 10;
+/**
+ * A returned stream whose newest audio is this much older than the media clock when its last
+ * window closes stopped inside that window (a stop in the last window leaves no empty window
+ * after it). Far above the DUT's send delay; a lab stall this long already fails lab.pacing.
+ */
+export const STOPPED_AFTER_S = 0.5;
 
 type Value = number | string | boolean | null;
 const round = (x: number, digits = 6) => Number(x.toFixed(digits));
@@ -489,9 +495,10 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       await client.addStream({ kind: 'rx', id: x.plan.rxId, ...how, channels: x.plan.inputs });
       cleanup.push(() => client.removeStream(x.plan.rxId).catch(() => {}));
     }
+    const txSpec = (t: (typeof plan.transmit)[number]) => ({ kind: 'tx' as const, id: t.id, name: t.name, destination: t.destination, encoding: t.encoding, channels: t.channels, ptimeUs: t.ptimeUs, channelMap: t.outputs });
     const txSdp: string[] = [];
     for (const t of plan.transmit) {
-      await client.addStream({ kind: 'tx', id: t.id, name: t.name, destination: t.destination, encoding: t.encoding, channels: t.channels, ptimeUs: t.ptimeUs, channelMap: t.outputs });
+      await client.addStream(txSpec(t));
       cleanup.push(() => client.removeStream(t.id).catch(() => {}));
       txSdp.push(await client.sdp(t.id));
     }
@@ -560,6 +567,9 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     // Per returned stream: the windows since the last one that brought audio back (a hole the
     // analysis finds only when a later window brings audio again, so one at the end is counted here).
     const emptySinceAudio = plan.transmit.map(() => 0);
+    // Per returned stream: media time where its newest audio ends, and datagrams back so far (a device event checks the stream it stops was up).
+    const audioEnd = plan.transmit.map(() => -Infinity);
+    const backPackets = plan.transmit.map(() => 0);
     const measureStart = transport.now();
     if (plan.relay) {
       relayWindow.from = measureStart + (s.network.active?.from ?? 0);
@@ -577,6 +587,10 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     const lostNow = (): MediaGap[] => (plan.relay ? lostMedia(ledger, ledgerSenders) : []);
     // RAVENNA session changes (scenario time = from the start of the measured span): pushed by RTSP ANNOUNCE.
     const sessionChanges = senders.flatMap((x) => x.plan.spec.events.flatMap((e) => ('session' in e ? [{ x, at: measureStart + e.at, destination: e.session.destination, done: false }] : [])));
+    // Device events (scenario device.events): the runner makes the DUT do them at its own time line's points, through the control endpoint.
+    const dutEvents = plan.dutEvents.map((e) => ({ ...e, due: measureStart + e.at, done: undefined as Promise<void> | undefined, failed: undefined as string | undefined }));
+    const dutEventNotes: string[] = [];
+    const dutChain = new Map<number, Promise<void>>();
     const cpuAtStart = process.cpuUsage();
     pacing.monitor.start();
     pacing.measuring = true;
@@ -601,7 +615,10 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     // Every datagram of each returned stream to each open window of that stream (overlapping windows both get it).
     const feedWindows = () => {
       returnSockets.forEach((socket, i) => {
-        for (let d = socket.receive(); d; d = socket.receive()) for (const m of monitors) if (m.stream === i) m.sub.take(d);
+        for (let d = socket.receive(); d; d = socket.receive()) {
+          backPackets[i]++;
+          for (const m of monitors) if (m.stream === i) m.sub.take(d);
+        }
       });
     };
     const closeDue = (now: number, force = false) => {
@@ -625,6 +642,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
           continue;
         }
         emptySinceAudio[m.stream] = 0;
+        audioEnd[m.stream] = Math.max(audioEnd[m.stream], Number(recording.firstSample) + recording.lastFrameEnd);
         batch.push({ stream: m.stream, recording, framesPerPacket: txFrames[m.stream], ...(plan.relay ? { lost: lostNow() } : {}) });
       }
       if (batch.length > 0) {
@@ -652,6 +670,26 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
         const [group, port] = c.destination.split(':');
         c.x.ravenna!.update({ destination: group, port: Number(port) });
         figures[`ravenna.${c.x.plan.spec.name}.changedAtS`] = `${round((now - measureStart) / 1e9, 3)} s: to ${c.destination}, ANNOUNCE to ${c.x.ravenna!.rtsp.openConnections} RTSP client(s)`;
+      }
+      for (const e of dutEvents) {
+        if (e.done || now < e.due) continue;
+        const t = plan.transmit[e.tx];
+        const atS = round((now - measureStart) / 1e9, 3);
+        // What the runner saw before it acted: the DUT locked (else the span began after LOCK_WAIT_S) and what of the stream came back.
+        const before = `${lockedAt === undefined ? 'the DUT had not locked' : 'the DUT locked'}, ${backPackets[e.tx]} datagrams of it back so far`;
+        const verb = e.action === 'stop' ? 'stopped' : 'started again';
+        // One stream's events in order: a start waits for the stop before it.
+        e.done = (dutChain.get(e.tx) ?? Promise.resolve()).then(async () => {
+          const asked = performance.now();
+          try {
+            if (e.action === 'stop') await client.removeStream(t.id);
+            else await client.addStream(txSpec(t));
+            dutEventNotes.push(`${atS} s (due ${round(e.at / 1e9, 3)} s): ${verb} TX ${t.id} '${t.name}' (${e.action === 'stop' ? 'DELETE' : 'POST'} answered in ${round(performance.now() - asked, 0)} ms; ${before})`);
+          } catch (err) {
+            e.failed = `the DUT was not ${verb} TX ${t.id} '${t.name}' at ${atS} s (device.events): ${(err as Error).message}`;
+          }
+        });
+        dutChain.set(e.tx, e.done);
       }
       if (now >= nextStatus) {
         nextStatus = now + STATUS_EVERY_MS * 1e6;
@@ -684,7 +722,15 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     const cpu = process.cpuUsage(cpuAtStart);
     const measuredS = (transport.now() - measureStart) / 1e9;
     figures['lab.cpuPercentOfOneCore'] = round(((cpu.user + cpu.system) / 1e6 / measuredS) * 100, 1);
-    closeDue(transport.now(), true);
+    const closedAt = transport.now();
+    closeDue(closedAt, true);
+    const mediaAtClose = Number(mediaTimeOf(timescale.ptpTimeAt(closedAt), rate));
+    // A stream whose newest audio is older than STOPPED_AFTER_S when the last window closed stopped in it.
+    const quietAtEnd = audioEnd.map((end) => Number.isFinite(end) && mediaAtClose - end > STOPPED_AFTER_S * rate);
+    await Promise.all(dutEvents.map((e) => e.done));
+    const eventFailure = dutEvents.find((e) => e.failed !== undefined)?.failed;
+    if (eventFailure !== undefined) throw new Error(eventFailure);
+    if (dutEvents.length > 0) figures['dut.events'] = dutEventNotes.join('; ');
     sampleRss();
     const final = await client.status();
     if (polls > 0) figures['dut.statusFailures'] = polls;
@@ -728,8 +774,10 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
       for (const k of ['glitches.count', 'audio.mismatched', 'latency.roundTrip', 'latency.spread', 'latency.confidence']) notMeasured(k, 'nothing came back from the DUT: no packet of its transmit streams reached the lab');
     } else {
       // A stream analysed once whose last windows came back empty stopped: one dropout more.
-      const stoppedAtEnd = streamsStoppedAtEnd(emptySinceAudio, done.flatMap((r) => r.analysedStreams));
-      if (stoppedAtEnd.length > 0) figures['glitches.stoppedAtEnd'] = stoppedAtEnd.map((i) => `${plan.transmit[i].name}: nothing back in the last ${emptySinceAudio[i]} window(s)`).join('; ');
+      const stoppedAtEnd = streamsStoppedAtEnd(emptySinceAudio, done.flatMap((r) => r.analysedStreams), quietAtEnd);
+      const stopText = (i: number) =>
+        `${plan.transmit[i].name}: ${emptySinceAudio[i] > 0 ? `nothing back in the last ${emptySinceAudio[i]} window(s)` : 'its last window ended early'}, its audio ended ${round((mediaAtClose - audioEnd[i]) / rate, 3)} s before the last window closed`;
+      if (stoppedAtEnd.length > 0) figures['glitches.stoppedAtEnd'] = stoppedAtEnd.map(stopText).join('; ');
       if (analysed === 0) notMeasured('glitches.count', 'no returned channel carries a sine (check the loopback map)');
       else values.set('glitches.count', glitchList.length + stoppedAtEnd.length);
       if (compared === 0) notMeasured('audio.mismatched', 'no round trip was measured, so nothing was compared (the probe did not come back where the loopback map says)');

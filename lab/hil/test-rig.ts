@@ -3,7 +3,7 @@
 // host/aes67-dut) started in the DUT's namespace with its control endpoint on a Unix
 // socket, and a rig file that names them — and the runner run as a child process.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { createNetns, type Netns } from '../../ci/netns.ts';
@@ -31,7 +31,24 @@ export interface TestRig {
   writeRig(name: string, overrides?: Record<string, unknown>): string;
   /** `extra`: top-level keys of the DUT's configuration merged over the rig's (e.g. sap: { listen: true }). */
   startDut(device?: Record<string, unknown>, extra?: Record<string, unknown>): Promise<DutProcess>;
+  /**
+   * Which of the rig's namespaces are no longer the ones it made, or undefined when all are.
+   * Names are fixed per test file, so a second copy of the same live file started meanwhile (an
+   * `npm test` in another checkout) deletes them as stale and makes its own, and the runner,
+   * entering the lab's by name, lands in the other copy's. (Namespaces nobody held went away
+   * with their veth, the DUT's link too: what the HIL watcher of cf37e2c met. This rig holds its own.)
+   */
+  replaced(): string | undefined;
   destroy(): Promise<void>;
+}
+
+/** The identity (nsfs inode) of the namespace /run/netns/<name> names now, or undefined when the name is gone. */
+function netnsInode(ns: string): number | undefined {
+  try {
+    return statSync(`/run/netns/${ns}`).ino;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `others`: more hosts on the same link (e.g. 'gm' for gear the rig has beside the lab and the DUT). */
@@ -39,6 +56,10 @@ export function createTestRig(prefix: string, subnet: number, dir: string, other
   mkdirSync(dir, { recursive: true });
   const net = createNetns({ prefix, hosts: ['lab', 'dut', ...others], subnet });
   const sock = path.join(dir, 'dut.sock');
+  const names = [`${prefix}br`, ...net.hosts.map((h) => h.ns)];
+  // Held open: a namespace deleted by name lives on while held, so a new one of that name cannot
+  // get its inode number (freed nsfs inodes are reused: by number alone a replacement can look like the same).
+  const held = new Map(names.map((n) => [n, openSync(`/run/netns/${n}`, 'r')]));
   const rig: TestRig = {
     net,
     dir,
@@ -74,8 +95,15 @@ export function createTestRig(prefix: string, subnet: number, dir: string, other
       rig.dut = await attachDut(net.spawn('dut', DUT_BINARY, ['--config', file]));
       return rig.dut;
     },
+    replaced() {
+      if (held.size === 0) throw new Error('replaced(): the rig is destroyed');
+      const gone = names.filter((n) => netnsInode(n) !== fstatSync(held.get(n)!).ino);
+      return gone.length === 0 ? undefined : `the network namespaces ${gone.join(', ')} are no longer the ones this test made: another process deleted them (and may have made its own of the same names), e.g. a second copy of this live file run at the same time; the runner enters the lab's namespace by name`;
+    },
     async destroy() {
       await rig.dut?.stop(2_000);
+      for (const fd of held.values()) closeSync(fd);
+      held.clear();
       net.destroy();
     },
   };

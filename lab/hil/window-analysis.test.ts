@@ -109,5 +109,9 @@ describe('WindowAnalyser', () => {
     // Streams 0..3: 0 back to the end, 1 empty in its last 2 windows, 2 never analysed (no sine), 3 empty in its last.
     expect(streamsStoppedAtEnd([0, 2, 5, 1], [0, 1, 3, 1, 0, 3])).toEqual([1, 3]);
     expect(streamsStoppedAtEnd([0, 0], [0, 1])).toEqual([]);
+    // A stop inside the last window leaves no empty window after it: its audio ended early there.
+    expect(streamsStoppedAtEnd([0, 0, 0], [0, 1, 2], [false, true, false])).toEqual([1]);
+    // Never analysed (no sine): not judged, however quiet.
+    expect(streamsStoppedAtEnd([0, 0], [0], [false, true])).toEqual([]);
   });
 });

@@ -180,9 +180,11 @@ export class WindowAnalyser {
 
 /**
  * The streams analysed at least once whose last windows brought nothing back (emptySinceAudio:
- * per stream, the windows since the last that brought audio): they stopped, and no later
- * window shows the hole as a dropout, so each counts as one glitch more.
+ * per stream, the windows since the last that brought audio), or whose audio ended well before
+ * their last window closed (quietAtEnd: a stop inside the last window, which leaves no empty
+ * window after it): they stopped, and no later window shows the hole as a dropout, so each
+ * counts as one glitch more.
  */
-export function streamsStoppedAtEnd(emptySinceAudio: number[], analysedStreams: number[]): number[] {
-  return [...new Set(analysedStreams)].filter((i) => emptySinceAudio[i] > 0).sort((x, y) => x - y);
+export function streamsStoppedAtEnd(emptySinceAudio: number[], analysedStreams: number[], quietAtEnd: boolean[] = []): number[] {
+  return [...new Set(analysedStreams)].filter((i) => emptySinceAudio[i] > 0 || quietAtEnd[i] === true).sort((x, y) => x - y);
 }

@@ -228,6 +228,24 @@ const deviceStream = z.strictObject({
     .describe("added to every packet's send time: a device that sends late on purpose (fail-on-purpose scenarios)"),
 });
 
+/**
+ * Something the device itself does at a time of the measured span (from its start). Run only by
+ * the HIL runner, which does it to the DUT through its control endpoint at that point of its own
+ * time line (after it saw the DUT locked and its streams come back): a DUT that fails on purpose.
+ */
+const txName = (example: string) =>
+  z.string({ error: (iss) => (iss.input === undefined ? `is missing: name the device TX stream, e.g. ${example}` : 'the name of a device TX stream') }).min(1);
+const deviceEvent = z.union([
+  z.strictObject({
+    at: duration,
+    stopTx: txName('{ at: 6s, stopTx: hil-b }').describe("the device TX stream (its device.tx name, or the sender's name whose stream it returns) the device stops sending: the HIL runner removes it from the DUT"),
+  }),
+  z.strictObject({
+    at: duration,
+    startTx: txName('{ at: 9s, startTx: hil-b }').describe('a stream stopped before starts again, as it was (same id, group and format): the HIL runner adds it to the DUT again'),
+  }),
+], { error: 'a device event is { at: <time>, stopTx: <TX stream> } or { at: <time>, startTx: <TX stream> }, e.g. { at: 6s, stopTx: hil-b }' });
+
 const device = z.strictObject({
   kind: z.literal('emulated', { error: "only the 'emulated' device (EmulatedDut in-process) runs in virtual time" }).default('emulated'),
   rate: sampleRate.default(48_000),
@@ -245,6 +263,7 @@ const device = z.strictObject({
     .describe("host load: each IO cycle wakes up to this long after its predicted time (uniform, seeded by the scenario's seed), as the IO thread of a busy host does"),
   hostDrift: ppm.default(0).describe("without grandmasters: the rate error of the device's stand-in media clock (with grandmasters the device's own PTP slave gives its media clock)"),
   tx: z.array(deviceStream).optional().describe('the device\'s transmit streams; default: one per sender, same format, channels through the loopback'),
+  events: z.array(deviceEvent).optional().describe('clock: real only: what the device does mid-run (the HIL runner makes the DUT do it), e.g. { at: 6s, stopTx: hil-b }, { at: 9s, startTx: hil-b }'),
 });
 
 const receiver = z.strictObject({
@@ -317,6 +336,12 @@ export const scenarioSchema = z
       });
     }
     const txNames = s.device.tx ? s.device.tx.map((t) => t.name) : s.senders.map((x) => x.name);
+    (s.device.events ?? []).forEach((e, k) => {
+      if (s.clock !== 'real') ctx.addIssue({ code: 'custom', path: ['device', 'events', k], message: "device events are made to happen by the HIL runner on a real DUT: set clock: real (ci/hil/run --rig ...), or remove device.events" });
+      if (e.at >= s.duration) ctx.addIssue({ code: 'custom', path: ['device', 'events', k, 'at'], message: `is not before the scenario's end (${s.duration / 1e9} s)` });
+      const [key, name] = 'stopTx' in e ? ['stopTx', e.stopTx] : ['startTx', e.startTx];
+      if (!txNames.includes(name)) ctx.addIssue({ code: 'custom', path: ['device', 'events', k, key], message: `no device TX stream '${name}'; the device sends: ${txNames.join(', ')}` });
+    });
     s.receivers.forEach((r, i) => {
       if (!txNames.includes(r.stream)) ctx.addIssue({ code: 'custom', path: ['receivers', i, 'stream'], message: `no device TX stream '${r.stream}'; the device sends: ${txNames.join(', ')}` });
       if (r.kind !== 'dante' && r.prefix !== undefined) ctx.addIssue({ code: 'custom', path: ['receivers', i, 'prefix'], message: 'only dante receivers have a multicast prefix' });
@@ -350,6 +375,7 @@ export type GrandmasterSpec = Scenario['grandmasters'][number];
 export type GrandmasterEventSpec = GrandmasterSpec['events'][number];
 export type DeviceSpec = Scenario['device'];
 export type DeviceStreamSpec = NonNullable<DeviceSpec['tx']>[number];
+export type DeviceEventSpec = NonNullable<DeviceSpec['events']>[number];
 export type ReceiverSpec = Scenario['receivers'][number];
 export type ImpairmentSpec = Scenario['network'];
 export type SignalSpecInput = NonNullable<SenderSpec['signal']>;
