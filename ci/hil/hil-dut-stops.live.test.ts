@@ -35,7 +35,7 @@ import type { Report, ScenarioResult } from '../../lab/report/schema.ts';
 
 const usable = canUseNetns();
 const missing = usable.ok ? missingForDut([]) : usable.reason;
-const PREFIX = 'zb18';
+const PREFIX = 'a67hd';
 const SUBNET = 40;
 /** As ci/hil/hil.live.test.ts: 100 ms covers a busy 2-core host's stalls of the lab's event loop. */
 const LINK_OFFSET_FRAMES = 4800;
@@ -139,7 +139,7 @@ describe.skipIf(missing !== undefined)(`a DUT that stops a returned stream mid-r
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'zb18-'));
+    dir = mkdtempSync(path.join(tmpdir(), 'a67hd-'));
     rig = createTestRig(PREFIX, SUBNET, dir);
     await rig.startDut({ linkOffsetFrames: LINK_OFFSET_FRAMES });
   });
@@ -192,13 +192,13 @@ describe.skipIf(missing !== undefined)(`a DUT that stops a returned stream mid-r
 
 describe.skipIf(!usable.ok)('a test rig knows when another copy of its live file took its namespaces', () => {
   it('a second rig of the same names replaces the first: the first says which namespaces are gone, the second none', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'zb18x-'));
+    const dir = mkdtempSync(path.join(tmpdir(), 'a67hdx-'));
     const first = createTestRig(`${PREFIX}x`, SUBNET + 2, path.join(dir, 'a'));
     let second: TestRig | undefined;
     try {
       expect(first.replaced()).toBeUndefined();
       second = createTestRig(`${PREFIX}x`, SUBNET + 2, path.join(dir, 'b'));
-      expect(first.replaced()).toMatch(/^the network namespaces zb18xbr, zb18xlab, zb18xdut are no longer the ones this test made: another process deleted them/);
+      expect(first.replaced()).toMatch(/^the network namespaces a67hdxbr, a67hdxlab, a67hdxdut are no longer the ones this test made: another process deleted them/);
       expect(second.replaced()).toBeUndefined();
     } finally {
       await second?.destroy();
