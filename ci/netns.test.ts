@@ -63,6 +63,25 @@ describe.skipIf(!usable.ok)(`network namespaces (${usable.reason ?? 'root'})`, (
     }
   });
 
+  it('a second copy of the same names takes them over; the first then says so and deletes none of the second copy\'s', () => {
+    const list = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]);
+    const first = createNetns({ prefix: 'a67nt-', hosts: ['a'], subnet: 90 });
+    let second: Netns | undefined;
+    try {
+      expect(first.replaced()).toEqual([]);
+      second = createNetns({ prefix: 'a67nt-', hosts: ['a'], subnet: 90 });
+      expect(first.replaced()).toEqual(['a67nt-br', 'a67nt-a']);
+      expect(second.replaced()).toEqual([]);
+      first.destroy();
+      expect(list()).toEqual(expect.arrayContaining(['a67nt-br', 'a67nt-a']));
+      expect(second.exec('a', 'ip', ['-br', 'addr', 'show', 'eth0'])).toMatch(/10\.67\.90\.1\/24/);
+    } finally {
+      first.destroy();
+      second?.destroy();
+    }
+    expect(list()).not.toContain('a67nt-a');
+  });
+
   it('rejects a bad prefix before touching anything', () => {
     expect(() => createNetns({ prefix: 'BAD PREFIX', hosts: ['a'], subnet: 1 })).toThrow(/prefix/);
   });

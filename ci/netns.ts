@@ -1,8 +1,9 @@
 // Network namespaces for live tests: N hosts, each in its own namespace with one veth
 // into a bridge namespace (a switch), addresses 10.67.<subnet>.<n>/24 and a multicast
 // route. Names carry a fixed prefix so a crashed run's leftovers are removed on the next
-// start, and destroy() always deletes everything it made. Root only.
+// start, and destroy() deletes everything it made that is still its own. Root only.
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
 
 export interface NetnsHost {
   name: string;
@@ -20,6 +21,13 @@ export interface Netns {
   exec(host: string, cmd: string, args: string[], timeoutMs?: number): string;
   /** Starts a long-running command in a host's namespace; destroy() kills it. */
   spawn(host: string, cmd: string, args: string[], options?: SpawnOptions): ChildProcess;
+  /**
+   * The names (of those this made) that no longer name this object's namespaces: another
+   * process deleted them, e.g. a second copy of the same test file, whose start removes
+   * "stale" namespaces of these exact names. Empty while all are its own.
+   */
+  replaced(): string[];
+  /** Kills what spawn() started and deletes the namespaces that are still its own. */
   destroy(): void;
 }
 
@@ -73,27 +81,50 @@ export function createNetns(options: NetnsOptions): Netns {
   const bridgeNs = `${prefix}br`;
   const hosts: NetnsHost[] = names.map((name, i) => ({ name, ns: `${prefix}${name}`, ifname: 'eth0', address: `10.67.${subnet}.${i + 1}` }));
   removeStale([bridgeNs, ...hosts.map((h) => h.ns)]);
+  // Each namespace made is held open: one deleted by name lives on while held, so a new one
+  // of the same name cannot get its nsfs inode number (freed ones are reused), and the
+  // inode then tells ours from a replacement's.
+  const held = new Map<string, number>();
+  const add = (ns: string) => {
+    ip(['netns', 'add', ns]);
+    created.push(ns);
+    held.set(ns, openSync(`/run/netns/${ns}`, 'r'));
+  };
+  const ours = (ns: string) => {
+    const fd = held.get(ns);
+    if (fd === undefined) return false;
+    try {
+      const now = statSync(`/run/netns/${ns}`);
+      const mine = fstatSync(fd);
+      return now.ino === mine.ino && now.dev === mine.dev;
+    } catch {
+      return false; // the name is gone
+    }
+  };
+  const replaced = () => created.filter((ns) => !ours(ns));
   const destroy = () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     for (const ns of created.reverse()) {
+      // Another process's namespace of the same name is not ours to delete.
+      if (!ours(ns)) continue;
       try {
         ip(['netns', 'delete', ns]);
       } catch {
         // Already gone.
       }
     }
+    for (const fd of held.values()) closeSync(fd);
+    held.clear();
     created.length = 0;
   };
   try {
-    ip(['netns', 'add', bridgeNs]);
-    created.push(bridgeNs);
+    add(bridgeNs);
     ip(['-n', bridgeNs, 'link', 'add', 'br0', 'type', 'bridge']);
     // Multicast must flood like on an unmanaged switch (no IGMP snooping surprises).
     ip(['-n', bridgeNs, 'link', 'set', 'br0', 'type', 'bridge', 'mcast_snooping', '0']);
     ip(['-n', bridgeNs, 'link', 'set', 'br0', 'up']);
     hosts.forEach((h, i) => {
-      ip(['netns', 'add', h.ns]);
-      created.push(h.ns);
+      add(h.ns);
       const peer = `p${i}`;
       ip(['link', 'add', `${prefix}${i}`, 'type', 'veth', 'peer', 'name', `${prefix}${i}b`]);
       ip(['link', 'set', `${prefix}${i}`, 'netns', h.ns]);
@@ -128,6 +159,7 @@ export function createNetns(options: NetnsOptions): Netns {
       children.push(child);
       return child;
     },
+    replaced,
     destroy,
   };
 }

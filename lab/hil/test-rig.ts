@@ -3,7 +3,7 @@
 // host/aes67-dut) started in the DUT's namespace with its control endpoint on a Unix
 // socket, and a rig file that names them — and the runner run as a child process.
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { createNetns, type Netns } from '../../ci/netns.ts';
@@ -42,24 +42,12 @@ export interface TestRig {
   destroy(): Promise<void>;
 }
 
-/** The identity (nsfs inode) of the namespace /run/netns/<name> names now, or undefined when the name is gone. */
-function netnsInode(ns: string): number | undefined {
-  try {
-    return statSync(`/run/netns/${ns}`).ino;
-  } catch {
-    return undefined;
-  }
-}
-
 /** `others`: more hosts on the same link (e.g. 'gm' for gear the rig has beside the lab and the DUT). */
 export function createTestRig(prefix: string, subnet: number, dir: string, others: string[] = []): TestRig {
   mkdirSync(dir, { recursive: true });
   const net = createNetns({ prefix, hosts: ['lab', 'dut', ...others], subnet });
   const sock = path.join(dir, 'dut.sock');
-  const names = [`${prefix}br`, ...net.hosts.map((h) => h.ns)];
-  // Held open: a namespace deleted by name lives on while held, so a new one of that name cannot
-  // get its inode number (freed nsfs inodes are reused: by number alone a replacement can look like the same).
-  const held = new Map(names.map((n) => [n, openSync(`/run/netns/${n}`, 'r')]));
+  let destroyed = false;
   const rig: TestRig = {
     net,
     dir,
@@ -96,14 +84,13 @@ export function createTestRig(prefix: string, subnet: number, dir: string, other
       return rig.dut;
     },
     replaced() {
-      if (held.size === 0) throw new Error('replaced(): the rig is destroyed');
-      const gone = names.filter((n) => netnsInode(n) !== fstatSync(held.get(n)!).ino);
+      if (destroyed) throw new Error('replaced(): the rig is destroyed');
+      const gone = net.replaced();
       return gone.length === 0 ? undefined : `the network namespaces ${gone.join(', ')} are no longer the ones this test made: another process deleted them (and may have made its own of the same names), e.g. a second copy of this live file run at the same time; the runner enters the lab's namespace by name`;
     },
     async destroy() {
       await rig.dut?.stop(2_000);
-      for (const fd of held.values()) closeSync(fd);
-      held.clear();
+      destroyed = true;
       net.destroy();
     },
   };
