@@ -27,6 +27,23 @@ export function datasetOf(a: AnnounceMessage): ClockDataset {
   };
 }
 
+/** A grandmaster's own data set, as its Announce states it (stepsRemoved 0). */
+export function ownDataset(
+  c: { priority1: number; clockClass: number; clockAccuracy: number; offsetScaledLogVariance: number; priority2: number },
+  port: PortIdentity,
+): ClockDataset {
+  return {
+    priority1: c.priority1,
+    clockClass: c.clockClass,
+    clockAccuracy: c.clockAccuracy,
+    offsetScaledLogVariance: c.offsetScaledLogVariance,
+    priority2: c.priority2,
+    grandmasterIdentity: port.clockIdentity,
+    stepsRemoved: 0,
+    sender: port,
+  };
+}
+
 const cmp = (x: number | string, y: number | string) => (x < y ? -1 : x > y ? 1 : 0);
 
 function portKey(p: PortIdentity): string {

@@ -41,7 +41,7 @@ import {
   type PtpMessageType,
   type PtpParseError,
 } from '../net/ptp.ts';
-import { compareDatasets, datasetOf, type ClockDataset } from './grandmaster-bmca.ts';
+import { compareDatasets, datasetOf, ownDataset, type ClockDataset } from './grandmaster-bmca.ts';
 import { CURRENT_UTC_OFFSET, SteeredTimescale } from './grandmaster-timescale.ts';
 
 export type PtpProfile = 'aes67' | 'ravenna';
@@ -288,17 +288,7 @@ export class Grandmaster implements TimedActor {
 
   /** Our own data set, as our Announce states it now. */
   get dataset(): ClockDataset {
-    const c = this.config;
-    return {
-      priority1: c.priority1,
-      clockClass: c.clockClass,
-      clockAccuracy: c.clockAccuracy,
-      offsetScaledLogVariance: c.offsetScaledLogVariance,
-      priority2: c.priority2,
-      grandmasterIdentity: this.portIdentity.clockIdentity,
-      stepsRemoved: 0,
-      sender: this.portIdentity,
-    };
+    return ownDataset(this.config, this.portIdentity);
   }
 
   poll(now: number): number {

@@ -12,7 +12,7 @@ import type { NativeActorHandle, NativeLinearTimescale } from '../../native/virt
 import type { LabTransport, TimedActor } from '../net/lab-transport.ts';
 import { linearTimescale } from '../net/ptp-timescale.ts';
 import { clockIdentityFromMac, formatClockIdentity, parseClockIdentity, type PortIdentity } from '../net/ptp.ts';
-import type { ClockDataset } from './grandmaster-bmca.ts';
+import { ownDataset, type ClockDataset } from './grandmaster-bmca.ts';
 import { AES67_GRANDMASTER_DEFAULTS, macFromSeed, PTP_DSCP, validateGrandmasterConfig, type GrandmasterConfig, type GrandmasterCounts, type GrandmasterOptions } from './grandmaster.ts';
 import { SteeredTimescale } from './grandmaster-timescale.ts';
 import { checkLinear } from './native-aes67-sender.ts';
@@ -96,17 +96,7 @@ export class NativeGrandmaster implements TimedActor {
 
   /** Our own data set, as our Announce states it. */
   get dataset(): ClockDataset {
-    const c = this.config;
-    return {
-      priority1: c.priority1,
-      clockClass: c.clockClass,
-      clockAccuracy: c.clockAccuracy,
-      offsetScaledLogVariance: c.offsetScaledLogVariance,
-      priority2: c.priority2,
-      grandmasterIdentity: this.portIdentity.clockIdentity,
-      stepsRemoved: 0,
-      sender: this.portIdentity,
-    };
+    return ownDataset(this.config, this.portIdentity);
   }
 
   poll(now: number): number {
