@@ -47,6 +47,35 @@
 // lab receivers ~23 %, nearly all the kernel faulting in the ~45 MB a run records (huge
 // pages were measured slower here), senders ~9 %, JavaScript between polls ~10 %, V8's
 // compiler and collector threads ~5 %, the world's construction ~5 %.
+//
+// Measured (speed5, the same machine much busier: load average 5-15 from other helpers and a
+// CI rehearsal, every figure below beside the load it was taken at). Not the 100x target,
+// and speed5 did not move this bench measurably. The bench run alternately on main's addon
+// and speed5's (same process order, load 5.2-8.6): full run per CPU second 59.7x / 64.6x /
+// 75.6x on main against 57.9x / 59.1x / 69.2x with speed5, the same run again 59.1-71.8x
+// against 60.9-64.3x: the same within this load's noise (a run's CPU time varied by 40 % from
+// one run to the next). A loop of eight back-to-back runs (bench scratch, alternating addons,
+// load 12-14) had speed5 at ~165 ms of CPU a run against ~180 ms on main in its first three
+// pairs, and no difference in later ones (load 15, the runs then took 190-340 ms). What
+// speed5 changed (every scenario in scenarios/ measures the same, checked whole): the
+// PlayoutBuffer's counters, each written by one thread, are bumped by a load and a store,
+// not a locked add (on x86 a locked add waits for the packet's ~1.5 KB of stores into the
+// cold ring to reach the cache: that wait was most of PlayoutBuffer::write's samples in
+// perf); RtpTransmitter::poll computes a packet's due time (a PTP mapping inversion) once,
+// not four times, and the emulated device takes it from poll instead of asking again.
+// Measured and dropped: faulting the receivers' recording in with madvise
+// (MADV_POPULATE_WRITE) in 1 MB or 64 KB chunks ahead of the writes (no gain: the kernel's
+// cost is allocating, zeroing and charging each page, not the trap; and pages zeroed ahead
+// are cold again when written); decoding the device's L24 payload straight into the playout
+// ring instead of decoding and copying (no gain measured; the decoder's stores into the
+// cold ring stall as the copy did). What is left, per steady run (perf, load 12-14, ~165 ms
+// CPU a run): glibc memcpy ~12-17 % (the ring writes and reads, the network's copy of each
+// datagram, the recording), the kernel ~19-22 % (nearly all the ~14,000 page faults of the
+// ~45 MB the receivers record: only reusing the memory across runs would remove them, and a
+// receiver's memory is freed only when V8 finalizes it, which a synchronous run never
+// lets happen), PlayoutBuffer::write ~5-7 % (cache misses on the 8 x 256 KB rings), the
+// time mapping ~3 %, copyRows ~2-3 %, the network's delivery ~2 %; the AVX-512 L24 kernels
+// are the ones in use (decode ~1 %, encode ~0.7 %).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { loadNative } from '../native/index.ts';

@@ -755,10 +755,10 @@ void EmulatedDut::receive(std::size_t index) {
   }
 }
 
-void EmulatedDut::transmit(std::size_t index) {
+Nanoseconds EmulatedDut::transmit(std::size_t index) {
   Tx& tx = *tx_[index];
   if (!tx.started) {
-    if (!tx.sink->started()) return;
+    if (!tx.sink->started()) return std::numeric_limits<Nanoseconds>::max();
     tx.transmitter->start(tx.sink->firstMediaTime());
     tx.started = true;
     tx.dueKnown = false;
@@ -766,7 +766,7 @@ void EmulatedDut::transmit(std::size_t index) {
   const std::uint64_t sentBefore = tx.transmitter->stats().packetsSent + tx.transmitter->stats().sendErrors;
   const SampleTime mediaBefore = tx.transmitter->nextMediaTime();
   const std::uint16_t sequenceBefore = tx.transmitter->nextSequence();
-  tx.transmitter->poll();
+  const Nanoseconds due = tx.transmitter->poll();
   const std::uint64_t sent = tx.transmitter->stats().packetsSent + tx.transmitter->stats().sendErrors - sentBefore;
   const RtpTransmitterConfig& c = tx.transmitter->config();
   const Nanoseconds now = transport_.clock().now();
@@ -783,6 +783,7 @@ void EmulatedDut::transmit(std::size_t index) {
     stamp.deviceTime = device_->timeline().deviceTimeOf(stamp.mediaTime);
     packetLog_.push(stamp);
   }
+  return due;
 }
 
 Nanoseconds EmulatedDut::nextIoWake() {
@@ -841,9 +842,8 @@ Nanoseconds EmulatedDut::poll() {
         next = std::min(next, tx.due);
         continue;
       }
-      transmit(i);
+      const Nanoseconds due = transmit(i);
       if (!tx.started) continue;
-      const Nanoseconds due = tx.transmitter->nextDue();
       if (mapping) {
         tx.dueKnown = true;
         tx.due = due;

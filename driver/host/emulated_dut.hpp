@@ -334,7 +334,9 @@ class EmulatedDut {
   void processSap();
   void tryResolve(Rx& rx);
   void receive(std::size_t index);
-  void transmit(std::size_t index);
+  // Sends what is due on stream `index`; returns its next due time (its poll's), or the
+  // largest time while it has not started.
+  Nanoseconds transmit(std::size_t index);
   // Virtual-time IO: when the next cycle wakes (its predicted time, later under host load).
   Nanoseconds nextIoWake();
   void emit(const std::string& what) {

@@ -9,6 +9,12 @@ namespace aes67 {
 
 namespace {
 constexpr SampleTime kNever = std::numeric_limits<SampleTime>::min();
+// Adds to a counter only its one thread writes: a plain load and store, not fetch_add. A
+// locked add on x86 waits for every store before it to reach the cache: after a packet's
+// samples were copied into the (cold) ring, that wait was most of write()'s time.
+void bump(std::atomic<std::uint64_t>& counter, std::uint64_t n) {
+  counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
 std::size_t roundUpToPowerOfTwo(std::size_t n) {
   std::size_t p = 1;
   while (p < n) p <<= 1;
@@ -39,18 +45,18 @@ PlayoutWrite PlayoutBuffer::write(SampleTime mediaTime, const float* interleaved
   const SampleTime cursor = readCursor_.load(std::memory_order_acquire);
   const SampleTime end = mediaTime + static_cast<SampleTime>(frames);
   if (cursor != kNever && end <= cursor) {
-    late_.fetch_add(1, std::memory_order_relaxed);
+    bump(late_, 1);
     return PlayoutWrite::kLate;
   }
   // Frames must not overwrite slots the reader has yet to play: keep within one capacity
   // of the cursor (or of the newest frame before reading starts).
   const SampleTime horizon = cursor != kNever ? cursor : std::max(newest_.load(std::memory_order_relaxed), mediaTime);
   if (end > horizon + static_cast<SampleTime>(capacity_) && cursor != kNever) {
-    early_.fetch_add(1, std::memory_order_relaxed);
+    bump(early_, 1);
     return PlayoutWrite::kTooEarly;
   }
   if (stamps_[static_cast<std::size_t>(mediaTime) & mask_].load(std::memory_order_relaxed) == mediaTime) {
-    duplicates_.fetch_add(1, std::memory_order_relaxed);
+    bump(duplicates_, 1);
     return PlayoutWrite::kDuplicate;
   }
   // The part the reader already passed is skipped; of a packet longer than the buffer only
@@ -69,7 +75,7 @@ PlayoutWrite PlayoutBuffer::write(SampleTime mediaTime, const float* interleaved
     std::memcpy(&samples_[0], src + head * channels_, (n - head) * channels_ * sizeof(float));
     for (SampleTime t = first; t < end; ++t) stamps_[static_cast<std::size_t>(t) & mask_].store(t, std::memory_order_release);
   }
-  framesWritten_.fetch_add(frames, std::memory_order_relaxed);
+  bump(framesWritten_, frames);
   SampleTime newest = newest_.load(std::memory_order_relaxed);
   if (end - 1 > newest || newest == kNever) newest_.store(end - 1, std::memory_order_release);
   return PlayoutWrite::kStored;
@@ -93,7 +99,7 @@ void PlayoutBuffer::read(SampleTime t, float* out, std::size_t frames) {
     std::memcpy(out, &samples_[start * channels_], head * channels_ * sizeof(float));
     std::memcpy(out + head * channels_, &samples_[0], (frames - head) * channels_ * sizeof(float));
     if (allPresent(t, frames)) {
-      played_.fetch_add(frames, std::memory_order_relaxed);
+      bump(played_, frames);
       playing_ = true;
       if (missingRunFrames_ > 0) {
         recordGlitch(missingRunStart_, missingRunFrames_);
@@ -103,8 +109,8 @@ void PlayoutBuffer::read(SampleTime t, float* out, std::size_t frames) {
       return;
     }
   }
-  // Counted here and published once per call: one atomic add per counter per read instead
-  // of one per frame (each a locked instruction on x86). Only this thread writes them.
+  // Counted here and published once per call: one store per counter per read instead of
+  // one per frame. Only this thread writes them (bump).
   std::uint64_t played = 0, missing = 0, priming = 0, glitches = 0;
   for (std::size_t f = 0; f < frames; ++f) {
     const SampleTime want = t + static_cast<SampleTime>(f);
@@ -138,17 +144,17 @@ void PlayoutBuffer::read(SampleTime t, float* out, std::size_t frames) {
       ++missingRunFrames_;
     }
   }
-  if (played) played_.fetch_add(played, std::memory_order_relaxed);
-  if (missing) missing_.fetch_add(missing, std::memory_order_relaxed);
-  if (priming) priming_.fetch_add(priming, std::memory_order_relaxed);
-  if (glitches) glitches_.fetch_add(glitches, std::memory_order_relaxed);
+  if (played) bump(played_, played);
+  if (missing) bump(missing_, missing);
+  if (priming) bump(priming_, priming);
+  if (glitches) bump(glitches_, glitches);
   readCursor_.store(t + static_cast<SampleTime>(frames), std::memory_order_release);
 }
 
 void PlayoutBuffer::recordGlitch(SampleTime start, std::int64_t frames) {
   const std::uint64_t head = glitchHead_.load(std::memory_order_relaxed);
   if (head - glitchTail_.load(std::memory_order_acquire) >= kGlitchLog) {
-    glitchOverflow_.fetch_add(1, std::memory_order_relaxed);
+    bump(glitchOverflow_, 1);
     return;
   }
   glitchLog_[head % kGlitchLog] = PlayoutGlitch{start, frames};

@@ -41,7 +41,9 @@ Nanoseconds RtpTransmitter::poll() {
   if (!started_) return std::numeric_limits<Nanoseconds>::max();
   const Nanoseconds now = clock_.now();
   const std::size_t samples = static_cast<std::size_t>(config_.framesPerPacket) * config_.format.channels;
-  while (nextDue() <= now) {
+  // The due time once per packet (each is a mapping inversion), not at every use.
+  Nanoseconds due = nextDue();
+  while (due <= now) {
     if (source_.fill() < config_.framesPerPacket) {
       ++stats_.waitingForAudio;
       break;
@@ -61,11 +63,12 @@ Nanoseconds RtpTransmitter::poll() {
       ++stats_.sendErrors;
       stats_.lastSendError = socket_->lastSendError();
     }
-    stats_.latenessMaxNs = std::max(stats_.latenessMaxNs, now - nextDue());
+    stats_.latenessMaxNs = std::max(stats_.latenessMaxNs, now - due);
     nextMediaTime_ += config_.framesPerPacket;
     ++sequence_;
+    due = nextDue();
   }
-  return nextDue();
+  return due;
 }
 
 }  // namespace aes67
