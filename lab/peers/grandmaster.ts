@@ -188,6 +188,28 @@ export function validateGrandmasterConfig(c: GrandmasterConfig): void {
   if (!(c.profile in PTP_DSCP)) throw new RangeError(`grandmaster profile must be one of ${Object.keys(PTP_DSCP).join(', ')}, got "${c.profile}"`);
 }
 
+/**
+ * A grandmaster's configuration (the AES67 defaults under what `config` sets) and port
+ * identity (`clockIdentity`, else one made from `identitySeed` or the host's address),
+ * checked: what the TypeScript and the native grandmaster both start from.
+ */
+export function resolveGrandmaster(
+  config: Partial<GrandmasterConfig>,
+  clockIdentity: string | undefined,
+  identitySeed: string | undefined,
+  address: string,
+): { config: GrandmasterConfig; portIdentity: PortIdentity } {
+  const resolved = { ...AES67_GRANDMASTER_DEFAULTS, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) } as GrandmasterConfig;
+  validateGrandmasterConfig(resolved);
+  let id: string;
+  if (clockIdentity !== undefined) {
+    const parsed = parseClockIdentity(clockIdentity);
+    if (!parsed) throw new RangeError(`grandmaster clockIdentity "${clockIdentity}" is not 8 hex octets (e.g. 020000.fffe.000001)`);
+    id = parsed;
+  } else id = clockIdentityFromMac(macFromSeed(identitySeed ?? address));
+  return { config: resolved, portIdentity: { clockIdentity: id, portNumber: 1 } };
+}
+
 interface ForeignMaster {
   dataset: ClockDataset;
   /** Local receive times of its recent Announces (at most FOREIGN_MASTER_THRESHOLD kept). */
@@ -255,15 +277,8 @@ export class Grandmaster implements TimedActor {
   ) {
     const { identitySeed, clockIdentity, timescale, script, onChange, ...config } = options;
     this.onChange = onChange;
-    this.config = { ...AES67_GRANDMASTER_DEFAULTS, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) };
-    validateGrandmasterConfig(this.config);
-    let id: string;
-    if (clockIdentity !== undefined) {
-      const parsed = parseClockIdentity(clockIdentity);
-      if (!parsed) throw new RangeError(`grandmaster clockIdentity "${clockIdentity}" is not 8 hex octets (e.g. 020000.fffe.000001)`);
-      id = parsed;
-    } else id = clockIdentityFromMac(macFromSeed(identitySeed ?? transport.address));
-    this.portIdentity = { clockIdentity: id, portNumber: 1 };
+    ({ config: this.config, portIdentity: this.portIdentity } = resolveGrandmaster(config, clockIdentity, identitySeed, transport.address));
+    const id = this.portIdentity.clockIdentity;
     this.ownIdBytes = Uint8Array.from({ length: 8 }, (_, i) => parseInt(id.slice(2 * i, 2 * i + 2), 16));
     this.timescale = new SteeredTimescale(timescale ?? linearTimescale());
     this.script = [...(script ?? [])].sort((a, b) => a.atNs - b.atNs);

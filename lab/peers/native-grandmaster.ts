@@ -11,9 +11,9 @@ import type { NativeGrandmaster as NativeGm } from '../../native/grandmaster.ts'
 import type { NativeActorHandle, NativeLinearTimescale } from '../../native/virtual-actors.ts';
 import type { LabTransport, TimedActor } from '../net/lab-transport.ts';
 import { linearTimescale } from '../net/ptp-timescale.ts';
-import { clockIdentityFromMac, formatClockIdentity, parseClockIdentity, type PortIdentity } from '../net/ptp.ts';
+import { formatClockIdentity, type PortIdentity } from '../net/ptp.ts';
 import { ownDataset, type ClockDataset } from './grandmaster-bmca.ts';
-import { AES67_GRANDMASTER_DEFAULTS, macFromSeed, PTP_DSCP, validateGrandmasterConfig, type GrandmasterConfig, type GrandmasterCounts, type GrandmasterOptions } from './grandmaster.ts';
+import { PTP_DSCP, resolveGrandmaster, type GrandmasterConfig, type GrandmasterCounts, type GrandmasterOptions } from './grandmaster.ts';
 import { SteeredTimescale } from './grandmaster-timescale.ts';
 import { checkLinear } from './native-aes67-sender.ts';
 
@@ -37,15 +37,8 @@ export class NativeGrandmaster implements TimedActor {
     if (script?.length) throw new Error('native-grandmaster: a script is not implemented natively; use Grandmaster');
     if (onChange) throw new Error('native-grandmaster: onChange is not implemented natively; use Grandmaster');
     if (transport.kind !== 'virtual') throw new Error('native-grandmaster: runs on the virtual network only; use Grandmaster');
-    this.config = { ...AES67_GRANDMASTER_DEFAULTS, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) };
-    validateGrandmasterConfig(this.config);
-    let id: string;
-    if (clockIdentity !== undefined) {
-      const parsed = parseClockIdentity(clockIdentity);
-      if (!parsed) throw new RangeError(`grandmaster clockIdentity "${clockIdentity}" is not 8 hex octets (e.g. 020000.fffe.000001)`);
-      id = parsed;
-    } else id = clockIdentityFromMac(macFromSeed(identitySeed ?? transport.address));
-    this.portIdentity = { clockIdentity: id, portNumber: 1 };
+    ({ config: this.config, portIdentity: this.portIdentity } = resolveGrandmaster(config, clockIdentity, identitySeed, transport.address));
+    const id = this.portIdentity.clockIdentity;
     const base = timescale ?? linearTimescale();
     checkLinear(base, linear, 'native-grandmaster');
     this.timescale = new SteeredTimescale(base);
