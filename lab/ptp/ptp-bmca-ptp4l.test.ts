@@ -92,7 +92,10 @@ describe.skipIf(skip !== '')('BMCA: ptp4l and the emulator as grandmasters, the 
     const { identity: emIdentity, at: emStart } = await em.started;
     expect(emIdentity).not.toBe(gmIdentity);
     // Runs until about 12 s after the last failover (see below).
-    const follow = startFollow(net, 'sl', RESUME_AT + END_AFTER_RESUME + RECEIPT_TIMEOUT_S + 12);
+    // After the last failover the engine gets the same 21 s to re-lock to ptp4l as after the
+    // first (12 s was too little in a CI rehearsal: re-lock not done 12 s after the failover,
+    // where it takes 3.2 s in most runs).
+    const follow = startFollow(net, 'sl', RESUME_AT + END_AFTER_RESUME + RECEIPT_TIMEOUT_S + 21);
 
     // Phase 1: the emulator is best. The judge says so through pmc as well as its log.
     const judgeFirst = await judge.lines.waitFor(new RegExp(`selected best master clock ${literal(emIdentity)}`), 20_000);
