@@ -16,6 +16,7 @@
 // software stamps serves UTC, 37 s behind the TAI the lab's own grandmaster serves; before
 // the lab followed it the DUT re-anchored every stream and the audio came back off by it.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +29,19 @@ import type { Report } from '../../lab/report/schema.ts';
 const usable = canUseNetns();
 const missing = usable.ok ? missingForDut(['ptp4l', 'pmc']) : usable.reason;
 const SUBNET = 166;
-const SCENARIO = 'scenarios/hil/loopback-2x2.yaml';
+const BASE_SCENARIO = 'scenarios/hil/loopback-2x2.yaml';
+/**
+ * The loopback scenario with the lock bound of the PTP issue (< 20 s): its 10 s is for the
+ * lab's own grandmaster; following ptp4l (software stamps) the DUT took 13.0 s once in a
+ * clean-clone rehearsal. What this file tests is whom the DUT follows, not how fast.
+ */
+function scenarioFile(dir: string): string {
+  const s = parse(readFileSync(BASE_SCENARIO, 'utf8')) as { expect: Record<string, unknown> };
+  s.expect = { ...s.expect, 'ptp.lockTime': { max: '20s' } };
+  const file = path.join(dir, 'loopback-2x2-external-gm.yaml');
+  writeFileSync(file, stringify(s));
+  return file;
+}
 /** As hil.live.test.ts: 100 ms covers a busy 2-core host's stalls of the lab's event loop. */
 const LINK_OFFSET_FRAMES = 4800;
 
@@ -70,7 +83,7 @@ describe.skipIf(missing !== undefined)(`ci/hil/run with an external grandmaster 
 
   it("passes with ptp4l's identity in the rig: the DUT follows ptp4l, the runner starts no grandmaster", async () => {
     const out = path.join(dir, 'external');
-    const r = await runHil(['--rig', rig.writeRig('external', { ptp: { grandmaster: 'external', identity: euiOf(identity) } }), SCENARIO, '-o', out], 150_000, RUNNER_FIFO);
+    const r = await runHil(['--rig', rig.writeRig('external', { ptp: { grandmaster: 'external', identity: euiOf(identity) } }), scenarioFile(dir), '-o', out], 150_000, RUNNER_FIFO);
     const s = readReport(out).scenarios[0];
     const summary = `${r.stdout}\n${r.stderr}\n${s.expectations.map((e) => `${e.name}=${String(e.value)} ${e.verdict}${e.message ? ` (${e.message})` : ''}`).join(', ')}`;
     console.log(`hil external gm: exit ${r.code}, ${s.verdict}, lock ${String(s.figures['ptp.lockTimeMs'])} ms, DUT follows ${String(s.figures['ptp.dutGrandmaster'])}; ${String(s.figures['ptp.externalTime'])}`);
@@ -82,7 +95,7 @@ describe.skipIf(missing !== undefined)(`ci/hil/run with an external grandmaster 
 
   it('is an error naming the clock it heard when the rig names another grandmaster', async () => {
     const out = path.join(dir, 'wrong');
-    const r = await runHil(['--rig', rig.writeRig('wrong', { ptp: { grandmaster: 'external', identity: '00-1D-C1-FF-FE-12-34-56' } }), SCENARIO, '-o', out], 150_000, RUNNER_FIFO);
+    const r = await runHil(['--rig', rig.writeRig('wrong', { ptp: { grandmaster: 'external', identity: '00-1D-C1-FF-FE-12-34-56' } }), scenarioFile(dir), '-o', out], 150_000, RUNNER_FIFO);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(1);
     const s = readReport(out).scenarios[0];
     expect(s.verdict).toBe('error');
