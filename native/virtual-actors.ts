@@ -69,6 +69,10 @@ export interface NativeRecording {
   firstSample: bigint;
   lastFrameEnd: number;
   blocks: ({ bytes: Uint8Array; filled: Uint8Array } | null)[];
+  /** Distinct chunk contents kept (a packet that repeats one is recorded by reference: native/src/chunked_recording.hpp). */
+  storedChunks: number;
+  /** Chunks copied privately (written by packets that did not fill one chunk exactly). */
+  privateChunks: number;
 }
 
 export interface NativeAes67Receiver {

@@ -68,6 +68,12 @@ export class NativeAes67Receiver implements TimedActor {
     return recordedAudio(this.stream, r.firstSample, r.lastFrameEnd, (b) => r.blocks[b]);
   }
 
+  /** How the recording is kept: distinct chunk contents, and chunks copied privately (native/src/chunked_recording.hpp). */
+  recordingStore(): { storedChunks: number; privateChunks: number } {
+    const r = this.receiver.recording();
+    return { storedChunks: r.storedChunks, privateChunks: r.privateChunks };
+  }
+
   poll(now: number): number {
     return this.receiver.poll(now);
   }

@@ -204,6 +204,23 @@ interface ReceiverCase {
   encoding: PcmEncoding;
   channels: number;
   ssrcChangeAtMs?: number;
+  /** What the channels carry: a probe over sines (no payload repeats), sines of whole periods per packet, or silence (the recording keeps repeated payloads once). */
+  signal?: 'probe' | 'sines' | 'silence';
+}
+
+const SIGNALS = {
+  probe: { probe: { channel: 1, degree: 9, level: -6 } },
+  // 1, 2, ... kHz at 48 kHz: every channel repeats each 48 frames, so does every 1 ms payload.
+  sines: { signal: { sine: 1000, step: 1000, level: -12 } },
+  silence: { signal: 'silence' },
+};
+
+/** `b` under a sequence number far from its own (else the receivers drop it as a duplicate of the clean one). */
+function newSequence(b: Uint8Array, r: () => number): Uint8Array {
+  const seq = ((b[2] << 8) | b[3]) + 3000 + Math.floor(r() * 30000);
+  b[2] = (seq >> 8) & 0xff;
+  b[3] = seq & 0xff;
+  return b;
 }
 
 /** A datagram that is not a clean packet of the stream, made from a clean one. */
@@ -242,6 +259,20 @@ function mangle(d: Uint8Array, pick: number, r: () => number): Uint8Array {
       b[3] = seq & 0xff;
       return b;
     }
+    case 10: {
+      // A timestamp a few frames off: it overlaps the recorded chunks out of their alignment.
+      const t = (((b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7]) + Math.floor(r() * 95) - 47) >>> 0;
+      b[4] = t >>> 24;
+      b[5] = (t >>> 16) & 0xff;
+      b[6] = (t >>> 8) & 0xff;
+      b[7] = t & 0xff;
+      return newSequence(b, r);
+    }
+    case 11: {
+      // Fewer whole frames than the stream's 48-frame packets.
+      const frameBytes = (b.length - 12) / 48;
+      return newSequence(b.subarray(0, 12 + frameBytes * (1 + Math.floor(r() * 40))), r);
+    }
     default: {
       const ts = (b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7]; // a timestamp far off
       const t = (ts + Math.floor(r() * 2 ** 31)) >>> 0;
@@ -270,7 +301,7 @@ function receiveBoth(c: ReceiverCase) {
     sampleRate: 48_000,
     encoding: c.encoding,
     framesPerPacket: 48,
-    signal: interleaved(channelSignals({ name: 'r', kind: 'aes67', drift: 0, probe: { channel: 1, degree: 9, level: -6 } } as SenderSpec, c.channels, 48_000, 'x.yaml'), 48_000),
+    signal: interleaved(channelSignals({ name: 'r', kind: 'aes67', drift: 0, ...SIGNALS[c.signal ?? 'probe'] } as SenderSpec, c.channels, 48_000, 'x.yaml'), 48_000),
     sourceFilter: c.sourceFilter,
     initialSequence: 0xfffa,
     ...(c.ssrcChangeAtMs !== undefined ? { reboots: [{ atNs: 5_000_000_000 + c.ssrcChangeAtMs * 1e6, pauseNs: 3_000_000, ssrc: 0x1234567 }] } : {}),
@@ -286,7 +317,7 @@ function receiveBoth(c: ReceiverCase) {
     poll() {
       for (let d = tap.receive(); d; d = tap.receive()) {
         if (r() >= c.malformed) continue;
-        const bad = mangle(d.data, Math.floor(r() * 10), r);
+        const bad = mangle(d.data, Math.floor(r() * 12), r);
         (r() < 0.1 ? stranger : fromSender).send('239.69.144.1:5004', bad);
       }
       return Infinity;
@@ -319,6 +350,7 @@ const receiverCase: fc.Arbitrary<ReceiverCase> = fc.record({
   encoding: fc.constantFrom<PcmEncoding>('L16', 'L24', 'L32'),
   channels: fc.integer({ min: 1, max: 8 }),
   ssrcChangeAtMs: fc.option(fc.integer({ min: 20, max: 300 }), { nil: undefined }),
+  signal: fc.constantFrom<ReceiverCase['signal']>('probe', 'sines', 'silence'),
 });
 
 describe.skipIf(!addonBuilt())('NativeAes67Receiver against Aes67Receiver', () => {
@@ -329,8 +361,25 @@ describe.skipIf(!addonBuilt())('NativeAes67Receiver against Aes67Receiver', () =
     expect(nat.audio()).toEqual(ts.audio());
   });
 
+  it('keeps a payload that repeats once and still records what the TypeScript receiver does (sines, silence, 1 ms packets)', () => {
+    for (const signal of ['sines', 'silence'] as const) {
+      const { ts, nat } = receiveBoth({ seed: 2, loss: 0, duplicate: 0, reorder: 0, jitterNs: 0, malformed: 0, sourceFilter: true, recordSeconds: 60, ppm: 0, encoding: 'L24', channels: 8, signal });
+      const packets = ts.metrics()!.packets;
+      expect(packets).toBeGreaterThan(390);
+      expect(nat.audio()).toEqual(ts.audio());
+      const store = nat.recordingStore();
+      // Silence is one payload; the sines repeat every packet too (their 48-frame period).
+      expect(store.storedChunks).toBeLessThanOrEqual(signal === 'silence' ? 1 : 48);
+      expect(store.privateChunks).toBe(0);
+    }
+    // The probe (an MLS of 511 frames) repeats no 48-frame payload within 400 ms: every packet is its own.
+    const { ts, nat } = receiveBoth({ seed: 3, loss: 0, duplicate: 0, reorder: 0, jitterNs: 0, malformed: 0, sourceFilter: true, recordSeconds: 60, ppm: 0, encoding: 'L24', channels: 8, signal: 'probe' });
+    expect(nat.recordingStore().storedChunks).toBe(ts.metrics()!.packets);
+  });
+
   it('counts, drops and records as the TypeScript receiver under loss, reordering, duplication, jitter and malformed datagrams (fast-check)', () => {
     let impaired = 0;
+    let outOfChunk = 0;
     fc.assert(
       fc.property(receiverCase, (c) => {
         const { ts, nat } = receiveBoth(c);
@@ -342,10 +391,13 @@ describe.skipIf(!addonBuilt())('NativeAes67Receiver against Aes67Receiver', () =
         expect(b.firstSample).toBe(a.firstSample);
         expect(b.missingFrames).toBe(a.missingFrames);
         expect(Buffer.from(b.interleaved.buffer).equals(Buffer.from(a.interleaved.buffer))).toBe(true);
+        if (nat.recordingStore().privateChunks > 0) outOfChunk++;
       }),
       { numRuns: 30, seed: 4242 },
     );
     // The property saw the impairments it is about, not only clean runs.
     expect(impaired).toBeGreaterThan(15);
+    // ...and packets off the recording's chunks (shifted, shorter), which it copies privately.
+    expect(outOfChunk).toBeGreaterThan(3);
   });
 });

@@ -32,7 +32,7 @@
 #include "native/src/base_binding.hpp"
 #include "native/src/native_actor.hpp"
 #include "native/src/periodic_payloads.hpp"
-#include "native/src/recording_arena.hpp"
+#include "native/src/chunked_recording.hpp"
 #include "native/src/registry.hpp"
 
 namespace aes67::native {
@@ -327,11 +327,10 @@ class Aes67ReceiverActor final : public NativeActor {
   // The recording by one-second block (bytes: rate x frame bytes; filled: a byte per frame).
   std::size_t blockCount() const { return present_.size(); }
   bool blockPresent(std::size_t i) const { return present_[i] != 0; }
-  const std::uint8_t* blockBytes(std::size_t i) const { return bytes_.data() + i * blockBytes_; }
-  const std::uint8_t* blockFilled(std::size_t i) const { return filled_.data() + i * static_cast<std::size_t>(rate_); }
-  std::size_t blockSize() const { return blockBytes_; }
+  void readBlock(std::size_t i, std::uint8_t* bytes, std::uint8_t* filled) const { recording_.read(static_cast<std::int64_t>(i) * rate_, rate_, bytes, filled); }
+  std::size_t blockSize() const { return static_cast<std::size_t>(rate_) * frameBytes_; }
   std::int64_t rate() const { return rate_; }
-  std::size_t frameBytes() const { return frameBytes_; }
+  const ChunkedRecording& store() const { return recording_; }
   // What the socket's queue limit dropped (RtpSubscription's socketOverflows), kept past close.
   std::uint64_t socketOverflows() const { return socket_ ? socket_->receiveOverflows() : overflowsAtClose_; }
   void close() {
@@ -464,25 +463,15 @@ class Aes67ReceiverActor final : public NativeActor {
     const double limit = recordSeconds_ * static_cast<double>(rate_);
     if (offset < 0) return drop("before-recording");
     if (static_cast<double>(offset + frames) > limit) return drop("recording-full");
-    if (!bytes_.data()) {
-      // The whole recording reserved at once (recording_arena.hpp): zero until written.
-      const std::size_t maxBlocks = static_cast<std::size_t>(std::ceil(recordSeconds_));
-      blockBytes_ = static_cast<std::size_t>(rate_) * frameBytes_;
-      bytes_.reserve(maxBlocks * blockBytes_);
-      filled_.reserve(maxBlocks * static_cast<std::size_t>(rate_));
+    if (!recording_.configured()) {
+      // Whole one-second blocks, in chunks of this first packet's size (chunked_recording.hpp).
+      const std::int64_t maxBlocks = static_cast<std::int64_t>(std::ceil(recordSeconds_));
+      recording_.configure(maxBlocks * rate_, frameBytes_, frames);
     }
-    for (std::int64_t f = 0; f < frames;) {
-      const std::int64_t frame = offset + f;
-      const std::size_t bi = static_cast<std::size_t>(frame / rate_);
-      if (present_.size() <= bi) present_.resize(bi + 1, 0);
-      present_[bi] = 1;
-      const std::int64_t i = frame - static_cast<std::int64_t>(bi) * rate_;
-      const std::int64_t n = std::min(frames - f, rate_ - i);
-      const std::size_t at = bi * static_cast<std::size_t>(rate_) + static_cast<std::size_t>(i);
-      std::memcpy(bytes_.data() + at * frameBytes_, payload + f * frameBytes_, static_cast<std::size_t>(n) * frameBytes_);
-      std::memset(filled_.data() + at, 1, static_cast<std::size_t>(n));
-      f += n;
-    }
+    recording_.write(offset, payload, frames);
+    const std::size_t lastBlock = static_cast<std::size_t>((offset + frames - 1) / rate_);
+    if (present_.size() <= lastBlock) present_.resize(lastBlock + 1, 0);
+    for (std::size_t bi = static_cast<std::size_t>(offset / rate_); bi <= lastBlock; ++bi) present_[bi] = 1;
     lastFrameEnd_ = std::max(lastFrameEnd_, offset + frames);
   }
 
@@ -516,9 +505,7 @@ class Aes67ReceiverActor final : public NativeActor {
   double lastTransit_ = 0;
   double arrivalSum_ = 0;
   std::int64_t firstSample_ = -1;
-  RecordingArena bytes_;
-  RecordingArena filled_;
-  std::size_t blockBytes_ = 0;
+  ChunkedRecording recording_;
   std::vector<std::uint8_t> present_;  // per block: written to
   std::int64_t lastFrameEnd_ = 0;
 };
@@ -599,14 +586,15 @@ class JsAes67Receiver : public Napi::ObjectWrap<JsAes67Receiver> {
       }
       Napi::Object b = Napi::Object::New(env);
       Napi::Uint8Array bytes = Napi::Uint8Array::New(env, r.blockSize());
-      std::memcpy(bytes.Data(), r.blockBytes(i), r.blockSize());
       Napi::Uint8Array filled = Napi::Uint8Array::New(env, static_cast<std::size_t>(r.rate()));
-      std::memcpy(filled.Data(), r.blockFilled(i), static_cast<std::size_t>(r.rate()));
+      r.readBlock(i, bytes.Data(), filled.Data());
       b.Set("bytes", bytes);
       b.Set("filled", filled);
       a.Set(static_cast<std::uint32_t>(i), b);
     }
     o.Set("blocks", a);
+    o.Set("storedChunks", static_cast<double>(r.store().storedChunks()));
+    o.Set("privateChunks", static_cast<double>(r.store().privateChunks()));
     return o;
   }
   Napi::ObjectReference networkRef_;

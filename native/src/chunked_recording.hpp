@@ -1,0 +1,66 @@
+// A lab receiver's recording of a stream's payload bytes, addressed by frame, that keeps each
+// distinct chunk of audio once. A virtual-time run records ~9 MB a second of virtual time
+// (8 streams x 8 channels of L24), and writing it into fresh memory (page faults, zeroing,
+// the copy) was ~40 % of bench/virtual-speed.ts's run. Test signals repeat: a sine of whole
+// hertz repeats every second, silence every packet, and the device returns them unchanged,
+// so most packets carry a payload already recorded. A packet that fills one chunk exactly
+// (the chunk is the first packet's frame count, aligned to the first frame) is looked up by
+// its content and the chunk points at the one stored copy; any other write (a packet of
+// another size or alignment, a reordered overlap) makes the chunks it touches private and is
+// copied in place. What a read returns is byte for byte what copying every packet in order
+// would have left (lab/peers/native-aes67.test.ts checks it against the TypeScript receiver).
+// Memory is bounded by the capacity: at most one stored copy and one private copy per chunk.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "native/src/recording_arena.hpp"
+
+namespace aes67::native {
+
+class ChunkedRecording {
+ public:
+  // `capacityFrames` frames of `frameBytes` each, in chunks of `chunkFrames` (> 0) frames.
+  // Reserves address space only; throws std::bad_alloc.
+  void configure(std::int64_t capacityFrames, std::size_t frameBytes, std::int64_t chunkFrames);
+  bool configured() const { return chunkFrames_ > 0; }
+
+  // Writes frames [offset, offset + frames) (inside the capacity: the caller checks).
+  void write(std::int64_t offset, const std::uint8_t* payload, std::int64_t frames);
+  // Copies frames [from, from + n) (inside the capacity) into `bytes` (zeros where nothing
+  // was written) and `filled` (a byte per frame: 1 where written).
+  void read(std::int64_t from, std::int64_t n, std::uint8_t* bytes, std::uint8_t* filled) const;
+
+  // Distinct chunk contents stored (shared by every chunk that carries them).
+  std::size_t storedChunks() const { return stored_; }
+  // Chunks written as private copies (the packets that did not fill one chunk exactly).
+  std::size_t privateChunks() const { return privateCount_; }
+
+ private:
+  static constexpr std::uint32_t kEmpty = 0;
+  static constexpr std::uint32_t kPrivate = 0xffffffffu;
+
+  // The stored copy with these bytes, stored now if new; kPrivate when the store is full.
+  std::uint32_t intern(const std::uint8_t* bytes);
+  // The chunk's own copy, made from what it held.
+  std::uint8_t* makePrivate(std::int64_t chunk);
+  void growTable();
+
+  std::int64_t capacityFrames_ = 0;
+  std::int64_t chunkFrames_ = 0;
+  std::int64_t chunkCount_ = 0;
+  std::size_t frameBytes_ = 0;
+  std::size_t chunkBytes_ = 0;
+  RecordingArena chunks_;    // per chunk: kEmpty, a stored copy's index + 1, or kPrivate
+  RecordingArena store_;     // distinct contents, in the order first seen
+  RecordingArena own_;       // per chunk, its own copy once it has one
+  RecordingArena filled_;    // a byte per frame
+  std::size_t stored_ = 0;
+  std::size_t privateCount_ = 0;
+  std::vector<std::uint64_t> hashes_;  // per stored copy
+  std::vector<std::uint32_t> table_;   // open addressing: stored copy index + 1, or 0
+};
+
+}  // namespace aes67::native
