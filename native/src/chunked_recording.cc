@@ -56,6 +56,7 @@ void ChunkedRecording::configure(std::int64_t capacityFrames, std::size_t frameB
   own_.reserve(chunks * chunkBytes_);
   filled_.reserve(chunks * static_cast<std::size_t>(chunkFrames));
   stored_ = 0;
+  next_ = 0;
   privateCount_ = 0;
   hashes_.clear();
   table_.assign(1024, 0);
@@ -107,18 +108,24 @@ void ChunkedRecording::read(std::int64_t from, std::int64_t n, std::uint8_t* byt
 }
 
 std::uint32_t ChunkedRecording::intern(const std::uint8_t* bytes) {
+  // A repeating signal repeats in order: try the copy after the last one matched first (no hash).
+  if (next_ < stored_ && std::memcmp(store_.data() + next_ * chunkBytes_, bytes, chunkBytes_) == 0) return static_cast<std::uint32_t>(++next_);
   const std::uint64_t h = contentHash(bytes, chunkBytes_);
   const std::size_t mask = table_.size() - 1;
   std::size_t slot = static_cast<std::size_t>(h) & mask;
   for (; table_[slot] != 0; slot = (slot + 1) & mask) {
     const std::uint32_t id = table_[slot];
-    if (hashes_[id - 1] == h && std::memcmp(store_.data() + (id - 1) * chunkBytes_, bytes, chunkBytes_) == 0) return id;
+    if (hashes_[id - 1] == h && std::memcmp(store_.data() + (id - 1) * chunkBytes_, bytes, chunkBytes_) == 0) {
+      next_ = id;
+      return id;
+    }
   }
   if (stored_ == std::min(static_cast<std::size_t>(chunkCount_), kMaxStored)) return kPrivate;
   std::memcpy(store_.data() + stored_ * chunkBytes_, bytes, chunkBytes_);
   hashes_.push_back(h);
   const auto id = static_cast<std::uint32_t>(++stored_);
   table_[slot] = id;
+  next_ = stored_;
   if (stored_ * 2 > table_.size()) growTable();
   return id;
 }

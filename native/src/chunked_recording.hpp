@@ -58,6 +58,7 @@ class ChunkedRecording {
   RecordingArena own_;       // per chunk, its own copy once it has one
   RecordingArena filled_;    // a byte per frame
   std::size_t stored_ = 0;
+  std::size_t next_ = 0;  // the stored copy after the one last matched or stored
   std::size_t privateCount_ = 0;
   std::vector<std::uint64_t> hashes_;  // per stored copy
   std::vector<std::uint32_t> table_;   // open addressing: stored copy index + 1, or 0
