@@ -332,8 +332,10 @@ function receiveBoth(c: ReceiverCase) {
   const common = { timescale, source: sdp, recordSeconds: c.recordSeconds, ...(c.playoutDelayNs !== undefined ? { playoutDelayNs: c.playoutDelayNs } : {}) };
   const ts = new Aes67Receiver({ transport: virtualHost(network, clock, '10.67.144.2'), ...common });
   const nat = new NativeAes67Receiver({ network, transport: virtualHost(network, clock, '10.67.144.3'), linear: { epochNs: EPOCH, ppm: c.ppm }, ...common });
-  runVirtual([sender, mangler, ts, nat], network, clock, { untilNs: clock.now() + 400e6 });
-  return { ts, nat };
+  // A second native receiver of the stream on the same network (they share stored chunks).
+  const twin = new NativeAes67Receiver({ network, transport: virtualHost(network, clock, '10.67.144.4'), linear: { epochNs: EPOCH, ppm: c.ppm }, ...common });
+  runVirtual([sender, mangler, ts, nat, twin], network, clock, { untilNs: clock.now() + 400e6 });
+  return { ts, nat, twin };
 }
 
 const receiverCase: fc.Arbitrary<ReceiverCase> = fc.record({
@@ -372,9 +374,12 @@ describe.skipIf(!addonBuilt())('NativeAes67Receiver against Aes67Receiver', () =
       expect(store.storedChunks).toBeLessThanOrEqual(signal === 'silence' ? 1 : 48);
       expect(store.privateChunks).toBe(0);
     }
-    // The probe (an MLS of 511 frames) repeats no 48-frame payload within 400 ms: every packet is its own.
-    const { ts, nat } = receiveBoth({ seed: 3, loss: 0, duplicate: 0, reorder: 0, jitterNs: 0, malformed: 0, sourceFilter: true, recordSeconds: 60, ppm: 0, encoding: 'L24', channels: 8, signal: 'probe' });
+    // The probe (an MLS of 511 frames) repeats no 48-frame payload within 400 ms: every packet
+    // is its own, kept once for both native receivers of the stream on this network.
+    const { ts, nat, twin } = receiveBoth({ seed: 3, loss: 0, duplicate: 0, reorder: 0, jitterNs: 0, malformed: 0, sourceFilter: true, recordSeconds: 60, ppm: 0, encoding: 'L24', channels: 8, signal: 'probe' });
     expect(nat.recordingStore().storedChunks).toBe(ts.metrics()!.packets);
+    expect(twin.recordingStore().storedChunks).toBe(ts.metrics()!.packets);
+    expect(twin.audio()).toEqual(ts.audio());
   });
 
   it('counts, drops and records as the TypeScript receiver under loss, reordering, duplication, jitter and malformed datagrams (fast-check)', () => {
@@ -382,7 +387,7 @@ describe.skipIf(!addonBuilt())('NativeAes67Receiver against Aes67Receiver', () =
     let outOfChunk = 0;
     fc.assert(
       fc.property(receiverCase, (c) => {
-        const { ts, nat } = receiveBoth(c);
+        const { ts, nat, twin } = receiveBoth(c);
         const m = ts.metrics()!;
         if (m.lost + m.duplicates + m.reordered + m.late + Object.keys(m.dropped).length > 0) impaired++;
         expect(nat.metrics()).toEqual(m);
@@ -391,6 +396,7 @@ describe.skipIf(!addonBuilt())('NativeAes67Receiver against Aes67Receiver', () =
         expect(b.firstSample).toBe(a.firstSample);
         expect(b.missingFrames).toBe(a.missingFrames);
         expect(Buffer.from(b.interleaved.buffer).equals(Buffer.from(a.interleaved.buffer))).toBe(true);
+        expect(Buffer.from(twin.audio().interleaved.buffer).equals(Buffer.from(a.interleaved.buffer))).toBe(true);
         if (nat.recordingStore().privateChunks > 0) outOfChunk++;
       }),
       { numRuns: 30, seed: 4242 },

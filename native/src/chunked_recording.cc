@@ -6,44 +6,7 @@
 
 namespace aes67::native {
 
-namespace {
-
-// Past this many distinct contents a recording copies privately (bounds the index).
-constexpr std::size_t kMaxStored = std::size_t{1} << 24;
-
-std::uint64_t load64(const std::uint8_t* p) {
-  std::uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-std::uint64_t rotl(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-// A fast 64-bit hash of a chunk's bytes (four independent lanes); a match is confirmed by
-// comparing the bytes, so the hash only has to spread contents over the table.
-std::uint64_t contentHash(const std::uint8_t* p, std::size_t n) {
-  constexpr std::uint64_t k = 0x9e3779b97f4a7c15ULL;
-  std::uint64_t a = n, b = ~n, c = k, d = n * k;
-  std::size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    a = rotl((a ^ load64(p + i)) * k, 27);
-    b = rotl((b ^ load64(p + i + 8)) * k, 29);
-    c = rotl((c ^ load64(p + i + 16)) * k, 31);
-    d = rotl((d ^ load64(p + i + 24)) * k, 33);
-  }
-  for (; i + 8 <= n; i += 8) a = rotl((a ^ load64(p + i)) * k, 27);
-  for (; i < n; ++i) b = rotl((b ^ p[i]) * k, 29);
-  std::uint64_t h = a ^ rotl(b, 17) ^ rotl(c, 31) ^ rotl(d, 47);
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  return h ^ (h >> 33);
-}
-
-}  // namespace
-
-void ChunkedRecording::configure(std::int64_t capacityFrames, std::size_t frameBytes, std::int64_t chunkFrames) {
+void ChunkedRecording::configure(const void* network, std::int64_t capacityFrames, std::size_t frameBytes, std::int64_t chunkFrames) {
   if (capacityFrames <= 0 || frameBytes == 0 || chunkFrames <= 0) throw std::invalid_argument("ChunkedRecording: capacity, frame size and chunk must be positive");
   capacityFrames_ = capacityFrames;
   frameBytes_ = frameBytes;
@@ -52,14 +15,12 @@ void ChunkedRecording::configure(std::int64_t capacityFrames, std::size_t frameB
   chunkBytes_ = static_cast<std::size_t>(chunkFrames) * frameBytes;
   const std::size_t chunks = static_cast<std::size_t>(chunkCount_);
   chunks_.reserve(chunks * sizeof(std::uint32_t));
-  store_.reserve(std::min(chunks, kMaxStored) * chunkBytes_);
   own_.reserve(chunks * chunkBytes_);
   filled_.reserve(chunks * static_cast<std::size_t>(chunkFrames));
-  stored_ = 0;
+  store_ = ChunkStore::of(network, chunkBytes_);
+  store_->grow(chunks);
   next_ = 0;
   privateCount_ = 0;
-  hashes_.clear();
-  table_.assign(1024, 0);
 }
 
 void ChunkedRecording::write(std::int64_t offset, const std::uint8_t* payload, std::int64_t frames) {
@@ -68,8 +29,8 @@ void ChunkedRecording::write(std::int64_t offset, const std::uint8_t* payload, s
   if (frames == chunkFrames_ && offset % chunkFrames_ == 0) {
     std::uint32_t& e = entries[offset / chunkFrames_];
     if (e != kPrivate) {
-      const std::uint32_t id = intern(payload);
-      if (id != kPrivate) {
+      const std::uint32_t id = store_->intern(payload, next_);
+      if (id != 0) {
         e = id;
         return;
       }
@@ -99,7 +60,7 @@ void ChunkedRecording::read(std::int64_t from, std::int64_t n, std::uint8_t* byt
     if (e == kEmpty) {
       std::memset(out, 0, size);
     } else {
-      const std::uint8_t* src = e == kPrivate ? own_.data() + static_cast<std::size_t>(chunk) * chunkBytes_ : store_.data() + (e - 1) * chunkBytes_;
+      const std::uint8_t* src = e == kPrivate ? own_.data() + static_cast<std::size_t>(chunk) * chunkBytes_ : store_->copy(e);
       std::memcpy(out, src + static_cast<std::size_t>(i) * frameBytes_, size);
     }
     f += m;
@@ -107,48 +68,15 @@ void ChunkedRecording::read(std::int64_t from, std::int64_t n, std::uint8_t* byt
   std::memcpy(filled, filled_.data() + from, static_cast<std::size_t>(n));
 }
 
-std::uint32_t ChunkedRecording::intern(const std::uint8_t* bytes) {
-  // A repeating signal repeats in order: try the copy after the last one matched first (no hash).
-  if (next_ < stored_ && std::memcmp(store_.data() + next_ * chunkBytes_, bytes, chunkBytes_) == 0) return static_cast<std::uint32_t>(++next_);
-  const std::uint64_t h = contentHash(bytes, chunkBytes_);
-  const std::size_t mask = table_.size() - 1;
-  std::size_t slot = static_cast<std::size_t>(h) & mask;
-  for (; table_[slot] != 0; slot = (slot + 1) & mask) {
-    const std::uint32_t id = table_[slot];
-    if (hashes_[id - 1] == h && std::memcmp(store_.data() + (id - 1) * chunkBytes_, bytes, chunkBytes_) == 0) {
-      next_ = id;
-      return id;
-    }
-  }
-  if (stored_ == std::min(static_cast<std::size_t>(chunkCount_), kMaxStored)) return kPrivate;
-  std::memcpy(store_.data() + stored_ * chunkBytes_, bytes, chunkBytes_);
-  hashes_.push_back(h);
-  const auto id = static_cast<std::uint32_t>(++stored_);
-  table_[slot] = id;
-  next_ = stored_;
-  if (stored_ * 2 > table_.size()) growTable();
-  return id;
-}
-
 std::uint8_t* ChunkedRecording::makePrivate(std::int64_t chunk) {
   std::uint32_t& e = reinterpret_cast<std::uint32_t*>(chunks_.data())[chunk];
   std::uint8_t* own = own_.data() + static_cast<std::size_t>(chunk) * chunkBytes_;
   if (e == kPrivate) return own;
   // A chunk never written is zero in the fresh mapping already.
-  if (e != kEmpty) std::memcpy(own, store_.data() + (e - 1) * chunkBytes_, chunkBytes_);
+  if (e != kEmpty) std::memcpy(own, store_->copy(e), chunkBytes_);
   e = kPrivate;
   ++privateCount_;
   return own;
-}
-
-void ChunkedRecording::growTable() {
-  table_.assign(table_.size() * 2, 0);
-  const std::size_t mask = table_.size() - 1;
-  for (std::size_t id = 0; id < stored_; ++id) {
-    std::size_t slot = static_cast<std::size_t>(hashes_[id]) & mask;
-    while (table_[slot] != 0) slot = (slot + 1) & mask;
-    table_[slot] = static_cast<std::uint32_t>(id + 1);
-  }
 }
 
 }  // namespace aes67::native

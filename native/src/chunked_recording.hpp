@@ -5,7 +5,8 @@
 // hertz repeats every second, silence every packet, and the device returns them unchanged,
 // so most packets carry a payload already recorded. A packet that fills one chunk exactly
 // (the chunk is the first packet's frame count, aligned to the first frame) is looked up by
-// its content and the chunk points at the one stored copy; any other write (a packet of
+// its content and the chunk points at the one stored copy (in a store the recordings on one
+// network share: chunk_store.hpp); any other write (a packet of
 // another size or alignment, a reordered overlap) makes the chunks it touches private and is
 // copied in place. What a read returns is byte for byte what copying every packet in order
 // would have left (lab/peers/native-aes67.test.ts checks it against the TypeScript receiver).
@@ -14,17 +15,19 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <memory>
 
+#include "native/src/chunk_store.hpp"
 #include "native/src/recording_arena.hpp"
 
 namespace aes67::native {
 
 class ChunkedRecording {
  public:
-  // `capacityFrames` frames of `frameBytes` each, in chunks of `chunkFrames` (> 0) frames.
-  // Reserves address space only; throws std::bad_alloc.
-  void configure(std::int64_t capacityFrames, std::size_t frameBytes, std::int64_t chunkFrames);
+  // `capacityFrames` frames of `frameBytes` each, in chunks of `chunkFrames` (> 0) frames,
+  // sharing stored chunks with the other recordings on `network`. Reserves address space
+  // only; throws std::bad_alloc.
+  void configure(const void* network, std::int64_t capacityFrames, std::size_t frameBytes, std::int64_t chunkFrames);
   bool configured() const { return chunkFrames_ > 0; }
 
   // Writes frames [offset, offset + frames) (inside the capacity: the caller checks).
@@ -33,8 +36,9 @@ class ChunkedRecording {
   // was written) and `filled` (a byte per frame: 1 where written).
   void read(std::int64_t from, std::int64_t n, std::uint8_t* bytes, std::uint8_t* filled) const;
 
-  // Distinct chunk contents stored (shared by every chunk that carries them).
-  std::size_t storedChunks() const { return stored_; }
+  // Distinct chunk contents in the store this recording shares (with every chunk, and every
+  // recording on its network, that carries them).
+  std::size_t storedChunks() const { return store_ ? store_->size() : 0; }
   // Chunks written as private copies (the packets that did not fill one chunk exactly).
   std::size_t privateChunks() const { return privateCount_; }
 
@@ -42,26 +46,20 @@ class ChunkedRecording {
   static constexpr std::uint32_t kEmpty = 0;
   static constexpr std::uint32_t kPrivate = 0xffffffffu;
 
-  // The stored copy with these bytes, stored now if new; kPrivate when the store is full.
-  std::uint32_t intern(const std::uint8_t* bytes);
   // The chunk's own copy, made from what it held.
   std::uint8_t* makePrivate(std::int64_t chunk);
-  void growTable();
 
   std::int64_t capacityFrames_ = 0;
   std::int64_t chunkFrames_ = 0;
   std::int64_t chunkCount_ = 0;
   std::size_t frameBytes_ = 0;
   std::size_t chunkBytes_ = 0;
-  RecordingArena chunks_;    // per chunk: kEmpty, a stored copy's index + 1, or kPrivate
-  RecordingArena store_;     // distinct contents, in the order first seen
-  RecordingArena own_;       // per chunk, its own copy once it has one
-  RecordingArena filled_;    // a byte per frame
-  std::size_t stored_ = 0;
-  std::size_t next_ = 0;  // the stored copy after the one last matched or stored
+  RecordingArena chunks_;  // per chunk: kEmpty, a stored copy's id, or kPrivate
+  RecordingArena own_;     // per chunk, its own copy once it has one
+  RecordingArena filled_;  // a byte per frame
+  std::shared_ptr<ChunkStore> store_;
+  std::size_t next_ = 0;  // the stored copy after the one this recording last matched or stored
   std::size_t privateCount_ = 0;
-  std::vector<std::uint64_t> hashes_;  // per stored copy
-  std::vector<std::uint32_t> table_;   // open addressing: stored copy index + 1, or 0
 };
 
 }  // namespace aes67::native

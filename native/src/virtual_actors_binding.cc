@@ -466,7 +466,7 @@ class Aes67ReceiverActor final : public NativeActor {
     if (!recording_.configured()) {
       // Whole one-second blocks, in chunks of this first packet's size (chunked_recording.hpp).
       const std::int64_t maxBlocks = static_cast<std::int64_t>(std::ceil(recordSeconds_));
-      recording_.configure(maxBlocks * rate_, frameBytes_, frames);
+      recording_.configure(&network_, maxBlocks * rate_, frameBytes_, frames);
     }
     recording_.write(offset, payload, frames);
     const std::size_t lastBlock = static_cast<std::size_t>((offset + frames - 1) / rate_);
