@@ -164,12 +164,18 @@ TEST(Device, StreamMapRefusalsNameBothStreams) {
   EXPECT_EQ(errorOf([&] { d.addInput(b.source, {3, 4}, "B", {"L"}); }), "stream 'B': 1 channel labels for 2 channels");
   EXPECT_EQ(errorOf([&] { d.addInput(a.source, {3, 4}, "A again"); }), "stream 'A again' is already attached");
   d.startIO(0);
-  EXPECT_EQ(errorOf([&] { d.addInput(b.source, {3, 4}, "B"); }),
-            "adding an input stream needs IO stopped (do it in a configuration change)");
+  // While IO runs, a stream later than the presentation this run started with would be
+  // late for every read: it waits for a configuration change.
+  RxStream late(2, 96, 48);
+  EXPECT_EQ(errorOf([&] { d.addInput(late.source, {3, 4}, "Late"); }),
+            "stream 'Late': its latency of 96 frames exceeds the input presentation of 48 frames this IO run started with: "
+            "add it in a configuration change");
   EXPECT_EQ(errorOf([&] { d.clearStreams(); }), "clearing the streams needs IO stopped (do it in a configuration change)");
-  d.stopIO();
-  d.addInput(b.source, {3, 4}, "B");
+  d.addInput(b.source, {3, 4}, "B");  // as late as the others: bound while IO runs
   EXPECT_EQ(d.inputStreamCount(), 2u);
+  d.stopIO();
+  d.addInput(late.source, {5, 6}, "Late");
+  EXPECT_EQ(d.inputStreamCount(), 3u);
 }
 
 TEST(Device, SampleRateChangesOnlyWithoutStreamsAndWithAMatchingClock) {
