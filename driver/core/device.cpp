@@ -189,8 +189,13 @@ void Device::setSampleRate(std::uint32_t rate, const MediaClock& mediaClock) {
   timeline_.setMediaClock(mediaClock);
 }
 
+void Device::setMinimumInputLatency(std::uint32_t frames) {
+  requireStopped("setting the minimum input latency");
+  minimumInputLatency_ = frames;
+}
+
 std::uint32_t Device::inputLatencyFrames() const {
-  std::uint32_t v = 0;
+  std::uint32_t v = minimumInputLatency_;
   for (const Binding& b : inputs_) v = std::max(v, static_cast<InputSource*>(b.port)->latencyFrames());
   return v;
 }

@@ -109,6 +109,11 @@ class Device {
   std::uint32_t inputLatencyFrames() const;
   // The input latency latched at StartIO, which every input is presented at until IO stops.
   std::uint32_t inputPresentationFrames() const { return inputPresentation_; }
+  // An input latency the device reports even without (or with earlier) inputs, while IO is
+  // stopped: a device whose streams all have one link offset sets it, so that the first RX
+  // stream bound while IO runs does not change the latency it started with (as Dante's
+  // devices keep one latency setting whatever is subscribed).
+  void setMinimumInputLatency(std::uint32_t frames);
   // Input safety offset: the largest packet time of the inputs.
   std::uint32_t inputSafetyOffsetFrames() const;
   // Output latency: the largest packetization delay of the outputs.
@@ -200,6 +205,7 @@ class Device {
   std::vector<float> scratch_;
   std::atomic<int> clients_{0};
   std::uint32_t inputPresentation_ = 0;  // inputLatencyFrames() latched at StartIO
+  std::uint32_t minimumInputLatency_ = 0;
   SampleTime nextInput_ = 0;
   SampleTime nextOutput_ = 0;
   bool haveInput_ = false;

@@ -99,6 +99,9 @@ void EmulatedDut::build() {
   validateIoBufferFrames(config_.ioBufferFrames);
   const MediaClock& media = clock_->mediaClock();
   device_ = std::make_unique<Device>(config_.device, media);
+  // Every RX stream here has the DUT's link offset: the device's input latency is that from
+  // the start, so the first RX stream patched in while IO runs changes nothing (issue 9).
+  device_->setMinimumInputLatency(config_.linkOffsetFrames);
   StreamManagerConfig sc;
   // The device checks channels against its own size (its messages name the stream).
   sc.deviceInputChannels = kMaxDeviceChannels;
@@ -502,8 +505,8 @@ StreamConfig EmulatedDut::streamConfig() const {
 bool EmulatedDut::liveChange() const { return started_ && !stopped_ && host_->running(); }
 
 bool EmulatedDut::liveInputAdd() const {
-  // Every RX stream here has the DUT's link offset: it fits unless this IO run started
-  // without RX streams (presentation 0), where the input latency changes with it.
+  // Every RX stream here has the DUT's link offset, the device's minimum input latency:
+  // it always fits (checked all the same, as the device would refuse it).
   return liveChange() && config_.linkOffsetFrames <= device_->inputPresentationFrames();
 }
 

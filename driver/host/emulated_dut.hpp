@@ -38,8 +38,8 @@
 // still touch of a removed stream (its port and buffer) is kept until the device says the
 // IO thread is past it. The HAL's configuration change (IO stops, the device changes, IO
 // restarts on a new time line and the TX streams realign to it) remains for a clock step
-// and for an RX stream later than the input presentation this IO run started with (the
-// first RX stream of a device that had none: its input latency changes). Streams are kept
+// (and would for an RX stream later than the input presentation this IO run started with;
+// the device's input latency is the link offset from the start, so none is). Streams are kept
 // in slots: receiverStats(i) and friends index them in the order they were added
 // (removing one shifts the later ones down).
 //

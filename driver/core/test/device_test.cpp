@@ -124,6 +124,21 @@ TEST(Device, LatencyAndSafetyOffsetsFollowTheAttachedStreams) {
   d.clearStreams();
   EXPECT_EQ(d.inputLatencyFrames(), 0u);
   EXPECT_EQ(d.outputLatencyFrames(), 0u);
+
+  // A minimum input latency (a device whose streams share one link offset): reported
+  // without inputs, and latched by StartIO as the presentation, so an input as late as it
+  // can be bound while IO runs.
+  d.setMinimumInputLatency(96);
+  EXPECT_EQ(d.inputLatencyFrames(), 96u);
+  d.addInput(a.source, {0, 1}, "A");
+  EXPECT_EQ(d.inputLatencyFrames(), 96u);
+  d.removeInput(a.source);
+  d.startIO(0);
+  EXPECT_EQ(d.inputPresentationFrames(), 96u);
+  d.addInput(b.source, {2, 3}, "B");  // 96 frames late: fits
+  EXPECT_EQ(errorOf([&] { d.setMinimumInputLatency(48); }),
+            "setting the minimum input latency needs IO stopped (do it in a configuration change)");
+  d.stopIO();
 }
 
 TEST(Device, ChannelNamesComeFromTheStreamMap) {
