@@ -194,26 +194,30 @@ void Device::setMinimumInputLatency(std::uint32_t frames) {
   minimumInputLatency_ = frames;
 }
 
-std::uint32_t Device::inputLatencyFrames() const {
+std::uint32_t Device::computedInputLatency() const {
   std::uint32_t v = minimumInputLatency_;
   for (const Binding& b : inputs_) v = std::max(v, static_cast<InputSource*>(b.port)->latencyFrames());
   return v;
 }
-std::uint32_t Device::inputSafetyOffsetFrames() const {
+std::uint32_t Device::computedInputSafety() const {
   std::uint32_t v = 0;
   for (const Binding& b : inputs_) v = std::max(v, static_cast<InputSource*>(b.port)->safetyOffsetFrames());
   return v;
 }
-std::uint32_t Device::outputLatencyFrames() const {
+std::uint32_t Device::computedOutputLatency() const {
   std::uint32_t v = 0;
   for (const Binding& b : outputs_) v = std::max(v, static_cast<OutputSink*>(b.port)->latencyFrames());
   return v;
 }
-std::uint32_t Device::outputSafetyOffsetFrames() const {
+std::uint32_t Device::computedOutputSafety() const {
   std::uint32_t v = 0;
   for (const Binding& b : outputs_) v = std::max(v, static_cast<OutputSink*>(b.port)->safetyOffsetFrames());
   return v;
 }
+std::uint32_t Device::inputLatencyFrames() const { return running() ? inputPresentation_ : computedInputLatency(); }
+std::uint32_t Device::inputSafetyOffsetFrames() const { return running() ? latchedInputSafety_ : computedInputSafety(); }
+std::uint32_t Device::outputLatencyFrames() const { return running() ? latchedOutputLatency_ : computedOutputLatency(); }
+std::uint32_t Device::outputSafetyOffsetFrames() const { return running() ? latchedOutputSafety_ : computedOutputSafety(); }
 
 std::string Device::channelName(const std::vector<Binding>& bindings, std::uint32_t channel, const char* fallback) {
   std::string name;
@@ -252,7 +256,10 @@ void Device::startIO(Nanoseconds hostNow) {
     return;
   }
   timeline_.start(hostNow);
-  inputPresentation_ = inputLatencyFrames();
+  inputPresentation_ = computedInputLatency();
+  latchedInputSafety_ = computedInputSafety();
+  latchedOutputLatency_ = computedOutputLatency();
+  latchedOutputSafety_ = computedOutputSafety();
   haveInput_ = haveOutput_ = haveCycle_ = false;
   clients_.store(1, std::memory_order_release);
 }

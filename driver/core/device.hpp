@@ -104,7 +104,10 @@ class Device {
   // are attached (streams run at one rate: the stream manager re-creates them).
   void setSampleRate(std::uint32_t rate, const MediaClock& mediaClock);
 
-  // Properties computed from the attached streams (0 with none).
+  // Properties computed from the attached streams (0 with none). The HAL reads them when IO
+  // starts and schedules with them until it stops: while IO runs they report the values
+  // latched at StartIO (a stream bound since does not change them; the next configuration
+  // change does), so what the device says is what the IO cycle uses.
   // Input latency: the largest link offset; every input is presented this late.
   std::uint32_t inputLatencyFrames() const;
   // The input latency latched at StartIO, which every input is presented at until IO stops.
@@ -206,6 +209,12 @@ class Device {
   std::atomic<int> clients_{0};
   std::uint32_t inputPresentation_ = 0;  // inputLatencyFrames() latched at StartIO
   std::uint32_t minimumInputLatency_ = 0;
+  // The other properties as StartIO latched them (see inputLatencyFrames).
+  std::uint32_t latchedInputSafety_ = 0, latchedOutputLatency_ = 0, latchedOutputSafety_ = 0;
+  std::uint32_t computedInputLatency() const;
+  std::uint32_t computedInputSafety() const;
+  std::uint32_t computedOutputLatency() const;
+  std::uint32_t computedOutputSafety() const;
   SampleTime nextInput_ = 0;
   SampleTime nextOutput_ = 0;
   bool haveInput_ = false;

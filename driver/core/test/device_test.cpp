@@ -136,8 +136,20 @@ TEST(Device, LatencyAndSafetyOffsetsFollowTheAttachedStreams) {
   d.startIO(0);
   EXPECT_EQ(d.inputPresentationFrames(), 96u);
   d.addInput(b.source, {2, 3}, "B");  // 96 frames late: fits
+  d.addOutput(t2.sink, {0, 1, 2, 3}, "T2");
   EXPECT_EQ(errorOf([&] { d.setMinimumInputLatency(48); }),
             "setting the minimum input latency needs IO stopped (do it in a configuration change)");
+  // While IO runs the properties are what the HAL latched at StartIO (and schedules with).
+  EXPECT_EQ(d.inputLatencyFrames(), 96u);
+  EXPECT_EQ(d.inputSafetyOffsetFrames(), 0u);
+  EXPECT_EQ(d.outputLatencyFrames(), 0u);
+  EXPECT_EQ(d.outputSafetyOffsetFrames(), 0u);
+  d.stopIO();
+  EXPECT_EQ(d.inputSafetyOffsetFrames(), 48u);
+  EXPECT_EQ(d.outputLatencyFrames(), 12u);
+  EXPECT_EQ(d.outputSafetyOffsetFrames(), 12u);
+  d.startIO(0);
+  EXPECT_EQ(d.outputSafetyOffsetFrames(), 12u);
   d.stopIO();
 }
 
