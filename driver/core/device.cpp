@@ -14,6 +14,32 @@ Device::Device(const DeviceConfig& config, const MediaClock& mediaClock)
                                 " Hz but the device at " + std::to_string(config_.sampleRate) + " Hz");
   }
   scratch_.resize(static_cast<std::size_t>(kMaxIoBufferFrames) * kMaxStreamChannels);
+  publish();
+}
+
+void Device::publish() {
+  auto next = std::make_unique<BindingTable>();
+  next->generation = ++generation_;
+  next->inputs = inputs_;
+  next->outputs = outputs_;
+  // Input bindings never share a device channel (addInput refuses it): count them.
+  std::size_t mapped = 0;
+  for (const Binding& b : inputs_) mapped += b.channels.size();
+  next->inputsCovered = mapped == config_.inputChannels;
+  table_.store(next.get(), std::memory_order_release);
+  if (current_) retiredTables_.push_back(RetiredTable{next->generation, std::move(current_)});
+  current_ = std::move(next);
+  reclaim();
+}
+
+bool Device::ioPast(std::uint64_t generation) const {
+  return !running() || ioGeneration_.load(std::memory_order_acquire) >= generation;
+}
+
+void Device::reclaim() {
+  retiredTables_.erase(std::remove_if(retiredTables_.begin(), retiredTables_.end(),
+                                      [&](const RetiredTable& r) { return ioPast(r.freeAt); }),
+                       retiredTables_.end());
 }
 
 void Device::requireStopped(const char* what) const {
@@ -87,7 +113,6 @@ std::int64_t Device::firstRunOf(const std::vector<std::uint32_t>& channels) {
 
 void Device::addInput(InputSource& source, const std::vector<std::uint32_t>& deviceChannels, const std::string& label,
                       const std::vector<std::string>& channelLabels) {
-  requireStopped("adding an input stream");
   checkBinding(deviceChannels, source.channels(), config_.inputChannels, label, channelLabels, "input");
   for (const Binding& b : inputs_) {
     if (b.port == &source) throw std::invalid_argument("stream '" + label + "' is already attached");
@@ -98,45 +123,44 @@ void Device::addInput(InputSource& source, const std::vector<std::uint32_t>& dev
       }
     }
   }
+  if (running() && source.latencyFrames() > inputPresentation_) {
+    throw std::invalid_argument("stream '" + label + "': its latency of " + std::to_string(source.latencyFrames()) +
+                                " frames exceeds the input presentation of " + std::to_string(inputPresentation_) +
+                                " frames this IO run started with: add it in a configuration change");
+  }
   inputs_.push_back(Binding{&source, deviceChannels, label, channelLabels, firstRunOf(deviceChannels)});
-  updateInputCoverage();
+  publish();
 }
 
 void Device::addOutput(OutputSink& sink, const std::vector<std::uint32_t>& deviceChannels, const std::string& label,
                        const std::vector<std::string>& channelLabels) {
-  requireStopped("adding an output stream");
   checkBinding(deviceChannels, sink.channels(), config_.outputChannels, label, channelLabels, "output");
   for (const Binding& b : outputs_) {
     if (b.port == &sink) throw std::invalid_argument("stream '" + label + "' is already attached");
   }
   outputs_.push_back(Binding{&sink, deviceChannels, label, channelLabels, firstRunOf(deviceChannels)});
+  publish();
 }
 
-void Device::removeInput(const InputSource& source) {
-  requireStopped("removing an input stream");
+std::uint64_t Device::removeInput(const InputSource& source) {
   inputs_.erase(std::remove_if(inputs_.begin(), inputs_.end(), [&](const Binding& b) { return b.port == &source; }),
                 inputs_.end());
-  updateInputCoverage();
+  publish();
+  return generation_;
 }
 
-void Device::removeOutput(const OutputSink& sink) {
-  requireStopped("removing an output stream");
+std::uint64_t Device::removeOutput(const OutputSink& sink) {
   outputs_.erase(std::remove_if(outputs_.begin(), outputs_.end(), [&](const Binding& b) { return b.port == &sink; }),
                  outputs_.end());
+  publish();
+  return generation_;
 }
 
 void Device::clearStreams() {
   requireStopped("clearing the streams");
   inputs_.clear();
   outputs_.clear();
-  updateInputCoverage();
-}
-
-void Device::updateInputCoverage() {
-  // Input bindings never share a device channel (addInput refuses it): count them.
-  std::size_t mapped = 0;
-  for (const Binding& b : inputs_) mapped += b.channels.size();
-  inputsCovered_ = mapped == config_.inputChannels;
+  publish();
 }
 
 void Device::setMediaClock(const MediaClock& mediaClock) {
@@ -165,26 +189,35 @@ void Device::setSampleRate(std::uint32_t rate, const MediaClock& mediaClock) {
   timeline_.setMediaClock(mediaClock);
 }
 
-std::uint32_t Device::inputLatencyFrames() const {
-  std::uint32_t v = 0;
+void Device::setMinimumInputLatency(std::uint32_t frames) {
+  requireStopped("setting the minimum input latency");
+  minimumInputLatency_ = frames;
+}
+
+std::uint32_t Device::computedInputLatency() const {
+  std::uint32_t v = minimumInputLatency_;
   for (const Binding& b : inputs_) v = std::max(v, static_cast<InputSource*>(b.port)->latencyFrames());
   return v;
 }
-std::uint32_t Device::inputSafetyOffsetFrames() const {
+std::uint32_t Device::computedInputSafety() const {
   std::uint32_t v = 0;
   for (const Binding& b : inputs_) v = std::max(v, static_cast<InputSource*>(b.port)->safetyOffsetFrames());
   return v;
 }
-std::uint32_t Device::outputLatencyFrames() const {
+std::uint32_t Device::computedOutputLatency() const {
   std::uint32_t v = 0;
   for (const Binding& b : outputs_) v = std::max(v, static_cast<OutputSink*>(b.port)->latencyFrames());
   return v;
 }
-std::uint32_t Device::outputSafetyOffsetFrames() const {
+std::uint32_t Device::computedOutputSafety() const {
   std::uint32_t v = 0;
   for (const Binding& b : outputs_) v = std::max(v, static_cast<OutputSink*>(b.port)->safetyOffsetFrames());
   return v;
 }
+std::uint32_t Device::inputLatencyFrames() const { return running() ? inputPresentation_ : computedInputLatency(); }
+std::uint32_t Device::inputSafetyOffsetFrames() const { return running() ? latchedInputSafety_ : computedInputSafety(); }
+std::uint32_t Device::outputLatencyFrames() const { return running() ? latchedOutputLatency_ : computedOutputLatency(); }
+std::uint32_t Device::outputSafetyOffsetFrames() const { return running() ? latchedOutputSafety_ : computedOutputSafety(); }
 
 std::string Device::channelName(const std::vector<Binding>& bindings, std::uint32_t channel, const char* fallback) {
   std::string name;
@@ -223,7 +256,10 @@ void Device::startIO(Nanoseconds hostNow) {
     return;
   }
   timeline_.start(hostNow);
-  inputPresentation_ = inputLatencyFrames();
+  inputPresentation_ = computedInputLatency();
+  latchedInputSafety_ = computedInputSafety();
+  latchedOutputLatency_ = computedOutputLatency();
+  latchedOutputSafety_ = computedOutputSafety();
   haveInput_ = haveOutput_ = haveCycle_ = false;
   clients_.store(1, std::memory_order_release);
 }
@@ -296,11 +332,12 @@ IoResult Device::readInput(SampleTime sampleTime, std::uint32_t frames, float* i
   haveInput_ = true;
   nextInput_ = sampleTime + frames;
   const std::uint32_t deviceChannels = config_.inputChannels;
+  const BindingTable& table = enterTable();
   // Channels no stream maps are silent (when every channel is mapped, every sample is written below).
-  if (!inputsCovered_) std::memset(interleaved, 0, sizeof(float) * frames * deviceChannels);
+  if (!table.inputsCovered) std::memset(interleaved, 0, sizeof(float) * frames * deviceChannels);
   // Every input is presented inputPresentation_ frames after its media time.
   const SampleTime mediaTime = timeline_.mediaTimeOf(sampleTime) - inputPresentation_;
-  for (const Binding& b : inputs_) {
+  for (const Binding& b : table.inputs) {
     auto* source = static_cast<InputSource*>(b.port);
     const std::uint32_t n = static_cast<std::uint32_t>(b.channels.size());
     const std::uint32_t* map = b.channels.data();
@@ -335,7 +372,8 @@ IoResult Device::writeMix(SampleTime sampleTime, std::uint32_t frames, const flo
   nextOutput_ = sampleTime + frames;
   const std::uint32_t deviceChannels = config_.outputChannels;
   const SampleTime mediaTime = timeline_.mediaTimeOf(sampleTime);
-  for (const Binding& b : outputs_) {
+  const BindingTable& table = enterTable();
+  for (const Binding& b : table.outputs) {
     auto* sink = static_cast<OutputSink*>(b.port);
     const std::uint32_t n = static_cast<std::uint32_t>(b.channels.size());
     const std::uint32_t* map = b.channels.data();

@@ -10,14 +10,20 @@
 // inputs); WriteMix at device sample time Y hands the outputs media time mediaTimeOf(Y),
 // which becomes the RTP timestamp of that sample.
 //
-// Threads: configuration (streams, clock, rate) changes only while IO is stopped, which is
-// what the HAL guarantees inside PerformConfigurationChange. The IO entry points run on
-// one IO thread and never allocate, lock, log or make a system call (driver/core/test
-// proves it). Counters can be read from any thread.
+// Threads: configuration (clock, rate) changes only while IO is stopped, which is what the
+// HAL guarantees inside PerformConfigurationChange. Streams can also be bound and unbound
+// while IO runs (patching one more stream must not stop the others, issue 9): the IO
+// thread reads the bindings from an immutable table that the control thread builds and
+// publishes whole through an atomic pointer; the IO thread says which table it last
+// entered (its generation), and a replaced table, like a removed stream's port, is freed
+// only once the IO thread has entered a later one (or IO stopped). The IO entry points run
+// on one IO thread and never allocate, lock, log or make a system call (driver/core/
+// realtime proves it, swaps included). Counters can be read from any thread.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -61,18 +67,32 @@ class Device {
   std::uint32_t maxIoBufferFrames() const { return kMaxIoBufferFrames; }
   std::uint32_t zeroTimeStampPeriod() const { return config_.zeroTimeStampPeriod; }
 
-  // Streams, while IO is stopped. Source channel i goes to `deviceChannels[i]` (0-based).
-  // `label` names the stream (its SDP s=); `channelLabels` (optional, one per stream
-  // channel, e.g. Dante's i= labels) name its channels. Throws std::invalid_argument if a
-  // channel is out of range, an input channel is already taken (naming both streams), the
-  // counts differ, or IO is running.
+  // Streams. Source channel i goes to `deviceChannels[i]` (0-based). `label` names the
+  // stream (its SDP s=); `channelLabels` (optional, one per stream channel, e.g. Dante's i=
+  // labels) name its channels. Throws std::invalid_argument if a channel is out of range,
+  // an input channel is already taken (naming both streams), or the counts differ.
+  // While IO runs the binding takes effect from the IO thread's next operation, and the
+  // other streams' time line goes on; an input whose latency exceeds the presentation
+  // latched at StartIO (inputPresentationFrames) is refused then (it would be late for
+  // every read: add it in a configuration change).
   void addInput(InputSource& source, const std::vector<std::uint32_t>& deviceChannels, const std::string& label,
                 const std::vector<std::string>& channelLabels = {});
   // One device output channel may feed several streams.
   void addOutput(OutputSink& sink, const std::vector<std::uint32_t>& deviceChannels, const std::string& label,
                  const std::vector<std::string>& channelLabels = {});
-  void removeInput(const InputSource& source);
-  void removeOutput(const OutputSink& sink);
+  // Unbinds a stream; its device input channels read silence from the IO thread's next
+  // operation. Returns the binding generation the IO thread must reach before the port
+  // may be destroyed: keep it until ioPast(generation) (at once when IO is stopped).
+  std::uint64_t removeInput(const InputSource& source);
+  std::uint64_t removeOutput(const OutputSink& sink);
+  // Whether the IO thread no longer reads anything bound before `generation` (it entered
+  // that binding table or a later one, or IO is stopped). Any thread.
+  bool ioPast(std::uint64_t generation) const;
+  // Frees the binding tables the IO thread is past (add/remove do it too). Control thread.
+  void reclaim();
+  // Binding tables published so far, and replaced ones not yet freed.
+  std::uint64_t bindingGeneration() const { return generation_; }
+  std::size_t retiredBindingTables() const { return retiredTables_.size(); }
   void clearStreams();
   std::size_t inputStreamCount() const { return inputs_.size(); }
   std::size_t outputStreamCount() const { return outputs_.size(); }
@@ -84,9 +104,19 @@ class Device {
   // are attached (streams run at one rate: the stream manager re-creates them).
   void setSampleRate(std::uint32_t rate, const MediaClock& mediaClock);
 
-  // Properties computed from the attached streams (0 with none).
+  // Properties computed from the attached streams (0 with none). The HAL reads them when IO
+  // starts and schedules with them until it stops: while IO runs they report the values
+  // latched at StartIO (a stream bound since does not change them; the next configuration
+  // change does), so what the device says is what the IO cycle uses.
   // Input latency: the largest link offset; every input is presented this late.
   std::uint32_t inputLatencyFrames() const;
+  // The input latency latched at StartIO, which every input is presented at until IO stops.
+  std::uint32_t inputPresentationFrames() const { return inputPresentation_; }
+  // An input latency the device reports even without (or with earlier) inputs, while IO is
+  // stopped: a device whose streams all have one link offset sets it, so that the first RX
+  // stream bound while IO runs does not change the latency it started with (as Dante's
+  // devices keep one latency setting whatever is subscribed).
+  void setMinimumInputLatency(std::uint32_t frames);
   // Input safety offset: the largest packet time of the inputs.
   std::uint32_t inputSafetyOffsetFrames() const;
   // Output latency: the largest packetization delay of the outputs.
@@ -130,10 +160,30 @@ class Device {
     // by channel through the map.
     std::int64_t firstRun = -1;
   };
+  // What the IO thread reads: the bindings as one immutable table, published whole.
+  struct BindingTable {
+    std::uint64_t generation = 0;
+    std::vector<Binding> inputs;
+    std::vector<Binding> outputs;
+    // Whether the inputs map every device input channel (then ReadInput need not clear the
+    // buffer first: every sample of it is written).
+    bool inputsCovered = false;
+  };
+  struct RetiredTable {
+    std::uint64_t freeAt;  // the generation that replaced it
+    std::unique_ptr<BindingTable> table;
+  };
   static std::int64_t firstRunOf(const std::vector<std::uint32_t>& channels);
-  // Whether the input bindings map every device input channel (then ReadInput need not
-  // clear the buffer first: every sample of it is written).
-  void updateInputCoverage();
+  // Builds a table from inputs_/outputs_ and publishes it (control thread; allocates).
+  void publish();
+  // IO thread: the current table, and the word that it entered it.
+  const BindingTable& enterTable() {
+    const BindingTable* t = table_.load(std::memory_order_acquire);
+    if (ioGeneration_.load(std::memory_order_relaxed) != t->generation) {
+      ioGeneration_.store(t->generation, std::memory_order_release);
+    }
+    return *t;
+  }
   // A counter written by the IO thread only and read from anywhere.
   struct Counter {
     std::atomic<std::uint64_t> value{0};
@@ -147,12 +197,24 @@ class Device {
 
   DeviceConfig config_;
   DeviceTimeline timeline_;
+  // The control thread's bindings (channel names, properties); the IO thread reads table_.
   std::vector<Binding> inputs_;
   std::vector<Binding> outputs_;
-  bool inputsCovered_ = false;
+  std::unique_ptr<BindingTable> current_;  // what table_ points at
+  std::atomic<const BindingTable*> table_{nullptr};
+  std::atomic<std::uint64_t> ioGeneration_{0};
+  std::uint64_t generation_ = 0;
+  std::vector<RetiredTable> retiredTables_;
   std::vector<float> scratch_;
   std::atomic<int> clients_{0};
   std::uint32_t inputPresentation_ = 0;  // inputLatencyFrames() latched at StartIO
+  std::uint32_t minimumInputLatency_ = 0;
+  // The other properties as StartIO latched them (see inputLatencyFrames).
+  std::uint32_t latchedInputSafety_ = 0, latchedOutputLatency_ = 0, latchedOutputSafety_ = 0;
+  std::uint32_t computedInputLatency() const;
+  std::uint32_t computedInputSafety() const;
+  std::uint32_t computedOutputLatency() const;
+  std::uint32_t computedOutputSafety() const;
   SampleTime nextInput_ = 0;
   SampleTime nextOutput_ = 0;
   bool haveInput_ = false;

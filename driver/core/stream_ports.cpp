@@ -14,7 +14,8 @@ PlayoutInputSource::PlayoutInputSource(PlayoutBuffer& playout, std::uint32_t pac
   if (playout.linkOffset() < 0) throw std::invalid_argument("PlayoutInputSource: the link offset must not be negative");
 }
 
-RingOutputSink::RingOutputSink(FrameRingBuffer& ring, std::uint32_t packetFrames) : ring_(ring), packetFrames_(packetFrames) {
+RingOutputSink::RingOutputSink(FrameRingBuffer& ring, std::uint32_t packetFrames, bool startOnPacketBoundary)
+    : ring_(ring), packetFrames_(packetFrames), onPacketBoundary_(startOnPacketBoundary) {
   if (packetFrames == 0) throw std::invalid_argument("RingOutputSink: packetFrames must be > 0");
   if (ring.channels() > kMaxStreamChannels) {
     throw std::invalid_argument("RingOutputSink: a stream has at most 64 channels, the ring " + std::to_string(ring.channels()));
@@ -23,9 +24,22 @@ RingOutputSink::RingOutputSink(FrameRingBuffer& ring, std::uint32_t packetFrames
 
 void RingOutputSink::write(SampleTime t, const float* interleaved, std::uint32_t frames) {
   if (!started_.load(std::memory_order_relaxed)) {
-    first_ = t;
-    next_ = t;
+    SampleTime first = t;
+    if (onPacketBoundary_) {
+      const SampleTime p = packetFrames_;
+      const SampleTime r = ((t % p) + p) % p;  // media time may be negative
+      if (r != 0) first = t + (p - r);
+    }
+    first_ = first;
+    next_ = first;
     started_.store(true, std::memory_order_release);
+  }
+  if (onPacketBoundary_ && t < first_) {  // before the stream's first packet: not the stream's audio
+    if (t + frames <= first_) return;
+    const std::size_t before = static_cast<std::size_t>(first_ - t);
+    interleaved += before * ring_.channels();
+    frames -= static_cast<std::uint32_t>(before);
+    t = first_;
   }
   const SampleTime end = t + frames;
   if (end <= next_) {  // all of it is in the ring already: a repeated cycle

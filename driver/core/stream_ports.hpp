@@ -32,9 +32,15 @@ class PlayoutInputSource final : public InputSource {
 // So the ring must never lose its alignment: a gap in media time (the HAL skipped) is
 // filled with silence and counted; a repeated range is not pushed twice; when the ring is
 // full, what did not fit is dropped and counted, and the next write fills the hole.
+//
+// With `startOnPacketBoundary` the ring starts at the first media time at or after the
+// first write that is a whole number of packets (frames before it are not pushed): the
+// stream's RTP timestamps then fall on the media clock's packet grid from the first
+// packet, where a stream bound while IO runs would otherwise start wherever the HAL's
+// output time happened to be.
 class RingOutputSink final : public OutputSink {
  public:
-  RingOutputSink(FrameRingBuffer& ring, std::uint32_t packetFrames);
+  RingOutputSink(FrameRingBuffer& ring, std::uint32_t packetFrames, bool startOnPacketBoundary = false);
   std::uint32_t channels() const override { return static_cast<std::uint32_t>(ring_.channels()); }
   std::uint32_t latencyFrames() const override { return packetFrames_; }
   std::uint32_t safetyOffsetFrames() const override { return packetFrames_; }
@@ -56,6 +62,7 @@ class RingOutputSink final : public OutputSink {
 
   FrameRingBuffer& ring_;
   std::uint32_t packetFrames_;
+  bool onPacketBoundary_;
   std::atomic<bool> started_{false};
   SampleTime first_ = 0;
   SampleTime next_ = 0;  // media time of the next frame the ring receives

@@ -99,6 +99,9 @@ void EmulatedDut::build() {
   validateIoBufferFrames(config_.ioBufferFrames);
   const MediaClock& media = clock_->mediaClock();
   device_ = std::make_unique<Device>(config_.device, media);
+  // Every RX stream here has the DUT's link offset: the device's input latency is that from
+  // the start, so the first RX stream patched in while IO runs changes nothing (issue 9).
+  device_->setMinimumInputLatency(config_.linkOffsetFrames);
   StreamManagerConfig sc;
   // The device checks channels against its own size (its messages name the stream).
   sc.deviceInputChannels = kMaxDeviceChannels;
@@ -259,10 +262,8 @@ void EmulatedDut::activate(Rx& rx, const PreparedRx& p) {
   try {
     openSocket(rx);
   } catch (...) {
-    device_->removeInput(*rx.source);
-    streams_->remove(rc.id);
     rx.receiver.reset();
-    rx.source.reset();
+    retireInput(rx);
     rx.aligner.reset();
     throw;
   }
@@ -286,8 +287,8 @@ void EmulatedDut::deactivate(Rx& rx, const std::string& why) {
     rx.lastStats = rx.receiver->stats();
     rx.lastPlayout = rx.source->playout().stats();
     rx.overflowsBefore += rx.socket ? rx.socket->receiveOverflows() : 0;
-    device_->removeInput(*rx.source);
-    streams_->remove(rx.state.id);
+    rx.receiver.reset();
+    retireInput(rx);
   }
   rx.socket.reset();
   rx.receiver.reset();
@@ -323,7 +324,7 @@ std::size_t EmulatedDut::addReceive(const DutReceiveStream& spec) {
   Rx& r = *rx;
   if (!sdp.empty()) {
     const PreparedRx p = prepare(r, sdp);
-    reconfigure([&] { activate(r, p); });
+    change(liveInputAdd(), [&] { activate(r, p); });
   } else if (!spec.rtspUrl.empty()) {
     r.state.problem = "waiting for the RTSP description of " + spec.rtspUrl;
   } else {
@@ -355,7 +356,9 @@ std::unique_ptr<EmulatedDut::Tx> EmulatedDut::makeTx(const DutTransmitStream& sp
 void EmulatedDut::attachTx(Tx& tx) {
   const RtpStreamDescription& s = tx.spec.stream;
   FrameRingBuffer& ring = streams_->txRing(tx.state.id);
-  auto sink = std::make_unique<RingOutputSink>(ring, s.framesPerPacket);
+  // On the packet grid from its first packet, like every stream the DUT sends: its RTP
+  // timestamps are media times that are whole packets (the first one no exception).
+  auto sink = std::make_unique<RingOutputSink>(ring, s.framesPerPacket, true);
   device_->addOutput(*sink, tx.spec.deviceChannels, s.name, s.channelLabels);
   tx.sink = std::move(sink);
   tx.started = false;
@@ -384,7 +387,7 @@ std::size_t EmulatedDut::addTransmit(const DutTransmitStream& spec) {
   checkDeviceChannels(s.name, spec.deviceChannels, s.format.channels, config_.device.outputChannels, "output");
   streams_->checkTx(c);
   Tx& t = *tx;
-  reconfigure([&] {
+  change(liveChange(), [&] {
     streams_->addTx(c);
     try {
       attachTx(t);
@@ -398,9 +401,9 @@ std::size_t EmulatedDut::addTransmit(const DutTransmitStream& spec) {
       tc.sendOffset = spec.sendOffsetNs;
       t.transmitter = std::make_unique<RtpTransmitter>(transport_, tc, streams_->txRing(t.state.id), clock_->mediaClock());
     } catch (...) {
-      if (t.sink) device_->removeOutput(*t.sink);
-      t.sink.reset();
-      streams_->remove(t.state.id);
+      t.transmitter.reset();
+      if (t.sink) retireOutput(t);
+      else streams_->remove(t.state.id);
       throw;
     }
   });
@@ -414,9 +417,8 @@ std::size_t EmulatedDut::addTransmit(const DutTransmitStream& spec) {
 void EmulatedDut::removeStream(const std::string& id) {
   if (auto i = receiverIndex(id)) {
     Rx& rx = *rx_[*i];
-    if (rx.state.active) {
-      reconfigure([&] { deactivate(rx, "removed"); });
-    }
+    // Its channels read silence from the next IO operation; IO goes on for the others.
+    if (rx.state.active) deactivate(rx, "removed");
     rx_.erase(rx_.begin() + static_cast<std::ptrdiff_t>(*i));
     config_.receive.erase(config_.receive.begin() + static_cast<std::ptrdiff_t>(*i));
     return;
@@ -424,18 +426,12 @@ void EmulatedDut::removeStream(const std::string& id) {
   if (auto i = transmitterIndex(id)) {
     Tx& tx = *tx_[*i];
     if (tx.sapHandle != 0 && announcer_) announcer_->remove(tx.sapHandle);
-    if (started_ && host_->running() && tx.sink) {
-      // No configuration change: IO goes on for the other streams. The transmitter (and its
-      // socket) goes with the Tx below, between two sends, so the stream ends on a whole
-      // packet; the IO thread keeps writing into the retired sink until IO next stops.
-      retired_.push_back(RetiredSink{streams_->removeTx(id), std::move(tx.sink)});
-    } else {
-      reconfigure([&] {
-        if (tx.sink) device_->removeOutput(*tx.sink);
-        tx.sink.reset();
-        streams_->remove(id);
-      });
-    }
+    // No configuration change: IO goes on for the other streams. The transmitter (and its
+    // socket) goes first, between two sends, so the stream ends on a whole packet; the sink
+    // is unbound and kept until the IO thread is past it.
+    tx.transmitter.reset();
+    if (tx.sink) retireOutput(tx);
+    else streams_->remove(id);
     tx_.erase(tx_.begin() + static_cast<std::ptrdiff_t>(*i));
     config_.transmit.erase(config_.transmit.begin() + static_cast<std::ptrdiff_t>(*i));
     return;
@@ -450,13 +446,13 @@ void EmulatedDut::provideSdp(const std::string& id, const std::string& sdp) {
   if (rx.state.active && rx.currentSdp == sdp) return;
   try {
     if (rx.state.active) {
-      reconfigure([&] {
+      change(liveInputAdd(), [&] {
         deactivate(rx, "");
         activate(rx, prepare(rx, sdp));
       });
     } else {
       const PreparedRx p = prepare(rx, sdp);
-      reconfigure([&] { activate(rx, p); });
+      change(liveInputAdd(), [&] { activate(rx, p); });
     }
     emit("RX stream '" + id + "' receives the description of " + (rx.spec.rtspUrl.empty() ? std::string("its owner") : rx.spec.rtspUrl));
   } catch (const std::exception& e) {
@@ -470,7 +466,7 @@ void EmulatedDut::withdrawSdp(const std::string& id, const std::string& why) {
   const auto i = receiverIndex(id);
   if (!i) throw std::invalid_argument("no RX stream '" + id + "'");
   Rx& rx = *rx_[*i];
-  if (rx.state.active) reconfigure([&] { deactivate(rx, why); });
+  if (rx.state.active) deactivate(rx, why);
   else rx.state.problem = why;
   emit("RX stream '" + id + "': " + why);
 }
@@ -506,12 +502,51 @@ StreamConfig EmulatedDut::streamConfig() const {
   return c;
 }
 
+bool EmulatedDut::liveChange() const { return started_ && !stopped_ && host_->running(); }
+
+bool EmulatedDut::liveInputAdd() const {
+  // Every RX stream here has the DUT's link offset, the device's minimum input latency:
+  // it always fits (checked all the same, as the device would refuse it).
+  return liveChange() && config_.linkOffsetFrames <= device_->inputPresentationFrames();
+}
+
+void EmulatedDut::change(bool live, const std::function<void()>& what) {
+  if (live) {
+    what();
+  } else {
+    reconfigure(what);
+  }
+}
+
+void EmulatedDut::retireInput(Rx& rx) {
+  Retired r;
+  r.generation = device_->removeInput(*rx.source);
+  r.source = std::move(rx.source);
+  r.playout = streams_->removeRx(rx.state.id);
+  retired_.push_back(std::move(r));
+  releaseRetired();
+}
+
+void EmulatedDut::retireOutput(Tx& tx) {
+  Retired r;
+  r.generation = device_->removeOutput(*tx.sink);
+  r.sink = std::move(tx.sink);
+  r.ring = streams_->removeTx(tx.state.id);
+  retired_.push_back(std::move(r));
+  releaseRetired();
+}
+
+void EmulatedDut::releaseRetired() {
+  device_->reclaim();
+  retired_.erase(std::remove_if(retired_.begin(), retired_.end(), [&](const Retired& r) { return device_->ioPast(r.generation); }),
+                 retired_.end());
+}
+
 void EmulatedDut::reconfigure(const std::function<void()>& change) {
   std::exception_ptr error;
   auto run = [&] {
-    // IO is stopped here: the sinks of TX streams removed while it ran are unbound at last.
-    for (RetiredSink& r : retired_) device_->removeOutput(*r.sink);
-    retired_.clear();
+    // IO is stopped here: whatever removed streams left is freed.
+    releaseRetired();
     try {
       change();
     } catch (...) {
@@ -603,7 +638,7 @@ void EmulatedDut::tryResolve(Rx& rx) {
     if (sessionNameOf(s.sdp) != rx.spec.sapSessionName) continue;
     try {
       const PreparedRx p = prepare(rx, s.sdp);
-      reconfigure([&] { activate(rx, p); });
+      change(liveInputAdd(), [&] { activate(rx, p); });
       rx.followedSession = s.sdpOriginKey;
       emit("RX stream '" + rx.state.id + "' follows SAP session '" + rx.spec.sapSessionName + "'");
     } catch (const std::exception& e) {
@@ -643,7 +678,7 @@ void EmulatedDut::processSap() {
             // The sender changed its stream: receive the new description.
             try {
               // Checked against the others first: its own (old) channels are its to reuse.
-              reconfigure([&] {
+              change(liveInputAdd(), [&] {
                 deactivate(rx, "");
                 activate(rx, prepare(rx, n.session.sdp));
               });
@@ -660,7 +695,7 @@ void EmulatedDut::processSap() {
         case SapEvent::kEvicted:
           if (rx.state.active && rx.followedSession == n.session.sdpOriginKey) {
             const std::string why = "SAP session '" + name + "' " + toString(n.event) + "; waiting for it to be announced again";
-            reconfigure([&] { deactivate(rx, why); });
+            deactivate(rx, why);
             emit("RX stream '" + rx.state.id + "': " + why);
           }
           break;
@@ -863,6 +898,8 @@ Nanoseconds EmulatedDut::poll() {
     }
   }
   if (announcer_) next = std::min(next, announcer_->poll());
+  // Removed streams' ports, once the IO thread (the cycles above, in virtual time) is past them.
+  if (!retired_.empty()) releaseRetired();
   return next;
 }
 

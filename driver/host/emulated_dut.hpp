@@ -28,12 +28,20 @@
 // does, send due packets) and returns when it next wants to run, so a virtual scheduler
 // (lab/net/lab-transport.ts runVirtual) or a network thread can drive it.
 //
-// Reconfiguration (adding or removing a stream, a SAP session appearing, changing or
-// going, a clock step) is the HAL's configuration change: IO stops, the device changes,
-// IO restarts on a new time line and the TX streams realign to it. On a Mac adding a
-// stream changes the device's channel names and latency, which is a configuration change
-// there too. Streams are kept in slots: receiverStats(i) and friends index them in the
-// order they were added (removing one shifts the later ones down).
+// Streams come and go while IO runs (adding or removing a stream, a SAP session appearing,
+// changing or going, an RTSP description arriving or withdrawn): the device's bindings are
+// swapped between two IO operations (Device: a binding table published by atomic pointer)
+// and every other stream goes on without a step, as an engineer patching one more stream
+// in Dante Controller or a RAVENNA web UI expects (issue 9). A new TX stream starts on the
+// media clock's packet grid at the next packet boundary; a new RX stream is anchored alone;
+// a removed RX stream's channels read silence from the next cycle. What the IO thread may
+// still touch of a removed stream (its port and buffer) is kept until the device says the
+// IO thread is past it. The HAL's configuration change (IO stops, the device changes, IO
+// restarts on a new time line and the TX streams realign to it) remains for a clock step
+// (and would for an RX stream later than the input presentation this IO run started with;
+// the device's input latency is the link offset from the start, so none is). Streams are kept
+// in slots: receiverStats(i) and friends index them in the order they were added
+// (removing one shifts the later ones down).
 //
 // Threads: poll() and every control call on one thread (the network thread); the
 // real-time IO thread (startRealTime) only runs IO cycles.
@@ -211,15 +219,15 @@ class EmulatedDut {
   // until the next IO cycle brings it, each poll counts it in waitingForAudio).
   bool transmitWaiting() const { return transmitWaiting_; }
 
-  // Streams at run time (a configuration change each, except removing a TX stream while IO
-  // runs: see removeStream). add* return the slot index; they throw std::invalid_argument
-  // naming the stream and the problem (nothing changes then).
+  // Streams at run time, while IO goes on (see above; a configuration change restarted
+  // every other stream's time line: a hole of ~260 frames in each other TX stream, the RX
+  // streams anchored again, issue 9). add* return the slot index; they throw
+  // std::invalid_argument naming the stream and the problem (nothing changes then).
   std::size_t addReceive(const DutReceiveStream& stream);
   std::size_t addTransmit(const DutTransmitStream& stream);
-  // Throws std::invalid_argument if there is no such stream. A TX stream removed while IO
-  // runs stops sending at once (its last packet whole, as every packet) and IO goes on: a
-  // configuration change here restarted every other stream's time line (issue 9: a hole of
-  // ~260 frames in each other TX stream, the RX streams anchored again).
+  // Throws std::invalid_argument if there is no such stream. A TX stream removed stops
+  // sending at once (its last packet whole, as every packet); an RX stream removed leaves
+  // its device channels silent from the next IO cycle.
   void removeStream(const std::string& id);
   // An RTSP stream's description arrived (DESCRIBE) or changed (ANNOUNCE): receive it (a
   // configuration change; nothing when it is what is received already). Throws
@@ -262,6 +270,8 @@ class EmulatedDut {
   std::uint64_t oversizeDatagrams(std::size_t rxIndex) const { return rx_.at(rxIndex)->oversize; }
   // Sender-clocked streams: the anchoring's counters (nothing for media-clock streams).
   const SenderClockAlignerStats* alignerStats(std::size_t rxIndex) const;
+  // Ports of removed streams not yet freed (the IO thread was not past them at the last poll).
+  std::size_t retiredPorts() const { return retired_.size(); }
   StampRing<PacketStamp>& packetLog() { return packetLog_; }
 
   // Told of what happens (a stream activated, a clock step, a grandmaster change...), for
@@ -323,6 +333,17 @@ class EmulatedDut {
   void openSocket(Rx& rx);
   std::unique_ptr<Tx> makeTx(const DutTransmitStream& spec);
   void attachTx(Tx& tx);
+  // Whether a binding change can be made while IO goes on: IO runs (liveChange), and for
+  // an input added, its link offset fits the presentation this IO run started with.
+  bool liveChange() const;
+  bool liveInputAdd() const;
+  // `change` while IO goes on when `live`, else as the HAL's configuration change.
+  void change(bool live, const std::function<void()>& what);
+  // Unbinds a stream's port and keeps what the IO thread may still touch (port, buffer)
+  // until it is past it (releaseRetired).
+  void retireInput(Rx& rx);
+  void retireOutput(Tx& tx);
+  void releaseRetired();
   // Runs `change` as the HAL's configuration change (IO stopped around it when running),
   // then realigns the TX streams to the new time line. Rethrows what `change` threw.
   void reconfigure(const std::function<void()>& change);
@@ -356,15 +377,17 @@ class EmulatedDut {
   std::unique_ptr<LoopbackClient> loopback_;
   std::vector<std::unique_ptr<Rx>> rx_;
   std::vector<std::unique_ptr<Tx>> tx_;
-  // TX streams removed while IO ran: the sink stays bound to the device, writing into its
-  // ring (which nobody reads; what does not fit is counted and dropped), until IO next
-  // stops for a change, which unbinds and drops both. Never more than the streams removed
-  // since the last change.
-  struct RetiredSink {
+  // Streams unbound while IO ran: their port and buffer, kept until the IO thread has
+  // entered the binding table `generation` (Device::ioPast); poll frees them, usually one
+  // IO cycle later. Never more than the streams removed within a cycle or two.
+  struct Retired {
+    std::uint64_t generation = 0;
+    std::unique_ptr<PlayoutBuffer> playout;  // buffers first: the ports on them go first
     std::unique_ptr<FrameRingBuffer> ring;
+    std::unique_ptr<PlayoutInputSource> source;
     std::unique_ptr<RingOutputSink> sink;
   };
-  std::vector<RetiredSink> retired_;
+  std::vector<Retired> retired_;
   std::unique_ptr<SapListener> listener_;
   std::unique_ptr<SapAnnouncer> announcer_;
   std::vector<SapNotice> sapNotices_;

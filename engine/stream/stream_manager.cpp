@@ -203,6 +203,16 @@ std::unique_ptr<FrameRingBuffer> StreamManager::removeTx(const std::string& id) 
   return ring;
 }
 
+std::unique_ptr<PlayoutBuffer> StreamManager::removeRx(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = rx_.find(id);
+  if (it == rx_.end()) throw std::invalid_argument("no RX stream '" + id + "'");
+  std::unique_ptr<PlayoutBuffer> playout = std::move(it->second.playout);
+  it->second.receiver.reset();  // it wrote into the playout buffer: gone first
+  rx_.erase(it);
+  return playout;
+}
+
 void StreamManager::apply(const StreamConfig& config) {
   // Build everything first: a bad entry leaves the running streams untouched.
   std::map<std::string, Rx> rx;

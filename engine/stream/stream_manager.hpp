@@ -62,6 +62,9 @@ class StreamManager {
   // Removes a TX stream and hands over its ring: a device whose IO thread still writes into
   // it keeps it until IO stops (so removing one stream need not stop IO for the others).
   std::unique_ptr<FrameRingBuffer> removeTx(const std::string& id);
+  // Removes an RX stream and hands over its playout buffer, for the same reason (a device's
+  // IO thread may still read it until it is past the binding that named it).
+  std::unique_ptr<PlayoutBuffer> removeRx(const std::string& id);
   // Replaces every stream (all-or-nothing: on error nothing changes).
   void apply(const StreamConfig& config);
   StreamConfig config() const;

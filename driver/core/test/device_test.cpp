@@ -124,6 +124,33 @@ TEST(Device, LatencyAndSafetyOffsetsFollowTheAttachedStreams) {
   d.clearStreams();
   EXPECT_EQ(d.inputLatencyFrames(), 0u);
   EXPECT_EQ(d.outputLatencyFrames(), 0u);
+
+  // A minimum input latency (a device whose streams share one link offset): reported
+  // without inputs, and latched by StartIO as the presentation, so an input as late as it
+  // can be bound while IO runs.
+  d.setMinimumInputLatency(96);
+  EXPECT_EQ(d.inputLatencyFrames(), 96u);
+  d.addInput(a.source, {0, 1}, "A");
+  EXPECT_EQ(d.inputLatencyFrames(), 96u);
+  d.removeInput(a.source);
+  d.startIO(0);
+  EXPECT_EQ(d.inputPresentationFrames(), 96u);
+  d.addInput(b.source, {2, 3}, "B");  // 96 frames late: fits
+  d.addOutput(t2.sink, {0, 1, 2, 3}, "T2");
+  EXPECT_EQ(errorOf([&] { d.setMinimumInputLatency(48); }),
+            "setting the minimum input latency needs IO stopped (do it in a configuration change)");
+  // While IO runs the properties are what the HAL latched at StartIO (and schedules with).
+  EXPECT_EQ(d.inputLatencyFrames(), 96u);
+  EXPECT_EQ(d.inputSafetyOffsetFrames(), 0u);
+  EXPECT_EQ(d.outputLatencyFrames(), 0u);
+  EXPECT_EQ(d.outputSafetyOffsetFrames(), 0u);
+  d.stopIO();
+  EXPECT_EQ(d.inputSafetyOffsetFrames(), 48u);
+  EXPECT_EQ(d.outputLatencyFrames(), 12u);
+  EXPECT_EQ(d.outputSafetyOffsetFrames(), 12u);
+  d.startIO(0);
+  EXPECT_EQ(d.outputSafetyOffsetFrames(), 12u);
+  d.stopIO();
 }
 
 TEST(Device, ChannelNamesComeFromTheStreamMap) {
@@ -164,12 +191,18 @@ TEST(Device, StreamMapRefusalsNameBothStreams) {
   EXPECT_EQ(errorOf([&] { d.addInput(b.source, {3, 4}, "B", {"L"}); }), "stream 'B': 1 channel labels for 2 channels");
   EXPECT_EQ(errorOf([&] { d.addInput(a.source, {3, 4}, "A again"); }), "stream 'A again' is already attached");
   d.startIO(0);
-  EXPECT_EQ(errorOf([&] { d.addInput(b.source, {3, 4}, "B"); }),
-            "adding an input stream needs IO stopped (do it in a configuration change)");
+  // While IO runs, a stream later than the presentation this run started with would be
+  // late for every read: it waits for a configuration change.
+  RxStream late(2, 96, 48);
+  EXPECT_EQ(errorOf([&] { d.addInput(late.source, {3, 4}, "Late"); }),
+            "stream 'Late': its latency of 96 frames exceeds the input presentation of 48 frames this IO run started with: "
+            "add it in a configuration change");
   EXPECT_EQ(errorOf([&] { d.clearStreams(); }), "clearing the streams needs IO stopped (do it in a configuration change)");
-  d.stopIO();
-  d.addInput(b.source, {3, 4}, "B");
+  d.addInput(b.source, {3, 4}, "B");  // as late as the others: bound while IO runs
   EXPECT_EQ(d.inputStreamCount(), 2u);
+  d.stopIO();
+  d.addInput(late.source, {5, 6}, "Late");
+  EXPECT_EQ(d.inputStreamCount(), 3u);
 }
 
 TEST(Device, SampleRateChangesOnlyWithoutStreamsAndWithAMatchingClock) {

@@ -287,5 +287,79 @@ TEST(IoCycle, AFullTxRingDropsWhatDoesNotFitAndRealignsOnTheNextWrite) {
   }
 }
 
+// Streams bound and unbound while IO runs (issue 9): each change takes effect at the next
+// operation, the other streams' audio and sample times go on untouched, a removed input's
+// channels read silence at once, and the tables replaced are freed only once the IO path
+// has entered a later one.
+TEST(IoCycle, StreamsBoundAndUnboundWhileIoRunsChangeNothingElse) {
+  LocalMediaClock clock(48000);
+  DeviceConfig config;
+  config.inputChannels = 4;
+  config.outputChannels = 4;
+  Device d(config, clock);
+  PlayoutBuffer a(PlayoutConfig{2, 16384, 48}), b(PlayoutConfig{2, 16384, 48});
+  PlayoutInputSource sa(a, 48), sb(b, 48);
+  FrameRingBuffer ra(16384, 2), rb(16384, 2);
+  RingOutputSink oa(ra, 48), ob(rb, 48, true);
+  d.addInput(sa, {0, 1}, "A");
+  d.addOutput(oa, {0, 1}, "A out");
+  d.startIO(0);
+  const SampleTime anchor = d.timeline().anchor();
+  feed(a, anchor - 4000, anchor + 13000);
+  feed(b, anchor - 4000, anchor + 13000);
+  const std::uint32_t buffer = 64;
+  std::vector<float> in(buffer * 4), out(buffer * 4);
+  const SampleTime latency = d.inputPresentationFrames();
+  ASSERT_EQ(latency, 48);
+  std::uint64_t generationAtRemoval = 0;
+  for (std::uint64_t n = 0; n < 150; ++n) {
+    const SampleTime current = static_cast<SampleTime>(buffer * (n + 2));
+    if (n == 50) {
+      d.addInput(sb, {2, 3}, "B");
+      d.addOutput(ob, {2, 3}, "B out");
+      // The IO path is still in the table from before both: neither replaced one is freed.
+      EXPECT_EQ(d.retiredBindingTables(), 2u);
+    }
+    if (n == 100) generationAtRemoval = d.removeInput(sb);
+    if (n == 101) {
+      EXPECT_TRUE(d.ioPast(generationAtRemoval));
+      d.reclaim();
+      EXPECT_EQ(d.retiredBindingTables(), 0u);
+    }
+    const IoCycleInfo cycle = cycleAt(n, current, buffer, 0, 0);
+    ASSERT_EQ(d.readInput(cycle.inputTime, buffer, in.data()), IoResult::kOk);
+    const SampleTime media = anchor + cycle.inputTime - latency;
+    for (std::uint32_t f = 0; f < buffer; ++f) {
+      for (std::uint32_t c = 0; c < 2; ++c) ASSERT_EQ(in[f * 4 + c], valueOf(media + f, c)) << "A, cycle " << n;
+      for (std::uint32_t c = 0; c < 2; ++c) {
+        const float want = n >= 50 && n < 100 ? valueOf(media + f, c) : 0.0f;
+        ASSERT_EQ(in[f * 4 + 2 + c], want) << "B, cycle " << n << " frame " << f;
+      }
+    }
+    for (std::uint32_t f = 0; f < buffer; ++f) {
+      for (std::uint32_t c = 0; c < 4; ++c) out[f * 4 + c] = valueOf(anchor + cycle.outputTime + f, c);
+    }
+    ASSERT_EQ(d.writeMix(cycle.outputTime, buffer, out.data()), IoResult::kOk);
+  }
+  EXPECT_EQ(d.counters().inputDiscontinuities + d.counters().outputDiscontinuities, 0u);
+  // A's ring: every frame from its first write on, in order.
+  EXPECT_EQ(oa.firstMediaTime(), anchor + 2 * 64 + 64);
+  std::vector<float> got(ra.fill() * 2);
+  const std::size_t aFrames = ra.pop(got.data(), ra.fill());
+  EXPECT_EQ(aFrames, 150u * 64);
+  for (std::size_t i = 0; i < aFrames; ++i) ASSERT_EQ(got[i * 2], valueOf(oa.firstMediaTime() + static_cast<SampleTime>(i), 0));
+  // B's ring starts on the first packet boundary at or after its first write (media time
+  // 52 * 64 + anchor) and takes channels 2 and 3 from there on.
+  const SampleTime firstWrite = anchor + 52 * 64 + 64;
+  EXPECT_EQ(ob.firstMediaTime() % 48, 0);
+  EXPECT_GE(ob.firstMediaTime(), firstWrite);
+  EXPECT_LT(ob.firstMediaTime(), firstWrite + 48);
+  EXPECT_EQ(ob.repeatedFrames() + ob.gaps(), 0u);
+  got.assign(rb.fill() * 2, 0.0f);
+  const std::size_t bFrames = rb.pop(got.data(), rb.fill());
+  EXPECT_EQ(static_cast<SampleTime>(bFrames), anchor + 152 * 64 + 64 - ob.firstMediaTime());
+  for (std::size_t i = 0; i < bFrames; ++i) ASSERT_EQ(got[i * 2 + 1], valueOf(ob.firstMediaTime() + static_cast<SampleTime>(i), 3));
+}
+
 }  // namespace
 }  // namespace aes67

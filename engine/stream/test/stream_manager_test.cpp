@@ -263,6 +263,31 @@ TEST(StreamManager, RemoveTxHandsOverTheRing) {
   m.stopIo();
 }
 
+// Likewise an RX stream's playout buffer, which a device's IO thread may still read: the
+// stream is gone (id and channels free again), the buffer is the same one, with its audio.
+TEST(StreamManager, RemoveRxHandsOverThePlayoutBuffer) {
+  Lab lab;
+  StreamManager m(lab.dut, lab.media);
+  m.addRx({"in", rxSdp("239.69.0.9"), {1, 2}});
+  m.addRx({"stays", rxSdp("239.69.0.10"), {3, 4}});
+  PlayoutBuffer* playout = &m.playout("in");
+  const float frame[2] = {0.25f, -0.25f};
+  ASSERT_EQ(playout->write(1000, frame, 1), PlayoutWrite::kStored);
+  std::unique_ptr<PlayoutBuffer> kept = m.removeRx("in");
+  ASSERT_EQ(kept.get(), playout);
+  float back[2] = {};
+  kept->read(1000, back, 1);
+  EXPECT_EQ(back[0], 0.25f);
+  EXPECT_EQ(m.rxIds(), (std::vector<std::string>{"stays"}));
+  EXPECT_EQ(m.rxStats("in"), nullptr);
+  EXPECT_THROW(m.playout("in"), std::invalid_argument);
+  EXPECT_THROW(m.removeRx("in"), std::invalid_argument);
+  m.addTx(tx("out", "239.69.1.1"));
+  EXPECT_THROW(m.removeRx("out"), std::invalid_argument);  // a TX stream is not handed over
+  m.addRx({"in", rxSdp("239.69.0.9"), {1, 2}});            // its id and channels are free again
+  EXPECT_NE(&m.playout("in"), kept.get());
+}
+
 TEST(StreamManager, NetworkThreadExistsOnlyWhileIoRuns) {
   RealClock clock;
   VirtualClock vclock{0};
