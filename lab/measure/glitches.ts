@@ -153,6 +153,47 @@ export function median(values: Float64Array): number {
   return a[k];
 }
 
+/**
+ * Each amp[k] replaced by the median of amp[k-2..k+2] (those of them inside [1, n-1)): the
+ * element at floor(m/2) of the m values sorted, `otherwise` where there are none. Where all
+ * five are there it is found by six comparisons, not a sort (a 10 s channel has 480,000 of
+ * them): for finite values the median of five is one value whatever the order it is found
+ * in (glitches.test.ts checks it against the sort). Values a comparison cannot order (NaN)
+ * take the sort.
+ */
+export function medianOf5(amp: Float64Array, otherwise: number): Float64Array {
+  const n = amp.length;
+  const out = new Float64Array(n);
+  const five: number[] = [];
+  const sorted = (k: number) => {
+    five.length = 0;
+    for (let d = -2; d <= 2; d++) if (k + d >= 1 && k + d < n - 1) five.push(amp[k + d]);
+    five.sort((p, q) => p - q);
+    return five.length ? five[Math.floor(five.length / 2)] : otherwise;
+  };
+  let finite = true;
+  for (let k = 1; k < n - 1; k++) if (!Number.isFinite(amp[k])) finite = false;
+  // All five are inside [1, n-1) for k in [3, n-4].
+  const lo = finite ? Math.min(3, n) : n;
+  const hi = finite ? Math.max(lo, n - 3) : n;
+  for (let k = 0; k < lo; k++) out[k] = sorted(k);
+  for (let k = lo; k < hi; k++) {
+    let a = amp[k - 2], b = amp[k - 1], c = amp[k], d = amp[k + 1];
+    const e = amp[k + 2];
+    let t: number;
+    if (b < a) (t = a), (a = b), (b = t);
+    if (d < c) (t = c), (c = d), (d = t);
+    // The least of a..d is not the median of five: drop it (a, with b its pair's larger).
+    if (c < a) (t = a), (a = c), (c = t), (t = b), (b = d), (d = t);
+    // Left: b, c <= d and e; the median of five is the second least of these four.
+    a = e;
+    if (b < a) (t = a), (a = b), (b = t);
+    out[k] = a < c ? (b < c ? b : c) : a < d ? a : d;
+  }
+  for (let k = hi; k < n; k++) out[k] = sorted(k);
+  return out;
+}
+
 type Interval = { from: number; to: number; kind: GlitchKind; magnitude: number; dropDb?: number };
 
 /** Amplitude and phase of a·cos(ω(n−ref)) + b·sin(ω(n−ref)) fitted over [from, to). */
@@ -270,14 +311,7 @@ export function detectChannelGlitches(x: Float32Array, sampleRate: number, chann
   const limit = amplitude * 10 ** (-o.dropDb / 20);
   const n = amp.length;
   // Median of 5 first: the amplitude formula spikes (either way) on the samples at a step.
-  const smooth = new Float64Array(n);
-  const five: number[] = [];
-  for (let k = 0; k < n; k++) {
-    five.length = 0;
-    for (let d = -2; d <= 2; d++) if (k + d >= 1 && k + d < n - 1) five.push(amp[k + d]);
-    five.sort((p, q) => p - q);
-    smooth[k] = five.length ? five[Math.floor(five.length / 2)] : amplitude;
-  }
+  const smooth = medianOf5(amp, amplitude);
   const prefix = new Float64Array(n + 1);
   for (let k = 0; k < n; k++) prefix[k + 1] = prefix[k] + smooth[k];
   const env = (k: number) => {
