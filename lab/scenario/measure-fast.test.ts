@@ -98,15 +98,21 @@ describe.skipIf(!addonBuilt())("the measurement's fast way against its reference
       receiver.audio = () => recordedAudio(v.stream, v.firstSample, v.lastFrameEnd, v.blockAt);
       const frameBytes = v.stream.channels * 3;
       const rate = v.stream.sampleRate;
-      for (const [at, k] of [[0.3, 0], [0.5, 3], [0.55, 7], [0.7, 5]]) {
-        const frame = Math.floor(at * v.lastFrameEnd);
+      const ch = v.stream.channels;
+      // A run of frames of one channel, every 7th frame of another, and a few single samples.
+      const frames = [
+        ...Array.from({ length: Math.floor(0.3 * v.lastFrameEnd) }, (_, i) => [Math.floor(0.3 * v.lastFrameEnd) + i, changed % ch]),
+        ...Array.from({ length: Math.floor(v.lastFrameEnd / 7) }, (_, i) => [7 * i, (changed + 3) % ch]),
+        ...[0.2, 0.5, 0.8].map((at, i) => [Math.floor(at * v.lastFrameEnd), (changed + 5 + i) % ch]),
+      ];
+      for (const [frame, k] of frames) {
         const bytes = v.blockAt(Math.floor(frame / rate))?.bytes;
         if (!bytes) continue;
-        bytes[(frame % rate) * frameBytes + k * 3 + (changed % 3)] ^= 0x11;
+        bytes[(frame % rate) * frameBytes + k * 3 + (frame % 3)] ^= 0x11;
         changed++;
       }
     }
-    expect(changed).toBeGreaterThan(8);
+    expect(changed).toBeGreaterThan(8 * 10_000);
     const bad = bothWays(r);
     expect(value(bad, 'audio.mismatched')).toBeGreaterThan(0);
     expect(bad.figures['audio.mismatches']).toMatch(/channel \d+: \d+ of \d+ samples/);
