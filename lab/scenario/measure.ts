@@ -462,8 +462,16 @@ export function measureScenario(r: RunRecord, options: MeasureOptions = {}): Mea
     } else if (plans.length > 0) {
       const lo = Math.min(...plans.map((p) => p.region.from));
       const hi = Math.max(...plans.map((p) => p.region.to));
+      // The glitch detector's channel (the first sine), read while its slice is at hand.
+      const heard = plans.find((p) => p.cs.kind === 'sine');
+      if (heard) heard.x = new Float32Array(heard.len);
       for (let c0 = lo; c0 < hi; c0 += COMPARE_SLICE) {
         const c1 = Math.min(hi, c0 + COMPARE_SLICE);
+        if (heard) {
+          const from = Math.max(c0, heard.region.from);
+          const to = Math.min(c1, heard.region.to);
+          if (from < to) audio.channel(heard.k, from - first, to - from, heard.x, from - heard.region.from);
+        }
         for (const p of plans) {
           const { table, phase } = p.expected;
           while (p.next < p.between.length) {
@@ -486,7 +494,7 @@ export function measureScenario(r: RunRecord, options: MeasureOptions = {}): Mea
       analysedThis = true;
       analysed++;
       const outputChannel = t.config.deviceChannels[k];
-      const det = detectChannelGlitches(x ?? audio.channel(k, region.from - first, len), rate, outputChannel, { captureStartSample: region.from, frequencyHz: cs.frequencyHz, trimSilence: false });
+      const det = detectChannelGlitches(x!, rate, outputChannel, { captureStartSample: region.from, frequencyHz: cs.frequencyHz, trimSilence: false });
       const logs: EngineGlitchLog[] = gaps.map((g) => ({ sample: g.range.from, length: g.range.to - g.range.from, cause: g.cause }));
       const joined = joinGlitchCauses(det.glitches, logs);
       glitchesAll.push(...joined.glitches);

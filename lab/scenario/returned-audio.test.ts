@@ -54,6 +54,10 @@ describe('returnedAudioOf', () => {
         for (let k = 0; k < g.r.channels; k++) {
           const want = Array.from({ length: len }, (_, i) => (from + i >= 0 && from + i < a.frames ? decoded.interleaved[(from + i) * g.r.channels + k] : 0));
           expect(Array.from(a.channel(k, from, len))).toEqual(want);
+          // Into a larger buffer at an offset: only that part written.
+          const into = new Float32Array(len + 5).fill(7);
+          a.channel(k, from, len, into, 3);
+          expect(Array.from(into)).toEqual([7, 7, 7, ...want, 7, 7]);
         }
       }),
       { numRuns: 400 },

@@ -16,8 +16,8 @@ export interface ReturnedAudio {
   readonly firstSample: bigint;
   /** Frames recorded (recordedAudio's interleaved.length / channels). */
   readonly frames: number;
-  /** Channel k's frames [from, from + len) as recordedAudio decodes them; 0 outside [0, frames). */
-  channel(k: number, from: number, len: number): Float32Array;
+  /** Channel k's frames [from, from + len) as recordedAudio decodes them, into out[at...]; 0 outside [0, frames). */
+  channel(k: number, from: number, len: number, out?: Float32Array, at?: number): Float32Array;
   /**
    * How many of channel k's frames [from, from + len) differ (!==) from `table[(phase + i) %
    * table.length]`, i = 0..len-1; a frame outside [0, frames) always differs.
@@ -57,10 +57,11 @@ export function returnedAudioOf(v: RecordingView): ReturnedAudio {
     channels: ch,
     firstSample: v.firstSample,
     frames,
-    channel(k, from, len) {
-      const out = new Float32Array(len);
+    channel(k, from, len, out = new Float32Array(len), at = 0) {
+      out.fill(0, at, at + len);
       blocks(from, len, (bytes, f0, f1, i0) => {
         if (!bytes) return;
+        i0 += at;
         // decodePcm decodes the whole samples the block's bytes hold; the rest stay 0.
         const last = Math.min(f1, Math.floor((bytes.length - (k + 1) * width) / frameBytes) + 1);
         for (let f = f0, i = i0, o = f0 * frameBytes + k * width; f < last; f++, i++, o += frameBytes) out[i] = decodeAt(bytes, o, encoding, scale);
@@ -137,11 +138,10 @@ export function returnedAudioFromDecoded(a: ReceivedAudio): ReturnedAudio {
     channels: ch,
     firstSample: a.firstSample,
     frames,
-    channel(k, from, len) {
-      const out = new Float32Array(len);
+    channel(k, from, len, out = new Float32Array(len), at = 0) {
       for (let i = 0; i < len; i++) {
         const f = from + i;
-        if (f >= 0 && f < frames) out[i] = x[f * ch + k];
+        out[at + i] = f >= 0 && f < frames ? x[f * ch + k] : 0;
       }
       return out;
     },
