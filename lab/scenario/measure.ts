@@ -310,7 +310,7 @@ export function measureScenario(r: RunRecord, options: MeasureOptions = {}): Mea
     const receiver = rec?.receiver as Aes67Receiver | undefined;
     const view = reference ? undefined : receiver?.recording();
     const decoded = view ? undefined : receiver?.audio();
-    const audio = view ? returnedAudioOf(view) : decoded ? returnedAudioFromDecoded(decoded) : undefined;
+    const audio = view ? returnedAudioOf(view, native.countDifferingSamples) : decoded ? returnedAudioFromDecoded(decoded) : undefined;
     return { t, ti, rec, audio, decoded };
   });
   /** Gaps of lost audio in TX stream `ti`'s channel whose origin is receive stream `rx`, on its media time line. */

@@ -3,13 +3,18 @@
 // lab/peers/rtp-subscription.ts, which decodes with lab/net/pcm.ts decodePcm). Every value
 // it reads and every count it makes must be what the decoded stream gives: checked here on
 // random recordings (blocks missing, blocks shorter than a second, every encoding) against
-// recordedAudio read the plain way.
+// recordedAudio read the plain way; the comparison both by the loops in TypeScript and by
+// the addon's (native/src/measure_binding.cc countDifferingSamples), which measure.ts uses.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PCM_ENCODINGS, type PcmEncoding } from '../net/pcm.ts';
 import type { Aes67StreamDescription } from '../net/sdp.ts';
 import { recordedAudio, type RecordingView } from '../peers/rtp-subscription.ts';
-import { returnedAudioFromDecoded, returnedAudioOf } from './returned-audio.ts';
+import { addonBuilt, loadNative } from '../../native/index.ts';
+import { returnedAudioFromDecoded, returnedAudioOf, type SampleCounter } from './returned-audio.ts';
+
+const counters: [string, SampleCounter | undefined][] = [['TypeScript', undefined], ...(addonBuilt() ? [['the addon', loadNative().countDifferingSamples] as [string, SampleCounter]] : [])];
+if (!addonBuilt()) console.warn('returned-audio tests: the addon is not built (npm run build): its comparison loop is not checked');
 
 const WIDTH: Record<PcmEncoding, number> = { L16: 2, L24: 3, L32: 4 };
 
@@ -51,6 +56,7 @@ describe('returnedAudioOf', () => {
         const decoded = recordedAudio(v.stream, v.firstSample, v.lastFrameEnd, v.blockAt);
         const a = returnedAudioOf(v);
         expect(a.frames).toBe(decoded.interleaved.length / g.r.channels);
+        expect(returnedAudioFromDecoded(decoded).frames).toBe(a.frames);
         for (let k = 0; k < g.r.channels; k++) {
           const want = Array.from({ length: len }, (_, i) => (from + i >= 0 && from + i < a.frames ? decoded.interleaved[(from + i) * g.r.channels + k] : 0));
           expect(Array.from(a.channel(k, from, len))).toEqual(want);
@@ -64,13 +70,13 @@ describe('returnedAudioOf', () => {
     );
   });
 
-  it('counts the samples that differ from a periodic table as comparing the decoded stream does', () => {
+  it.each(counters)('counts the samples that differ from a periodic table as comparing the decoded stream does (comparison in %s)', (_, counter) => {
     fc.assert(
       fc.property(recording, fc.integer({ min: -20, max: 320 }), fc.integer({ min: 0, max: 340 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 1000 }), (g, from, len, period, phase0) => {
         const v = build(g);
         const decoded = recordedAudio(v.stream, v.firstSample, v.lastFrameEnd, v.blockAt);
         const ch = g.r.channels;
-        const a = returnedAudioOf(v);
+        const a = returnedAudioOf(v, counter);
         for (let k = 0; k < ch; k++) {
           // A table of values the stream holds (and 0), so some samples match and some do not.
           const table = new Float32Array(period).map((_, i) => (decoded.interleaved.length ? decoded.interleaved[(i * 7 + k) % decoded.interleaved.length] : 0) * ((i & 3) === 3 ? 0 : 1));
@@ -88,5 +94,17 @@ describe('returnedAudioOf', () => {
       }),
       { numRuns: 400 },
     );
+  });
+
+  it.skipIf(!addonBuilt())("the addon's loop refuses samples past the bytes, a phase outside the table, a width it does not know", () => {
+    const count = loadNative().countDifferingSamples;
+    const bytes = new Uint8Array(30);
+    const table = new Float32Array(4);
+    expect(count(bytes, 0, 6, 5, 3, table, 0)).toBe(0);
+    expect(count(bytes, 3, 6, 5, 3, table, 0)).toBe(0); // up to the last byte
+    expect(() => count(bytes, 4, 6, 5, 3, table, 0)).toThrow(/past the end/);
+    expect(() => count(bytes, 0, 6, 5, 3, table, 4)).toThrow(/phase/);
+    expect(() => count(bytes, 0, 6, 5, 5, table, 0)).toThrow(/width/);
+    expect(() => count(bytes, 0, 6, 1, 3, new Float32Array(0), 0)).toThrow(/phase/);
   });
 });

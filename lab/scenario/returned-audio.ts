@@ -28,8 +28,18 @@ export interface ReturnedAudio {
 /** Full scale of each encoding, as decodePcm divides by it. */
 const SCALE: Record<PcmEncoding, number> = { L16: 2 ** 15, L24: 2 ** 23, L32: 2 ** 31 };
 
-/** A recording read in place from its payload bytes (one-second blocks, as recordedAudio reads them). */
-export function returnedAudioOf(v: RecordingView): ReturnedAudio {
+/**
+ * Of `count` samples at bytes[start + i * stride] (`width` bytes each, as decodePcm reads
+ * them), how many differ from table[(phase + i) % table.length]: the addon's
+ * countDifferingSamples (native/src/measure_binding.cc).
+ */
+export type SampleCounter = (bytes: Uint8Array, start: number, stride: number, count: number, width: number, table: Float32Array, phase: number) => number;
+
+/**
+ * A recording read in place from its payload bytes (one-second blocks, as recordedAudio
+ * reads them). Samples are compared by `counter` where given, else by the loops here.
+ */
+export function returnedAudioOf(v: RecordingView, counter?: SampleCounter): ReturnedAudio {
   const s = v.stream;
   const ch = s.channels;
   const width = bytesPerSample(s.encoding);
@@ -38,34 +48,32 @@ export function returnedAudioOf(v: RecordingView): ReturnedAudio {
   const frames = v.lastFrameEnd;
   const scale = SCALE[s.encoding];
   const encoding = s.encoding;
-  /**
-   * Calls each(value-or-undefined run) per block: the block's bytes (undefined: no block,
-   * silence), the frame range inside it, and where in the caller's output it goes.
-   */
-  const blocks = (from: number, len: number, each: (bytes: Uint8Array | undefined, f0: number, f1: number, i0: number) => void) => {
-    const end = from + len;
-    for (let f = Math.max(0, from); f < Math.min(end, frames); ) {
-      const b = Math.floor(f / rate);
-      const start = b * rate;
-      const stop = Math.min(end, frames, start + rate);
-      const block = v.blockAt(b);
-      each(block ? block.bytes : undefined, f - start, stop - start, f - from);
-      f = stop;
-    }
-  };
   return {
     channels: ch,
     firstSample: v.firstSample,
     frames,
     channel(k, from, len, out = new Float32Array(len), at = 0) {
+      // Plain loops, no callback: a variable a closure shares lives in memory, not a register.
       out.fill(0, at, at + len);
-      blocks(from, len, (bytes, f0, f1, i0) => {
-        if (!bytes) return;
-        i0 += at;
+      const end = Math.min(from + len, frames);
+      for (let f = Math.max(0, from); f < end; ) {
+        const b = Math.floor(f / rate);
+        const start = b * rate;
+        const f0 = f - start;
+        const f1 = Math.min(end, start + rate) - start;
+        let i = at + f - from;
+        f = start + f1;
+        const bytes = v.blockAt(b)?.bytes;
+        if (!bytes) continue;
         // decodePcm decodes the whole samples the block's bytes hold; the rest stay 0.
         const last = Math.min(f1, Math.floor((bytes.length - (k + 1) * width) / frameBytes) + 1);
-        for (let f = f0, i = i0, o = f0 * frameBytes + k * width; f < last; f++, i++, o += frameBytes) out[i] = decodeAt(bytes, o, encoding, scale);
-      });
+        let o = f0 * frameBytes + k * width;
+        if (encoding === 'L24') {
+          for (let g = f0; g < last; g++, i++, o += frameBytes) out[i] = (((bytes[o] << 24) | (bytes[o + 1] << 16) | (bytes[o + 2] << 8)) >> 8) * 2 ** -23;
+        } else {
+          for (let g = f0; g < last; g++, i++, o += frameBytes) out[i] = decodeAt(bytes, o, encoding, scale);
+        }
+      }
       return out;
     },
     countDiffering(k, from, len, table, phase) {
@@ -87,6 +95,11 @@ export function returnedAudioOf(v: RecordingView): ReturnedAudio {
         let o = f0 * frameBytes + k * width;
         if (!bytes) {
           // No block: silence.
+        } else if (counter) {
+          if (last > f0) {
+            wrong += counter(bytes, o, frameBytes, last - f0, width, table, p);
+            p = (p + (last - f0)) % P;
+          }
         } else if (encoding === 'L24') {
           // L16 and L24 divide exactly (|v| < 2^24): v * 2^-bits is the Float32 decodePcm stores.
           for (let i = f0; i < last; i++, o += frameBytes) {
