@@ -8,6 +8,43 @@ export function nextPow2(n: number): number {
   return p;
 }
 
+/** Twiddle tables by transform length and sign (a few lengths; each about 2N numbers). */
+const twiddleTables = new Map<number, Float64Array[]>();
+const TWIDDLE_TABLES_KEPT = 8;
+
+/**
+ * Each stage's twiddle factors (re, im interleaved), by the recurrence c <- c·w from 1 that
+ * the butterflies once ran block by block: the same numbers, computed once per stage, not
+ * once per block (the transform's results are unchanged to the bit).
+ */
+function twiddles(n: number, sign: number): Float64Array[] {
+  const key = sign * n;
+  let stages = twiddleTables.get(key);
+  if (stages) return stages;
+  stages = [];
+  for (let len = 2; len <= n; len <<= 1) {
+    const half = len >> 1;
+    const ang = (sign * 2 * Math.PI) / len;
+    const wRe = Math.cos(ang);
+    const wIm = Math.sin(ang);
+    const w = new Float64Array(2 * half);
+    let cRe = 1;
+    let cIm = 0;
+    for (let k = 0; k < half; k++) {
+      w[2 * k] = cRe;
+      w[2 * k + 1] = cIm;
+      const nRe = cRe * wRe - cIm * wIm;
+      cIm = cRe * wIm + cIm * wRe;
+      cRe = nRe;
+    }
+    stages.push(w);
+  }
+  if (n > 1 << 17) return stages; // not kept: 2^18 points and more hold 4 MB and up
+  if (twiddleTables.size >= TWIDDLE_TABLES_KEPT) twiddleTables.clear();
+  twiddleTables.set(key, stages);
+  return stages;
+}
+
 /** Forward transform (e^{-iωn}); `inverse` uses e^{+iωn} and divides by N. */
 export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
   const n = re.length;
@@ -27,16 +64,14 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
       im[j] = m;
     }
   }
-  const sign = inverse ? 1 : -1;
-  for (let len = 2; len <= n; len <<= 1) {
+  const stages = twiddles(n, inverse ? 1 : -1);
+  for (let len = 2, stage = 0; len <= n; len <<= 1, stage++) {
     const half = len >> 1;
-    const ang = (sign * 2 * Math.PI) / len;
-    const wRe = Math.cos(ang);
-    const wIm = Math.sin(ang);
+    const w = stages[stage];
     for (let start = 0; start < n; start += len) {
-      let cRe = 1;
-      let cIm = 0;
       for (let k = 0; k < half; k++) {
+        const cRe = w[2 * k];
+        const cIm = w[2 * k + 1];
         const a = start + k;
         const b = a + half;
         const tRe = re[b] * cRe - im[b] * cIm;
@@ -45,9 +80,6 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
         im[b] = im[a] - tIm;
         re[a] += tRe;
         im[a] += tIm;
-        const nRe = cRe * wRe - cIm * wIm;
-        cIm = cRe * wIm + cIm * wRe;
-        cRe = nRe;
       }
     }
   }
