@@ -228,10 +228,24 @@ const again = fullRun();
 const reference = fullRun(undefined, loaded, true, true);
 const tsPeers = fullRun(undefined, loaded, false);
 const one = fullRun(undefined, oneStream);
+// The measurement alone on one more recording: the fast way, and the reference way it must equal (lab/scenario/measure-fast.test.ts).
+const measureOnly = (() => {
+  const record = recordScenario(loaded, 1);
+  const time = (reference: boolean) => {
+    collect();
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    measureScenario(record, { reference });
+    return { wall: (performance.now() - t0) / 1000, cpu: cpuSince(c0) };
+  };
+  return { fast: time(false), reference: time(true), packets: record.world.network.stats().sent };
+})();
 const x = (wall: number, seconds = SECONDS) => seconds / wall;
 const rows = [
   { what: 'full scenario run (device + peers + PTP)', wallS: full.run, cpuS: full.runCpu, xRealTime: x(full.run), xPerCpu: x(full.runCpu), packets: full.packets },
   { what: 'full scenario run + measurement', wallS: full.run + full.measure, cpuS: full.runCpu + full.measureCpu, xRealTime: x(full.run + full.measure), xPerCpu: x(full.runCpu + full.measureCpu), packets: full.packets },
+  { what: 'measurement alone (measureScenario)', wallS: measureOnly.fast.wall, cpuS: measureOnly.fast.cpu, xRealTime: x(measureOnly.fast.wall), xPerCpu: x(measureOnly.fast.cpu), packets: measureOnly.packets },
+  { what: 'measurement alone, the reference way', wallS: measureOnly.reference.wall, cpuS: measureOnly.reference.cpu, xRealTime: x(measureOnly.reference.wall), xPerCpu: x(measureOnly.reference.cpu), packets: measureOnly.packets },
   { what: 'the same full run again in the same process', wallS: again.run, cpuS: again.runCpu, xRealTime: x(again.run), xPerCpu: x(again.runCpu), packets: again.packets },
   { what: "the full run, the runner's reference bookkeeping", wallS: reference.run, cpuS: reference.runCpu, xRealTime: x(reference.run), xPerCpu: x(reference.runCpu), packets: reference.packets },
   { what: 'old path: the full run with TypeScript peers', wallS: tsPeers.run, cpuS: tsPeers.runCpu, xRealTime: x(tsPeers.run), xPerCpu: x(tsPeers.runCpu), packets: tsPeers.packets },
@@ -261,6 +275,7 @@ const ratioReference = reference.runCpu / full.runCpu;
 console.log(`full run takes ${ratioAlone.toFixed(2)}x the CPU time of its network alone (TypeScript peers) and ${ratioRaw.toFixed(1)}x the raw packet loop`);
 console.log(`native peers: the full run is ${ratioNative.toFixed(2)}x faster per CPU second than with TypeScript peers (${(tsPeers.run / full.run).toFixed(2)}x wall)`);
 console.log(`fast bookkeeping: the full run is ${ratioReference.toFixed(2)}x faster per CPU second than with the runner's reference way (same measurement: lab/scenario/fast-bookkeeping.test.ts)`);
+console.log(`measurement: the fast way is ${(measureOnly.reference.cpu / measureOnly.fast.cpu).toFixed(2)}x faster per CPU second than its reference way (same figures: lab/scenario/measure-fast.test.ts)`);
 console.log(`target >= 100x real time: ${meets ? 'met' : 'NOT met'} (${x(full.run).toFixed(1)}x wall, ${x(full.runCpu).toFixed(1)}x per CPU second)`);
 recordBench('virtual-speed', {
   virtualSeconds: SECONDS,
@@ -273,6 +288,7 @@ recordBench('virtual-speed', {
   ratioFullToRawLoop: ratioRaw,
   ratioTypeScriptPeersToNative: ratioNative,
   ratioReferenceBookkeepingToFast: ratioReference,
+  ratioReferenceMeasurementToFast: measureOnly.reference.cpu / measureOnly.fast.cpu,
   againXPerCpu: x(again.runCpu),
   meetsTarget: meets,
   oneStreamXRealTime: x(one.run, ONE_SECONDS),
