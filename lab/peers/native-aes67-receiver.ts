@@ -59,6 +59,12 @@ export class NativeAes67Receiver implements TimedActor {
     this.native = this.receiver.nativeActor();
   }
 
+  /** What audio() decodes, undecoded (as RtpSubscription.recording gives it). */
+  recording(): RecordingView {
+    const r = this.receiver.recording();
+    return { stream: this.stream, firstSample: r.firstSample, lastFrameEnd: r.lastFrameEnd, blockAt: (b) => r.blocks[b] };
+  }
+
   metrics(): RtpMetrics {
     return this.receiver.metrics();
   }
@@ -66,12 +72,6 @@ export class NativeAes67Receiver implements TimedActor {
   audio(): ReceivedAudio {
     const r = this.receiver.recording();
     return recordedAudio(this.stream, r.firstSample, r.lastFrameEnd, (b) => r.blocks[b]);
-  }
-
-  /** What audio() decodes, undecoded (as RtpSubscription.recording gives it). */
-  recording(): RecordingView {
-    const r = this.receiver.recording();
-    return { stream: this.stream, firstSample: r.firstSample, lastFrameEnd: r.lastFrameEnd, blockAt: (b) => r.blocks[b] };
   }
 
   poll(now: number): number {
