@@ -16,6 +16,10 @@
 //     and with the runner's reference bookkeeping (recordScenario's `reference`: the
 //     device's stamps folded in TypeScript, its full PTP status every slice, polled at every
 //     step; measured the same, lab/scenario/fast-bookkeeping.test.ts), as a ratio.
+//   - the measurement alone (measureScenario on one more recording, code warm), and its
+//     reference way (measureScenario's `reference`: every returned stream decoded whole,
+//     each channel's expected samples rendered and quantised over its span; the same
+//     figures, lab/scenario/measure-fast.test.ts), as a ratio.
 // Ratios are full / baseline. Every row gives x real time twice: virtual seconds per wall
 // second, and per second of this process's CPU time (user + system), which other
 // processes on a busy machine disturb much less. Every row starts on a collected heap.
@@ -76,6 +80,29 @@
 // lets happen), PlayoutBuffer::write ~5-7 % (cache misses on the 8 x 256 KB rings), the
 // time mapping ~3 %, copyRows ~2-3 %, the network's delivery ~2 %; the AVX-512 L24 kernels
 // are the ones in use (decode ~1 %, encode ~0.7 %).
+//
+// Measured (measure6, the measurement; load average 13.7-14.9 from other helpers, one run
+// each, a minute apart, the measurement code of main at ae9d1d4 put back for the first):
+// full run + measurement 2.05 CPU s (4.9x per CPU second, 2.6x wall) before, 0.75 CPU s
+// (13.3x, 4.0x wall) after; the measurement alone (code warm) 1.65 CPU s before, 0.31 after
+// (5.3x less); its reference way 0.84. The first measurement in a process costs ~0.25 CPU s
+// more than later ones (compiling). What measure6 changed (every scenario in scenarios/
+// measures the same as with main's measurement code, compared whole as JSON; the soak and
+// 08-drift-24h as 10-minute copies, whose measurement went from 51-119 s to 19-33 s): the
+// returned audio compared straight from the recorded payload bytes, not every stream
+// decoded into floats (123 MB a run), a slice of 2048 frames at a time over all channels
+// (read from memory once, not once per channel), in C++ (native/src/measure_binding.cc);
+// the expected samples of a periodic signal (whole-hertz sines, the probe) quantised once
+// per period, not rendered and rounded per sample; the glitch detector's median of 5 by
+// comparisons, not a sort per sample, its passes each a function of its own (V8 compiled
+// the long function loop by loop on the stack and threw it away: ~2x), its medians
+// bracketed from a sample; the latency windows' probe spectrum remembered (the windows
+// repeat the same period) and the FFT's twiddles computed once per stage. What is left of a
+// warm measurement (profile, load 7): the glitch detector's passes over 8 sine channels of
+// 480,000 samples ~40 %, the 12 latency windows' FFTs ~15 %, garbage collection ~14 % (the
+// native receivers' recording() copies every block out: ~92 MB a run; a view of the
+// receiver's memory would save that), the comparison in C++ and that copy ~12 %, reading
+// the detector's channels ~7 %.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { loadNative } from '../native/index.ts';
@@ -228,10 +255,24 @@ const again = fullRun();
 const reference = fullRun(undefined, loaded, true, true);
 const tsPeers = fullRun(undefined, loaded, false);
 const one = fullRun(undefined, oneStream);
+// The measurement alone on one more recording: the fast way, and the reference way it must equal (lab/scenario/measure-fast.test.ts).
+const measureOnly = (() => {
+  const record = recordScenario(loaded, 1);
+  const time = (reference: boolean) => {
+    collect();
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    measureScenario(record, { reference });
+    return { wall: (performance.now() - t0) / 1000, cpu: cpuSince(c0) };
+  };
+  return { fast: time(false), reference: time(true), packets: record.world.network.stats().sent };
+})();
 const x = (wall: number, seconds = SECONDS) => seconds / wall;
 const rows = [
   { what: 'full scenario run (device + peers + PTP)', wallS: full.run, cpuS: full.runCpu, xRealTime: x(full.run), xPerCpu: x(full.runCpu), packets: full.packets },
   { what: 'full scenario run + measurement', wallS: full.run + full.measure, cpuS: full.runCpu + full.measureCpu, xRealTime: x(full.run + full.measure), xPerCpu: x(full.runCpu + full.measureCpu), packets: full.packets },
+  { what: 'measurement alone (measureScenario)', wallS: measureOnly.fast.wall, cpuS: measureOnly.fast.cpu, xRealTime: x(measureOnly.fast.wall), xPerCpu: x(measureOnly.fast.cpu), packets: measureOnly.packets },
+  { what: 'measurement alone, the reference way', wallS: measureOnly.reference.wall, cpuS: measureOnly.reference.cpu, xRealTime: x(measureOnly.reference.wall), xPerCpu: x(measureOnly.reference.cpu), packets: measureOnly.packets },
   { what: 'the same full run again in the same process', wallS: again.run, cpuS: again.runCpu, xRealTime: x(again.run), xPerCpu: x(again.runCpu), packets: again.packets },
   { what: "the full run, the runner's reference bookkeeping", wallS: reference.run, cpuS: reference.runCpu, xRealTime: x(reference.run), xPerCpu: x(reference.runCpu), packets: reference.packets },
   { what: 'old path: the full run with TypeScript peers', wallS: tsPeers.run, cpuS: tsPeers.runCpu, xRealTime: x(tsPeers.run), xPerCpu: x(tsPeers.runCpu), packets: tsPeers.packets },
@@ -261,6 +302,7 @@ const ratioReference = reference.runCpu / full.runCpu;
 console.log(`full run takes ${ratioAlone.toFixed(2)}x the CPU time of its network alone (TypeScript peers) and ${ratioRaw.toFixed(1)}x the raw packet loop`);
 console.log(`native peers: the full run is ${ratioNative.toFixed(2)}x faster per CPU second than with TypeScript peers (${(tsPeers.run / full.run).toFixed(2)}x wall)`);
 console.log(`fast bookkeeping: the full run is ${ratioReference.toFixed(2)}x faster per CPU second than with the runner's reference way (same measurement: lab/scenario/fast-bookkeeping.test.ts)`);
+console.log(`measurement: the fast way is ${(measureOnly.reference.cpu / measureOnly.fast.cpu).toFixed(2)}x faster per CPU second than its reference way (same figures: lab/scenario/measure-fast.test.ts)`);
 console.log(`target >= 100x real time: ${meets ? 'met' : 'NOT met'} (${x(full.run).toFixed(1)}x wall, ${x(full.runCpu).toFixed(1)}x per CPU second)`);
 recordBench('virtual-speed', {
   virtualSeconds: SECONDS,
@@ -273,6 +315,7 @@ recordBench('virtual-speed', {
   ratioFullToRawLoop: ratioRaw,
   ratioTypeScriptPeersToNative: ratioNative,
   ratioReferenceBookkeepingToFast: ratioReference,
+  ratioReferenceMeasurementToFast: measureOnly.reference.cpu / measureOnly.fast.cpu,
   againXPerCpu: x(again.runCpu),
   meetsTarget: meets,
   oneStreamXRealTime: x(one.run, ONE_SECONDS),

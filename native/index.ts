@@ -15,6 +15,7 @@ import type { RtspAddon } from './rtsp.ts';
 import type { MdnsAddon } from './mdns.ts';
 import type { VirtualActorsAddon } from './virtual-actors.ts';
 import type { GrandmasterAddon } from './grandmaster.ts';
+import type { MeasureAddon } from './measure.ts';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const addonPath = path.join(projectRoot, 'build', 'Release', 'aes67_native.node');
@@ -113,7 +114,7 @@ export interface Prng {
   normal(): number;
 }
 
-export interface NativeAddon extends RtpAddon, DriverAddon, SdpAddon, SapAddon, StreamAddon, BenchAddon, PtpAddon, RtspAddon, MdnsAddon, VirtualActorsAddon, GrandmasterAddon {
+export interface NativeAddon extends RtpAddon, DriverAddon, SdpAddon, SapAddon, StreamAddon, BenchAddon, PtpAddon, RtspAddon, MdnsAddon, VirtualActorsAddon, GrandmasterAddon, MeasureAddon {
   addonVersion: string;
   VirtualClock: new (startNs?: number | bigint) => VirtualClock;
   VirtualNetwork: new (clock: VirtualClock, baseDelayNs?: number) => VirtualNetwork;

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import wavefilePkg from 'wavefile';
 import { describe, expect, it } from 'vitest';
-import { detectChannelGlitches, detectGlitches, joinGlitchCauses, type Glitch } from './glitches.ts';
+import fc from 'fast-check';
+import { detectChannelGlitches, detectGlitches, joinGlitchCauses, medianOf5, type Glitch } from './glitches.ts';
 import { ffmpegSource, hasFfmpeg } from './test-support.ts';
 
 const { WaveFile } = wavefilePkg as unknown as typeof import('wavefile');
@@ -181,5 +182,38 @@ describe.skipIf(!ffmpeg)('glitch detector on signals rendered by ffmpeg aevalsrc
 
   it('names a silent channel instead of inventing a sine', () => {
     expect(() => detectChannelGlitches(new Float32Array(1000), RATE, 2)).toThrow(/channel 2 has 0 samples of signal/);
+  });
+});
+
+describe('medianOf5 (the magnitude detector\'s median-of-5 smoothing)', () => {
+  /** What the detector did before: the present neighbours of each sample sorted, the middle one taken. */
+  const bySort = (amp: Float64Array, otherwise: number) => {
+    const n = amp.length;
+    const out = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      const five: number[] = [];
+      for (let d = -2; d <= 2; d++) if (k + d >= 1 && k + d < n - 1) five.push(amp[k + d]);
+      five.sort((p, q) => p - q);
+      out[k] = five.length ? five[Math.floor(five.length / 2)] : otherwise;
+    }
+    return out;
+  };
+  const same = (a: Float64Array, b: Float64Array) => expect(Array.from(a).map((x) => Object.is(x, -0) ? 0 : x)).toEqual(Array.from(b).map((x) => Object.is(x, -0) ? 0 : x));
+  it('gives what sorting the five gives, with ties, zeros, short arrays, infinities and NaN', () => {
+    // Few distinct values: ties everywhere; and any doubles.
+    const values = fc.oneof(fc.constantFrom(0, 1, 2, 0.5), fc.double({ noNaN: true, noDefaultInfinity: true, min: 0 }), fc.double());
+    fc.assert(
+      fc.property(fc.array(values, { maxLength: 40 }), fc.double({ noNaN: true }), (xs, otherwise) => {
+        const amp = Float64Array.from(xs);
+        same(medianOf5(amp, otherwise), bySort(amp, otherwise));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+  it('on a sine\'s amplitude with dropouts, over a long span', () => {
+    const n = 200_000;
+    const amp = new Float64Array(n);
+    for (let i = 1; i < n - 1; i++) amp[i] = i % 9000 < 40 ? 0 : 0.1 + 1e-7 * Math.sin(i * 0.37);
+    same(medianOf5(amp, 0.1), bySort(amp, 0.1));
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crossCorrelate, fft } from './fft.ts';
+import { crossCorrelate, fft, spectrumOf } from './fft.ts';
 import { attributeLatency, deinterleave, estimateDelay, measureLatency } from './latency.ts';
 import { lfsrPeriod, mls, MLS_ORDERS } from './probe.ts';
 import { ffmpegFilter, hasFfmpeg } from './test-support.ts';
@@ -59,6 +59,89 @@ describe('FFT and MLS probe', () => {
       for (let i = 0; i < x.length; i++) acc += x[i] * y[k + i];
       expect(r[k]).toBeCloseTo(acc, 6);
     }
+  });
+
+  it('twiddles from tables give, to the bit, what the recurrence run in each block gave', () => {
+    // The transform as it was: the twiddle recurrence restarted in every block.
+    const blockByBlock = (re: Float64Array, im: Float64Array, inverse: boolean) => {
+      const n = re.length;
+      for (let i = 1, j = 0; i < n; i++) {
+        let bit = n >> 1;
+        for (; j & bit; bit >>= 1) j ^= bit;
+        j ^= bit;
+        if (i < j) {
+          [re[i], re[j]] = [re[j], re[i]];
+          [im[i], im[j]] = [im[j], im[i]];
+        }
+      }
+      const sign = inverse ? 1 : -1;
+      for (let len = 2; len <= n; len <<= 1) {
+        const half = len >> 1;
+        const wRe = Math.cos((sign * 2 * Math.PI) / len);
+        const wIm = Math.sin((sign * 2 * Math.PI) / len);
+        for (let start = 0; start < n; start += len) {
+          let cRe = 1;
+          let cIm = 0;
+          for (let k = 0; k < half; k++) {
+            const a = start + k;
+            const b = a + half;
+            const tRe = re[b] * cRe - im[b] * cIm;
+            const tIm = re[b] * cIm + im[b] * cRe;
+            re[b] = re[a] - tRe;
+            im[b] = im[a] - tIm;
+            re[a] += tRe;
+            im[a] += tIm;
+            const nRe = cRe * wRe - cIm * wIm;
+            cIm = cRe * wIm + cIm * wRe;
+            cRe = nRe;
+          }
+        }
+      }
+      if (inverse) for (let i = 0; i < n; i++) (re[i] /= n), (im[i] /= n);
+    };
+    const bits = (a: Float64Array) => Array.from(new BigUint64Array(a.buffer));
+    for (let n = 1; n <= 1 << 15; n <<= 1) {
+      for (const inverse of [false, true]) {
+        const re = new Float64Array(n).map((_, i) => Math.sin(i * 0.7) + ((i * 7919) % 13) / 13);
+        const im = new Float64Array(n).map((_, i) => (inverse ? Math.cos(i * 1.1) : 0));
+        const [r2, i2] = [re.slice(), im.slice()];
+        fft(re, im, inverse);
+        blockByBlock(r2, i2, inverse);
+        expect(bits(re)).toEqual(bits(r2));
+        expect(bits(im)).toEqual(bits(i2));
+      }
+    }
+  });
+
+  it('a remembered spectrum is the very fft of the same signal, and a changed signal (even -0 for 0) is transformed again', () => {
+    const direct = (x: ArrayLike<number>, n: number, offset: number) => {
+      const re = new Float64Array(n);
+      const im = new Float64Array(n);
+      for (let i = 0; i < x.length; i++) re[i + offset] = x[i];
+      fft(re, im);
+      return { re, im };
+    };
+    const bits = (a: Float64Array) => Array.from(new BigUint64Array(a.buffer));
+    const same = (a: { re: Float64Array; im: Float64Array }, b: { re: Float64Array; im: Float64Array }) => {
+      expect(bits(a.re)).toEqual(bits(b.re));
+      expect(bits(a.im)).toEqual(bits(b.im));
+    };
+    const x = mls(9, 0.5);
+    for (const [n, offset] of [[1024, 0], [1024, 1], [2048, 1]]) {
+      same(spectrumOf(x, n, offset), direct(x, n, offset));
+      same(spectrumOf(Float32Array.from(x), n, offset), direct(x, n, offset)); // a copy: remembered
+    }
+    const zero = new Float32Array(x.length);
+    const negativeZero = new Float32Array(x.length).fill(-0);
+    same(spectrumOf(zero, 1024, 0), direct(zero, 1024, 0));
+    same(spectrumOf(negativeZero, 1024, 0), direct(negativeZero, 1024, 0));
+    const changed = Float32Array.from(x);
+    changed[100] = -changed[100];
+    same(spectrumOf(changed, 1024, 1), direct(changed, 1024, 1));
+    // Correlations with a remembered probe spectrum equal those computed afresh.
+    const y = new Float32Array(1500).map((_, i) => Math.sin(i * 0.37));
+    const first = crossCorrelate(x, y);
+    expect(bits(crossCorrelate(x, y))).toEqual(bits(first));
   });
 });
 

@@ -2,7 +2,7 @@
 // per capture channel, with a confidence figure and a polarity check; and attribution of
 // the measured figure to the stages the engine and driver report (network, playout
 // buffer, IO buffer, safety offset) from their own sample-time stamps.
-import { crossCorrelate, fft, nextPow2 } from './fft.ts';
+import { crossCorrelate, fft, nextPow2, spectrumOf } from './fft.ts';
 
 export interface DelayOptions {
   /** Lags within this many samples of the peak count as its main lobe, not as a rival peak. */
@@ -74,16 +74,13 @@ export function estimateDelay(probe: Float32Array, capture: Float32Array, option
  */
 function subSampleOffset(probe: Float32Array, capture: Float32Array, lag: number, sign: number): number {
   const n = nextPow2(2 * probe.length);
-  const xr = new Float64Array(n);
-  const xi = new Float64Array(n);
+  const { re: xr, im: xi } = spectrumOf(probe, n, 1);
   const yr = new Float64Array(n);
   const yi = new Float64Array(n);
   // One sample of context either side so a shift of up to ±1 stays inside the window.
   const from = Math.max(0, lag - 1);
   const to = Math.min(capture.length, lag + probe.length + 1);
-  for (let i = 0; i < probe.length; i++) xr[i + 1] = probe[i];
   for (let i = from; i < to; i++) yr[i - lag + 1] = sign * capture[i];
-  fft(xr, xi);
   fft(yr, yi);
   let num = 0;
   let den = 0;

@@ -6,7 +6,7 @@ import type { LabTransport, TimedActor } from '../net/lab-transport.ts';
 import type { PtpTimescale } from '../net/ptp-timescale.ts';
 import { describeAes67, SdpError, type Aes67StreamDescription } from '../net/sdp.ts';
 import { writeWav } from '../analyze/wav.ts';
-import { RtpSubscription, streamKey, type ReceivedAudio, type RtpMetrics } from './rtp-subscription.ts';
+import { RtpSubscription, streamKey, type ReceivedAudio, type RecordingView, type RtpMetrics } from './rtp-subscription.ts';
 import type { SdpSource } from './sap-listener.ts';
 
 export type { SdpSource } from './sap-listener.ts';
@@ -60,6 +60,11 @@ export class Aes67Receiver implements TimedActor {
 
   audio(): ReceivedAudio | undefined {
     return this.current?.audio();
+  }
+
+  /** What audio() decodes, undecoded (RtpSubscription.recording). */
+  recording(): RecordingView | undefined {
+    return this.current?.recording();
   }
 
   writeWav(path: string): void {

@@ -22,7 +22,7 @@ import type { PtpTimescale } from '../net/ptp-timescale.ts';
 import { describeAes67, SdpError, type Aes67StreamDescription } from '../net/sdp.ts';
 import { isMulticast } from './aes67-sender.ts';
 import { DANTE_AES67_MAX_CHANNELS, DANTE_DEFAULT_PREFIX, inMulticastPrefix, parseMulticastPrefix } from './dante-aes67-sender.ts';
-import { RtpSubscription, streamKey, type ReceivedAudio, type RtpMetrics } from './rtp-subscription.ts';
+import { RtpSubscription, streamKey, type ReceivedAudio, type RecordingView, type RtpMetrics } from './rtp-subscription.ts';
 import type { SdpSource } from './sap-listener.ts';
 
 export const DANTE_AES67_WINDOW_NS = 2_000_000;
@@ -86,6 +86,11 @@ export class DanteAes67Receiver implements TimedActor {
   /** What the device played: late packets left silence. */
   audio(): ReceivedAudio | undefined {
     return this.subscription?.audio();
+  }
+
+  /** What audio() decodes, undecoded (RtpSubscription.recording). */
+  recording(): RecordingView | undefined {
+    return this.subscription?.recording();
   }
 
   poll(now: number): number {

@@ -12,7 +12,7 @@ import type { LabTransport, TimedActor } from '../net/lab-transport.ts';
 import type { PtpTimescale } from '../net/ptp-timescale.ts';
 import { describeAes67, type Aes67StreamDescription } from '../net/sdp.ts';
 import { checkLinear } from './native-aes67-sender.ts';
-import { recordedAudio, type ReceivedAudio, type RtpMetrics } from './rtp-subscription.ts';
+import { recordedAudio, type ReceivedAudio, type RecordingView, type RtpMetrics } from './rtp-subscription.ts';
 
 export interface NativeAes67ReceiverOptions {
   network: VirtualNetwork;
@@ -57,6 +57,12 @@ export class NativeAes67Receiver implements TimedActor {
       ...(o.recordSeconds !== undefined ? { recordSeconds: o.recordSeconds } : {}),
     });
     this.native = this.receiver.nativeActor();
+  }
+
+  /** What audio() decodes, undecoded (as RtpSubscription.recording gives it). */
+  recording(): RecordingView {
+    const r = this.receiver.recording();
+    return { stream: this.stream, firstSample: r.firstSample, lastFrameEnd: r.lastFrameEnd, blockAt: (b) => r.blocks[b] };
   }
 
   metrics(): RtpMetrics {

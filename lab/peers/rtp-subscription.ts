@@ -311,6 +311,23 @@ export class RtpSubscription {
   audio(): ReceivedAudio {
     return recordedAudio(this.o.stream, this.firstSample, this.lastFrameEnd, (b) => this.blocks.get(b));
   }
+
+  /** The recording so far as it is held (not decoded, not copied, not handed over): what audio() decodes. */
+  recording(): RecordingView {
+    return { stream: this.o.stream, firstSample: this.firstSample, lastFrameEnd: this.lastFrameEnd, blockAt: (b) => this.blocks.get(b) };
+  }
+}
+
+/**
+ * A recording read where it is held: recordedAudio(stream, firstSample, lastFrameEnd, blockAt)
+ * is its audio. For a reader that wants a few channels of it without decoding them all
+ * (lab/scenario/returned-audio.ts).
+ */
+export interface RecordingView {
+  stream: Aes67StreamDescription;
+  firstSample: bigint;
+  lastFrameEnd: number;
+  blockAt: (b: number) => { bytes: Uint8Array; filled: Uint8Array } | null | undefined;
 }
 
 /** A recording as RtpSubscription holds it (takeRecording): plain data and buffers, for another thread's recordedAudio(). */

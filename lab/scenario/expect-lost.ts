@@ -20,6 +20,7 @@ import type { Aes67Receiver } from '../peers/aes67-receiver.ts';
 import type { LedgerPacket } from '../impair/loss-ledger.ts';
 import { clipRanges, mergeRanges, type MediaRange } from './device-log.ts';
 import type { RunRecord } from './runner.ts';
+import { returnedAudioFromDecoded, returnedAudioOf } from './returned-audio.ts';
 
 type Value = number | string | boolean | null;
 
@@ -177,15 +178,18 @@ export function expectLost(r: RunRecord): ExpectedLoss {
   const notes: string[] = [];
   d.transmit.forEach((t, ti) => {
     const rec = r.receivers.find((x) => x.measures && x.stream === ti);
-    const audio = rec ? (rec.receiver as Aes67Receiver).audio() : undefined;
-    if (!audio || audio.interleaved.length === 0) return;
-    const ch = t.config.channels;
+    // One channel read from the recorded bytes (returned-audio.ts), not the whole stream decoded.
+    const receiver = rec?.receiver as Aes67Receiver | undefined;
+    const view = receiver?.recording();
+    const decoded = view ? undefined : receiver?.audio();
+    const audio = view ? returnedAudioOf(view) : decoded ? returnedAudioFromDecoded(decoded) : undefined;
+    if (!audio || audio.frames === 0) return;
     const k = t.origins.findIndex((o) => o !== null && o.sender.signals?.[o.channel].kind === 'sine');
     if (k < 0) return;
     const o = t.origins[k]!;
     const cs = o.sender.signals![o.channel];
     const first = Number(audio.firstSample);
-    const frames = audio.interleaved.length / ch;
+    const frames = audio.frames;
     // The steady part: after the device's first packets of the origin, before its last.
     const fIn = d.receive[o.rx].config.framesPerPacket;
     const fOut = t.config.framesPerPacket;
@@ -200,8 +204,7 @@ export function expectLost(r: RunRecord): ExpectedLoss {
     analysed++;
     const gaps = [...lostIn[o.rx].map((g) => ({ from: g.from + rtConfigured, to: g.to + rtConfigured })), ...lostOut[ti]];
     const expected = mergeRanges(clipRanges(mergeRanges(gaps), from, to), HEARD_AS_ONE);
-    const x = new Float32Array(to - from);
-    for (let i = 0; i < x.length; i++) x[i] = audio.interleaved[(from - first + i) * ch + k];
+    const x = audio.channel(k, from - first, to - from);
     const det = detectChannelGlitches(x, rate, t.config.deviceChannels[k], { captureStartSample: from, frequencyHz: cs.frequencyHz, trimSilence: false });
     const hits = (g: Glitch, e: MediaRange) => e.from < g.sample + g.length + TOLERANCE && e.to > g.sample - TOLERANCE;
     for (const g of det.glitches.slice(0, 6 - glitchesAt.length)) {

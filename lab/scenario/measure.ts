@@ -7,7 +7,6 @@
 import { analyzeCapture } from '../analyze/analyze-capture.ts';
 import { detectChannelGlitches, joinGlitchCauses, type EngineGlitchLog, type Glitch } from '../measure/glitches.ts';
 import { attributeLatency, measureLatency, type LatencyMeasurement, type LatencyStage } from '../measure/latency.ts';
-import type { PcmEncoding } from '../net/pcm.ts';
 import { mediaTimeOf } from '../net/ptp-timescale.ts';
 import type { Aes67Receiver } from '../peers/aes67-receiver.ts';
 import type { DanteAes67Receiver } from '../peers/dante-aes67-receiver.ts';
@@ -19,6 +18,8 @@ import { limitOf, METRICS } from './metrics.ts';
 import { addExpectedLoss } from './expect-lost.ts';
 import type { RunRecord } from './runner.ts';
 import { DEVICE_ADDRESS } from './world.ts';
+import { expectedSamples } from './expected-audio.ts';
+import { returnedAudioFromDecoded, returnedAudioOf } from './returned-audio.ts';
 import { loadNative } from '../../native/index.ts';
 import { judgeOnPurpose } from '../report/judge.ts';
 import { lastGrandmasterEvent } from './device-ptp.ts';
@@ -45,6 +46,8 @@ export const SETTLE_NS = 200_000_000;
 const DETECTOR_MERGE_GAP = 16;
 /** ... and a gap's prediction error runs this many samples past its end. */
 const PREDICTOR_TAIL = 2;
+/** Frames of a returned stream compared in one go, every channel (a few tens of KB: stays in the cache). */
+const COMPARE_SLICE = 2048;
 /** Probe windows measured at most per run. */
 const MAX_PROBE_WINDOWS = 12;
 const DANTE_BADNESS = ['subscribed', 'no-audio', 'unresolved', 'prohibited'];
@@ -59,28 +62,9 @@ function unwrap(rtp: number, offset: number, reference: bigint): number {
   return Number(reference + diff);
 }
 
-const FULL_SCALE: Record<PcmEncoding, number> = { L16: 2 ** 15, L24: 2 ** 23, L32: 2 ** 31 };
+export { quantizeInPlace } from './expected-audio.ts';
 
-/**
- * x as `encoding` carries it: decodePcm(encodePcm(x)) of lab/net/pcm.ts (NaN as 0, ties to
- * even, clipped), in place and without the byte round trip (measure.test.ts checks the two agree).
- */
-export function quantizeInPlace(x: Float32Array, encoding: PcmEncoding): Float32Array {
-  const scale = FULL_SCALE[encoding];
-  const max = scale - 1;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i] * scale;
-    let r = Math.round(v);
-    if (r - v === 0.5 && r % 2 !== 0) r -= 1;
-    if (Number.isNaN(r)) r = 0;
-    else if (r > max) r = max;
-    else if (r < -scale) r = -scale;
-    x[i] = r / scale + 0; // + 0: no negative zero, as decodePcm gives none
-  }
-  return x;
-}
-
-/** Channel `k` of `interleaved` from frame `offset` into `out`; counts samples differing from `expected` where `skip` is 0. */
+/** Channel `k` of `interleaved` from frame `offset` into `out`; counts samples differing from `expected` where `skip` is 0 (the reference way). */
 function compareChannel(interleaved: Float32Array, channels: number, k: number, offset: number, expected: Float32Array, skip: Uint8Array, out: Float32Array): { wrong: number; compared: number } {
   let wrong = 0;
   let compared = 0;
@@ -99,7 +83,20 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-export function measureScenario(r: RunRecord): Measured {
+export interface MeasureOptions {
+  /**
+   * The returned audio the straightforward way, kept to check the fast one
+   * (measure-fast.test.ts): every returned stream decoded whole into floats
+   * (recordedAudio), each compared channel's expected samples rendered and quantised over
+   * its whole span, and compared through a mask of its gaps. The fast way reads each
+   * channel from the recorded payload bytes (returned-audio.ts), compares it with one
+   * quantised period of a periodic signal (expected-audio.ts), gap by gap.
+   */
+  reference?: boolean;
+}
+
+export function measureScenario(r: RunRecord, options: MeasureOptions = {}): Measured {
+  const reference = options.reference ?? false;
   const w = r.world;
   const s = w.scenario;
   const d = r.device;
@@ -310,8 +307,11 @@ export function measureScenario(r: RunRecord): Measured {
   // ---- the audio that came back ----
   const returned = d.transmit.map((t, ti) => {
     const rec = r.receivers.find((x) => x.measures && x.stream === ti);
-    const audio = rec ? (rec.receiver as Aes67Receiver).audio() : undefined;
-    return { t, ti, rec, audio };
+    const receiver = rec?.receiver as Aes67Receiver | undefined;
+    const view = reference ? undefined : receiver?.recording();
+    const decoded = view ? undefined : receiver?.audio();
+    const audio = view ? returnedAudioOf(view, native.countDifferingSamples) : decoded ? returnedAudioFromDecoded(decoded) : undefined;
+    return { t, ti, rec, audio, decoded };
   });
   /** Gaps of lost audio in TX stream `ti`'s channel whose origin is receive stream `rx`, on its media time line. */
   const gapsFor = (ti: number, rx: number | undefined): { range: MediaRange; cause: string }[] => {
@@ -339,9 +339,8 @@ export function measureScenario(r: RunRecord): Measured {
     const { o, k, ti, audio } = probeTx;
     const probeSignal = o.sender.signals![o.channel];
     const n = probeSignal.period!;
-    const ch = d.transmit[ti].config.channels;
     const first = Number(audio.firstSample);
-    const frames = audio.interleaved.length / ch;
+    const frames = audio.frames;
     const region = regionFor(ti, o.rx, first, frames);
     // The probe sent at [a, a + n) comes back inside [a, a + 2n - 1) for any round trip under n.
     const measurements: LatencyMeasurement[] = [];
@@ -355,11 +354,7 @@ export function measureScenario(r: RunRecord): Measured {
     for (let i = 0; i < starts.length; i += step) {
       const a = starts[i];
       const ref = probeSignal.signal.render(a, n, 1);
-      const slice = new Float32Array(2 * n - 1);
-      for (let i = 0; i < slice.length; i++) {
-        const idx = a + i - first;
-        slice[i] = idx >= 0 && idx < frames ? audio.interleaved[idx * ch + k] : 0;
-      }
+      const slice = audio.channel(k, a - first, 2 * n - 1);
       const m = measureLatency({ mode: 'round-trip', sampleRate: rate, probe: ref, probeStartSample: a, capture: [slice], captureStartSample: a });
       measurements.push(m);
       lags.push(m.channels[0].latencySamples);
@@ -420,16 +415,17 @@ export function measureScenario(r: RunRecord): Measured {
   let mismatched = 0;
   let compared = 0;
   const mismatchNotes: string[] = [];
-  for (const { t, ti, audio } of returned) {
-    if (!audio || audio.interleaved.length === 0) {
+  for (const { t, ti, audio, decoded } of returned) {
+    if (!audio || audio.frames === 0) {
       mismatchNotes.push(`${t.name}: nothing came back`);
       pairedOk = false;
       continue;
     }
     const ch = t.config.channels;
     const first = Number(audio.firstSample);
-    const frames = audio.interleaved.length / ch;
-    let analysedThis = false;
+    const frames = audio.frames;
+    // Every known channel: its steady region, the gaps of lost audio in it, what it should hold.
+    const plans = [];
     for (let k = 0; k < ch; k++) {
       const o = t.origins[k];
       if (!o || !o.sender.signals) continue;
@@ -438,25 +434,67 @@ export function measureScenario(r: RunRecord): Measured {
       if (region.to - region.from < 64) continue;
       const gaps = gapsFor(ti, o.rx);
       const gapRanges = mergeRanges(gaps.map((g) => g.range));
-      // Sample-by-sample comparison outside the gaps.
       const len = region.to - region.from;
       // What the path can carry: the sender's encoding, then the stream's if it is coarser
       // (a finer one represents the coarser values exactly).
-      const q = quantizeInPlace(cs.signal.render(region.from - rtConfigured, len, 1), o.sender.encoding);
-      if (FULL_SCALE[t.config.encoding] < FULL_SCALE[o.sender.encoding]) quantizeInPlace(q, t.config.encoding);
-      const inGap = new Uint8Array(len);
-      for (const g of clipRanges(gapRanges, region.from, region.to)) inGap.fill(1, g.from - region.from, g.to - region.from);
-      const x = new Float32Array(len);
-      const c = compareChannel(audio.interleaved, ch, k, region.from - first, q, inGap, x);
-      const wrong = c.wrong;
-      compared += c.compared;
+      const expected = expectedSamples(cs, region.from - rtConfigured, len, o.sender.encoding, t.config.encoding, reference);
+      // Compared between the gaps (mergeRanges gives them sorted and apart).
+      const between: MediaRange[] = [];
+      let at = region.from;
+      for (const g of [...clipRanges(gapRanges, region.from, region.to), { from: region.to, to: region.to }]) {
+        if (g.from > at) between.push({ from: at, to: g.from });
+        at = Math.max(at, g.to);
+      }
+      plans.push({ k, o, cs, region, len, gaps, gapRanges, expected, between, next: 0, wrong: 0, x: undefined as Float32Array | undefined });
+    }
+    // Sample-by-sample comparison outside the gaps. The fast way goes through the stream a
+    // slice of frames at a time, every channel in it, so the recording is read from memory
+    // once, not once per channel (a channel's samples are a few bytes in each frame).
+    if (decoded && reference) {
+      for (const p of plans) {
+        const inGap = new Uint8Array(p.len);
+        for (const g of clipRanges(p.gapRanges, p.region.from, p.region.to)) inGap.fill(1, g.from - p.region.from, g.to - p.region.from);
+        p.x = new Float32Array(p.len);
+        const c = compareChannel(decoded.interleaved, ch, p.k, p.region.from - first, p.expected.table, inGap, p.x);
+        p.wrong = c.wrong;
+        compared += c.compared;
+      }
+    } else if (plans.length > 0) {
+      const lo = Math.min(...plans.map((p) => p.region.from));
+      const hi = Math.max(...plans.map((p) => p.region.to));
+      // The glitch detector's channel (the first sine), read while its slice is at hand.
+      const heard = plans.find((p) => p.cs.kind === 'sine');
+      if (heard) heard.x = new Float32Array(heard.len);
+      for (let c0 = lo; c0 < hi; c0 += COMPARE_SLICE) {
+        const c1 = Math.min(hi, c0 + COMPARE_SLICE);
+        if (heard) {
+          const from = Math.max(c0, heard.region.from);
+          const to = Math.min(c1, heard.region.to);
+          if (from < to) audio.channel(heard.k, from - first, to - from, heard.x, from - heard.region.from);
+        }
+        for (const p of plans) {
+          const { table, phase } = p.expected;
+          while (p.next < p.between.length) {
+            const b = p.between[p.next];
+            const from = Math.max(b.from, c0);
+            const to = Math.min(b.to, c1);
+            if (from < to) p.wrong += audio.countDiffering(p.k, from - first, to - from, table, (phase + from - p.region.from) % table.length);
+            if (b.to > c1) break;
+            p.next++;
+          }
+        }
+      }
+      for (const p of plans) for (const b of p.between) compared += b.to - b.from;
+    }
+    let analysedThis = false;
+    for (const { k, cs, region, len, gaps, gapRanges, wrong, x } of plans) {
       if (wrong > 0) mismatchNotes.push(`${t.name} channel ${k + 1}: ${wrong} of ${len} samples`);
       mismatched += wrong;
       if (analysedThis || cs.kind !== 'sine') continue;
       analysedThis = true;
       analysed++;
       const outputChannel = t.config.deviceChannels[k];
-      const det = detectChannelGlitches(x, rate, outputChannel, { captureStartSample: region.from, frequencyHz: cs.frequencyHz, trimSilence: false });
+      const det = detectChannelGlitches(x!, rate, outputChannel, { captureStartSample: region.from, frequencyHz: cs.frequencyHz, trimSilence: false });
       const logs: EngineGlitchLog[] = gaps.map((g) => ({ sample: g.range.from, length: g.range.to - g.range.from, cause: g.cause }));
       const joined = joinGlitchCauses(det.glitches, logs);
       glitchesAll.push(...joined.glitches);

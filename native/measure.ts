@@ -1,0 +1,10 @@
+// Types of the measurement's comparison loop (native/src/measure_binding.cc).
+
+export interface MeasureAddon {
+  /**
+   * Of `count` samples at bytes[start + i * stride] (`width` bytes, big-endian two's
+   * complement: L16, L24, L32), decoded as lab/net/pcm.ts decodePcm does, how many differ
+   * from table[(phase + i) % table.length]. Throws RangeError if they run past `bytes`.
+   */
+  countDifferingSamples(bytes: Uint8Array, start: number, stride: number, count: number, width: number, table: Float32Array, phase: number): number;
+}
