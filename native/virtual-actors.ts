@@ -81,6 +81,10 @@ export interface NativeAes67Receiver {
   /** lab/peers/rtp-subscription.ts RtpMetrics. */
   metrics(): import('../lab/peers/rtp-subscription.ts').RtpMetrics;
   recording(): NativeRecording;
+  /** The recording without its blocks (`blocks`: how many). */
+  recordingSpan(): Omit<NativeRecording, 'blocks'> & { blocks: number };
+  /** Block `i` of the recording (NativeRecording's blocks[i]), copied out alone. */
+  recordingBlock(i: number): { bytes: Uint8Array; filled: Uint8Array } | null;
   close(): void;
 }
 

@@ -27,6 +27,9 @@ export interface NativeAes67ReceiverOptions {
   recordSeconds?: number;
 }
 
+/** Recording blocks a view keeps copied out (the measurement reads across at most two at a time). */
+const KEPT_BLOCKS = 4;
+
 export class NativeAes67Receiver implements TimedActor {
   readonly pollOn = 'due-or-delivery';
   readonly native: NativeActorHandle;
@@ -59,10 +62,24 @@ export class NativeAes67Receiver implements TimedActor {
     this.native = this.receiver.nativeActor();
   }
 
-  /** What audio() decodes, undecoded (as RtpSubscription.recording gives it). */
+  /**
+   * What audio() decodes, undecoded (as RtpSubscription.recording gives it). Blocks are
+   * copied out of the native recording when first read, and only the last few read are
+   * kept: a measurement reads each stream's blocks in turn.
+   */
   recording(): RecordingView {
-    const r = this.receiver.recording();
-    return { stream: this.stream, firstSample: r.firstSample, lastFrameEnd: r.lastFrameEnd, blockAt: (b) => r.blocks[b] };
+    const r = this.receiver.recordingSpan();
+    const kept = new Map<number, { bytes: Uint8Array; filled: Uint8Array } | null>();
+    const blockAt = (b: number) => {
+      let block = kept.get(b);
+      if (block === undefined) {
+        block = b >= 0 && b < r.blocks ? this.receiver.recordingBlock(b) : null;
+        if (kept.size >= KEPT_BLOCKS) kept.delete(kept.keys().next().value!);
+        kept.set(b, block);
+      }
+      return block;
+    };
+    return { stream: this.stream, firstSample: r.firstSample, lastFrameEnd: r.lastFrameEnd, blockAt };
   }
 
   metrics(): RtpMetrics {
@@ -76,7 +93,7 @@ export class NativeAes67Receiver implements TimedActor {
 
   /** How the recording is kept: distinct chunk contents, and chunks copied privately (native/src/chunked_recording.hpp). */
   recordingStore(): { storedChunks: number; privateChunks: number } {
-    const r = this.receiver.recording();
+    const r = this.receiver.recordingSpan();
     return { storedChunks: r.storedChunks, privateChunks: r.privateChunks };
   }
 
