@@ -182,7 +182,19 @@ PtpServoAction PtpServo::track(Nanoseconds offset, Nanoseconds at, Nanoseconds i
   if (kp <= 0) kp = std::min(0.7 * std::pow(seconds, -0.3), 0.7 / seconds);
   if (ki <= 0) ki = std::min(0.3 * std::pow(seconds, 0.4), 0.3 / seconds);
   // offset > 0: we are ahead of the master, so run slower.
-  integral_ = clampFrequency(integral_ - ki * static_cast<double>(offset) * seconds);
+  // Locked, the integral moves ki x offset x interval per sample: the frequency estimate
+  // (what the driver's rate scalar follows) stays quiet under software time stamps. Pulling
+  // in (stepping), it moves ki x offset per sample, linuxptp's pi.c form: the frequency
+  // fitted at acquisition from 8 noisy samples can be 10-20 ppm off (software stamps on a
+  // loaded host), and the quiet integral took 8-20 s to remove that (its slow pole is
+  // 0.987 a sample at 1/8 s); this one ~2 s. Each offset fed to it is clamped to the unlock
+  // threshold, so one late Sync (tens of us) cannot kick the estimate by ppm.
+  if (state_ == PtpServoState::kStepping) {
+    const double bound = static_cast<double>(config_.unlockThresholdNs);
+    integral_ = clampFrequency(integral_ - ki * std::clamp(static_cast<double>(offset), -bound, bound));
+  } else {
+    integral_ = clampFrequency(integral_ - ki * static_cast<double>(offset) * seconds);
+  }
   action.setFrequency = true;
   action.frequencyPpb = clampFrequency(integral_ - kp * static_cast<double>(offset));
   (void)frequencyPpb;
