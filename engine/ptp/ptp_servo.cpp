@@ -182,9 +182,21 @@ PtpServoAction PtpServo::track(Nanoseconds offset, Nanoseconds at, Nanoseconds i
   if (kp <= 0) kp = std::min(0.7 * std::pow(seconds, -0.3), 0.7 / seconds);
   if (ki <= 0) ki = std::min(0.3 * std::pow(seconds, 0.4), 0.3 / seconds);
   // offset > 0: we are ahead of the master, so run slower.
-  integral_ = clampFrequency(integral_ - ki * static_cast<double>(offset) * seconds);
+  // Locked, the integral moves ki x offset x interval per sample: the frequency estimate
+  // (what the driver's rate scalar follows) stays quiet under software time stamps. Pulling
+  // in (stepping), it moves ki x offset per sample, linuxptp's pi.c form: the frequency
+  // fitted at acquisition from 8 noisy samples can be 10-20 ppm off (software stamps on a
+  // loaded host), and the quiet integral took 8-20 s to remove that (its slow pole is
+  // 0.987 a sample at 1/8 s); this one ~2 s. While pulling in, every offset the loop sees
+  // is clamped to the unlock threshold: one late Sync (tens of us under load; while locked
+  // such a spike is held back instead) must not kick the frequency by tens of ppm, which
+  // the ptp-lock bench saw cost a second or more of lock time.
+  const double bound = static_cast<double>(config_.unlockThresholdNs);
+  const bool pullingIn = state_ == PtpServoState::kStepping;
+  const double seen = pullingIn ? std::clamp(static_cast<double>(offset), -bound, bound) : static_cast<double>(offset);
+  integral_ = clampFrequency(integral_ - ki * seen * (pullingIn ? 1.0 : seconds));
   action.setFrequency = true;
-  action.frequencyPpb = clampFrequency(integral_ - kp * static_cast<double>(offset));
+  action.frequencyPpb = clampFrequency(integral_ - kp * seen);
   (void)frequencyPpb;
   remember(offset, spike);
   updateLockState(at);

@@ -18,8 +18,9 @@
 // clock), and a large offset is stepped only once it persists. FIELD-NOTES: "PTP that never
 // locks or falsely reports lock" is the most common complaint about open AES67 tools.
 //
-// The PI loop follows linuxptp's (pi.c) form: frequency = integral + kp x offset, integral
-// += ki x offset x interval, with kp and ki scaled to the sync interval (0 = derive).
+// The PI loop follows linuxptp's (pi.c) form: frequency = integral + kp x offset, with kp
+// and ki scaled to the sync interval (0 = derive); integral += ki x offset while pulling in
+// (stepping, as pi.c) and ki x offset x interval once locked (a quieter frequency estimate).
 #pragma once
 
 #include <array>

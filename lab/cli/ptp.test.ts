@@ -18,6 +18,10 @@ describe('aes67-lab ptp follow: flags', () => {
     [['--interface', 'lo', '--transmit-stamp', 'soon'], /--transmit-stamp soon: use kernel, loopback, before, after/],
     [['--domain', '0'], /required option '--interface <if>'/],
     [['--interface', 'a67p-nosuch0', '--seconds', '1'], /a67p-nosuch0/],
+    [['--interface', 'lo', '--stop-after-lock', 'soon'], /--stop-after-lock soon: a number of seconds >= 0/],
+    [['--interface', 'lo', '--stop-after-lock', '1', '--lock-grandmaster', 'ptp4l'], /--lock-grandmaster ptp4l: a clock identity as ptp4l prints it/],
+    [['--interface', 'lo', '--lock-grandmaster', '001dc1.fffe.123456'], /give --stop-after-lock too/],
+    [['--interface', 'lo', '--records'], /--records adds the offset records to the JSON summary: give --json too/],
   ])('%j is refused', (args, message) => {
     const r = cli(args as string[]);
     expect(r.code).not.toBe(0);

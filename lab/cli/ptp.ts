@@ -15,13 +15,21 @@ export function registerPtp(program: Command): void {
     .option('--domain <n>', 'PTP domain 0-127', '0')
     .option('--seconds <s>', 'stop after S seconds (default: until Ctrl-C)')
     .option('--transmit-stamp <how>', 'Delay_Req transmit time: "kernel" (software transmit stamp), "loopback" (kernel stamp of our own looped-back copy), or the clock "before"/"after" the send call', 'kernel')
-    .option('--json', 'print only the summary, as JSON');
-  follow.action(async (opts: { interface: string; domain: string; seconds?: string; transmitStamp: string; json?: boolean }) => {
+    .option('--json', 'print only the summary, as JSON')
+    .option('--stop-after-lock <s>', 'stop S seconds after the first lock (to --lock-grandmaster when given)')
+    .option('--lock-grandmaster <id>', 'the grandmaster (xxxxxx.xxxx.xxxxxx, as ptp4l prints it) whose lock --stop-after-lock waits for')
+    .option('--records', 'with --json: every offset record in the summary (records[])');
+  follow.action(async (opts: { interface: string; domain: string; seconds?: string; transmitStamp: string; json?: boolean; stopAfterLock?: string; lockGrandmaster?: string; records?: boolean }) => {
       if (!TRANSMIT_STAMPS.includes(opts.transmitStamp as PtpTransmitStampName)) follow.error(`error: --transmit-stamp ${opts.transmitStamp}: use ${TRANSMIT_STAMPS.join(', ')}`);
       const domain = Number(opts.domain);
       if (!Number.isInteger(domain) || domain < 0 || domain > 127) follow.error(`error: --domain ${opts.domain}: an integer 0-127 (IEEE 1588-2008 7.1)`);
       const seconds = opts.seconds === undefined ? undefined : Number(opts.seconds);
       if (seconds !== undefined && !(seconds > 0)) follow.error(`error: --seconds ${opts.seconds}: a positive number`);
+      const stopAfterLockS = opts.stopAfterLock === undefined ? undefined : Number(opts.stopAfterLock);
+      if (stopAfterLockS !== undefined && !(stopAfterLockS >= 0)) follow.error(`error: --stop-after-lock ${opts.stopAfterLock}: a number of seconds >= 0`);
+      if (opts.lockGrandmaster !== undefined && !/^[0-9a-f]{6}\.[0-9a-f]{4}\.[0-9a-f]{6}$/.test(opts.lockGrandmaster)) follow.error(`error: --lock-grandmaster ${opts.lockGrandmaster}: a clock identity as ptp4l prints it, e.g. 001dc1.fffe.123456`);
+      if (opts.lockGrandmaster !== undefined && stopAfterLockS === undefined) follow.error('error: --lock-grandmaster names whose lock --stop-after-lock waits for: give --stop-after-lock too');
+      if (opts.records && !opts.json) follow.error('error: --records adds the offset records to the JSON summary: give --json too');
       const abort = new AbortController();
       const stop = () => abort.abort();
       process.once('SIGINT', stop);
@@ -32,6 +40,9 @@ export function registerPtp(program: Command): void {
           domain,
           seconds,
           transmitStamp: opts.transmitStamp as PtpTransmitStampName,
+          stopAfterLockS,
+          lockGrandmaster: opts.lockGrandmaster,
+          keepRecords: opts.records === true,
           signal: abort.signal,
           onLine: opts.json ? undefined : (line) => console.log(line),
         });

@@ -13,6 +13,22 @@ export interface FollowOptions extends PtpSlaveOptions {
   /** One line a second, and on every state or grandmaster change. */
   onLine?: (line: string) => void;
   pollIntervalMs?: number;
+  /** Stop this many seconds after the first lock (to `lockGrandmaster` when given), rather than run on. */
+  stopAfterLockS?: number;
+  /** The grandmaster (xxxxxx.xxxx.xxxxxx) whose lock `stopAfterLockS` waits for; default any. */
+  lockGrandmaster?: string;
+  /** Keep every offset record in the summary (`records`), e.g. to study a slow lock. */
+  keepRecords?: boolean;
+}
+
+/** One offset record as the summary keeps it (keepRecords): CLOCK_MONOTONIC seconds, the grandmaster then followed. */
+export interface FollowRecord {
+  atS: number;
+  offsetNs: number;
+  pathDelayNs: number;
+  frequencyPpb: number;
+  stateShort: PtpOffsetRecord['stateShort'];
+  grandmaster: string | null;
 }
 
 export interface FollowSummary {
@@ -47,6 +63,8 @@ export interface FollowSummary {
   changes: FollowChange[];
   /** Offsets and true error while locked, by the grandmaster followed at the time. */
   byGrandmaster: GrandmasterStats[];
+  /** Every offset record, when asked for (keepRecords; at most MAX_RECORDS kept). */
+  records?: FollowRecord[];
 }
 
 export interface FollowChange {
@@ -78,6 +96,7 @@ export interface GrandmasterStats {
 }
 
 const MAX_CHANGES = 1000;
+const MAX_RECORDS = 100_000;
 
 function rmsMaxMean(xs: number[]): { rmsNs: number; maxNs: number; meanNs: number; samples: number } | null {
   if (xs.length === 0) return null;
@@ -108,11 +127,14 @@ const sign = (x: number) => (x >= 0 ? `+${Math.round(x)}` : `${Math.round(x)}`);
 
 export async function followPtp(o: FollowOptions): Promise<FollowSummary> {
   const native = loadNative();
-  const { interface: ifname, seconds, signal, onLine, pollIntervalMs = 5, ...slaveOptions } = o;
+  const { interface: ifname, seconds, signal, onLine, pollIntervalMs = 5, stopAfterLockS, lockGrandmaster, keepRecords, ...slaveOptions } = o;
   const slave: NativePtpSlave = new native.PtpSlave({ interface: ifname, ...slaveOptions });
   const start = slave.now();
   const records: PtpOffsetRecord[] = [];
   let firstLock: number | null = null;
+  // When the lock stopAfterLockS waits for came (local ns).
+  let awaitedLock: number | null = null;
+  const kept: FollowRecord[] = [];
   let lastLine = start;
   let lastKey = '';
   let window: PtpOffsetRecord[] = [];
@@ -142,6 +164,10 @@ export async function followPtp(o: FollowOptions): Promise<FollowSummary> {
         window.push(r);
         if (firstLock === null && r.locked) firstLock = r.at;
         if (r.locked) gmOfRecords?.offsets.push(r.offsetNs);
+        if (awaitedLock === null && r.locked && (lockGrandmaster === undefined || st.grandmaster === lockGrandmaster)) awaitedLock = r.at;
+        if (keepRecords && kept.length < MAX_RECORDS) {
+          kept.push({ atS: r.at / 1e9, offsetNs: r.offsetNs, pathDelayNs: r.pathDelayNs, frequencyPpb: r.frequencyPpb, stateShort: r.stateShort, grandmaster: st.grandmaster });
+        }
       }
       if (st.locked && now >= nextSystemSample) {
         const e = slave.systemClockOffset();
@@ -182,6 +208,7 @@ export async function followPtp(o: FollowOptions): Promise<FollowSummary> {
       }
       if (signal?.aborted) break;
       if (seconds !== undefined && now - start >= seconds * 1e9) break;
+      if (stopAfterLockS !== undefined && awaitedLock !== null && now - awaitedLock >= stopAfterLockS * 1e9) break;
       await new Promise((r) => setTimeout(r, pollIntervalMs));
     }
     const st = slave.status();
@@ -213,6 +240,7 @@ export async function followPtp(o: FollowOptions): Promise<FollowSummary> {
         const e = rmsMaxMean(b.system.map((x) => x - wholeSeconds * 1e9));
         return { grandmaster, lockedSamples: b.offsets.length, offsetRmsNs: o?.rmsNs ?? null, offsetMaxNs: o?.maxNs ?? null, systemClockOffset: e && { wholeSeconds, ...e } };
       }),
+      ...(keepRecords ? { records: kept } : {}),
     };
   } finally {
     slave.close();

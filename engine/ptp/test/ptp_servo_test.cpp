@@ -117,6 +117,91 @@ TEST(PtpServo, LocksOnlyAfterAFullWindowOfSmallOffsetsAndBecomesStable) {
   }
 }
 
+// The plant the servo steers: the slave's mapping runs at `freq` ppb, the master at
+// `masterPpb`, so each interval the offset (slave - master) grows by their difference.
+struct Plant {
+  double offset = 0;
+  double masterPpb = 0;
+  void advance(double freqPpb) { offset += (freqPpb - masterPpb) * 1e-9 * static_cast<double>(kT); }
+};
+
+// Samples until the servo locks (or `limit`); returns how many it took.
+int untilLocked(PtpServo& servo, Plant& plant, Nanoseconds& at, double& freq, int limit) {
+  int n = 0;
+  while (!isLocked(servo.state()) && n < limit) {
+    const PtpServoAction a = servo.sample(std::llround(plant.offset), at, kT, freq);
+    if (a.setFrequency) freq = a.frequencyPpb;
+    plant.advance(freq);
+    at += kT;
+    ++n;
+  }
+  return n;
+}
+
+// Acquisition fits the frequency from 8 samples; with software time stamps on a loaded host
+// that fit was 10-20 ppm off in the ptp-lock bench's slow trials, and the loop's quiet
+// locked-state integral took 8-20 s to pull it in. While stepping it pulls in at linuxptp's
+// per-sample gain: the lock window (2 s) plus ~1-2 s.
+TEST(PtpServo, AFrequencyErrorLeftByAcquisitionIsPulledInWithinAFewSeconds) {
+  const PtpServoConfig c;
+  for (const double error : {5'000.0, 10'000.0, 20'000.0, -20'000.0, 40'000.0}) {
+    Nanoseconds at = 0;
+    double freq = 0;
+    PtpServo servo = tracking(at, freq, c);  // acquisition fitted 0 ppb
+    Plant plant{0, error};                   // the master really runs `error` off
+    const int n = untilLocked(servo, plant, at, freq, 400);
+    EXPECT_TRUE(isLocked(servo.state())) << error << " ppb";
+    EXPECT_LE(n * kT, 5'000'000'000) << error << " ppb: locked after " << n << " samples";
+    // Locked with what the threshold lets through (a few ppm); the quiet loop finishes the
+    // job without losing the lock.
+    for (int i = 0; i < 160; ++i) {
+      const PtpServoAction a = servo.sample(std::llround(plant.offset), at, kT, freq);
+      if (a.setFrequency) freq = a.frequencyPpb;
+      plant.advance(freq);
+      at += kT;
+    }
+    EXPECT_EQ(servo.counters().lockLosses, 0u) << error << " ppb";
+    EXPECT_NEAR(servo.frequencyEstimatePpb(), error, 1'000.0) << error << " ppb, 20 s after the lock";
+  }
+}
+
+// One late Sync while pulling in (65 us: software stamps on a loaded host, seen in the
+// ptp-lock bench) is an isolated outlier the lock window forgives; fed to the loop whole it
+// pulled the clock ~10 us off for the next samples and cost the lock a second or more.
+TEST(PtpServo, OneLateSyncWhilePullingInDoesNotDelayTheLock) {
+  const PtpServoConfig c;
+  Nanoseconds at = 0;
+  double freq = 0;
+  PtpServo servo = tracking(at, freq, c);
+  Plant plant;
+  int n = 0;
+  while (!isLocked(servo.state()) && n < 400) {
+    const Nanoseconds measured = std::llround(plant.offset) + (n == 4 ? 65'000 : 0);
+    const PtpServoAction a = servo.sample(measured, at, kT, freq);
+    if (a.setFrequency) freq = a.frequencyPpb;
+    plant.advance(freq);
+    at += kT;
+    ++n;
+  }
+  EXPECT_EQ(n, c.lockSamples) << "locked at the first full window, the late Sync forgiven";
+  EXPECT_LT(std::abs(plant.offset), 5'000.0) << "the late Sync moved the clock by little";
+}
+
+// Locked, the integral moves ki x offset x interval a sample (the quiet estimate the
+// driver's rate scalar follows), as before the pull-in gain was added.
+TEST(PtpServo, LockedTheIntegralMovesKiTimesOffsetTimesInterval) {
+  Nanoseconds at = 0;
+  double freq = 0;
+  PtpServo servo = tracking(at, freq);
+  feed(servo, at, 0, PtpServoConfig{}.lockSamples, freq);
+  ASSERT_TRUE(isLocked(servo.state()));
+  const double before = servo.frequencyEstimatePpb();
+  servo.sample(1'000, at, kT, freq);
+  const double seconds = static_cast<double>(kT) * 1e-9;
+  const double ki = std::min(0.3 * std::pow(seconds, 0.4), 0.3 / seconds);
+  EXPECT_NEAR(servo.frequencyEstimatePpb() - before, -ki * 1'000 * seconds, 1e-6);
+}
+
 TEST(PtpServo, ASpikeIsHeldBackRecurringSpikesUnlock) {
   Nanoseconds at = 0;
   double freq = 0;
