@@ -17,8 +17,18 @@ namespace aes67 {
 HalHost::HalHost(Device& device, const Clock& hostClock, const HalHostConfig& config)
     : device_(device), clock_(hostClock), config_(config), buffer_(config.ioBufferFrames), cycleLog_(config.cycleLogCapacity) {
   validateIoBufferFrames(buffer_);
-  input_.resize(static_cast<std::size_t>(kMaxIoBufferFrames) * device_.inputChannels());
-  mix_.resize(static_cast<std::size_t>(kMaxIoBufferFrames) * device_.outputChannels());
+  sizeBuffers();
+}
+
+void HalHost::sizeBuffers() {
+  // Every cycle moves exactly buffer_ frames, and the size changes only while IO is stopped:
+  // buffers of that size, zero-filled here (faulted in before the IO thread touches them).
+  // Sized for the largest IO buffer instead, each run of an emulated device zeroed ~1 MB a
+  // buffer it never used (bench/virtual-speed.ts).
+  const std::size_t frames = buffer_;
+  input_.assign(frames * device_.inputChannels(), 0.0f);
+  mix_.assign(frames * device_.outputChannels(), 0.0f);
+  for (Client& c : clients_) c.output.assign(frames * device_.outputChannels(), 0.0f);
 }
 
 HalHost::~HalHost() {
@@ -31,7 +41,7 @@ void HalHost::addClient(IoClient& client) {
   for (const Client& c : clients_) {
     if (c.client == &client) throw std::invalid_argument("this client is already attached");
   }
-  clients_.push_back(Client{&client, std::vector<float>(static_cast<std::size_t>(kMaxIoBufferFrames) * device_.outputChannels())});
+  clients_.push_back(Client{&client, std::vector<float>(static_cast<std::size_t>(buffer_) * device_.outputChannels())});
 }
 
 void HalHost::removeClient(IoClient& client) {
@@ -44,6 +54,7 @@ void HalHost::setIoBufferFrames(std::uint32_t frames) {
   if (running_) throw std::invalid_argument("the IO buffer size changes while IO is stopped");
   validateIoBufferFrames(frames);
   buffer_ = frames;
+  sizeBuffers();
 }
 
 void HalHost::startIO() {

@@ -111,6 +111,8 @@ class HalHost {
     std::vector<float> output;
   };
   Nanoseconds predict(SampleTime sample) const;
+  // The input, mix and client buffers for buffer_ frames (IO stopped).
+  void sizeBuffers();
   void observe(const ZeroTimeStamp& z, Nanoseconds now);
   void realTimeLoop();
   static void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
