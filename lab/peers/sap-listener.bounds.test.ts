@@ -90,10 +90,17 @@ describe.skipIf(!addonBuilt())('lab SapListener bounds', () => {
     expect(r.kept + r.evicted + droppedTotal(r)).toBe(r.sent);
     expect(r.fullBytes).toBeGreaterThan(0);
     expect(r.peakBytes).toBeLessThanOrEqual(maxSessions * perSessionBound(DEFAULT_MAX_SDP_BYTES));
-    // Flat once full: 99,000 more sessions leave the heap within 10% (plus 256 kB of V8's own
-    // bookkeeping) of what the full table held.
-    expect(r.peakBytes).toBeLessThanOrEqual(r.fullBytes * 1.1 + 256 * 1024);
-    expect(r.endBytes).toBeLessThanOrEqual(r.fullBytes * 1.1 + 256 * 1024);
+    // Flat once full and turning over: from the first checkpoint (5,000 sessions; full since
+    // 1,024) to the last, 95,000 more sessions leave the heap within 10% (plus 128 kB of V8's
+    // own bookkeeping) of what it held then (a leak of 3 bytes a session would exceed it). The
+    // first turn-over costs ~150 kB once over the moment the table first filled (the table's
+    // deleted entries, the eviction path's compiled code): one CI run saw 470 kB there, so
+    // that moment is not the baseline.
+    const steady = r.checkpointBytes[0];
+    expect(r.checkpointBytes.length).toBe(20);
+    expect(steady).toBeGreaterThanOrEqual(r.fullBytes * 0.9);
+    for (const b of r.checkpointBytes) expect(b).toBeLessThanOrEqual(steady * 1.1 + 128 * 1024);
+    expect(r.endBytes).toBeLessThanOrEqual(steady * 1.1 + 128 * 1024);
   }, 180_000);
 
   it('zlib payloads inflating to 60 kB are dropped as sdp-too-large; SDPs at the limit are kept within maxSessions x one session', () => {
