@@ -218,7 +218,7 @@ export interface DutCounters {
     problem: string;
     activations: number;
     /** Sender-clocked streams: the anchoring's counters. */
-    aligner: { anchors: number; driftRealigns: number; ssrcRealigns: number; transitMinFrames: number; transitMaxFrames: number } | null;
+    aligner: { anchors: number; driftRealigns: number; ssrcRealigns: number; continued: number; transitMinFrames: number; transitMaxFrames: number } | null;
   }>;
   transmitters: Array<{
     packetsSent: number;

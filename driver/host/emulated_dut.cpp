@@ -760,7 +760,7 @@ void EmulatedDut::receive(std::size_t index) {
       // Sender-clocked: the timestamp as the media clock counts (bytes 4-7 of the header),
       // rewritten in a copy.
       const std::uint32_t frames = static_cast<std::uint32_t>(p.payloadSize / f.frameBytes());
-      const std::uint32_t aligned = rx.aligner->align(p.ssrc, p.timestamp, frames, media.sampleAt(info->receivedAt));
+      const std::uint32_t aligned = rx.aligner->align(p.ssrc, p.sequenceNumber, p.timestamp, frames, media.sampleAt(info->receivedAt));
       std::memcpy(datagram_.data(), data, info->size);
       data = datagram_.data();
       datagram_[4] = static_cast<std::uint8_t>(aligned >> 24);

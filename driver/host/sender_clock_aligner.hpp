@@ -18,6 +18,16 @@
 // late packets and then is on time again: those are the receiver's to drop and count, a
 // re-anchor would only move the stream for good. A new SSRC re-anchors at once; so does
 // reset() (the device's time line restarted under us).
+//
+// A packet that follows the previous one in sequence and whose timestamp is off where that
+// one ended by at most `kContinuationFrames` continues it: played from that end. VLC 3.0
+// splits each 50 ms block into packets whose time it advances in truncated microseconds and
+// then truncates to the RTP clock (modules/stream_out/rtpfmt.c, rtp_packetize_pcm and
+// rtp_compute_ts), so for ~5 % of start times one packet per block is stamped a frame early
+// and the next block starts a frame late: the playout buffer dropped the early one whole as
+// a duplicate of its first frame (a 7 ms hole per block) and left a one-frame hole after it.
+// Comparing the packet's own timestamp with the continuation keeps the rewrite within that
+// many frames of what the sender said: a real jump or drift still shows.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +40,7 @@ struct SenderClockAlignerStats {
   std::uint64_t anchors = 0;         // times an offset was chosen (the first included)
   std::uint64_t driftRealigns = 0;   // re-anchored because packets left the window
   std::uint64_t ssrcRealigns = 0;
+  std::uint64_t continued = 0;       // packets played from the previous one's end, not their timestamp
   std::int64_t transitMinFrames = 0; // since the last anchor: arrival - due, in frames
   std::int64_t transitMaxFrames = 0;
 };
@@ -44,10 +55,13 @@ class SenderClockAligner {
   SenderClockAligner(std::int64_t lateFrames, std::int64_t earlyFrames, std::uint32_t mediaclkOffset,
                      std::int64_t patienceFrames, int patience = 8);
 
-  // The RTP timestamp the packet should carry on the media clock: `rtp` from `ssrc`,
-  // `frames` long, arriving when the media clock reads `mediaNow` (the sample containing
-  // the arrival). Real-time safe.
-  std::uint32_t align(std::uint32_t ssrc, std::uint32_t rtp, std::uint32_t frames, SampleTime mediaNow);
+  // Timestamps this close to the previous packet's end continue it.
+  static constexpr std::int32_t kContinuationFrames = 2;
+
+  // The RTP timestamp the packet should carry on the media clock: `rtp` from `ssrc` with
+  // sequence number `sequence`, `frames` long, arriving when the media clock reads
+  // `mediaNow` (the sample containing the arrival). Real-time safe.
+  std::uint32_t align(std::uint32_t ssrc, std::uint16_t sequence, std::uint32_t rtp, std::uint32_t frames, SampleTime mediaNow);
   // The next packet anchors afresh.
   void reset() { anchored_ = false; }
   bool anchored() const { return anchored_; }
@@ -55,6 +69,7 @@ class SenderClockAligner {
 
  private:
   void anchor(std::uint32_t rtp, std::uint32_t frames, SampleTime mediaNow);
+  std::uint32_t placed(std::uint16_t sequence, std::uint32_t aligned, std::uint32_t frames);
 
   std::int64_t lateFrames_;
   std::int64_t earlyFrames_;
@@ -65,6 +80,9 @@ class SenderClockAligner {
   SampleTime outsideSince_ = 0;  // media time the current run of out-of-window packets began
   std::uint32_t ssrc_ = 0;
   std::uint32_t delta_ = 0;  // aligned = rtp + delta (mod 2^32)
+  bool haveEnd_ = false;     // the previous packet's sequence and where it ended (aligned)
+  std::uint16_t lastSequence_ = 0;
+  std::uint32_t end_ = 0;
   int outside_ = 0;
   SenderClockAlignerStats stats_;
 };

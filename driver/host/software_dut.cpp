@@ -78,6 +78,7 @@ json receiverJson(const EmulatedDut& dut, std::size_t i) {
     j["anchoring"] = {{"anchors", a->anchors},
                       {"driftRealigns", a->driftRealigns},
                       {"ssrcRealigns", a->ssrcRealigns},
+                      {"continued", a->continued},
                       {"transitMinFrames", a->transitMinFrames},
                       {"transitMaxFrames", a->transitMaxFrames}};
   }

@@ -29,7 +29,7 @@ export interface DutRxStatus extends DutStreamCounters {
   activations: number;
   format?: { encoding: string; channels: number; sampleRate: number; payloadType: number; framesPerPacket: number };
   playout: { framesWritten: number; framesPlayed: number; framesMissing: number; framesPriming: number; glitches: number; latePackets: number; earlyPackets: number; fillFrames: number };
-  anchoring?: { anchors: number; driftRealigns: number; ssrcRealigns: number; transitMinFrames: number; transitMaxFrames: number };
+  anchoring?: { anchors: number; driftRealigns: number; ssrcRealigns: number; continued: number; transitMinFrames: number; transitMaxFrames: number };
 }
 
 export interface DutTxStatus extends DutStreamCounters {

@@ -458,6 +458,7 @@ class JsEmulatedDut : public Napi::ObjectWrap<JsEmulatedDut> {
         Napi::Object al = Napi::Object::New(env);
         al.Set("anchors", num(a->anchors));
         al.Set("driftRealigns", num(a->driftRealigns));
+        al.Set("continued", num(a->continued));
         al.Set("ssrcRealigns", num(a->ssrcRealigns));
         al.Set("transitMinFrames", num(a->transitMinFrames));
         al.Set("transitMaxFrames", num(a->transitMaxFrames));

@@ -14,6 +14,7 @@
 
 #include "driver/host/emulated_dut.hpp"
 #include "driver/host/test/test_ports.hpp"
+#include "driver/host/test/vlc_rtp_timing.hpp"
 #include "engine/base/virtual_network.hpp"
 #include "engine/rtp/pcm_codec.hpp"
 #include "engine/rtp/rtp_packet.hpp"
@@ -142,6 +143,94 @@ TEST(EmulatedDutStreams, ASenderClockedStreamIsAnchoredAndComesBackContinuous) {
   // be known without a common clock): transit = the packet time, to within the sample grid.
   EXPECT_GE(dut.receiverStats(0).transitMinNs, 1'000'000);
   EXPECT_LT(dut.receiverStats(0).transitMaxNs, 1'000'000 + 20'834);
+}
+
+// VLC's timing (vlc_rtp_timing.hpp) at a start phase where one packet per 50 ms block is
+// stamped a frame early and the next block starts a frame late: the audio comes back frame
+// after frame, nothing dropped. Before the aligner continued such packets the DUT dropped
+// the early one whole as a duplicate (1 packet in 7, ~2 glitches a block: CI saw 195
+// "duplicate" drops and 386 glitches from cvlc in lab/dut/dut-vlc-sap.live.test.ts).
+TEST(EmulatedDutStreams, VlcsTimestampsAFrameOffComeBackContinuous) {
+  World w;
+  EmulatedDutConfig c;
+  c.device.inputChannels = c.device.outputChannels = 2;
+  c.ioBufferFrames = 64;
+  c.linkOffsetFrames = 4800;
+  DutReceiveStream r;
+  r.id = "vlc";
+  // What VLC announces (no ptime, no ts-refclk): L16, sender-clocked.
+  r.sdp = "v=0\r\no=- 1 1 IN IP4 vm\r\ns=VLC\r\nc=IN IP4 239.255.0.1/255\r\nt=0 0\r\nm=audio 5004 RTP/AVP 96\r\n"
+          "a=rtpmap:96 L16/48000/2\r\n";
+  r.deviceChannels = {0, 1};
+  c.receive.push_back(r);
+  c.transmit.push_back(out("back", 0xEF450002, false));
+  EmulatedDut dut(w.dutHost, w.media, c);
+  ASSERT_TRUE(dut.receiveState(0).senderClocked);
+
+  const auto packets = test::vlcPcmPackets(3'600'000'000, 25);  // phase 0: a frame off twice a block
+  std::size_t rawOff = 0;  // packets not stamped with the frame the sender played first in them
+  for (const test::VlcPacket& p : packets) rawOff += p.timestamp != packets[0].timestamp + p.firstFrame;
+  ASSERT_EQ(rawOff, 6u * 25);  // the stream does have VLC's fault: 6 packets a block a frame early
+  // What the sender plays: every sample a different L16 code (none of them 0).
+  const std::size_t total = packets.back().firstFrame + packets.back().frames;
+  std::vector<float> played(2 * total);
+  for (std::size_t i = 0; i < played.size(); ++i) played[i] = static_cast<float>(static_cast<std::int16_t>(i + 1)) / 32768.0f;
+  std::vector<std::uint8_t> l16(played.size() * 2);
+  encodePcm(PcmEncoding::kL16, played.data(), played.size(), l16.data());
+
+  auto vlc = w.sender.open(SocketOptions{});
+  const Nanoseconds t0 = w.clock.now() + 10'000'000;
+  std::size_t next = 0;
+  std::vector<std::uint8_t> datagram(kRtpHeaderSize + 347 * 4);
+  SocketOptions lo;
+  lo.localPort = 5004;
+  lo.bindAddress = 0xEF450002;
+  auto lab = w.lab.open(lo);
+  lab->joinMulticast(0xEF450002);
+  std::vector<float> back;
+  std::vector<std::uint8_t> buf(9216);
+  std::vector<float> decoded(2 * 48);
+  w.actors = {[&] { return dut.poll(); },
+              [&] {
+                // Each packet leaves when its last frame is due.
+                auto due = [&](std::size_t k) { return t0 + static_cast<Nanoseconds>((packets[k].firstFrame + packets[k].frames) * 1'000'000'000 / 48000); };
+                while (next < packets.size() && due(next) <= w.clock.now()) {
+                  const test::VlcPacket& p = packets[next];
+                  RtpHeaderFields h;
+                  h.sequenceNumber = static_cast<std::uint16_t>(40000 + next);
+                  h.timestamp = p.timestamp;
+                  h.ssrc = 0x71c;
+                  writeRtpHeader(h, datagram.data());
+                  std::copy_n(&l16[p.firstFrame * 4], p.frames * 4, datagram.data() + kRtpHeaderSize);
+                  vlc->send({0xEFFF0001, 5004}, datagram.data(), kRtpHeaderSize + p.frames * 4);
+                  ++next;
+                }
+                return next < packets.size() ? due(next) : INT64_MAX;
+              },
+              [&] {
+                while (auto info = lab->receive(buf.data(), buf.size())) {
+                  RtpPacketView p;
+                  if (parseRtp(buf.data(), info->size, p) != RtpParseError::kNone) continue;
+                  decodePcm(PcmEncoding::kL24, p.payload, 2 * 48, decoded.data());
+                  for (std::size_t i = 0; i < 48; ++i) back.push_back(decoded[i * 2]);
+                }
+                return INT64_MAX;
+              }};
+  dut.start();
+  w.runFor(1'500'000'000);
+  EXPECT_EQ(next, packets.size());
+  std::size_t first = 0;
+  while (first < back.size() && back[first] == 0.0f) ++first;
+  ASSERT_LT(first, back.size());
+  std::size_t continuous = 0;
+  for (std::size_t i = first; i < back.size() && continuous < total; ++i, ++continuous) {
+    ASSERT_EQ(back[i], played[continuous * 2]) << "frame " << continuous;
+  }
+  EXPECT_EQ(continuous, total);
+  EXPECT_EQ(dut.receiverStats(0).droppedTotal(), 0u);
+  EXPECT_EQ(dut.playoutStats(0).glitches, 1u);  // where the stream ended
+  EXPECT_EQ(dut.alignerStats(0)->continued, rawOff);
+  EXPECT_EQ(dut.alignerStats(0)->anchors, 1u);
 }
 
 // Removing a TX stream at run time (issue 9): the removed stream ends with whole packets of
