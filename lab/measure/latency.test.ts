@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crossCorrelate, fft, spectrumOf } from './fft.ts';
+import { crossCorrelate, fft, spectrumOf } from '../signal/fft.ts';
 import { attributeLatency, deinterleave, estimateDelay, measureLatency } from './latency.ts';
 import { lfsrPeriod, mls, MLS_ORDERS } from './probe.ts';
 import { ffmpegFilter, hasFfmpeg } from './test-support.ts';

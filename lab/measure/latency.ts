@@ -2,7 +2,7 @@
 // per capture channel, with a confidence figure and a polarity check; and attribution of
 // the measured figure to the stages the engine and driver report (network, playout
 // buffer, IO buffer, safety offset) from their own sample-time stamps.
-import { crossCorrelate, fft, nextPow2, spectrumOf } from './fft.ts';
+import { crossCorrelate, fft, nextPow2, spectrumOf } from '../signal/fft.ts';
 
 export interface DelayOptions {
   /** Lags within this many samples of the peak count as its main lobe, not as a rival peak. */

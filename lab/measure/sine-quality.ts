@@ -11,7 +11,7 @@
 //   THD   = sqrt(Σ rms(harmonic k)²)  / rms(fundamental)
 //   SNR   = rms(fundamental) / rms(x − fundamental − harmonics − dc)
 
-import { fft, nextPow2 } from './fft.ts';
+import { fft, nextPow2 } from '../signal/fft.ts';
 
 export interface SineQuality {
   frequencyHz: number;
