@@ -32,6 +32,7 @@ void RingOutputSink::write(SampleTime t, const float* interleaved, std::uint32_t
     }
     first_ = first;
     next_ = first;
+    produced_ = first;
     started_.store(true, std::memory_order_release);
   }
   if (onPacketBoundary_ && t < first_) {  // before the stream's first packet: not the stream's audio
@@ -46,18 +47,30 @@ void RingOutputSink::write(SampleTime t, const float* interleaved, std::uint32_t
     add(repeatedFrames_, frames);
     return;
   }
+  // Each frame is counted once: one the HAL skipped as a gap, one that did not fit as an
+  // overflow. A hole left by frames that did not fit (the transmitter stalled too) is
+  // filled with silence by a later write, and not counted again.
+  const SampleTime producedBefore = produced_;
+  produced_ = std::max(produced_, end);
+  const SampleTime fresh = std::max(t, producedBefore);  // this write's first frame not written before
+  auto lost = [&](SampleTime from) {
+    if (end > from) add(overflowFrames_, static_cast<std::uint64_t>(end - from));
+  };
   if (t > next_) {
     // Silence for the frames the HAL skipped keeps media time and ring position aligned.
     static constexpr std::size_t kSilenceFrames = 16;
     static const float kSilence[kSilenceFrames * kMaxStreamChannels] = {};
-    add(gaps_, 1);
-    add(gapFrames_, static_cast<std::uint64_t>(t - next_));
+    const SampleTime skippedFrom = std::max(next_, producedBefore);
+    if (t > skippedFrom) {
+      add(gaps_, 1);
+      add(gapFrames_, static_cast<std::uint64_t>(t - skippedFrom));
+    }
     while (next_ < t) {
       const std::size_t n = std::min<std::size_t>(kSilenceFrames, static_cast<std::size_t>(t - next_));
       const std::size_t pushed = ring_.push(kSilence, n);
       next_ += static_cast<SampleTime>(pushed);
-      if (pushed < n) {  // full: the rest of the hole (and this write) waits for space
-        add(overflowFrames_, static_cast<std::uint64_t>(end - next_));
+      if (pushed < n) {  // full: this write is lost, the rest of the hole waits for space
+        lost(fresh);
         return;
       }
     }
@@ -67,7 +80,7 @@ void RingOutputSink::write(SampleTime t, const float* interleaved, std::uint32_t
   const std::size_t n = frames - skip;
   const std::size_t pushed = ring_.push(interleaved + skip * ring_.channels(), n);
   next_ += static_cast<SampleTime>(pushed);
-  if (pushed < n) add(overflowFrames_, n - pushed);
+  if (pushed < n) lost(std::max(next_, fresh));
 }
 
 }  // namespace aes67

@@ -65,7 +65,8 @@ class RingOutputSink final : public OutputSink {
   bool onPacketBoundary_;
   std::atomic<bool> started_{false};
   SampleTime first_ = 0;
-  SampleTime next_ = 0;  // media time of the next frame the ring receives
+  SampleTime next_ = 0;      // media time of the next frame the ring receives
+  SampleTime produced_ = 0;  // end of the frames written so far (pushed, or lost to a full ring)
   std::atomic<std::uint64_t> overflowFrames_{0};
   std::atomic<std::uint64_t> gaps_{0};
   std::atomic<std::uint64_t> gapFrames_{0};

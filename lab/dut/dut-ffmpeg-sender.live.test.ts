@@ -158,7 +158,9 @@ describe.skipIf(missing !== undefined)(`ffmpeg -> aes67-dut with ffmpeg's own SD
         `DUT rx format ${JSON.stringify(rx.format)}, senderClocked ${rx.senderClocked}, received ${rx.counters.received}, accepted ${rx.counters.accepted}, dropped ${JSON.stringify(dropped)}, ` +
         `playout ${JSON.stringify(rx.playout)}; recorded ${w.channels.length} ch ${w.sampleRate} Hz, ${tones[0].seconds.toFixed(2)} s of tone at ` +
         `${tones.map((t) => t.fit.frequencyHz.toFixed(3)).join('/')} Hz, amplitude ${tones[0].fit.amplitude.toFixed(4)} (ffmpeg's own render ${refFit.amplitude.toFixed(4)}), ` +
-        `glitches ${tones.map((t) => t.glitches.glitches.length).join('/')}`,
+        `glitches ${tones.map((t) => t.glitches.glitches.length).join('/')}; ` +
+        // Where a glitch heard in the recording came from: the DUT's IO and TX (a gap in its output ring, a late cycle) or the recorder.
+        `DUT device ${JSON.stringify(status.device.counters)}, tx ${JSON.stringify(status.streams.tx[0]?.counters)}`,
     );
 
     // ffmpeg's quirks, as found (if ffmpeg changes, this says how).

@@ -285,6 +285,49 @@ TEST(IoCycle, AFullTxRingDropsWhatDoesNotFitAndRealignsOnTheNextWrite) {
     const SampleTime t = 128 + i;
     ASSERT_EQ(next[i], t < 200 ? 0.0f : valueOf(t, 0)) << "t=" << t;
   }
+  // The silence filled frames counted as lost already: no gap (the HAL skipped nothing);
+  // 256..299 did not fit behind it.
+  EXPECT_EQ(sink.overflowFrames(), 72u + 44u);
+  EXPECT_EQ(sink.gaps(), 0u);
+  EXPECT_EQ(sink.gapFrames(), 0u);
+}
+
+// The IO cycle goes on while the transmitter stalls (the ring full), and the HAL skips once
+// in the middle: every frame lost is counted once, the skip once. Before, each write into
+// the full ring counted the whole hole behind it again (a live DUT that stalled ~200 ms
+// under load reported 95 gaps and 282,684 gap and overflow frames for a clean recording).
+TEST(IoCycle, ATransmitterStallCountsEachLostFrameAndTheSkipOnce) {
+  LocalMediaClock clock(48000);
+  DeviceConfig config;
+  config.outputChannels = 1;
+  config.inputChannels = 1;
+  Device d(config, clock);
+  FrameRingBuffer ring(256, 1);
+  RingOutputSink sink(ring, 64);
+  d.addOutput(sink, {0}, "Out");
+  d.startIO(0);
+  std::vector<float> out(64);
+  auto write = [&](SampleTime t) {
+    for (std::uint32_t f = 0; f < 64; ++f) out[f] = valueOf(t + f, 0);
+    d.writeMix(t, 64, out.data());
+  };
+  SampleTime t = 0;
+  for (int i = 0; i < 4; ++i, t += 64) write(t);  // the ring is full: 0..255
+  for (int i = 0; i < 10; ++i, t += 64) write(t);  // stalled transmitter: 256..895 lost
+  EXPECT_EQ(sink.overflowFrames(), 640u);
+  t += 100;                                        // the HAL skips 100 frames: 896..995
+  for (int i = 0; i < 5; ++i, t += 64) write(t);   // still full: 996..1315 lost
+  EXPECT_EQ(sink.overflowFrames(), 640u + 320u);
+  EXPECT_EQ(sink.gaps(), 1u);
+  EXPECT_EQ(sink.gapFrames(), 100u);
+  std::vector<float> got(256);
+  ASSERT_EQ(ring.pop(got.data(), 256), 256u);  // the transmitter drains 0..255
+  write(t);                                     // the hole up to it becomes silence; 1316.. follow
+  EXPECT_EQ(sink.gaps(), 1u);
+  EXPECT_EQ(sink.gapFrames(), 100u);
+  EXPECT_EQ(sink.overflowFrames(), 640u + 320u + 64u);  // 256 frames of the hole went in; this write did not fit behind it
+  ASSERT_EQ(ring.pop(got.data(), 256), 256u);
+  for (float v : got) ASSERT_EQ(v, 0.0f);
 }
 
 // Streams bound and unbound while IO runs (issue 9): each change takes effect at the next
