@@ -90,17 +90,22 @@ describe.skipIf(!addonBuilt())('lab SapListener bounds', () => {
     expect(r.kept + r.evicted + droppedTotal(r)).toBe(r.sent);
     expect(r.fullBytes).toBeGreaterThan(0);
     expect(r.peakBytes).toBeLessThanOrEqual(maxSessions * perSessionBound(DEFAULT_MAX_SDP_BYTES));
-    // Flat once full and turning over: from the first checkpoint (5,000 sessions; full since
-    // 1,024) to the last, 95,000 more sessions leave the heap within 10% (plus 128 kB of V8's
-    // own bookkeeping) of what it held then (a leak of 3 bytes a session would exceed it). The
-    // first turn-over costs ~150 kB once over the moment the table first filled (the table's
-    // deleted entries, the eviction path's compiled code): one CI run saw 470 kB there, so
-    // that moment is not the baseline.
+    // Flat once full and turning over: from the first checkpoints (5,000-25,000 sessions; full
+    // since 1,024) to the last ones (80,000-100,000), the median retained heap grows by less
+    // than 5% + 96 kB (a leak of 3 bytes a session adds ~225 kB between them). Medians, because
+    // one checkpoint can sit ~250 kB high once (a unit run at load 11-14 saw it: V8's own
+    // heap, compiled code and feedback installed late, not the table's); the first
+    // turn-over's one-time ~150-470 kB over the moment the table first filled is before them.
+    // Every checkpoint stays within 10% + 512 kB of the first.
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     const steady = r.checkpointBytes[0];
     expect(r.checkpointBytes.length).toBe(20);
     expect(steady).toBeGreaterThanOrEqual(r.fullBytes * 0.9);
-    for (const b of r.checkpointBytes) expect(b).toBeLessThanOrEqual(steady * 1.1 + 128 * 1024);
-    expect(r.endBytes).toBeLessThanOrEqual(steady * 1.1 + 128 * 1024);
+    const first = median(r.checkpointBytes.slice(0, 5));
+    const last = median([...r.checkpointBytes.slice(-4), r.endBytes]);
+    console.log(`[ bounds ] checkpoints (kB over the first): ${r.checkpointBytes.map((b) => ((b - steady) / 1024).toFixed(0)).join(' ')}; median growth ${((last - first) / 1024).toFixed(1)} kB`);
+    expect(last - first).toBeLessThanOrEqual(first * 0.05 + 96 * 1024);
+    for (const b of r.checkpointBytes) expect(b).toBeLessThanOrEqual(steady * 1.1 + 512 * 1024);
   }, 180_000);
 
   it('zlib payloads inflating to 60 kB are dropped as sdp-too-large; SDPs at the limit are kept within maxSessions x one session', () => {
