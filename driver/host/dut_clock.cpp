@@ -38,17 +38,22 @@ DutClockPoll DutClock::poll() {
     stepsSeen_ = steps;
   }
   const bool isLockedNow = locked();
+  const PtpSlaveStatus st = slave_->status();
+  const Nanoseconds polledAt = transport_->clock().now();
+  // An acquisition runs while the slave has a grandmaster and no lock (from the poll it first saw both).
+  if (!isLockedNow) acquiringSince_ = st.hasParent ? (acquiringSince_ < 0 ? polledAt : acquiringSince_) : -1;
   if (isLockedNow != wasLocked_) {
     r.lockChanged = true;
     if (isLockedNow) {
       ++counters_.locks;
-      if (counters_.firstLockAt < 0) counters_.firstLockAt = transport_->clock().now();
+      if (counters_.firstLockAt < 0) counters_.firstLockAt = polledAt;
+      counters_.lastAcquisitionNs = acquiringSince_ < 0 ? 0 : polledAt - acquiringSince_;
+      acquiringSince_ = -1;
     } else {
       ++counters_.lockLosses;
     }
     wasLocked_ = isLockedNow;
   }
-  const PtpSlaveStatus st = slave_->status();
   if (st.hasParent && (!grandmaster_ || *grandmaster_ != st.grandmasterIdentity)) {
     if (grandmaster_) ++counters_.grandmasterChanges;
     grandmaster_ = st.grandmasterIdentity;

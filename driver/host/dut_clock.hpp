@@ -62,6 +62,11 @@ struct DutClockCounters {
   Nanoseconds lastStepNs = 0;
   Nanoseconds lastStepAt = -1;
   Nanoseconds grandmasterChangedAt = -1;  // local time the current grandmaster was first followed
+  // The latest lock's acquisition: from when the slave last began to acquire (it had a
+  // grandmaster to follow and was not locked: it first followed one, or lost lock while
+  // following one) until it locked; -1 before the first lock. Unlike firstLockAt it leaves
+  // out the time the slave waited with no grandmaster at all (a DUT started before it).
+  Nanoseconds lastAcquisitionNs = -1;
 };
 
 class DutClock {
@@ -97,6 +102,7 @@ class DutClock {
   Nanoseconds resyncThresholdNs_ = 0;
   std::uint64_t stepsSeen_ = 0;
   bool wasLocked_ = false;
+  Nanoseconds acquiringSince_ = -1;  // local time the current acquisition began, -1: none
   std::optional<ClockIdentity> grandmaster_;
   DutClockCounters counters_;
 };
