@@ -130,7 +130,7 @@ describe.skipIf(missing !== undefined)(`HIL PTP figures from the software DUT's 
     const spanEnd = await dut.client.status();
     watch(spanEnd);
     const span = ptpCounterDeltas(spanStart.ptp, spanEnd.ptp);
-    console.log(`span over ptp4l's stop and restart: ${JSON.stringify(span.deltas)}; the test's polls saw ${seenLosses} loss(es), ${seenLocks} lock(s)`);
+    console.log(`span over ptp4l's stop and restart: ${JSON.stringify(span.deltas)} (last step ${spanEnd.ptp.counters?.lastStepNs} ns); the test's polls saw ${seenLosses} loss(es), ${seenLocks} lock(s)`);
     expect(span.missing).toEqual({});
     expect(seenLosses).toBeGreaterThanOrEqual(1);
     expect(span.deltas.lockLosses).toBe(seenLosses);
