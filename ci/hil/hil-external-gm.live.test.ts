@@ -38,7 +38,7 @@ const SUBNET = 166;
 const BASE_SCENARIO = 'scenarios/hil/loopback-2x2.yaml';
 /**
  * The loopback scenario as it is: its ptp.lockTime (10 s) judges the DUT's own acquisition
- * (from having ptp4l as grandmaster and no lock until locked), ~3 s on ptp4l here. (It once
+ * (from ptp4l's first Sync sample while unlocked until locked), ~3 s on ptp4l here. (It once
  * had 20 s: the runner's wall time was judged then, 13.0 s in a clean-clone rehearsal, most
  * of it the runner's set-up.)
  */

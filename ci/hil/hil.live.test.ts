@@ -9,7 +9,7 @@
 //   the PTP figures keep the DUT's clock apart from the runner's timing: ptp.lockTime is
 //   the DUT's own acquisition as its status says it (read again here), within the
 //   runner's wall time from its grandmaster's start to the first locked poll (the DUT,
-//   started before, can hear no grandmaster before that start), and the lock losses and
+//   started before, has no Sync of it before that start), and the lock losses and
 //   steps over the measured span are the DUT's counters' change, judged and shown in index.html;
 // - a rig whose loopback map is wrong (inputs 1 and 2 swapped; the DUT is wired 1:1)
 //   fails: exit 1, audio.mismatched fails (the runner checks the wiring by ear);

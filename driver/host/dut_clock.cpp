@@ -40,8 +40,13 @@ DutClockPoll DutClock::poll() {
   const bool isLockedNow = locked();
   const PtpSlaveStatus st = slave_->status();
   const Nanoseconds polledAt = transport_->clock().now();
-  // An acquisition runs while the slave has a grandmaster and no lock (from the poll it first saw both).
-  if (!isLockedNow) acquiringSince_ = st.hasParent ? (acquiringSince_ < 0 ? polledAt : acquiringSince_) : -1;
+  // An acquisition runs from the first poll, unlocked, that took a Sync sample of the grandmaster followed.
+  const std::uint64_t samples = slave_->port().counters().syncSamples;
+  if (!isLockedNow) {
+    if (!st.hasParent) acquiringSince_ = -1;
+    else if (acquiringSince_ < 0 && samples != syncSamplesSeen_) acquiringSince_ = polledAt;
+  }
+  syncSamplesSeen_ = samples;
   if (isLockedNow != wasLocked_) {
     r.lockChanged = true;
     if (isLockedNow) {

@@ -62,10 +62,10 @@ struct DutClockCounters {
   Nanoseconds lastStepNs = 0;
   Nanoseconds lastStepAt = -1;
   Nanoseconds grandmasterChangedAt = -1;  // local time the current grandmaster was first followed
-  // The latest lock's acquisition: from when the slave last began to acquire (it had a
-  // grandmaster to follow and was not locked: it first followed one, or lost lock while
-  // following one) until it locked; -1 before the first lock. Unlike firstLockAt it leaves
-  // out the time the slave waited with no grandmaster at all (a DUT started before it).
+  // The latest lock's acquisition: from the first Sync sample of its grandmaster the slave
+  // took while not locked until it locked; -1 before the first lock. Unlike firstLockAt it
+  // leaves out the time with no grandmaster's time to lock to: none on the network yet (a
+  // DUT started before it), or one followed but silent (stopped, and not yet timed out).
   Nanoseconds lastAcquisitionNs = -1;
 };
 
@@ -103,6 +103,7 @@ class DutClock {
   std::uint64_t stepsSeen_ = 0;
   bool wasLocked_ = false;
   Nanoseconds acquiringSince_ = -1;  // local time the current acquisition began, -1: none
+  std::uint64_t syncSamplesSeen_ = 0;  // the port's Sync samples at the last poll
   std::optional<ClockIdentity> grandmaster_;
   DutClockCounters counters_;
 };

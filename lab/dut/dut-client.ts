@@ -54,7 +54,7 @@ export interface DutPtpStatusJson {
   frequencyPpb?: number;
   /** First lock, seconds from the PTP slave's start (the DUT's start); null before. */
   lockTimeS?: number | null;
-  /** The latest lock's acquisition, seconds from when the slave had a grandmaster and no lock until it locked; null before the first lock. */
+  /** The latest lock's acquisition, seconds from the first Sync sample of its grandmaster the slave took while unlocked until it locked; null before the first lock. */
   lastAcquisitionS?: number | null;
   lockedForS?: number | null;
   counters?: Record<string, number>;

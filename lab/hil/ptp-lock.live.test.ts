@@ -4,7 +4,7 @@
 // comes from the test's own wall clock around what it did.
 // - The DUT runs with no grandmaster for a while, then ptp4l starts: the DUT's own
 //   acquisition (ptp.lastAcquisitionS) is at most the test's wall time from ptp4l's start to
-//   the first locked poll (it counts from the DUT's first Announce, after ptp4l's start),
+//   the first locked poll (it counts from the DUT's first Sync sample of ptp4l, after ptp4l's start),
 //   while its first lock since its start (ptp.lockTimeS) also holds the time it waited with
 //   no grandmaster: at least the acquisition plus the DUT-ready-to-ptp4l-start gap.
 // - ptp4l stops: the lock losses (and locks) the runner counts over that span equal the

@@ -2,8 +2,8 @@
 // The runner's wall figure (its start, or its grandmaster's, to the first GET /status that
 // says "locked", polled every LOCK_POLL_MS) holds the runner's set-up and polling; what
 // judges the DUT is what the DUT's status says of itself (driver/host/software_dut.cpp):
-// - ptp.lastAcquisitionS: the latest lock's acquisition, from when its slave had a
-//   grandmaster to follow and no lock until it locked (ptp.lockTime judges it);
+// - ptp.lastAcquisitionS: the latest lock's acquisition, from the first Sync sample of its
+//   grandmaster its slave took while unlocked until it locked (ptp.lockTime judges it);
 // - ptp.lockTimeS: its first lock, from its PTP slave's start (the DUT's start), which
 //   also counts any time it waited with no grandmaster on the network (a figure);
 // - ptp.counters: lock losses, steps, ... whose change over the measured span is judged.
@@ -52,7 +52,7 @@ export function dutLockOf(atRunStart: DutPtpStatusJson, atLock: DutPtpStatusJson
   const acquisitionMs: DutLock['acquisitionMs'] =
     typeof atLock.lastAcquisitionS === 'number'
       ? round(atLock.lastAcquisitionS * 1000)
-      : { missing: "the DUT's status has no ptp.lastAcquisitionS (the latest lock's acquisition: from having a grandmaster and no lock until locked), so its own lock time is unknown; the runner's wall figure (ptp.lockSeen*) is not the DUT's" };
+      : { missing: "the DUT's status has no ptp.lastAcquisitionS (the latest lock's acquisition: from its grandmaster's first Sync sample while unlocked until locked), so its own lock time is unknown; the runner's wall figure (ptp.lockSeen*) is not the DUT's" };
   return {
     acquisitionMs,
     ...(typeof atLock.lockTimeS === 'number' ? { firstLockMs: round(atLock.lockTimeS * 1000) } : {}),

@@ -559,7 +559,7 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
         if (lock.firstLockMs !== undefined) figures['ptp.dut.firstLockMs'] = lock.firstLockMs;
         figures['ptp.dut.lockedDuringRun'] = lock.lockedDuringRun;
         figures['ptp.dut.lock'] = lock.lockedDuringRun
-          ? `the DUT locked while the runner waited (${lock.locksWhileWaiting} lock(s), ${lock.lockLossesWhileWaiting} loss(es) meanwhile); by its status it took ${typeof lock.acquisitionMs === 'number' ? `${lock.acquisitionMs} ms` : '?'} from having a grandmaster and no lock until locked, and its first lock came ${lock.firstLockMs ?? '?'} ms after its PTP slave started (the DUT's start, time with no grandmaster included)`
+          ? `the DUT locked while the runner waited (${lock.locksWhileWaiting} lock(s), ${lock.lockLossesWhileWaiting} loss(es) meanwhile); by its status it took ${typeof lock.acquisitionMs === 'number' ? `${lock.acquisitionMs} ms` : '?'} from its grandmaster's first Sync sample while unlocked until locked, and its first lock came ${lock.firstLockMs ?? '?'} ms after its PTP slave started (the DUT's start, time with no grandmaster included)`
           : `the DUT was locked when the runner started: the lock (its acquisition ${typeof lock.acquisitionMs === 'number' ? `${lock.acquisitionMs} ms` : '?'} by its status) is older than this run, and the runner's wall figure is its own set-up`;
       }
       const gmSeen = lastStatus.ptp.grandmaster ?? null;

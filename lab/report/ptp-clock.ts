@@ -11,7 +11,7 @@ export interface PtpClockRow {
 }
 
 const ROWS: { figure: string; label: string; unit: string }[] = [
-  { figure: 'ptp.dut.lastAcquisitionMs', label: "DUT's lock acquisition, from having a grandmaster and no lock (its status; ptp.lockTime judges it)", unit: 'ms' },
+  { figure: 'ptp.dut.lastAcquisitionMs', label: "DUT's lock acquisition, from its grandmaster's first Sync sample while unlocked (its status; ptp.lockTime judges it)", unit: 'ms' },
   { figure: 'ptp.dut.firstLockMs', label: "DUT's first lock, from its PTP slave's start (time with no grandmaster included)", unit: 'ms' },
   { figure: 'ptp.dut.lockedDuringRun', label: 'the DUT locked during this run (false: it was locked before the runner started)', unit: '' },
   { figure: 'ptp.lockSeenFromGrandmasterStartMs', label: "runner: from its grandmaster's start to the first poll that saw the lock", unit: 'ms' },
