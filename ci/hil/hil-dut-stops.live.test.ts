@@ -70,7 +70,7 @@ describe.skipIf(missing !== undefined)(`a DUT that stops a returned stream mid-r
     const s = parse(readFileSync(BASE, 'utf8')) as Record<string, unknown> & { device: Record<string, unknown>; expect: Record<string, unknown> };
     s.name = `hil-${name}`;
     s.clock = 'real';
-    // How fast the DUT locks is not what this file tests (hil.live judges it): on a loaded host it took 10.0 s once, past the base's 10 s.
+    // How fast the DUT locks is not what this file tests (hil.live judges it): when ptp.lockTime was the runner's wall time it took 10.0 s once on a loaded host, past the base's 10 s.
     s.expect = { ...s.expect, 'ptp.lockTime': { max: `${LOCK_WAIT_S}s` } };
     if (events.length > 0) s.device = { ...s.device, events };
     const file = path.join(dir, `${name}.yaml`);

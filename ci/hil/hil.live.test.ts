@@ -6,6 +6,11 @@
 //   lab's own receivers and analysis, not the DUT's word), index.html and junit.xml are
 //   written, and tshark (an independent dissector) reads the runner's pcapng and finds
 //   RTP from the DUT's address on both of its transmit groups, with no malformed packet;
+//   the PTP figures keep the DUT's clock apart from the runner's timing: ptp.lockTime is
+//   the DUT's own acquisition as its status says it (read again here), within the
+//   runner's wall time from its grandmaster's start to the first locked poll (the DUT,
+//   started before, has no Sync of it before that start), and the lock losses and
+//   steps over the measured span are the DUT's counters' change, judged and shown in index.html;
 // - a rig whose loopback map is wrong (inputs 1 and 2 swapped; the DUT is wired 1:1)
 //   fails: exit 1, audio.mismatched fails (the runner checks the wiring by ear);
 // - a rig whose DUT is not running is an error naming the control endpoint, exit 1;
@@ -18,6 +23,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canUseNetns } from '../netns.ts';
 import { missingForDut } from '../../lab/dut/test-support.ts';
+import { REAL_TIME_METRICS, RUNNER_EXPECTATIONS } from '../../lab/hil/plan.ts';
 import { createTestRig, runHil, RUNNER_FIFO, type TestRig } from '../../lab/hil/test-rig.ts';
 import type { Report } from '../../lab/report/schema.ts';
 
@@ -55,7 +61,34 @@ describe.skipIf(missing !== undefined)(`ci/hil/run against the software DUT over
     expect(failures(report), r.stdout).toEqual([]);
     expect(r.code).toBe(0);
     expect(s.clock).toBe('real');
-    expect(s.expectations.map((e) => e.name)).toEqual(expect.arrayContaining(['glitches.count', 'audio.mismatched', 'latency.spread', 'rtp.device.late', 'ptp.lockTime', 'dut.rssGrowth', 'lab.pacing']));
+    expect(s.expectations.map((e) => e.name)).toEqual(expect.arrayContaining(['glitches.count', 'audio.mismatched', 'latency.spread', 'rtp.device.late', 'ptp.lockTime', 'dut.rssGrowth', 'lab.pacing', 'ptp.lockLosses', 'ptp.stepsInSpan']));
+    // Every expectation judged is one plan.ts documents (the scenario's, or the runner's own).
+    for (const e of s.expectations) expect(REAL_TIME_METRICS.has(e.name) || RUNNER_EXPECTATIONS.has(e.name), e.name).toBe(true);
+
+    // PTP: the DUT's own figures, apart from the runner's wall time.
+    const f = s.figures;
+    const dutNow = await rig.dut!.client.status();
+    const fig = (k: string) => {
+      expect(typeof f[k], `${k} = ${String(f[k])}`).toBe('number');
+      return f[k] as number;
+    };
+    console.log(`hil good run PTP: ${Object.entries(f).filter(([k]) => k.startsWith('ptp.')).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
+    const lockTime = s.expectations.find((e) => e.name === 'ptp.lockTime')!;
+    // The DUT did not lock again since (no loss over the span): the acquisition it reports now is the one judged.
+    expect(dutNow.ptp.counters?.locks, 'the DUT locked once, during the run').toBe(1);
+    expect(lockTime.value as number).toBeCloseTo(dutNow.ptp.lastAcquisitionS! * 1000, 0);
+    expect(fig('ptp.lockTimeMs')).toBe(lockTime.value);
+    expect(f['ptp.dut.lockedDuringRun']).toBe(true);
+    expect(fig('ptp.dut.lastAcquisitionMs')).toBeGreaterThan(0);
+    expect(fig('ptp.dut.lastAcquisitionMs')).toBeLessThanOrEqual(fig('ptp.lockSeenFromGrandmasterStartMs'));
+    expect(fig('ptp.lockSeenFromGrandmasterStartMs')).toBeLessThanOrEqual(fig('ptp.lockSeenFromRunnerStartMs'));
+    // Its first lock counts from its own start, before the runner's grandmaster existed.
+    expect(fig('ptp.dut.firstLockMs')).toBeGreaterThanOrEqual(fig('ptp.dut.lastAcquisitionMs'));
+    for (const k of ['lockLosses', 'steps', 'locks', 'grandmasterChanges']) expect(fig(`ptp.span.${k}`), k).toBeGreaterThanOrEqual(0);
+    expect(s.expectations.find((e) => e.name === 'ptp.lockLosses')!.value).toBe(f['ptp.span.lockLosses']);
+    expect(s.expectations.find((e) => e.name === 'ptp.stepsInSpan')!.value).toBe(f['ptp.span.steps']);
+    const html = readFileSync(path.join(out, 'index.html'), 'utf8');
+    for (const k of ['ptp.dut.lastAcquisitionMs', 'ptp.lockSeenFromGrandmasterStartMs', 'ptp.lockLosses', 'ptp.stepsInSpan']) expect(html, k).toContain(k);
     expect(Number(s.figures['audio.comparedSamples'])).toBeGreaterThan(4 * 48_000 * 5);
     expect(existsSync(path.join(out, 'index.html')) && existsSync(path.join(out, 'junit.xml'))).toBe(true);
 

@@ -38,17 +38,27 @@ DutClockPoll DutClock::poll() {
     stepsSeen_ = steps;
   }
   const bool isLockedNow = locked();
+  const PtpSlaveStatus st = slave_->status();
+  const Nanoseconds polledAt = transport_->clock().now();
+  // An acquisition runs from the first poll, unlocked, that took a Sync sample of the grandmaster followed.
+  const std::uint64_t samples = slave_->port().counters().syncSamples;
+  if (!isLockedNow) {
+    if (!st.hasParent) acquiringSince_ = -1;
+    else if (acquiringSince_ < 0 && samples != syncSamplesSeen_) acquiringSince_ = polledAt;
+  }
+  syncSamplesSeen_ = samples;
   if (isLockedNow != wasLocked_) {
     r.lockChanged = true;
     if (isLockedNow) {
       ++counters_.locks;
-      if (counters_.firstLockAt < 0) counters_.firstLockAt = transport_->clock().now();
+      if (counters_.firstLockAt < 0) counters_.firstLockAt = polledAt;
+      counters_.lastAcquisitionNs = acquiringSince_ < 0 ? 0 : polledAt - acquiringSince_;
+      acquiringSince_ = -1;
     } else {
       ++counters_.lockLosses;
     }
     wasLocked_ = isLockedNow;
   }
-  const PtpSlaveStatus st = slave_->status();
   if (st.hasParent && (!grandmaster_ || *grandmaster_ != st.grandmasterIdentity)) {
     if (grandmaster_) ++counters_.grandmasterChanges;
     grandmaster_ = st.grandmasterIdentity;

@@ -62,6 +62,11 @@ struct DutClockCounters {
   Nanoseconds lastStepNs = 0;
   Nanoseconds lastStepAt = -1;
   Nanoseconds grandmasterChangedAt = -1;  // local time the current grandmaster was first followed
+  // The latest lock's acquisition: from the first Sync sample of its grandmaster the slave
+  // took while not locked until it locked; -1 before the first lock. Unlike firstLockAt it
+  // leaves out the time with no grandmaster's time to lock to: none on the network yet (a
+  // DUT started before it), or one followed but silent (stopped, and not yet timed out).
+  Nanoseconds lastAcquisitionNs = -1;
 };
 
 class DutClock {
@@ -97,6 +102,8 @@ class DutClock {
   Nanoseconds resyncThresholdNs_ = 0;
   std::uint64_t stepsSeen_ = 0;
   bool wasLocked_ = false;
+  Nanoseconds acquiringSince_ = -1;  // local time the current acquisition began, -1: none
+  std::uint64_t syncSamplesSeen_ = 0;  // the port's Sync samples at the last poll
   std::optional<ClockIdentity> grandmaster_;
   DutClockCounters counters_;
 };

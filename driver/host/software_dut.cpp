@@ -388,6 +388,7 @@ std::string SoftwareDut::status() const {
                {"pathDelayNs", st.pathDelay},
                {"frequencyPpb", st.frequencyPpb},
                {"lockTimeS", cc.firstLockAt < 0 ? json(nullptr) : json(seconds(cc.firstLockAt - cc.startedAt))},
+               {"lastAcquisitionS", cc.lastAcquisitionNs < 0 ? json(nullptr) : json(seconds(cc.lastAcquisitionNs))},
                {"lockedForS", slave->synchronizer().servo().lockedSince() < 0
                                   ? json(nullptr)
                                   : json(seconds(clock_.now() - slave->synchronizer().servo().lockedSince()))},

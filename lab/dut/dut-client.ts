@@ -52,7 +52,10 @@ export interface DutPtpStatusJson {
   offsetNs?: number;
   pathDelayNs?: number;
   frequencyPpb?: number;
+  /** First lock, seconds from the PTP slave's start (the DUT's start); null before. */
   lockTimeS?: number | null;
+  /** The latest lock's acquisition, seconds from the first Sync sample of its grandmaster the slave took while unlocked until it locked; null before the first lock. */
+  lastAcquisitionS?: number | null;
   lockedForS?: number | null;
   counters?: Record<string, number>;
 }

@@ -9,7 +9,8 @@ import { projectRoot } from '../../native/index.ts';
 import { loadScenario } from '../scenario/load.ts';
 import { parseYamlWith } from '../scenario/yaml-source.ts';
 import { scenarioSchema } from '../scenario/schema.ts';
-import { planScenario } from './plan.ts';
+import { METRICS } from '../scenario/metrics.ts';
+import { planScenario, REAL_TIME_METRICS, RUNNER_EXPECTATIONS } from './plan.ts';
 import { loadRig, parseSizeKiB, rigSchema } from './rig.ts';
 
 const RIG = `name: bench
@@ -81,6 +82,17 @@ describe('real-time plan', () => {
     expect(planScenario(scenario('smoke/discovery.yaml'), rig).refusals.join('\n')).toMatch(/expect\.discovery\.time: is timed to the network delay in virtual time/);
     expect(planScenario(scenario('smoke/discovery.yaml'), rig).refusals.join('\n')).not.toMatch(/senders\[0\]\.kind/);
     expect(planScenario(scenario('device-drift.yaml'), rig).refusals.join('\n')).toMatch(/device\.hostDrift/);
+  });
+
+  it("refuses a scenario's ptp.steps (every step of a run, the acquisition's too) and names what the runner judges instead", () => {
+    const steps = planScenario(scenario('impairments/ptp-step.yaml'), rig).refusals.join('\n');
+    expect(steps).toMatch(/expect\.ptp\.steps: counts every step of the run, the first lock's included .*\(ptp\.stepsInSpan, max 0\)/);
+    // What the runner judges by itself is no scenario metric (a scenario cannot name it) and none the scenario's judged names hold twice.
+    for (const name of RUNNER_EXPECTATIONS.keys()) {
+      expect(METRICS.has(name), name).toBe(false);
+      expect(REAL_TIME_METRICS.has(name), name).toBe(false);
+    }
+    expect(REAL_TIME_METRICS.get('ptp.lockTime')).toMatch(/the DUT's own time to lock, from its status \(ptp\.lastAcquisitionS\)/);
   });
 
   it('takes the HIL scenarios as they are', () => {

@@ -32,7 +32,7 @@ export const REAL_TIME_METRICS: ReadonlyMap<string, string> = new Map([
   ['rtp.device.late', "the DUT's own RX playout counters (GET /status), at the end"],
   ['playout.fillMin', "the DUT's RX playout fill (GET /status), polled every 500 ms"],
   ['playout.fillMax', "as playout.fillMin"],
-  ['ptp.lockTime', "from the start of the lab's grandmaster until GET /status first says the DUT's PTP slave is locked (polled every 200 ms)"],
+  ['ptp.lockTime', "the DUT's own time to lock, from its status (ptp.lastAcquisitionS) read when GET /status first says locked: its latest lock's acquisition, from the first Sync sample of its grandmaster its PTP slave took while unlocked until it locked (so no time with no grandmaster on the network, or with one followed but silent, is in it). Not the runner's wall time, which holds its set-up and 200 ms polling: that is the figure ptp.lockSeenFromRunnerStartMs (and, with the lab's grandmaster, ptp.lockSeenFromGrandmasterStartMs). A DUT already locked when the runner starts reports the acquisition of that older lock (figure ptp.dut.lockedDuringRun false)"],
   ['tx.pitMax', "lab/analyze on the runner's pcapng capture, the DUT's streams only"],
   ['tx.tsdf', 'as tx.pitMax'],
   ['network.lost', "datagrams of the lab senders' media the impairment relay dropped on their way into the DUT (its LossLedger), over the measured span (the relay is placed only when the scenario has network impairments; without, 0)"],
@@ -42,6 +42,19 @@ export const REAL_TIME_METRICS: ReadonlyMap<string, string> = new Map([
   ['glitches.heard', 'of glitches.expected, those heard as a glitch at their place (4 samples tolerance)'],
   ['glitches.unexplained', 'glitches heard where the relay dropped nothing (a late packet is one: the DUT\'s packet stamps are not read in real time)'],
   ['glitches.equalsLost', "every stretch of dropped audio heard, no glitch elsewhere, and the DUT's own lost count (GET /status) equal to the relay's drops over the measured span"],
+]);
+
+/**
+ * What the real-time runner judges on every run by itself (a scenario does not name them):
+ * the lab's own pacing, the DUT's memory and, when the run has a grandmaster, its PTP clock
+ * over the measured span. Grandmaster events (failover, steps) are refused in real time
+ * (below), so no lock loss or step is planned there: any is the DUT's or the grandmaster's.
+ */
+export const RUNNER_EXPECTATIONS: ReadonlyMap<string, string> = new Map([
+  ['lab.pacing', "the lab's own senders were never later than the DUT's link offset for a packet (else the run is an error of the lab host, not a verdict on the DUT)"],
+  ['dut.rssGrowth', "the DUT process's VmRSS at the end of the measured span minus at its start (when the rig names the DUT's process), max the rig's dut.process.rssGrowthMax"],
+  ['ptp.lockLosses', "the DUT's ptp.counters.lockLosses at the end of the measured span minus at its start (the span starts 1 s after the lock the runner waited for), max 0; with a grandmaster only"],
+  ['ptp.stepsInSpan', "the DUT's ptp.counters.steps over the measured span as ptp.lockLosses (the acquisition's step falls before it), max 0; with a grandmaster only"],
 ]);
 
 /** Metrics that pair the relay's LossLedger with the glitches heard: they need the probe's round trip. */
@@ -66,7 +79,7 @@ const VIRTUAL_ONLY: Record<string, string> = {
   'ptp.offsetRms': "is the slave's true error, exact only in virtual time; the DUT's own offset estimate is reported as a figure instead",
   'ptp.offsetMax': "is the slave's true error, exact only in virtual time; the DUT's own offset estimate is reported as a figure instead",
   'ptp.recovery': 'grandmaster events are not run in real time',
-  'ptp.steps': "the DUT's PTP counters are reported as figures; not judged in real time",
+  'ptp.steps': "counts every step of the run, the first lock's included (virtual time); in real time the runner judges the DUT's steps while measuring itself (ptp.stepsInSpan, max 0)",
   'ptp.grandmasterChanges': 'grandmaster events are not run in real time',
 };
 

@@ -57,6 +57,7 @@ import type { LoadedRig } from './rig.ts';
 import { streamsStoppedAtEnd, type WindowResult } from './window-analysis.ts';
 import { WindowPool, type WindowHandoff } from './window-pool.ts';
 import { LoopStallMonitor, type StallSummary } from './loop-stalls.ts';
+import { dutLockOf, LOCK_POLL_MS, ptpCounterDeltas, SPAN_COUNTERS } from './ptp-lock.ts';
 
 /** Longest wait for the DUT's PTP lock before measuring anyway (ptp.lockTime then errors). */
 export const LOCK_WAIT_S = 30;
@@ -295,6 +296,8 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     let gm: Grandmaster | undefined;
     const gmSpec = s.grandmasters[0];
     const startedAt = transport.now();
+    // The runner's wall clock at its grandmaster's start (the lab's only): what the runner's own lock figure counts from.
+    const gmStartedMs = performance.now();
     if (gmSpec && rig.ptp.grandmaster === 'lab') {
       gm = new Grandmaster(transport, {
         domain: gmSpec.domain,
@@ -525,9 +528,13 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     }
 
     // ---- PTP lock ----
+    // The runner waits for the DUT's lock and keeps two kinds of figure apart: its own wall
+    // time until a poll first saw the lock (ptp.lockSeen*: its set-up and polling included),
+    // and the DUT's own times from its status (ptp.dut.*), which ptp.lockTime judges.
     let lockedAt: number | undefined;
     let lastStatus = status;
-    if (s.grandmasters.length > 0 || rig.ptp.grandmaster === 'external') {
+    const hasGrandmaster = s.grandmasters.length > 0 || rig.ptp.grandmaster === 'external';
+    if (hasGrandmaster) {
       const until = transport.now() + LOCK_WAIT_S * 1e9;
       while (transport.now() < until) {
         lastStatus = await client.status();
@@ -535,12 +542,25 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
           lockedAt = transport.now();
           break;
         }
-        await sleep(200);
+        await sleep(LOCK_POLL_MS);
       }
       if (lockedAt === undefined) notMeasured('ptp.lockTime', `the DUT's PTP slave did not lock within ${LOCK_WAIT_S} s (port ${lastStatus.ptp.portState ?? '?'}, servo ${lastStatus.ptp.servoState ?? '?'})`);
       else {
-        values.set('ptp.lockTime', round((lockedAt - startedAt) / 1e6, 1));
-        figures['ptp.lockTimeMs'] = values.get('ptp.lockTime')!;
+        const seenMs = performance.now();
+        figures['ptp.lockSeenFromRunnerStartMs'] = round(seenMs - started, 1);
+        if (gm) figures['ptp.lockSeenFromGrandmasterStartMs'] = round(seenMs - gmStartedMs, 1);
+        figures['ptp.lockSeen'] = `the runner's own wall time until a GET /status (every ${LOCK_POLL_MS} ms) first said locked: from its start${gm ? " and from its grandmaster's start" : ' (the external grandmaster ran before it)'}; its set-up and polling are in it, so it is not the DUT's lock time (ptp.dut.lastAcquisitionMs)`;
+        const lock = dutLockOf(status.ptp, lastStatus.ptp);
+        if (typeof lock.acquisitionMs === 'number') {
+          values.set('ptp.lockTime', lock.acquisitionMs);
+          figures['ptp.lockTimeMs'] = lock.acquisitionMs;
+          figures['ptp.dut.lastAcquisitionMs'] = lock.acquisitionMs;
+        } else notMeasured('ptp.lockTime', lock.acquisitionMs.missing);
+        if (lock.firstLockMs !== undefined) figures['ptp.dut.firstLockMs'] = lock.firstLockMs;
+        figures['ptp.dut.lockedDuringRun'] = lock.lockedDuringRun;
+        figures['ptp.dut.lock'] = lock.lockedDuringRun
+          ? `the DUT locked while the runner waited (${lock.locksWhileWaiting} lock(s), ${lock.lockLossesWhileWaiting} loss(es) meanwhile); by its status it took ${typeof lock.acquisitionMs === 'number' ? `${lock.acquisitionMs} ms` : '?'} from its grandmaster's first Sync sample while unlocked until locked, and its first lock came ${lock.firstLockMs ?? '?'} ms after its PTP slave started (the DUT's start, time with no grandmaster included)`
+          : `the DUT was locked when the runner started: the lock (its acquisition ${typeof lock.acquisitionMs === 'number' ? `${lock.acquisitionMs} ms` : '?'} by its status) is older than this run, and the runner's wall figure is its own set-up`;
       }
       const gmSeen = lastStatus.ptp.grandmaster ?? null;
       figures['ptp.dutGrandmaster'] = gmSeen;
@@ -888,6 +908,11 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
     }
     if (final.ptp.counters) for (const [k, v] of Object.entries(final.ptp.counters)) figures[`ptp.dut.${k}`] = v;
     figures['ptp.dutLocked'] = final.ptp.locked ?? false;
+    // The DUT's clock over the measured span: its counters' change from the span's start to its end.
+    const span = ptpCounterDeltas(atStart.ptp, final.ptp);
+    for (const k of SPAN_COUNTERS) if (span.deltas[k] !== undefined) figures[`ptp.span.${k}`] = span.deltas[k]!;
+    if ((span.deltas.steps ?? 0) > 0) figures['ptp.span.lastStepNs'] = Number(final.ptp.counters?.lastStepNs ?? 0);
+    if (typeof final.ptp.lockedForS === 'number') figures['ptp.dut.lockedForS'] = round(final.ptp.lockedForS, 3);
     Object.assign(figures, stallFigures(stallSummary));
     figures['lab.stalls'] = `${pacing.stalls} turns of the lab's poll loop more than ${STALL_NS / 1e6} ms after the last, ${round(pacing.stalledNs / 1e9, 3)} s in all, over ${durationS} s measured`;
     // The lab's own pacing: a sender that left packets late explains a late packet at the DUT.
@@ -900,6 +925,15 @@ export async function runOnRig(loaded: LoadedScenario, loadedRig: LoadedRig, o: 
 
     // ---- memory ----
     const expectations: Expectation[] = [];
+    // The planner refuses grandmaster events (failover, steps) in real time, so with a
+    // grandmaster none is planned: a lock loss or a step while measuring is the DUT's (or the grandmaster's).
+    if (hasGrandmaster) {
+      const spanText = `of the DUT's PTP slave while measuring (its status at the span's end minus at its start; ${round(durationS, 3)} s from ${SETTLE_S} s after the lock)`;
+      for (const [name, k, what] of [['ptp.lockLosses', 'lockLosses', 'lock losses'], ['ptp.stepsInSpan', 'steps', 'clock steps']] as const) {
+        const v = span.deltas[k];
+        expectations.push(judge(name, v ?? null, { max: 0 }, 'count', v === undefined ? span.missing[k]! : `${v} ${what} ${spanText}${k === 'steps' && v > 0 ? `, the last by ${String(figures['ptp.span.lastStepNs'])} ns` : ''}; no grandmaster event is planned in real time`));
+      }
+    }
     if (pid !== undefined && rss.length >= 2) {
       const start = rss[0].kib;
       const end = rss[rss.length - 1].kib;

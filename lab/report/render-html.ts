@@ -4,6 +4,7 @@
 // the same from a CI artifact, an e-mail or a laptop offline.
 import { limitText, runHeadline, runVerdict, valueText } from './judge.ts';
 import { renderSvg, scenarioPlots } from './plots.ts';
+import { ptpClockRows } from './ptp-clock.ts';
 import type { Report, ScenarioResult, Verdict } from './schema.ts';
 
 export function htmlEscape(s: string): string {
@@ -79,6 +80,15 @@ async function scenarioSection(s: ScenarioResult, i: number): Promise<string> {
     ...s.expectations.map((e) => `<tr><td><code>${esc(e.name)}</code></td><td class="num">${esc(valueText(e.value, e.unit))}</td><td>${esc(limitText(e.limit, e.unit))}</td><td>${badge(e.verdict)}</td><td>${esc(e.message ?? '')}</td></tr>`),
     '</tbody></table>',
   );
+  const ptp = ptpClockRows(s);
+  if (ptp.length > 0) {
+    out.push(
+      '<h3>DUT PTP clock</h3>',
+      '<table class="ptp-clock"><tbody>',
+      ...ptp.map((r) => `<tr><td>${esc(r.label)} <small><code>${esc(r.figure)}</code></small></td><td class="num">${esc(`${String(r.value)}${r.unit ? ` ${r.unit}` : ''}`)}</td></tr>`),
+      '</tbody></table>',
+    );
+  }
   const figures = Object.entries(s.figures);
   if (figures.length > 0) {
     out.push('<h3>Figures</h3>', '<table class="figures"><tbody>', ...figures.map(([k, v]) => `<tr><td><code>${esc(k)}</code></td><td class="num">${esc(v === null ? '–' : String(v))}</td></tr>`), '</tbody></table>');

@@ -7,6 +7,7 @@ import { hasFfmpeg } from '../measure/test-support.ts';
 import { decimate } from './plots.ts';
 import { parseReport, writeReport } from './report-file.ts';
 import { renderReportFiles } from './render-all.ts';
+import { renderHtml } from './render-html.ts';
 import { renderJunit } from './render-junit.ts';
 import { renderSummary } from './render-summary.ts';
 import type { Report } from './schema.ts';
@@ -194,6 +195,23 @@ print(json.dumps(out))
     expect(md).toContain('glitches 3 (= 0)');
     expect(md).toContain('### Field-failure matrix');
     expect(md).toContain('| Late packets into Dante (2 ms window) | bondagit/aes67-linux-daemon#227 | late-into-dante-2.5ms | ❌ fail | worst packet margin: -0.5 ms | variant that delays TX by 2.5 ms: flagged as it should be |');
+  });
+
+  it("index.html gives a HIL run's PTP clock apart: the DUT's own figures first, the runner's wall time after, in a table of their own", async () => {
+    const input = fixtureReport();
+    const hilFigures = { 'ptp.lockSeenFromRunnerStartMs': 9876.5, 'ptp.dut.lastAcquisitionMs': 3161.1, 'ptp.span.lockLosses': 0, 'ptp.span.steps': 2, 'ptp.dut.lockedDuringRun': true };
+    input.scenarios[0] = { ...input.scenarios[0], clock: 'real', figures: { ...input.scenarios[0].figures, ...hilFigures } };
+    const html = await renderHtml(parseReport(input));
+    const sections = html.split('<section class="scenario"');
+    const table = sections[1].match(/<h3>DUT PTP clock<\/h3>\s*<table class="ptp-clock"><tbody>([\s\S]*?)<\/tbody><\/table>/)?.[1];
+    expect(table, 'the HIL scenario has a DUT PTP clock table').toBeDefined();
+    const rows = [...table!.matchAll(/<code>([^<]+)<\/code><\/small><\/td><td class="num">([^<]+)<\/td>/g)].map((m) => [m[1], m[2]]);
+    // Every figure given is in it, with its value as the report has it.
+    expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(Object.entries(hilFigures).map(([k, v]) => [k, `${String(v)}${k.endsWith('Ms') ? ' ms' : ''}`])));
+    const order = rows.map((r) => r[0]);
+    expect(order.indexOf('ptp.dut.lastAcquisitionMs')).toBeLessThan(order.indexOf('ptp.lockSeenFromRunnerStartMs'));
+    // A scenario without those figures (virtual time) has no such table.
+    expect(sections[2]).not.toContain('DUT PTP clock');
   });
 
   it('decimation keeps every extreme of a long series', () => {
