@@ -1,11 +1,14 @@
 // The PCM kernels for x86-64 CPUs with AVX2 (Intel since Haswell, AMD since Excavator):
 // eight samples a step, byte order and the 3-byte L24 layout done with one byte shuffle
-// (vpshufb), conversion and clipping in float. Built into every x86-64 binary with the
+// (vpshufb), conversion and clipping in float; the L16 and L24 encoders have fast paths
+// for whole packets that clip with integer operations and leave NaN and huge values to
+// MXCSR's invalid flag (see "encode: fast paths"). Built into every x86-64 binary with the
 // target attribute (the rest of the build stays baseline SSE2) and picked in
 // pcm_codec.cpp only on a CPU that has AVX2. Every kernel gives the scalar kernel's bits
 // for every input (pcm_kernels_test.cpp): conversions are exact or round to nearest, ties
-// to even, like the scalar code, under the default MXCSR rounding mode both rely on.
-// Real-time safe: no allocation, no lock, no system call.
+// to even, like the scalar code, under the default MXCSR rounding mode both rely on, with
+// MXCSR's exceptions masked (the default). Real-time safe: no allocation, no lock, no
+// system call (stmxcsr and ldmxcsr are instructions).
 #include "engine/rtp/pcm_kernels.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -206,10 +209,10 @@ AES67_AVX2 void encodeL24Exact(const float* in, std::size_t n, std::uint8_t* out
 
 // ---- encode: fast paths ----------------------------------------------------------------
 // As in pcm_kernels_avx512.cpp ("encode: fast paths"), whose reasoning and MXCSR protocol
-// these follow: the exact encoders above spend three float operations a vector on clipping
-// and NaN (min and max before the conversion; on Zen 4 all three on the pipe pair that
-// also converts), which put the AVX2 L16 encoder at 0.27-0.34x memcpy of its wire bytes and
-// the L24 one at 0.37-0.44x. vcvtps2dq raises MXCSR's invalid flag (IE) for NaN and for
+// these follow: the exact encoders above spend two float operations a vector on clipping
+// (min and max before the conversion; on Zen 4 on the pipe pair that also converts), and
+// the L16 one a vpshufb and a vpermq a vector on narrowing, which put the AVX2 L16 encoder
+// at 0.27-0.34x memcpy of its wire bytes and the L24 one at 0.35-0.45x. vcvtps2dq raises MXCSR's invalid flag (IE) for NaN and for
 // every value out of int32 range, so the fast paths convert without any NaN handling, clip
 // with integer operations (vpackssdw's signed saturation for L16, vpminsd/vpmaxsd for L24,
 // on any pipe), and read MXCSR once after the packet; a packet that raised IE is scanned
@@ -226,8 +229,16 @@ AES67_AVX2_INLINE std::uint32_t readMxcsr() {
 }
 AES67_AVX2_INLINE void writeMxcsr(std::uint32_t csr) { asm volatile("ldmxcsr %0" : : "m"(csr) : "memory"); }
 
-// Below these the MXCSR read (about 20 cycles, and it waits for the conversions) costs more
-// than the fast path saves: the exact kernel runs.
+// Where the fast paths start (measured on Zen 4 with `npm run bench -- codec`'s timing,
+// fast path against exact kernel at each length). L16: the fast path issues 7 vector
+// operations a 16 samples (the bench's floor 6, the exact kernel 12), and from 128 samples
+// that wins back the MXCSR read (about 4 ns a packet: it waits for the conversions). L24:
+// the fast path issues as many operations as the exact kernel (mul, cvt, two clips,
+// vpshufb, vpermd a vector), only the clips move off the pair of pipes that also converts,
+// which makes it about 5 % faster from 768 samples (1 ms x 16 ch) on; below that the read
+// costs more. The L24 encoders stay near 1.35x the floor's time either way: on Zen 4 these
+// loops are bound by the vector operations they issue, and a 24-bit clip has no saturating
+// instruction to ride on as L16's has in vpackssdw.
 constexpr std::size_t kL16FastFrom = 128, kL24FastFrom = 768;
 
 // L16, 16 samples to 32 wire bytes: x * 2^15 converted (rounded to nearest, ties to even,
