@@ -2,6 +2,7 @@
 import type { VirtualNetwork } from './index.ts';
 
 export type NativePcmEncoding = 'L16' | 'L24' | 'L32';
+export type NativePcmKernelSet = 'scalar' | 'avx2' | 'avx512';
 
 export type NativeRtpParse =
   | { error: 'truncated' | 'bad-version' | 'bad-padding' }
@@ -76,8 +77,11 @@ export interface RtpReceiver {
 
 export interface RtpAddon {
   parseRtp(data: Uint8Array): NativeRtpParse;
-  decodePcm(encoding: NativePcmEncoding, bytes: Uint8Array): Float32Array;
-  encodePcm(encoding: NativePcmEncoding, samples: Float32Array): Buffer;
+  /** kernels: 'dispatched' (default) what the engine runs, else that kernel set (throws when this CPU has none such). */
+  decodePcm(encoding: NativePcmEncoding, bytes: Uint8Array, kernels?: NativePcmKernelSet | 'dispatched'): Float32Array;
+  encodePcm(encoding: NativePcmEncoding, samples: Float32Array, kernels?: NativePcmKernelSet | 'dispatched'): Buffer;
+  /** The PCM kernel sets this build and CPU run, slowest first ('scalar' always). */
+  pcmKernelSets(): NativePcmKernelSet[];
   PlayoutBuffer: new (config: { channels: number; capacityFrames?: number; linkOffset?: number }) => PlayoutBuffer;
   /**
    * On the virtual network (network, host address), or on real UDP sockets pinned to an

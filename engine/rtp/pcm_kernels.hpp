@@ -31,6 +31,9 @@ const PcmKernels& activePcmKernels();
 // The AVX2 set (pcm_kernels_avx2.cpp); nullptr when not built for x86-64 with GCC/Clang.
 // Only call its kernels on a CPU that has AVX2.
 const PcmKernels* avx2PcmKernelsIfBuilt();
+// The AVX2 L16 and L24 encoders' fast paths alone, as avx512FastEncoderIfBuilt below is
+// for AVX-512 (the same contract); nullptr for L32 or when not built.
+PcmEncodeKernel avx2FastEncoderIfBuilt(PcmEncoding e);
 // The AVX-512 set (F, BW, VL and VBMI; pcm_kernels_avx512.cpp); nullptr when not built for
 // x86-64 with GCC/Clang. Only call its kernels on a CPU that has all four.
 const PcmKernels* avx512PcmKernelsIfBuilt();

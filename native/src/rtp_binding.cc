@@ -13,6 +13,7 @@
 #include "engine/base/udp_transport.hpp"
 #include "engine/jitter/playout_buffer.hpp"
 #include "engine/rtp/pcm_codec.hpp"
+#include "engine/rtp/pcm_kernels.hpp"
 #include "engine/rtp/rtp_packet.hpp"
 #include "engine/rtp/rtp_receiver.hpp"
 #include "engine/rtp/rtp_transmitter.hpp"
@@ -60,24 +61,53 @@ Napi::Value parseRtpJs(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// The optional `kernels` argument of decodePcm/encodePcm: absent or 'dispatched', what the
+// engine runs (decodePcm/encodePcm); else one kernel set by name, so that the lab's codecs
+// can be crossed with each set this CPU has (pcm_kernels.hpp), not only the fastest.
+const PcmKernels* toKernelsOrDispatched(const Napi::Value& v) {
+  if (v.IsUndefined()) return nullptr;
+  const std::string name = v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+  if (name == "dispatched") return nullptr;
+  for (PcmKernelSet s : {PcmKernelSet::kScalar, PcmKernelSet::kAvx2, PcmKernelSet::kAvx512}) {
+    if (name != toString(s)) continue;
+    if (const PcmKernels* k = pcmKernels(s)) return k;
+    throw Napi::Error::New(v.Env(), "kernels '" + name + "' are not built or not supported by this CPU");
+  }
+  throw Napi::TypeError::New(v.Env(), "kernels must be 'dispatched', 'scalar', 'avx2' or 'avx512', not '" + name + "'");
+}
+
 Napi::Value decodePcmJs(const Napi::CallbackInfo& info) {
   const PcmEncoding e = toEncoding(info[0]);
   Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
+  const PcmKernels* kernels = toKernelsOrDispatched(info[2]);
   const std::size_t samples = bytes.ByteLength() / bytesPerSample(e);
   if (samples * bytesPerSample(e) != bytes.ByteLength()) {
     throw Napi::RangeError::New(info.Env(), "decodePcm: byte count is not a whole number of samples");
   }
   Napi::Float32Array out = Napi::Float32Array::New(info.Env(), samples);
-  decodePcm(e, bytes.Data(), samples, out.Data());
+  if (kernels) kernels->decode[static_cast<std::size_t>(e)](bytes.Data(), samples, out.Data());
+  else decodePcm(e, bytes.Data(), samples, out.Data());
   return out;
 }
 
 Napi::Value encodePcmJs(const Napi::CallbackInfo& info) {
   const PcmEncoding e = toEncoding(info[0]);
   Napi::Float32Array in = info[1].As<Napi::Float32Array>();
+  const PcmKernels* kernels = toKernelsOrDispatched(info[2]);
   auto out = Napi::Buffer<std::uint8_t>::New(info.Env(), in.ElementLength() * bytesPerSample(e));
-  encodePcm(e, in.Data(), in.ElementLength(), out.Data());
+  if (kernels) kernels->encode[static_cast<std::size_t>(e)](in.Data(), in.ElementLength(), out.Data());
+  else encodePcm(e, in.Data(), in.ElementLength(), out.Data());
   return out;
+}
+
+// The kernel sets this build and CPU run, slowest first (scalar always).
+Napi::Value pcmKernelSetsJs(const Napi::CallbackInfo& info) {
+  Napi::Array sets = Napi::Array::New(info.Env());
+  std::uint32_t i = 0;
+  for (PcmKernelSet s : {PcmKernelSet::kScalar, PcmKernelSet::kAvx2, PcmKernelSet::kAvx512}) {
+    if (pcmKernels(s) != nullptr) sets.Set(i++, toString(s));
+  }
+  return sets;
 }
 
 RtpStreamFormat toFormat(const Napi::Object& o) {
@@ -241,6 +271,7 @@ void init(Napi::Env env, Napi::Object exports) {
   exports.Set("parseRtp", Napi::Function::New(env, parseRtpJs, "parseRtp"));
   exports.Set("decodePcm", Napi::Function::New(env, decodePcmJs, "decodePcm"));
   exports.Set("encodePcm", Napi::Function::New(env, encodePcmJs, "encodePcm"));
+  exports.Set("pcmKernelSets", Napi::Function::New(env, pcmKernelSetsJs, "pcmKernelSets"));
   Napi::Function playout = JsPlayoutBuffer::define(env);
   gPlayoutConstructor = new Napi::FunctionReference(Napi::Persistent(playout));
   exports.Set("PlayoutBuffer", playout);

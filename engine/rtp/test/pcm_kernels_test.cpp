@@ -236,13 +236,14 @@ float packetSample(std::uint64_t& s, int bits) {
 // The head and tail paths of every kernel that has them: the output (wire bytes for an
 // encoder, floats for a decoder) at every offset of a 64-byte line, the input at every
 // offset a float array (encoder) or a datagram (decoder) can give, every length through a
-// few whole vectors and loop turns (the AVX-512 L24 encoder takes 128 samples a turn), and
+// few whole vectors and loop turns (the AVX-512 L24 encoder takes 128 samples a turn, the
+// AVX2 fast paths 64 (L16) and 32 (L24), with tails of every length from 0 to a turn), and
 // nothing outside the output written. Through the public kernels, for lengths on both sides
-// of where the AVX-512 encoders switch to their fast paths (320 samples for L16, 160 for
-// L24), and through those fast paths alone.
+// of where the encoders switch to their fast paths (AVX-512: 320 samples for L16, 160 for
+// L24; AVX2: 128 for L16, 768 for L24), and through those fast paths alone.
 TEST(PcmKernels, HeadsAndTailsAtEveryAlignmentLikeScalar) {
   constexpr std::uint8_t kGuard = 0x5A;
-  constexpr std::size_t kMax = 400;
+  constexpr std::size_t kMax = 800;
   std::uint64_t s = 0xA11CE;
   struct Encoder {
     std::string name;
@@ -255,6 +256,11 @@ TEST(PcmKernels, HeadsAndTailsAtEveryAlignmentLikeScalar) {
   for (const PcmKernels* k : fastSets()) {
     for (PcmEncoding e : {PcmEncoding::kL16, PcmEncoding::kL24}) encoders.push_back({toString(k->set), e, k->encode[index(e)]});
   }
+  if (pcmKernels(PcmKernelSet::kAvx2) != nullptr) {
+    for (PcmEncoding e : {PcmEncoding::kL16, PcmEncoding::kL24}) {
+      if (PcmEncodeKernel fast = avx2FastEncoderIfBuilt(e)) encoders.push_back({"avx2 fast path", e, fast, true});
+    }
+  }
   if (pcmKernels(PcmKernelSet::kAvx512) != nullptr) {
     for (PcmEncoding e : {PcmEncoding::kL16, PcmEncoding::kL24}) {
       if (PcmEncodeKernel fast = avx512FastEncoderIfBuilt(e)) encoders.push_back({"avx512 fast path", e, fast, true});
@@ -266,12 +272,10 @@ TEST(PcmKernels, HeadsAndTailsAtEveryAlignmentLikeScalar) {
   alignas(64) std::uint8_t want[64 + 3 * kMax + 64], got[64 + 3 * kMax + 64];
   for (const Encoder& k : encoders) {
     const std::size_t w = bytesPerSample(k.e);
-    // Every length through a few vectors, and those around the switch to the fast path.
+    // Every length through a few vectors, and those around each switch to a fast path.
     std::vector<std::size_t> lengths;
     for (std::size_t n = 0; n <= (k.e == PcmEncoding::kL16 ? 160 : 300); ++n) lengths.push_back(n);
-    if (k.e == PcmEncoding::kL16) {
-      for (std::size_t n = 310; n <= kMax; ++n) lengths.push_back(n);
-    }
+    for (std::size_t n = (k.e == PcmEncoding::kL16 ? 310 : 760); n <= (k.e == PcmEncoding::kL16 ? 400 : kMax); ++n) lengths.push_back(n);
     for (std::size_t floatOffset = 0; floatOffset < 16; ++floatOffset) {
       for (std::size_t i = 0; i < 16 + kMax; ++i) in[i] = packetSample(s, 8 * static_cast<int>(w));
       for (std::size_t wireOffset = 0; wireOffset < 64; ++wireOffset) {
@@ -285,7 +289,7 @@ TEST(PcmKernels, HeadsAndTailsAtEveryAlignmentLikeScalar) {
           k.kernel(in + floatOffset, n, got + wireOffset);
           const bool raised = readMxcsr() & kInvalid;
           writeMxcsr(csr);
-          ASSERT_FALSE(k.fastPath && raised) << toString(k.e) << " fast path raised IE on packet samples, n=" << n;
+          ASSERT_FALSE(k.fastPath && raised) << k.name << " " << toString(k.e) << " raised IE on packet samples, n=" << n;
 #else
           k.kernel(in + floatOffset, n, got + wireOffset);
 #endif
@@ -319,9 +323,25 @@ TEST(PcmKernels, HeadsAndTailsAtEveryAlignmentLikeScalar) {
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
-#define AVX512_FAST_PATHS_OR_SKIP                                                                         \
-  if (pcmKernels(PcmKernelSet::kAvx512) == nullptr || avx512FastEncoderIfBuilt(PcmEncoding::kL16) == nullptr) \
-  GTEST_SKIP() << "no AVX-512 kernel set on this build/CPU"
+// The kernel sets with fast encoders (AVX2, AVX-512) this build and CPU run, each with its
+// L16 and L24 fast paths alone.
+struct FastEncoders {
+  const PcmKernels* kernels;
+  PcmEncodeKernel (*fast)(PcmEncoding);
+};
+std::vector<FastEncoders> fastEncoderSets() {
+  std::vector<FastEncoders> sets;
+  if (const PcmKernels* k = pcmKernels(PcmKernelSet::kAvx2); k && avx2FastEncoderIfBuilt(PcmEncoding::kL16)) {
+    sets.push_back({k, avx2FastEncoderIfBuilt});
+  }
+  if (const PcmKernels* k = pcmKernels(PcmKernelSet::kAvx512); k && avx512FastEncoderIfBuilt(PcmEncoding::kL16)) {
+    sets.push_back({k, avx512FastEncoderIfBuilt});
+  }
+  return sets;
+}
+
+#define FAST_PATHS_OR_SKIP \
+  if (fastEncoderSets().empty()) GTEST_SKIP() << "no AVX2 or AVX-512 kernel set on this build/CPU"
 
 // What the fast paths cannot take, by encoding: NaN, infinities, and magnitudes from 2^16
 // (L16) or 2^8 (L24) on, where x * 2^15 or x * 2^23 leaves int32.
@@ -337,77 +357,115 @@ std::vector<float> beyondTheFastPath(PcmEncoding e) {
 // IE clear, whether or not IE was already set (then its scan of the packet, not IE, must
 // find the value). The values just inside the fast path's range raise nothing and come out
 // exact, through the kernel too when IE was set before.
-TEST(PcmKernels, Avx512FastEncodersRaiseInvalidForWhatTheyCannotTakeAndTheKernelRerunsExactly) {
-  AVX512_FAST_PATHS_OR_SKIP;
+TEST(PcmKernels, FastEncodersRaiseInvalidForWhatTheyCannotTakeAndTheKernelRerunsExactly) {
+  FAST_PATHS_OR_SKIP;
   const std::uint32_t saved = readMxcsr();
-  const PcmKernels& avx512 = *pcmKernels(PcmKernelSet::kAvx512);
   std::uint64_t s = 0xBAD;
-  for (PcmEncoding e : {PcmEncoding::kL16, PcmEncoding::kL24}) {
-    // Long enough for the kernel to take its fast path (320 samples and more for L16), and
-    // no whole number of vectors (the scan's last, partial one is met).
-    const std::size_t w = bytesPerSample(e), n = 407;
-    PcmEncodeKernel fast = avx512FastEncoderIfBuilt(e);
-    std::vector<float> in(n + 1);
-    std::vector<std::uint8_t> want(n * w), got(n * w);
-    for (float bad : beyondTheFastPath(e)) {
-      for (std::size_t at = 0; at < n; ++at) {
-        for (std::size_t i = 0; i <= n; ++i) in[i] = packetSample(s, 8 * static_cast<int>(w));
-        in[at] = bad;
-        // From the second float on: the fast path's head (to the input's 64-byte line) is met.
-        const float* packet = in.data() + (at % 2);
-        scalar().encode[index(e)](packet, n, want.data());
-        writeMxcsr(saved & ~kInvalid);
-        fast(packet, n, got.data());
-        ASSERT_TRUE(readMxcsr() & kInvalid) << toString(e) << " fast path took " << bad << " at " << at << " without raising IE";
-        for (std::uint32_t before : {saved & ~kInvalid, saved | kInvalid}) {
-          writeMxcsr(before);
-          avx512.encode[index(e)](packet, n, got.data());
-          EXPECT_FALSE(readMxcsr() & kInvalid) << toString(e) << " left IE set after " << bad << " at " << at;
-          ASSERT_EQ(want, got) << toString(e) << " " << bad << " at " << at << ", IE " << (before & kInvalid) << " before";
+  for (const FastEncoders& set : fastEncoderSets()) {
+    const PcmKernels& kernels = *set.kernels;
+    for (PcmEncoding e : {PcmEncoding::kL16, PcmEncoding::kL24}) {
+      // Long enough for every kernel to take its fast path (AVX-512 from 320 samples for
+      // L16, AVX2 from 768 for L24), and no whole number of vectors (the scan's last,
+      // partial one is met).
+      const std::size_t w = bytesPerSample(e), n = e == PcmEncoding::kL24 && kernels.set == PcmKernelSet::kAvx2 ? 807 : 407;
+      const std::string where = std::string(toString(kernels.set)) + " " + toString(e);
+      PcmEncodeKernel fast = set.fast(e);
+      std::vector<float> in(n + 1);
+      std::vector<std::uint8_t> want(n * w), got(n * w);
+      for (float bad : beyondTheFastPath(e)) {
+        for (std::size_t at = 0; at < n; ++at) {
+          for (std::size_t i = 0; i <= n; ++i) in[i] = packetSample(s, 8 * static_cast<int>(w));
+          in[at] = bad;
+          // From the second float on: the fast path's head (to the input's 64-byte line) is met.
+          const float* packet = in.data() + (at % 2);
+          scalar().encode[index(e)](packet, n, want.data());
+          writeMxcsr(saved & ~kInvalid);
+          fast(packet, n, got.data());
+          ASSERT_TRUE(readMxcsr() & kInvalid) << where << " fast path took " << bad << " at " << at << " without raising IE";
+          for (std::uint32_t before : {saved & ~kInvalid, saved | kInvalid}) {
+            writeMxcsr(before);
+            kernels.encode[index(e)](packet, n, got.data());
+            EXPECT_FALSE(readMxcsr() & kInvalid) << where << " left IE set after " << bad << " at " << at;
+            ASSERT_EQ(want, got) << where << " " << bad << " at " << at << ", IE " << (before & kInvalid) << " before";
+          }
         }
       }
-    }
-    // Just inside: the largest magnitudes that still convert, and -2^16 / -2^8 themselves
-    // (exactly the most negative int32 after scaling: no IE).
-    const float limit = e == PcmEncoding::kL16 ? 65536.0f : 256.0f;
-    for (float edge : {std::nextafter(limit, 0.0f), std::nextafter(-limit, 0.0f), -limit, 2.0f, -2.0f}) {
-      std::fill(in.begin(), in.end(), edge);
-      scalar().encode[index(e)](in.data(), n, want.data());
-      writeMxcsr(saved & ~kInvalid);
-      fast(in.data(), n, got.data());
-      EXPECT_FALSE(readMxcsr() & kInvalid) << toString(e) << " fast path raised IE for " << edge;
-      ASSERT_EQ(want, got) << toString(e) << " fast path, " << edge;
-      writeMxcsr(saved | kInvalid);
-      avx512.encode[index(e)](in.data(), n, got.data());
-      ASSERT_EQ(want, got) << toString(e) << " kernel with IE set before, " << edge;
+      // Just inside: the largest magnitudes that still convert, and -2^16 / -2^8 themselves
+      // (exactly the most negative int32 after scaling: no IE).
+      const float limit = e == PcmEncoding::kL16 ? 65536.0f : 256.0f;
+      for (float edge : {std::nextafter(limit, 0.0f), std::nextafter(-limit, 0.0f), -limit, 2.0f, -2.0f}) {
+        std::fill(in.begin(), in.end(), edge);
+        scalar().encode[index(e)](in.data(), n, want.data());
+        writeMxcsr(saved & ~kInvalid);
+        fast(in.data(), n, got.data());
+        EXPECT_FALSE(readMxcsr() & kInvalid) << where << " fast path raised IE for " << edge;
+        ASSERT_EQ(want, got) << where << " fast path, " << edge;
+        writeMxcsr(saved | kInvalid);
+        kernels.encode[index(e)](in.data(), n, got.data());
+        ASSERT_EQ(want, got) << where << " kernel with IE set before, " << edge;
+      }
     }
   }
   writeMxcsr(saved);
 }
 
+// The fast paths alone on every awkward float they can take (awkwardFloats without NaN,
+// infinities and magnitudes from 2^16 / 2^8 on): every L16 code and tie, L24 and L32 codes
+// and ties near zero and the ends, -0, denormals, values just beyond full scale, any bit
+// pattern in range: the scalar kernel's bytes, and IE never raised. The public kernels
+// rerun whole packets that hold what the fast path cannot take, so EncodesAwkwardFloatsLikeScalar
+// alone would not reach the fast paths' rounding and clipping.
+TEST(PcmKernels, FastEncodersEncodeAwkwardFloatsInTheirRangeLikeScalar) {
+  FAST_PATHS_OR_SKIP;
+  const std::uint32_t saved = readMxcsr();
+  const std::vector<float> all = awkwardFloats();
+  for (const FastEncoders& set : fastEncoderSets()) {
+    for (PcmEncoding e : {PcmEncoding::kL16, PcmEncoding::kL24}) {
+      const float limit = e == PcmEncoding::kL16 ? 65536.0f : 256.0f;
+      std::vector<float> in;
+      for (float x : all) {
+        if (std::fabs(x) < limit) in.push_back(x);  // false for NaN
+      }
+      const std::size_t w = bytesPerSample(e);
+      std::vector<std::uint8_t> want(in.size() * w), got(in.size() * w);
+      scalar().encode[index(e)](in.data(), in.size(), want.data());
+      writeMxcsr(saved & ~kInvalid);
+      set.fast(e)(in.data(), in.size(), got.data());
+      EXPECT_FALSE(readMxcsr() & kInvalid) << toString(set.kernels->set) << " " << toString(e) << " fast path raised IE";
+      writeMxcsr(saved);
+      for (std::size_t i = 0; i < in.size(); ++i) {
+        ASSERT_EQ(0, std::memcmp(&want[i * w], &got[i * w], w))
+            << toString(set.kernels->set) << " " << toString(e) << " fast path, sample " << i << " = " << in[i] << " (bits 0x"
+            << std::hex << [&] { std::uint32_t b; std::memcpy(&b, &in[i], 4); return b; }() << ")";
+      }
+    }
+  }
+}
+
 // The rest of MXCSR is the caller's: the encoders change nothing but IE, and clear an IE the
 // caller had set (it costs them a scan of the packet) rather than scan every packet after it.
-TEST(PcmKernels, Avx512EncodersClearAnInvalidFlagTheyFindAndKeepTheRestOfMxcsr) {
-  AVX512_FAST_PATHS_OR_SKIP;
+TEST(PcmKernels, FastEncodersClearAnInvalidFlagTheyFindAndKeepTheRestOfMxcsr) {
+  FAST_PATHS_OR_SKIP;
   const std::uint32_t saved = readMxcsr();
   // Everything but the six sticky flags (bits 0-5): masks, rounding control, FZ, DAZ.
   constexpr std::uint32_t kControl = ~std::uint32_t{0x3F};
-  const PcmKernels& avx512 = *pcmKernels(PcmKernelSet::kAvx512);
   std::uint64_t s = 7;
-  for (PcmEncoding e : {PcmEncoding::kL16, PcmEncoding::kL24}) {
-    const std::size_t w = bytesPerSample(e), n = 3072;
-    std::vector<float> in(n);
-    for (float& x : in) x = packetSample(s, 8 * static_cast<int>(w));
-    std::vector<std::uint8_t> want(n * w), got(n * w);
-    scalar().encode[index(e)](in.data(), n, want.data());
-    for (std::uint32_t before : {saved & ~kInvalid, saved | kInvalid}) {
-      writeMxcsr(before);
-      avx512.encode[index(e)](in.data(), n, got.data());
-      const std::uint32_t after = readMxcsr();
-      writeMxcsr(saved);
-      EXPECT_EQ(want, got) << toString(e) << " IE " << (before & kInvalid) << " before";
-      EXPECT_EQ(after & kInvalid, 0u) << toString(e) << " IE " << (before & kInvalid) << " before";
-      EXPECT_EQ(after & kControl, before & kControl) << toString(e);
+  for (const FastEncoders& set : fastEncoderSets()) {
+    for (PcmEncoding e : {PcmEncoding::kL16, PcmEncoding::kL24}) {
+      const std::size_t w = bytesPerSample(e), n = 3072;
+      std::vector<float> in(n);
+      for (float& x : in) x = packetSample(s, 8 * static_cast<int>(w));
+      std::vector<std::uint8_t> want(n * w), got(n * w);
+      scalar().encode[index(e)](in.data(), n, want.data());
+      for (std::uint32_t before : {saved & ~kInvalid, saved | kInvalid}) {
+        writeMxcsr(before);
+        set.kernels->encode[index(e)](in.data(), n, got.data());
+        const std::uint32_t after = readMxcsr();
+        writeMxcsr(saved);
+        EXPECT_EQ(want, got) << toString(set.kernels->set) << " " << toString(e) << " IE " << (before & kInvalid) << " before";
+        EXPECT_EQ(after & kInvalid, 0u) << toString(set.kernels->set) << " " << toString(e) << " IE " << (before & kInvalid) << " before";
+        EXPECT_EQ(after & kControl, before & kControl) << toString(set.kernels->set) << " " << toString(e);
+      }
     }
   }
 }
@@ -439,6 +497,9 @@ TEST(PcmKernels, OutputsAroundAPageBoundaryLikeScalar) {
       std::vector<PcmEncodeKernel> encoders = {k->encode[index(e)]};
       if (k->set == PcmKernelSet::kAvx512) {
         if (PcmEncodeKernel fast = avx512FastEncoderIfBuilt(e)) encoders.push_back(fast);
+      }
+      if (k->set == PcmKernelSet::kAvx2) {
+        if (PcmEncodeKernel fast = avx2FastEncoderIfBuilt(e)) encoders.push_back(fast);
       }
       for (std::size_t i = 0; i < kMax; ++i) in[i] = packetSample(s, 8 * static_cast<int>(w));
       for (std::size_t n : {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{33}, std::size_t{64}, std::size_t{100},
