@@ -87,6 +87,10 @@ interface EngineTrial extends SlaveLock {
   /** Offsets beyond the lock threshold between the first step and the lock (or the end). */
   outliersBeforeLock: number;
   samplesBeforeLock: number;
+  /** PTP - CLOCK_REALTIME (the true error: the grandmaster is ptp4l on this clock) when the lock was seen, ns. */
+  errorAtLockNs: number | null;
+  /** The largest |true error| in the second after the lock (100 ms samples), ns. */
+  errorFirstSecondMaxNs: number | null;
   records: { t: number; o: number; d: number; f: number; s: string }[];
 }
 interface RefTrial extends SlaveLock {
@@ -139,6 +143,8 @@ function engineTrial(summary: FollowSummary, gm: string, refS: number, selectFro
     delayRejected: summary.counters.delayRejected,
     outliersBeforeLock: before.filter((r) => Math.abs(r.offsetNs) > SERVO_LOCK_RULE.lockThresholdNs).length,
     samplesBeforeLock: before.length,
+    errorAtLockNs: bounded && summary.errorAtLock ? summary.errorAtLock.atLockNs : null,
+    errorFirstSecondMaxNs: bounded && summary.errorAtLock ? summary.errorAtLock.maxFirstSecondNs : null,
     records: mine.map((r) => ({ t: +(r.atS - refS).toFixed(4), o: r.offsetNs, d: r.pathDelayNs, f: Math.round(r.frequencyPpb), s: r.stateShort })),
   };
 }
@@ -247,6 +253,34 @@ function histogram(rows: [string, (number | null)[]][]): string[] {
   return lines;
 }
 
+const us = (ns: number | null) => (ns === null ? '-' : `${(ns / 1000).toFixed(1)} us`);
+
+interface ErrorAtLock {
+  n: number;
+  /** |PTP - CLOCK_REALTIME| when the lock was seen, us: median, p90, max. */
+  medianUs: number;
+  p90Us: number;
+  maxUs: number;
+  /** Locks with a true error beyond the lock threshold: false locks. */
+  beyondThreshold: number;
+  /** The largest |true error| in the second after any lock, us. */
+  firstSecondMaxUs: number;
+}
+/** The true error at the locks seen: the figure that tells a false lock from a true one. */
+function errorAtLock(trials: Trial[]): ErrorAtLock | null {
+  const at = trials.map((t) => t.engine.errorAtLockNs).filter((x): x is number => x !== null).map((x) => Math.abs(x) / 1000).sort((a, b) => a - b);
+  if (at.length === 0) return null;
+  const after = trials.map((t) => t.engine.errorFirstSecondMaxNs).filter((x): x is number => x !== null);
+  return {
+    n: at.length,
+    medianUs: quantile(at, 0.5),
+    p90Us: quantile(at, 0.9),
+    maxUs: at[at.length - 1],
+    beyondThreshold: at.filter((x) => x * 1000 > SERVO_LOCK_RULE.lockThresholdNs).length,
+    firstSecondMaxUs: Math.max(...after) / 1000,
+  };
+}
+
 const fmt = (d: Distribution) => `${d.minS.toFixed(2)} / ${d.medianS.toFixed(2)} / ${d.p90S.toFixed(2)} / ${d.maxS.toFixed(2)} s${d.unlocked ? ` (${d.unlocked} never)` : ''}`;
 
 const results: Trial[] = [];
@@ -270,7 +304,7 @@ try {
       results.push(t);
       const e = t.engine;
       console.log(
-        `  ${kind} ${String(i + 1).padStart(3)}: engine ${e.lockS?.toFixed(3) ?? 'never'} s (select ${e.selectS?.toFixed(2)}, first offset ${e.firstOffsetS?.toFixed(2)}, step ${e.firstStepS?.toFixed(2)} at ${e.acquiredPpm?.toFixed(1)} ppm, ${e.samplesBeforeLock} samples/${e.outliersBeforeLock} > 10 us before lock, steps ${e.steps}, delay rejected ${e.delayRejected})` +
+        `  ${kind} ${String(i + 1).padStart(3)}: engine ${e.lockS?.toFixed(3) ?? 'never'} s (select ${e.selectS?.toFixed(2)}, first offset ${e.firstOffsetS?.toFixed(2)}, step ${e.firstStepS?.toFixed(2)} at ${e.acquiredPpm?.toFixed(1)} ppm, ${e.samplesBeforeLock} samples/${e.outliersBeforeLock} > 10 us before lock, steps ${e.steps}, delay rejected ${e.delayRejected}; true error at lock ${us(e.errorAtLockNs)}, 1 s after max ${us(e.errorFirstSecondMaxNs)})` +
           `  ptp4l ${t.ref.lockS?.toFixed(3) ?? 'never'} s (select ${t.ref.selectS?.toFixed(2)}, ${t.ref.beyondShare === null ? '-' : (100 * t.ref.beyondShare).toFixed(0)} % of reports > 10 us)  load ${t.load1.toFixed(2)}${t.note ? `  [${t.note}]` : ''}`,
       );
       if (OUT) writeFileSync(OUT, JSON.stringify({ grandmaster: gm, busy: BUSY, trials: results }, null, 1));
@@ -289,6 +323,11 @@ try {
       console.log(`  ${'engine, from its master selection'.padEnd(46)}${fmt(fromSel)}`);
       console.log(`  ${"ptp4l (engine's rule), from its selection".padEnd(46)}${fmt(refFromSel)}`);
     }
+    const err = errorAtLock(trials);
+    console.log(
+      `  ${'engine true error at lock |PTP - REALTIME|'.padEnd(46)}` +
+        (err ? `median ${err.medianUs.toFixed(1)} / p90 ${err.p90Us.toFixed(1)} / max ${err.maxUs.toFixed(1)} us (${err.n} locks, ${err.beyondThreshold} beyond ${SERVO_LOCK_RULE.lockThresholdNs / 1000} us); max in the second after ${err.firstSecondMaxUs.toFixed(1)} us` : 'no lock'),
+    );
     const shares = trials.map((t) => t.ref.beyondShare).filter((x): x is number => x !== null).sort((a, b) => a - b);
     if (shares.length) console.log(`  ptp4l reports beyond 10 us (its measurement noise), share per trial: median ${(100 * quantile(shares, 0.5)).toFixed(0)} %, p90 ${(100 * quantile(shares, 0.9)).toFixed(0)} %, max ${(100 * shares[shares.length - 1]).toFixed(0)} %`);
     // The evidence for the tail: lock (from the acquisition step) by how far off acquisition left the frequency.
@@ -316,6 +355,7 @@ try {
       loadAfter,
       busyLoops: BUSY,
       engine,
+      engineErrorAtLock: err,
       ptp4lByEngineRule: rule,
       ...(kind === 'fresh' ? { engineFromSelection: fromSel, ptp4lFromSelection: refFromSel } : {}),
       ratio: { median: engine.medianS / rule.medianS, p90: engine.p90S / rule.p90S },
