@@ -252,14 +252,14 @@ double PtpServo::measureNoise() const {
   return 1.4826 * medianOf(d.data(), n - 1) / std::sqrt(2.0);
 }
 
-// The false-lock guard of a widened window: a window of offsets that merely straddles zero
-// while the clock drifts through (a frequency error still being pulled in, a master whose
-// time stepped in the window) has its mean or its trend away from zero, however wide the
-// noise lets single offsets be. The line is fitted by least squares over the sample index
-// (one sample a Sync; a lost Sync bends it by one interval) and read at the newest sample:
-// the error now. The mean's noise is sigma / 4 and the line's end sigma / 2 over 16 samples,
-// so centred noise up to the widest window (sigma ~7 us) passes both, and a clock 10 us off
-// rarely does.
+// The false-lock guard: a window of offsets that merely straddles zero while the clock
+// drifts through (a frequency error still being pulled in, a master whose time stepped in
+// the window) has its mean or its trend away from zero, however wide the noise lets single
+// offsets be. The line is fitted by least squares over the sample index (one sample a Sync;
+// a lost Sync bends it by one interval) and read at the newest sample: the error now. Over 16
+// samples the mean's noise is sigma / 4 and the line's end sigma / 2: centred noise of +/-16 us
+// (sigma 9 us) passes both within lockThresholdNs / 2 often enough to lock within a window or
+// two (ptp_servo_noise_test), and a clock 10 us off rarely does.
 bool PtpServo::windowIsSteady(std::size_t n, double window) const {
   double sumX = 0, sumY = 0, sumXX = 0, sumXY = 0;
   double count = 0;
@@ -305,7 +305,7 @@ void PtpServo::updateLockState(Nanoseconds at) {
   }
   // A full window of small offsets, allowing `lockOutliers` isolated ones: a single late
   // Sync on a busy path is the measurement's noise (the loop does not follow it), two in a
-  // row or more than a few are the clock's. Widened, also steady (see windowIsSteady).
+  // row or more than a few are the clock's. And steady (see windowIsSteady).
   const bool stable = historyCount_ >= lockN && outliers <= config_.lockOutliers && !adjacentOutliers &&
                       windowIsSteady(lockN, lockWindowNs_);
   if (!isLocked(state_)) {

@@ -7,8 +7,8 @@
 //                      alone and fits their slope: the initial frequency, then one step.
 //   stepping (s1)      the mapping was stepped and the PI loop is pulling the offset in.
 //   locked (s2)        the last `lockSamples` offsets were within the lock window, but for
-//                      at most `lockOutliers` isolated ones, and (window widened) showed no
-//                      trend. The window is `lockThresholdNs`, widened to `lockNoiseFactor`
+//                      at most `lockOutliers` isolated ones, and were steady (no trend, mean
+//                      near zero). The window is `lockThresholdNs`, widened to `lockNoiseFactor`
 //                      x the measured noise when the time stamps are noisier than that allows
 //                      (capped at `lockWindowMaxNs`).
 //   locked-stable (s3) locked, and the rms of the last `stableSamples` is below `stableRmsNs`.
@@ -28,15 +28,18 @@
 // `noiseSamples`, scaled to a standard deviation): a constant error cancels in them, a
 // linear trend (a frequency error being pulled in) only shifts them, and the median ignores
 // a late Sync or two, so it is the time stamps' spread and not the servo's own residual.
-// When that widens the window beyond lockThresholdNs, single offsets no longer say where the
-// clock is, only their average does, so lock also needs the window free of trend (the false-
-// lock guard): its mean within lockThresholdNs/2 and the line fitted through it, at its
-// newest sample (the error now, a trend included), within lockThresholdNs. Unwidened, the
-// rule is the fixed window alone, as before: every offset, the newest included, is within
-// lockThresholdNs and the noise is below lockThresholdNs / lockNoiseFactor. Either way lock
-// keeps its meaning for those who read it (the DUT's status and media clock, the port's
-// calibrated flag, the lab's false-lock judges): the clock's true error is within
-// lockThresholdNs (10 us, half a sample at 48 kHz), as far as the samples can tell.
+// The window widens to lockNoiseFactor x that noise, capped at lockWindowMaxNs. Wide or not,
+// lock also needs the window steady (the false-lock guard): the mean of its offsets and the
+// least-squares line through them, read at the newest sample (the error now, a trend
+// included), both within lockThresholdNs / 2, outliers left out. A window of offsets that
+// merely fits while the clock drifts through it (a frequency error still being pulled in, a
+// master whose time stepped inside it) fails that; noise-free it is the old rule's own
+// evidence, a little stricter (a clock sitting 6 us off waits for the loop to pull it in).
+// What lock means to those who read it (the DUT's status and media clock, the port's
+// calibrated flag, the lab's false-lock judges) is kept where the stamps allow it: the true
+// error within lockThresholdNs (10 us, half a sample at 48 kHz) while the noise is below
+// lockThresholdNs / lockNoiseFactor; beyond, within the widened window -- a software-stamped
+// slave is as good as its stamps, and lockWindowNs() says which window was used.
 //
 // The PI loop follows linuxptp's (pi.c) form: frequency = integral + kp x offset, with kp
 // and ki scaled to the sync interval (0 = derive); integral += ki x offset while pulling in

@@ -1,8 +1,9 @@
 // The servo's noise-aware lock window and its false-lock guard, with a simulated clock
 // whose true error the test knows: offsets are the truth plus seeded measurement noise
-// (software time stamps on a busy host: the ptp-lock bench saw +/-16 us on veth), and
-// "locked" must mean the truth is within lockThresholdNs however wide the noise lets the
-// window become.
+// (software time stamps on a busy host: the ptp-lock bench saw +/-16 us on veth). Lock must
+// come with the truth within the window in use -- lockThresholdNs while the noise allows it,
+// the widened window beyond -- and the steadiness guard must keep a clock trending or
+// stepped through the window from locking where single offsets would let it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
