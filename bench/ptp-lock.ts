@@ -36,8 +36,8 @@ import path from 'node:path';
 import { canUseNetns, createNetns, type Netns } from '../ci/netns.ts';
 import { monotonicNowS, monotonicStamp } from '../lab/ptp/child-lines.ts';
 import { startEmulator, startFollow } from '../lab/ptp/lab-ptp-processes.ts';
-import { lockIndex, SERVO_LOCK_RULE, type LockRule } from '../lab/ptp/lock-criterion.ts';
-import type { FollowSummary } from '../lab/ptp/ptp-follow.ts';
+import { lockIndex, lockWindow, SERVO_LOCK_RULE, type LockRule } from '../lab/ptp/lock-criterion.ts';
+import type { FollowRecord, FollowSummary } from '../lab/ptp/ptp-follow.ts';
 import { literal, missingTools, ptp4lLocalIdentity, ptp4lOffsets, startPtp4l, type Ptp4lOptions, type Ptp4lProcess } from '../lab/ptp/ptp4l.ts';
 import { recordBench } from './bench-json.ts';
 
@@ -96,6 +96,8 @@ interface EngineTrial extends SlaveLock {
   errorAtLockNs: number | null;
   /** The largest |true error| in the second after the lock (100 ms samples), ns. */
   errorFirstSecondMaxNs: number | null;
+  /** The lock window the servo used at the lock, by the lab's copy of its rule on the offsets since its last step (ns). */
+  windowAtLockNs: number | null;
   records: { t: number; o: number; d: number; f: number; s: string }[];
 }
 interface RefTrial extends SlaveLock {
@@ -150,8 +152,18 @@ function engineTrial(summary: FollowSummary, gm: string, refS: number, selectFro
     samplesBeforeLock: before.length,
     errorAtLockNs: bounded && summary.errorAtLock ? summary.errorAtLock.atLockNs : null,
     errorFirstSecondMaxNs: bounded && summary.errorAtLock ? summary.errorAtLock.maxFirstSecondNs : null,
+    windowAtLockNs: lock ? windowAtLock(mine, lock) : null,
     records: mine.map((r) => ({ t: +(r.atS - refS).toFixed(4), o: r.offsetNs, d: r.pathDelayNs, f: Math.round(r.frequencyPpb), s: r.stateShort })),
   };
+}
+
+/** The servo's window starts after its last step: the first record in s1 (acquisition) or one beyond the step threshold (100 us). */
+function windowAtLock(mine: FollowRecord[], lock: FollowRecord): number {
+  const end = mine.indexOf(lock);
+  let start = mine.findIndex((r) => r.stateShort !== 's0') + 1;
+  for (let i = start; i < end; i++) if (Math.abs(mine[i].offsetNs) > 100_000) start = i + 1;
+  const offsets = mine.slice(start, end + 1).map((r) => r.offsetNs);
+  return lockWindow(offsets, offsets.length - 1);
 }
 
 /** ptp4l's lock from `fromLine` on (its offsets after it selected `gm`), times from `refS`. */
@@ -270,12 +282,17 @@ interface ErrorAtLock {
   beyondThreshold: number;
   /** The largest |true error| in the second after any lock, us. */
   firstSecondMaxUs: number;
+  /** The lock window at the locks (the lab's copy of the rule), us: median and max; locks in a widened window. */
+  windowMedianUs: number;
+  windowMaxUs: number;
+  widened: number;
 }
 /** The true error at the locks seen: the figure that tells a false lock from a true one. */
 function errorAtLock(trials: Trial[]): ErrorAtLock | null {
   const at = trials.map((t) => t.engine.errorAtLockNs).filter((x): x is number => x !== null).map((x) => Math.abs(x) / 1000).sort((a, b) => a - b);
   if (at.length === 0) return null;
   const after = trials.map((t) => t.engine.errorFirstSecondMaxNs).filter((x): x is number => x !== null);
+  const windows = trials.map((t) => t.engine.windowAtLockNs).filter((x): x is number => x !== null).map((x) => x / 1000).sort((a, b) => a - b);
   return {
     n: at.length,
     medianUs: quantile(at, 0.5),
@@ -283,6 +300,9 @@ function errorAtLock(trials: Trial[]): ErrorAtLock | null {
     maxUs: at[at.length - 1],
     beyondThreshold: at.filter((x) => x * 1000 > SERVO_LOCK_RULE.lockThresholdNs).length,
     firstSecondMaxUs: Math.max(...after) / 1000,
+    windowMedianUs: quantile(windows, 0.5),
+    windowMaxUs: windows.length ? windows[windows.length - 1] : NaN,
+    widened: windows.filter((w) => w * 1000 > SERVO_LOCK_RULE.lockThresholdNs).length,
   };
 }
 
@@ -309,7 +329,7 @@ try {
       results.push(t);
       const e = t.engine;
       console.log(
-        `  ${kind} ${String(i + 1).padStart(3)}: engine ${e.lockS?.toFixed(3) ?? 'never'} s (select ${e.selectS?.toFixed(2)}, first offset ${e.firstOffsetS?.toFixed(2)}, step ${e.firstStepS?.toFixed(2)} at ${e.acquiredPpm?.toFixed(1)} ppm, ${e.samplesBeforeLock} samples/${e.outliersBeforeLock} > 10 us before lock, steps ${e.steps}, delay rejected ${e.delayRejected}; true error at lock ${us(e.errorAtLockNs)}, 1 s after max ${us(e.errorFirstSecondMaxNs)})` +
+        `  ${kind} ${String(i + 1).padStart(3)}: engine ${e.lockS?.toFixed(3) ?? 'never'} s (select ${e.selectS?.toFixed(2)}, first offset ${e.firstOffsetS?.toFixed(2)}, step ${e.firstStepS?.toFixed(2)} at ${e.acquiredPpm?.toFixed(1)} ppm, ${e.samplesBeforeLock} samples/${e.outliersBeforeLock} > 10 us before lock, steps ${e.steps}, delay rejected ${e.delayRejected}; true error at lock ${us(e.errorAtLockNs)}, 1 s after max ${us(e.errorFirstSecondMaxNs)}, window ${us(e.windowAtLockNs)})` +
           `  ptp4l ${t.ref.lockS?.toFixed(3) ?? 'never'} s (select ${t.ref.selectS?.toFixed(2)}, ${t.ref.beyondShare === null ? '-' : (100 * t.ref.beyondShare).toFixed(0)} % of reports > 10 us)  load ${t.load1.toFixed(2)}${t.note ? `  [${t.note}]` : ''}`,
       );
       if (OUT) writeFileSync(OUT, JSON.stringify({ grandmaster: gm, busy: BUSY, trials: results }, null, 1));
@@ -331,7 +351,7 @@ try {
     const err = errorAtLock(trials);
     console.log(
       `  ${'engine true error at lock |PTP - REALTIME|'.padEnd(46)}` +
-        (err ? `median ${err.medianUs.toFixed(1)} / p90 ${err.p90Us.toFixed(1)} / max ${err.maxUs.toFixed(1)} us (${err.n} locks, ${err.beyondThreshold} beyond ${SERVO_LOCK_RULE.lockThresholdNs / 1000} us); max in the second after ${err.firstSecondMaxUs.toFixed(1)} us` : 'no lock'),
+        (err ? `median ${err.medianUs.toFixed(1)} / p90 ${err.p90Us.toFixed(1)} / max ${err.maxUs.toFixed(1)} us (${err.n} locks, ${err.beyondThreshold} beyond ${SERVO_LOCK_RULE.lockThresholdNs / 1000} us); max in the second after ${err.firstSecondMaxUs.toFixed(1)} us; lock window median ${err.windowMedianUs.toFixed(1)}, max ${err.windowMaxUs.toFixed(1)} us (${err.widened} widened)` : 'no lock'),
     );
     const shares = trials.map((t) => t.ref.beyondShare).filter((x): x is number => x !== null).sort((a, b) => a - b);
     if (shares.length) console.log(`  ptp4l reports beyond 10 us (its measurement noise), share per trial: median ${(100 * quantile(shares, 0.5)).toFixed(0)} %, p90 ${(100 * quantile(shares, 0.9)).toFixed(0)} %, max ${(100 * shares[shares.length - 1]).toFixed(0)} %`);
