@@ -15,10 +15,11 @@
 //   after the announce receipt time-out. Re-lock = from selecting ptp4l to the first locked
 //   record (what lab/ptp/ptp-bmca-ptp4l.test.ts reports as "re-lock X s later").
 // ptp4l's lock is judged by the engine servo's own rule applied to its offsets
-// (lab/ptp/lock-criterion.ts; free running, so they are its measurement error), in time:
+// (lab/ptp/lock-criterion.ts: the noise-aware window and its steadiness guard; free
+// running, so they are its measurement error), in time:
 // free running, ptp4l reports one Sync's offset per frequency-estimation interval, at
 // least 1 s (freq_est_interval 0; -3 is refused), so the engine's 16 samples of 1/8 s
-// (2 s within 10 us) become 2 reports 1 s apart within 10 us. Its own s2 cannot be used:
+// (2 s within the window) become 2 reports 1 s apart within it. Its own s2 cannot be used:
 // free running it never leaves s0 (clock_no_adjust), and a slave that may reach s2 would
 // discipline the shared clock. Beside that, the share of its reports beyond 10 us: the
 // path's own noise, which no servo can lock through. Every trial is bounded in time; one
@@ -35,8 +36,8 @@ import path from 'node:path';
 import { canUseNetns, createNetns, type Netns } from '../ci/netns.ts';
 import { monotonicNowS, monotonicStamp } from '../lab/ptp/child-lines.ts';
 import { startEmulator, startFollow } from '../lab/ptp/lab-ptp-processes.ts';
-import { lockIndex, SERVO_LOCK_RULE } from '../lab/ptp/lock-criterion.ts';
-import type { FollowSummary } from '../lab/ptp/ptp-follow.ts';
+import { lockIndex, lockWindow, SERVO_LOCK_RULE, type LockRule } from '../lab/ptp/lock-criterion.ts';
+import type { FollowRecord, FollowSummary } from '../lab/ptp/ptp-follow.ts';
 import { literal, missingTools, ptp4lLocalIdentity, ptp4lOffsets, startPtp4l, type Ptp4lOptions, type Ptp4lProcess } from '../lab/ptp/ptp4l.ts';
 import { recordBench } from './bench-json.ts';
 
@@ -56,8 +57,12 @@ const FAILOVER_KILL_S = 14;
 const AFTER_LOCK_S = 1;
 /** The ptp4l slave: free running, one "master offset" line per Sync (see above). */
 const REF_SLAVE: Ptp4lOptions = { role: 'slave', everyOffset: true };
-/** The servo's rule in time at ptp4l's one report a second (see above). */
-const REF_RULE = { lockThresholdNs: SERVO_LOCK_RULE.lockThresholdNs, lockSamples: 2, lockOutliers: 0 };
+/**
+ * The servo's rule in time at ptp4l's one report a second (see above): 2 reports, none beyond
+ * the window, the window widened by the noise of its last 8 reports (8 s; the servo's 64
+ * samples) and steady -- with 2 reports that is both, and their mean, within 5 us.
+ */
+const REF_RULE: LockRule = { ...SERVO_LOCK_RULE, lockSamples: 2, lockOutliers: 0, noiseSamples: 8 };
 
 const netns = canUseNetns();
 const missing = netns.ok ? missingTools(['ptp4l']) : [];
@@ -87,6 +92,12 @@ interface EngineTrial extends SlaveLock {
   /** Offsets beyond the lock threshold between the first step and the lock (or the end). */
   outliersBeforeLock: number;
   samplesBeforeLock: number;
+  /** PTP - CLOCK_REALTIME (the true error: the grandmaster is ptp4l on this clock) when the lock was seen, ns. */
+  errorAtLockNs: number | null;
+  /** The largest |true error| in the second after the lock (100 ms samples), ns. */
+  errorFirstSecondMaxNs: number | null;
+  /** The lock window the servo used at the lock, by the lab's copy of its rule on the offsets since its last step (ns). */
+  windowAtLockNs: number | null;
   records: { t: number; o: number; d: number; f: number; s: string }[];
 }
 interface RefTrial extends SlaveLock {
@@ -139,8 +150,20 @@ function engineTrial(summary: FollowSummary, gm: string, refS: number, selectFro
     delayRejected: summary.counters.delayRejected,
     outliersBeforeLock: before.filter((r) => Math.abs(r.offsetNs) > SERVO_LOCK_RULE.lockThresholdNs).length,
     samplesBeforeLock: before.length,
+    errorAtLockNs: bounded && summary.errorAtLock ? summary.errorAtLock.atLockNs : null,
+    errorFirstSecondMaxNs: bounded && summary.errorAtLock ? summary.errorAtLock.maxFirstSecondNs : null,
+    windowAtLockNs: lock ? windowAtLock(mine, lock) : null,
     records: mine.map((r) => ({ t: +(r.atS - refS).toFixed(4), o: r.offsetNs, d: r.pathDelayNs, f: Math.round(r.frequencyPpb), s: r.stateShort })),
   };
+}
+
+/** The servo's window starts after its last step: the first record in s1 (acquisition) or one beyond the step threshold (100 us). */
+function windowAtLock(mine: FollowRecord[], lock: FollowRecord): number {
+  const end = mine.indexOf(lock);
+  let start = mine.findIndex((r) => r.stateShort !== 's0') + 1;
+  for (let i = start; i < end; i++) if (Math.abs(mine[i].offsetNs) > 100_000) start = i + 1;
+  const offsets = mine.slice(start, end + 1).map((r) => r.offsetNs);
+  return lockWindow(offsets, offsets.length - 1);
 }
 
 /** ptp4l's lock from `fromLine` on (its offsets after it selected `gm`), times from `refS`. */
@@ -247,6 +270,42 @@ function histogram(rows: [string, (number | null)[]][]): string[] {
   return lines;
 }
 
+const us = (ns: number | null) => (ns === null ? '-' : `${(ns / 1000).toFixed(1)} us`);
+
+interface ErrorAtLock {
+  n: number;
+  /** |PTP - CLOCK_REALTIME| when the lock was seen, us: median, p90, max. */
+  medianUs: number;
+  p90Us: number;
+  maxUs: number;
+  /** Locks with a true error beyond the lock threshold: false locks. */
+  beyondThreshold: number;
+  /** The largest |true error| in the second after any lock, us. */
+  firstSecondMaxUs: number;
+  /** The lock window at the locks (the lab's copy of the rule), us: median and max; locks in a widened window. */
+  windowMedianUs: number;
+  windowMaxUs: number;
+  widened: number;
+}
+/** The true error at the locks seen: the figure that tells a false lock from a true one. */
+function errorAtLock(trials: Trial[]): ErrorAtLock | null {
+  const at = trials.map((t) => t.engine.errorAtLockNs).filter((x): x is number => x !== null).map((x) => Math.abs(x) / 1000).sort((a, b) => a - b);
+  if (at.length === 0) return null;
+  const after = trials.map((t) => t.engine.errorFirstSecondMaxNs).filter((x): x is number => x !== null);
+  const windows = trials.map((t) => t.engine.windowAtLockNs).filter((x): x is number => x !== null).map((x) => x / 1000).sort((a, b) => a - b);
+  return {
+    n: at.length,
+    medianUs: quantile(at, 0.5),
+    p90Us: quantile(at, 0.9),
+    maxUs: at[at.length - 1],
+    beyondThreshold: at.filter((x) => x * 1000 > SERVO_LOCK_RULE.lockThresholdNs).length,
+    firstSecondMaxUs: Math.max(...after) / 1000,
+    windowMedianUs: quantile(windows, 0.5),
+    windowMaxUs: windows.length ? windows[windows.length - 1] : NaN,
+    widened: windows.filter((w) => w * 1000 > SERVO_LOCK_RULE.lockThresholdNs).length,
+  };
+}
+
 const fmt = (d: Distribution) => `${d.minS.toFixed(2)} / ${d.medianS.toFixed(2)} / ${d.p90S.toFixed(2)} / ${d.maxS.toFixed(2)} s${d.unlocked ? ` (${d.unlocked} never)` : ''}`;
 
 const results: Trial[] = [];
@@ -270,7 +329,7 @@ try {
       results.push(t);
       const e = t.engine;
       console.log(
-        `  ${kind} ${String(i + 1).padStart(3)}: engine ${e.lockS?.toFixed(3) ?? 'never'} s (select ${e.selectS?.toFixed(2)}, first offset ${e.firstOffsetS?.toFixed(2)}, step ${e.firstStepS?.toFixed(2)} at ${e.acquiredPpm?.toFixed(1)} ppm, ${e.samplesBeforeLock} samples/${e.outliersBeforeLock} > 10 us before lock, steps ${e.steps}, delay rejected ${e.delayRejected})` +
+        `  ${kind} ${String(i + 1).padStart(3)}: engine ${e.lockS?.toFixed(3) ?? 'never'} s (select ${e.selectS?.toFixed(2)}, first offset ${e.firstOffsetS?.toFixed(2)}, step ${e.firstStepS?.toFixed(2)} at ${e.acquiredPpm?.toFixed(1)} ppm, ${e.samplesBeforeLock} samples/${e.outliersBeforeLock} > 10 us before lock, steps ${e.steps}, delay rejected ${e.delayRejected}; true error at lock ${us(e.errorAtLockNs)}, 1 s after max ${us(e.errorFirstSecondMaxNs)}, window ${us(e.windowAtLockNs)})` +
           `  ptp4l ${t.ref.lockS?.toFixed(3) ?? 'never'} s (select ${t.ref.selectS?.toFixed(2)}, ${t.ref.beyondShare === null ? '-' : (100 * t.ref.beyondShare).toFixed(0)} % of reports > 10 us)  load ${t.load1.toFixed(2)}${t.note ? `  [${t.note}]` : ''}`,
       );
       if (OUT) writeFileSync(OUT, JSON.stringify({ grandmaster: gm, busy: BUSY, trials: results }, null, 1));
@@ -289,6 +348,11 @@ try {
       console.log(`  ${'engine, from its master selection'.padEnd(46)}${fmt(fromSel)}`);
       console.log(`  ${"ptp4l (engine's rule), from its selection".padEnd(46)}${fmt(refFromSel)}`);
     }
+    const err = errorAtLock(trials);
+    console.log(
+      `  ${'engine true error at lock |PTP - REALTIME|'.padEnd(46)}` +
+        (err ? `median ${err.medianUs.toFixed(1)} / p90 ${err.p90Us.toFixed(1)} / max ${err.maxUs.toFixed(1)} us (${err.n} locks, ${err.beyondThreshold} beyond ${SERVO_LOCK_RULE.lockThresholdNs / 1000} us); max in the second after ${err.firstSecondMaxUs.toFixed(1)} us; lock window median ${err.windowMedianUs.toFixed(1)}, max ${err.windowMaxUs.toFixed(1)} us (${err.widened} widened)` : 'no lock'),
+    );
     const shares = trials.map((t) => t.ref.beyondShare).filter((x): x is number => x !== null).sort((a, b) => a - b);
     if (shares.length) console.log(`  ptp4l reports beyond 10 us (its measurement noise), share per trial: median ${(100 * quantile(shares, 0.5)).toFixed(0)} %, p90 ${(100 * quantile(shares, 0.9)).toFixed(0)} %, max ${(100 * shares[shares.length - 1]).toFixed(0)} %`);
     // The evidence for the tail: lock (from the acquisition step) by how far off acquisition left the frequency.
@@ -316,6 +380,7 @@ try {
       loadAfter,
       busyLoops: BUSY,
       engine,
+      engineErrorAtLock: err,
       ptp4lByEngineRule: rule,
       ...(kind === 'fresh' ? { engineFromSelection: fromSel, ptp4lFromSelection: refFromSel } : {}),
       ratio: { median: engine.medianS / rule.medianS, p90: engine.p90S / rule.p90S },

@@ -45,6 +45,17 @@ PtpServo::PtpServo(const PtpServoConfig& config) : config_(config) {
   if (config.stepThresholdNs <= config.unlockThresholdNs) {
     throw std::invalid_argument("servo stepThresholdNs must exceed unlockThresholdNs");
   }
+  if (!(config.lockNoiseFactor >= 0 && config.lockNoiseFactor <= 100)) {
+    throw std::invalid_argument("servo lockNoiseFactor must be 0 (a fixed lock window) to 100");
+  }
+  if (config.lockWindowMaxNs != 0 &&
+      (config.lockWindowMaxNs < config.lockThresholdNs || config.lockWindowMaxNs > config.unlockThresholdNs)) {
+    throw std::invalid_argument("servo lockWindowMaxNs must be 0 (unlockThresholdNs) or within lockThresholdNs..unlockThresholdNs");
+  }
+  if (config.noiseSamples < 3 || config.noiseSamples > static_cast<int>(kMaxHistory)) {
+    throw std::invalid_argument("servo noiseSamples must be 3-256");
+  }
+  lockWindowNs_ = static_cast<double>(config.lockThresholdNs);
 }
 
 double PtpServo::clampFrequency(double ppb) const {
@@ -214,11 +225,72 @@ void PtpServo::loseLock() {
   state_ = PtpServoState::kStepping;
 }
 
+namespace {
+
+// The median of the first n values (reordered), the mean of the middle two when n is even.
+double medianOf(double* v, std::size_t n) {
+  std::sort(v, v + n);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+}  // namespace
+
+// Differences of consecutive offsets: the clock's error cancels but for its change in one
+// Sync interval (a trend shifts every difference alike; the median absorbs it), the
+// measurement noise of two samples remains. MAD x 1.4826 is a standard deviation for
+// Gaussian noise, / sqrt(2) for the two samples in each difference. The loop's own reaction
+// (kp x interval of each offset, ~0.16 at 1/8 s) makes the differences a little wider than
+// the noise alone: an overestimate of ~10 %, in the direction the guard below covers.
+double PtpServo::measureNoise() const {
+  const std::size_t n = std::min(historyCount_, static_cast<std::size_t>(config_.noiseSamples));
+  if (n < 3) return 0;
+  std::array<double, kMaxHistory> d{};
+  for (std::size_t i = 0; i + 1 < n; ++i) d[i] = static_cast<double>(recent(i).offset) - static_cast<double>(recent(i + 1).offset);
+  std::array<double, kMaxHistory> sorted = d;
+  const double centre = medianOf(sorted.data(), n - 1);
+  for (std::size_t i = 0; i + 1 < n; ++i) d[i] = std::fabs(d[i] - centre);
+  return 1.4826 * medianOf(d.data(), n - 1) / std::sqrt(2.0);
+}
+
+// The false-lock guard: a window of offsets that merely straddles zero while the clock
+// drifts through (a frequency error still being pulled in, a master whose time stepped in
+// the window) has its mean or its trend away from zero, however wide the noise lets single
+// offsets be. The line is fitted by least squares over the sample index (one sample a Sync;
+// a lost Sync bends it by one interval) and read at the newest sample: the error now. Over 16
+// samples the mean's noise is sigma / 4 and the line's end sigma / 2: centred noise of +/-16 us
+// (sigma 9 us) passes both within lockThresholdNs / 2 often enough to lock within a window or
+// two (ptp_servo_noise_test), and a clock 10 us off rarely does.
+bool PtpServo::windowIsSteady(std::size_t n, double window) const {
+  double sumX = 0, sumY = 0, sumXX = 0, sumXY = 0;
+  double count = 0;
+  for (std::size_t back = 0; back < n; ++back) {
+    const Entry& e = recent(back);
+    if (e.spike || std::fabs(static_cast<double>(e.offset)) > window) continue;
+    const double x = -static_cast<double>(back);  // the newest sample at 0
+    const double y = static_cast<double>(e.offset);
+    sumX += x;
+    sumY += y;
+    sumXX += x * x;
+    sumXY += x * y;
+    count += 1;
+  }
+  if (count < 2) return false;
+  const double meanX = sumX / count;
+  const double mean = sumY / count;
+  const double sxx = sumXX - sumX * meanX;
+  const double slope = sxx > 0 ? (sumXY - sumX * mean) / sxx : 0;
+  const double newest = mean + slope * (0 - meanX);
+  const double threshold = static_cast<double>(config_.lockThresholdNs);
+  return std::fabs(mean) <= threshold / 2 && std::fabs(newest) <= threshold / 2;
+}
+
 void PtpServo::updateLockState(Nanoseconds at) {
   const auto lockN = static_cast<std::size_t>(config_.lockSamples);
-  auto recent = [&](std::size_t back) -> const Entry& {
-    return history_[(historyNext_ + kMaxHistory - 1 - back) % kMaxHistory];
-  };
+  // The lock window: lockThresholdNs, or wider where the time stamps' noise is.
+  const double threshold = static_cast<double>(config_.lockThresholdNs);
+  const double widest = static_cast<double>(config_.lockWindowMaxNs > 0 ? config_.lockWindowMaxNs : config_.unlockThresholdNs);
+  noiseNs_ = measureNoise();
+  lockWindowNs_ = std::clamp(config_.lockNoiseFactor * noiseNs_, threshold, widest);
   int spikes = 0;
   int outliers = 0;
   bool adjacentOutliers = false;
@@ -226,15 +298,16 @@ void PtpServo::updateLockState(Nanoseconds at) {
   for (std::size_t i = 0; i < std::min(lockN, historyCount_); ++i) {
     const Entry& e = recent(i);
     if (e.spike) ++spikes;
-    const bool outlier = e.spike || std::llabs(e.offset) > config_.lockThresholdNs;
+    const bool outlier = e.spike || std::fabs(static_cast<double>(e.offset)) > lockWindowNs_;
     if (outlier) ++outliers;
     if (outlier && previousOutlier) adjacentOutliers = true;
     previousOutlier = outlier;
   }
   // A full window of small offsets, allowing `lockOutliers` isolated ones: a single late
   // Sync on a busy path is the measurement's noise (the loop does not follow it), two in a
-  // row or more than a few are the clock's.
-  const bool stable = historyCount_ >= lockN && outliers <= config_.lockOutliers && !adjacentOutliers;
+  // row or more than a few are the clock's. And steady (see windowIsSteady).
+  const bool stable = historyCount_ >= lockN && outliers <= config_.lockOutliers && !adjacentOutliers &&
+                      windowIsSteady(lockN, lockWindowNs_);
   if (!isLocked(state_)) {
     if (stable) {
       state_ = PtpServoState::kLocked;

@@ -49,6 +49,15 @@ export interface FollowSummary {
    * namespace here) the true offset is zero and this is the slave's real error.
    */
   systemClockOffset: { rmsNs: number; maxNs: number; meanNs: number; samples: number } | null;
+  /**
+   * PTP time minus CLOCK_REALTIME (as systemClockOffset) read in the poll that saw the lock
+   * `stopAfterLockS` waits for (the first lock, or the first to `lockGrandmaster`), i.e. at
+   * most a poll interval after the locking sample was applied; and the largest |value| of
+   * the 100 ms samples in the second after it. Against a grandmaster on this host's clock
+   * (ptp4l, ARB timescale) this is the true error when lock was declared: the figure that
+   * tells a false lock from a true one. Raw: a PTP-timescale master adds its 37 s.
+   */
+  errorAtLock: { atLockNs: number; maxFirstSecondNs: number; samples: number } | null;
   pathDelayNs: number | null;
   frequencyPpb: number;
   samples: number;
@@ -140,6 +149,8 @@ export async function followPtp(o: FollowOptions): Promise<FollowSummary> {
   let window: PtpOffsetRecord[] = [];
   const systemOffsets: number[] = [];
   let nextSystemSample = start;
+  // The true error at the awaited lock and in the second after it.
+  let errorAtLock: FollowSummary['errorAtLock'] = null;
   const changes: FollowChange[] = [];
   // Per grandmaster: offsets of locked records and true-error samples.
   const perGm = new Map<string, { offsets: number[]; system: number[] }>();
@@ -169,8 +180,16 @@ export async function followPtp(o: FollowOptions): Promise<FollowSummary> {
           kept.push({ atS: r.at / 1e9, offsetNs: r.offsetNs, pathDelayNs: r.pathDelayNs, frequencyPpb: r.frequencyPpb, stateShort: r.stateShort, grandmaster: st.grandmaster });
         }
       }
+      if (awaitedLock !== null && errorAtLock === null) {
+        const e = slave.systemClockOffset();
+        errorAtLock = { atLockNs: e, maxFirstSecondNs: Math.abs(e), samples: 1 };
+      }
       if (st.locked && now >= nextSystemSample) {
         const e = slave.systemClockOffset();
+        if (errorAtLock && awaitedLock !== null && now - awaitedLock <= 1e9) {
+          errorAtLock.maxFirstSecondNs = Math.max(errorAtLock.maxFirstSecondNs, Math.abs(e));
+          errorAtLock.samples++;
+        }
         systemOffsets.push(e);
         if (st.grandmaster) gmBucket(st.grandmaster).system.push(e);
         nextSystemSample = now + 100e6;
@@ -223,6 +242,7 @@ export async function followPtp(o: FollowOptions): Promise<FollowSummary> {
       offsetMaxNs: stats ? stats.max : null,
       offsetMeanNs: stats ? stats.mean : null,
       systemClockOffset: rmsMaxMean(systemOffsets),
+      errorAtLock,
       pathDelayNs: st.hasOffset ? st.pathDelayNs : null,
       frequencyPpb: st.frequencyPpb,
       samples: records.length,
