@@ -392,6 +392,9 @@ std::string SoftwareDut::status() const {
                {"lockedForS", slave->synchronizer().servo().lockedSince() < 0
                                   ? json(nullptr)
                                   : json(seconds(clock_.now() - slave->synchronizer().servo().lockedSince()))},
+               // What "locked" was judged against: the window widens with the stamps' noise.
+               {"lockWindowNs", slave->synchronizer().servo().lockWindowNs()},
+               {"measurementNoiseNs", slave->synchronizer().servo().measurementNoiseNs()},
                {"tsRefclk", formatTsRefclk(dut_->streams().ptpReference())},
                {"counters",
                 {{"syncSamples", pc.syncSamples},

@@ -57,6 +57,10 @@ export interface DutPtpStatusJson {
   /** The latest lock's acquisition, seconds from the first Sync sample of its grandmaster the slave took while unlocked until it locked; null before the first lock. */
   lastAcquisitionS?: number | null;
   lockedForS?: number | null;
+  /** The servo's lock window (ns): its lock threshold widened to a multiple of the measured time-stamp noise, capped (engine/ptp/ptp_servo.hpp). */
+  lockWindowNs?: number;
+  /** The offsets' measurement noise the window was widened by (a standard deviation, ns). */
+  measurementNoiseNs?: number;
   counters?: Record<string, number>;
 }
 

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canUseNetns, createNetns, type Netns } from '../../ci/netns.ts';
+import { SERVO_LOCK_RULE } from '../ptp/lock-criterion.ts';
 import { attachDut, collect, DUT_BINARY, type DutProcess, type DutStatusJson } from './dut-client.ts';
 import { missingForDut, sleep } from './test-support.ts';
 
@@ -81,8 +82,12 @@ describe.skipIf(missing !== undefined)(`aes67-dut locked to ptp4l (${missing ?? 
     const p = status!.ptp;
     console.log(
       `aes67-dut on ptp4l ${gmIdentity} (software stamps, veth): lock time ${p.lockTimeS?.toFixed(2)} s, offset ${p.offsetNs} ns, path delay ${p.pathDelayNs} ns, ` +
-        `frequency ${p.frequencyPpb?.toFixed(0)} ppb, steps ${p.counters?.steps}, lock losses ${p.counters?.lockLosses}, kernel stamp fallbacks ${p.counters?.transmitStampFallbacks}; time-line restarts ${status!.resync.clockSteps}`,
+        `frequency ${p.frequencyPpb?.toFixed(0)} ppb, steps ${p.counters?.steps}, lock losses ${p.counters?.lockLosses}, kernel stamp fallbacks ${p.counters?.transmitStampFallbacks}; time-line restarts ${status!.resync.clockSteps}; ` +
+        `lock window ${p.lockWindowNs?.toFixed(0)} ns (stamp noise ${p.measurementNoiseNs?.toFixed(0)} ns)`,
     );
+    // The window the DUT judged lock against is the servo's rule applied to the noise it reports.
+    const r = SERVO_LOCK_RULE;
+    expect(p.lockWindowNs!).toBeCloseTo(Math.min(r.lockWindowMaxNs, Math.max(r.lockThresholdNs, r.lockNoiseFactor * p.measurementNoiseNs!)), 0);
     expect(p.enabled).toBe(true);
     expect(p.locked).toBe(true);
     expect(p.portState).toBe('SLAVE');

@@ -64,6 +64,37 @@ struct World {
   }
 };
 
+// Channel 0 of what the DUT sends back to the lab host on `group` (2-channel L24, 48-frame
+// packets), in arrival order.
+struct ReturnedChannel0 {
+  ReturnedChannel0(Transport& lab, Ipv4Address group) {
+    SocketOptions lo;
+    lo.localPort = 5004;
+    lo.bindAddress = group;
+    socket = lab.open(lo);
+    socket->joinMulticast(group);
+  }
+  Nanoseconds poll() {
+    while (auto info = socket->receive(buf.data(), buf.size())) {
+      RtpPacketView p;
+      if (parseRtp(buf.data(), info->size, p) != RtpParseError::kNone) continue;
+      decodePcm(PcmEncoding::kL24, p.payload, 2 * 48, decoded.data());
+      for (std::size_t i = 0; i < 48; ++i) samples.push_back(decoded[i * 2]);
+    }
+    return INT64_MAX;
+  }
+  // Where the audio starts: the first sample that is not silence.
+  std::size_t firstSound() const {
+    std::size_t i = 0;
+    while (i < samples.size() && samples[i] == 0.0f) ++i;
+    return i;
+  }
+  std::unique_ptr<DatagramSocket> socket;
+  std::vector<float> samples;
+  std::vector<std::uint8_t> buf = std::vector<std::uint8_t>(9216);
+  std::vector<float> decoded = std::vector<float>(2 * 48);
+};
+
 TEST(EmulatedDutStreams, ASenderClockedStreamIsAnchoredAndComesBackContinuous) {
   World w;
   EmulatedDutConfig c;
@@ -100,34 +131,19 @@ TEST(EmulatedDutStreams, ASenderClockedStreamIsAnchoredAndComesBackContinuous) {
   RtpTransmitter sender(w.sender, sc, ring, senderClock);
   sender.start(s0);
 
-  SocketOptions lo;
-  lo.localPort = 5004;
-  lo.bindAddress = 0xEF450002;
-  auto lab = w.lab.open(lo);
-  lab->joinMulticast(0xEF450002);
-  std::vector<float> back;
-  std::vector<std::uint8_t> buf(9216);
-  std::vector<float> decoded(2 * 48);
+  ReturnedChannel0 lab(w.lab, 0xEF450002);
+  const std::vector<float>& back = lab.samples;
   w.actors = {[&] { return dut.poll(); },
               [&] {
                 const Nanoseconds due = sender.poll();
                 return due > w.clock.now() ? due : INT64_MAX;
               },
-              [&] {
-                while (auto info = lab->receive(buf.data(), buf.size())) {
-                  RtpPacketView p;
-                  if (parseRtp(buf.data(), info->size, p) != RtpParseError::kNone) continue;
-                  decodePcm(PcmEncoding::kL24, p.payload, 2 * 48, decoded.data());
-                  for (std::size_t i = 0; i < 48; ++i) back.push_back(decoded[i * 2]);
-                }
-                return INT64_MAX;
-              }};
+              [&] { return lab.poll(); }};
   dut.start();
   w.runFor(1'200'000'000);
   // What came back: silence until the sender's audio arrived, then its first second, in
   // order, frame after frame, then silence again.
-  std::size_t first = 0;
-  while (first < back.size() && back[first] == 0.0f) ++first;
+  const std::size_t first = lab.firstSound();
   ASSERT_LT(first, back.size());
   std::size_t continuous = 0;
   for (std::size_t i = first; i < back.size() && continuous < 48000; ++i, ++continuous) {
@@ -182,14 +198,8 @@ TEST(EmulatedDutStreams, VlcsTimestampsAFrameOffComeBackContinuous) {
   const Nanoseconds t0 = w.clock.now() + 10'000'000;
   std::size_t next = 0;
   std::vector<std::uint8_t> datagram(kRtpHeaderSize + 347 * 4);
-  SocketOptions lo;
-  lo.localPort = 5004;
-  lo.bindAddress = 0xEF450002;
-  auto lab = w.lab.open(lo);
-  lab->joinMulticast(0xEF450002);
-  std::vector<float> back;
-  std::vector<std::uint8_t> buf(9216);
-  std::vector<float> decoded(2 * 48);
+  ReturnedChannel0 lab(w.lab, 0xEF450002);
+  const std::vector<float>& back = lab.samples;
   w.actors = {[&] { return dut.poll(); },
               [&] {
                 // Each packet leaves when its last frame is due.
@@ -207,20 +217,11 @@ TEST(EmulatedDutStreams, VlcsTimestampsAFrameOffComeBackContinuous) {
                 }
                 return next < packets.size() ? due(next) : INT64_MAX;
               },
-              [&] {
-                while (auto info = lab->receive(buf.data(), buf.size())) {
-                  RtpPacketView p;
-                  if (parseRtp(buf.data(), info->size, p) != RtpParseError::kNone) continue;
-                  decodePcm(PcmEncoding::kL24, p.payload, 2 * 48, decoded.data());
-                  for (std::size_t i = 0; i < 48; ++i) back.push_back(decoded[i * 2]);
-                }
-                return INT64_MAX;
-              }};
+              [&] { return lab.poll(); }};
   dut.start();
   w.runFor(1'500'000'000);
   EXPECT_EQ(next, packets.size());
-  std::size_t first = 0;
-  while (first < back.size() && back[first] == 0.0f) ++first;
+  const std::size_t first = lab.firstSound();
   ASSERT_LT(first, back.size());
   std::size_t continuous = 0;
   for (std::size_t i = first; i < back.size() && continuous < total; ++i, ++continuous) {
