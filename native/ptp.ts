@@ -102,7 +102,9 @@ export interface PtpServoOptions {
   lockSamples?: number;
   lockOutliers?: number;
   unlockThresholdNs?: number;
+  /** Spikes (offsets beyond unlockThresholdNs) within the last unlockWindowSamples that unlock. */
   unlockSpikes?: number;
+  unlockWindowSamples?: number;
   stableRmsNs?: number;
   stableSamples?: number;
   sampleTimeoutNs?: number;

@@ -61,7 +61,7 @@ describe.skipIf(missing !== undefined)(`ci/hil/run against the software DUT over
     expect(failures(report), r.stdout).toEqual([]);
     expect(r.code).toBe(0);
     expect(s.clock).toBe('real');
-    expect(s.expectations.map((e) => e.name)).toEqual(expect.arrayContaining(['glitches.count', 'audio.mismatched', 'latency.spread', 'rtp.device.late', 'ptp.lockTime', 'dut.rssGrowth', 'lab.pacing']));
+    expect(s.expectations.map((e) => e.name)).toEqual(expect.arrayContaining(['glitches.count', 'audio.mismatched', 'latency.spread', 'rtp.device.late', 'ptp.lockTime', 'dut.rssGrowth', 'lab.pacing', 'ptp.lockLosses', 'ptp.stepsInSpan']));
     // Every expectation judged is one plan.ts documents (the scenario's, or the runner's own).
     for (const e of s.expectations) expect(REAL_TIME_METRICS.has(e.name) || RUNNER_EXPECTATIONS.has(e.name), e.name).toBe(true);
 
@@ -85,8 +85,10 @@ describe.skipIf(missing !== undefined)(`ci/hil/run against the software DUT over
     // Its first lock counts from its own start, before the runner's grandmaster existed.
     expect(fig('ptp.dut.firstLockMs')).toBeGreaterThanOrEqual(fig('ptp.dut.lastAcquisitionMs'));
     for (const k of ['lockLosses', 'steps', 'locks', 'grandmasterChanges']) expect(fig(`ptp.span.${k}`), k).toBeGreaterThanOrEqual(0);
+    expect(s.expectations.find((e) => e.name === 'ptp.lockLosses')!.value).toBe(f['ptp.span.lockLosses']);
+    expect(s.expectations.find((e) => e.name === 'ptp.stepsInSpan')!.value).toBe(f['ptp.span.steps']);
     const html = readFileSync(path.join(out, 'index.html'), 'utf8');
-    for (const k of ['ptp.dut.lastAcquisitionMs', 'ptp.lockSeenFromGrandmasterStartMs', 'ptp.span.lockLosses', 'ptp.span.steps']) expect(html, k).toContain(k);
+    for (const k of ['ptp.dut.lastAcquisitionMs', 'ptp.lockSeenFromGrandmasterStartMs', 'ptp.lockLosses', 'ptp.stepsInSpan']) expect(html, k).toContain(k);
     expect(Number(s.figures['audio.comparedSamples'])).toBeGreaterThan(4 * 48_000 * 5);
     expect(existsSync(path.join(out, 'index.html')) && existsSync(path.join(out, 'junit.xml'))).toBe(true);
 

@@ -39,6 +39,9 @@ PtpServo::PtpServo(const PtpServoConfig& config) : config_(config) {
   if (config.lockOutliers < 0 || config.lockOutliers >= config.lockSamples || config.unlockSpikes < 1) {
     throw std::invalid_argument("servo needs 0 <= lockOutliers < lockSamples and unlockSpikes >= 1");
   }
+  if (config.unlockWindowSamples < config.unlockSpikes || config.unlockWindowSamples > static_cast<int>(kMaxHistory)) {
+    throw std::invalid_argument("servo needs unlockSpikes <= unlockWindowSamples <= 256");
+  }
   if (config.lockThresholdNs <= 0 || config.unlockThresholdNs < config.lockThresholdNs) {
     throw std::invalid_argument("servo needs 0 < lockThresholdNs <= unlockThresholdNs (hysteresis)");
   }
@@ -223,6 +226,7 @@ void PtpServo::remember(Nanoseconds offset, bool spike) {
 void PtpServo::loseLock() {
   ++counters_.lockLosses;
   state_ = PtpServoState::kStepping;
+  spikesInARow_ = 0;
 }
 
 namespace {
@@ -316,7 +320,13 @@ void PtpServo::updateLockState(Nanoseconds at) {
     }
     return;
   }
-  if (spikes >= config_.unlockSpikes) {
+  // Spikes that persist (the clock or the master's time moved) or recur over seconds (a
+  // master, or a path, whose times cannot be trusted) unlock; a burst between good Syncs
+  // does not (see the header).
+  int recentSpikes = 0;
+  const auto unlockN = std::min(static_cast<std::size_t>(config_.unlockWindowSamples), historyCount_);
+  for (std::size_t i = 0; i < unlockN; ++i) recentSpikes += recent(i).spike ? 1 : 0;
+  if (spikesInARow_ >= config_.stepConfirmSamples || recentSpikes >= config_.unlockSpikes) {
     loseLock();
     return;
   }

@@ -15,8 +15,12 @@
 //
 // Lock has hysteresis and needs evidence: it is entered only after a full window of small
 // offsets (one isolated late Sync forgiven: software time stamps on a busy host have them),
-// and left when samples stop (a master that stops sending Follow_Up), on a step, or when
-// offsets beyond `unlockThresholdNs` recur (a master whose Sync times jump). An
+// and left when samples stop (a master that stops sending Follow_Up), on a step, when
+// offsets beyond `unlockThresholdNs` persist (`stepConfirmSamples` in a row: the master's time
+// or ours moved) or when they recur (`unlockSpikes` within the last `unlockWindowSamples`: a
+// master whose Sync times jump). A burst of late Syncs between good ones is the host's, not
+// the clock's: the HIL runner's loaded host delayed 3 Syncs by 24-59 us within 0.7 s while
+// every Sync between them was within 2 us, and the old rule (3 within 16) unlocked on it. An
 // isolated spike while locked is not fed to the loop (a stalled packet should not pull the
 // clock), and a large offset is stepped only once it persists. FIELD-NOTES: "PTP that never
 // locks or falsely reports lock" is the most common complaint about open AES67 tools.
@@ -71,7 +75,8 @@ struct PtpServoConfig {
   double lockNoiseFactor = 3.0;            // the lock window widens to this x the measured noise (0: fixed window)
   Nanoseconds lockWindowMaxNs = 0;         // the widest lock window (0: unlockThresholdNs)
   int noiseSamples = 64;                   // offsets whose consecutive differences measure the noise
-  int unlockSpikes = 3;                    // spikes within the last lockSamples that unlock
+  int unlockSpikes = 8;                    // spikes within the last unlockWindowSamples that unlock (recurring)
+  int unlockWindowSamples = 64;            // 8 s at the media profile's 8 Syncs a second
   Nanoseconds stableRmsNs = 2'000;
   int stableSamples = 64;
   Nanoseconds sampleTimeoutNs = 0;         // 0: max(1 s, 8 sync intervals)

@@ -86,7 +86,7 @@ describe('real-time plan', () => {
 
   it("refuses a scenario's ptp.steps (every step of a run, the acquisition's too) and names what the runner judges instead", () => {
     const steps = planScenario(scenario('impairments/ptp-step.yaml'), rig).refusals.join('\n');
-    expect(steps).toMatch(/expect\.ptp\.steps: counts every step of the run, the first lock's included .*\(ptp\.span\.steps, ptp\.span\.lockLosses\)/);
+    expect(steps).toMatch(/expect\.ptp\.steps: counts every step of the run, the first lock's included .*\(ptp\.stepsInSpan, max 0\)/);
     // What the runner judges by itself is no scenario metric (a scenario cannot name it) and none the scenario's judged names hold twice.
     for (const name of RUNNER_EXPECTATIONS.keys()) {
       expect(METRICS.has(name), name).toBe(false);

@@ -53,6 +53,8 @@ export const REAL_TIME_METRICS: ReadonlyMap<string, string> = new Map([
 export const RUNNER_EXPECTATIONS: ReadonlyMap<string, string> = new Map([
   ['lab.pacing', "the lab's own senders were never later than the DUT's link offset for a packet (else the run is an error of the lab host, not a verdict on the DUT)"],
   ['dut.rssGrowth', "the DUT process's VmRSS at the end of the measured span minus at its start (when the rig names the DUT's process), max the rig's dut.process.rssGrowthMax"],
+  ['ptp.lockLosses', "the DUT's ptp.counters.lockLosses at the end of the measured span minus at its start (the span starts 1 s after the lock the runner waited for), max 0; with a grandmaster only"],
+  ['ptp.stepsInSpan', "the DUT's ptp.counters.steps over the measured span as ptp.lockLosses (the acquisition's step falls before it), max 0; with a grandmaster only"],
 ]);
 
 /** Metrics that pair the relay's LossLedger with the glitches heard: they need the probe's round trip. */
@@ -77,7 +79,7 @@ const VIRTUAL_ONLY: Record<string, string> = {
   'ptp.offsetRms': "is the slave's true error, exact only in virtual time; the DUT's own offset estimate is reported as a figure instead",
   'ptp.offsetMax': "is the slave's true error, exact only in virtual time; the DUT's own offset estimate is reported as a figure instead",
   'ptp.recovery': 'grandmaster events are not run in real time',
-  'ptp.steps': "counts every step of the run, the first lock's included (virtual time); in real time the runner reports the DUT's steps and lock losses while measuring as figures (ptp.span.steps, ptp.span.lockLosses)",
+  'ptp.steps': "counts every step of the run, the first lock's included (virtual time); in real time the runner judges the DUT's steps while measuring itself (ptp.stepsInSpan, max 0)",
   'ptp.grandmasterChanges': 'grandmaster events are not run in real time',
 };
 

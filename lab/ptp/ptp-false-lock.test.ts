@@ -17,9 +17,11 @@ import { VirtualPtpTrace, type TracePoint } from './virtual-ptp-trace.ts';
 const SYNC_S = 0.125;
 // The engine's servo defaults (engine/ptp/ptp_servo.hpp), which these bounds follow from:
 // lock means offsets within LOCK_THRESHOLD_NS; UNLOCK_SPIKES offsets beyond the unlock
-// threshold within a lock window unlock; samples that stop for max(1 s, 8 Sync intervals) unlock.
+// threshold within the last 64 samples unlock, and so do STEP_CONFIRM_SAMPLES of them in a
+// row; samples that stop for max(1 s, 8 Sync intervals) unlock.
 const LOCK_THRESHOLD_NS = 10_000;
-const UNLOCK_SPIKES = 3;
+const UNLOCK_SPIKES = 8;
+const STEP_CONFIRM_SAMPLES = 3;
 const SAMPLE_TIMEOUT_S = Math.max(1, 8 * SYNC_S);
 // A trace point is taken every 10 ms, and the path adds 100 ns: one point of slack.
 const SLACK_S = 0.02;
@@ -144,7 +146,7 @@ describe('false lock: the lab grandmaster misbehaves, the engine slave must not 
     tooLate.close();
   });
 
-  it('a real 1 ms step of the grandmaster: lock is claimed falsely only until UNLOCK_SPIKES Syncs show it, then stepped once and locked again', () => {
+  it('a real 1 ms step of the grandmaster: lock is claimed falsely only until STEP_CONFIRM_SAMPLES Syncs show it, then stepped once and locked again', () => {
     const STEP_AT = 30;
     const t = misbehaving([{ atNs: STEP_AT * 1e9, kind: 'step', ns: 1_000_000 }]);
     t.runUntil(STEP_AT);
@@ -153,7 +155,7 @@ describe('false lock: the lab grandmaster misbehaves, the engine slave must not 
     t.runUntil(STEP_AT + 30);
     const after = t.slave.status().counters;
     // No slave can know before the Syncs say so: the Sync at the step and the next ones.
-    const blindS = UNLOCK_SPIKES * SYNC_S + SLACK_S;
+    const blindS = STEP_CONFIRM_SAMPLES * SYNC_S + SLACK_S;
     const blind = (p: TracePoint) => p.at >= STEP_AT * 1e9 && p.at < (STEP_AT + blindS) * 1e9;
     expectTruthfulLock(t, blind);
     expect(after.steps - before.steps, 'one step, not one per Sync').toBe(1);

@@ -158,6 +158,7 @@ DutPtpConfig ptpOf(const Napi::Object& o) {
     c.lockOutliers = static_cast<int>(optionalInt(v, "lockOutliers", c.lockOutliers));
     c.unlockThresholdNs = optionalInt(v, "unlockThresholdNs", c.unlockThresholdNs);
     c.unlockSpikes = static_cast<int>(optionalInt(v, "unlockSpikes", c.unlockSpikes));
+    c.unlockWindowSamples = static_cast<int>(optionalInt(v, "unlockWindowSamples", c.unlockWindowSamples));
     c.stableRmsNs = optionalInt(v, "stableRmsNs", c.stableRmsNs);
     c.stableSamples = static_cast<int>(optionalInt(v, "stableSamples", c.stableSamples));
     c.sampleTimeoutNs = optionalInt(v, "sampleTimeoutNs", c.sampleTimeoutNs);

@@ -255,6 +255,7 @@ PtpServoConfig toServoConfig(const Napi::Value& v) {
   c.lockOutliers = static_cast<int>(optionalInt(o, "lockOutliers", c.lockOutliers));
   c.unlockThresholdNs = optionalInt(o, "unlockThresholdNs", c.unlockThresholdNs);
   c.unlockSpikes = static_cast<int>(optionalInt(o, "unlockSpikes", c.unlockSpikes));
+  c.unlockWindowSamples = static_cast<int>(optionalInt(o, "unlockWindowSamples", c.unlockWindowSamples));
   c.stableRmsNs = optionalInt(o, "stableRmsNs", c.stableRmsNs);
   c.stableSamples = static_cast<int>(optionalInt(o, "stableSamples", c.stableSamples));
   c.sampleTimeoutNs = optionalInt(o, "sampleTimeoutNs", c.sampleTimeoutNs);

@@ -45,6 +45,9 @@ TEST(PtpServo, RefusesConfigurationsWithoutHysteresis) {
   c = {};
   c.lockOutliers = c.lockSamples;
   EXPECT_THROW(PtpServo{c}, std::invalid_argument);
+  c = {};
+  c.unlockWindowSamples = c.unlockSpikes - 1;
+  EXPECT_THROW(PtpServo{c}, std::invalid_argument);
 }
 
 TEST(PtpServo, FirstSampleStepsThenTheFittedSlopeGivesTheFrequency) {
@@ -207,7 +210,7 @@ TEST(PtpServo, ASpikeIsHeldBackRecurringSpikesUnlock) {
   double freq = 0;
   PtpServoConfig c;
   PtpServo servo = tracking(at, freq, c);
-  feed(servo, at, 0, c.lockSamples, freq);
+  feed(servo, at, 0, c.unlockWindowSamples, freq);
   ASSERT_TRUE(isLocked(servo.state()));
   const double estimate = servo.frequencyEstimatePpb();
   PtpServoAction a = servo.sample(c.unlockThresholdNs + 5'000, at, kT, freq);
@@ -216,14 +219,58 @@ TEST(PtpServo, ASpikeIsHeldBackRecurringSpikesUnlock) {
   EXPECT_EQ(servo.frequencyEstimatePpb(), estimate);
   EXPECT_TRUE(isLocked(servo.state()));
   EXPECT_EQ(servo.counters().spikes, 1u);
+  // A master whose every 4th Sync is off (ptp_simulation_test's case): unlocked by the
+  // unlockSpikes-th within unlockWindowSamples, not before.
   for (int spike = 2; spike <= c.unlockSpikes; ++spike) {
-    EXPECT_TRUE(isLocked(servo.state()));
+    EXPECT_TRUE(isLocked(servo.state())) << "spike " << spike;
     feed(servo, at, 0, 3, freq);
     servo.sample(spike % 2 ? c.unlockThresholdNs + 5'000 : -(c.unlockThresholdNs + 5'000), at, kT, freq);
     at += kT;
   }
-  EXPECT_EQ(servo.state(), PtpServoState::kStepping) << "unlockSpikes spikes within the lock window";
+  EXPECT_EQ(servo.state(), PtpServoState::kStepping) << "unlockSpikes spikes within unlockWindowSamples";
   EXPECT_EQ(servo.counters().lockLosses, 1u);
+}
+
+// Recorded from the software DUT's status during a HIL run on a loaded 2-core host (the
+// lab's grandmaster and the DUT over veth): three Syncs 24-59 us late within 0.7 s, the
+// ones between them within 2 us. The host's, not the clock's: the lock holds (the old rule,
+// 3 spikes within 16 samples, unlocked here) and the loop does not follow them.
+TEST(PtpServo, ABurstOfLateSyncsBetweenGoodOnesKeepsTheLock) {
+  Nanoseconds at = 0;
+  double freq = 0;
+  PtpServoConfig c;
+  PtpServo servo = tracking(at, freq, c);
+  feed(servo, at, 0, c.unlockWindowSamples, freq);
+  ASSERT_TRUE(isLocked(servo.state()));
+  const double estimate = servo.frequencyEstimatePpb();
+  for (const Nanoseconds offset : {-5'814, 26'661, 1'427, -472, 23'938, 6'906, -1'358, 59'164, -2'548, 118}) {
+    servo.sample(offset, at, kT, freq);
+    at += kT;
+    EXPECT_TRUE(isLocked(servo.state())) << "after " << offset;
+  }
+  EXPECT_EQ(servo.counters().spikes, 3u);
+  EXPECT_EQ(servo.counters().lockLosses, 0u);
+  EXPECT_NEAR(servo.frequencyEstimatePpb(), estimate, 100.0) << "the late Syncs did not pull the frequency";
+}
+
+// Offsets beyond the unlock threshold that persist are not noise: the master's time (or
+// ours) moved by more than the lock window. Unlocked at the stepConfirmSamples-th in a row.
+TEST(PtpServo, SpikesThatPersistUnlock) {
+  Nanoseconds at = 0;
+  double freq = 0;
+  PtpServoConfig c;
+  PtpServo servo = tracking(at, freq, c);
+  feed(servo, at, 0, c.unlockWindowSamples, freq);
+  ASSERT_TRUE(isLocked(servo.state()));
+  const auto steps = servo.counters().steps;
+  for (int i = 1; i < c.stepConfirmSamples; ++i) {
+    feed(servo, at, 50'000, 1, freq);
+    EXPECT_TRUE(isLocked(servo.state())) << "held back: " << i << " in a row";
+  }
+  feed(servo, at, 50'000, 1, freq);
+  EXPECT_FALSE(isLocked(servo.state())) << "a 50 us offset that persists";
+  EXPECT_EQ(servo.counters().lockLosses, 1u);
+  EXPECT_EQ(servo.counters().steps, steps) << "below the step threshold: pulled in, not stepped";
 }
 
 TEST(PtpServo, ALargeOffsetIsSteppedOnlyOnceItPersists) {
