@@ -32,6 +32,14 @@ PtpServo tracking(Nanoseconds& at, double& freq, const PtpServoConfig& config = 
   return servo;
 }
 
+// A servo locked on zero offsets for a full unlock window (so no earlier spike counts).
+PtpServo lockedForAWindow(Nanoseconds& at, double& freq, const PtpServoConfig& config = {}) {
+  PtpServo servo = tracking(at, freq, config);
+  feed(servo, at, 0, config.unlockWindowSamples, freq);
+  EXPECT_TRUE(isLocked(servo.state()));
+  return servo;
+}
+
 TEST(PtpServo, RefusesConfigurationsWithoutHysteresis) {
   PtpServoConfig c;
   c.unlockThresholdNs = c.lockThresholdNs - 1;
@@ -209,9 +217,7 @@ TEST(PtpServo, ASpikeIsHeldBackRecurringSpikesUnlock) {
   Nanoseconds at = 0;
   double freq = 0;
   PtpServoConfig c;
-  PtpServo servo = tracking(at, freq, c);
-  feed(servo, at, 0, c.unlockWindowSamples, freq);
-  ASSERT_TRUE(isLocked(servo.state()));
+  PtpServo servo = lockedForAWindow(at, freq, c);
   const double estimate = servo.frequencyEstimatePpb();
   PtpServoAction a = servo.sample(c.unlockThresholdNs + 5'000, at, kT, freq);
   at += kT;
@@ -239,9 +245,7 @@ TEST(PtpServo, ABurstOfLateSyncsBetweenGoodOnesKeepsTheLock) {
   Nanoseconds at = 0;
   double freq = 0;
   PtpServoConfig c;
-  PtpServo servo = tracking(at, freq, c);
-  feed(servo, at, 0, c.unlockWindowSamples, freq);
-  ASSERT_TRUE(isLocked(servo.state()));
+  PtpServo servo = lockedForAWindow(at, freq, c);
   const double estimate = servo.frequencyEstimatePpb();
   for (const Nanoseconds offset : {-5'814, 26'661, 1'427, -472, 23'938, 6'906, -1'358, 59'164, -2'548, 118}) {
     servo.sample(offset, at, kT, freq);
@@ -259,9 +263,7 @@ TEST(PtpServo, SpikesThatPersistUnlock) {
   Nanoseconds at = 0;
   double freq = 0;
   PtpServoConfig c;
-  PtpServo servo = tracking(at, freq, c);
-  feed(servo, at, 0, c.unlockWindowSamples, freq);
-  ASSERT_TRUE(isLocked(servo.state()));
+  PtpServo servo = lockedForAWindow(at, freq, c);
   const auto steps = servo.counters().steps;
   for (int i = 1; i < c.stepConfirmSamples; ++i) {
     feed(servo, at, 50'000, 1, freq);
