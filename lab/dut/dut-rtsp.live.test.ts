@@ -84,32 +84,47 @@ describe.skipIf(missing !== undefined)(`aes67-dut receives a RAVENNA session by 
     expect(r.activations).toBe(2);
     expect(senderOut.stderr).toMatch(/ANNOUNCE to 1 RTSP client/);
 
-    // What the DUT loops back after the change: the sender's tone, clean.
+    // What the DUT loops back after the change: the sender's tone, clean. A window in which
+    // the DUT counted packets late (past its 100 ms link offset) measured the host: the lab's
+    // sender runs at normal priority (see above) and a loaded 2-core host once stalled it
+    // ~150 ms (53 late, one 54 ms dropout). Such a window is logged and recorded again, at
+    // most ATTEMPTS in all; a glitch in a window with no late packet is the DUT's and fails.
+    const ATTEMPTS = 3;
+    const lateNow = async () => Number((((await rx()).counters.dropped as Record<string, number>).late) ?? 0);
+    const recordBack = async (attempt: number) => {
+      const wav = path.join(dir, `back-${attempt}.wav`);
+      const lateBefore = await lateNow();
+      const recorder = net!.spawn('c', ...rt('gst-launch-1.0', ['-e', 'udpsrc', `address=${OUT_GROUP}`, 'port=5004', 'multicast-iface=eth0', 'buffer-size=4194304',
+        'caps=application/x-rtp,media=audio,clock-rate=48000,encoding-name=L24,channels=2,payload=96',
+        '!', 'rtpL24depay', '!', 'audioconvert', '!', 'audio/x-raw,format=S24LE', '!', 'wavenc', '!', 'filesink', `location=${wav}`]));
+      const recOut = collect(recorder);
+      await sleep(3_000);
+      recorder.kill('SIGINT');
+      const timer = setTimeout(() => recorder.kill('SIGKILL'), 5_000);
+      await recOut.exited;
+      clearTimeout(timer);
+      return { tones: checkTone(readWav(wav), 997), late: (await lateNow()) - lateBefore };
+    };
     await sleep(500);
-    const wav = path.join(dir, 'back.wav');
-    const recorder = net.spawn('c', ...rt('gst-launch-1.0', ['-e', 'udpsrc', `address=${OUT_GROUP}`, 'port=5004', 'multicast-iface=eth0', 'buffer-size=4194304',
-      'caps=application/x-rtp,media=audio,clock-rate=48000,encoding-name=L24,channels=2,payload=96',
-      '!', 'rtpL24depay', '!', 'audioconvert', '!', 'audio/x-raw,format=S24LE', '!', 'wavenc', '!', 'filesink', `location=${wav}`]));
-    const recOut = collect(recorder);
-    await sleep(3_000);
-    recorder.kill('SIGINT');
-    const timer = setTimeout(() => recorder.kill('SIGKILL'), 5_000);
-    await recOut.exited;
-    clearTimeout(timer);
+    let back = await recordBack(1);
+    for (let attempt = 2; attempt <= ATTEMPTS && back.late > 0 && back.tones.some((t) => t.glitches.glitches.length > 0); attempt++) {
+      console.log(`RTSP: window ${attempt - 1} of ${ATTEMPTS} measured the host: the DUT counted ${back.late} packets late (the sender stalled past the link offset), glitches ${back.tones.map((t) => t.glitches.glitches.length).join('/')}; recording again`);
+      back = await recordBack(attempt);
+    }
     const final = await rx();
     expect(await dut.stop()).toBe(0);
     sender.kill('SIGTERM');
 
-    const tones = checkTone(readWav(wav), 997);
+    const { tones } = back;
     console.log(
       `RTSP ${url}: described, then ANNOUNCE to ${GROUP_2} followed ${((Date.now() - started) / 1e3).toFixed(1)} s in; ` +
         `after it: ${tones[0].seconds.toFixed(2)} s of tone at ${tones[0].fit.frequencyHz.toFixed(3)} Hz, amplitude ${tones[0].fit.amplitude.toFixed(4)}, glitches ${tones.map((t) => t.glitches.glitches.length).join('/')}; ` +
-        `DUT rx late ${(final.counters.dropped as Record<string, number>).late}, anchoring ${JSON.stringify(final.anchoring)}`,
+        `DUT rx late ${back.late} in the window (${(final.counters.dropped as Record<string, number>).late} in all), anchoring ${JSON.stringify(final.anchoring)}`,
     );
     for (const t of tones) {
       expect(t.seconds).toBeGreaterThan(2);
       expect(Math.abs(t.fit.frequencyHz - 997)).toBeLessThan(0.5);
-      expect(t.glitches.glitches).toEqual([]);
+      expect(t.glitches.glitches, `glitches in a window with ${back.late} late packets`).toEqual([]);
     }
   }, 90_000);
 });
