@@ -46,8 +46,8 @@ export interface Netns {
   spawn(host: string, cmd: string, args: string[], options?: SpawnOptions): ChildProcess;
   /**
    * The names (of those this made) that no longer name this object's namespaces: another
-   * process deleted them (e.g. by hand, or a run on main's code before names carried a run
-   * tag). Empty while all are its own.
+   * process deleted them by name (e.g. by hand: other runs never do). Empty while all are its
+   * own.
    */
   replaced(): string[];
   /** Kills what spawn() started and deletes the namespaces that are still its own. */
