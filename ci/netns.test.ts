@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { canUseNetns, createNetns, NETNS_NAME_MAX, type Netns } from './netns.ts';
 import { currentOwner, RUNS_DIR, runsOf, type RunRecord } from './netns-owner.ts';
@@ -111,6 +112,33 @@ describe.skipIf(!usable.ok)(`network namespaces (${usable.reason ?? 'root'})`, (
     net.destroy();
     expect(listNs()).not.toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^${net.run.replace('.', '\\.')}`))]));
     expect(runsOf(P).map((r) => r.tag)).not.toContain(net.run.split('.')[1]);
+  });
+
+  it('makes no interface in the root namespace, not even for a moment (the kernel\'s link events there)', () => {
+    // The owner runs under unshare --net: its root namespace is a fresh one that nothing else
+    // uses, and `ip monitor link` there hears every link made in it. Marker veth pairs (in that
+    // private namespace) say when the monitor listens and when it has heard everything.
+    const script = [
+      'ip -o monitor link > "$1" & m=$!',
+      'mark() { ip link add "a67mk$1" type veth peer name "a67mk$1p"; i=0; while ! grep -q "a67mk$1" "$2" && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; }',
+      'mark 0 "$1"',
+      'shift 2; "$@" < /dev/null > "$out"',
+      'mark 1 "$events"',
+      'kill $m',
+    ].join('\n');
+    const dir = mkdtempSync(path.join(tmpdir(), 'a67nt-'));
+    try {
+      const events = path.join(dir, 'events');
+      const out = path.join(dir, 'out');
+      execFileSync('unshare', ['--net', 'sh', '-c', `events="$1"; out="$2"; ${script}`, 'sh', events, out, process.execPath, '--import', 'tsx', path.join(import.meta.dirname, 'netns-run-process.ts'), `${P}:a,b`], { timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+      // It made its run (and, stdin closed, destroyed it).
+      expect((JSON.parse(readFileSync(out, 'utf8')) as ChildRun[])[0].names).toHaveLength(3);
+      const lines = readFileSync(events, 'utf8').split('\n').filter(Boolean);
+      expect(lines.filter((l) => l.includes('a67mk1')).length, 'the monitor heard the end marker').toBeGreaterThan(0);
+      expect(lines.filter((l) => !l.includes('a67mk'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('two runs of the same prefix at once both work, and each one\'s destroy() leaves the other intact', async () => {
