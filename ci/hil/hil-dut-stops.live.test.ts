@@ -189,21 +189,3 @@ describe.skipIf(missing !== undefined)(`a DUT that stops a returned stream mid-r
     for (const g of s.glitches) expect(Math.min(Math.abs(g.t - 1.5), Math.abs(g.t - 6)), `a glitch on output ${g.channel} at ${g.t} s, at neither the stop nor the start\n${text}`).toBeLessThan(0.5);
   }, CASE_TIMEOUT_MS);
 });
-
-describe.skipIf(!usable.ok)('a test rig knows when another copy of its live file took its namespaces', () => {
-  it('a second rig of the same names replaces the first: the first says which namespaces are gone, the second none', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'a67hdx-'));
-    const first = createTestRig(`${PREFIX}x`, SUBNET + 2, path.join(dir, 'a'));
-    let second: TestRig | undefined;
-    try {
-      expect(first.replaced()).toBeUndefined();
-      second = createTestRig(`${PREFIX}x`, SUBNET + 2, path.join(dir, 'b'));
-      expect(first.replaced()).toMatch(/^the network namespaces a67hdxbr, a67hdxlab, a67hdxdut are no longer the ones this test made: another process deleted them/);
-      expect(second.replaced()).toBeUndefined();
-    } finally {
-      await second?.destroy();
-      await first.destroy();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});

@@ -52,7 +52,7 @@ describe.skipIf(missing !== undefined)(`ci/hil/run against the software DUT over
   it('a good rig passes; the pcapng holds the DUT\'s streams as tshark reads them', async () => {
     const out = path.join(dir, 'good');
     const r = await runHil(['--rig', rig.writeRig('good'), SCENARIO, '-o', out], 150_000, RUNNER_FIFO);
-    // A second copy of this file run meanwhile (another checkout's npm test) takes the namespaces by name: say so first.
+    // Namespaces another process deleted by name (the runner enters the lab's by name): say so first.
     expect(rig.replaced(), `${r.stdout}\n${r.stderr}`).toBeUndefined();
     expect(existsSync(path.join(out, 'report.json')), `${r.stdout}\n${r.stderr}`).toBe(true);
     const report = readReport(out);

@@ -25,8 +25,8 @@
 // CPU each peer process used in the window. If the host cannot carry it, the test fails with
 // the figures that show where (which side lost what, the DUT's IO and TX lateness); it is not
 // loosened. A67X_STREAMS=n runs n streams, A67X_PEER_PROCESSES=n spreads the peers over n
-// processes per side, A67X_NETNS_PREFIX / A67X_SUBNET move it off its own namespaces (to run
-// beside another copy of it).
+// processes per side, A67X_NETNS_PREFIX / A67X_SUBNET move it off its own namespaces and
+// addresses (another copy of it runs beside it without: ci/netns.ts tags names per run).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

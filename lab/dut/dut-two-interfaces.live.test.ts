@@ -30,14 +30,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { canUseNetns, removeStale } from '../../ci/netns.ts';
+import { canUseNetns, createNamespaces, type Namespaces } from '../../ci/netns.ts';
 import { attachDut, collect, DUT_BINARY, type DutProcess } from './dut-client.ts';
 import { checkTone, missingForDut, readWav, sleep } from './test-support.ts';
 
 const usable = canUseNetns();
 const missing = usable.ok ? missingForDut(['gst-launch-1.0', 'tshark']) : usable.reason;
 const PREFIX = process.env.A67X_NETNS_PREFIX ?? 'a67xi';
-const NS = { dut: `${PREFIX}dut`, l1: `${PREFIX}l1`, l2: `${PREFIX}l2` };
 const NET1 = Number(process.env.A67X_SUBNET ?? 152);
 const NET2 = NET1 + 1;
 const GROUP = `239.69.${NET1}.1`;
@@ -47,45 +46,29 @@ const TONE_1 = 997;
 const TONE_2 = 1499;
 const ip = (args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000, encoding: 'utf8' });
 
-/** The DUT's namespace with eth1 to l1 and eth2 to l2; returns a teardown. */
-function twoLinks(): () => void {
-  removeStale(Object.values(NS));
-  const made: string[] = [];
-  const destroy = () => {
-    for (const ns of made.reverse()) {
-      try {
-        ip(['netns', 'delete', ns]);
-      } catch {
-        // already gone
-      }
-    }
-  };
+/** The DUT's namespace with eth1 to l1 and eth2 to l2 (names: ci/netns.ts). */
+function twoLinks(): Namespaces {
+  const spaces = createNamespaces(PREFIX, ['dut', 'l1', 'l2']);
+  const dutNs = spaces.ns('dut');
   try {
-    for (const ns of Object.values(NS)) {
-      ip(['netns', 'add', ns]);
-      made.push(ns);
-      ip(['-n', ns, 'link', 'set', 'lo', 'up']);
-    }
-    ([[1, NS.l1, NET1], [2, NS.l2, NET2]] as const).forEach(([n, peer, net]) => {
-      ip(['link', 'add', `${PREFIX}d${n}`, 'type', 'veth', 'peer', 'name', `${PREFIX}p${n}`]);
-      ip(['link', 'set', `${PREFIX}d${n}`, 'netns', NS.dut]);
-      ip(['link', 'set', `${PREFIX}p${n}`, 'netns', peer]);
-      ip(['-n', NS.dut, 'link', 'set', `${PREFIX}d${n}`, 'name', `eth${n}`]);
-      ip(['-n', peer, 'link', 'set', `${PREFIX}p${n}`, 'name', 'eth0']);
-      ip(['-n', NS.dut, 'addr', 'add', `10.67.${net}.2/24`, 'dev', `eth${n}`]);
+    for (const key of ['dut', 'l1', 'l2']) ip(['-n', spaces.ns(key), 'link', 'set', 'lo', 'up']);
+    ([[1, spaces.ns('l1'), NET1], [2, spaces.ns('l2'), NET2]] as const).forEach(([n, peer, net]) => {
+      // Both ends born in their namespaces: no name in the root namespace to clash.
+      ip(['-n', dutNs, 'link', 'add', `eth${n}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', peer]);
+      ip(['-n', dutNs, 'addr', 'add', `10.67.${net}.2/24`, 'dev', `eth${n}`]);
       ip(['-n', peer, 'addr', 'add', `10.67.${net}.1/24`, 'dev', 'eth0']);
-      ip(['-n', NS.dut, 'link', 'set', `eth${n}`, 'up']);
+      ip(['-n', dutNs, 'link', 'set', `eth${n}`, 'up']);
       ip(['-n', peer, 'link', 'set', 'eth0', 'up']);
       ip(['-n', peer, 'route', 'add', '224.0.0.0/4', 'dev', 'eth0']);
     });
     // The namespace's multicast route points at the OTHER link: the DUT's TX must follow its
     // interface (IP_MULTICAST_IF), not the routing table.
-    ip(['-n', NS.dut, 'route', 'add', '224.0.0.0/4', 'dev', 'eth2']);
+    ip(['-n', dutNs, 'route', 'add', '224.0.0.0/4', 'dev', 'eth2']);
   } catch (e) {
-    destroy();
+    spaces.destroy();
     throw e;
   }
-  return destroy;
+  return spaces;
 }
 
 // A plain receiver as most applications write one (Node's dgram: bound to 0.0.0.0:5004,
@@ -102,7 +85,7 @@ setTimeout(() => { console.log(JSON.stringify(seen)); process.exit(0); }, Number
 `;
 
 describe.skipIf(missing !== undefined)(`aes67-dut bound to one of two interfaces in one namespace (${missing ?? 'root, gst-launch-1.0, tshark'})`, () => {
-  let teardown: (() => void) | undefined;
+  let spaces: Namespaces | undefined;
   let dut: DutProcess | undefined;
   const procs: ChildProcess[] = [];
   const dir = mkdtempSync(path.join(tmpdir(), 'a67xi-'));
@@ -116,12 +99,13 @@ describe.skipIf(missing !== undefined)(`aes67-dut bound to one of two interfaces
   afterAll(async () => {
     await dut?.stop(2_000);
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-    teardown?.();
+    spaces?.destroy();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('receives only its own interface\'s stream (no duplicates, its tone) and sends only on it', async () => {
-    teardown = twoLinks();
+    spaces = twoLinks();
+    const NS = { dut: spaces.ns('dut'), l1: spaces.ns('l1'), l2: spaces.ns('l2') };
     const sender = (ns: string, freq: number) =>
       spawnNs(ns, 'gst-launch-1.0', ['-q', 'audiotestsrc', 'is-live=true', `freq=${freq}`, 'volume=0.5', 'samplesperbuffer=48',
         '!', 'audio/x-raw,format=S24BE,rate=48000,channels=2', '!', 'rtpL24pay', 'min-ptime=1000000', 'max-ptime=1000000', 'pt=96',

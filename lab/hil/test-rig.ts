@@ -33,10 +33,10 @@ export interface TestRig {
   startDut(device?: Record<string, unknown>, extra?: Record<string, unknown>): Promise<DutProcess>;
   /**
    * Which of the rig's namespaces are no longer the ones it made, or undefined when all are.
-   * Names are fixed per test file, so a second copy of the same live file started meanwhile (an
-   * `npm test` in another checkout) deletes them as stale and makes its own, and the runner,
-   * entering the lab's by name, lands in the other copy's. (Namespaces nobody held went away
-   * with their veth, the DUT's link too: what the HIL watcher of cf37e2c met. This rig holds its own.)
+   * Names carry a run tag (ci/netns.ts), so a second copy of the same live file makes its own;
+   * but a process that deletes ours by name (by hand) leaves the runner, entering the lab's by
+   * name, in none. (Namespaces nobody held went away with their veth, the DUT's link too: what
+   * the HIL watcher of cf37e2c met. This rig holds its own.)
    */
   replaced(): string | undefined;
   destroy(): Promise<void>;
@@ -86,7 +86,7 @@ export function createTestRig(prefix: string, subnet: number, dir: string, other
     replaced() {
       if (destroyed) throw new Error('replaced(): the rig is destroyed');
       const gone = net.replaced();
-      return gone.length === 0 ? undefined : `the network namespaces ${gone.join(', ')} are no longer the ones this test made: another process deleted them (and may have made its own of the same names), e.g. a second copy of this live file run at the same time; the runner enters the lab's namespace by name`;
+      return gone.length === 0 ? undefined : `the network namespaces ${gone.join(', ')} are no longer the ones this test made: another process deleted them by name (and may have made its own of the same names), e.g. by hand or with ip -all netns delete; the runner enters the lab's namespace by name`;
     },
     async destroy() {
       await rig.dut?.stop(2_000);
