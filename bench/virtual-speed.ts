@@ -139,18 +139,19 @@
 // --trace-deopt); the main thread varies with preemption (21-336 involuntary switches a run)
 // on its memory-bound work. With --no-opt no other thread works and a steady run costs the
 // same (128-158 ms). What speed6 changed (every scenario in scenarios/ and this bench's
-// measure the same, compared whole as JSON; the two soaks as 10- and 2-minute copies): the
-// runner's check of what the device announces (AnnouncedRefclk) searches the SAP monitor's
-// sessions only when its `revision` moved (it searched them 1000 times a run, ~25 ms of
-// TurboFan a run); the network time's leader check returns at once with one grandmaster (a
-// native call in a fresh closure every slice, recompiled every run). This bench now prints
-// the full run's CPU by thread. Alternating main's code and speed6's (3 pairs, load 1.8-2.6):
-// full run 70.3 / 67.8 / 73.5x per CPU second on main against 78.4 / 79.3 / 64.7x (74.6-83.3x
-// wall against 68.8-85.2x), the same run again 63.7-70.4x against 74.4-85.4x (85.3-99.1x
-// wall); V8's other threads 14-22 ms of the full run against 9-12, 31-32 ms of the run again
-// against 16-18; the main thread the same within noise (111-131 ms against 101-143). Still
-// recompiled every run: sdp-transform's line parser (~20-35 ms: 40 SDPs parsed a run), the
-// runner's per-slice sample (~11-13 ms).
+// measure the same, compared whole as JSON; the two soaks as 10- and 2-minute copies), so
+// that V8 no longer recompiles in every run: the runner's check of what the device
+// announces (AnnouncedRefclk) searches the SAP monitor's sessions only when its `revision`
+// moved (1000 searches a run, ~25 ms of TurboFan a run); the network time's leader check
+// returns at once with one grandmaster (a native call in a fresh closure every slice);
+// parseSdp keeps what it parsed by text, frozen (a run parsed the same 40 SDPs, ~20-35 ms of
+// TurboFan a run). This bench now prints the full run's CPU by thread. Alternating main's
+// code and speed6's (6 pairs, load 2.3-4.4): full run 0.138-0.159 s of CPU on main (median
+// 0.151: 66x per CPU second) against 0.113-0.190 s (median 0.129: 78x; 73.0-88.5x in 5 of 6),
+// the same run again median 0.165 against 0.137 s (61x against 73x); V8's other threads 14-16
+// ms of the full run against 3-4, 28-36 ms of the run again against 9-12; the main thread
+// the same within its noise (110-188 ms). Wall 41-67x on main against 38-82x: the load.
+// Still recompiled every run: the runner's per-slice sample (~11-13 ms).
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -218,8 +219,8 @@ const cpuSince = (from: NodeJS.CpuUsage) => {
 
 /**
  * CPU ns of this process's main thread and of its other threads (V8's compiler and
- * collector) from /proc (Linux; undefined elsewhere): the others' share of a run is V8
- * compiling, which varies from run to run more than the run's own work does.
+ * collector) from /proc (Linux; undefined elsewhere): the others' share of a run is mostly
+ * V8 compiling, apart from the run's own work.
  */
 const threadNs = (): { main: number; others: number } | undefined => {
   if (!existsSync('/proc/self/task')) return undefined;
