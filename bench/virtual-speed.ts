@@ -127,6 +127,32 @@
 // 4096-frame IO cycles and 8192-frame rings: pre-faulting, which the real-time path wants),
 // senders ~8 % (half of it the network's copy of each datagram), the recording ~10 % (the
 // probe stream's payloads never repeat within a run), V8 between polls and its compiler.
+// Measured (speed6). Why a run's CPU time varies: this VM has no hardware counters (perf
+// stat: instructions, cycles "not supported"; event sources software, tracepoint, msr with
+// tsc only), so no instruction counts. 8 processes x 5-6 runs of this scenario back to back
+// (load 5-6), each after two fixed calibration loops: steady runs took 143-227 ms of CPU
+// (main thread 115-186) while an integer loop took 37-46 ms and 192 MB of memcpy 19-25 ms,
+// page faults 4,440-4,990 a run (6,500-8,400 a process's first), steal 0: the spread is in
+// the run, not the machine's pace. V8's other threads took 24-48 ms of every run, steady
+// ones too: TurboFan recompiled the same functions each run (the previous run's objects die
+// and take the optimized code with them: "weak objects", "maps deprecated" in
+// --trace-deopt); the main thread varies with preemption (21-336 involuntary switches a run)
+// on its memory-bound work. With --no-opt no other thread works and a steady run costs the
+// same (128-158 ms). What speed6 changed (every scenario in scenarios/ and this bench's
+// measure the same, compared whole as JSON; the two soaks as 10- and 2-minute copies), so
+// that V8 no longer recompiles in every run: the runner's check of what the device
+// announces (AnnouncedRefclk) searches the SAP monitor's sessions only when its `revision`
+// moved (1000 searches a run, ~25 ms of TurboFan a run); the network time's leader check
+// returns at once with one grandmaster (a native call in a fresh closure every slice);
+// parseSdp keeps what it parsed by text, frozen (a run parsed the same 40 SDPs, ~20-35 ms of
+// TurboFan a run). This bench now prints the full run's CPU by thread. Alternating main's
+// code and speed6's (6 pairs, load 2.3-4.4): full run 0.138-0.159 s of CPU on main (median
+// 0.151: 66x per CPU second) against 0.113-0.190 s (median 0.129: 78x; 73.0-88.5x in 5 of 6),
+// the same run again median 0.165 against 0.137 s (61x against 73x); V8's other threads 14-16
+// ms of the full run against 3-4, 28-36 ms of the run again against 9-12; the main thread
+// the same within its noise (110-188 ms). Wall 41-67x on main against 38-82x: the load.
+// Still recompiled every run: the runner's per-slice sample (~11-13 ms).
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { loadNative } from '../native/index.ts';
@@ -191,13 +217,38 @@ const cpuSince = (from: NodeJS.CpuUsage) => {
   return (u.user + u.system) / 1e6;
 };
 
+/**
+ * CPU ns of this process's main thread and of its other threads (V8's compiler and
+ * collector) from /proc (Linux; undefined elsewhere): the others' share of a run is mostly
+ * V8 compiling, apart from the run's own work.
+ */
+const threadNs = (): { main: number; others: number } | undefined => {
+  if (!existsSync('/proc/self/task')) return undefined;
+  let main = 0;
+  let others = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    let ns: number;
+    try {
+      ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      continue; // a thread that ended meanwhile
+    }
+    if (tid === String(process.pid)) main += ns;
+    else others += ns;
+  }
+  return { main, others };
+};
+
 function fullRun(timing?: Map<string, number>, which = loaded, nativePeers = true, reference = false) {
   collect();
+  const th0 = threadNs();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const record = recordScenario(which, 1, undefined, undefined, timing, { nativePeers, reference });
   const run = (performance.now() - t0) / 1000;
   const runCpu = cpuSince(c0);
+  const th1 = threadNs();
+  const threads = th0 && th1 ? { mainS: (th1.main - th0.main) / 1e9, othersS: (th1.others - th0.others) / 1e9 } : undefined;
   const c1 = process.cpuUsage();
   const t1 = performance.now();
   const measured = measureScenario(record);
@@ -206,7 +257,7 @@ function fullRun(timing?: Map<string, number>, which = loaded, nativePeers = tru
   const bad = measured.expectations.filter((e) => e.verdict !== 'pass');
   if (bad.length) throw new Error(`the benchmark scenario did not run whole: ${bad.map((e) => `${e.name} = ${String(e.value)} ${e.message ?? ''}`).join('; ')}`);
   const packets = record.world.network.stats().sent;
-  return { run, runCpu, measure, measureCpu, packets };
+  return { run, runCpu, measure, measureCpu, packets, threads };
 }
 
 /** The same world without the device: lab receivers straight on the senders' streams (TypeScript peers, or the native ones). */
@@ -309,6 +360,8 @@ console.log(`${'run'.padEnd(52)} ${'wall s'.padStart(8)} ${'x real'.padStart(8)}
 for (const r of rows) {
   console.log(`${r.what.padEnd(52)} ${r.wallS.toFixed(3).padStart(8)} ${`${r.xRealTime.toFixed(1)}x`.padStart(8)} ${r.cpuS.toFixed(3).padStart(8)} ${`${r.xPerCpu.toFixed(1)}x`.padStart(10)} ${String(r.packets).padStart(10)}`);
 }
+const split = (r: ReturnType<typeof fullRun>) => (r.threads ? `main thread ${r.threads.mainS.toFixed(3)} s, V8's other threads ${r.threads.othersS.toFixed(3)} s` : 'not measured (no /proc)');
+console.log(`CPU of the full run by thread: ${split(full)}; the same run again: ${split(again)}`);
 console.log(`a day of virtual time in the one-stream shape, at this run's pace: ${(86400 / x(one.run, ONE_SECONDS) / 60).toFixed(0)} min wall, ${(86400 / x(one.runCpu, ONE_SECONDS) / 60).toFixed(0)} min of CPU`);
 // Where the full run's time goes: each actor's poll timed (a second run: timing costs a little).
 const timing = new Map<string, number>();
@@ -341,6 +394,8 @@ recordBench('virtual-speed', {
   ratioReferenceBookkeepingToFast: ratioReference,
   ratioReferenceMeasurementToFast: measureOnly.reference.cpu / measureOnly.fast.cpu,
   againXPerCpu: x(again.runCpu),
+  fullThreadsCpuS: full.threads,
+  againThreadsCpuS: again.threads,
   meetsTarget: meets,
   oneStreamXRealTime: x(one.run, ONE_SECONDS),
   oneStreamXPerCpu: x(one.runCpu, ONE_SECONDS),

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import path from 'node:path';
-import { buildAes67Sdp, describeAes67, SdpError, type Aes67StreamDescription } from './sdp.ts';
+import * as sdpTransform from 'sdp-transform';
+import { buildAes67Sdp, describeAes67, parseSdp, SdpError, type Aes67StreamDescription } from './sdp.ts';
 import { buildSap, SAP_GROUP_DANTE, SAP_PORT } from './sap.ts';
 import { tsharkFields, tsharkProblems } from './tshark.ts';
 import { withTempDir, writeUdpCapture } from './test-support.ts';
@@ -111,6 +112,21 @@ describe('AES67 SDP', () => {
     const sample = fc.sample(descriptionArb, { numRuns: 20, seed: 11 });
     const theirs = tsharkView(sample.map(buildAes67Sdp));
     sample.forEach((d, i) => expect([theirs[i].destination, theirs[i].port, theirs[i].sampleRate, theirs[i].encoding]).toEqual([d.destination, d.port, d.sampleRate, d.encoding]));
+  });
+
+  it('parses a text seen before as sdp-transform does, shared read only; a text past 8 KB each time anew', () => {
+    for (const text of [DANTE, RAVENNA, MONO]) {
+      const first = parseSdp(text);
+      expect(parseSdp(text)).toEqual(sdpTransform.parse(text));
+      expect(parseSdp(text)).toBe(first);
+      expect(() => ((first as { name?: string }).name = 'changed')).toThrow(TypeError);
+      expect(() => first.media[0].rtp.push({ payload: 1, codec: 'x', rate: 1 })).toThrow(TypeError);
+    }
+    const long = DANTE.replace('t=0 0', `t=0 0\r\n${Array.from({ length: 800 }, (_, i) => `a=x-pad:${i}`).join('\r\n')}`);
+    expect(long.length).toBeGreaterThan(8192);
+    expect(parseSdp(long)).toEqual(sdpTransform.parse(long));
+    expect(parseSdp(long)).not.toBe(parseSdp(long));
+    expect(Object.isFrozen(parseSdp(long))).toBe(false);
   });
 
   it('names the line and the reason of what it cannot accept', () => {

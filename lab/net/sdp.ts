@@ -8,8 +8,35 @@ import { PCM_ENCODINGS } from './pcm.ts';
 
 export type { SessionDescription, MediaDescription };
 
+/**
+ * Sessions already parsed, by text: a run parses the same few SDPs again and again (the SAP
+ * monitor each new announcement and its description, the lab's receivers what the device
+ * sends, a suite's runs the same streams), and V8 optimized sdp-transform's parser anew in
+ * every run (~20-35 ms; bench/virtual-speed.ts). Deeply frozen, so shared safely: a caller
+ * that changes one gets a TypeError. Bounded: at most PARSED_CACHE texts of at most
+ * PARSED_MAX_BYTES (SAP's own limit); a longer text is parsed each time.
+ */
+const parsed = new Map<string, SessionDescription>();
+const PARSED_CACHE = 256;
+const PARSED_MAX_BYTES = 8192;
+
+function deepFreeze<T>(x: T): T {
+  if (x !== null && typeof x === 'object' && !Object.isFrozen(x)) {
+    Object.freeze(x);
+    for (const v of Object.values(x)) deepFreeze(v);
+  }
+  return x;
+}
+
 export function parseSdp(text: string): SessionDescription {
-  return sdpTransform.parse(text);
+  if (text.length > PARSED_MAX_BYTES) return sdpTransform.parse(text);
+  let s = parsed.get(text);
+  if (!s) {
+    if (parsed.size >= PARSED_CACHE) parsed.clear();
+    s = deepFreeze(sdpTransform.parse(text));
+    parsed.set(text, s);
+  }
+  return s;
 }
 
 export function writeSdp(session: SessionDescription): string {

@@ -73,6 +73,15 @@ export class SapListener implements TimedActor {
   private readonly bySessionKey = new Map<string, string>();
   /** No session expires before this (it may be early: expire() then finds none and recomputes). */
   private nextExpiry = Infinity;
+  private changes = 0;
+
+  /**
+   * Bumped whenever a session is added, replaced or removed, or heard again (which moves it
+   * in sessions()' order): a reader polling every few ms skips its search while it stands.
+   */
+  get revision(): number {
+    return this.changes;
+  }
 
   constructor(private readonly o: SapListenerOptions) {
     this.socket = o.transport.open({ port: o.port ?? SAP_PORT, receiveQueueLimit: 4096 });
@@ -132,6 +141,7 @@ export class SapListener implements TimedActor {
       existing.announcements++;
       this.byHash.delete(key); // heard now: to the end of the eviction order
       this.byHash.set(key, existing);
+      this.changes++;
       this.schedule(existing);
       return;
     }
@@ -183,6 +193,7 @@ export class SapListener implements TimedActor {
     };
     this.byHash.set(key, session);
     this.bySessionKey.set(sessionKey, key);
+    this.changes++;
     this.schedule(session);
   }
 
@@ -191,6 +202,7 @@ export class SapListener implements TimedActor {
     if (!s) return false;
     this.byHash.delete(key);
     if (this.bySessionKey.get(s.sessionKey) === key) this.bySessionKey.delete(s.sessionKey);
+    this.changes++;
     return true;
   }
 

@@ -28,7 +28,8 @@ export class NetworkTime implements PtpTimescale {
 
   /** Follows a new leader if the current one is gone and another is master; call between steps. */
   update(now: number): void {
-    if (this.current < 0) return;
+    // With one grandmaster there is no other to follow (and no question to ask it: every slice).
+    if (this.current < 0 || this.grandmasters.length < 2) return;
     const leading = (i: number) => this.grandmasters[i].gm.state === 'master' && !this.grandmasters[i].poweredOff(now);
     if (leading(this.current)) return;
     for (let i = 0; i < this.grandmasters.length; i++) {

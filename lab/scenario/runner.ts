@@ -459,8 +459,13 @@ export class AnnouncedRefclk {
   /** Per TX stream: the last SDP read and the grandmaster it named (read again only when the SDP changes). */
   private readonly lastSdp: (string | undefined)[] = [];
   private readonly lastGmid: (string | undefined)[] = [];
+  /** The listener's revision last read: while it stands, a sample finds what the last one did. */
+  private seen = -1;
 
   sample(now: number): void {
+    // Every slice (1000 a 10 s run); the device announces every few seconds.
+    if (this.sap.revision === this.seen) return;
+    this.seen = this.sap.revision;
     this.names.forEach((name, i) => {
       const x = this.sap.find((z) => z.name === name && z.origin === DEVICE_ADDRESS);
       if (!x) return;
