@@ -23,7 +23,12 @@ void PtpSynchronizer::handle(const PtpPortEvent& event, Nanoseconds now) {
     case PtpPortEventKind::kParentChanged:
     case PtpPortEventKind::kParentLost:
       servo_.reset();
+      holdOver(now);
       delay_.reset();
+      // The ring starts over at 0: onDelay reads its first syncCount_ entries, and one left
+      // from the old grandmaster paired a new Delay_Resp with an old Sync (a delay off by the
+      // old time line's distance, or by the holdover's rate error over seconds).
+      syncNext_ = 0;
       syncCount_ = 0;
       hasOffset_ = false;
       acquisitionDelayValid_ = false;
@@ -89,8 +94,16 @@ void PtpSynchronizer::onDelay(const PtpDelaySample& d) {
   delay_.add(e, rateRatio());
 }
 
+// Samples stopped or the grandmaster went: the mapping runs on at the servo's frequency
+// estimate (its integral), not at the last frequency it was set to, which carries the
+// proportional correction of the last offset (kp x a few us of stamp noise is ppm, tens of
+// us over a 10 s holdover: the relock then saw the clock that far off and stepped).
+void PtpSynchronizer::holdOver(Nanoseconds now) {
+  if (mapping_.frequencyPpb() != servo_.frequencyEstimatePpb()) mapping_.setFrequency(now, servo_.frequencyEstimatePpb());
+}
+
 Nanoseconds PtpSynchronizer::poll(Nanoseconds now) {
-  servo_.checkTimeout(now);
+  if (servo_.checkTimeout(now)) holdOver(now);
   return servo_.timeoutAt() == std::numeric_limits<Nanoseconds>::max() ? servo_.timeoutAt() : servo_.timeoutAt() + 1;
 }
 

@@ -67,6 +67,7 @@ class PtpSynchronizer {
   };
   void onSync(const PtpSyncSample& s, Nanoseconds now);
   void onDelay(const PtpDelaySample& d);
+  void holdOver(Nanoseconds now);
   void record(const PtpOffsetRecord& r);
 
   PtpTimeMapping mapping_;
