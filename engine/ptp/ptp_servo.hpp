@@ -3,9 +3,12 @@
 //
 // States (ptp4l prints s0/s1/s2; 3 is linuxptp's "locked stable"):
 //   unlocked (s0)      no usable time: before the first samples, after a grandmaster change
-//                      or when samples stop. Collects a few samples with the mapping left
-//                      alone and fits their slope: the initial frequency, then one step.
-//   stepping (s1)      the mapping was stepped and the PI loop is pulling the offset in.
+//                      or when samples stop. Steps a gross offset at its first sample
+//                      (always the first time, after that beyond stepThresholdNs), collects
+//                      a few samples with the mapping left alone and fits their slope: the
+//                      initial frequency; the fit's residual is stepped only beyond
+//                      unlockThresholdNs, smaller ones the loop slews away.
+//   stepping (s1)      the PI loop is pulling the offset in (after a step, or none).
 //   locked (s2)        the last `lockSamples` offsets were within the lock window, but for
 //                      at most `lockOutliers` isolated ones, and were steady (no trend, mean
 //                      near zero). The window is `lockThresholdNs`, widened to `lockNoiseFactor`
@@ -44,6 +47,8 @@
 // The PI loop follows linuxptp's (pi.c) form: frequency = integral + kp x offset, with kp
 // and ki scaled to the sync interval (0 = derive); integral += ki x offset while pulling in
 // (stepping, as pi.c) and ki x offset x interval once locked (a quieter frequency estimate).
+// Locked, the gains narrow with the measured noise (kp x gainScale(), ki x its square): see
+// lockedGainScale() in ptp_servo.cpp.
 #pragma once
 
 #include <array>
