@@ -3,7 +3,9 @@
 // (software time stamps on a busy host: the ptp-lock bench saw +/-16 us on veth). Lock must
 // come with the truth within the window in use -- lockThresholdNs while the noise allows it,
 // the widened window beyond -- and the steadiness guard must keep a clock trending or
-// stepped through the window from locking where single offsets would let it.
+// stepped through the window from locking where single offsets would let it. And locked, the
+// gains narrowed to the noise must cut the clock's true error, keep the loop damped and still
+// follow a frequency change.
 #include <gtest/gtest.h>
 
 #include <algorithm>
