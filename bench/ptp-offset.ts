@@ -72,7 +72,8 @@ try {
     console.log(`${'ptp4l free running: offset = its error'.padEnd(44)}${ns(ptp4lStats.rmsNs)} ${ns(ptp4lStats.maxAbsNs)} ${ns(ptp4lStats.meanNs)}  ${ptp4lStats.samples}`);
     console.log(`path delay: engine ${summary.pathDelayNs} ns, ptp4l median ${median(rows.map((r) => r.pathDelayNs))} ns`);
     console.log(`ratio engine/ptp4l rms: reported offset ${ratioReported.toFixed(2)}x, true error ${ratioTrue.toFixed(2)}x (lower is better)`);
-    console.log(`engine: lock losses ${summary.counters.lockLosses}, spikes held back ${summary.counters.spikes}, kernel transmit stamp fallbacks ${summary.counters.transmitStampFallbacks}`);
+    console.log(`engine: lock losses ${summary.counters.lockLosses}, spikes held back ${summary.counters.spikes}, kernel transmit stamp fallbacks ${summary.counters.transmitStampFallbacks}, steps ${summary.counters.steps}`);
+    console.log(`engine servo at the end: stamp noise ${summary.measurementNoiseNs?.toFixed(0) ?? '-'} ns, gain scale ${summary.gainScale?.toFixed(2) ?? '-'}`);
     recordBench('ptp-offset', {
       seconds,
       grandmaster: gmIdentity,

@@ -167,6 +167,12 @@ export interface PtpSlaveStatus {
   offsetNs: number;
   pathDelayNs: number;
   frequencyPpb: number;
+  /** The offsets' measurement noise the servo saw (a standard deviation, ns; engine/ptp/ptp_servo.hpp). */
+  measurementNoiseNs: number;
+  /** The lock window (ns) that noise gave. */
+  lockWindowNs: number;
+  /** The factor the servo's kp was last scaled by for that noise (ki by its square): 1 pulling in or on quiet stamps. */
+  gainScale: number;
   /** Local time the current lock began, or null. */
   lockedSince: number | null;
   logMinDelayReqInterval: number;

@@ -15,9 +15,11 @@
 //   HAL's configuration-change path) and realigns its TX streams, so nothing ever tries to
 //   play or fill the distance between the old and the new time. Smaller steps are
 //   absorbed (the HAL's predictor re-learns at the next zero time stamp). Both are counted.
-// - Unlock (no Sync, grandmaster lost): the mapping holds over on the last frequency; the
-//   time line is untouched. Relock to a grandmaster on the same time does not step
-//   (the servo steps after its first lock only beyond its step threshold).
+// - Unlock (no Sync, grandmaster lost): the mapping holds over on the servo's frequency
+//   estimate; the time line is untouched. Relock to a grandmaster on the same time does not
+//   step: after its first lock the servo steps a first sample only beyond its step
+//   threshold, and the acquisition fit's residual only beyond its unlock threshold (the
+//   loop slews smaller ones). The first lock steps once (the gross offset).
 // - The TX SDPs name the grandmaster the slave follows (ts-refclk). When it changes the
 //   DUT re-announces at once; while none is known they say "traceable"; when the
 //   grandmaster is lost they keep naming the last one (the clock holds over on it).

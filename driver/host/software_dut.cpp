@@ -395,6 +395,8 @@ std::string SoftwareDut::status() const {
                // What "locked" was judged against: the window widens with the stamps' noise.
                {"lockWindowNs", slave->synchronizer().servo().lockWindowNs()},
                {"measurementNoiseNs", slave->synchronizer().servo().measurementNoiseNs()},
+               // The loop's gains narrowed by that noise (kp x gainScale, ki x its square).
+               {"gainScale", slave->synchronizer().servo().gainScale()},
                {"tsRefclk", formatTsRefclk(dut_->streams().ptpReference())},
                {"counters",
                 {{"syncSamples", pc.syncSamples},

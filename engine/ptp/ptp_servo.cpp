@@ -58,6 +58,9 @@ PtpServo::PtpServo(const PtpServoConfig& config) : config_(config) {
   if (config.noiseSamples < 3 || config.noiseSamples > static_cast<int>(kMaxHistory)) {
     throw std::invalid_argument("servo noiseSamples must be 3-256");
   }
+  if (!(config.noisyGainFloor > 0 && config.noisyGainFloor <= 1)) {
+    throw std::invalid_argument("servo noisyGainFloor must be above 0 and at most 1 (fixed gains)");
+  }
   lockWindowNs_ = static_cast<double>(config.lockThresholdNs);
 }
 
@@ -93,18 +96,26 @@ void PtpServo::unlock() {
   spikesInARow_ = 0;
 }
 
-PtpServoAction PtpServo::sample(Nanoseconds offset, Nanoseconds at, Nanoseconds intervalNs, double frequencyPpb) {
+PtpServoAction PtpServo::sample(Nanoseconds offset, Nanoseconds at, Nanoseconds intervalNs, double frequencyPpb,
+                                const PtpFitCorrection* fitCorrection) {
   ++counters_.samples;
   lastSampleAt_ = at;
   if (intervalNs > 0) lastIntervalNs_ = intervalNs;
-  if (state_ == PtpServoState::kUnlocked) return acquire(offset, at, frequencyPpb);
+  if (state_ == PtpServoState::kUnlocked) return acquire(offset, at, frequencyPpb, fitCorrection);
   return track(offset, at, lastIntervalNs_, frequencyPpb);
 }
 
 // Unlocked: step away any gross offset, then hold the mapping still for a few samples and
 // fit a line through them; its slope is our frequency error. A median of pairwise slopes
 // (Theil-Sen) lets a stray sample or two through without bending the estimate.
-PtpServoAction PtpServo::acquire(Nanoseconds offset, Nanoseconds at, double frequencyPpb) {
+// The fit's residual offset is stepped only when the loop should not pull it in: beyond
+// unlockThresholdNs, where the pulling-in loop clamps what it sees (so it would pull in at
+// a bounded rate) and a locked one calls offsets spikes. Within it (a fresh acquisition
+// leaves the first sample's noise and a second's drift, a few us; a relock to a
+// grandmaster on the same time leaves the noise alone) the loop slews it away: kp x 20 us
+// is ~26 ppm at 1/8 s, for about a second, where a step would move a running media clock
+// at once. The fitted frequency is applied either way.
+PtpServoAction PtpServo::acquire(Nanoseconds offset, Nanoseconds at, double frequencyPpb, const PtpFitCorrection* fitCorrection) {
   PtpServoAction action;
   // Only the first sample may step: later ones drift by the very frequency error being
   // measured (100 ppm is 100 us a second) and the fit must see that drift.
@@ -148,9 +159,12 @@ PtpServoAction PtpServo::acquire(Nanoseconds offset, Nanoseconds at, double freq
   integral_ = clampFrequency(frequencyPpb - slope * 1e9);
   action.setFrequency = true;
   action.frequencyPpb = integral_;
-  action.step = true;
-  action.stepBy = -static_cast<Nanoseconds>(std::llround(offsetNow));
-  ++counters_.steps;
+  const double residual = offsetNow + (fitCorrection ? static_cast<double>(fitCorrection->offsetCorrection(integral_)) : 0.0);
+  if (std::fabs(residual) > static_cast<double>(config_.unlockThresholdNs)) {
+    action.step = true;
+    action.stepBy = -static_cast<Nanoseconds>(std::llround(residual));
+    ++counters_.steps;
+  }
   state_ = PtpServoState::kStepping;
   historyCount_ = 0;
   largeInARow_ = 0;
@@ -195,6 +209,10 @@ PtpServoAction PtpServo::track(Nanoseconds offset, Nanoseconds at, Nanoseconds i
   double ki = config_.ki;
   if (kp <= 0) kp = std::min(0.7 * std::pow(seconds, -0.3), 0.7 / seconds);
   if (ki <= 0) ki = std::min(0.3 * std::pow(seconds, 0.4), 0.3 / seconds);
+  const bool pullingIn = state_ == PtpServoState::kStepping;
+  gainScale_ = pullingIn ? 1.0 : lockedGainScale(kp, ki, seconds);
+  kp *= gainScale_;
+  ki *= gainScale_ * gainScale_;
   // offset > 0: we are ahead of the master, so run slower.
   // Locked, the integral moves ki x offset x interval per sample: the frequency estimate
   // (what the driver's rate scalar follows) stays quiet under software time stamps. Pulling
@@ -206,7 +224,6 @@ PtpServoAction PtpServo::track(Nanoseconds offset, Nanoseconds at, Nanoseconds i
   // such a spike is held back instead) must not kick the frequency by tens of ppm, which
   // the ptp-lock bench saw cost a second or more of lock time.
   const double bound = static_cast<double>(config_.unlockThresholdNs);
-  const bool pullingIn = state_ == PtpServoState::kStepping;
   const double seen = pullingIn ? std::clamp(static_cast<double>(offset), -bound, bound) : static_cast<double>(offset);
   integral_ = clampFrequency(integral_ - ki * seen * (pullingIn ? 1.0 : seconds));
   action.setFrequency = true;
@@ -215,6 +232,29 @@ PtpServoAction PtpServo::track(Nanoseconds offset, Nanoseconds at, Nanoseconds i
   remember(offset, spike);
   updateLockState(at);
   return action;
+}
+
+// Locked, the loop's bandwidth follows the time stamps' noise. kp passes a share
+// a = kp x interval of every offset's noise into the clock: for white noise of sd sigma the
+// clock's own error then has sd sigma x sqrt(a / (2 - a)) (0.3 sigma at 1/8 s with the full
+// gains). The target keeps that within a tenth of lockThresholdNs (e = 1 us), i.e.
+// a <= 2 e^2 / (sigma^2 + e^2): stamps quieter than ~3.3 us at 1/8 s (lockThresholdNs /
+// lockNoiseFactor, where the lock window starts to widen) keep linuxptp's hardware-stamp
+// gains, noisier ones narrow the loop as 1 / sigma^2 down to noisyGainFloor (linuxptp's
+// software-stamp kp; there the clock passes 0.11 sigma). ki goes with the scale's square:
+// the damping zeta = a / (2 sqrt(ki x interval^2)) stays ~1.8 and the poles real at any
+// scale (a^2 > 4 ki interval^2), where narrowing kp alone leaves a PI loop that rings.
+// The scale narrows no faster than the narrowed loop settles, 1/scale growing by at most
+// half the integral's pole (ki x interval / kp, a sample's share) a sample: the frequency
+// the pull-in left at lock (a few ppm on noisy stamps) is removed by the wider loop first --
+// narrowed at once, that frequency error drove the clock 10-20 us off, into spikes and lock
+// losses, and back to the full gains (the servo's seeded simulation). Widening is at once,
+// and a lock loss (pulling in) restores the full gains.
+double PtpServo::lockedGainScale(double kp, double ki, double seconds) const {
+  const double e = static_cast<double>(config_.lockThresholdNs) / 10;
+  const double wanted = 2 * e * e / (noiseNs_ * noiseNs_ + e * e) / (kp * seconds);
+  const double slowest = 1.0 / (1.0 / gainScale_ + ki * seconds / kp / 2);
+  return std::clamp(wanted, std::max(config_.noisyGainFloor, slowest), 1.0);
 }
 
 void PtpServo::remember(Nanoseconds offset, bool spike) {

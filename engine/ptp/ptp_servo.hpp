@@ -3,9 +3,12 @@
 //
 // States (ptp4l prints s0/s1/s2; 3 is linuxptp's "locked stable"):
 //   unlocked (s0)      no usable time: before the first samples, after a grandmaster change
-//                      or when samples stop. Collects a few samples with the mapping left
-//                      alone and fits their slope: the initial frequency, then one step.
-//   stepping (s1)      the mapping was stepped and the PI loop is pulling the offset in.
+//                      or when samples stop. Steps a gross offset at its first sample
+//                      (always the first time, after that beyond stepThresholdNs), collects
+//                      a few samples with the mapping left alone and fits their slope: the
+//                      initial frequency; the fit's residual is stepped only beyond
+//                      unlockThresholdNs, smaller ones the loop slews away.
+//   stepping (s1)      the PI loop is pulling the offset in (after a step, or none).
 //   locked (s2)        the last `lockSamples` offsets were within the lock window, but for
 //                      at most `lockOutliers` isolated ones, and were steady (no trend, mean
 //                      near zero). The window is `lockThresholdNs`, widened to `lockNoiseFactor`
@@ -48,6 +51,8 @@
 // The PI loop follows linuxptp's (pi.c) form: frequency = integral + kp x offset, with kp
 // and ki scaled to the sync interval (0 = derive); integral += ki x offset while pulling in
 // (stepping, as pi.c) and ki x offset x interval once locked (a quieter frequency estimate).
+// Locked, the gains narrow with the measured noise (kp x gainScale(), ki x its square): see
+// lockedGainScale() in ptp_servo.cpp.
 #pragma once
 
 #include <array>
@@ -83,6 +88,10 @@ struct PtpServoConfig {
   double maxFrequencyPpb = 500'000;        // 500 ppm: beyond any crystal, bounds a wild loop
   double kp = 0;                           // 0: from the sync interval (linuxptp hardware defaults)
   double ki = 0;
+  // Locked, the loop's bandwidth narrows with the measured noise down to this fraction of
+  // kp (ki by its square); 1 keeps the gains fixed. 1/7: linuxptp's software-stamp kp over
+  // its hardware one (0.1 / 0.7). See lockedGainScale().
+  double noisyGainFloor = 1.0 / 7;
 };
 
 struct PtpServoCounters {
@@ -93,6 +102,18 @@ struct PtpServoCounters {
   std::uint64_t spikes = 0;         // offsets held back from the loop while locked
   std::uint64_t sampleTimeouts = 0; // samples stopped coming (e.g. no Follow_Up)
   std::uint64_t resets = 0;         // grandmaster changes and the like
+};
+
+// Acquisition's offsets may have been measured with something that depended on the
+// frequency not yet known (the synchronizer's path delay, held still while acquiring).
+// Given the fitted frequency, this says what to add to the fitted offset to have it as the
+// loop will measure the next one; the post-fit step is judged (and taken) on that.
+class PtpFitCorrection {
+ public:
+  virtual Nanoseconds offsetCorrection(double frequencyPpb) const = 0;
+
+ protected:
+  ~PtpFitCorrection() = default;
 };
 
 // What the servo wants done to the mapping, at the time the sample was handled.
@@ -109,7 +130,8 @@ class PtpServo {
 
   // One offset-from-master sample (slave minus master, ns) measured at local time `at`;
   // `intervalNs` is the sync interval. `frequencyPpb` is what the mapping runs at now.
-  PtpServoAction sample(Nanoseconds offset, Nanoseconds at, Nanoseconds intervalNs, double frequencyPpb);
+  PtpServoAction sample(Nanoseconds offset, Nanoseconds at, Nanoseconds intervalNs, double frequencyPpb,
+                        const PtpFitCorrection* fitCorrection = nullptr);
   // Time passes without samples: unlocks when they stopped. Returns true if it unlocked.
   bool checkTimeout(Nanoseconds now);
   // Forget the lock and re-acquire (new grandmaster); the frequency estimate is kept.
@@ -129,6 +151,9 @@ class PtpServo {
   // as of the last sample tracked (0 and lockThresholdNs before there are any).
   double measurementNoiseNs() const { return noiseNs_; }
   double lockWindowNs() const { return lockWindowNs_; }
+  // The factor kp was last multiplied by (ki by its square): 1 while pulling in or on quiet
+  // time stamps, down to noisyGainFloor when locked on noisy ones.
+  double gainScale() const { return gainScale_; }
 
  private:
   // Back to unlocked with no history (a lock loss if it was locked).
@@ -138,7 +163,7 @@ class PtpServo {
     Nanoseconds offset;
     bool spike;
   };
-  PtpServoAction acquire(Nanoseconds offset, Nanoseconds at, double frequencyPpb);
+  PtpServoAction acquire(Nanoseconds offset, Nanoseconds at, double frequencyPpb, const PtpFitCorrection* fitCorrection);
   PtpServoAction track(Nanoseconds offset, Nanoseconds at, Nanoseconds intervalNs, double frequencyPpb);
   void remember(Nanoseconds offset, bool spike);
   void updateLockState(Nanoseconds at);
@@ -149,6 +174,7 @@ class PtpServo {
   bool windowIsSteady(std::size_t n, double window) const;
   void loseLock();
   double clampFrequency(double ppb) const;
+  double lockedGainScale(double kp, double ki, double seconds) const;
 
   PtpServoConfig config_;
   PtpServoState state_ = PtpServoState::kUnlocked;
@@ -159,6 +185,7 @@ class PtpServo {
   Nanoseconds lockedSince_ = 0;
   double noiseNs_ = 0;
   double lockWindowNs_ = 0;
+  double gainScale_ = 1;
   int largeInARow_ = 0;
   int spikesInARow_ = 0;
 

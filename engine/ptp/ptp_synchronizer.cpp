@@ -12,6 +12,10 @@ Nanoseconds correctionNanos(std::int64_t scaled) { return static_cast<Nanosecond
 
 PtpSynchronizer::PtpSynchronizer(const PtpServoConfig& servo) : servo_(servo) {}
 
+Nanoseconds PtpSynchronizer::HeldDelayCorrection::offsetCorrection(double frequencyPpb) const {
+  return sync_.acquisitionDelay_ - sync_.delay_.delay(1.0 + frequencyPpb * 1e-9);
+}
+
 void PtpSynchronizer::handle(const PtpPortEvent& event, Nanoseconds now) {
   switch (event.kind) {
     case PtpPortEventKind::kSync: return onSync(event.sync, now);
@@ -19,7 +23,12 @@ void PtpSynchronizer::handle(const PtpPortEvent& event, Nanoseconds now) {
     case PtpPortEventKind::kParentChanged:
     case PtpPortEventKind::kParentLost:
       servo_.reset();
+      holdOver(now);
       delay_.reset();
+      // The ring starts over at 0: onDelay reads its first syncCount_ entries, and one left
+      // from the old grandmaster paired a new Delay_Resp with an old Sync (a delay off by the
+      // old time line's distance, or by the holdover's rate error over seconds).
+      syncNext_ = 0;
       syncCount_ = 0;
       hasOffset_ = false;
       acquisitionDelayValid_ = false;
@@ -49,13 +58,10 @@ void PtpSynchronizer::onSync(const PtpSyncSample& s, Nanoseconds now) {
   const Nanoseconds offset = mapping_.ptpTimeAt(s.t2) - t1c - pathDelay;
   const Nanoseconds interval =
       s.logSyncInterval >= -7 && s.logSyncInterval <= 7 ? logIntervalToNanos(s.logSyncInterval) : 0;
-  const bool acquiring = servo_.state() == PtpServoState::kUnlocked;
-  PtpServoAction a = servo_.sample(offset, s.t2, interval, mapping_.frequencyPpb());
-  if (acquiring && servo_.state() != PtpServoState::kUnlocked && a.step) {
-    // The frequency is known now, and with it the delay: the step removed the offset as
-    // measured with the held delay, so also remove what that delay was wrong by.
-    a.stepBy += delay_.delay(rateRatio()) - acquisitionDelay_;
-  }
+  // Once the fit gives the frequency, the delay is known with it: the fitted offset was
+  // measured with the held delay, so it is judged (and stepped) less what that was wrong by.
+  const HeldDelayCorrection heldDelay(*this);
+  const PtpServoAction a = servo_.sample(offset, s.t2, interval, mapping_.frequencyPpb(), &heldDelay);
   // The action takes effect now (when we learned of the Sync), which keeps the mapping continuous.
   if (a.setFrequency) mapping_.setFrequency(now, a.frequencyPpb);
   if (a.step) mapping_.step(now, a.stepBy);
@@ -88,8 +94,16 @@ void PtpSynchronizer::onDelay(const PtpDelaySample& d) {
   delay_.add(e, rateRatio());
 }
 
+// Samples stopped or the grandmaster went: the mapping runs on at the servo's frequency
+// estimate (its integral), not at the last frequency it was set to, which carries the
+// proportional correction of the last offset (kp x a few us of stamp noise is ppm, tens of
+// us over a 10 s holdover: the relock then saw the clock that far off and stepped).
+void PtpSynchronizer::holdOver(Nanoseconds now) {
+  if (mapping_.frequencyPpb() != servo_.frequencyEstimatePpb()) mapping_.setFrequency(now, servo_.frequencyEstimatePpb());
+}
+
 Nanoseconds PtpSynchronizer::poll(Nanoseconds now) {
-  servo_.checkTimeout(now);
+  if (servo_.checkTimeout(now)) holdOver(now);
   return servo_.timeoutAt() == std::numeric_limits<Nanoseconds>::max() ? servo_.timeoutAt() : servo_.timeoutAt() + 1;
 }
 

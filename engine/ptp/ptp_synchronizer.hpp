@@ -56,8 +56,18 @@ class PtpSynchronizer {
     Nanoseconds t1c = 0;  // t1 + Sync/Follow_Up corrections (PTP ns)
     Nanoseconds t2 = 0;   // local
   };
+  // What the delay held while acquiring was wrong by, at the frequency the fit found.
+  class HeldDelayCorrection final : public PtpFitCorrection {
+   public:
+    explicit HeldDelayCorrection(const PtpSynchronizer& sync) : sync_(sync) {}
+    Nanoseconds offsetCorrection(double frequencyPpb) const override;
+
+   private:
+    const PtpSynchronizer& sync_;
+  };
   void onSync(const PtpSyncSample& s, Nanoseconds now);
   void onDelay(const PtpDelaySample& d);
+  void holdOver(Nanoseconds now);
   void record(const PtpOffsetRecord& r);
 
   PtpTimeMapping mapping_;

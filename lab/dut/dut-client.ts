@@ -61,6 +61,8 @@ export interface DutPtpStatusJson {
   lockWindowNs?: number;
   /** The offsets' measurement noise the window was widened by (a standard deviation, ns). */
   measurementNoiseNs?: number;
+  /** The factor the servo's kp was narrowed by for that noise while locked (ki by its square); 1 pulling in or on quiet stamps. */
+  gainScale?: number;
   counters?: Record<string, number>;
 }
 

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ImpairmentModel, impairmentHook } from '../impair/impairment.ts';
 import { lockIndex, lockWindow, measurementNoise, SERVO_LOCK_RULE } from './lock-criterion.ts';
 import { VirtualPtpTrace } from './virtual-ptp-trace.ts';
+import type { PtpOffsetRecord } from '../../native/ptp.ts';
 
 describe('lock rule: the TypeScript copy decides as the engine servo does', () => {
   // The lock window at each agreed lock: the widened branch must have been compared too.
@@ -56,14 +57,22 @@ describe('lock rule: the TypeScript copy decides as the engine servo does', () =
     const model = new ImpairmentModel({ seed, delayNs: 1_000, jitter: { distribution: 'exponential', sdNs } });
     const t = new VirtualPtpTrace({ ppm: 30, baseDelayNs: 100, impairment: impairmentHook(model), seed });
     try {
-      t.runUntil(30);
-      const records = t.slave.records();
-      // The record of the acquisition step is the first in s1; the servo's window starts after it.
+      // Run in quarter seconds to read the steps when acquisition ended (records() drains).
+      const records: PtpOffsetRecord[] = [];
+      let acquisitionSteps = -1;
+      for (let s = 0.25; s <= 30; s += 0.25) {
+        t.runUntil(s);
+        records.push(...t.slave.records());
+        if (acquisitionSteps < 0 && records.some((r) => r.stateShort !== 's0')) acquisitionSteps = t.slave.status().counters.steps;
+      }
+      // The record that ended acquisition is the first in s1; the servo's window starts after it.
       const afterStep = records.slice(records.findIndex((r) => r.stateShort !== 's0') + 1);
       const firstLocked = afterStep.findIndex((r) => r.locked);
       expect(firstLocked, 'the servo locked within 30 s').toBeGreaterThanOrEqual(0);
-      const steps = t.slave.status().counters.steps;
-      expect(steps, 'no step after the acquisition (the window would restart)').toBe(2);
+      // Acquisition steps at its first sample, and once more when its fit's residual is beyond
+      // the unlock threshold (30 ppm drift while the mapping is held: usually).
+      expect([1, 2], `steps by the end of acquisition: ${acquisitionSteps}`).toContain(acquisitionSteps);
+      expect(t.slave.status().counters.steps, 'no step after the acquisition (the window would restart)').toBe(acquisitionSteps);
       const outliers = afterStep.slice(0, firstLocked + 1).filter((r) => Math.abs(r.offsetNs) > SERVO_LOCK_RULE.lockThresholdNs).length;
       const offsets = afterStep.map((r) => r.offsetNs);
       expect(lockIndex(offsets), `${outliers} outliers before the lock, window ${lockWindow(offsets, firstLocked).toFixed(0)} ns`).toBe(firstLocked);

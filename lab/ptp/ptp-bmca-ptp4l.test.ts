@@ -183,7 +183,7 @@ describe.skipIf(skip !== '')('BMCA: ptp4l and the emulator as grandmasters, the 
       `  engine takeover on resume: ${takeoverS.toFixed(3)} s (second Announce: ${ANNOUNCE_INTERVAL_S} s); re-lock ${relock(back)} later`,
       `  engine failover on the process end: ${failover2S.toFixed(3)} s after the last Announce; re-lock ${relock(fail2)} later`,
       `  judge ptp4l: receipt timer ${judgeTimer1S.toFixed(3)} s / ${judgeTimer2S.toFixed(3)} s (${RECEIPT_TIMEOUT_S}..${RECEIPT_TIMEOUT_S + ANNOUNCE_INTERVAL_S} s), failover ${judgeFail1S.toFixed(3)} s / ${judgeFail2S.toFixed(3)} s, takeover ${judgeTakeoverS.toFixed(3)} s`,
-      `  engine counters: grandmaster changes ${summary.counters.grandmasterChanges}, announce time-outs ${summary.counters.announceTimeouts}, lock losses ${summary.counters.lockLosses}, spikes ${summary.counters.spikes}, steps ${summary.counters.steps}`,
+      `  engine counters: grandmaster changes ${summary.counters.grandmasterChanges}, announce time-outs ${summary.counters.announceTimeouts}, lock losses ${summary.counters.lockLosses}, spikes ${summary.counters.spikes}, steps ${summary.counters.steps}; servo at the end: stamp noise ${summary.measurementNoiseNs?.toFixed(0) ?? '-'} ns, gain scale ${summary.gainScale?.toFixed(2) ?? '-'}`,
       `  time properties (judge's pmc): emulator ${JSON.stringify(emTime)}, ptp4l ${JSON.stringify(gmTime)}`,
       `  engine locked to the emulator: ${errorOf(emIdentity)}`,
       `  engine locked to ptp4l:        ${errorOf(gmIdentity)}`,

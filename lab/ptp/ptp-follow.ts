@@ -60,6 +60,9 @@ export interface FollowSummary {
   errorAtLock: { atLockNs: number; maxFirstSecondNs: number; samples: number } | null;
   pathDelayNs: number | null;
   frequencyPpb: number;
+  /** The servo's measured stamp noise and the gain scale it gave, at the end (absent from an addon without them). */
+  measurementNoiseNs?: number;
+  gainScale?: number;
   samples: number;
   lockedSamples: number;
   durationS: number;
@@ -245,6 +248,8 @@ export async function followPtp(o: FollowOptions): Promise<FollowSummary> {
       errorAtLock,
       pathDelayNs: st.hasOffset ? st.pathDelayNs : null,
       frequencyPpb: st.frequencyPpb,
+      measurementNoiseNs: st.measurementNoiseNs,
+      gainScale: st.gainScale,
       samples: records.length,
       lockedSamples: stats ? stats.n : 0,
       durationS: (slave.now() - start) / 1e9,

@@ -379,6 +379,10 @@ class JsPtpSlave : public Napi::ObjectWrap<JsPtpSlave> {
     o.Set("offsetNs", static_cast<double>(st.offset));
     o.Set("pathDelayNs", static_cast<double>(st.pathDelay));
     o.Set("frequencyPpb", st.frequencyPpb);
+    const PtpServo& servo = s.synchronizer().servo();
+    o.Set("measurementNoiseNs", servo.measurementNoiseNs());
+    o.Set("lockWindowNs", servo.lockWindowNs());
+    o.Set("gainScale", servo.gainScale());
     const Nanoseconds since = s.synchronizer().servo().lockedSince();
     o.Set("lockedSince", since < 0 ? env.Null() : Napi::Value(Napi::Number::New(env, static_cast<double>(since))));
     o.Set("logMinDelayReqInterval", s.port().logMinDelayReqInterval());

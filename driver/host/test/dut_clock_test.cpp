@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "driver/host/dut_clock.hpp"
+#include "engine/base/prng.hpp"
 #include "engine/base/virtual_network.hpp"
 #include "engine/ptp/test/simulated_master.hpp"
 
@@ -149,6 +150,47 @@ TEST(DutClock, AcquisitionLeavesOutTimeWithNoGrandmasterTimeAndRestartsWithEachL
   EXPECT_EQ(c.firstLockAt, lockedAt);
   std::printf("DutClock in virtual time: first lock %.3f s from the start (grandmaster at %.0f s), acquisitions ending at %.3f / %.3f / %.3f / %.3f s; the last %.3f s\n",
               lockedAt / 1e9, gmStart / 1e9, lockedAt / 1e9, relockedAt / 1e9, relock2 / 1e9, relock3 / 1e9, c.lastAcquisitionNs / 1e9);
+}
+
+// The DUT's clock steps once when it first locks (the gross offset) and never on a relock to
+// a grandmaster on the same time: a restart of the grandmaster (silent until the slave drops
+// it, back with the same identity and time) re-acquires with the path delay measured anew and
+// relocks with the media clock slewed, not moved. A grandmaster back with its time moved by
+// 50 us, 1 ms or 1 s is stepped to, once, by that much. Delivery jitter (exponential, mean
+// 2 us) stands in for software time stamps.
+TEST(DutClock, StepsOnceAtTheFirstLockAndNotOnARelockToTheSameTime) {
+  DutClockRig r;
+  Prng prng(11);
+  r.network_.setImpairment([&prng](const VirtualPacket&, std::vector<Nanoseconds>& extra) {
+    extra[0] = static_cast<Nanoseconds>(std::llround(prng.exponential(2'000)));
+  });
+  const DutClockCounters& c = r.dut_->counters();
+  r.master_->setSilent(false);
+  const Nanoseconds lockedAt = r.runUntil(60 * kS, locks);
+  ASSERT_GT(lockedAt, 0);
+  EXPECT_EQ(c.steps, 1u) << "the first lock steps once, the last step " << c.lastStepNs << " ns";
+  r.runUntil(lockedAt + 10 * kS, never);
+  Nanoseconds t = lockedAt + 10 * kS;
+  for (const Nanoseconds moved : {Nanoseconds{0}, Nanoseconds{0}, Nanoseconds{50'000}, Nanoseconds{0}, Nanoseconds{-1'000'000}, Nanoseconds{1'000'000'000}}) {
+    const std::uint64_t steps = c.steps;
+    // The grandmaster restarts: silent until the slave drops it, back 1 s later (moved or not).
+    r.master_->setSilent(true);
+    const Nanoseconds orphan = r.runUntil(t + 60 * kS, [&](const DutClockPoll&, Nanoseconds) { return !r.hasParent_; });
+    ASSERT_GT(orphan, 0);
+    r.runUntil(orphan + kS, never);
+    r.master_->stepTime(moved);
+    r.master_->setSilent(false);
+    const Nanoseconds relocked = r.runUntil(orphan + 60 * kS, [&](const DutClockPoll& p, Nanoseconds) { return p.lockChanged && r.dut_->locked(); });
+    ASSERT_GT(relocked, 0) << moved;
+    EXPECT_EQ(c.steps, steps + (moved != 0 ? 1 : 0)) << "moved " << moved << " ns; the last step " << c.lastStepNs << " ns";
+    if (moved != 0) {
+      EXPECT_NEAR(static_cast<double>(c.lastStepNs), static_cast<double>(moved), 10'000.0);
+    }
+    std::printf("grandmaster back %lld ns moved: relocked %.2f s after it was dropped, steps %llu (the last %lld ns)\n", static_cast<long long>(moved),
+                (relocked - orphan) / 1e9, static_cast<unsigned long long>(c.steps), static_cast<long long>(c.lastStepNs));
+    r.runUntil(relocked + 10 * kS, never);
+    t = relocked + 10 * kS;
+  }
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/base/prng.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -299,6 +301,131 @@ TEST(PtpServo, ALargeOffsetIsSteppedOnlyOnceItPersists) {
   servo.sample(2'000'000, at, kT, freq);
   feed(servo, at, 0, 5, freq);
   EXPECT_EQ(servo.counters().steps, steps + 1);
+}
+
+// A slave clock the servo steers, steps included: its true error (slave - master) moves each
+// interval by the servo's frequency less the master's; measured with seeded Gaussian noise.
+struct SteppedPlant {
+  SteppedPlant(double truthNs, double master, double noiseSd, std::uint64_t seed)
+      : truth(truthNs), masterPpb(master), noiseSdNs(noiseSd), prng(seed) {}
+  double truth;
+  double masterPpb;
+  double noiseSdNs;
+  Prng prng;
+  std::vector<Nanoseconds> steps;
+  PtpServoAction sample(PtpServo& servo, Nanoseconds& at, double& freq, const PtpFitCorrection* correction = nullptr) {
+    const PtpServoAction a = servo.sample(std::llround(truth + prng.normal() * noiseSdNs), at, kT, freq, correction);
+    if (a.step) {
+      truth += static_cast<double>(a.stepBy);
+      steps.push_back(a.stepBy);
+    }
+    if (a.setFrequency) freq = a.frequencyPpb;
+    truth += (freq - masterPpb) * 1e-9 * static_cast<double>(kT);
+    at += kT;
+    return a;
+  }
+  // Samples until locked (or `limit`); how many it took.
+  int untilLocked(PtpServo& servo, Nanoseconds& at, double& freq, int limit) {
+    int n = 0;
+    while (!isLocked(servo.state()) && n++ < limit) sample(servo, at, freq);
+    return n;
+  }
+};
+
+// A fresh acquisition steps once, at its first sample (the gross offset). The fit's residual
+// -- that sample's noise, plus the drift while the mapping was held, a few us here -- is left
+// to the loop, the fitted frequency applied; the lock comes as soon as before (the lock window
+// after acquisition: 1 + 8 + 16 samples, a few more on noise).
+TEST(PtpServo, AFreshAcquisitionStepsOnce) {
+  for (std::uint64_t seed = 1; seed <= 50; ++seed) {
+    PtpServo servo;
+    SteppedPlant plant(3'000'000, seed % 2 ? 5'000.0 : -5'000.0, 2'000, seed);
+    Nanoseconds at = 0;
+    double freq = 0;
+    const int n = plant.untilLocked(servo, at, freq, 400);
+    ASSERT_TRUE(isLocked(servo.state())) << "seed " << seed;
+    EXPECT_LE(n, 40) << "seed " << seed;
+    ASSERT_EQ(plant.steps.size(), 1u) << "seed " << seed << ": stepped " << plant.steps.size() << " times, the last by " << plant.steps.back();
+    EXPECT_EQ(servo.counters().steps, 1u);
+    EXPECT_LT(std::fabs(plant.truth), 10'000.0) << "seed " << seed;
+  }
+}
+
+// A grandmaster restart (same identity, same time): the servo is reset and re-acquires. The
+// clock is still on time -- offsets of a few us are noise -- so nothing steps: the first
+// sample is within stepThresholdNs and the fit's residual within unlockThresholdNs.
+TEST(PtpServo, ARelockToTheSameTimeDoesNotStep) {
+  for (std::uint64_t seed = 1; seed <= 50; ++seed) {
+    PtpServo servo;
+    SteppedPlant plant(3'000'000, 2'000, 3'000, seed);
+    Nanoseconds at = 0;
+    double freq = 0;
+    plant.untilLocked(servo, at, freq, 400);
+    for (int i = 0; i < 80; ++i) plant.sample(servo, at, freq);
+    ASSERT_TRUE(isLocked(servo.state()));
+    const auto steps = servo.counters().steps;
+    servo.reset();
+    plant.untilLocked(servo, at, freq, 400);
+    EXPECT_TRUE(isLocked(servo.state())) << "seed " << seed;
+    EXPECT_EQ(servo.counters().locks, 2u);
+    EXPECT_EQ(servo.counters().steps, steps) << "seed " << seed << ": stepped by " << plant.steps.back() << " on relocking";
+  }
+}
+
+// A relock to a grandmaster whose time did move still steps, once: 50 us (beyond
+// unlockThresholdNs, within stepThresholdNs: the fit's residual is stepped), 1 ms and 1 s
+// (the first sample is stepped, the fit's residual is noise).
+TEST(PtpServo, ARelockToAMovedTimeStepsOnce) {
+  for (const double moved : {50'000.0, -50'000.0, 1e6, 1e9}) {
+    PtpServo servo;
+    SteppedPlant plant(3'000'000, 2'000, 3'000, 3);
+    Nanoseconds at = 0;
+    double freq = 0;
+    plant.untilLocked(servo, at, freq, 400);
+    ASSERT_TRUE(isLocked(servo.state()));
+    servo.reset();
+    plant.truth += moved;
+    const auto steps = servo.counters().steps;
+    plant.untilLocked(servo, at, freq, 400);
+    EXPECT_TRUE(isLocked(servo.state())) << moved;
+    EXPECT_EQ(servo.counters().steps, steps + 1) << moved << " ns";
+    EXPECT_NEAR(static_cast<double>(plant.steps.back()), -moved, 10'000.0) << moved << " ns";
+    EXPECT_LT(std::fabs(plant.truth), 10'000.0) << moved << " ns";
+  }
+}
+
+// What the held delay was wrong by joins the fit's residual: a relock whose offsets say 3 us
+// but whose delay, once the frequency is known, moves the time by 30 us more steps by the
+// sum; one that moves it by 2 us does not step. The correction is asked at the fitted
+// frequency.
+TEST(PtpServo, TheFitsResidualIsJudgedWithTheFitCorrection) {
+  struct Correction final : PtpFitCorrection {
+    Nanoseconds by = 0;
+    mutable double askedAt = 0;
+    Nanoseconds offsetCorrection(double frequencyPpb) const override {
+      askedAt = frequencyPpb;
+      return by;
+    }
+  };
+  for (const Nanoseconds by : {Nanoseconds{30'000}, Nanoseconds{2'000}}) {
+    Nanoseconds at = 0;
+    double freq = 0;
+    PtpServo servo = tracking(at, freq);
+    servo.reset();
+    Correction correction;
+    correction.by = by;
+    PtpServoAction a;
+    for (int i = 0; i < PtpServoConfig{}.acquisitionSamples; ++i) {
+      a = servo.sample(3'000, at, kT, 1'000.0, &correction);
+      at += kT;
+    }
+    ASSERT_TRUE(a.setFrequency);
+    EXPECT_EQ(correction.askedAt, a.frequencyPpb);
+    EXPECT_EQ(a.step, by > 10'000) << by;
+    if (a.step) {
+      EXPECT_EQ(a.stepBy, -(3'000 + by));
+    }
+  }
 }
 
 TEST(PtpServo, SamplesThatStopUnlockAndResetKeepsTheFrequency) {
