@@ -71,7 +71,7 @@ function selection(changes: FollowChange[], gm: string, fromS: number) {
   return { selected, before, lock };
 }
 
-describe.skipIf(skip !== '')('BMCA: ptp4l and the emulator as grandmasters, the engine and a ptp4l slave choosing (network namespaces)', () => {
+describe.skipIf(skip !== '')(`BMCA: ptp4l and the emulator as grandmasters, the engine and a ptp4l slave choosing (network namespaces${skip ? `; skipped: ${skip}` : ''})`, () => {
   let net: Netns | undefined;
   const dir = mkdtempSync(path.join(tmpdir(), 'a67q-bmca-'));
   afterAll(() => {

@@ -9,7 +9,7 @@ import { recordScenario } from './runner.ts';
 
 const scenario = (name: string) => loadScenario(path.join(projectRoot, 'scenarios', name));
 
-describe.skipIf(!addonBuilt())('NetworkTime in a run (virtual time)', () => {
+describe.skipIf(!addonBuilt())(`NetworkTime in a run (virtual time; ${addonBuilt() ? 'the native addon is built' : 'skipped: the native addon build/Release/aes67_native.node is missing (npm run build)'})`, () => {
   it('follows the backup grandmaster once it leads, after its primary powered off', () => {
     const { world } = recordScenario(scenario('impairments/gm-failover.yaml'), 1);
     expect(world.time.changes.map((c) => c.grandmaster)).toEqual(['backup']);
