@@ -387,6 +387,9 @@ std::string SoftwareDut::status() const {
                {"offsetNs", st.offset},
                {"pathDelayNs", st.pathDelay},
                {"frequencyPpb", st.frequencyPpb},
+               // What the PTP time runs at now: the estimate plus the loop's proportional term,
+               // or, holding over, the master's rate as its Syncs measured it.
+               {"clockFrequencyPpb", slave->synchronizer().mapping().frequencyPpb()},
                {"lockTimeS", cc.firstLockAt < 0 ? json(nullptr) : json(seconds(cc.firstLockAt - cc.startedAt))},
                {"lastAcquisitionS", cc.lastAcquisitionNs < 0 ? json(nullptr) : json(seconds(cc.lastAcquisitionNs))},
                {"lockedForS", slave->synchronizer().servo().lockedSince() < 0
@@ -408,6 +411,7 @@ std::string SoftwareDut::status() const {
                  {"locks", cc.locks},
                  {"lockLosses", cc.lockLosses},
                  {"spikes", sc.spikes},
+                 {"holdoversOnFittedRate", slave->synchronizer().counters().holdoversOnFittedRate},
                  {"sampleTimeouts", sc.sampleTimeouts},
                  {"transmitStampFallbacks", slave->transmitStampFallbacks()},
                  {"sendFailures", slave->sendFailures()}}}};

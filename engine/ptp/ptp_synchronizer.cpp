@@ -24,6 +24,10 @@ void PtpSynchronizer::handle(const PtpPortEvent& event, Nanoseconds now) {
     case PtpPortEventKind::kParentLost:
       servo_.reset();
       holdOver(now);
+      // Another grandmaster, or the same one back with a time of its own: the fit starts over
+      // at its first Sync. Until then it keeps the rate (the grandmaster's return, a parent
+      // change after the loss, holds over at the same rate, not at the integral).
+      rateFitStale_ = true;
       delay_.reset();
       // The ring starts over at 0: onDelay reads its first syncCount_ entries, and one left
       // from the old grandmaster paired a new Delay_Resp with an old Sync (a delay off by the
@@ -61,7 +65,10 @@ void PtpSynchronizer::onSync(const PtpSyncSample& s, Nanoseconds now) {
   // Once the fit gives the frequency, the delay is known with it: the fitted offset was
   // measured with the held delay, so it is judged (and stepped) less what that was wrong by.
   const HeldDelayCorrection heldDelay(*this);
+  const PtpServoState before = servo_.state();
+  const std::uint64_t spikes = servo_.counters().spikes;
   const PtpServoAction a = servo_.sample(offset, s.t2, interval, mapping_.frequencyPpb(), &heldDelay);
+  fitRate(s.t2, t1c, before, a, servo_.counters().spikes != spikes);
   // The action takes effect now (when we learned of the Sync), which keeps the mapping continuous.
   if (a.setFrequency) mapping_.setFrequency(now, a.frequencyPpb);
   if (a.step) mapping_.step(now, a.stepBy);
@@ -94,16 +101,44 @@ void PtpSynchronizer::onDelay(const PtpDelaySample& d) {
   delay_.add(e, rateRatio());
 }
 
-// Samples stopped or the grandmaster went: the mapping runs on at the servo's frequency
-// estimate (its integral), not at the last frequency it was set to, which carries the
-// proportional correction of the last offset (kp x a few us of stamp noise is ppm, tens of
-// us over a 10 s holdover: the relock then saw the clock that far off and stepped).
+// Every Sync but a spike feeds the rate fit, from the first sample of an acquisition on (the
+// fit needs no servo: the mapping's own steps and frequency do not enter it). It fits t1
+// against t2 without the path delay: the delay is constant on a path, but its estimate moves
+// (held while acquiring, then the filter's median; 5 -> 15 us after a ptp4l restart on veth)
+// and a move in the middle of a few seconds of Syncs would bend the slope by ppm. A step of the
+// servo's while it tracked, or an unlock by it, means the master's times moved or cannot be
+// trusted: the fit starts over.
+void PtpSynchronizer::fitRate(Nanoseconds t2, Nanoseconds masterTime, PtpServoState before, const PtpServoAction& a, bool spike) {
+  if (rateFitStale_) {
+    rateFit_.restart();
+    rateFitStale_ = false;
+  }
+  const bool tracking = before != PtpServoState::kUnlocked;
+  if (tracking && (a.step || servo_.state() == PtpServoState::kUnlocked)) {
+    rateFit_.restart();
+    return;
+  }
+  if (!spike) rateFit_.add(t2, masterTime);
+}
+
+// Samples stopped or the grandmaster went: the mapping runs on at the master's rate as the
+// Syncs measured it (MasterRateFit), or, before they span enough time for that, at the
+// servo's frequency estimate (its integral) -- never at the last frequency it was set to,
+// which carries the proportional correction of the last offset (kp x a few us of stamp noise
+// is ppm, tens of us over a 10 s holdover: the relock then saw the clock that far off and
+// stepped). The integral alone left the acquisition's ppm error a grandmaster restart soon
+// after a lock drifted by (20-27 us over ptp4l's ~18 s restart on veth: a step at relock).
 void PtpSynchronizer::holdOver(Nanoseconds now) {
-  if (mapping_.frequencyPpb() != servo_.frequencyEstimatePpb()) mapping_.setFrequency(now, servo_.frequencyEstimatePpb());
+  double ppb = servo_.frequencyEstimatePpb();
+  if (rateFit_.frequencyPpb(ppb)) ++counters_.holdoversOnFittedRate;
+  if (mapping_.frequencyPpb() != ppb) mapping_.setFrequency(now, ppb);
 }
 
 Nanoseconds PtpSynchronizer::poll(Nanoseconds now) {
-  if (servo_.checkTimeout(now)) holdOver(now);
+  if (servo_.checkTimeout(now)) {
+    holdOver(now);
+    rateFitStale_ = true;  // the samples stopped: what comes next is measured afresh
+  }
   return servo_.timeoutAt() == std::numeric_limits<Nanoseconds>::max() ? servo_.timeoutAt() : servo_.timeoutAt() + 1;
 }
 

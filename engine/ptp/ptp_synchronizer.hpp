@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "engine/ptp/master_rate_fit.hpp"
 #include "engine/ptp/path_delay_filter.hpp"
 #include "engine/ptp/ptp_port.hpp"
 #include "engine/ptp/ptp_servo.hpp"
@@ -30,6 +31,7 @@ struct PtpSynchronizerCounters {
   std::uint64_t syncsWithoutDelay = 0;  // Syncs before any delay estimate: no offset yet
   std::uint64_t unpairedDelays = 0;     // exchanges with no Sync to pair with
   std::uint64_t recordOverflows = 0;    // offset records nobody drained
+  std::uint64_t holdoversOnFittedRate = 0;  // holdovers at the fitted master rate (else at the servo's integral)
 };
 
 class PtpSynchronizer {
@@ -44,6 +46,7 @@ class PtpSynchronizer {
   const PtpServo& servo() const { return servo_; }
   const PathDelayFilter& delayFilter() const { return delay_; }
   const PtpSynchronizerCounters& counters() const { return counters_; }
+  const MasterRateFit& rateFit() const { return rateFit_; }
   bool hasOffset() const { return hasOffset_; }
   const PtpOffsetRecord& last() const { return last_; }
   // The rate ratio (PTP ns per local ns) the delay is computed with: the servo's estimate.
@@ -67,12 +70,15 @@ class PtpSynchronizer {
   };
   void onSync(const PtpSyncSample& s, Nanoseconds now);
   void onDelay(const PtpDelaySample& d);
+  void fitRate(Nanoseconds t2, Nanoseconds masterTime, PtpServoState before, const PtpServoAction& a, bool spike);
   void holdOver(Nanoseconds now);
   void record(const PtpOffsetRecord& r);
 
   PtpTimeMapping mapping_;
   PtpServo servo_;
   PathDelayFilter delay_;
+  MasterRateFit rateFit_;
+  bool rateFitStale_ = false;  // samples stopped or the parent changed: the fit starts over at the next Sync
   std::array<SyncPoint, 4> syncs_{};
   std::size_t syncNext_ = 0, syncCount_ = 0;
   bool hasOffset_ = false;

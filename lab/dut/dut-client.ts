@@ -52,6 +52,8 @@ export interface DutPtpStatusJson {
   offsetNs?: number;
   pathDelayNs?: number;
   frequencyPpb?: number;
+  /** The frequency the DUT's PTP time runs at now: the servo's estimate plus its proportional term, or holding over, the master's rate fitted from its Syncs (engine/ptp/master_rate_fit.hpp). */
+  clockFrequencyPpb?: number;
   /** First lock, seconds from the PTP slave's start (the DUT's start); null before. */
   lockTimeS?: number | null;
   /** The latest lock's acquisition, seconds from the first Sync sample of its grandmaster the slave took while unlocked until it locked; null before the first lock. */
