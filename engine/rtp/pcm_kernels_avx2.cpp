@@ -158,25 +158,43 @@ AES67_AVX2_INLINE void storeFloats(float* out, __m256 v) {
   else _mm256_storeu_ps(out, v);
 }
 
-template <std::size_t kWirePerSample, __m256 (*kStep)(const std::uint8_t*), bool kAligned>
+// kInnerStep: a faster step that may read past its own wire bytes, used for the steps that
+// start at sample kInnerFrom or later and end kInnerAfter - 8 samples or more before the end.
+template <std::size_t kWirePerSample, __m256 (*kStep)(const std::uint8_t*), bool kAligned, __m256 (*kInnerStep)(const std::uint8_t*),
+          std::size_t kInnerAfter>
 AES67_AVX2_INLINE void decodeSteps(const std::uint8_t* in, std::size_t i, std::size_t n, float* out) {
-  for (; i + 32 <= n; i += 32) {
-    storeFloats<kAligned>(out + i, kStep(in + kWirePerSample * i));
-    storeFloats<kAligned>(out + i + 8, kStep(in + kWirePerSample * (i + 8)));
-    storeFloats<kAligned>(out + i + 16, kStep(in + kWirePerSample * (i + 16)));
-    storeFloats<kAligned>(out + i + 24, kStep(in + kWirePerSample * (i + 24)));
+  for (; i + 24 + kInnerAfter <= n; i += 32) {
+    storeFloats<kAligned>(out + i, kInnerStep(in + kWirePerSample * i));
+    storeFloats<kAligned>(out + i + 8, kInnerStep(in + kWirePerSample * (i + 8)));
+    storeFloats<kAligned>(out + i + 16, kInnerStep(in + kWirePerSample * (i + 16)));
+    storeFloats<kAligned>(out + i + 24, kInnerStep(in + kWirePerSample * (i + 24)));
   }
+  for (; i + kInnerAfter <= n; i += 8) storeFloats<kAligned>(out + i, kInnerStep(in + kWirePerSample * i));
   for (; i + 8 <= n; i += 8) storeFloats<kAligned>(out + i, kStep(in + kWirePerSample * i));
   if (i < n) _mm256_storeu_ps(out + n - 8, kStep(in + kWirePerSample * (n - 8)));
 }
 
-template <std::size_t kWirePerSample, __m256 (*kStep)(const std::uint8_t*)>
+template <std::size_t kWirePerSample, __m256 (*kStep)(const std::uint8_t*), __m256 (*kInnerStep)(const std::uint8_t*) = kStep,
+          std::size_t kInnerFrom = 0, std::size_t kInnerAfter = 8>
 AES67_AVX2_INLINE void decodeToAlignedStores(const std::uint8_t* in, std::size_t n, float* out) {
   _mm256_storeu_ps(out, kStep(in));
   const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(out) & 31;
   // Floats off a 4-byte boundary (never from a float array) never align: all unaligned.
-  if (misaligned % 4 != 0) return decodeSteps<kWirePerSample, kStep, false>(in, 8, n, out);
-  decodeSteps<kWirePerSample, kStep, true>(in, ((32 - misaligned) & 31) / 4, n, out);
+  if (misaligned % 4 != 0) return decodeSteps<kWirePerSample, kStep, false, kInnerStep, kInnerAfter>(in, 8, n, out);
+  const std::size_t first = ((32 - misaligned) & 31) / 4;  // the first sample stored at a boundary
+  decodeSteps<kWirePerSample, kStep, true, kInnerStep, kInnerAfter>(in, first < kInnerFrom ? first + 8 : first, n, out);
+}
+
+// L24 from one 32-byte load 4 bytes before the step: lane 0 then holds samples 0-3 in its
+// bytes 4-15 and lane 1 samples 4-7 in its bytes 0-11, so no vinserti128 joins two loads
+// (vinserti128 crosses the lanes: one a cycle on Zen 3). It reads 4 bytes before the step's
+// 24 and 4 after: only for steps from sample 2 on that leave 2 samples after them.
+AES67_AVX2_INLINE __m256 decodeL24InnerStep(const std::uint8_t* in) {
+  const __m256i wire = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in - 4));
+  const __m256i toTop = _mm256_setr_epi8(Z, 6, 5, 4, Z, 9, 8, 7, Z, 12, 11, 10, Z, 15, 14, 13,  //
+                                         Z, 2, 1, 0, Z, 5, 4, 3, Z, 8, 7, 6, Z, 11, 10, 9);
+  const __m256i top = _mm256_shuffle_epi8(wire, toTop);
+  return _mm256_mul_ps(_mm256_cvtepi32_ps(top), _mm256_set1_ps(kTwoToMinus31));
 }
 
 AES67_AVX2 void decodeL16(const std::uint8_t* in, std::size_t n, float* out) {
@@ -185,7 +203,7 @@ AES67_AVX2 void decodeL16(const std::uint8_t* in, std::size_t n, float* out) {
 }
 AES67_AVX2 void decodeL24(const std::uint8_t* in, std::size_t n, float* out) {
   if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->decode[1](in, n, out);
-  decodeToAlignedStores<3, decodeL24Step>(in, n, out);
+  decodeToAlignedStores<3, decodeL24Step, decodeL24InnerStep, 2, 10>(in, n, out);
 }
 AES67_AVX2 void decodeL32(const std::uint8_t* in, std::size_t n, float* out) {
   if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->decode[2](in, n, out);
