@@ -161,8 +161,9 @@ AES67_AVX2_INLINE void storeFloats(float* out, __m256 v) {
 // kInnerStep: a faster step that may read past its own wire bytes, used for the steps that
 // start at sample kInnerFrom or later and end kInnerAfter - 8 samples or more before the end.
 template <std::size_t kWirePerSample, __m256 (*kStep)(const std::uint8_t*), bool kAligned, __m256 (*kInnerStep)(const std::uint8_t*),
-          std::size_t kInnerAfter>
+          std::size_t kInnerFrom, std::size_t kInnerAfter>
 AES67_AVX2_INLINE void decodeSteps(const std::uint8_t* in, std::size_t i, std::size_t n, float* out) {
+  if (i < kInnerFrom && i + 8 <= n) storeFloats<kAligned>(out + i, kStep(in + kWirePerSample * i)), i += 8;
   for (; i + 24 + kInnerAfter <= n; i += 32) {
     storeFloats<kAligned>(out + i, kInnerStep(in + kWirePerSample * i));
     storeFloats<kAligned>(out + i + 8, kInnerStep(in + kWirePerSample * (i + 8)));
@@ -180,9 +181,8 @@ AES67_AVX2_INLINE void decodeToAlignedStores(const std::uint8_t* in, std::size_t
   _mm256_storeu_ps(out, kStep(in));
   const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(out) & 31;
   // Floats off a 4-byte boundary (never from a float array) never align: all unaligned.
-  if (misaligned % 4 != 0) return decodeSteps<kWirePerSample, kStep, false, kInnerStep, kInnerAfter>(in, 8, n, out);
-  const std::size_t first = ((32 - misaligned) & 31) / 4;  // the first sample stored at a boundary
-  decodeSteps<kWirePerSample, kStep, true, kInnerStep, kInnerAfter>(in, first < kInnerFrom ? first + 8 : first, n, out);
+  if (misaligned % 4 != 0) return decodeSteps<kWirePerSample, kStep, false, kInnerStep, kInnerFrom, kInnerAfter>(in, 8, n, out);
+  decodeSteps<kWirePerSample, kStep, true, kInnerStep, kInnerFrom, kInnerAfter>(in, ((32 - misaligned) & 31) / 4, n, out);
 }
 
 // L24 from one 32-byte load 4 bytes before the step: lane 0 then holds samples 0-3 in its

@@ -17,6 +17,11 @@
 
 #include "test-support/counting_heap.hpp"
 
+#if defined(__unix__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
 namespace aes67 {
 namespace {
 
@@ -591,6 +596,40 @@ TEST(PcmKernels, OutputsAroundAPageBoundaryLikeScalar) {
     }
   }
 }
+
+#if defined(__unix__)
+// The decoders read nothing outside their input: the wire bytes end right before a page that
+// may not be read, or start right after one (the AVX2 L24 decoder's inner steps load 4 bytes
+// before and after their own 24; a read past the packet would fault here), for every length
+// to 100 samples, each compared with the scalar kernel.
+TEST(PcmKernels, DecodersReadNothingOutsideTheirInput) {
+  if (fastSets().empty()) GTEST_SKIP() << "no kernel set but scalar on this build/CPU (x86-64 with AVX2 has one)";
+  const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  // Three pages: none | readable | none.
+  void* map = mmap(nullptr, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(map, MAP_FAILED);
+  auto* base = static_cast<std::uint8_t*>(map);
+  ASSERT_EQ(mprotect(base, page, PROT_NONE), 0);
+  ASSERT_EQ(mprotect(base + 2 * page, page, PROT_NONE), 0);
+  std::uint64_t s = 0x6A6E;
+  for (std::size_t b = page; b < 2 * page; ++b) base[b] = static_cast<std::uint8_t>(xorshift(s));
+  std::vector<float> want(100), got(100);
+  for (const PcmKernels* k : fastSets()) {
+    for (PcmEncoding e : kEncodings) {
+      const std::size_t w = bytesPerSample(e);
+      for (std::size_t n = 0; n <= 100; ++n) {
+        for (const std::uint8_t* wire : {base + page, base + 2 * page - w * n}) {
+          scalar().decode[index(e)](wire, n, want.data());
+          k->decode[index(e)](wire, n, got.data());
+          ASSERT_EQ(0, std::memcmp(want.data(), got.data(), n * sizeof(float)))
+              << toString(k->set) << " " << toString(e) << " n=" << n << (wire == base + page ? " at the start" : " at the end");
+        }
+      }
+    }
+  }
+  munmap(map, 3 * page);
+}
+#endif
 
 // The real-time rule for the codec: no allocation in any kernel set at packet sizes, counted
 // by this binary's operator new (test-support/counting_heap.cpp), which first shows it sees
