@@ -46,11 +46,12 @@ console.log(`dec/f, enc/f = the codec against memcpy of the float bytes (what de
 // invalid flag its NaN check: pcm_kernels_avx512.cpp), so it comes within a few percent of
 // it. The AVX2 L16 encoder's fast path (from 128 samples) is the AVX2 floor plus one byte
 // shuffle (vpshufb) a 16 samples and the MXCSR read (pcm_kernels_avx2.cpp): about 1.1x the
-// floor's time on 1 ms x 64 ch, 1.25x on 1 ms x 8 ch (the read is a fixed ~4 ns). Every
-// other encoder stays further below: the L24 ones clip with two operations a vector the
-// floor does not have, in loops bound by the operations they issue. "cp32" (AVX2 rows) is a copy of the wire bytes with
-// 32-byte AVX2 loads and stores, against glibc's memcpy (which on this CPU may use wider or
-// aligned stores).
+// floor's time on 1 ms x 64 ch, 1.3x on 1 ms x 8 ch (on Zen 3 the read waits for every
+// conversion before it: about 5 ns a packet). The AVX2 L24 encoder stores each 8 samples as
+// two 16-byte halves (vextracti128 to memory) where the floor joins them with vpermd, so it
+// runs at the floor's time with its clip; the AVX2 L32 one finds NaN with a running sum.
+// "cp32" (AVX2 rows) is a copy of the wire bytes with 32-byte AVX2 loads and stores, against
+// glibc's memcpy (which on this CPU may use wider or aligned stores).
 console.log(`floor = the least an encoder of the row's instruction set does (scale, convert, narrow, store; no clipping/NaN/byte order) vs memcpy; cp32 = a 32-byte AVX2 copy loop vs memcpy`);
 console.log(
   `${'codec'.padEnd(5)} ${'buffer'.padEnd(13)} ${'kernels'.padEnd(7)} ${'bytes'.padStart(8)} ${'decode ns'.padStart(10)} ${'encode ns'.padStart(10)} ` +

@@ -23,10 +23,10 @@ std::optional<PcmEncoding> parsePcmEncoding(const std::string& name);
 // samples = frames * channels. No allocation: real-time safe. Runs the fastest kernel set
 // this CPU has (pcm_kernels.hpp: AVX-512 F/BW/VL/VBMI, else AVX2, on x86-64 that has it,
 // else the portable scalar kernels), chosen once when the program loads; every set gives
-// the same bits. The AVX-512 and AVX2 L16 and L24 encoders use the thread's MXCSR invalid
-// flag to notice NaN and out-of-range samples, and clear it when they find it set after a
-// packet long enough for their fast paths (AVX-512: 320 L16 / 160 L24 samples or more;
-// AVX2: 128 / 768); they expect MXCSR's exceptions masked (the default), as every vector
+// the same bits. The AVX-512 L16 and L24 encoders and the AVX2 L16 one use the thread's
+// MXCSR invalid flag to notice NaN and out-of-range samples, and clear it when they find it
+// set after a packet long enough for their fast paths (AVX-512: 320 L16 / 160 L24 samples or
+// more; AVX2: 128 L16); they expect MXCSR's exceptions masked (the default), as every vector
 // kernel here does.
 void decodePcm(PcmEncoding e, const std::uint8_t* in, std::size_t samples, float* out);
 void encodePcm(PcmEncoding e, const float* in, std::size_t samples, std::uint8_t* out);

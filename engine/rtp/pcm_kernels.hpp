@@ -31,9 +31,14 @@ const PcmKernels& activePcmKernels();
 // The AVX2 set (pcm_kernels_avx2.cpp); nullptr when not built for x86-64 with GCC/Clang.
 // Only call its kernels on a CPU that has AVX2.
 const PcmKernels* avx2PcmKernelsIfBuilt();
-// The AVX2 L16 and L24 encoders' fast paths alone, as avx512FastEncoderIfBuilt below is
-// for AVX-512 (the same contract); nullptr for L32 or when not built.
+// The AVX2 L16 encoder's fast path alone, as avx512FastEncoderIfBuilt below is for AVX-512
+// (the same contract); nullptr for L24 (its kernel has no fast path) and L32, or when not
+// built.
 PcmEncodeKernel avx2FastEncoderIfBuilt(PcmEncoding e);
+// The AVX2 L32 encoder's fast path alone, without the check that reruns a packet on the
+// exact kernel when the packet's running sum is NaN: exact for every input without NaN; for
+// tests. nullptr when not built.
+PcmEncodeKernel avx2L32NanFreeEncoderIfBuilt();
 // The AVX-512 set (F, BW, VL and VBMI; pcm_kernels_avx512.cpp); nullptr when not built for
 // x86-64 with GCC/Clang. Only call its kernels on a CPU that has all four.
 const PcmKernels* avx512PcmKernelsIfBuilt();

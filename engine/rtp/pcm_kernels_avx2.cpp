@@ -1,14 +1,18 @@
 // The PCM kernels for x86-64 CPUs with AVX2 (Intel since Haswell, AMD since Excavator):
 // eight samples a step, byte order and the 3-byte L24 layout done with one byte shuffle
-// (vpshufb), conversion and clipping in float; the L16 and L24 encoders have fast paths
-// for whole packets that clip with integer operations and leave NaN and huge values to
-// MXCSR's invalid flag (see "encode: fast paths"). Built into every x86-64 binary with the
-// target attribute (the rest of the build stays baseline SSE2) and picked in
-// pcm_codec.cpp only on a CPU that has AVX2. Every kernel gives the scalar kernel's bits
-// for every input (pcm_kernels_test.cpp): conversions are exact or round to nearest, ties
-// to even, like the scalar code, under the default MXCSR rounding mode both rely on, with
-// MXCSR's exceptions masked (the default). Real-time safe: no allocation, no lock, no
-// system call (stmxcsr and ldmxcsr are instructions).
+// (vpshufb), conversion and clipping in float; the L16 encoder has a fast path for whole
+// packets that clips with vpackssdw's saturation and leaves NaN and huge values to MXCSR's
+// invalid flag (see "encode: fast paths"), the L32 one a fast path that finds NaN with a
+// running sum. Built into every x86-64 binary with the target attribute (the rest of the
+// build stays baseline SSE2) and picked in pcm_codec.cpp only on a CPU that has AVX2. Every
+// kernel gives the scalar kernel's bits for every input (pcm_kernels_test.cpp): conversions
+// are exact or round to nearest, ties to even, like the scalar code, under the default MXCSR
+// rounding mode both rely on, with MXCSR's exceptions masked (the default). Real-time safe:
+// no allocation, no lock, no system call (stmxcsr and ldmxcsr are instructions).
+//
+// Costs below were measured on Zen 3 (EPYC, family 25 model 1), whose AVX2 pipes run
+// vpermd/vpermq at about one a 1.3 cycles on the pipes vpshufb needs too, vperm2i128 at one a
+// cycle beside them, and vextracti128 to memory at the cost of a store.
 #include "engine/rtp/pcm_kernels.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -154,25 +158,43 @@ AES67_AVX2_INLINE void storeFloats(float* out, __m256 v) {
   else _mm256_storeu_ps(out, v);
 }
 
-template <std::size_t kWirePerSample, __m256 (*kStep)(const std::uint8_t*), bool kAligned>
+// kInnerStep: a faster step that may read past its own wire bytes, used for the steps that
+// start at sample kInnerFrom or later and end kInnerAfter - 8 samples or more before the end.
+template <std::size_t kWirePerSample, __m256 (*kStep)(const std::uint8_t*), bool kAligned, __m256 (*kInnerStep)(const std::uint8_t*),
+          std::size_t kInnerFrom, std::size_t kInnerAfter>
 AES67_AVX2_INLINE void decodeSteps(const std::uint8_t* in, std::size_t i, std::size_t n, float* out) {
-  for (; i + 32 <= n; i += 32) {
-    storeFloats<kAligned>(out + i, kStep(in + kWirePerSample * i));
-    storeFloats<kAligned>(out + i + 8, kStep(in + kWirePerSample * (i + 8)));
-    storeFloats<kAligned>(out + i + 16, kStep(in + kWirePerSample * (i + 16)));
-    storeFloats<kAligned>(out + i + 24, kStep(in + kWirePerSample * (i + 24)));
+  if (i < kInnerFrom && i + 8 <= n) storeFloats<kAligned>(out + i, kStep(in + kWirePerSample * i)), i += 8;
+  for (; i + 24 + kInnerAfter <= n; i += 32) {
+    storeFloats<kAligned>(out + i, kInnerStep(in + kWirePerSample * i));
+    storeFloats<kAligned>(out + i + 8, kInnerStep(in + kWirePerSample * (i + 8)));
+    storeFloats<kAligned>(out + i + 16, kInnerStep(in + kWirePerSample * (i + 16)));
+    storeFloats<kAligned>(out + i + 24, kInnerStep(in + kWirePerSample * (i + 24)));
   }
+  for (; i + kInnerAfter <= n; i += 8) storeFloats<kAligned>(out + i, kInnerStep(in + kWirePerSample * i));
   for (; i + 8 <= n; i += 8) storeFloats<kAligned>(out + i, kStep(in + kWirePerSample * i));
   if (i < n) _mm256_storeu_ps(out + n - 8, kStep(in + kWirePerSample * (n - 8)));
 }
 
-template <std::size_t kWirePerSample, __m256 (*kStep)(const std::uint8_t*)>
+template <std::size_t kWirePerSample, __m256 (*kStep)(const std::uint8_t*), __m256 (*kInnerStep)(const std::uint8_t*) = kStep,
+          std::size_t kInnerFrom = 0, std::size_t kInnerAfter = 8>
 AES67_AVX2_INLINE void decodeToAlignedStores(const std::uint8_t* in, std::size_t n, float* out) {
   _mm256_storeu_ps(out, kStep(in));
   const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(out) & 31;
   // Floats off a 4-byte boundary (never from a float array) never align: all unaligned.
-  if (misaligned % 4 != 0) return decodeSteps<kWirePerSample, kStep, false>(in, 8, n, out);
-  decodeSteps<kWirePerSample, kStep, true>(in, ((32 - misaligned) & 31) / 4, n, out);
+  if (misaligned % 4 != 0) return decodeSteps<kWirePerSample, kStep, false, kInnerStep, kInnerFrom, kInnerAfter>(in, 8, n, out);
+  decodeSteps<kWirePerSample, kStep, true, kInnerStep, kInnerFrom, kInnerAfter>(in, ((32 - misaligned) & 31) / 4, n, out);
+}
+
+// L24 from one 32-byte load 4 bytes before the step: lane 0 then holds samples 0-3 in its
+// bytes 4-15 and lane 1 samples 4-7 in its bytes 0-11, so no vinserti128 joins two loads
+// (vinserti128 crosses the lanes: one a cycle on Zen 3). It reads 4 bytes before the step's
+// 24 and 4 after: only for steps from sample 2 on that leave 2 samples after them.
+AES67_AVX2_INLINE __m256 decodeL24InnerStep(const std::uint8_t* in) {
+  const __m256i wire = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in - 4));
+  const __m256i toTop = _mm256_setr_epi8(Z, 6, 5, 4, Z, 9, 8, 7, Z, 12, 11, 10, Z, 15, 14, 13,  //
+                                         Z, 2, 1, 0, Z, 5, 4, 3, Z, 8, 7, 6, Z, 11, 10, 9);
+  const __m256i top = _mm256_shuffle_epi8(wire, toTop);
+  return _mm256_mul_ps(_mm256_cvtepi32_ps(top), _mm256_set1_ps(kTwoToMinus31));
 }
 
 AES67_AVX2 void decodeL16(const std::uint8_t* in, std::size_t n, float* out) {
@@ -181,45 +203,67 @@ AES67_AVX2 void decodeL16(const std::uint8_t* in, std::size_t n, float* out) {
 }
 AES67_AVX2 void decodeL24(const std::uint8_t* in, std::size_t n, float* out) {
   if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->decode[1](in, n, out);
-  decodeToAlignedStores<3, decodeL24Step>(in, n, out);
+  decodeToAlignedStores<3, decodeL24Step, decodeL24InnerStep, 2, 10>(in, n, out);
 }
 AES67_AVX2 void decodeL32(const std::uint8_t* in, std::size_t n, float* out) {
   if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->decode[2](in, n, out);
   decodeToAlignedStores<4, decodeL32Step>(in, n, out);
 }
-// The exact L16 and L24 kernels: what encodeL16 and encodeL24 run when their fast paths
-// (below) cannot take the packet, and for packets too short for the fast path to pay.
+// The exact L16 kernel: what encodeL16 runs when its fast path (below) cannot take the
+// packet, and for packets too short for the fast path to pay.
 AES67_AVX2 void encodeL16Exact(const float* in, std::size_t n, std::uint8_t* out) {
   if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->encode[0](in, n, out);
   inSteps<float, std::uint8_t, 1, 2, encodeL16Step>(in, n, out);
 }
-AES67_AVX2 void encodeL24Exact(const float* in, std::size_t n, std::uint8_t* out) {
+// L24, 8 samples: vpshufb leaves samples 0-3 in bytes 0-11 of the low half and 4-7 in bytes
+// 0-11 of the high half. Stored as two 16-byte halves, the high one (vextracti128 straight to
+// memory) at out + 12 over the low one's 4 spare bytes, no lane-crossing vpermd is needed:
+// 1 ms x 8 ch 39.0 -> 33.6 ns, x 64 ch 311 -> 263 ns on Zen 3 (the bench's floor, which clips
+// nothing but joins the halves with vpermd: 34 and 267 ns). The step writes 4 bytes past its
+// 24, which the next step overwrites; the clip is the exact kernel's (quantize), so NaN needs
+// no check.
+AES67_AVX2_INLINE void encodeL24SpareStep(const float* in, std::uint8_t* out) {
+  const __m256i toWire = _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, Z, Z, Z, Z,  //
+                                          2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, Z, Z, Z, Z);
+  const __m256i halves = _mm256_shuffle_epi8(quantize(in, 8388608.0f), toWire);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm256_castsi256_si128(halves));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 12), _mm256_extracti128_si256(halves, 1));
+}
+
+AES67_AVX2 void encodeL24(const float* in, std::size_t n, std::uint8_t* out) {
   if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->encode[1](in, n, out);
-  // One 32-byte store a step (not 16 + 8: a fifth faster) while the 8 bytes past the step
-  // still belong to the buffer; the next step overwrites them. The rest in exact steps,
-  // from at least eight samples before the end.
-  std::size_t i = 0;
-  for (; i + 19 <= n; i += 16) {
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 3 * i), encodeL24Words(in + i));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 3 * (i + 8)), encodeL24Words(in + i + 8));
+  // Pointers stepped, four steps a loop turn, as long as the last step's 4 spare bytes lie in
+  // the packet (2 samples past the turn).
+  const float* const inEnd = in + n;
+  for (; inEnd - in >= 32 + 2; in += 32, out += 96) {
+    encodeL24SpareStep(in, out);
+    encodeL24SpareStep(in + 8, out + 24);
+    encodeL24SpareStep(in + 16, out + 48);
+    encodeL24SpareStep(in + 24, out + 72);
   }
-  const std::size_t rest = i < n - 8 ? i : n - 8;
-  inSteps<float, std::uint8_t, 1, 3, encodeL24Step>(in + rest, n - rest, out + 3 * rest);
+  for (; inEnd - in >= 8 + 2; in += 8, out += 24) encodeL24SpareStep(in, out);
+  // The last 2 to 9 samples in exact steps (16 + 8 bytes), the last stepped back to end where
+  // the packet ends (the overlap is written twice, with the same bytes; at least 8 samples
+  // lie before it when fewer than 8 are left).
+  std::size_t rest = static_cast<std::size_t>(inEnd - in);
+  if (rest >= 8) storeL24Exactly(encodeL24Words(in), out), in += 8, out += 24, rest -= 8;
+  if (rest != 0) storeL24Exactly(encodeL24Words(in + rest - 8), out + 3 * rest - 24);
 }
 
 // ---- encode: fast paths ----------------------------------------------------------------
-// As in pcm_kernels_avx512.cpp ("encode: fast paths"), whose reasoning and MXCSR protocol
-// these follow: the exact encoders above spend two float operations a vector on clipping
-// (min and max before the conversion; on Zen 4 on the pipe pair that also converts), and
-// the L16 one a vpshufb and a vpermq a vector on narrowing, which put the AVX2 L16 encoder
-// at 0.27-0.34x memcpy of its wire bytes and the L24 one at 0.35-0.45x. vcvtps2dq raises MXCSR's invalid flag (IE) for NaN and for
-// every value out of int32 range, so the fast paths convert without any NaN handling, clip
-// with integer operations (vpackssdw's signed saturation for L16, vpminsd/vpmaxsd for L24,
-// on any pipe), and read MXCSR once after the packet; a packet that raised IE is scanned
-// (integer compares, which raise nothing) and encoded again with the exact kernel only if
-// it holds NaN, an infinity or a sample of magnitude 2^16 (L16) or 2^8 (L24) or more. Each
-// fast path is exact for every input that does not raise IE (pcm_kernels_test.cpp checks
-// that on the fast paths alone), and IE is cleared afterwards either way.
+// L16, as in pcm_kernels_avx512.cpp ("encode: fast paths"), whose reasoning and MXCSR
+// protocol it follows: the exact encoder above spends two float operations a vector on
+// clipping (min and max before the conversion) and a vpshufb and a vpermq a vector on
+// narrowing, which put it at 0.27-0.34x memcpy of its wire bytes. vcvtps2dq raises MXCSR's
+// invalid flag (IE) for NaN and for every value out of int32 range, so the fast path converts
+// without any NaN handling, clips with vpackssdw's signed saturation, and reads MXCSR once
+// after the packet; a packet that raised IE is scanned (integer compares, which raise
+// nothing) and encoded again with the exact kernel only if it holds NaN, an infinity or a
+// sample of magnitude 2^16 or more. The fast path is exact for every input that does not
+// raise IE (pcm_kernels_test.cpp checks that on the fast path alone), and IE is cleared
+// afterwards either way. (L24 needs no fast path since encodeL24 stores without vpermd: its
+// integer clip plus the MXCSR read cost as much as the float clip; on Zen 3 stmxcsr waits
+// for every conversion before it, about 5 ns a packet.)
 
 constexpr std::uint32_t kMxcsrInvalid = 1;  // IE
 AES67_AVX2_INLINE std::uint32_t readMxcsr() {
@@ -229,17 +273,10 @@ AES67_AVX2_INLINE std::uint32_t readMxcsr() {
 }
 AES67_AVX2_INLINE void writeMxcsr(std::uint32_t csr) { asm volatile("ldmxcsr %0" : : "m"(csr) : "memory"); }
 
-// Where the fast paths start (measured on Zen 4 with `npm run bench -- codec`'s timing,
-// fast path against exact kernel at each length). L16: the fast path issues 7 vector
-// operations a 16 samples (the bench's floor 6, the exact kernel 12), and from 128 samples
-// that wins back the MXCSR read (about 4 ns a packet: it waits for the conversions). L24:
-// the fast path issues as many operations as the exact kernel (mul, cvt, two clips,
-// vpshufb, vpermd a vector), only the clips move off the pair of pipes that also converts,
-// which makes it about 5 % faster from 768 samples (1 ms x 16 ch) on; below that the read
-// costs more. The L24 encoders stay near 1.35x the floor's time either way: on Zen 4 these
-// loops are bound by the vector operations they issue, and a 24-bit clip has no saturating
-// instruction to ride on as L16's has in vpackssdw.
-constexpr std::size_t kL16FastFrom = 128, kL24FastFrom = 768;
+// Where the fast path starts (measured on Zen 4 with `npm run bench -- codec`'s timing, fast
+// path against exact kernel at each length): it issues 7 vector operations a 16 samples (the
+// bench's floor 6, the exact kernel 12), and from 128 samples that wins back the MXCSR read.
+constexpr std::size_t kL16FastFrom = 128;
 
 // L16, 16 samples to 32 wire bytes: x * 2^15 converted (rounded to nearest, ties to even,
 // as the scalar kernel rounds; the scaling is exact, and clipping to [-1, 1] before
@@ -277,43 +314,8 @@ AES67_AVX2_INLINE void encodeL16FastInline(const float* in, std::size_t n, std::
   if (rest != 0) encodeL16FastStep(in + rest - 16, out + 2 * rest - 32);
 }
 
-// L24, 8 samples: x * 2^23 converted, then clipped to [-2^23, 2^23 - 1] as integers, and
-// laid out as encodeL24Words does. x * 2^23 fits int32 for |x| < 2^8.
-AES67_AVX2_INLINE __m256i encodeL24FastWords(const float* in) {
-  const __m256i q = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(in), _mm256_set1_ps(8388608.0f)));
-  const __m256i clipped = _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(-8388608)), _mm256_set1_epi32(8388607));
-  const __m256i toWire = _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, Z, Z, Z, Z,  //
-                                          2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, Z, Z, Z, Z);
-  return _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(clipped, toWire), _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7));
-}
-// The 24 wire bytes of a step with one 32-byte store: the 8 bytes past them must belong to
-// the buffer (the next step overwrites them).
-AES67_AVX2_INLINE void encodeL24FastStep(const float* in, std::uint8_t* out) {
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), encodeL24FastWords(in));
-}
-
-AES67_AVX2_INLINE void encodeL24FastInline(const float* in, std::size_t n, std::uint8_t* out) {
-  if (n < 8) return encodeL24Exact(in, n, out);
-  // Pointers stepped, four steps a loop turn, as long as the last store's 8 spare bytes
-  // lie in the buffer (3 samples past the turn).
-  const float* const inEnd = in + n;
-  for (; inEnd - in >= 32 + 3; in += 32, out += 96) {
-    encodeL24FastStep(in, out);
-    encodeL24FastStep(in + 8, out + 24);
-    encodeL24FastStep(in + 16, out + 48);
-    encodeL24FastStep(in + 24, out + 72);
-  }
-  for (; inEnd - in >= 8 + 3; in += 8, out += 24) encodeL24FastStep(in, out);
-  // The last 8 to 10 samples in exact steps, the second stepped back to end where the
-  // packet ends (the overlap is written twice, with the same bytes).
-  std::size_t rest = static_cast<std::size_t>(inEnd - in);
-  if (rest >= 8) storeL24Exactly(encodeL24FastWords(in), out), in += 8, out += 24, rest -= 8;
-  if (rest != 0) storeL24Exactly(encodeL24FastWords(in + rest - 8), out + 3 * rest - 24);
-}
-
-// The fast paths alone, for the tests (avx2FastEncoderIfBuilt); the kernels inline them.
+// The fast path alone, for the tests (avx2FastEncoderIfBuilt); the kernel inlines it.
 AES67_AVX2 void encodeL16Fast(const float* in, std::size_t n, std::uint8_t* out) { encodeL16FastInline(in, n, out); }
-AES67_AVX2 void encodeL24Fast(const float* in, std::size_t n, std::uint8_t* out) { encodeL24FastInline(in, n, out); }
 
 // Whether any of the n floats is NaN or of magnitude `limit` or more (as bits: positive
 // floats order as their bits do, and NaN's bits are above every other's), read as integers.
@@ -324,7 +326,7 @@ AES67_AVX2 bool anyNanOrBeyond(const float* in, std::size_t n, float limit) {
   for (; i + 8 <= n; i += 8) {
     most = _mm256_max_epu32(most, _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i)), magnitude));
   }
-  if (i < n) {  // the last eight again (n >= 8 here: the fast paths take no fewer)
+  if (i < n) {  // the last eight again (n >= 8 here: the fast path takes no fewer)
     most = _mm256_max_epu32(most, _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + n - 8)), magnitude));
   }
   // most >= limit in some lane: there max(most, limit) is most.
@@ -347,12 +349,55 @@ AES67_AVX2_INLINE void encodeChecked(const float* in, std::size_t n, std::uint8_
 AES67_AVX2 void encodeL16(const float* in, std::size_t n, std::uint8_t* out) {
   encodeChecked<encodeL16FastInline, encodeL16Exact, kL16FastFrom, 16>(in, n, out);
 }
-AES67_AVX2 void encodeL24(const float* in, std::size_t n, std::uint8_t* out) {
-  encodeChecked<encodeL24FastInline, encodeL24Exact, kL24FastFrom, 8>(in, n, out);
-}
-AES67_AVX2 void encodeL32(const float* in, std::size_t n, std::uint8_t* out) {
+AES67_AVX2 void encodeL32Exact(const float* in, std::size_t n, std::uint8_t* out) {
   if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->encode[2](in, n, out);
   inSteps<float, std::uint8_t, 1, 4, encodeL32Step>(in, n, out);
+}
+
+// L32's fast path: encodeL32Step without its NaN mask (a compare and an and a vector), which
+// is the only thing NaN needs; NaN is found instead by a running float sum of the input, one
+// add a vector on otherwise idle pipes (NaN is sticky under addition). A packet whose sum is
+// NaN (it holds NaN, or infinities, or sums to them, of both signs) is encoded again with the
+// exact kernel. Exact for every packet without NaN (pcm_kernels_test.cpp checks that on the
+// fast path alone). 1 ms x 8 ch 36.7 -> 32.4 ns, x 64 ch 275 -> 232 ns on Zen 3.
+AES67_AVX2_INLINE __m256i encodeL32FastWords(const float* in, __m256& sum) {
+  const __m256 x = _mm256_loadu_ps(in);
+  sum = _mm256_add_ps(sum, x);
+  const __m256i words = _mm256_cvtps_epi32(_mm256_mul_ps(x, _mm256_set1_ps(2147483648.0f)));  // exact
+  const __m256i atTop = _mm256_cmpgt_epi32(_mm256_castps_si256(x), _mm256_set1_epi32(0x3F7FFFFF));
+  return byteSwap32(_mm256_xor_si256(words, atTop));
+}
+
+// Returns whether the sum is NaN (then the output is not yet right). Two sums, so that the
+// adds' latency does not bound the loop.
+AES67_AVX2_INLINE bool encodeL32FastInline(const float* in, std::size_t n, std::uint8_t* out) {
+  __m256 sumA = _mm256_setzero_ps(), sumB = _mm256_setzero_ps();
+  auto store = [](std::uint8_t* at, __m256i words) __attribute__((target("avx2"), always_inline)) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(at), words);
+  };
+  const float* const inEnd = in + n;
+  for (; inEnd - in >= 32; in += 32, out += 128) {
+    store(out, encodeL32FastWords(in, sumA));
+    store(out + 32, encodeL32FastWords(in + 8, sumB));
+    store(out + 64, encodeL32FastWords(in + 16, sumA));
+    store(out + 96, encodeL32FastWords(in + 24, sumB));
+  }
+  for (; inEnd - in >= 8; in += 8, out += 32) store(out, encodeL32FastWords(in, sumA));
+  // The last 1 to 7 samples: the last eight again (n >= 8), ending where the packet ends.
+  const std::size_t rest = static_cast<std::size_t>(inEnd - in);
+  if (rest != 0) store(out + 4 * rest - 32, encodeL32FastWords(in + rest - 8, sumB));
+  const __m256 sum = _mm256_add_ps(sumA, sumB);
+  return _mm256_movemask_ps(_mm256_cmp_ps(sum, sum, _CMP_UNORD_Q)) != 0;
+}
+
+AES67_AVX2 void encodeL32(const float* in, std::size_t n, std::uint8_t* out) {
+  if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->encode[2](in, n, out);
+  if (encodeL32FastInline(in, n, out)) encodeL32Exact(in, n, out);
+}
+// The fast path alone, for the tests (avx2L32NanFreeEncoderIfBuilt).
+AES67_AVX2 void encodeL32Fast(const float* in, std::size_t n, std::uint8_t* out) {
+  if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->encode[2](in, n, out);
+  encodeL32FastInline(in, n, out);
 }
 
 constexpr PcmKernels kAvx2Kernels{PcmKernelSet::kAvx2, {decodeL16, decodeL24, decodeL32}, {encodeL16, encodeL24, encodeL32}};
@@ -361,9 +406,9 @@ constexpr PcmKernels kAvx2Kernels{PcmKernelSet::kAvx2, {decodeL16, decodeL24, de
 
 const PcmKernels* avx2PcmKernelsIfBuilt() { return &kAvx2Kernels; }
 
-PcmEncodeKernel avx2FastEncoderIfBuilt(PcmEncoding e) {
-  return e == PcmEncoding::kL16 ? encodeL16Fast : e == PcmEncoding::kL24 ? encodeL24Fast : nullptr;
-}
+PcmEncodeKernel avx2FastEncoderIfBuilt(PcmEncoding e) { return e == PcmEncoding::kL16 ? encodeL16Fast : nullptr; }
+
+PcmEncodeKernel avx2L32NanFreeEncoderIfBuilt() { return encodeL32Fast; }
 
 }  // namespace aes67
 
@@ -372,6 +417,7 @@ PcmEncodeKernel avx2FastEncoderIfBuilt(PcmEncoding e) {
 namespace aes67 {
 const PcmKernels* avx2PcmKernelsIfBuilt() { return nullptr; }
 PcmEncodeKernel avx2FastEncoderIfBuilt(PcmEncoding) { return nullptr; }
+PcmEncodeKernel avx2L32NanFreeEncoderIfBuilt() { return nullptr; }
 }  // namespace aes67
 
 #endif

@@ -49,8 +49,8 @@ describe('PCM codecs: lab and engine', () => {
 
     // Packet lengths (a 1 ms packet of 8 channels and more) of audio that stays finite: where
     // the engine's AVX-512 L16 and L24 encoders take their fast path (from 320 and 160
-    // samples; pcm_kernels_avx512.cpp), and the AVX2 ones (from 128 and 768 samples;
-    // pcm_kernels_avx2.cpp), which NaN, infinities or huge values would send back to the
+    // samples; pcm_kernels_avx512.cpp), and the AVX2 L16 one (from 128 samples) and L32 one
+    // (pcm_kernels_avx2.cpp), which NaN, infinities or huge values would send back to the
     // exact kernel. One array in eight carries one such value too.
     it(title('encoding packet-length audio gives the same bytes'), () => {
       const sample = fc.oneof(
@@ -62,7 +62,7 @@ describe('PCM codecs: lab and engine', () => {
         fc.integer({ min: -FULL_SCALE[encoding], max: FULL_SCALE[encoding] }).map((k) => Math.fround(k / FULL_SCALE[encoding])),
       );
       // The length drawn first: fc.array with only bounds draws lengths near its minimum
-      // (320-650 here), short of where the AVX2 L24 encoder's fast path starts.
+      // (320-650 here), short of the longer packets.
       const packetLength = fc.integer({ min: 320, max: 1600 });
       const special = fc.constantFrom(NaN, Infinity, -Infinity, 65536, -1e9, 256, 3.4e38);
       fc.assert(

@@ -17,6 +17,11 @@
 
 #include "test-support/counting_heap.hpp"
 
+#if defined(__unix__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
 namespace aes67 {
 namespace {
 
@@ -237,10 +242,10 @@ float packetSample(std::uint64_t& s, int bits) {
 // encoder, floats for a decoder) at every offset of a 64-byte line, the input at every
 // offset a float array (encoder) or a datagram (decoder) can give, every length through a
 // few whole vectors and loop turns (the AVX-512 L24 encoder takes 128 samples a turn, the
-// AVX2 fast paths 64 (L16) and 32 (L24), with tails of every length from 0 to a turn), and
+// AVX2 L16 fast path 64 and L24 encoder 32, with tails of every length from 0 to a turn), and
 // nothing outside the output written. Through the public kernels, for lengths on both sides
 // of where the encoders switch to their fast paths (AVX-512: 320 samples for L16, 160 for
-// L24; AVX2: 128 for L16, 768 for L24), and through those fast paths alone.
+// L24; AVX2: 128 for L16), and through those fast paths alone.
 TEST(PcmKernels, HeadsAndTailsAtEveryAlignmentLikeScalar) {
   constexpr std::uint8_t kGuard = 0x5A;
   constexpr std::size_t kMax = 800;
@@ -321,6 +326,65 @@ TEST(PcmKernels, HeadsAndTailsAtEveryAlignmentLikeScalar) {
   }
 }
 
+
+// Every packet length from 0 to 1100 samples (past a 1 ms x 8 ch packet, through several
+// loop turns of every kernel, with every tail a turn can leave), at a random alignment of
+// input and output each, for every encoding, through each fast set's public encoders:
+// the scalar kernel's bytes and nothing outside the output written. Each length is coded
+// three times: audio within and a little beyond full scale, the same with one special value
+// (NaN with any payload, an infinity, a huge or denormal value, -0) at a random place, and
+// with one at the last sample (what a kernel's stepped-back last step alone must catch).
+// The fast paths alone (the AVX2 L16 one, the AVX2 L32 one without its NaN check) get the
+// same lengths with the specials each can take.
+TEST(PcmKernels, EveryLengthWithSpecialsAnywhereLikeScalar) {
+  constexpr std::size_t kMax = 1100;
+  constexpr std::uint8_t kGuard = 0x3C;
+  struct Encoder {
+    std::string name;
+    PcmEncoding e;
+    PcmEncodeKernel kernel;
+    bool nan, beyond;  // whether it may be given NaN, and magnitudes from 2^16 (L16) on
+  };
+  std::vector<Encoder> encoders;
+  for (const PcmKernels* k : fastSets()) {
+    for (PcmEncoding e : kEncodings) encoders.push_back({toString(k->set), e, k->encode[index(e)], true, true});
+  }
+  if (encoders.empty()) GTEST_SKIP() << "no kernel set but scalar on this build/CPU (x86-64 with AVX2 has one)";
+  if (pcmKernels(PcmKernelSet::kAvx2) != nullptr) {
+    if (PcmEncodeKernel fast = avx2FastEncoderIfBuilt(PcmEncoding::kL16)) encoders.push_back({"avx2 fast path", PcmEncoding::kL16, fast, false, false});
+    if (PcmEncodeKernel fast = avx2L32NanFreeEncoderIfBuilt()) encoders.push_back({"avx2 NaN-free fast path", PcmEncoding::kL32, fast, false, true});
+  }
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> nans = {floatFromBits(0x7FC00000u), floatFromBits(0xFFC00000u), floatFromBits(0x7F800001u),
+                                   floatFromBits(0xFFBFFFFFu), floatFromBits(0x7FC0FFFFu), floatFromBits(0xFFFFFFFFu)};
+  const std::vector<float> beyond = {inf, -inf, 65536.0f, -65536.0f, 1e30f, -1e30f, 3.4e38f, -3.4e38f, 2147483648.0f};
+  const std::vector<float> inRange = {0.0f, -0.0f, 1e-45f, -1e-45f, 1.17e-38f, -1.17e-38f, 1.0f, -1.0f, 255.9f, -255.9f, 65535.0f, -65535.0f,
+                                      std::nextafter(1.0f, 0.0f), std::nextafter(-1.0f, 0.0f)};
+  std::uint64_t s = 0x7A115;
+  std::vector<float> in(16 + kMax);
+  std::vector<std::uint8_t> want(64 + 4 * kMax + 64), got(want.size());
+  for (const Encoder& k : encoders) {
+    const std::size_t w = bytesPerSample(k.e);
+    std::vector<float> specials = inRange;
+    if (k.nan) specials.insert(specials.end(), nans.begin(), nans.end());
+    if (k.beyond) specials.insert(specials.end(), beyond.begin(), beyond.end());
+    for (std::size_t n = 0; n <= kMax; ++n) {
+      for (int variant = 0; variant < 3; ++variant) {
+        const std::size_t floatOffset = xorshift(s) % 16, wireOffset = xorshift(s) % 64;
+        float* packet = in.data() + floatOffset;
+        for (std::size_t i = 0; i < n; ++i) packet[i] = packetSample(s, 8 * static_cast<int>(w));
+        if (n > 0 && variant > 0) packet[variant == 1 ? xorshift(s) % n : n - 1] = specials[xorshift(s) % specials.size()];
+        std::fill(want.begin(), want.end(), kGuard);
+        std::fill(got.begin(), got.end(), kGuard);
+        scalar().encode[index(k.e)](packet, n, want.data() + wireOffset);
+        k.kernel(packet, n, got.data() + wireOffset);
+        ASSERT_EQ(want, got) << k.name << " " << toString(k.e) << " n=" << n << " variant " << variant << " floats+" << floatOffset
+                             << ", wire+" << wireOffset << " B";
+      }
+    }
+  }
+}
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
 // The kernel sets with fast encoders (AVX2, AVX-512) this build and CPU run, each with its
@@ -365,11 +429,12 @@ TEST(PcmKernels, FastEncodersRaiseInvalidForWhatTheyCannotTakeAndTheKernelReruns
     const PcmKernels& kernels = *set.kernels;
     for (PcmEncoding e : {PcmEncoding::kL16, PcmEncoding::kL24}) {
       // Long enough for every kernel to take its fast path (AVX-512 from 320 samples for
-      // L16, AVX2 from 768 for L24), and no whole number of vectors (the scan's last,
-      // partial one is met).
-      const std::size_t w = bytesPerSample(e), n = e == PcmEncoding::kL24 && kernels.set == PcmKernelSet::kAvx2 ? 807 : 407;
-      const std::string where = std::string(toString(kernels.set)) + " " + toString(e);
+      // L16, 160 for L24; AVX2 from 128 for L16, none for L24), and no whole number of
+      // vectors (the scan's last, partial one is met).
       PcmEncodeKernel fast = set.fast(e);
+      if (fast == nullptr) continue;
+      const std::size_t w = bytesPerSample(e), n = 407;
+      const std::string where = std::string(toString(kernels.set)) + " " + toString(e);
       std::vector<float> in(n + 1);
       std::vector<std::uint8_t> want(n * w), got(n * w);
       for (float bad : beyondTheFastPath(e)) {
@@ -421,6 +486,7 @@ TEST(PcmKernels, FastEncodersEncodeAwkwardFloatsInTheirRangeLikeScalar) {
   const std::vector<float> all = awkwardFloats();
   for (const FastEncoders& set : fastEncoderSets()) {
     for (PcmEncoding e : {PcmEncoding::kL16, PcmEncoding::kL24}) {
+      if (set.fast(e) == nullptr) continue;
       const float limit = e == PcmEncoding::kL16 ? 65536.0f : 256.0f;
       std::vector<float> in;
       for (float x : all) {
@@ -442,8 +508,9 @@ TEST(PcmKernels, FastEncodersEncodeAwkwardFloatsInTheirRangeLikeScalar) {
   }
 }
 
-// The rest of MXCSR is the caller's: the encoders change nothing but IE, and clear an IE the
-// caller had set (it costs them a scan of the packet) rather than scan every packet after it.
+// The rest of MXCSR is the caller's: the encoders with IE fast paths change nothing but IE,
+// and clear an IE the caller had set (it costs them a scan of the packet) rather than scan
+// every packet after it.
 TEST(PcmKernels, FastEncodersClearAnInvalidFlagTheyFindAndKeepTheRestOfMxcsr) {
   FAST_PATHS_OR_SKIP;
   const std::uint32_t saved = readMxcsr();
@@ -452,6 +519,7 @@ TEST(PcmKernels, FastEncodersClearAnInvalidFlagTheyFindAndKeepTheRestOfMxcsr) {
   std::uint64_t s = 7;
   for (const FastEncoders& set : fastEncoderSets()) {
     for (PcmEncoding e : {PcmEncoding::kL16, PcmEncoding::kL24}) {
+      if (set.fast(e) == nullptr) continue;
       const std::size_t w = bytesPerSample(e), n = 3072;
       std::vector<float> in(n);
       for (float& x : in) x = packetSample(s, 8 * static_cast<int>(w));
@@ -528,6 +596,40 @@ TEST(PcmKernels, OutputsAroundAPageBoundaryLikeScalar) {
     }
   }
 }
+
+#if defined(__unix__)
+// The decoders read nothing outside their input: the wire bytes end right before a page that
+// may not be read, or start right after one (the AVX2 L24 decoder's inner steps load 4 bytes
+// before and after their own 24; a read past the packet would fault here), for every length
+// to 100 samples, each compared with the scalar kernel.
+TEST(PcmKernels, DecodersReadNothingOutsideTheirInput) {
+  if (fastSets().empty()) GTEST_SKIP() << "no kernel set but scalar on this build/CPU (x86-64 with AVX2 has one)";
+  const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  // Three pages: none | readable | none.
+  void* map = mmap(nullptr, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(map, MAP_FAILED);
+  auto* base = static_cast<std::uint8_t*>(map);
+  ASSERT_EQ(mprotect(base, page, PROT_NONE), 0);
+  ASSERT_EQ(mprotect(base + 2 * page, page, PROT_NONE), 0);
+  std::uint64_t s = 0x6A6E;
+  for (std::size_t b = page; b < 2 * page; ++b) base[b] = static_cast<std::uint8_t>(xorshift(s));
+  std::vector<float> want(100), got(100);
+  for (const PcmKernels* k : fastSets()) {
+    for (PcmEncoding e : kEncodings) {
+      const std::size_t w = bytesPerSample(e);
+      for (std::size_t n = 0; n <= 100; ++n) {
+        for (const std::uint8_t* wire : {base + page, base + 2 * page - w * n}) {
+          scalar().decode[index(e)](wire, n, want.data());
+          k->decode[index(e)](wire, n, got.data());
+          ASSERT_EQ(0, std::memcmp(want.data(), got.data(), n * sizeof(float)))
+              << toString(k->set) << " " << toString(e) << " n=" << n << (wire == base + page ? " at the start" : " at the end");
+        }
+      }
+    }
+  }
+  munmap(map, 3 * page);
+}
+#endif
 
 // The real-time rule for the codec: no allocation in any kernel set at packet sizes, counted
 // by this binary's operator new (test-support/counting_heap.cpp), which first shows it sees
