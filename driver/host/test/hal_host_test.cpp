@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <thread>
 
 #include "driver/host/loopback_client.hpp"
@@ -169,6 +170,85 @@ TEST(HalHost, LoopbackMapsChannels) {
   }
   EXPECT_THROW(LoopbackClient(3, 2, {0, 3}), std::invalid_argument);
   EXPECT_THROW(LoopbackClient(3, 2, {0}), std::invalid_argument);
+}
+
+// What a device's outputs get from `cycles` IO cycles through `client` alone: two input
+// streams (channels 0-2 and 3-5) and two output streams (0-3 and 4-5), 6 x 6 channels.
+struct LoneClientRun {
+  std::map<SampleTime, std::vector<float>> low, high;
+};
+LoneClientRun runLoneClient(IoClient& client, bool passThrough, std::uint64_t cycles) {
+  VirtualClock clock(0);
+  LocalMediaClock media(48000, 123);
+  Device device(deviceConfig(48000, 6, 6), media);
+  SignatureSource a(3, 5, 2), b(3, 5, 2);
+  RecordingSink low(4, 0, 3), high(2, 0, 3);
+  device.addInput(a, {0, 1, 2}, "a");
+  device.addInput(b, {5, 3, 4}, "b");
+  device.addOutput(low, {0, 1, 2, 3}, "low");
+  device.addOutput(high, {5, 4}, "high");
+  HalHostConfig c{32};
+  c.passThrough = passThrough;
+  HalHost host(device, clock, c);
+  host.addClient(client);
+  host.startIO();
+  runCycles(host, clock, cycles);
+  return {low.frames(), high.frames()};
+}
+
+// A client that copies channel N to channel N, says so, and counts its calls.
+class CountingPassThrough final : public IoClient {
+ public:
+  void process(const IoCycleInfo&, const float* input, std::uint32_t inputChannels, float* output, std::uint32_t,
+               std::uint32_t frames) override {
+    ++calls;
+    std::copy(input, input + static_cast<std::size_t>(frames) * inputChannels, output);
+  }
+  bool passesInputThrough() const override { return true; }
+  std::uint64_t calls = 0;
+};
+
+// The pass-through fast path (the input handed to the device as the mix, the client not
+// called) gives the outputs the reference way (the client copies) gives, sample for sample.
+TEST(HalHost, ALonePassThroughClientsInputIsTheMixAsItsCopyWouldBe) {
+  for (const std::vector<std::int32_t>& map :
+       {std::vector<std::int32_t>{0, 1, 2, 3, 4, 5}, std::vector<std::int32_t>{1, 0, 2, 3, 4, 5},
+        std::vector<std::int32_t>{0, 1, 2, 3, 4, LoopbackClient::kSilent}}) {
+    LoopbackClient fastClient(6, 6, map), referenceClient(6, 6, map);
+    EXPECT_EQ(fastClient.passesInputThrough(), map[0] == 0 && map[5] == 5);
+    const LoneClientRun fast = runLoneClient(fastClient, true, 50);
+    const LoneClientRun reference = runLoneClient(referenceClient, false, 50);
+    ASSERT_EQ(reference.low.size(), 50u * 32);
+    EXPECT_EQ(fast.low, reference.low);
+    EXPECT_EQ(fast.high, reference.high);
+    // Audio went round, not silence: input b's first channel came back on output 5.
+    const std::vector<float>& last = reference.high.rbegin()->second;
+    if (map[5] == 5) {
+      EXPECT_NE(last[0], 0.0f);
+    }
+    EXPECT_NE(last[1], 0.0f);
+  }
+  CountingPassThrough fast, reference;
+  EXPECT_EQ(runLoneClient(fast, true, 20).high, runLoneClient(reference, false, 20).high);
+  EXPECT_EQ(fast.calls, 0u);
+  EXPECT_EQ(reference.calls, 20u);
+  // Beside another client the mix is made as always.
+  VirtualClock clock(0);
+  LocalMediaClock media(48000);
+  Device device(deviceConfig(48000, 2, 2), media);
+  SignatureSource source(2, 0, 0);
+  RecordingSink sink(2, 0, 0);
+  device.addInput(source, {0, 1}, "in");
+  device.addOutput(sink, {0, 1}, "out");
+  HalHost host(device, clock, HalHostConfig{32});
+  CountingPassThrough one, two;
+  host.addClient(one);
+  host.addClient(two);
+  host.startIO();
+  runCycles(host, clock, 10);
+  EXPECT_EQ(one.calls, 10u);
+  const auto& [m, frame] = *sink.frames().rbegin();
+  EXPECT_EQ(frame[1], 2.0f * signature(m - 2 * 32, 1));
 }
 
 TEST(HalHost, PlayerAndRecorderKnowTheirSampleTimesAndClientsAreMixed) {
