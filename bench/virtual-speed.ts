@@ -155,7 +155,7 @@
 // Measured (speed7, 26 Nov, 2 shared cores, load 2.1-2.6; perf record -e cpu-clock with
 // DWARF call graphs, this bench's full run 6 times in one process): a fifth of the device's
 // time was one memcpy, the loopback client's copy of each IO cycle's 64 x 64 input into the
-// mix (16 KB, 7,500 cycles a run, ~2.5 us each: its lines cold, ~0.2 us when hot) plus the
+// mix (16 KB, 7,500 cycles a run, ~2.5 us each against ~0.2 us hot in a loop) plus the
 // mix's zeroing. What speed7 changed (every scenario in scenarios/ and this bench's two
 // measure the same, compared whole as JSON; the two soaks as 10- and 2-minute copies): the
 // HAL host hands the device a lone pass-through client's input as the mix
