@@ -152,6 +152,29 @@
 // ms of the full run against 3-4, 28-36 ms of the run again against 9-12; the main thread
 // the same within its noise (110-188 ms). Wall 41-67x on main against 38-82x: the load.
 // Still recompiled every run: the runner's per-slice sample (~11-13 ms).
+// Measured (speed7, 26 Nov, 2 shared cores, load 2.1-2.6; perf record -e cpu-clock with
+// DWARF call graphs, this bench's full run 6 times in one process): a fifth of the device's
+// time was one memcpy, the loopback client's copy of each IO cycle's 64 x 64 input into the
+// mix (16 KB, 7,500 cycles a run, ~2.5 us each against ~0.2 us hot in a loop) plus the
+// mix's zeroing. What speed7 changed (every scenario in scenarios/ and this bench's two
+// measure the same, compared whole as JSON; the two soaks as 10- and 2-minute copies): the
+// HAL host hands the device a lone pass-through client's input as the mix
+// (IoClient::passesInputThrough; the LoopbackClient's identity map), the client not called.
+// Alternating main and speed7 in a loop of the full run (7 steady runs a process, the
+// device's polls timed): on a quiet machine (load 0.9-1.0, 4 pairs) the device 67.3-75.5 ms
+// a run on main against 50.5-55.8 ms, a steady run 141-146 against 127-143 ms of CPU; at
+// load 2.1-2.6 (6 pairs) the device median 78.8 against 55.6 ms, a run 158 against 141 ms of
+// CPU (speed7 lower in 5 of 6). This bench, alternating (6 pairs each): quiet (load 0.7-1.3)
+// full run median 0.143 s wall / 0.146 s CPU on main (70x / 68x) against 0.119 / 0.121 s
+// (84x / 83x), the same run again 0.113 / 0.127 against 0.124 / 0.138 s (noise: single runs
+// spread 0.10-0.20 s on both); at load 2.5-3.4 the full run's medians 0.135 s CPU on main
+// against 0.157 s, within that load's spread (0.118-0.203 s on main, 0.114-0.171 s
+// with speed7). What is left of the device (perf): its RX path ~50 % (PlayoutBuffer::write's stores into the cold ring ~25 %, L24 decode ~7 %, the PTP
+// mapping's inversions for the transit figure ~5 %), the IO cycle ~20 % (the playout read,
+// the TX ring write and the two row copies around them), TX ~17 % (the next due time's
+// mapping inversion, the ring pop, L24 encode, the send's copy), its PTP clock and SAP
+// listener at every poll ~8 %; the lab receivers ~15 % (hashing and storing the probe
+// stream's never-repeating chunks), senders ~10 %.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';

@@ -70,6 +70,8 @@ void HalHost::startIO() {
   observe(device_.getZeroTimeStamp(now), now);
   // The first cycle reads input from sample 0 on.
   current_ = static_cast<SampleTime>(buffer_) + inputSafety_;
+  passThrough_ = config_.passThrough && clients_.size() == 1 && clients_[0].client->passesInputThrough() &&
+                 device_.inputChannels() == device_.outputChannels();
   running_ = true;
 }
 
@@ -154,11 +156,16 @@ void HalHost::runCycle() {
   } else {
     std::memset(input_.data(), 0, sizeof(float) * buffer_ * inCh);
   }
-  // Every client's IOProc; the HAL zeroes their output and mixes them.
-  std::memset(mix_.data(), 0, sizeof(float) * buffer_ * outCh);
-  if (clients_.size() == 1) {
+  // Every client's IOProc; the HAL zeroes their output and mixes them. A lone client that
+  // passes its input through would make the mix a copy of the input: the input is the mix.
+  float* mix = mix_.data();
+  if (passThrough_) {
+    mix = input_.data();
+  } else if (clients_.size() == 1) {
+    std::memset(mix_.data(), 0, sizeof(float) * buffer_ * outCh);
     clients_[0].client->process(cycle, input_.data(), inCh, mix_.data(), outCh, buffer_);
   } else {
+    std::memset(mix_.data(), 0, sizeof(float) * buffer_ * outCh);
     for (Client& c : clients_) {
       std::memset(c.output.data(), 0, sizeof(float) * buffer_ * outCh);
       c.client->process(cycle, input_.data(), inCh, c.output.data(), outCh, buffer_);
@@ -167,7 +174,7 @@ void HalHost::runCycle() {
   }
   if (device_.willDoIOOperation(IoOperation::kWriteMix).willDo) {
     errors += device_.beginIOOperation(IoOperation::kWriteMix, buffer_, cycle) != IoResult::kOk;
-    errors += device_.doIOOperation(IoOperation::kWriteMix, buffer_, cycle, mix_.data()) != IoResult::kOk;
+    errors += device_.doIOOperation(IoOperation::kWriteMix, buffer_, cycle, mix) != IoResult::kOk;
     errors += device_.endIOOperation(IoOperation::kWriteMix, buffer_, cycle) != IoResult::kOk;
   }
 

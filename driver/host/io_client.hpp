@@ -17,6 +17,10 @@ class IoClient {
   // by the host before the call (as the HAL zeroes an IOProc's output buffer).
   virtual void process(const IoCycleInfo& cycle, const float* input, std::uint32_t inputChannels, float* output,
                        std::uint32_t outputChannels, std::uint32_t frames) = 0;
+  // Whether process() only copies its input to its output unchanged, channel N to channel N
+  // (the channel counts equal, nothing else done): a host with this one client may hand the
+  // device the input as the mix and not call process() at all.
+  virtual bool passesInputThrough() const { return false; }
 };
 
 // Leaves the output silent.

@@ -1,5 +1,6 @@
 // Measures what one IO cycle costs through the host emulator — zero time stamp, predictor,
-// ReadInput from PlayoutBuffers, the loopback client, WriteMix into TX rings — next to a
+// ReadInput from PlayoutBuffers, the loopback client (called and copying, as a DAW's
+// IOProc runs: HalHost's pass-through off), WriteMix into TX rings — next to a
 // memcpy of the same bytes (input + output buffers) timed the same way in the same run, so
 // bench/io-cycle.ts can print the ratio. The network side (feeding the playout buffers,
 // draining the rings) runs between cycles and is not timed.

@@ -22,6 +22,8 @@ class LoopbackClient final : public IoClient {
 
   void process(const IoCycleInfo& cycle, const float* input, std::uint32_t inputChannels, float* output,
                std::uint32_t outputChannels, std::uint32_t frames) override;
+  // The identity map with as many inputs as outputs: process() is one copy.
+  bool passesInputThrough() const override { return identity_; }
   const std::vector<std::int32_t>& map() const { return map_; }
 
  private:

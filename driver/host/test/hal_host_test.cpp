@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <thread>
 
 #include "driver/host/loopback_client.hpp"
@@ -169,6 +170,77 @@ TEST(HalHost, LoopbackMapsChannels) {
   }
   EXPECT_THROW(LoopbackClient(3, 2, {0, 3}), std::invalid_argument);
   EXPECT_THROW(LoopbackClient(3, 2, {0}), std::invalid_argument);
+}
+
+// What a device's outputs get from `cycles` IO cycles through `clients`: two input
+// streams (channels 0-2 and 3-5) and two output streams (0-3 and 4-5), 6 x 6 channels.
+struct ClientsRun {
+  std::map<SampleTime, std::vector<float>> low, high;
+};
+ClientsRun runClients(const std::vector<IoClient*>& clients, bool passThrough, std::uint64_t cycles) {
+  VirtualClock clock(0);
+  LocalMediaClock media(48000, 123);
+  Device device(deviceConfig(48000, 6, 6), media);
+  SignatureSource a(3, 5, 2), b(3, 5, 2);
+  RecordingSink low(4, 0, 3), high(2, 0, 3);
+  device.addInput(a, {0, 1, 2}, "a");
+  device.addInput(b, {5, 3, 4}, "b");
+  device.addOutput(low, {0, 1, 2, 3}, "low");
+  device.addOutput(high, {5, 4}, "high");
+  HalHostConfig c{32};
+  c.passThrough = passThrough;
+  HalHost host(device, clock, c);
+  for (IoClient* client : clients) host.addClient(*client);
+  host.startIO();
+  runCycles(host, clock, cycles);
+  return {low.frames(), high.frames()};
+}
+
+// A client that copies channel N to channel N, says so, and counts its calls.
+class CountingPassThrough final : public IoClient {
+ public:
+  void process(const IoCycleInfo&, const float* input, std::uint32_t inputChannels, float* output, std::uint32_t,
+               std::uint32_t frames) override {
+    ++calls;
+    std::copy(input, input + static_cast<std::size_t>(frames) * inputChannels, output);
+  }
+  bool passesInputThrough() const override { return true; }
+  std::uint64_t calls = 0;
+};
+
+// The pass-through fast path (the input handed to the device as the mix, the client not
+// called) gives the outputs the reference way (the client copies) gives, sample for sample.
+TEST(HalHost, ALonePassThroughClientsInputIsTheMixAsItsCopyWouldBe) {
+  for (const std::vector<std::int32_t>& map :
+       {std::vector<std::int32_t>{0, 1, 2, 3, 4, 5}, std::vector<std::int32_t>{1, 0, 2, 3, 4, 5},
+        std::vector<std::int32_t>{0, 1, 2, 3, 4, LoopbackClient::kSilent}}) {
+    LoopbackClient fastClient(6, 6, map), referenceClient(6, 6, map);
+    EXPECT_EQ(fastClient.passesInputThrough(), map[0] == 0 && map[5] == 5);
+    const ClientsRun fast = runClients({&fastClient}, true, 50);
+    const ClientsRun reference = runClients({&referenceClient}, false, 50);
+    ASSERT_EQ(reference.low.size(), 50u * 32);
+    EXPECT_EQ(fast.low, reference.low);
+    EXPECT_EQ(fast.high, reference.high);
+    // Audio went round, not silence: input b's first channel came back on output 5.
+    const std::vector<float>& last = reference.high.rbegin()->second;
+    if (map[5] == 5) {
+      EXPECT_NE(last[0], 0.0f);
+    }
+    EXPECT_NE(last[1], 0.0f);
+  }
+  CountingPassThrough fast, reference;
+  const ClientsRun lone = runClients({&reference}, false, 20);
+  EXPECT_EQ(runClients({&fast}, true, 20).high, lone.high);
+  EXPECT_EQ(fast.calls, 0u);
+  EXPECT_EQ(reference.calls, 20u);
+  // Beside another client the mix is made as always: both called, the input twice over.
+  CountingPassThrough one, two;
+  const ClientsRun both = runClients({&one, &two}, true, 20);
+  EXPECT_EQ(one.calls, 20u);
+  EXPECT_EQ(two.calls, 20u);
+  for (const auto& [m, frame] : lone.high) {
+    ASSERT_EQ(both.high.at(m), (std::vector<float>{2.0f * frame[0], 2.0f * frame[1]})) << m;
+  }
 }
 
 TEST(HalHost, PlayerAndRecorderKnowTheirSampleTimesAndClientsAreMixed) {
