@@ -82,7 +82,8 @@ export interface NativeAes67Receiver {
   metrics(): import('../lab/peers/rtp-subscription.ts').RtpMetrics;
   recording(): NativeRecording;
   /** The recording without its blocks (`blocks`: how many). */
-  recordingSpan(): Omit<NativeRecording, 'blocks'> & { blocks: number };
+  /** hashedLookups: lookups of the shared chunk store that hashed a chunk (native/src/chunk_store.hpp). */
+  recordingSpan(): Omit<NativeRecording, 'blocks'> & { blocks: number; hashedLookups: number };
   /** Block `i` of the recording (NativeRecording's blocks[i]), copied out alone. */
   recordingBlock(i: number): { bytes: Uint8Array; filled: Uint8Array } | null;
   close(): void;

@@ -91,10 +91,10 @@ export class NativeAes67Receiver implements TimedActor {
     return recordedAudio(this.stream, r.firstSample, r.lastFrameEnd, (b) => r.blocks[b]);
   }
 
-  /** How the recording is kept: distinct chunk contents, and chunks copied privately (native/src/chunked_recording.hpp). */
-  recordingStore(): { storedChunks: number; privateChunks: number } {
+  /** How the recording is kept: distinct chunk contents, chunks copied privately, and the shared store's lookups that hashed a chunk (native/src/chunked_recording.hpp). */
+  recordingStore(): { storedChunks: number; privateChunks: number; hashedLookups: number } {
     const r = this.receiver.recordingSpan();
-    return { storedChunks: r.storedChunks, privateChunks: r.privateChunks };
+    return { storedChunks: r.storedChunks, privateChunks: r.privateChunks, hashedLookups: r.hashedLookups };
   }
 
   poll(now: number): number {

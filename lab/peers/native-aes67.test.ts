@@ -373,6 +373,10 @@ describe.skipIf(!addonBuilt())('NativeAes67Receiver against Aes67Receiver', () =
       // Silence is one payload; the sines repeat every packet too (their 48-frame period).
       expect(store.storedChunks).toBeLessThanOrEqual(signal === 'silence' ? 1 : 48);
       expect(store.privateChunks).toBe(0);
+      // Both native receivers find each repeat by what followed the chunk before it, not by
+      // hashing (chunk_store.hpp): one lookup hashes per distinct chunk stored, and one more
+      // where the period first wraps.
+      expect(store.hashedLookups).toBeLessThanOrEqual(store.storedChunks + 1);
     }
     // The probe (an MLS of 511 frames) repeats no 48-frame payload within 400 ms: every packet
     // is its own, kept once for both native receivers of the stream on this network.
@@ -380,6 +384,8 @@ describe.skipIf(!addonBuilt())('NativeAes67Receiver against Aes67Receiver', () =
     expect(nat.recordingStore().storedChunks).toBe(ts.metrics()!.packets);
     expect(twin.recordingStore().storedChunks).toBe(ts.metrics()!.packets);
     expect(twin.audio()).toEqual(ts.audio());
+    // A chunk is hashed once, when stored: the other receiver finds it as what followed the last.
+    expect(twin.recordingStore().hashedLookups).toBe(ts.metrics()!.packets);
   });
 
   it('counts, drops and records as the TypeScript receiver under loss, reordering, duplication, jitter and malformed datagrams (fast-check)', () => {

@@ -67,17 +67,27 @@ void ChunkStore::grow(std::size_t chunks) {
   if (table_.empty()) table_.assign(1024, 0);
 }
 
-std::uint32_t ChunkStore::intern(const std::uint8_t* bytes, std::size_t& next) {
-  if (next < copies_.size() && std::memcmp(copies_[next], bytes, chunkBytes_) == 0) return static_cast<std::uint32_t>(++next);
+std::uint32_t ChunkStore::intern(const std::uint8_t* bytes, std::size_t& last) {
+  const std::uint32_t id = find(bytes, last);
+  if (id == 0) return 0;
+  if (last != 0) successors_[last - 1] = id;
+  last = id;
+  return id;
+}
+
+std::uint32_t ChunkStore::find(const std::uint8_t* bytes, std::size_t last) {
+  if (last != 0) {
+    const std::uint32_t successor = successors_[last - 1];
+    if (successor != 0 && std::memcmp(copies_[successor - 1], bytes, chunkBytes_) == 0) return successor;
+  }
+  if (last < copies_.size() && std::memcmp(copies_[last], bytes, chunkBytes_) == 0) return static_cast<std::uint32_t>(last + 1);
+  ++hashed_;
   const std::uint64_t h = contentHash(bytes, chunkBytes_);
   const std::size_t mask = table_.size() - 1;
   std::size_t slot = static_cast<std::size_t>(h) & mask;
   for (; table_[slot] != 0; slot = (slot + 1) & mask) {
     const std::uint32_t id = table_[slot];
-    if (hashes_[id - 1] == h && std::memcmp(copies_[id - 1], bytes, chunkBytes_) == 0) {
-      next = id;
-      return id;
-    }
+    if (hashes_[id - 1] == h && std::memcmp(copies_[id - 1], bytes, chunkBytes_) == 0) return id;
   }
   if (copies_.size() == capacity_) return 0;
   if (used_ == segmentChunks_[segment_]) {
@@ -88,9 +98,9 @@ std::uint32_t ChunkStore::intern(const std::uint8_t* bytes, std::size_t& next) {
   std::memcpy(copy, bytes, chunkBytes_);
   copies_.push_back(copy);
   hashes_.push_back(h);
+  successors_.push_back(0);
   const auto id = static_cast<std::uint32_t>(copies_.size());
   table_[slot] = id;
-  next = id;
   if (copies_.size() * 2 > table_.size()) growTable();
   return id;
 }

@@ -29,13 +29,21 @@ class ChunkStore {
   // Room for `chunks` more distinct chunks (a joining recording's own capacity).
   void grow(std::size_t chunks);
   // The id (index + 1) of the stored copy of these chunkBytes bytes, stored now if new; 0
-  // when the store is full. `next` is the caller's guess of the index (a repeating signal
-  // repeats in order: tried before hashing), moved past the copy found.
-  std::uint32_t intern(const std::uint8_t* bytes, std::size_t& next);
+  // when the store is full. `last` is the id the caller's previous chunk had (0: none), set
+  // to this one's. A repeating signal repeats in order, so before hashing two guesses are
+  // compared: the chunk that followed `last` when it was last interned (what a recording
+  // that stored it, or any later one, saw next: holds when the store's ids interleave
+  // several streams' chunks, bench/virtual-speed.ts's probe stream among the sines), then
+  // the id after `last`. A guess only saves the hash; a match is always the bytes compared.
+  std::uint32_t intern(const std::uint8_t* bytes, std::size_t& last);
   const std::uint8_t* copy(std::uint32_t id) const { return copies_[id - 1]; }
   std::size_t size() const { return copies_.size(); }
+  // Lookups neither guess answered (each hashed the chunk).
+  std::uint64_t hashedLookups() const { return hashed_; }
 
  private:
+  // intern's lookup (storing the chunk when new), without the succession bookkeeping.
+  std::uint32_t find(const std::uint8_t* bytes, std::size_t last);
   void growTable();
 
   std::size_t chunkBytes_;
@@ -46,6 +54,8 @@ class ChunkStore {
   std::size_t used_ = 0;     // chunks in it
   std::vector<std::uint8_t*> copies_;   // per id - 1
   std::vector<std::uint64_t> hashes_;   // per id - 1
+  std::vector<std::uint32_t> successors_;  // per id - 1: the id interned after it, or 0
+  std::uint64_t hashed_ = 0;
   std::vector<std::uint32_t> table_;    // open addressing: id, or 0
 };
 

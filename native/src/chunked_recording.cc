@@ -19,7 +19,7 @@ void ChunkedRecording::configure(const void* network, std::int64_t capacityFrame
   filled_.reserve(chunks * static_cast<std::size_t>(chunkFrames));
   store_ = ChunkStore::of(network, chunkBytes_);
   store_->grow(chunks);
-  next_ = 0;
+  last_ = 0;
   privateCount_ = 0;
 }
 
@@ -29,7 +29,7 @@ void ChunkedRecording::write(std::int64_t offset, const std::uint8_t* payload, s
   if (frames == chunkFrames_ && offset % chunkFrames_ == 0) {
     std::uint32_t& e = entries[offset / chunkFrames_];
     if (e != kPrivate) {
-      const std::uint32_t id = store_->intern(payload, next_);
+      const std::uint32_t id = store_->intern(payload, last_);
       if (id != 0) {
         e = id;
         return;

@@ -39,6 +39,8 @@ class ChunkedRecording {
   // Distinct chunk contents in the store this recording shares (with every chunk, and every
   // recording on its network, that carries them).
   std::size_t storedChunks() const { return store_ ? store_->size() : 0; }
+  // Lookups in that store that hashed a chunk (its guesses of what follows missed).
+  std::uint64_t hashedLookups() const { return store_ ? store_->hashedLookups() : 0; }
   // Chunks written as private copies (the packets that did not fill one chunk exactly).
   std::size_t privateChunks() const { return privateCount_; }
 
@@ -58,7 +60,7 @@ class ChunkedRecording {
   RecordingArena own_;     // per chunk, its own copy once it has one
   RecordingArena filled_;  // a byte per frame
   std::shared_ptr<ChunkStore> store_;
-  std::size_t next_ = 0;  // the stored copy after the one this recording last matched or stored
+  std::size_t last_ = 0;  // the id of the stored copy this recording last matched or stored (0: none)
   std::size_t privateCount_ = 0;
 };
 
