@@ -37,8 +37,10 @@ bool MasterRateFit::frequencyPpb(double& out) const {
   if (spanS_ < kMinSpanS) return false;
   const double d = w_ * tt_ - t_ * t_;
   if (!(d > 0)) return false;
-  out = (w_ * ty_ - t_ * y_) / d;  // ns per s: ppb
-  return std::isfinite(out);
+  const double ppb = (w_ * ty_ - t_ * y_) / d;  // ns per s
+  if (!std::isfinite(ppb)) return false;
+  out = ppb;
+  return true;
 }
 
 }  // namespace aes67

@@ -26,7 +26,8 @@ class MasterRateFit {
   void add(Nanoseconds localT2, Nanoseconds originTime);
   // Starts over (the master's time line moved, or it is another master).
   void restart();
-  // The fitted frequency in ppb, when the samples span at least kMinSpanS.
+  // The fitted frequency in ppb, when the samples span at least kMinSpanS; `out` is left
+  // alone otherwise.
   bool frequencyPpb(double& out) const;
   double spanS() const { return spanS_; }
 

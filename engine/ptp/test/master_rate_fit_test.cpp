@@ -31,7 +31,9 @@ TEST(MasterRateFit, ReadsTheRateOfANoiseFreeLineOnceItSpansEnough) {
     double f = 0;
     Nanoseconds t = kLocal0;
     for (; static_cast<double>(t - kLocal0) * 1e-9 < MasterRateFit::kMinSpanS; t += kT) {
+      f = 123;
       EXPECT_FALSE(fit.frequencyPpb(f)) << "a fit over " << fit.spanS() << " s is not trusted";
+      EXPECT_EQ(f, 123) << "the caller's fallback is left alone";
       fit.add(t, masterAt(t, ppb));
     }
     for (int i = 0; i < 8 * 600; ++i, t += kT) fit.add(t, masterAt(t, ppb));
