@@ -144,8 +144,6 @@ AES67_AVX2_INLINE void inSteps(const In* in, std::size_t n, Out* out) {
   if (i < n) kStep(in + kInPerSample * (n - 8), out + kOutPerSample * (n - 8));
 }
 
-AES67_AVX2_INLINE void encodeL24Step(const float* in, std::uint8_t* out) { storeL24Exactly(encodeL24Words(in), out); }
-
 // A decoder writes 4 bytes of float a sample, more than it reads: it is bound by stores,
 // and a 32-byte store that straddles a cache line costs two. So, as memcpy does, the first
 // step is stored unaligned and the rest from the first 32-byte boundary of the output on
