@@ -23,6 +23,9 @@ import { Aes67Sender, type Aes67SenderOptions } from './aes67-sender.ts';
 import { NativeAes67Receiver } from './native-aes67-receiver.ts';
 import { NativeAes67Sender } from './native-aes67-sender.ts';
 
+/** What a title says when the addon is missing (the suites below need it). */
+const needsAddon = addonBuilt() ? '' : ' (skipped: the native addon build/Release/aes67_native.node is missing: npm run build)';
+
 const EPOCH = 1_767_225_600_000_000_000n;
 
 interface SenderCase {
@@ -127,7 +130,7 @@ const senderCase: fc.Arbitrary<SenderCase> = fc
   })
   .map((r) => ({ ...r, frames: Math.max(Math.ceil((125 * r.rate) / 1e6 - 1e-9), Math.round((r.ptimeUs * r.rate) / 1e6)), ms: 60 }));
 
-describe.skipIf(!addonBuilt())('NativeAes67Sender against Aes67Sender', () => {
+describe.skipIf(!addonBuilt())(`NativeAes67Sender against Aes67Sender${needsAddon}`, () => {
   it('sends the very datagrams of the 64-channel-scenario shape (8 ch L24 1 ms with a probe) for 2 s', () => {
     const c: SenderCase = { rate: 48_000, frames: 48, channels: 8, encoding: 'L24', probe: true, silence: false, ppm: 0, mediaclkOffset: 0, sequence: 0xfff0, ms: 2000 };
     const ts = sent(c, 'ts');
@@ -355,7 +358,7 @@ const receiverCase: fc.Arbitrary<ReceiverCase> = fc.record({
   signal: fc.constantFrom<ReceiverCase['signal']>('probe', 'sines', 'silence'),
 });
 
-describe.skipIf(!addonBuilt())('NativeAes67Receiver against Aes67Receiver', () => {
+describe.skipIf(!addonBuilt())(`NativeAes67Receiver against Aes67Receiver${needsAddon}`, () => {
   it('counts and records a clean stream as the TypeScript receiver does', () => {
     const { ts, nat } = receiveBoth({ seed: 1, loss: 0, duplicate: 0, reorder: 0, jitterNs: 0, malformed: 0, sourceFilter: true, recordSeconds: 60, ppm: 0, encoding: 'L24', channels: 8 });
     expect(ts.metrics()!.packets).toBeGreaterThan(390);
