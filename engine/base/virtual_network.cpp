@@ -83,6 +83,8 @@ class VirtualSocket final : public DatagramSocket {
     network_.deliverDue();
     return count_ > 0;
   }
+  // Queued, or in flight and due (delivered at the next receive: maybe to this socket).
+  bool mayHaveDatagram() const override { return count_ > 0 || network_.somethingDue(); }
 
   void joinMulticast(Ipv4Address group, Ipv4Address source) override {
     if (!isMulticast(group)) throw std::invalid_argument("joinMulticast: " + formatIpv4(group) + " is not multicast");
