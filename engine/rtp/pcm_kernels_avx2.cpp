@@ -145,11 +145,15 @@ AES67_AVX2_INLINE void inSteps(const In* in, std::size_t n, Out* out) {
 }
 
 // A decoder writes 4 bytes of float a sample, more than it reads: it is bound by stores,
-// and a 32-byte store that straddles a cache line costs two. So, as memcpy does, the first
-// step is stored unaligned and the rest from the first 32-byte boundary of the output on
-// (the overlap is written twice with the same values), four steps a loop turn; the last
-// step steps back like inSteps. 1 ms x 64 ch of L16 into a buffer 16 bytes off a boundary:
-// 135 -> 110 ns.
+// and a 32-byte store that straddles a cache line costs two. So its stores are aligned to
+// 32 bytes wherever the output allows: output 16 bytes off a boundary (every other place the
+// engine's and the bench's float buffers get) starts with a 16-byte half step of 4 samples;
+// one 4 or 8 bytes off or more starts with an unaligned step and goes on from the first
+// boundary (the overlap is written twice with the same values); the last step steps back like
+// inSteps. 1 ms x 64 ch of L16 into a buffer 16 bytes off a boundary: 135 -> 110 ns (the
+// unaligned first step, codec5). Eight steps a loop turn: on Zen 3 a step (load, vpshufb,
+// vcvtdq2ps, vmulps, store) is five operations on the vector side, which takes about four a
+// cycle, so every loop instruction saved counts (1 ms x 8 ch of L16: see decodeL16).
 template <bool kAligned>
 AES67_AVX2_INLINE void storeFloats(float* out, __m256 v) {
   if constexpr (kAligned) _mm256_store_ps(out, v);
@@ -162,25 +166,45 @@ template <std::size_t kWirePerSample, __m256 (*kStep)(const std::uint8_t*), bool
           std::size_t kInnerFrom, std::size_t kInnerAfter>
 AES67_AVX2_INLINE void decodeSteps(const std::uint8_t* in, std::size_t i, std::size_t n, float* out) {
   if (i < kInnerFrom && i + 8 <= n) storeFloats<kAligned>(out + i, kStep(in + kWirePerSample * i)), i += 8;
-  for (; i + 24 + kInnerAfter <= n; i += 32) {
-    storeFloats<kAligned>(out + i, kInnerStep(in + kWirePerSample * i));
-    storeFloats<kAligned>(out + i + 8, kInnerStep(in + kWirePerSample * (i + 8)));
-    storeFloats<kAligned>(out + i + 16, kInnerStep(in + kWirePerSample * (i + 16)));
-    storeFloats<kAligned>(out + i + 24, kInnerStep(in + kWirePerSample * (i + 24)));
+  for (; i + 56 + kInnerAfter <= n; i += 64) {
+    for (std::size_t k = 0; k < 64; k += 8) storeFloats<kAligned>(out + i + k, kInnerStep(in + kWirePerSample * (i + k)));
   }
   for (; i + kInnerAfter <= n; i += 8) storeFloats<kAligned>(out + i, kInnerStep(in + kWirePerSample * i));
   for (; i + 8 <= n; i += 8) storeFloats<kAligned>(out + i, kStep(in + kWirePerSample * i));
   if (i < n) _mm256_storeu_ps(out + n - 8, kStep(in + kWirePerSample * (n - 8)));
 }
 
-template <std::size_t kWirePerSample, __m256 (*kStep)(const std::uint8_t*), __m256 (*kInnerStep)(const std::uint8_t*) = kStep,
-          std::size_t kInnerFrom = 0, std::size_t kInnerAfter = 8>
+// n >= 8. kHalfStep: samples 0-3 (it may read the wire bytes of samples 4-7).
+template <std::size_t kWirePerSample, __m256 (*kStep)(const std::uint8_t*), __m128 (*kHalfStep)(const std::uint8_t*),
+          __m256 (*kInnerStep)(const std::uint8_t*) = kStep, std::size_t kInnerFrom = 0, std::size_t kInnerAfter = 8>
 AES67_AVX2_INLINE void decodeToAlignedStores(const std::uint8_t* in, std::size_t n, float* out) {
-  _mm256_storeu_ps(out, kStep(in));
   const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(out) & 31;
+  if (misaligned == 0) return decodeSteps<kWirePerSample, kStep, true, kInnerStep, kInnerFrom, kInnerAfter>(in, 0, n, out);
+  if (misaligned == 16) {
+    _mm_store_ps(out, kHalfStep(in));
+    return decodeSteps<kWirePerSample, kStep, true, kInnerStep, kInnerFrom, kInnerAfter>(in, 4, n, out);
+  }
+  _mm256_storeu_ps(out, kStep(in));
   // Floats off a 4-byte boundary (never from a float array) never align: all unaligned.
   if (misaligned % 4 != 0) return decodeSteps<kWirePerSample, kStep, false, kInnerStep, kInnerFrom, kInnerAfter>(in, 8, n, out);
-  decodeSteps<kWirePerSample, kStep, true, kInnerStep, kInnerFrom, kInnerAfter>(in, ((32 - misaligned) & 31) / 4, n, out);
+  decodeSteps<kWirePerSample, kStep, true, kInnerStep, kInnerFrom, kInnerAfter>(in, (32 - misaligned) / 4, n, out);
+}
+
+// Half steps: samples 0-3 into 16 bytes, as lane 0 of the step.
+AES67_AVX2_INLINE __m128 decodeL16HalfStep(const std::uint8_t* in) {
+  const __m128i wire = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(in));
+  const __m128i toTop = _mm_setr_epi8(Z, Z, 1, 0, Z, Z, 3, 2, Z, Z, 5, 4, Z, Z, 7, 6);
+  return _mm_mul_ps(_mm_cvtepi32_ps(_mm_shuffle_epi8(wire, toTop)), _mm_set1_ps(kTwoToMinus31));
+}
+AES67_AVX2_INLINE __m128 decodeL24HalfStep(const std::uint8_t* in) {
+  const __m128i wire = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+  const __m128i toTop = _mm_setr_epi8(Z, 2, 1, 0, Z, 5, 4, 3, Z, 8, 7, 6, Z, 11, 10, 9);
+  return _mm_mul_ps(_mm_cvtepi32_ps(_mm_shuffle_epi8(wire, toTop)), _mm_set1_ps(kTwoToMinus31));
+}
+AES67_AVX2_INLINE __m128 decodeL32HalfStep(const std::uint8_t* in) {
+  const __m128i wire = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+  const __m128i swap = _mm_setr_epi8(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
+  return _mm_mul_ps(_mm_cvtepi32_ps(_mm_shuffle_epi8(wire, swap)), _mm_set1_ps(kTwoToMinus31));
 }
 
 // L24 from one 32-byte load 4 bytes before the step: lane 0 then holds samples 0-3 in its
@@ -195,17 +219,24 @@ AES67_AVX2_INLINE __m256 decodeL24InnerStep(const std::uint8_t* in) {
   return _mm256_mul_ps(_mm256_cvtepi32_ps(top), _mm256_set1_ps(kTwoToMinus31));
 }
 
+// Packets shorter than one step go to the scalar kernel, out of line so that the kernels stay
+// leaf functions: a call in a kernel gave it a stack frame (three pushes and a realignment),
+// about 0.7 ns a packet.
+__attribute__((noinline)) void decodeScalar(PcmEncoding e, const std::uint8_t* in, std::size_t n, float* out) {
+  pcmKernels(PcmKernelSet::kScalar)->decode[static_cast<std::size_t>(e)](in, n, out);
+}
+
 AES67_AVX2 void decodeL16(const std::uint8_t* in, std::size_t n, float* out) {
-  if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->decode[0](in, n, out);
-  decodeToAlignedStores<2, decodeL16Step>(in, n, out);
+  if (n < 8) return decodeScalar(PcmEncoding::kL16, in, n, out);
+  decodeToAlignedStores<2, decodeL16Step, decodeL16HalfStep>(in, n, out);
 }
 AES67_AVX2 void decodeL24(const std::uint8_t* in, std::size_t n, float* out) {
-  if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->decode[1](in, n, out);
-  decodeToAlignedStores<3, decodeL24Step, decodeL24InnerStep, 2, 10>(in, n, out);
+  if (n < 8) return decodeScalar(PcmEncoding::kL24, in, n, out);
+  decodeToAlignedStores<3, decodeL24Step, decodeL24HalfStep, decodeL24InnerStep, 2, 10>(in, n, out);
 }
 AES67_AVX2 void decodeL32(const std::uint8_t* in, std::size_t n, float* out) {
-  if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->decode[2](in, n, out);
-  decodeToAlignedStores<4, decodeL32Step>(in, n, out);
+  if (n < 8) return decodeScalar(PcmEncoding::kL32, in, n, out);
+  decodeToAlignedStores<4, decodeL32Step, decodeL32HalfStep>(in, n, out);
 }
 // The exact L16 kernel: what encodeL16 runs when its fast path (below) cannot take the
 // packet, and for packets too short for the fast path to pay.
