@@ -44,11 +44,23 @@ constexpr char Z = static_cast<char>(0x80);  // vpshufb: a zero byte
 // that integer converts to float exactly, and scaling by 2^-31 is exact, so the result is
 // the scalar kernel's sample * 2^-(bits-1).
 
-AES67_AVX2_INLINE __m256 decodeL16Step(const std::uint8_t* in) {
-  // Both 128-bit lanes hold the 16 wire bytes; lane 0 takes samples 0-3, lane 1 4-7.
-  const __m256i wire = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in)));
+// The "lanes" functions decode a step's wire bytes as its loads leave them in the two
+// 128-bit lanes; lane 0 holds samples 0-3 from its byte 0 on.
+AES67_AVX2_INLINE __m256 decodeL16Lanes(__m256i wire) {
   const __m256i toTop = _mm256_setr_epi8(Z, Z, 1, 0, Z, Z, 3, 2, Z, Z, 5, 4, Z, Z, 7, 6,  //
                                          Z, Z, 9, 8, Z, Z, 11, 10, Z, Z, 13, 12, Z, Z, 15, 14);
+  const __m256i top = _mm256_shuffle_epi8(wire, toTop);
+  return _mm256_mul_ps(_mm256_cvtepi32_ps(top), _mm256_set1_ps(kTwoToMinus31));
+}
+
+AES67_AVX2_INLINE __m256 decodeL16Step(const std::uint8_t* in) {
+  // Both 128-bit lanes hold the 16 wire bytes; lane 0 takes samples 0-3, lane 1 4-7.
+  return decodeL16Lanes(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in))));
+}
+
+AES67_AVX2_INLINE __m256 decodeL24Lanes(__m256i wire) {
+  const __m256i toTop = _mm256_setr_epi8(Z, 2, 1, 0, Z, 5, 4, 3, Z, 8, 7, 6, Z, 11, 10, 9,  //
+                                         Z, 6, 5, 4, Z, 9, 8, 7, Z, 12, 11, 10, Z, 15, 14, 13);
   const __m256i top = _mm256_shuffle_epi8(wire, toTop);
   return _mm256_mul_ps(_mm256_cvtepi32_ps(top), _mm256_set1_ps(kTwoToMinus31));
 }
@@ -58,11 +70,7 @@ AES67_AVX2_INLINE __m256 decodeL24Step(const std::uint8_t* in) {
   // in its bytes 4-15). Nothing past the step's 24 bytes is read.
   const __m128i low = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
   const __m128i high = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 8));
-  const __m256i wire = _mm256_inserti128_si256(_mm256_castsi128_si256(low), high, 1);
-  const __m256i toTop = _mm256_setr_epi8(Z, 2, 1, 0, Z, 5, 4, 3, Z, 8, 7, 6, Z, 11, 10, 9,  //
-                                         Z, 6, 5, 4, Z, 9, 8, 7, Z, 12, 11, 10, Z, 15, 14, 13);
-  const __m256i top = _mm256_shuffle_epi8(wire, toTop);
-  return _mm256_mul_ps(_mm256_cvtepi32_ps(top), _mm256_set1_ps(kTwoToMinus31));
+  return decodeL24Lanes(_mm256_inserti128_si256(_mm256_castsi128_si256(low), high, 1));
 }
 
 AES67_AVX2_INLINE __m256i byteSwap32(__m256i v) {
@@ -71,10 +79,13 @@ AES67_AVX2_INLINE __m256i byteSwap32(__m256i v) {
   return _mm256_shuffle_epi8(v, swap);
 }
 
-AES67_AVX2_INLINE __m256 decodeL32Step(const std::uint8_t* in) {
-  const __m256i words = byteSwap32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in)));
+AES67_AVX2_INLINE __m256 decodeL32Lanes(__m256i wire) {
   // int32 -> float rounds to nearest like the scalar conversion; the scaling is exact.
-  return _mm256_mul_ps(_mm256_cvtepi32_ps(words), _mm256_set1_ps(kTwoToMinus31));
+  return _mm256_mul_ps(_mm256_cvtepi32_ps(byteSwap32(wire)), _mm256_set1_ps(kTwoToMinus31));
+}
+
+AES67_AVX2_INLINE __m256 decodeL32Step(const std::uint8_t* in) {
+  return decodeL32Lanes(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in)));
 }
 
 // x * 2^(bits-1) clipped to [-2^(bits-1), 2^(bits-1) - 1] and rounded to the nearest
@@ -144,16 +155,20 @@ AES67_AVX2_INLINE void inSteps(const In* in, std::size_t n, Out* out) {
   if (i < n) kStep(in + kInPerSample * (n - 8), out + kOutPerSample * (n - 8));
 }
 
-// A decoder writes 4 bytes of float a sample, more than it reads: it is bound by stores,
-// and a 32-byte store that straddles a cache line costs two. So its stores are aligned to
-// 32 bytes wherever the output allows: output 16 bytes off a boundary (every other place the
-// engine's and the bench's float buffers get) starts with a 16-byte half step of 4 samples;
-// one 4 or 8 bytes off or more starts with an unaligned step and goes on from the first
-// boundary (the overlap is written twice with the same values); the last step steps back like
-// inSteps. 1 ms x 64 ch of L16 into a buffer 16 bytes off a boundary: 135 -> 110 ns (the
-// unaligned first step, codec5). Eight steps a loop turn: on Zen 3 a step (load, vpshufb,
-// vcvtdq2ps, vmulps, store) is five operations on the vector side, which takes about four a
-// cycle, so every loop instruction saved counts (1 ms x 8 ch of L16: see decodeL16).
+// A decoder writes 4 bytes of float a sample, more than it reads, and a 32-byte store that
+// straddles a cache line costs two; so its stores are aligned to 32 bytes wherever the output
+// allows. Floats 16 bytes off a boundary (every other placement the engine's and the bench's
+// buffers get) start with a half step of 4 samples; 4, 8, ... bytes off, with an unaligned
+// step, then on from the first boundary (the overlap written twice with the same values); the
+// last step steps back like inSteps. (Until codec6 every output started with an unaligned
+// step, a doubled one where the floats were aligned.) Eight steps a loop turn. On Zen 3 the
+// core issues about four vector operations a cycle, loads and stores counted: an L16 step
+// (load, vpshufb, vcvtdq2ps, vmulps, store) takes 1.25 cycles where one of four (any four)
+// runs at one store a cycle, so 1 ms x 8 ch of L16 (48 steps) is about 60 cycles plus the
+// call: 21.0 -> 19.3 ns with these changes and the inline dispatch (pcm_codec.hpp). Four
+// operations a step would need the conversion in one: the exponent trick needs an xor and a
+// subtract too, and a 32-byte load fused with the sign flip plus one FMA on the (partly
+// denormal) floats measured slower (22 ns).
 template <bool kAligned>
 AES67_AVX2_INLINE void storeFloats(float* out, __m256 v) {
   if constexpr (kAligned) _mm256_store_ps(out, v);
@@ -174,37 +189,22 @@ AES67_AVX2_INLINE void decodeSteps(const std::uint8_t* in, std::size_t i, std::s
   if (i < n) _mm256_storeu_ps(out + n - 8, kStep(in + kWirePerSample * (n - 8)));
 }
 
-// n >= 8. kHalfStep: samples 0-3 (it may read the wire bytes of samples 4-7).
-template <std::size_t kWirePerSample, __m256 (*kStep)(const std::uint8_t*), __m128 (*kHalfStep)(const std::uint8_t*),
+// n >= 8. The half step (samples 0-3, stored as 16 bytes) is kLanes's lane 0 on the first 16
+// wire bytes, with the steps' own constants (a 128-bit kernel of its own loads two more).
+template <std::size_t kWirePerSample, __m256 (*kStep)(const std::uint8_t*), __m256 (*kLanes)(__m256i),
           __m256 (*kInnerStep)(const std::uint8_t*) = kStep, std::size_t kInnerFrom = 0, std::size_t kInnerAfter = 8>
 AES67_AVX2_INLINE void decodeToAlignedStores(const std::uint8_t* in, std::size_t n, float* out) {
   const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(out) & 31;
   if (misaligned == 0) return decodeSteps<kWirePerSample, kStep, true, kInnerStep, kInnerFrom, kInnerAfter>(in, 0, n, out);
   if (misaligned == 16) {
-    _mm_store_ps(out, kHalfStep(in));
+    const __m256i head = _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in)));
+    _mm_store_ps(out, _mm256_castps256_ps128(kLanes(head)));
     return decodeSteps<kWirePerSample, kStep, true, kInnerStep, kInnerFrom, kInnerAfter>(in, 4, n, out);
   }
   _mm256_storeu_ps(out, kStep(in));
   // Floats off a 4-byte boundary (never from a float array) never align: all unaligned.
   if (misaligned % 4 != 0) return decodeSteps<kWirePerSample, kStep, false, kInnerStep, kInnerFrom, kInnerAfter>(in, 8, n, out);
   decodeSteps<kWirePerSample, kStep, true, kInnerStep, kInnerFrom, kInnerAfter>(in, (32 - misaligned) / 4, n, out);
-}
-
-// Half steps: samples 0-3 into 16 bytes, as lane 0 of the step.
-AES67_AVX2_INLINE __m128 decodeL16HalfStep(const std::uint8_t* in) {
-  const __m128i wire = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(in));
-  const __m128i toTop = _mm_setr_epi8(Z, Z, 1, 0, Z, Z, 3, 2, Z, Z, 5, 4, Z, Z, 7, 6);
-  return _mm_mul_ps(_mm_cvtepi32_ps(_mm_shuffle_epi8(wire, toTop)), _mm_set1_ps(kTwoToMinus31));
-}
-AES67_AVX2_INLINE __m128 decodeL24HalfStep(const std::uint8_t* in) {
-  const __m128i wire = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
-  const __m128i toTop = _mm_setr_epi8(Z, 2, 1, 0, Z, 5, 4, 3, Z, 8, 7, 6, Z, 11, 10, 9);
-  return _mm_mul_ps(_mm_cvtepi32_ps(_mm_shuffle_epi8(wire, toTop)), _mm_set1_ps(kTwoToMinus31));
-}
-AES67_AVX2_INLINE __m128 decodeL32HalfStep(const std::uint8_t* in) {
-  const __m128i wire = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
-  const __m128i swap = _mm_setr_epi8(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
-  return _mm_mul_ps(_mm_cvtepi32_ps(_mm_shuffle_epi8(wire, swap)), _mm_set1_ps(kTwoToMinus31));
 }
 
 // L24 from one 32-byte load 4 bytes before the step: lane 0 then holds samples 0-3 in its
@@ -221,27 +221,30 @@ AES67_AVX2_INLINE __m256 decodeL24InnerStep(const std::uint8_t* in) {
 
 // Packets shorter than one step go to the scalar kernel, out of line so that the kernels stay
 // leaf functions: a call in a kernel gave it a stack frame (three pushes and a realignment),
-// about 0.7 ns a packet.
+// about 0.7 ns a packet of the L16 decoder, 0.3-0.7 ns of the L24 and L32 encoders.
 __attribute__((noinline)) void decodeScalar(PcmEncoding e, const std::uint8_t* in, std::size_t n, float* out) {
   pcmKernels(PcmKernelSet::kScalar)->decode[static_cast<std::size_t>(e)](in, n, out);
+}
+__attribute__((noinline)) void encodeScalar(PcmEncoding e, const float* in, std::size_t n, std::uint8_t* out) {
+  pcmKernels(PcmKernelSet::kScalar)->encode[static_cast<std::size_t>(e)](in, n, out);
 }
 
 AES67_AVX2 void decodeL16(const std::uint8_t* in, std::size_t n, float* out) {
   if (n < 8) return decodeScalar(PcmEncoding::kL16, in, n, out);
-  decodeToAlignedStores<2, decodeL16Step, decodeL16HalfStep>(in, n, out);
+  decodeToAlignedStores<2, decodeL16Step, decodeL16Lanes>(in, n, out);
 }
 AES67_AVX2 void decodeL24(const std::uint8_t* in, std::size_t n, float* out) {
   if (n < 8) return decodeScalar(PcmEncoding::kL24, in, n, out);
-  decodeToAlignedStores<3, decodeL24Step, decodeL24HalfStep, decodeL24InnerStep, 2, 10>(in, n, out);
+  decodeToAlignedStores<3, decodeL24Step, decodeL24Lanes, decodeL24InnerStep, 2, 10>(in, n, out);
 }
 AES67_AVX2 void decodeL32(const std::uint8_t* in, std::size_t n, float* out) {
   if (n < 8) return decodeScalar(PcmEncoding::kL32, in, n, out);
-  decodeToAlignedStores<4, decodeL32Step, decodeL32HalfStep>(in, n, out);
+  decodeToAlignedStores<4, decodeL32Step, decodeL32Lanes>(in, n, out);
 }
 // The exact L16 kernel: what encodeL16 runs when its fast path (below) cannot take the
 // packet, and for packets too short for the fast path to pay.
 AES67_AVX2 void encodeL16Exact(const float* in, std::size_t n, std::uint8_t* out) {
-  if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->encode[0](in, n, out);
+  if (n < 8) return encodeScalar(PcmEncoding::kL16, in, n, out);
   inSteps<float, std::uint8_t, 1, 2, encodeL16Step>(in, n, out);
 }
 // L24, 8 samples: vpshufb leaves samples 0-3 in bytes 0-11 of the low half and 4-7 in bytes
@@ -260,7 +263,7 @@ AES67_AVX2_INLINE void encodeL24SpareStep(const float* in, std::uint8_t* out) {
 }
 
 AES67_AVX2 void encodeL24(const float* in, std::size_t n, std::uint8_t* out) {
-  if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->encode[1](in, n, out);
+  if (n < 8) return encodeScalar(PcmEncoding::kL24, in, n, out);
   // Pointers stepped, four steps a loop turn, as long as the last step's 4 spare bytes lie in
   // the packet (2 samples past the turn).
   const float* const inEnd = in + n;
@@ -379,7 +382,7 @@ AES67_AVX2 void encodeL16(const float* in, std::size_t n, std::uint8_t* out) {
   encodeChecked<encodeL16FastInline, encodeL16Exact, kL16FastFrom, 16>(in, n, out);
 }
 AES67_AVX2 void encodeL32Exact(const float* in, std::size_t n, std::uint8_t* out) {
-  if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->encode[2](in, n, out);
+  if (n < 8) return encodeScalar(PcmEncoding::kL32, in, n, out);
   inSteps<float, std::uint8_t, 1, 4, encodeL32Step>(in, n, out);
 }
 
@@ -420,12 +423,12 @@ AES67_AVX2_INLINE bool encodeL32FastInline(const float* in, std::size_t n, std::
 }
 
 AES67_AVX2 void encodeL32(const float* in, std::size_t n, std::uint8_t* out) {
-  if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->encode[2](in, n, out);
+  if (n < 8) return encodeScalar(PcmEncoding::kL32, in, n, out);
   if (encodeL32FastInline(in, n, out)) encodeL32Exact(in, n, out);
 }
 // The fast path alone, for the tests (avx2L32NanFreeEncoderIfBuilt).
 AES67_AVX2 void encodeL32Fast(const float* in, std::size_t n, std::uint8_t* out) {
-  if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->encode[2](in, n, out);
+  if (n < 8) return encodeScalar(PcmEncoding::kL32, in, n, out);
   encodeL32FastInline(in, n, out);
 }
 
