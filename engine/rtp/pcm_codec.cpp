@@ -148,6 +148,14 @@ void encodeL32(const float* __restrict in, std::size_t samples, std::uint8_t* __
 
 constexpr PcmKernels kScalarKernels{PcmKernelSet::kScalar, {decodeL16, decodeL24, decodeL32}, {encodeL16, encodeL24, encodeL32}};
 
+}  // namespace
+
+namespace detail {
+PcmDispatch pcmDispatch{{decodeL16, decodeL24, decodeL32}, {encodeL16, encodeL24, encodeL32}};
+}  // namespace detail
+
+namespace {
+
 bool cpuHasAvx2() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();  // may run before the runtime's own constructor
@@ -177,7 +185,15 @@ const PcmKernels* fastestKernels() {
 // Chosen once while the program (or the addon) loads, before any thread can code audio;
 // a call from an earlier static initializer still works, with the scalar kernels.
 const PcmKernels* active = &kScalarKernels;
-[[maybe_unused]] const bool kActiveChosen = (active = fastestKernels(), true);
+const PcmKernels* chooseKernels() {
+  active = fastestKernels();
+  for (std::size_t e = 0; e < 3; ++e) {
+    detail::pcmDispatch.decode[e] = active->decode[e];
+    detail::pcmDispatch.encode[e] = active->encode[e];
+  }
+  return active;
+}
+[[maybe_unused]] const PcmKernels* const kActiveChosen = chooseKernels();
 
 }  // namespace
 
@@ -200,13 +216,5 @@ const PcmKernels* pcmKernels(PcmKernelSet s) {
 }
 
 const PcmKernels& activePcmKernels() { return *active; }
-
-void decodePcm(PcmEncoding e, const std::uint8_t* in, std::size_t samples, float* out) {
-  active->decode[static_cast<std::size_t>(e)](in, samples, out);
-}
-
-void encodePcm(PcmEncoding e, const float* in, std::size_t samples, std::uint8_t* out) {
-  active->encode[static_cast<std::size_t>(e)](in, samples, out);
-}
 
 }  // namespace aes67

@@ -40,15 +40,41 @@ constexpr float kTwoToMinus31 = 1.0f / 2147483648.0f;
 constexpr char Z = static_cast<char>(0x80);  // vpshufb: a zero byte
 
 // ---- one step of eight samples ------------------------------------------------------------
-// A decoded sample is placed in the top bits of a 32-bit lane (sample << (32 - bits)):
-// that integer converts to float exactly, and scaling by 2^-31 is exact, so the result is
-// the scalar kernel's sample * 2^-(bits-1).
+// A decoded L24 or L32 sample is placed in the top bits of a 32-bit lane (sample << (32 -
+// bits)): that integer converts to float exactly (L32: rounded to nearest, as the scalar
+// kernel rounds), and scaling by 2^-31 is exact, so the result is the scalar kernel's sample
+// * 2^-(bits-1). L16 goes another way (decodeL16Lanes).
+
+// The "lanes" functions decode a step's wire bytes as its loads leave them in the two
+// 128-bit lanes; lane 0 holds samples 0-3 from its byte 0 on.
+// L16 with the exponent trick, not vcvtdq2ps and vmulps: the sample with its sign bit flipped
+// (s + 32768) as the low 16 mantissa bits of -256 (exponent 8) is -(256 + (s + 32768) *
+// 2^-15); -257 minus that is s * 2^-15, exactly (it is representable), and +0 for s = 0 in
+// the default rounding mode, as the scalar kernel gives. -257.0f's bits, 0xC3808000, are
+// also what the xor needs (the exponent and the flip), so one constant serves both (GCC kept
+// two for 0x43808000 and 257, three vector operations a packet more: 19.3 -> 18.7 ns).
+// As many operations a step as vcvtdq2ps and vmulps, but 5 cycles from vpshufb to the store
+// instead of 7, which counts when a load waits on an older store to the same offset in
+// another page (4K aliasing, by where the buffers sit): 1 ms x 64 ch 135 -> 130 ns, x 8 ch
+// 19.7 -> 19.3 ns. (Medians of 10 alternating pairs on Zen 3.) L24 and L32 samples do not
+// fit a float's 23 mantissa bits.
+AES67_AVX2_INLINE __m256 decodeL16Lanes(__m256i wire) {
+  const __m256i toLow = _mm256_setr_epi8(1, 0, Z, Z, 3, 2, Z, Z, 5, 4, Z, Z, 7, 6, Z, Z,  //
+                                         9, 8, Z, Z, 11, 10, Z, Z, 13, 12, Z, Z, 15, 14, Z, Z);
+  const __m256i low = _mm256_shuffle_epi8(wire, toLow);
+  const __m256 minus257 = _mm256_set1_ps(-257.0f);
+  const __m256 f = _mm256_xor_ps(_mm256_castsi256_ps(low), minus257);
+  return _mm256_sub_ps(minus257, f);
+}
 
 AES67_AVX2_INLINE __m256 decodeL16Step(const std::uint8_t* in) {
   // Both 128-bit lanes hold the 16 wire bytes; lane 0 takes samples 0-3, lane 1 4-7.
-  const __m256i wire = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in)));
-  const __m256i toTop = _mm256_setr_epi8(Z, Z, 1, 0, Z, Z, 3, 2, Z, Z, 5, 4, Z, Z, 7, 6,  //
-                                         Z, Z, 9, 8, Z, Z, 11, 10, Z, Z, 13, 12, Z, Z, 15, 14);
+  return decodeL16Lanes(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in))));
+}
+
+AES67_AVX2_INLINE __m256 decodeL24Lanes(__m256i wire) {
+  const __m256i toTop = _mm256_setr_epi8(Z, 2, 1, 0, Z, 5, 4, 3, Z, 8, 7, 6, Z, 11, 10, 9,  //
+                                         Z, 6, 5, 4, Z, 9, 8, 7, Z, 12, 11, 10, Z, 15, 14, 13);
   const __m256i top = _mm256_shuffle_epi8(wire, toTop);
   return _mm256_mul_ps(_mm256_cvtepi32_ps(top), _mm256_set1_ps(kTwoToMinus31));
 }
@@ -58,11 +84,7 @@ AES67_AVX2_INLINE __m256 decodeL24Step(const std::uint8_t* in) {
   // in its bytes 4-15). Nothing past the step's 24 bytes is read.
   const __m128i low = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
   const __m128i high = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 8));
-  const __m256i wire = _mm256_inserti128_si256(_mm256_castsi128_si256(low), high, 1);
-  const __m256i toTop = _mm256_setr_epi8(Z, 2, 1, 0, Z, 5, 4, 3, Z, 8, 7, 6, Z, 11, 10, 9,  //
-                                         Z, 6, 5, 4, Z, 9, 8, 7, Z, 12, 11, 10, Z, 15, 14, 13);
-  const __m256i top = _mm256_shuffle_epi8(wire, toTop);
-  return _mm256_mul_ps(_mm256_cvtepi32_ps(top), _mm256_set1_ps(kTwoToMinus31));
+  return decodeL24Lanes(_mm256_inserti128_si256(_mm256_castsi128_si256(low), high, 1));
 }
 
 AES67_AVX2_INLINE __m256i byteSwap32(__m256i v) {
@@ -71,10 +93,13 @@ AES67_AVX2_INLINE __m256i byteSwap32(__m256i v) {
   return _mm256_shuffle_epi8(v, swap);
 }
 
-AES67_AVX2_INLINE __m256 decodeL32Step(const std::uint8_t* in) {
-  const __m256i words = byteSwap32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in)));
+AES67_AVX2_INLINE __m256 decodeL32Lanes(__m256i wire) {
   // int32 -> float rounds to nearest like the scalar conversion; the scaling is exact.
-  return _mm256_mul_ps(_mm256_cvtepi32_ps(words), _mm256_set1_ps(kTwoToMinus31));
+  return _mm256_mul_ps(_mm256_cvtepi32_ps(byteSwap32(wire)), _mm256_set1_ps(kTwoToMinus31));
+}
+
+AES67_AVX2_INLINE __m256 decodeL32Step(const std::uint8_t* in) {
+  return decodeL32Lanes(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in)));
 }
 
 // x * 2^(bits-1) clipped to [-2^(bits-1), 2^(bits-1) - 1] and rounded to the nearest
@@ -144,12 +169,20 @@ AES67_AVX2_INLINE void inSteps(const In* in, std::size_t n, Out* out) {
   if (i < n) kStep(in + kInPerSample * (n - 8), out + kOutPerSample * (n - 8));
 }
 
-// A decoder writes 4 bytes of float a sample, more than it reads: it is bound by stores,
-// and a 32-byte store that straddles a cache line costs two. So, as memcpy does, the first
-// step is stored unaligned and the rest from the first 32-byte boundary of the output on
-// (the overlap is written twice with the same values), four steps a loop turn; the last
-// step steps back like inSteps. 1 ms x 64 ch of L16 into a buffer 16 bytes off a boundary:
-// 135 -> 110 ns.
+// A decoder writes 4 bytes of float a sample, more than it reads, and a 32-byte store that
+// straddles a cache line costs two; so its stores are aligned to 32 bytes wherever the output
+// allows. Floats 16 bytes off a boundary (every other placement the engine's and the bench's
+// buffers get) start with a half step of 4 samples; 4, 8, ... bytes off, with an unaligned
+// step, then on from the first boundary (the overlap written twice with the same values); the
+// last step steps back like inSteps. (Until codec6 every output started with an unaligned
+// step, a doubled one where the floats were aligned.) Eight steps a loop turn. On Zen 3 the
+// core issues about four vector operations a cycle, loads and stores counted: an L16 step
+// (load, vpshufb, vpxor, vsubps, store) takes 1.25 cycles where one of four (any four)
+// runs at one store a cycle, so 1 ms x 8 ch of L16 (48 steps) is about 60 cycles plus the
+// call: 21.0 -> 18.7 ns with these changes, the exponent trick (decodeL16Lanes) and the
+// inline dispatch (pcm_codec.hpp). Four operations a step would need the conversion in one;
+// a 32-byte load fused with the sign flip plus one FMA on the (partly denormal) floats ran
+// slower (22 ns against this kernel's 17.5 in a standalone loop).
 template <bool kAligned>
 AES67_AVX2_INLINE void storeFloats(float* out, __m256 v) {
   if constexpr (kAligned) _mm256_store_ps(out, v);
@@ -162,25 +195,30 @@ template <std::size_t kWirePerSample, __m256 (*kStep)(const std::uint8_t*), bool
           std::size_t kInnerFrom, std::size_t kInnerAfter>
 AES67_AVX2_INLINE void decodeSteps(const std::uint8_t* in, std::size_t i, std::size_t n, float* out) {
   if (i < kInnerFrom && i + 8 <= n) storeFloats<kAligned>(out + i, kStep(in + kWirePerSample * i)), i += 8;
-  for (; i + 24 + kInnerAfter <= n; i += 32) {
-    storeFloats<kAligned>(out + i, kInnerStep(in + kWirePerSample * i));
-    storeFloats<kAligned>(out + i + 8, kInnerStep(in + kWirePerSample * (i + 8)));
-    storeFloats<kAligned>(out + i + 16, kInnerStep(in + kWirePerSample * (i + 16)));
-    storeFloats<kAligned>(out + i + 24, kInnerStep(in + kWirePerSample * (i + 24)));
+  for (; i + 56 + kInnerAfter <= n; i += 64) {
+    for (std::size_t k = 0; k < 64; k += 8) storeFloats<kAligned>(out + i + k, kInnerStep(in + kWirePerSample * (i + k)));
   }
   for (; i + kInnerAfter <= n; i += 8) storeFloats<kAligned>(out + i, kInnerStep(in + kWirePerSample * i));
   for (; i + 8 <= n; i += 8) storeFloats<kAligned>(out + i, kStep(in + kWirePerSample * i));
   if (i < n) _mm256_storeu_ps(out + n - 8, kStep(in + kWirePerSample * (n - 8)));
 }
 
-template <std::size_t kWirePerSample, __m256 (*kStep)(const std::uint8_t*), __m256 (*kInnerStep)(const std::uint8_t*) = kStep,
-          std::size_t kInnerFrom = 0, std::size_t kInnerAfter = 8>
+// n >= 8. The half step (samples 0-3, stored as 16 bytes) is kLanes's lane 0 on the first 16
+// wire bytes, with the steps' own constants (a 128-bit kernel of its own loads two more).
+template <std::size_t kWirePerSample, __m256 (*kStep)(const std::uint8_t*), __m256 (*kLanes)(__m256i),
+          __m256 (*kInnerStep)(const std::uint8_t*) = kStep, std::size_t kInnerFrom = 0, std::size_t kInnerAfter = 8>
 AES67_AVX2_INLINE void decodeToAlignedStores(const std::uint8_t* in, std::size_t n, float* out) {
-  _mm256_storeu_ps(out, kStep(in));
   const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(out) & 31;
+  if (misaligned == 0) return decodeSteps<kWirePerSample, kStep, true, kInnerStep, kInnerFrom, kInnerAfter>(in, 0, n, out);
+  if (misaligned == 16) {
+    const __m256i head = _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in)));
+    _mm_store_ps(out, _mm256_castps256_ps128(kLanes(head)));
+    return decodeSteps<kWirePerSample, kStep, true, kInnerStep, kInnerFrom, kInnerAfter>(in, 4, n, out);
+  }
+  _mm256_storeu_ps(out, kStep(in));
   // Floats off a 4-byte boundary (never from a float array) never align: all unaligned.
   if (misaligned % 4 != 0) return decodeSteps<kWirePerSample, kStep, false, kInnerStep, kInnerFrom, kInnerAfter>(in, 8, n, out);
-  decodeSteps<kWirePerSample, kStep, true, kInnerStep, kInnerFrom, kInnerAfter>(in, ((32 - misaligned) & 31) / 4, n, out);
+  decodeSteps<kWirePerSample, kStep, true, kInnerStep, kInnerFrom, kInnerAfter>(in, (32 - misaligned) / 4, n, out);
 }
 
 // L24 from one 32-byte load 4 bytes before the step: lane 0 then holds samples 0-3 in its
@@ -195,22 +233,32 @@ AES67_AVX2_INLINE __m256 decodeL24InnerStep(const std::uint8_t* in) {
   return _mm256_mul_ps(_mm256_cvtepi32_ps(top), _mm256_set1_ps(kTwoToMinus31));
 }
 
+// Packets shorter than one step go to the scalar kernel, out of line so that the kernels stay
+// leaf functions: a call in a kernel gave it a stack frame (three pushes and a realignment),
+// about 0.7 ns a packet of the L16 decoder, 0.3-0.7 ns of the L24 and L32 encoders.
+__attribute__((noinline)) void decodeScalar(PcmEncoding e, const std::uint8_t* in, std::size_t n, float* out) {
+  pcmKernels(PcmKernelSet::kScalar)->decode[static_cast<std::size_t>(e)](in, n, out);
+}
+__attribute__((noinline)) void encodeScalar(PcmEncoding e, const float* in, std::size_t n, std::uint8_t* out) {
+  pcmKernels(PcmKernelSet::kScalar)->encode[static_cast<std::size_t>(e)](in, n, out);
+}
+
 AES67_AVX2 void decodeL16(const std::uint8_t* in, std::size_t n, float* out) {
-  if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->decode[0](in, n, out);
-  decodeToAlignedStores<2, decodeL16Step>(in, n, out);
+  if (n < 8) return decodeScalar(PcmEncoding::kL16, in, n, out);
+  decodeToAlignedStores<2, decodeL16Step, decodeL16Lanes>(in, n, out);
 }
 AES67_AVX2 void decodeL24(const std::uint8_t* in, std::size_t n, float* out) {
-  if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->decode[1](in, n, out);
-  decodeToAlignedStores<3, decodeL24Step, decodeL24InnerStep, 2, 10>(in, n, out);
+  if (n < 8) return decodeScalar(PcmEncoding::kL24, in, n, out);
+  decodeToAlignedStores<3, decodeL24Step, decodeL24Lanes, decodeL24InnerStep, 2, 10>(in, n, out);
 }
 AES67_AVX2 void decodeL32(const std::uint8_t* in, std::size_t n, float* out) {
-  if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->decode[2](in, n, out);
-  decodeToAlignedStores<4, decodeL32Step>(in, n, out);
+  if (n < 8) return decodeScalar(PcmEncoding::kL32, in, n, out);
+  decodeToAlignedStores<4, decodeL32Step, decodeL32Lanes>(in, n, out);
 }
 // The exact L16 kernel: what encodeL16 runs when its fast path (below) cannot take the
 // packet, and for packets too short for the fast path to pay.
 AES67_AVX2 void encodeL16Exact(const float* in, std::size_t n, std::uint8_t* out) {
-  if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->encode[0](in, n, out);
+  if (n < 8) return encodeScalar(PcmEncoding::kL16, in, n, out);
   inSteps<float, std::uint8_t, 1, 2, encodeL16Step>(in, n, out);
 }
 // L24, 8 samples: vpshufb leaves samples 0-3 in bytes 0-11 of the low half and 4-7 in bytes
@@ -229,7 +277,7 @@ AES67_AVX2_INLINE void encodeL24SpareStep(const float* in, std::uint8_t* out) {
 }
 
 AES67_AVX2 void encodeL24(const float* in, std::size_t n, std::uint8_t* out) {
-  if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->encode[1](in, n, out);
+  if (n < 8) return encodeScalar(PcmEncoding::kL24, in, n, out);
   // Pointers stepped, four steps a loop turn, as long as the last step's 4 spare bytes lie in
   // the packet (2 samples past the turn).
   const float* const inEnd = in + n;
@@ -348,7 +396,7 @@ AES67_AVX2 void encodeL16(const float* in, std::size_t n, std::uint8_t* out) {
   encodeChecked<encodeL16FastInline, encodeL16Exact, kL16FastFrom, 16>(in, n, out);
 }
 AES67_AVX2 void encodeL32Exact(const float* in, std::size_t n, std::uint8_t* out) {
-  if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->encode[2](in, n, out);
+  if (n < 8) return encodeScalar(PcmEncoding::kL32, in, n, out);
   inSteps<float, std::uint8_t, 1, 4, encodeL32Step>(in, n, out);
 }
 
@@ -389,12 +437,12 @@ AES67_AVX2_INLINE bool encodeL32FastInline(const float* in, std::size_t n, std::
 }
 
 AES67_AVX2 void encodeL32(const float* in, std::size_t n, std::uint8_t* out) {
-  if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->encode[2](in, n, out);
+  if (n < 8) return encodeScalar(PcmEncoding::kL32, in, n, out);
   if (encodeL32FastInline(in, n, out)) encodeL32Exact(in, n, out);
 }
 // The fast path alone, for the tests (avx2L32NanFreeEncoderIfBuilt).
 AES67_AVX2 void encodeL32Fast(const float* in, std::size_t n, std::uint8_t* out) {
-  if (n < 8) return pcmKernels(PcmKernelSet::kScalar)->encode[2](in, n, out);
+  if (n < 8) return encodeScalar(PcmEncoding::kL32, in, n, out);
   encodeL32FastInline(in, n, out);
 }
 

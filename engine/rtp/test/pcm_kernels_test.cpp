@@ -93,6 +93,11 @@ std::vector<std::uint8_t> everyCode(int bits) {
 TEST(PcmKernels, TheCodecUsesTheFastestSetThisCpuRuns) {
   const PcmKernelSet want = fastSets().empty() ? PcmKernelSet::kScalar : fastSets().back()->set;
   EXPECT_EQ(activePcmKernels().set, want) << "active: " << toString(activePcmKernels().set);
+  // decodePcm and encodePcm call that set's kernels, through their own copy (pcm_codec.hpp).
+  for (std::size_t e = 0; e < 3; ++e) {
+    EXPECT_EQ(detail::pcmDispatch.decode[e], activePcmKernels().decode[e]) << "L" << 16 + 8 * e;
+    EXPECT_EQ(detail::pcmDispatch.encode[e], activePcmKernels().encode[e]) << "L" << 16 + 8 * e;
+  }
 }
 
 TEST(PcmKernels, L16DecodesEveryCodeLikeScalar) {
