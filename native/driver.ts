@@ -125,6 +125,8 @@ export interface EmulatedDutConfig {
   reuseTransmitDue?: boolean;
   /** IO cycle stamps kept until drained (default 65536; a full log drops the newest and counts them). */
   cycleLogCapacity?: number;
+  /** Packet stamps (received and sent) kept until drained (default 65536; a full log drops the newest and counts them). */
+  packetLogCapacity?: number;
   /** PTP time (ns) at local time 0: the DUT's media clock is (local + epoch) x rate, a perfectly locked PTP stand-in. */
   ptpEpochNs?: bigint | number;
   /** Rate error of that media clock: PTP time at local t is ptpEpochNs + t x (1 + ppm/1e6) (locked at local 0, drifting from there). */

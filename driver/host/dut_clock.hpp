@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -103,6 +104,7 @@ class DutClock {
   std::uint8_t domain_ = 0;
   Nanoseconds resyncThresholdNs_ = 0;
   std::uint64_t stepsSeen_ = 0;
+  Nanoseconds slaveNext_ = std::numeric_limits<Nanoseconds>::min();  // what the slave's last poll returned
   bool wasLocked_ = false;
   Nanoseconds acquiringSince_ = -1;  // local time the current acquisition began, -1: none
   std::uint64_t syncSamplesSeen_ = 0;  // the port's Sync samples at the last poll

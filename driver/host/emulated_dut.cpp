@@ -790,18 +790,19 @@ void EmulatedDut::receive(std::size_t index) {
   }
 }
 
-Nanoseconds EmulatedDut::transmit(std::size_t index) {
+Nanoseconds EmulatedDut::transmit(std::size_t index, bool known) {
   Tx& tx = *tx_[index];
   if (!tx.started) {
     if (!tx.sink->started()) return std::numeric_limits<Nanoseconds>::max();
     tx.transmitter->start(tx.sink->firstMediaTime());
     tx.started = true;
     tx.dueKnown = false;
+    known = false;
   }
   const std::uint64_t sentBefore = tx.transmitter->stats().packetsSent + tx.transmitter->stats().sendErrors;
   const SampleTime mediaBefore = tx.transmitter->nextMediaTime();
   const std::uint16_t sequenceBefore = tx.transmitter->nextSequence();
-  const Nanoseconds due = tx.transmitter->poll();
+  const Nanoseconds due = known ? tx.transmitter->poll(tx.due) : tx.transmitter->poll();
   const std::uint64_t sent = tx.transmitter->stats().packetsSent + tx.transmitter->stats().sendErrors - sentBefore;
   const RtpTransmitterConfig& c = tx.transmitter->config();
   const Nanoseconds now = transport_.clock().now();
@@ -873,11 +874,12 @@ Nanoseconds EmulatedDut::poll() {
     const std::uint32_t mappingVersion = mapping ? mapping->version() : 0;
     for (std::size_t i = 0; i < tx_.size(); ++i) {
       Tx& tx = *tx_[i];
-      if (mapping && tx.started && tx.dueKnown && tx.due > now && tx.dueMapping == mappingVersion && tx.dueMedia == tx.transmitter->nextMediaTime()) {
+      const bool known = mapping && tx.started && tx.dueKnown && tx.dueMapping == mappingVersion && tx.dueMedia == tx.transmitter->nextMediaTime();
+      if (known && tx.due > now) {
         next = std::min(next, tx.due);
         continue;
       }
-      const Nanoseconds due = transmit(i);
+      const Nanoseconds due = transmit(i, known);
       if (!tx.started) continue;
       if (mapping) {
         tx.dueKnown = true;

@@ -356,8 +356,8 @@ class EmulatedDut {
   void tryResolve(Rx& rx);
   void receive(std::size_t index);
   // Sends what is due on stream `index`; returns its next due time (its poll's), or the
-  // largest time while it has not started.
-  Nanoseconds transmit(std::size_t index);
+  // largest time while it has not started. `known`: its kept due time (Tx::due) still holds.
+  Nanoseconds transmit(std::size_t index, bool known);
   // Virtual-time IO: when the next cycle wakes (its predicted time, later under host load).
   Nanoseconds nextIoWake();
   void emit(const std::string& what) {

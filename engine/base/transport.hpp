@@ -59,6 +59,9 @@ class DatagramSocket {
   }
   // Waits until a datagram can be received or `timeout` passes (virtual sockets never wait).
   virtual bool waitReadable(Nanoseconds timeout) = 0;
+  // False only where the transport knows, without a system call, that no datagram waits
+  // (the virtual network): a poller may then skip the socket. Real sockets say true.
+  virtual bool mayHaveDatagram() const { return true; }
   // Any-source join when source == 0, else source-specific (SSM, RFC 4607).
   virtual void joinMulticast(Ipv4Address group, Ipv4Address source = 0) = 0;
   virtual void leaveMulticast(Ipv4Address group, Ipv4Address source = 0) = 0;

@@ -83,6 +83,8 @@ class VirtualSocket final : public DatagramSocket {
     network_.deliverDue();
     return count_ > 0;
   }
+  // Queued, or in flight and due (delivered at the next receive: maybe to this socket).
+  bool mayHaveDatagram() const override { return count_ > 0 || network_.somethingDue(); }
 
   void joinMulticast(Ipv4Address group, Ipv4Address source) override {
     if (!isMulticast(group)) throw std::invalid_argument("joinMulticast: " + formatIpv4(group) + " is not multicast");
@@ -119,7 +121,7 @@ class VirtualSocket final : public DatagramSocket {
       return false;
     }
     if (count_ == ring_.size()) grow();
-    ring_[(head_ + count_) % ring_.size()] = q;
+    ring_[(head_ + count_) & (ring_.size() - 1)] = q;
     ++count_;
     return true;
   }
@@ -147,14 +149,16 @@ class VirtualSocket final : public DatagramSocket {
   }
   Queued pop() {
     Queued q = ring_[head_];
-    head_ = (head_ + 1) % ring_.size();
+    head_ = (head_ + 1) & (ring_.size() - 1);
     --count_;
     return q;
   }
   // The ring only grows (doubling, up to the queue limit): a steady stream allocates nothing.
+  // Its size is a power of two, so a position wraps by a mask (a modulo was a 64-bit
+  // division per datagram, twice).
   void grow() {
     std::vector<Queued> bigger(std::max<std::size_t>(16, ring_.size() * 2));
-    for (std::size_t i = 0; i < count_; ++i) bigger[i] = ring_[(head_ + i) % ring_.size()];
+    for (std::size_t i = 0; i < count_; ++i) bigger[i] = ring_[(head_ + i) & (ring_.size() - 1)];
     ring_.swap(bigger);
     head_ = 0;
   }
@@ -306,23 +310,24 @@ const VirtualNetwork::InFlight& VirtualNetwork::InFlightQueue::top() const { ret
 
 void VirtualNetwork::InFlightQueue::push(const InFlight& p) {
   // In the ring only behind what it holds (orders only grow: due no earlier is behind).
-  if (count_ > 0 && p.deliverAt < ring_[(head_ + count_ - 1) % ring_.size()].deliverAt) {
+  // The ring's size is a power of two (it doubles from 64): positions wrap by a mask.
+  if (count_ > 0 && p.deliverAt < ring_[(head_ + count_ - 1) & (ring_.size() - 1)].deliverAt) {
     heap_.push(p);
     return;
   }
   if (count_ == ring_.size()) {
     std::vector<InFlight> bigger(std::max<std::size_t>(64, ring_.size() * 2));
-    for (std::size_t i = 0; i < count_; ++i) bigger[i] = ring_[(head_ + i) % ring_.size()];
+    for (std::size_t i = 0; i < count_; ++i) bigger[i] = ring_[(head_ + i) & (ring_.size() - 1)];
     ring_.swap(bigger);
     head_ = 0;
   }
-  ring_[(head_ + count_) % ring_.size()] = p;
+  ring_[(head_ + count_) & (ring_.size() - 1)] = p;
   ++count_;
 }
 
 void VirtualNetwork::InFlightQueue::pop() {
   if (ringFirst()) {
-    head_ = (head_ + 1) % ring_.size();
+    head_ = (head_ + 1) & (ring_.size() - 1);
     --count_;
   } else {
     heap_.pop();

@@ -77,6 +77,8 @@ class VirtualNetwork {
   void deliverDue();
   // The time the next datagram falls due, or INT64_MAX when none is in flight.
   Nanoseconds nextDeliveryTime() const;
+  // A datagram in flight is due now (deliverDue would deliver it).
+  bool somethingDue() const { return nextDeliveryTime() <= clock_.now(); }
   const VirtualNetworkStats& stats() const { return stats_; }
   // Marks a socket of this network as watched: datagrams placed in its queue are counted in
   // watchedDeliveries(). The lab's native scheduler watches the sockets its TypeScript

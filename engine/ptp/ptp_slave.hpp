@@ -67,6 +67,9 @@ class PtpSlave {
   Nanoseconds poll();
   // Real sockets: waits up to `maxWait` for a datagram on either socket, then polls.
   Nanoseconds pollWaiting(Nanoseconds maxWait);
+  // False when neither socket can have a datagram waiting (DatagramSocket::mayHaveDatagram):
+  // before the time poll() returned, a poll would then do nothing.
+  bool mayHaveDatagram() const { return event_->mayHaveDatagram() || general_->mayHaveDatagram(); }
 
   PtpSlaveStatus status() const;
   const PtpPort& port() const { return port_; }

@@ -39,8 +39,14 @@ Nanoseconds PtpTimeMapping::ptpTimeAt(Nanoseconds local) const { return map(read
 Nanoseconds PtpTimeMapping::localTimeOf(Nanoseconds ptp) const {
   const Anchor a = read();
   Nanoseconds local = a.local0 + static_cast<Nanoseconds>(roundHalfAway(static_cast<double>(ptp - a.ptp0) / (1.0 + a.ppb * 1e-9)));
+  // Where PTP time rises at least a ns a ns (ppb >= 0: the mapping is then strictly
+  // increasing), a local ns that maps to `ptp` itself is the first to reach it: one mapping
+  // for most answers (the estimate is nearly always exact), not two (bench/virtual-speed.ts:
+  // an inversion per packet each way).
+  Nanoseconds at = map(a, local);
+  if (at == ptp && a.ppb >= 0) return local;
   // Rounding may leave us a nanosecond off: the first local ns whose PTP time reaches `ptp`.
-  for (int i = 0; i < 4 && map(a, local) < ptp; ++i) ++local;
+  for (int i = 0; i < 4 && at < ptp; ++i) at = map(a, ++local);
   for (int i = 0; i < 4 && map(a, local - 1) >= ptp; ++i) --local;
   return local;
 }

@@ -37,12 +37,11 @@ Nanoseconds RtpTransmitter::nextDue() const {
   return mediaClock_.localTimeOf(nextMediaTime_ + config_.framesPerPacket) + config_.sendOffset;
 }
 
-Nanoseconds RtpTransmitter::poll() {
+Nanoseconds RtpTransmitter::poll(Nanoseconds due) {
   if (!started_) return std::numeric_limits<Nanoseconds>::max();
   const Nanoseconds now = clock_.now();
   const std::size_t samples = static_cast<std::size_t>(config_.framesPerPacket) * config_.format.channels;
   // The due time once per packet (each is a mapping inversion), not at every use.
-  Nanoseconds due = nextDue();
   while (due <= now) {
     if (source_.fill() < config_.framesPerPacket) {
       ++stats_.waitingForAudio;

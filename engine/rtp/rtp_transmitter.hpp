@@ -45,7 +45,10 @@ class RtpTransmitter {
   void start(SampleTime firstFrameMediaTime);
   // Sends every packet that is due now and whose frames are in the ring. Returns the local
   // time the next packet falls due (for the caller's sleep or virtual scheduler).
-  Nanoseconds poll();
+  Nanoseconds poll() { return poll(nextDue()); }
+  // The same, for a caller that kept what the last poll returned and knows it still holds
+  // (the next media time and the media clock unchanged since): one mapping inversion spared.
+  Nanoseconds poll(Nanoseconds due);
   Nanoseconds nextDue() const;
 
   const RtpTransmitterStats& stats() const { return stats_; }

@@ -132,6 +132,7 @@ void SapListener::handle(const std::uint8_t* data, std::size_t size, const Datag
     s.lastHeard = now;
     s.source = info.source;
     ++s.announcements;
+    heard(s);  // a shorter interval brings its time-out nearer
     return;  // same hash: the same SDP (RFC 2974 §5)
   }
   // A new hash from the same origin for the same o= session is a change of that session,
@@ -148,6 +149,7 @@ void SapListener::handle(const std::uint8_t* data, std::size_t size, const Datag
       ++s.announcements;
       ++stats_.changed;
       const SapSession& stored = sessions_.emplace(key, std::move(s)).first->second;
+      heard(stored);
       emit(SapEvent::kChanged, stored);
       return;
     }
@@ -170,6 +172,7 @@ void SapListener::handle(const std::uint8_t* data, std::size_t size, const Datag
   s.announcements = 1;
   ++stats_.added;
   const SapSession& stored = sessions_.emplace(key, std::move(s)).first->second;
+  heard(stored);
   emit(SapEvent::kAdded, stored);
 }
 
@@ -179,17 +182,26 @@ Nanoseconds SapListener::timeoutOf(const SapSession& s) const {
 }
 
 void SapListener::expire(Nanoseconds now) {
+  // Nothing can time out before the earliest time-out seen at the last pass or set since
+  // (heard()): the sessions are not walked at every poll (the device polls at every packet).
+  if (now < expiryBound_) return;
+  Nanoseconds next = std::numeric_limits<Nanoseconds>::max();
   for (auto it = sessions_.begin(); it != sessions_.end();) {
-    if (now - it->second.lastHeard >= timeoutOf(it->second)) {
+    const Nanoseconds timeout = timeoutOf(it->second);
+    if (now - it->second.lastHeard >= timeout) {
       const SapSession gone = std::move(it->second);
       it = sessions_.erase(it);
       ++stats_.timedOut;
       emit(SapEvent::kTimedOut, gone);
     } else {
+      next = std::min(next, it->second.lastHeard + timeout);
       ++it;
     }
   }
+  expiryBound_ = next;
 }
+
+void SapListener::heard(const SapSession& s) { expiryBound_ = std::min(expiryBound_, s.lastHeard + timeoutOf(s)); }
 
 Nanoseconds SapListener::nextExpiry() const {
   Nanoseconds next = std::numeric_limits<Nanoseconds>::max();

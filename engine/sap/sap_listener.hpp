@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -110,12 +111,16 @@ class SapListener {
   void emit(SapEvent e, const SapSession& s) {
     if (callback_) callback_(e, s);
   }
+  // A session was heard (added, changed or repeated): its time-out may be the nearest.
+  void heard(const SapSession& s);
 
   SapListenerConfig config_;
   Transport* transport_ = nullptr;
   std::unique_ptr<DatagramSocket> socket_;
   std::vector<std::uint8_t> buffer_;
   std::map<Key, SapSession> sessions_;
+  // No session times out before this (the nearest time-out, or earlier).
+  Nanoseconds expiryBound_ = std::numeric_limits<Nanoseconds>::max();
   SapListenerStats stats_;
   Callback callback_;
 };

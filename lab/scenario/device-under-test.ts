@@ -50,6 +50,23 @@ export interface DeviceUnderTest {
   ptp: boolean;
 }
 
+/** The runner runs the device in slices of this much virtual time, draining its stamp logs after each. */
+export const RUN_SLICE_NS = 10_000_000;
+
+/**
+ * Packet stamps the device keeps between two drains: 8x what its streams send and receive in
+ * a slice (duplicates, bursts after jitter), at least 4096. The engine's default (65,536 of
+ * 48 bytes) is zeroed at every run: 3 MB of fresh pages, a third of the device's build
+ * (bench/virtual-speed.ts). A log that still fills drops the newest and says how many
+ * (measure.ts: device.stampLogDropped); the runner drops what comes before the start itself.
+ */
+function packetLogCapacity(packetsPerSecond: number): number {
+  const need = (8 * packetsPerSecond * RUN_SLICE_NS) / 1e9;
+  let capacity = 4096;
+  while (capacity < need) capacity *= 2;
+  return capacity;
+}
+
 const TX_PAYLOAD_TYPE = 97;
 /** The device's SAP announcement interval (RFC 2974 leaves it to bandwidth; Dante and the reference daemon use 30 s). */
 const SAP_ANNOUNCE_INTERVAL_NS = 30e9;
@@ -148,6 +165,9 @@ export function buildDevice(s: Scenario, senders: SenderRuntime[], epoch: bigint
     // IO cycles are stamped only once IO runs, and the runner drains the log every 10 ms
     // slice (a few dozen cycles): 8192 is ample, and spares 4 MB zeroed at every run.
     cycleLogCapacity: 8192,
+    packetLogCapacity: packetLogCapacity(
+      senders.reduce((a, x) => a + rate / x.framesPerPacket, 0) + transmit.reduce((a, t) => a + rate / t.config.framesPerPacket, 0),
+    ),
     // The runner's reference way (runner.ts RecordOptions): every TX due time recomputed at every poll.
     ...(reference ? { reuseTransmitDue: false } : {}),
   };

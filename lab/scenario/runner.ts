@@ -20,7 +20,7 @@ import { SapListener } from '../peers/sap-listener.ts';
 import { scenarioVerdict } from '../report/judge.ts';
 import type { ScenarioResult } from '../report/schema.ts';
 import { projectRoot } from '../report/metadata.ts';
-import { buildDevice, describeReceive, type DeviceUnderTest } from './device-under-test.ts';
+import { buildDevice, describeReceive, RUN_SLICE_NS as SLICE_NS, type DeviceUnderTest } from './device-under-test.ts';
 import { DeviceLog } from './device-log.ts';
 import { DevicePtp, lastGrandmasterEvent } from './device-ptp.ts';
 import type { LoadedScenario } from './load.ts';
@@ -29,7 +29,6 @@ import { BoundedSeries } from './bounded-series.ts';
 import { DEVICE_ADDRESS, ScenarioSetupError, ScenarioWorld } from './world.ts';
 
 /** Virtual time between the runner's bookkeeping steps (stamp drains, fill samples, progress). */
-const SLICE_NS = 10_000_000;
 /** Playout fill is sampled every this many slices (50 ms). */
 const FILL_EVERY = 5;
 
@@ -268,10 +267,16 @@ export function recordScenario(
         if (st.receive[i].active) r.sender.foundAt = now;
       }
     };
+    // Before the start, what the device stamps is not measured: dropped every slice, so its
+    // stamp log need only hold a slice's (device-under-test.ts packetLogCapacity).
+    const sampleBeforeStart = (now: number) => {
+      sample(now);
+      dut.discardStamps();
+    };
     markFound(0);
     const allFound = () => w.senders.every((x) => x.foundAt !== undefined);
     while (!allFound() && w.clock.now() < s.duration) {
-      runSlices(beforeStart, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sample, onProgress, markFound, !reference);
+      runSlices(beforeStart, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sampleBeforeStart, onProgress, markFound, !reference);
     }
     const missing = device.receive.filter((r) => r.sender.foundAt === undefined);
     if (missing.length > 0) {
@@ -287,7 +292,7 @@ export function recordScenario(
     // (Its lock read from the brief, not the full status: a score of strings a slice.)
     const brief = new Float64Array(6);
     const locked = () => dut.ptpBrief(brief) && brief[0] === 1;
-    while (ptp && !locked() && w.clock.now() < s.duration) runSlices(beforeStart, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sample, onProgress, undefined, !reference);
+    while (ptp && !locked() && w.clock.now() < s.duration) runSlices(beforeStart, w, Math.min(s.duration, w.clock.now() + SLICE_NS), sampleBeforeStart, onProgress, undefined, !reference);
     if (ptp && !dut.ptpStatus()!.locked) throw new ScenarioSetupError(`the device's PTP slave never locked within the scenario's ${s.duration / 1e9} s (${dut.ptpStatus()!.portState}, servo ${dut.ptpStatus()!.servoState})`);
 
     nativeTimes(beforeStart, kinds);
@@ -304,9 +309,9 @@ export function recordScenario(
     w.tap?.announceInCapture(device.transmit.map((t) => t.sdp), w.clock.now());
     const rate = device.rate;
     const log = new DeviceLog(device.receive.map((r) => r.config.framesPerPacket), device.transmit.length, deviceLocalTimeOf(device, w, s.device.hostDrift));
-    // What came before the start is not measured: drained, and what the rings dropped while
-    // the device waited for its senders and PTP lock (16 streams fill 65,536 stamps in 4 s)
-    // is not a gap in the measurement.
+    // What came before the start is not measured: drained (each slice, and the last time
+    // here), and what the rings dropped while the device waited for its senders and PTP
+    // lock is not a gap in the measurement.
     dut.discardStamps();
     const startCounters = dut.counters();
     const stampLogDroppedBeforeStart = startCounters.packetLogDropped + startCounters.host.cycleLogDropped;

@@ -205,6 +205,8 @@ EmulatedDutConfig configOf(const Napi::Object& o) {
   if (o.Has("reuseTransmitDue")) c.reuseTransmitDue = o.Get("reuseTransmitDue").ToBoolean().Value();
   c.cycleLogCapacity = static_cast<std::size_t>(optionalInt(o, "cycleLogCapacity", static_cast<std::int64_t>(c.cycleLogCapacity)));
   if (c.cycleLogCapacity < 1 || c.cycleLogCapacity > (1u << 24)) throw Napi::RangeError::New(o.Env(), "cycleLogCapacity must be 1 to 16777216");
+  c.packetLogCapacity = static_cast<std::size_t>(optionalInt(o, "packetLogCapacity", static_cast<std::int64_t>(c.packetLogCapacity)));
+  if (c.packetLogCapacity < 1 || c.packetLogCapacity > (1u << 24)) throw Napi::RangeError::New(o.Env(), "packetLogCapacity must be 1 to 16777216");
   auto streams = [&](const char* key, auto&& each) {
     if (!o.Has(key) || o.Get(key).IsUndefined()) return;
     if (!o.Get(key).IsArray()) throw Napi::TypeError::New(o.Env(), std::string(key) + " must be an array of streams");

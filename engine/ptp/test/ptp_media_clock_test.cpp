@@ -2,6 +2,7 @@
 // AES67 / ST 2110-10 RTP timestamp.
 #include "engine/ptp/ptp_media_clock.hpp"
 
+#include <cmath>
 #include <gtest/gtest.h>
 
 #include "engine/base/prng.hpp"
@@ -46,6 +47,46 @@ TEST(PtpTimeMapping, RunsAtItsFrequencyAndInvertsExactly) {
   }
   m.step(5'000, -250);
   EXPECT_EQ(m.steps(), 2u);
+}
+
+// The inverse's one-mapping answer (ppb >= 0) is checked where it could go wrong: rates of
+// a fraction of a ppb to 0 (the rounding's steps far apart) and far from the anchor, on both
+// sides of it, for PTP times each local ns reaches and each it skips.
+TEST(PtpTimeMapping, InvertsExactlyAtRatesNearZeroOnBothSidesOfTheAnchor) {
+  Prng prng(17);
+  for (double ppb : {0.0, 0.25, 0.5, 1.0, 3.0, 999.5, -0.25, -1.0, -3.0}) {
+    PtpTimeMapping m;
+    m.step(7'000, kEpoch);
+    m.setFrequency(7'000, ppb);
+    for (int i = 0; i < 20'000; ++i) {
+      const Nanoseconds ptp = kEpoch + static_cast<Nanoseconds>(prng.below(7'200'000'000'000ull)) - 3'600'000'000'000;
+      const Nanoseconds local = m.localTimeOf(ptp);
+      ASSERT_GE(m.ptpTimeAt(local), ptp) << ppb;
+      ASSERT_LT(m.ptpTimeAt(local - 1), ptp) << ppb << " the first local ns that reaches it";
+    }
+    // Where the rounding moves, a local ns repeats the PTP time before it (ppb < 0) or PTP
+    // skips a ns (ppb > 0): each such time asked for exactly.
+    if (ppb == 0.0) continue;
+    int found = 0;
+    for (int n = 0; n < 40; ++n) {
+      const double at = (n + 0.5) * 1e9 / std::abs(ppb);
+      for (Nanoseconds e = static_cast<Nanoseconds>(at) - 2; e <= static_cast<Nanoseconds>(at) + 2; ++e) {
+        for (const Nanoseconds side : {e, -e}) {
+          const Nanoseconds l = 7'000 + side;
+          const Nanoseconds before = m.ptpTimeAt(l - 1);
+          const Nanoseconds here = m.ptpTimeAt(l);
+          if (here - before == 1) continue;
+          ++found;
+          for (const Nanoseconds ptp : {before, before + 1, here}) {
+            const Nanoseconds local = m.localTimeOf(ptp);
+            ASSERT_GE(m.ptpTimeAt(local), ptp) << ppb << " at " << side;
+            ASSERT_LT(m.ptpTimeAt(local - 1), ptp) << ppb << " at " << side << ": the first local ns that reaches it";
+          }
+        }
+      }
+    }
+    EXPECT_GT(found, 0) << ppb << ": no rounding step found to ask about";
+  }
 }
 
 TEST(PtpMediaClock, SampleTimesAreExactInversesAtEveryRate) {
