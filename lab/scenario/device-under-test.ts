@@ -50,7 +50,7 @@ export interface DeviceUnderTest {
   ptp: boolean;
 }
 
-/** The runner runs the device in slices of this much virtual time, draining its stamp logs after each. */
+/** Virtual time between the runner's bookkeeping steps (stamp drains, fill samples, progress). */
 export const RUN_SLICE_NS = 10_000_000;
 
 /**

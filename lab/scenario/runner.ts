@@ -28,7 +28,6 @@ import { MAX_RECORD_S, measureScenario, SETTLE_NS } from './measure.ts';
 import { BoundedSeries } from './bounded-series.ts';
 import { DEVICE_ADDRESS, ScenarioSetupError, ScenarioWorld } from './world.ts';
 
-/** Virtual time between the runner's bookkeeping steps (stamp drains, fill samples, progress). */
 /** Playout fill is sampled every this many slices (50 ms). */
 const FILL_EVERY = 5;
 
