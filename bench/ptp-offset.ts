@@ -12,16 +12,18 @@
 // because its Delay_Req socket had IP_MULTICAST_LOOP on (ptp4l's is off). The kernel
 // delivers the looped copy inside the send call, and after that the Delay_Req's stamped
 // path t3 -> t4 ran ~3 us shorter than the loop-less grandmaster's Sync t1 -> t2. Measured
-// with a probe (kernel SO_TIMESTAMPING stamps, python) in the engine's namespace, loop on and
-// off side by side in one run: t4 - t3 mean 11.9 vs 14.8 us, t2 - t1 14.3 us for both, so
-// (ms - sm) / 2 = +1.17 vs -0.25 us. Ruled out on the same runs (per Sync, from a capture in
-// the engine's namespace): t2 is the kernel's stamp to within 11 ns sd, t1 and corrections
-// are the Follow_Up's, and PTP - CLOCK_REALTIME per Sync (offset - (t2 - t1) + delay) agrees
-// with systemClockOffset's mean to 14 ns. The loop is now on only for --transmit-stamp
-// loopback. What is left varies from run to run: the ptp4l slave's own mean (-1.2..-2.5 us)
-// is the bridge's flood order (its Delay_Req reaches the engine's port before the
-// grandmaster's; with the hosts swapped it was +0.6 us), and the delay filter's median
-// wanders 2-3 us with the load within a run, which the servo follows as +-1 us of error.
+// with a probe (kernel SO_TIMESTAMPING stamps, python) beside the engine and beside the
+// ptp4l slave, loop on and off side by side in one run: t4 - t3 mean 14.8 / 18.1 us and
+// 15.2 / 18.1 us, t2 - t1 17.3 and 14.2 us. Ruled out on the same runs (per Sync, from a
+// capture in the engine's namespace): t2 is the kernel's stamp to within 11 ns sd, t1 and
+// corrections are the Follow_Up's, and PTP - CLOCK_REALTIME per Sync (offset - (t2 - t1) +
+// delay) agrees with systemClockOffset's mean to 14 ns. The loop is now on only for
+// --transmit-stamp loopback. What is left is not constant: the frequency at lock is
+// 0.6-0.8 ppm off (true 0) and settles over 15-25 s, the error following its sign by
+// 0.4-1.9 us meanwhile; the delay median wanders 2-3 us with the load, the error +-1 us. The
+// ptp4l slave's mean (-1.2..-2.5 us) is its link's own asymmetry: the probe beside it with
+// the loop off, as ptp4l has it, measured (t2 - t1 - (t4 - t3)) / 2 = -1.9 us; with the
+// hosts created in the other order ptp4l's mean was +0.6 us (the bridge's port order).
 //
 // PTP_BENCH_SECONDS (default 60) sets how long both slaves run.
 import { mkdtempSync, rmSync } from 'node:fs';
