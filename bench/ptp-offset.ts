@@ -19,11 +19,13 @@
 // corrections are the Follow_Up's, and PTP - CLOCK_REALTIME per Sync (offset - (t2 - t1) +
 // delay) agrees with systemClockOffset's mean to 14 ns. The loop is now on only for
 // --transmit-stamp loopback. What is left is not constant: the frequency at lock is
-// 0.6-0.8 ppm off (true 0) and settles over 15-25 s, the error following its sign by
-// 0.4-1.9 us meanwhile; the delay median wanders 2-3 us with the load, the error +-1 us. The
-// ptp4l slave's mean (-1.2..-2.5 us) is its link's own asymmetry: the probe beside it with
-// the loop off, as ptp4l has it, measured (t2 - t1 - (t4 - t3)) / 2 = -1.9 us; with the
-// hosts created in the other order ptp4l's mean was +0.6 us (the bridge's port order).
+// 0.6-3 ppm off (true 0) and settles over 15-25 s, the error following its sign by
+// 0.4-1.9 us meanwhile; the delay median wanders 2-3 us with the load, the error +-1 us;
+// and the servo holding back offsets beyond 20 us (late Syncs, 4-13 a minute) while the delay
+// filter takes a median leaves +0.45 us (replayed on the probe's stamps: +0.19 / -0.54 us if
+// every offset counted). The ptp4l slave's mean (-1.2..-2.5 us) is its link's own asymmetry:
+// the probe beside it with the loop off, as ptp4l has it, measured (t2 - t1 - (t4 - t3)) / 2
+// = -1.9 us; with the hosts created in the other order it was +0.6 us (the bridge's port order).
 //
 // PTP_BENCH_SECONDS (default 60) sets how long both slaves run.
 import { mkdtempSync, rmSync } from 'node:fs';
