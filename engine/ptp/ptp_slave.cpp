@@ -92,7 +92,11 @@ PtpSlave::PtpSlave(Transport& transport, const PtpSlaveConfig& config)
   o.localPort = config.eventPort;
   o.dscp = config.eventDscp;
   o.receiveQueueLimit = 256;
-  o.multicastLoop = true;  // our own Delay_Req comes back: the loopback time stamp, or dropped as ours
+  // Our own Delay_Req looped back only where its stamp is the transmit time. Elsewhere the
+  // loop is off, as ptp4l has it: the kernel delivers the looped copy inside our send call,
+  // and on veth that ran the Delay_Req's t3 -> t4 ~3 us faster than a loop-less master's
+  // Sync t1 -> t2, biasing the true offset by -1.5 us (bench/ptp-offset.ts's header).
+  o.multicastLoop = config.transmitStamp == PtpTransmitStamp::kMulticastLoopback;
   o.transmitTimestamps = config.transmitStamp == PtpTransmitStamp::kKernel;
   event_ = transport.open(o);
   o.transmitTimestamps = false;
