@@ -87,6 +87,7 @@ EmulatedDut::EmulatedDut(Transport& transport, const EmulatedDutConfig& config)
     }
     config_.ptp = p;
     clock_ = std::make_unique<DutClock>(transport, config_.device.sampleRate, p);
+    packetClock_ = std::make_unique<MemoMediaClock>(*clock_->ptpMediaClock(), clock_->slave()->mapping());
   } else {
     ownClock_ = std::make_unique<LocalMediaClock>(config_.device.sampleRate);
     clock_ = std::make_unique<DutClock>(*ownClock_);
@@ -247,7 +248,7 @@ void EmulatedDut::activate(Rx& rx, const PreparedRx& p) {
   c.destination = s.destination;
   c.sourceFilter = s.source;
   c.format = s.format;
-  rx.receiver = std::make_unique<RtpReceiver>(c, playout, &clock_->mediaClock());
+  rx.receiver = std::make_unique<RtpReceiver>(c, playout, &packetClock());
   rx.source = std::move(source);
   rx.aligner.reset();
   if (p.senderClocked) {
@@ -399,7 +400,7 @@ std::size_t EmulatedDut::addTransmit(const DutTransmitStream& spec) {
       tc.dscp = spec.dscp;
       tc.ttl = s.ttl;
       tc.sendOffset = spec.sendOffsetNs;
-      t.transmitter = std::make_unique<RtpTransmitter>(transport_, tc, streams_->txRing(t.state.id), clock_->mediaClock());
+      t.transmitter = std::make_unique<RtpTransmitter>(transport_, tc, streams_->txRing(t.state.id), packetClock());
     } catch (...) {
       t.transmitter.reset();
       if (t.sink) retireOutput(t);
@@ -744,7 +745,7 @@ TransmitRingCounters EmulatedDut::transmitRingCounters(std::size_t i) const {
 void EmulatedDut::receive(std::size_t index) {
   Rx& rx = *rx_[index];
   if (!rx.socket) return;
-  const MediaClock& media = clock_->mediaClock();
+  const MediaClock& media = packetClock();
   const RtpStreamFormat& f = rx.state.stream.format;
   for (;;) {
     // The datagram where the network keeps it (no copy on the virtual network); what

@@ -59,6 +59,7 @@
 #include "driver/host/dut_clock.hpp"
 #include "driver/host/hal_host.hpp"
 #include "driver/host/loopback_client.hpp"
+#include "driver/host/memo_media_clock.hpp"
 #include "driver/host/rtp_stream_description.hpp"
 #include "driver/host/sender_clock_aligner.hpp"
 #include "driver/host/stamp_ring.hpp"
@@ -249,6 +250,8 @@ class EmulatedDut {
   DutClock& clock() { return *clock_; }
   const DutClock& clock() const { return *clock_; }
   const MediaClock& mediaClock() const { return clock_->mediaClock(); }
+  // The media clock the packet path (receivers, transmitters, stamps) asks.
+  const MediaClock& packetClock() const { return packetClock_ ? *packetClock_ : clock_->mediaClock(); }
   const StreamManager& streams() const { return *streams_; }
   const SapListener* sapListener() const { return listener_.get(); }
   const SapAnnouncer* sapAnnouncer() const { return announcer_.get(); }
@@ -368,6 +371,9 @@ class EmulatedDut {
   EmulatedDutConfig config_;
   std::unique_ptr<LocalMediaClock> ownClock_;
   std::unique_ptr<DutClock> clock_;
+  // What the receivers and transmitters ask the PTP media clock, the repeats answered from
+  // the last answer (absent without PTP: they ask the clock itself). Outlives them.
+  std::unique_ptr<MemoMediaClock> packetClock_;
   Nanoseconds wakeFor_ = -1;  // the predicted cycle time wakeAt_ was drawn for
   Nanoseconds wakeAt_ = 0;
   std::uint64_t wakeRng_ = 1;

@@ -56,6 +56,16 @@ std::size_t FrameRingBuffer::pop(float* interleaved, std::size_t frames) {
   return n;
 }
 
+std::size_t FrameRingBuffer::peek(std::size_t frames, Run& first, Run& second) const {
+  const std::uint64_t r = read_.load(std::memory_order_relaxed);
+  const std::uint64_t w = written_.load(std::memory_order_acquire);
+  const std::size_t n = std::min(frames, static_cast<std::size_t>(w - r));
+  const std::size_t start = static_cast<std::size_t>(r) & mask_;
+  first = {&data_[start * channels_], std::min(n, capacity_ - start)};
+  second = {&data_[0], n - first.frames};
+  return n;
+}
+
 std::size_t FrameRingBuffer::skip(std::size_t frames) {
   const std::uint64_t r = read_.load(std::memory_order_relaxed);
   const std::uint64_t w = written_.load(std::memory_order_acquire);

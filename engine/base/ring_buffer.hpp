@@ -27,6 +27,14 @@ class FrameRingBuffer {
   std::size_t pop(float* interleaved, std::size_t frames);
   // Consumer side: drops up to `frames` frames without copying.
   std::size_t skip(std::size_t frames);
+  // Consumer side: the next frames where they lie, in at most two runs (the ring wraps
+  // once), without copying; they stay there until skip() passes them. Returns how many of
+  // `frames` are there (first.frames + second.frames).
+  struct Run {
+    const float* samples = nullptr;
+    std::size_t frames = 0;
+  };
+  std::size_t peek(std::size_t frames, Run& first, Run& second) const;
 
   // Frames available to the consumer (exact from the consumer thread, a lower bound
   // from the producer thread).

@@ -221,15 +221,9 @@ void VirtualNetwork::detach(VirtualSocket* socket) {
   unindex(socket, keyOf(socket->hostAddress(), socket->port()));
 }
 
-void VirtualNetwork::index(VirtualSocket* socket, std::uint64_t key) { byDestination_[key].push_back(socket); }
+void VirtualNetwork::index(VirtualSocket* socket, std::uint64_t key) { byDestination_.add(key, socket); }
 
-void VirtualNetwork::unindex(VirtualSocket* socket, std::uint64_t key) {
-  auto it = byDestination_.find(key);
-  if (it == byDestination_.end()) return;
-  auto& list = it->second;
-  list.erase(std::remove(list.begin(), list.end(), socket), list.end());
-  if (list.empty()) byDestination_.erase(it);
-}
+void VirtualNetwork::unindex(VirtualSocket* socket, std::uint64_t key) { byDestination_.remove(key, socket); }
 
 std::uint32_t VirtualNetwork::acquire(const std::uint8_t* head, std::size_t headSize, const std::uint8_t* body, std::size_t bodySize) {
   std::uint32_t id;
@@ -345,8 +339,7 @@ void VirtualNetwork::deliverDue() {
 
 void VirtualNetwork::deliver(const InFlight& packet) {
   bool any = false;
-  auto it = byDestination_.find(keyOf(packet.destination.address, packet.destination.port));
-  if (it != byDestination_.end()) {
+  if (const auto* sockets = byDestination_.find(keyOf(packet.destination.address, packet.destination.port))) {
     VirtualSocket::Queued q;
     q.info.source = packet.source;
     q.info.destination = packet.destination;
@@ -355,7 +348,7 @@ void VirtualNetwork::deliver(const InFlight& packet) {
     q.info.dscp = packet.dscp;
     q.buffer = packet.buffer;
     const bool multicast = isMulticast(packet.destination.address);
-    for (VirtualSocket* socket : it->second) {
+    for (VirtualSocket* socket : *sockets) {
       if (!socket->accepts(packet.source, packet.destination)) continue;
       // Without multicast loop, a host does not hear its own multicast (IP_MULTICAST_LOOP=0).
       if (multicast && !packet.senderLoop && socket->hostAddress() == packet.source.address) continue;

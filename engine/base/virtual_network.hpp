@@ -17,10 +17,10 @@
 #include <optional>
 #include <queue>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "engine/base/clock.hpp"
+#include "engine/base/flat_socket_index.hpp"
 #include "engine/base/transport.hpp"
 
 namespace aes67 {
@@ -139,7 +139,7 @@ class VirtualNetwork {
   Impairment impairment_;
   std::map<Ipv4Address, std::unique_ptr<VirtualHost>> hosts_;
   std::vector<VirtualSocket*> sockets_;
-  std::unordered_map<std::uint64_t, std::vector<VirtualSocket*>> byDestination_;
+  FlatSocketIndex<VirtualSocket> byDestination_;
   std::vector<Buffer> buffers_;
   std::vector<std::uint32_t> freeBuffers_;
   // Datagrams in flight, due order first: most arrive in the order they were sent (one

@@ -14,7 +14,6 @@ RtpTransmitter::RtpTransmitter(Transport& transport, const RtpTransmitterConfig&
       source_(source),
       mediaClock_(mediaClock),
       clock_(transport.clock()),
-      frames_(static_cast<std::size_t>(config.framesPerPacket) * config.format.channels),
       packet_(kRtpHeaderSize + static_cast<std::size_t>(config.framesPerPacket) * config.format.frameBytes()),
       sequence_(config.initialSequence) {
   if (config.framesPerPacket == 0) throw std::invalid_argument("RtpTransmitter: framesPerPacket must be > 0");
@@ -47,14 +46,20 @@ Nanoseconds RtpTransmitter::poll(Nanoseconds due) {
       ++stats_.waitingForAudio;
       break;
     }
-    source_.pop(frames_.data(), config_.framesPerPacket);
+    // Encoded where the frames lie in the ring (no copy out first), then passed.
+    FrameRingBuffer::Run first, second;
+    source_.peek(config_.framesPerPacket, first, second);
     RtpHeaderFields h;
     h.payloadType = config_.format.payloadType;
     h.sequenceNumber = sequence_;
     h.timestamp = rtpTimestampOf(nextMediaTime_, config_.format.mediaclkOffset);
     h.ssrc = config_.ssrc;
     writeRtpHeader(h, packet_.data());
-    encodePcm(config_.format.encoding, frames_.data(), samples, packet_.data() + kRtpHeaderSize);
+    std::uint8_t* payload = packet_.data() + kRtpHeaderSize;
+    const std::size_t firstSamples = first.frames * config_.format.channels;
+    encodePcm(config_.format.encoding, first.samples, firstSamples, payload);
+    encodePcm(config_.format.encoding, second.samples, samples - firstSamples, payload + firstSamples * bytesPerSample(config_.format.encoding));
+    source_.skip(config_.framesPerPacket);
     if (socket_->send(config_.destination, packet_.data(), packet_.size())) {
       ++stats_.packetsSent;
       stats_.framesSent += config_.framesPerPacket;

@@ -62,7 +62,6 @@ class RtpTransmitter {
   const MediaClock& mediaClock_;
   const Clock& clock_;
   std::unique_ptr<DatagramSocket> socket_;
-  std::vector<float> frames_;
   std::vector<std::uint8_t> packet_;
   SampleTime nextMediaTime_ = 0;
   std::uint16_t sequence_;

@@ -35,6 +35,32 @@ TEST(FrameRingBuffer, KeepsOrderAcrossTheWrapAndStopsWhenFull) {
   EXPECT_EQ(ring.pop(out.data(), 1), 0u) << "popping an empty ring returns nothing";
 }
 
+// peek shows in place what pop would copy out: the same frames, in one run or, across the
+// wrap, two; they stay until skip passes them.
+TEST(FrameRingBuffer, PeekShowsWhatPopWouldCopyInAtMostTwoRuns) {
+  FrameRingBuffer peeked(8, 2), popped(8, 2);
+  std::vector<float> in(2 * 5), out(2 * 5);
+  float next = 0;
+  int wrapped = 0;
+  for (int round = 0; round < 24; ++round) {  // 5 frames a round through 8 slots
+    for (auto& v : in) v = next++;
+    ASSERT_EQ(peeked.push(in.data(), 5), 5u);
+    ASSERT_EQ(popped.push(in.data(), 5), 5u);
+    FrameRingBuffer::Run first, second;
+    const std::size_t n = peeked.peek(5 + static_cast<std::size_t>(round) % 3, first, second);
+    ASSERT_EQ(n, 5u) << "peek gives what is there, no more";
+    ASSERT_EQ(first.frames + second.frames, n);
+    if (second.frames > 0) ++wrapped;
+    std::vector<float> seen(first.samples, first.samples + first.frames * 2);
+    seen.insert(seen.end(), second.samples, second.samples + second.frames * 2);
+    ASSERT_EQ(popped.pop(out.data(), 5), 5u);
+    EXPECT_EQ(seen, out) << "round " << round;
+    EXPECT_EQ(peeked.fill(), 5u) << "peek takes nothing";
+    ASSERT_EQ(peeked.skip(5), 5u);
+  }
+  EXPECT_GT(wrapped, 5) << "the runs crossed the wrap";
+}
+
 // Two threads: every frame arrives once, in order, with both channels intact. Run it under
 // the TSan preset (cmake --preset tsan) to check the memory ordering too.
 TEST(FrameRingBuffer, TwoThreadsSeeEveryFrameOnceInOrder) {
