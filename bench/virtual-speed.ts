@@ -37,15 +37,19 @@
 // mix (speed7); the receivers' chunk lookup guessing the successor before hashing
 // (speed8); the device's stamp log sized to a runner slice, its PTP slave not run between
 // timers with no datagram waiting, its SAP sessions walked only when one may time out, a
-// TX poll taking its kept due time, one mapping for most PTP inversions (speed9).
+// TX poll taking its kept due time, one mapping for most PTP inversions (speed9); the
+// receivers' and transmitters' media-clock questions answered from the last answer while
+// the PTP mapping's version holds (8 streams ask each 8 times a step), a flat socket index
+// in the network, TX packets encoded where their frames lie in the ring (speed10).
 // Tried and dropped (no gain measured): madvise pre-faulting of the recording, huge pages,
-// a 1024-frame playout ring, decoding straight into the ring, prefetching ring slots.
-// Where a steady run's time goes now (perf -e cpu-clock with DWARF call graphs; this VM has
-// no hardware counters): the emulated device ~60 % of the scheduler's time (RX ~30 %:
-// PlayoutBuffer::write's stores into a cold ring, L24 decode, the transit figure's mapping
-// inversion; the IO cycle ~15 %: the playout read and the row copies; TX ~10 %), the lab
-// receivers ~17 % (over half of it faulting in the probe stream's never-repeating chunks),
-// senders ~12 %, the network's deliveries ~8 % (cache misses on its destination index).
+// a 1024-frame playout ring, decoding straight into the ring (again in speed10: wall -3 %,
+// CPU the same, 8 pairs), prefetching ring slots, a 10x longer runner slice (the
+// TypeScript between slices costs under 1 %).
+// Where a steady run's time goes now (perf -e cpu-clock; this VM has no hardware counters):
+// memcpy ~15 % (packets into the network's pool, decoded floats into the playout rings,
+// the IO cycle's playout reads and TX ring writes), the device's RX (PlayoutBuffer::write's
+// stamps, L24 decode), page faults ~8 % (the probe stream's never-repeating chunks), the
+// network's deliveries ~4 % (cache misses on the sockets and their queues).
 // Memory-bound work on a shared 2-core VM: single runs spread 10-40 % with the load.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
