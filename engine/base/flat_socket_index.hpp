@@ -61,11 +61,7 @@ class FlatSocketIndex {
   std::size_t slots() const { return slots_.size(); }
   // The slot a key's probe starts at in a table of `slots` (a power of two, at least 2):
   // tests choose keys that collide, and runs that wrap past the table's end, with it.
-  static std::size_t homeSlot(std::uint64_t key, std::size_t slots) {
-    int bits = 0;
-    while ((std::size_t{1} << bits) < slots) ++bits;
-    return static_cast<std::size_t>((key * kMultiplier) >> (64 - bits));
-  }
+  static std::size_t homeSlot(std::uint64_t key, std::size_t slots) { return slotOf(key, shiftFor(slots)); }
 
  private:
   struct Slot {
@@ -75,7 +71,14 @@ class FlatSocketIndex {
   };
 
   static constexpr std::uint64_t kMultiplier = 0x9e3779b97f4a7c15ULL;  // 2^64 / golden ratio
-  std::size_t home(std::uint64_t key) const { return static_cast<std::size_t>((key * kMultiplier) >> shift_); }
+  // Multiplicative hashing: the top log2(slots) bits of key x kMultiplier.
+  static int shiftFor(std::size_t slots) {
+    int shift = 64;
+    for (std::size_t n = slots; n > 1; n >>= 1) --shift;
+    return shift;
+  }
+  static std::size_t slotOf(std::uint64_t key, int shift) { return static_cast<std::size_t>((key * kMultiplier) >> shift); }
+  std::size_t home(std::uint64_t key) const { return slotOf(key, shift_); }
   std::size_t next(std::size_t i) const { return (i + 1) & (slots_.size() - 1); }
 
   // Backward-shift deletion: every later slot of the run that may sit at or before `hole`
@@ -97,8 +100,7 @@ class FlatSocketIndex {
     std::vector<Slot> old;
     old.swap(slots_);
     slots_.resize(std::max<std::size_t>(16, old.size() * 2));
-    shift_ = 64;
-    for (std::size_t n = slots_.size(); n > 1; n >>= 1) --shift_;
+    shift_ = shiftFor(slots_.size());
     count_ = 0;
     for (Slot& s : old) {
       if (!s.used) continue;
