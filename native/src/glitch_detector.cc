@@ -1,0 +1,352 @@
+#include "native/src/glitch_detector.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace aes67::native {
+
+namespace {
+
+constexpr double kPi = 3.141592653589793;
+
+// JavaScript's Math.max / Math.min of two numbers: NaN if either is, +0 above -0.
+double jsMax(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+  if (a == b) return std::signbit(a) ? b : a;
+  return a > b ? a : b;
+}
+double jsMin(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+  if (a == b) return std::signbit(a) ? a : b;
+  return a < b ? a : b;
+}
+
+// A number as JavaScript's String(v) writes it, for the messages (integers, NaN and
+// ±Infinity exactly; other values the shortest round trip, as JavaScript for the usual range).
+std::string jsNumber(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  if (v == 0) return "0";
+  if (v == std::floor(v) && std::fabs(v) < 1e21) return std::to_string(static_cast<long long>(v));
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+// recurrenceCos: cos(ω) by least squares on x[n+1] + x[n−1] = 2c·x[n] where `use` allows.
+double recurrenceCos(const float* x, std::int64_t from, std::int64_t to, const std::vector<std::uint8_t>* use) {
+  double num = 0;
+  double den = 0;
+  for (std::int64_t i = from + 1; i + 1 < to; i++) {
+    if (use && !(*use)[static_cast<std::size_t>(i - from)]) continue;
+    const double xi = x[i];
+    num += (static_cast<double>(x[i + 1]) + static_cast<double>(x[i - 1])) * xi;
+    den += 2 * xi * xi;
+  }
+  if (den == 0) throw GlitchDetectionError("glitch detection: the channel is silent; there is no sine to follow");
+  return jsMax(-1, jsMin(1, num / den));
+}
+
+// medianOf5: each amp[k] replaced by the median of amp[k-2..k+2] (those inside [1, n-1)),
+// `otherwise` where there are none. The detector's amplitudes are finite (its samples are
+// checked), where the median of five is one value whatever the order it is found in.
+std::vector<double> medianOf5(const std::vector<double>& amp, double otherwise) {
+  const auto n = static_cast<std::int64_t>(amp.size());
+  std::vector<double> out(amp.size());
+  auto sorted = [&](std::int64_t k) {
+    double five[5];
+    int m = 0;
+    for (std::int64_t d = -2; d <= 2; d++) {
+      if (k + d >= 1 && k + d < n - 1) five[m++] = amp[static_cast<std::size_t>(k + d)];
+    }
+    std::sort(five, five + m);
+    return m ? five[m / 2] : otherwise;
+  };
+  const std::int64_t lo = std::min<std::int64_t>(3, n);
+  const std::int64_t hi = std::max<std::int64_t>(lo, n - 3);
+  for (std::int64_t k = 0; k < lo; k++) out[static_cast<std::size_t>(k)] = sorted(k);
+  const double* p = amp.data();
+  for (std::int64_t k = lo; k < hi; k++) {
+    double five[5] = {p[k - 2], p[k - 1], p[k], p[k + 1], p[k + 2]};
+    std::nth_element(five, five + 2, five + 5);
+    out[static_cast<std::size_t>(k)] = five[2];
+  }
+  for (std::int64_t k = hi; k < n; k++) out[static_cast<std::size_t>(k)] = sorted(k);
+  return out;
+}
+
+struct Interval {
+  std::int64_t from;
+  std::int64_t to;
+  GlitchKind kind;
+  double magnitude;
+  std::optional<double> dropDb;
+};
+
+struct PhaseFit {
+  double amp;
+  double phase;
+};
+
+// fitPhase: amplitude and phase of a·cos(ω(n−ref)) + b·sin(ω(n−ref)) fitted over [from, to).
+std::optional<PhaseFit> fitPhase(const float* x, double omega, std::int64_t from, std::int64_t to, std::int64_t ref, const ScalarMath& math) {
+  if (to - from < 8) return std::nullopt;
+  double cc = 0;
+  double ss = 0;
+  double cs = 0;
+  double xc = 0;
+  double xs = 0;
+  for (std::int64_t i = from; i < to; i++) {
+    const double t = omega * static_cast<double>(i - ref);
+    const double c = std::cos(t);
+    const double s = std::sin(t);
+    cc += c * c;
+    ss += s * s;
+    cs += c * s;
+    xc += static_cast<double>(x[i]) * c;
+    xs += static_cast<double>(x[i]) * s;
+  }
+  const double det = cc * ss - cs * cs;
+  if (std::fabs(det) < 1e-12) return std::nullopt;
+  const double a = (xc * ss - xs * cs) / det;
+  const double b = (xs * cc - xc * cs) / det;
+  return PhaseFit{math.hypot(a, b), math.atan2(a, b)};
+}
+
+// wrap: a phase in (−π, π] (JavaScript's % is fmod).
+double wrap(double phase) {
+  double p = std::fmod(phase, 2 * kPi);
+  if (p <= -kPi) p += 2 * kPi;
+  if (p > kPi) p -= 2 * kPi;
+  return p;
+}
+
+// envelopeAt: the centred moving average of the smoothed amplitude at k, from its prefix sums.
+double envelopeAt(const std::vector<double>& prefix, std::int64_t n, std::int64_t half, std::int64_t w, double amplitude, std::int64_t k) {
+  const std::int64_t a = std::max<std::int64_t>(1, k - half);
+  const std::int64_t b = std::min<std::int64_t>(n - 1, k - half + w);
+  return b > a ? (prefix[static_cast<std::size_t>(b)] - prefix[static_cast<std::size_t>(a)]) / static_cast<double>(b - a) : amplitude;
+}
+
+}  // namespace
+
+ScalarMath ScalarMath::standard() {
+  return ScalarMath{
+      [](double v) { return std::cos(v); },
+      [](double v) { return std::sin(v); },
+      [](double v) { return std::acos(v); },
+      [](double v) { return std::log10(v); },
+      [](double a, double b) { return std::pow(a, b); },
+      [](double a, double b) { return std::atan2(a, b); },
+      [](double a, double b) { return std::hypot(a, b); },
+  };
+}
+
+const char* glitchKindName(GlitchKind kind) {
+  switch (kind) {
+    case GlitchKind::kPredictionError: return "prediction-error";
+    case GlitchKind::kDropout: return "dropout";
+    case GlitchKind::kDiscontinuity: return "discontinuity";
+    case GlitchKind::kMagnitudeDrop: return "magnitude-drop";
+    case GlitchKind::kPhaseJump: return "phase-jump";
+  }
+  return "unknown";
+}
+
+double medianInPlace(std::vector<double>& values) {
+  const std::size_t n = values.size();
+  if (n == 0) return 0;
+  const std::size_t k = n / 2;
+  // Float64Array's order: NaN last; among zeros, -0 first.
+  const auto numbers = std::partition(values.begin(), values.end(), [](double v) { return !std::isnan(v); });
+  const auto count = static_cast<std::size_t>(numbers - values.begin());
+  if (k >= count) return std::numeric_limits<double>::quiet_NaN();
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), numbers);
+  const double m = values[k];
+  if (m != 0) return m;
+  std::size_t belowOrMinusZero = 0;
+  for (auto it = values.begin(); it != numbers; ++it) belowOrMinusZero += *it < 0 || (*it == 0 && std::signbit(*it));
+  return k < belowOrMinusZero ? -0.0 : 0.0;
+}
+
+ChannelGlitchResult detectChannelGlitches(const float* x, std::size_t length, double sampleRate, double channel, const GlitchSettings& o, const ScalarMath& math) {
+  if (!(sampleRate > 0 && sampleRate < std::numeric_limits<double>::infinity())) {
+    throw GlitchDetectionError("glitch detection: the sample rate must be a positive number of Hz, got " + jsNumber(sampleRate));
+  }
+  if (!(o.envelopeWindow == std::floor(o.envelopeWindow) && std::isfinite(o.envelopeWindow))) {
+    throw GlitchDetectionError("glitch detection: option envelopeWindow must be a whole number of samples, got " + jsNumber(o.envelopeWindow));
+  }
+  if (o.frequencyHz && !std::isfinite(*o.frequencyHz)) {
+    throw GlitchDetectionError("glitch detection: option frequencyHz must be a finite number of Hz, got " + jsNumber(*o.frequencyHz));
+  }
+  const double start = o.captureStartSample;
+  auto isZero = [&](float v) { return std::fabs(static_cast<double>(v)) <= o.zeroThreshold; };
+  std::int64_t from = 0;
+  std::int64_t to = static_cast<std::int64_t>(length);
+  if (o.trimSilence) {
+    while (from < to && isZero(x[from])) from++;
+    while (to > from && isZero(x[to - 1])) to--;
+  }
+  if (to - from < 16) {
+    throw GlitchDetectionError("glitch detection: channel " + jsNumber(channel) + " has " + std::to_string(to - from) + " samples of signal; need at least 16");
+  }
+  for (std::int64_t i = from; i < to; i++) {
+    if (!std::isfinite(x[i])) {
+      throw GlitchDetectionError("glitch detection: channel " + jsNumber(channel) + "'s sample " + std::to_string(i) + " is " + jsNumber(x[i]) + "; the detector follows finite samples only");
+    }
+  }
+  const auto span_ = static_cast<std::size_t>(to - from);
+
+  // Prediction error for a given cos(ω); the tolerance from its median.
+  std::vector<double> err(span_);
+  std::vector<double> scratch;
+  auto predict = [&](double c) {
+    for (std::int64_t i = from + 2; i < to; i++) {
+      err[static_cast<std::size_t>(i - from)] = std::fabs(static_cast<double>(x[i]) - (2 * c * static_cast<double>(x[i - 1]) - static_cast<double>(x[i - 2])));
+    }
+    scratch.assign(err.begin() + 2, err.end());
+    const double robustSigma = medianInPlace(scratch) / 0.6745;
+    return o.tolerance ? *o.tolerance : jsMax(o.sigmas * robustSigma, o.floor);
+  };
+  double c;
+  double tolerance;
+  if (o.frequencyHz) {
+    c = math.cos((2 * kPi * *o.frequencyHz) / sampleRate);
+    tolerance = predict(c);
+  } else {
+    // Glitches bias a plain least-squares frequency; refit without the samples near
+    // prediction errors and zero runs until the estimate settles.
+    c = recurrenceCos(x, from, to, nullptr);
+    tolerance = predict(c);
+    std::vector<std::uint8_t> use(span_);
+    const auto m = static_cast<std::int64_t>(span_);
+    for (int pass = 0; pass < 3; pass++) {
+      std::fill(use.begin(), use.end(), 1);
+      for (std::int64_t k = 2; k < m; k++) {
+        if (err[static_cast<std::size_t>(k)] > tolerance || isZero(x[from + k])) {
+          for (std::int64_t d = -3; d <= 3; d++) {
+            if (k + d >= 0 && k + d < m) use[static_cast<std::size_t>(k + d)] = 0;
+          }
+        }
+      }
+      const double next = recurrenceCos(x, from, to, &use);
+      const bool settled = std::fabs(next - c) < 1e-12;
+      c = next;
+      tolerance = predict(c);
+      if (settled) break;
+    }
+  }
+  const double omega = math.acos(c);
+  const double sinW = math.sin(omega);
+  if (sinW < 1e-4) throw GlitchDetectionError("glitch detection: channel " + jsNumber(channel) + "'s frequency is too close to 0 or Nyquist to follow");
+
+  // Instantaneous amplitude (0 at the ends), for the step bound and magnitude drops.
+  const auto n = static_cast<std::int64_t>(span_);
+  std::vector<double> amp(span_);
+  for (std::int64_t i = from + 1; i + 1 < to; i++) {
+    const double xi = x[i];
+    const double a2 = (xi * xi - static_cast<double>(x[i - 1]) * static_cast<double>(x[i + 1])) / (sinW * sinW);
+    amp[static_cast<std::size_t>(i - from)] = std::sqrt(jsMax(0, a2));
+  }
+  scratch.assign(amp.begin() + 1, amp.end() - 1);
+  const double amplitude = medianInPlace(scratch);
+  const double maxStep = o.stepMargin * 2 * amplitude * math.sin(omega / 2) + tolerance;
+
+  std::vector<Interval> intervals;
+  for (std::int64_t i = from + 2; i < to; i++) {
+    const double e = err[static_cast<std::size_t>(i - from)];
+    if (e > tolerance) intervals.push_back({i, i + 1, GlitchKind::kPredictionError, e, std::nullopt});
+  }
+  for (std::int64_t i = from; i < to;) {
+    if (!isZero(x[i])) {
+      i++;
+      continue;
+    }
+    std::int64_t j = i;
+    while (j < to && isZero(x[j])) j++;
+    if (static_cast<double>(j - i) >= o.minDropout) intervals.push_back({i, j, GlitchKind::kDropout, 0, std::nullopt});
+    i = j;
+  }
+  for (std::int64_t i = from + 1; i < to; i++) {
+    const double step = std::fabs(static_cast<double>(x[i]) - static_cast<double>(x[i - 1]));
+    if (step > maxStep) intervals.push_back({i, i + 1, GlitchKind::kDiscontinuity, step, std::nullopt});
+  }
+  // Magnitude drop: a centred moving average of the amplitude finds runs below the limit;
+  // their edges are placed where the raw amplitude (median of 5) crosses it.
+  const auto w = static_cast<std::int64_t>(jsMax(1, jsMin(o.envelopeWindow, std::floor(static_cast<double>(to - from) / 4))));
+  const std::int64_t half = w / 2;
+  const double limit = amplitude * math.pow(10, -o.dropDb / 20);
+  const std::vector<double> smooth = medianOf5(amp, amplitude);
+  std::vector<double> prefix(span_ + 1);
+  for (std::size_t k = 0; k < span_; k++) prefix[k + 1] = prefix[k] + smooth[k];
+  auto env = [&](std::int64_t k) { return envelopeAt(prefix, n, half, w, amplitude, k); };
+  auto med5 = [&](std::int64_t k) { return smooth[static_cast<std::size_t>(k)]; };
+  for (std::int64_t k = 1; k < n - 1;) {
+    while (k < n - 1 && env(k) >= limit) k++;
+    if (k >= n - 1) break;
+    std::int64_t end = k;
+    double lowest = std::numeric_limits<double>::infinity();
+    while (end < n - 1 && env(end) < limit) lowest = jsMin(lowest, env(end++));
+    std::int64_t a = std::max<std::int64_t>(1, k - w);
+    while (a < end && med5(a) >= limit) a++;
+    std::int64_t b = std::min<std::int64_t>(n - 2, end + w);
+    while (b > a && med5(b) >= limit) b--;
+    if (a <= b) {
+      intervals.push_back({from + a, from + b + 1, GlitchKind::kMagnitudeDrop, amplitude - lowest, jsMax(-120, 20 * math.log10(lowest / amplitude))});
+    }
+    k = std::max(end, k + 1);
+  }
+
+  // Merge intervals into glitches (a stable sort, as Array.prototype.sort is).
+  std::stable_sort(intervals.begin(), intervals.end(), [](const Interval& p, const Interval& q) { return p.from < q.from; });
+  ChannelGlitchResult result;
+  const auto span = static_cast<std::int64_t>(jsMax(32, std::ceil((4 * kPi) / omega)));
+  struct Current {
+    std::int64_t from;
+    std::int64_t to;
+    std::vector<GlitchKind> kinds;
+    double magnitude;
+    std::optional<double> dropDb;
+  };
+  std::optional<Current> cur;
+  auto flush = [&] {
+    if (!cur) return;
+    DetectedGlitch g;
+    g.sample = start + static_cast<double>(cur->from);
+    g.length = static_cast<double>(std::max<std::int64_t>(1, cur->to - cur->from));
+    g.kinds = cur->kinds;
+    g.magnitude = cur->magnitude;
+    g.levelDropDb = cur->dropDb;
+    // Phase on either side, both referred to the glitch's first sample.
+    const auto before = fitPhase(x, omega, std::max(from, cur->from - span), cur->from, cur->from, math);
+    const auto after = fitPhase(x, omega, cur->to, std::min(to, cur->to + span), cur->from, math);
+    if (before && after && before->amp > 0.5 * amplitude && after->amp > 0.5 * amplitude) {
+      g.phaseJumpRad = wrap(after->phase - before->phase);
+      if (std::fabs(*g.phaseJumpRad) > o.phaseTolerance) g.kinds.push_back(GlitchKind::kPhaseJump);
+    }
+    result.glitches.push_back(std::move(g));
+  };
+  for (const Interval& iv : intervals) {
+    if (cur && static_cast<double>(iv.from) <= static_cast<double>(cur->to) + o.mergeGap) {
+      cur->to = std::max(cur->to, iv.to);
+      if (std::find(cur->kinds.begin(), cur->kinds.end(), iv.kind) == cur->kinds.end()) cur->kinds.push_back(iv.kind);
+      cur->magnitude = jsMax(cur->magnitude, iv.magnitude);
+      if (iv.dropDb) cur->dropDb = jsMin(cur->dropDb ? *cur->dropDb : 0, *iv.dropDb);
+    } else {
+      flush();
+      cur = Current{iv.from, iv.to, {iv.kind}, iv.magnitude, iv.dropDb};
+    }
+  }
+  flush();
+  result.frequencyHz = (omega * sampleRate) / (2 * kPi);
+  result.amplitude = amplitude;
+  result.tolerance = tolerance;
+  result.analysedFrom = from;
+  result.analysedTo = to;
+  return result;
+}
+
+}  // namespace aes67::native
