@@ -66,9 +66,13 @@ Napi::Value detect(const Napi::CallbackInfo& info) {
   s.mergeGap = requiredNumber(o, "mergeGap");
   s.trimSilence = o.Get("trimSilence").ToBoolean().Value();
 
+  // Kept from channel to channel (a measurement detects one per returned stream); let go
+  // after a channel longer than 2^21 samples (44 s at 48 kHz), not to hold 2 x 16 MB.
+  thread_local GlitchWorkspace workspace;
   ChannelGlitchResult r;
   try {
-    r = detectChannelGlitches(x.Data(), x.ElementLength(), sampleRate, channel, s, javaScriptMath(env));
+    r = detectChannelGlitches(x.Data(), x.ElementLength(), sampleRate, channel, s, javaScriptMath(env), &workspace);
+    if (workspace.amp.capacity() > (std::size_t{1} << 21)) workspace = GlitchWorkspace{};
   } catch (const GlitchDetectionError& e) {
     throw Napi::Error::New(env, e.what());
   } catch (const std::bad_alloc&) {

@@ -11,6 +11,11 @@ namespace aes67::native {
 namespace {
 
 constexpr double kPi = 3.141592653589793;
+// The median's bracket (glitches.ts): arrays this long are bracketed from a spread sample
+// this large, this many places either side of the k-th's.
+constexpr std::size_t kBracketMin = 8192;
+constexpr std::size_t kBracketSample = 2048;
+constexpr double kBracketHalf = 96;
 
 // JavaScript's Math.max / Math.min of two numbers: NaN if either is, +0 above -0.
 double jsMax(double a, double b) {
@@ -50,33 +55,36 @@ double recurrenceCos(const float* x, std::int64_t from, std::int64_t to, const s
   return jsMax(-1, jsMin(1, num / den));
 }
 
-// medianOf5: each amp[k] replaced by the median of amp[k-2..k+2] (those inside [1, n-1)),
-// `otherwise` where there are none. The detector's amplitudes are finite (its samples are
-// checked), where the median of five is one value whatever the order it is found in.
-std::vector<double> medianOf5(const std::vector<double>& amp, double otherwise) {
-  const auto n = static_cast<std::int64_t>(amp.size());
-  std::vector<double> out(amp.size());
-  auto sorted = [&](std::int64_t k) {
+// medianOf5 (glitches.ts): amp[k] replaced by the median of amp[k-2..k+2] (those inside
+// [1, n-1)), `otherwise` where there are none. The detector's amplitudes are finite (its
+// samples are checked), where the median of five is one value whatever the order it is
+// found in: inside, by min and max (the lesser pair's larger, the larger pair's smaller and
+// the fifth, their median); near the ends, by sorting the few there are.
+class MedianOf5 {
+ public:
+  MedianOf5(const double* amp, std::int64_t n, double otherwise) : amp_(amp), n_(n), otherwise_(otherwise) {}
+  // Where all five are there (k in [3, n-3)), centred on p.
+  static double inside(const double* p) {
+    const double lowPairMax = std::max(std::min(p[-2], p[-1]), std::min(p[0], p[1]));
+    const double highPairMin = std::min(std::max(p[-2], p[-1]), std::max(p[0], p[1]));
+    return std::max(std::min(lowPairMax, highPairMin), std::min(std::max(lowPairMax, highPairMin), p[2]));
+  }
+  double operator()(std::int64_t k) const {
+    if (k >= 3 && k < n_ - 3) return inside(amp_ + k);
     double five[5];
     int m = 0;
     for (std::int64_t d = -2; d <= 2; d++) {
-      if (k + d >= 1 && k + d < n - 1) five[m++] = amp[static_cast<std::size_t>(k + d)];
+      if (k + d >= 1 && k + d < n_ - 1) five[m++] = amp_[k + d];
     }
     std::sort(five, five + m);
-    return m ? five[m / 2] : otherwise;
-  };
-  const std::int64_t lo = std::min<std::int64_t>(3, n);
-  const std::int64_t hi = std::max<std::int64_t>(lo, n - 3);
-  for (std::int64_t k = 0; k < lo; k++) out[static_cast<std::size_t>(k)] = sorted(k);
-  const double* p = amp.data();
-  for (std::int64_t k = lo; k < hi; k++) {
-    double five[5] = {p[k - 2], p[k - 1], p[k], p[k + 1], p[k + 2]};
-    std::nth_element(five, five + 2, five + 5);
-    out[static_cast<std::size_t>(k)] = five[2];
+    return m ? five[m / 2] : otherwise_;
   }
-  for (std::int64_t k = hi; k < n; k++) out[static_cast<std::size_t>(k)] = sorted(k);
-  return out;
-}
+
+ private:
+  const double* amp_;
+  std::int64_t n_;
+  double otherwise_;
+};
 
 struct Interval {
   std::int64_t from;
@@ -131,6 +139,95 @@ double envelopeAt(const std::vector<double>& prefix, std::int64_t n, std::int64_
   return b > a ? (prefix[static_cast<std::size_t>(b)] - prefix[static_cast<std::size_t>(a)]) / static_cast<double>(b - a) : amplitude;
 }
 
+// The prefix sums of the median-of-5-smoothed amplitude, a block at a time: the block's
+// medians first (min and max, no dependence between them), then their running sum in order.
+void smoothedPrefix(const MedianOf5& med5, const double* amp, std::int64_t n, std::vector<double>& prefix) {
+  prefix.resize(static_cast<std::size_t>(n) + 1);
+  prefix[0] = 0;
+  constexpr std::int64_t kBlock = 256;
+  double block[kBlock];
+  for (std::int64_t k0 = 0; k0 < n; k0 += kBlock) {
+    const std::int64_t k1 = std::min(n, k0 + kBlock);
+    if (k0 >= 3 && k1 <= n - 3) {
+      for (std::int64_t k = k0; k < k1; k++) block[k - k0] = MedianOf5::inside(amp + k);
+    } else {
+      for (std::int64_t k = k0; k < k1; k++) block[k - k0] = med5(k);
+    }
+    for (std::int64_t k = k0; k < k1; k++) prefix[static_cast<std::size_t>(k) + 1] = prefix[static_cast<std::size_t>(k)] + block[k - k0];
+  }
+}
+
+// firstBelow (glitches.ts): the first k' >= k below n - 1 whose envelope is below `limit`
+// (n - 1 if none). Where the whole window is inside [1, n-1) its width is w: a block of
+// envelopes is worked out at a time, then searched (envelopes are numbers: not >= is <).
+std::int64_t firstBelow(const std::vector<double>& prefix, std::int64_t n, std::int64_t half, std::int64_t w, double amplitude, double limit, std::int64_t k) {
+  const std::int64_t whole0 = half + 1;
+  const std::int64_t whole1 = n - 1 - w + half + 1;
+  const double width = static_cast<double>(w);
+  const double* p = prefix.data();
+  constexpr std::int64_t kBlock = 256;
+  double block[kBlock];
+  while (k < n - 1) {
+    if (k >= whole0 && k < whole1) {
+      const std::int64_t stop = std::min(whole1, k + kBlock);
+      for (std::int64_t j = k; j < stop; j++) block[j - k] = (p[j - half + w] - p[j - half]) / width;
+      for (std::int64_t j = k; j < stop; j++) {
+        if (block[j - k] < limit) return j;
+      }
+      k = stop;
+    } else {
+      if (!(envelopeAt(prefix, n, half, w, amplitude, k) >= limit)) return k;
+      k++;
+    }
+  }
+  return k;
+}
+
+// median over values(i), i in [0, n), worked out as they are needed (a pass or two of the
+// bracket), not stored.
+template <class Values>
+double medianOf(std::size_t n, Values values) {
+  const std::size_t k = n / 2;
+  if (n >= kBracketMin) {
+    // A spread sample, sorted, gives two values the k-th very likely lies between; one
+    // pass counts those below and keeps those inside, where it is selected. (NaN and -0,
+    // whose place only the sort defines, send it the plain way.)
+    std::vector<double> sample(kBracketSample);
+    for (std::size_t j = 0; j < kBracketSample; j++) sample[j] = values(j * n / kBracketSample);
+    std::sort(sample.begin(), sample.end(), [](double a, double b) { return a < b || (!std::isnan(a) && std::isnan(b)); });
+    const double at = static_cast<double>(k) / static_cast<double>(n) * kBracketSample;
+    const double lo = sample[static_cast<std::size_t>(std::max(0.0, std::floor(at - kBracketHalf)))];
+    const double hi = sample[static_cast<std::size_t>(std::min(kBracketSample - 1.0, std::ceil(at + kBracketHalf)))];
+    std::size_t below = 0;
+    std::size_t inside = 0;
+    std::size_t unordered = 0;
+    for (std::size_t i = 0; i < n; i++) {
+      const double v = values(i);
+      below += v < lo;
+      inside += (v >= lo) & (v <= hi);
+      unordered += (v != v) | ((v == 0) & std::signbit(v));
+    }
+    if (unordered == 0 && k >= below && k < below + inside) {
+      if (lo == hi) return lo;
+      if (inside <= n / 4) {
+        std::vector<double> kept(inside + 1);
+        std::size_t j = 0;
+        for (std::size_t i = 0; i < n; i++) {
+          const double v = values(i);
+          kept[j] = v;
+          j += (v >= lo) & (v <= hi);
+        }
+        kept.resize(inside);
+        std::nth_element(kept.begin(), kept.begin() + static_cast<std::ptrdiff_t>(k - below), kept.end());
+        return kept[k - below];
+      }
+    }
+  }
+  std::vector<double> all(n);
+  for (std::size_t i = 0; i < n; i++) all[i] = values(i);
+  return medianInPlace(all);
+}
+
 }  // namespace
 
 ScalarMath ScalarMath::standard() {
@@ -172,7 +269,11 @@ double medianInPlace(std::vector<double>& values) {
   return k < belowOrMinusZero ? -0.0 : 0.0;
 }
 
-ChannelGlitchResult detectChannelGlitches(const float* x, std::size_t length, double sampleRate, double channel, const GlitchSettings& o, const ScalarMath& math) {
+double median(const double* values, std::size_t n) {
+  return medianOf(n, [values](std::size_t i) { return values[i]; });
+}
+
+ChannelGlitchResult detectChannelGlitches(const float* x, std::size_t length, double sampleRate, double channel, const GlitchSettings& o, const ScalarMath& math, GlitchWorkspace* workspace) {
   if (!(sampleRate > 0 && sampleRate < std::numeric_limits<double>::infinity())) {
     throw GlitchDetectionError("glitch detection: the sample rate must be a positive number of Hz, got " + jsNumber(sampleRate));
   }
@@ -200,15 +301,12 @@ ChannelGlitchResult detectChannelGlitches(const float* x, std::size_t length, do
   }
   const auto span_ = static_cast<std::size_t>(to - from);
 
-  // Prediction error for a given cos(ω); the tolerance from its median.
-  std::vector<double> err(span_);
-  std::vector<double> scratch;
+  // Prediction error for a given cos(ω) at index k of the analysed range (k >= 2), worked
+  // out where it is needed rather than stored; the tolerance from its median.
+  const float* y = x + from;
+  auto errorAt = [y](double c, std::size_t k) { return std::fabs(static_cast<double>(y[k]) - (2 * c * static_cast<double>(y[k - 1]) - static_cast<double>(y[k - 2]))); };
   auto predict = [&](double c) {
-    for (std::int64_t i = from + 2; i < to; i++) {
-      err[static_cast<std::size_t>(i - from)] = std::fabs(static_cast<double>(x[i]) - (2 * c * static_cast<double>(x[i - 1]) - static_cast<double>(x[i - 2])));
-    }
-    scratch.assign(err.begin() + 2, err.end());
-    const double robustSigma = medianInPlace(scratch) / 0.6745;
+    const double robustSigma = medianOf(span_ - 2, [&](std::size_t i) { return errorAt(c, i + 2); }) / 0.6745;
     return o.tolerance ? *o.tolerance : jsMax(o.sigmas * robustSigma, o.floor);
   };
   double c;
@@ -226,7 +324,7 @@ ChannelGlitchResult detectChannelGlitches(const float* x, std::size_t length, do
     for (int pass = 0; pass < 3; pass++) {
       std::fill(use.begin(), use.end(), 1);
       for (std::int64_t k = 2; k < m; k++) {
-        if (err[static_cast<std::size_t>(k)] > tolerance || isZero(x[from + k])) {
+        if (errorAt(c, static_cast<std::size_t>(k)) > tolerance || isZero(x[from + k])) {
           for (std::int64_t d = -3; d <= 3; d++) {
             if (k + d >= 0 && k + d < m) use[static_cast<std::size_t>(k + d)] = 0;
           }
@@ -245,47 +343,59 @@ ChannelGlitchResult detectChannelGlitches(const float* x, std::size_t length, do
 
   // Instantaneous amplitude (0 at the ends), for the step bound and magnitude drops.
   const auto n = static_cast<std::int64_t>(span_);
-  std::vector<double> amp(span_);
-  for (std::int64_t i = from + 1; i + 1 < to; i++) {
-    const double xi = x[i];
-    const double a2 = (xi * xi - static_cast<double>(x[i - 1]) * static_cast<double>(x[i + 1])) / (sinW * sinW);
-    amp[static_cast<std::size_t>(i - from)] = std::sqrt(jsMax(0, a2));
+  GlitchWorkspace local;
+  GlitchWorkspace& ws = workspace ? *workspace : local;
+  ws.amp.resize(span_);
+  double* amp = ws.amp.data();
+  const double sin2W = sinW * sinW;
+  amp[0] = 0;
+  amp[span_ - 1] = 0;
+  for (std::size_t k = 1; k + 1 < span_; k++) {
+    const double yk = y[k];
+    const double a2 = (yk * yk - static_cast<double>(y[k - 1]) * static_cast<double>(y[k + 1])) / sin2W;
+    amp[k] = std::sqrt(a2 > 0 ? a2 : 0.0);  // Math.max(0, a2): a2 is a number
   }
-  scratch.assign(amp.begin() + 1, amp.end() - 1);
-  const double amplitude = medianInPlace(scratch);
+  const double amplitude = median(amp + 1, span_ - 2);
   const double maxStep = o.stepMargin * 2 * amplitude * math.sin(omega / 2) + tolerance;
 
-  std::vector<Interval> intervals;
-  for (std::int64_t i = from + 2; i < to; i++) {
-    const double e = err[static_cast<std::size_t>(i - from)];
-    if (e > tolerance) intervals.push_back({i, i + 1, GlitchKind::kPredictionError, e, std::nullopt});
-  }
-  for (std::int64_t i = from; i < to;) {
-    if (!isZero(x[i])) {
-      i++;
-      continue;
+  // Prediction errors, dropouts and discontinuities, each kind in order of time (as the
+  // TypeScript's passes find them), in one pass.
+  std::vector<Interval> predicted;
+  std::vector<Interval> dropouts;
+  std::vector<Interval> steps;
+  std::int64_t zeroRun = 0;
+  for (std::int64_t i = from; i < to; i++) {
+    const auto k = static_cast<std::size_t>(i - from);
+    if (k >= 2) {
+      const double e = errorAt(c, k);
+      if (e > tolerance) predicted.push_back({i, i + 1, GlitchKind::kPredictionError, e, std::nullopt});
     }
-    std::int64_t j = i;
-    while (j < to && isZero(x[j])) j++;
-    if (static_cast<double>(j - i) >= o.minDropout) intervals.push_back({i, j, GlitchKind::kDropout, 0, std::nullopt});
-    i = j;
+    if (isZero(x[i])) {
+      zeroRun++;
+    } else {
+      if (static_cast<double>(zeroRun) >= o.minDropout && zeroRun > 0) dropouts.push_back({i - zeroRun, i, GlitchKind::kDropout, 0, std::nullopt});
+      zeroRun = 0;
+    }
+    if (k >= 1) {
+      const double step = std::fabs(static_cast<double>(x[i]) - static_cast<double>(x[i - 1]));
+      if (step > maxStep) steps.push_back({i, i + 1, GlitchKind::kDiscontinuity, step, std::nullopt});
+    }
   }
-  for (std::int64_t i = from + 1; i < to; i++) {
-    const double step = std::fabs(static_cast<double>(x[i]) - static_cast<double>(x[i - 1]));
-    if (step > maxStep) intervals.push_back({i, i + 1, GlitchKind::kDiscontinuity, step, std::nullopt});
-  }
+  if (static_cast<double>(zeroRun) >= o.minDropout && zeroRun > 0) dropouts.push_back({to - zeroRun, to, GlitchKind::kDropout, 0, std::nullopt});
+  std::vector<Interval> intervals = std::move(predicted);
+  intervals.insert(intervals.end(), dropouts.begin(), dropouts.end());
+  intervals.insert(intervals.end(), steps.begin(), steps.end());
   // Magnitude drop: a centred moving average of the amplitude finds runs below the limit;
   // their edges are placed where the raw amplitude (median of 5) crosses it.
   const auto w = static_cast<std::int64_t>(jsMax(1, jsMin(o.envelopeWindow, std::floor(static_cast<double>(to - from) / 4))));
   const std::int64_t half = w / 2;
   const double limit = amplitude * math.pow(10, -o.dropDb / 20);
-  const std::vector<double> smooth = medianOf5(amp, amplitude);
-  std::vector<double> prefix(span_ + 1);
-  for (std::size_t k = 0; k < span_; k++) prefix[k + 1] = prefix[k] + smooth[k];
+  const MedianOf5 med5(amp, n, amplitude);
+  smoothedPrefix(med5, amp, n, ws.prefix);
+  const std::vector<double>& prefix = ws.prefix;
   auto env = [&](std::int64_t k) { return envelopeAt(prefix, n, half, w, amplitude, k); };
-  auto med5 = [&](std::int64_t k) { return smooth[static_cast<std::size_t>(k)]; };
   for (std::int64_t k = 1; k < n - 1;) {
-    while (k < n - 1 && env(k) >= limit) k++;
+    k = firstBelow(prefix, n, half, w, amplitude, limit, k);
     if (k >= n - 1) break;
     std::int64_t end = k;
     double lowest = std::numeric_limits<double>::infinity();
