@@ -86,6 +86,10 @@ describe.skipIf(!addonBuilt())('the glitch detector in C++ against the TypeScrip
       expect([...kindsOf(r)].sort(), JSON.stringify(options)).toEqual(['discontinuity', 'dropout', 'magnitude-drop', 'phase-jump', 'prediction-error'] satisfies GlitchKind[]);
       expect(r.glitches.some((g) => g.levelDropDb !== undefined && g.phaseJumpRad !== undefined)).toBe(true);
     }
+    // Only dropouts and drops (an infinite tolerance mutes the predictor and the step bound):
+    // the 6-sample dropout is one glitch exactly its length, not lengthened by the predictor.
+    const quiet = crossed(x, { frequencyHz: F, tolerance: Infinity });
+    expect(quiet.glitches.find((g) => g.sample === 60_000)).toMatchObject({ length: 6, kinds: ['dropout'] });
     // In noise, with near-zero as zero.
     const noisy = sine(100_000, { noise: 0.001, seed: 7 });
     dropout(noisy, 10_000, 480);
