@@ -1,5 +1,5 @@
 // Types of the measurement's comparison loop (native/src/measure_binding.cc) and glitch
-// detector (native/src/glitch_binding.cc).
+// detector (native/src/glitch_binding.cc) and FFT (native/src/fft_binding.cc).
 import type { ChannelGlitches, GlitchSettings } from '../lab/measure/glitches.ts';
 
 export interface MeasureAddon {
@@ -14,4 +14,6 @@ export interface MeasureAddon {
    * applied and checked (glitchSettings): lab/measure/native-glitches.ts is the door.
    */
   detectChannelGlitches(x: Float32Array, sampleRate: number, channel: number, settings: GlitchSettings): ChannelGlitches;
+  /** lab/signal/fft.ts fft in C++, in place, the same to the bit: lab/signal/native-fft.ts is the door. */
+  fft(re: Float64Array, im: Float64Array, inverse?: boolean): void;
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "native/src/glitch_detector.hpp"
+#include "native/src/js_math.hpp"
 #include "native/src/registry.hpp"
 
 namespace aes67::native {
@@ -23,20 +24,6 @@ std::optional<double> optionalNumber(const Napi::Object& o, const char* key) {
   if (v.IsUndefined()) return std::nullopt;
   if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("detectChannelGlitches: settings.") + key + " must be a number or undefined");
   return v.As<Napi::Number>().DoubleValue();
-}
-
-// JavaScript's Math, called from C++ (a handful of calls a channel, a few per glitch).
-ScalarMath javaScriptMath(Napi::Env env) {
-  const Napi::Object m = env.Global().Get("Math").As<Napi::Object>();
-  auto unary = [env, m](const char* name) {
-    const Napi::Function f = m.Get(name).As<Napi::Function>();
-    return [env, f](double v) { return f.Call({Napi::Number::New(env, v)}).As<Napi::Number>().DoubleValue(); };
-  };
-  auto binary = [env, m](const char* name) {
-    const Napi::Function f = m.Get(name).As<Napi::Function>();
-    return [env, f](double a, double b) { return f.Call({Napi::Number::New(env, a), Napi::Number::New(env, b)}).As<Napi::Number>().DoubleValue(); };
-  };
-  return ScalarMath{unary("cos"), unary("sin"), unary("acos"), unary("log10"), binary("pow"), binary("atan2"), binary("hypot")};
 }
 
 // detectChannelGlitches(x: Float32Array, sampleRate, channel, settings) -> ChannelGlitches
