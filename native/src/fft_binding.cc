@@ -35,7 +35,7 @@ Napi::Value fft(const Napi::CallbackInfo& info) {
   const std::size_t n = re.ElementLength();
   if (im.ElementLength() != n) throw Napi::Error::New(env, "fft: real (" + std::to_string(n) + ") and imaginary (" + std::to_string(im.ElementLength()) + ") lengths differ");
   if (n == 0 || (n & (n - 1)) != 0) throw Napi::Error::New(env, "fft: length " + std::to_string(n) + " is not a power of two");
-  static std::map<std::int64_t, Twiddles> tables;
+  thread_local std::map<std::int64_t, Twiddles> tables;  // per thread: worker threads load the addon too
   const int sign = inverse ? 1 : -1;
   const std::int64_t key = sign * static_cast<std::int64_t>(n);
   auto found = tables.find(key);
