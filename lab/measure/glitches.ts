@@ -103,12 +103,14 @@ const DEFAULTS = {
 export type GlitchSettings = typeof DEFAULTS & Pick<GlitchOptions, 'captureStartSample' | 'frequencyHz' | 'tolerance'>;
 
 /**
- * The options with the defaults applied, checked: a NaN anywhere (or a window that is not a
- * whole number of samples) would leave the detector's envelope NaN and its drop search
- * without an end. Shared by both detectors (native-glitches.ts).
+ * The options with the defaults applied (an option given as undefined takes its default),
+ * checked: a NaN anywhere (or a window that is not a whole number of samples) would leave
+ * the detector's envelope NaN and its drop search without an end. Shared by both detectors
+ * (native-glitches.ts).
  */
 export function glitchSettings(sampleRate: number, options: GlitchOptions): GlitchSettings {
-  const o = { ...DEFAULTS, ...options };
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as GlitchOptions;
+  const o = { ...DEFAULTS, ...given };
   if (!(sampleRate > 0 && sampleRate < Infinity)) throw new Error(`glitch detection: the sample rate must be a positive number of Hz, got ${sampleRate}`);
   for (const [key, v] of Object.entries(o)) {
     if (key === 'trimSilence' || (v === undefined && (key === 'captureStartSample' || key === 'frequencyHz' || key === 'tolerance'))) continue;

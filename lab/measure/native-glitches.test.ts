@@ -152,6 +152,9 @@ describe.skipIf(!addonBuilt())('the glitch detector in C++ against the TypeScrip
     same(sine(1000), { frequencyHz: Infinity }, /frequencyHz must be a finite number of Hz, got Infinity/);
     same(sine(1000), { envelopeWindow: 64.5 }, /envelopeWindow must be a whole number of samples, got 64.5/);
     same(sine(1000), { dropDb: NaN }, /option dropDb must be a number, got NaN/);
+    same(sine(1000), { sigmas: '10' as unknown as number }, /option sigmas must be a number, got 10/);
+    // An option given as undefined takes its default, in both.
+    expect(crossed(sine(1000), { sigmas: undefined, frequencyHz: undefined }).glitches).toEqual([]);
   });
 
   // EBU LIST's captures: a continuous sine, and redundant streams with packets lost on both legs.
