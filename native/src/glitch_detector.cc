@@ -190,8 +190,9 @@ double medianOf(std::size_t n, Values values) {
   const std::size_t k = n / 2;
   if (n >= kBracketMin) {
     // A spread sample, sorted, gives two values the k-th very likely lies between; one
-    // pass counts those below and keeps those inside, where it is selected. (NaN and -0,
-    // whose place only the sort defines, send it the plain way.)
+    // pass counts those below and keeps those inside, where it is selected. (NaN, last in
+    // the sort, is neither below nor inside; a zero k-th, whose sign only the sort gives,
+    // is found the plain way.)
     std::vector<double> sample(kBracketSample);
     for (std::size_t j = 0; j < kBracketSample; j++) sample[j] = values(j * n / kBracketSample);
     std::sort(sample.begin(), sample.end(), [](double a, double b) { return a < b || (!std::isnan(a) && std::isnan(b)); });
@@ -200,26 +201,25 @@ double medianOf(std::size_t n, Values values) {
     const double hi = sample[static_cast<std::size_t>(std::min(kBracketSample - 1.0, std::ceil(at + kBracketHalf)))];
     std::size_t below = 0;
     std::size_t inside = 0;
-    std::size_t unordered = 0;
     for (std::size_t i = 0; i < n; i++) {
       const double v = values(i);
-      below += v < lo;
-      inside += (v >= lo) & (v <= hi);
-      unordered += (v != v) | ((v == 0) & std::signbit(v));
+      below += static_cast<std::size_t>(v < lo);
+      inside += static_cast<std::size_t>((v >= lo) & (v <= hi));
     }
-    if (unordered == 0 && k >= below && k < below + inside) {
-      if (lo == hi) return lo;
-      if (inside <= n / 4) {
+    if (k >= below && k < below + inside) {
+      if (lo == hi && lo != 0) return lo;
+      if (lo != hi && inside <= n / 4) {
         std::vector<double> kept(inside + 1);
         std::size_t j = 0;
         for (std::size_t i = 0; i < n; i++) {
           const double v = values(i);
           kept[j] = v;
-          j += (v >= lo) & (v <= hi);
+          j += static_cast<std::size_t>((v >= lo) & (v <= hi));
         }
         kept.resize(inside);
         std::nth_element(kept.begin(), kept.begin() + static_cast<std::ptrdiff_t>(k - below), kept.end());
-        return kept[k - below];
+        const double m = kept[k - below];
+        if (m != 0) return m;
       }
     }
   }
@@ -359,12 +359,13 @@ ChannelGlitchResult detectChannelGlitches(const float* x, std::size_t length, do
   const double maxStep = o.stepMargin * 2 * amplitude * math.sin(omega / 2) + tolerance;
 
   // Prediction errors, dropouts and discontinuities, each kind in order of time (as the
-  // TypeScript's passes find them), in one pass.
+  // TypeScript's passes find them), in one pass: a block of samples is first only asked
+  // whether it holds anything (no branches: vectorised), and gone through if it does.
   std::vector<Interval> predicted;
   std::vector<Interval> dropouts;
   std::vector<Interval> steps;
   std::int64_t zeroRun = 0;
-  for (std::int64_t i = from; i < to; i++) {
+  auto visit = [&](std::int64_t i) {
     const auto k = static_cast<std::size_t>(i - from);
     if (k >= 2) {
       const double e = errorAt(c, k);
@@ -380,6 +381,22 @@ ChannelGlitchResult detectChannelGlitches(const float* x, std::size_t length, do
       const double step = std::fabs(static_cast<double>(x[i]) - static_cast<double>(x[i - 1]));
       if (step > maxStep) steps.push_back({i, i + 1, GlitchKind::kDiscontinuity, step, std::nullopt});
     }
+  };
+  std::int64_t at = from;
+  for (; at < to && at < from + 2; at++) visit(at);
+  constexpr std::int64_t kBlock = 256;
+  while (at < to) {
+    const std::int64_t stop = std::min(to, at + kBlock);
+    std::int64_t hits = 0;
+    for (std::int64_t i = at; i < stop; i++) {
+      const double e = errorAt(c, static_cast<std::size_t>(i - from));
+      const double step = std::fabs(static_cast<double>(x[i]) - static_cast<double>(x[i - 1]));
+      hits += static_cast<std::int64_t>((e > tolerance) | (std::fabs(static_cast<double>(x[i])) <= o.zeroThreshold) | (step > maxStep));
+    }
+    if (hits > 0 || zeroRun > 0) {
+      for (std::int64_t i = at; i < stop; i++) visit(i);
+    }
+    at = stop;
   }
   if (static_cast<double>(zeroRun) >= o.minDropout && zeroRun > 0) dropouts.push_back({to - zeroRun, to, GlitchKind::kDropout, 0, std::nullopt});
   std::vector<Interval> intervals = std::move(predicted);
