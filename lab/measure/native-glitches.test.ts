@@ -90,6 +90,13 @@ describe.skipIf(!addonBuilt())('the glitch detector in C++ against the TypeScrip
     // the 6-sample dropout is one glitch exactly its length, not lengthened by the predictor.
     const quiet = crossed(x, { frequencyHz: F, tolerance: Infinity });
     expect(quiet.glitches.find((g) => g.sample === 60_000)).toMatchObject({ length: 6, kinds: ['dropout'] });
+    // A 5-sample dropout ending at each of 300 places in turn (whatever blocks the C++ reads
+    // the channel in, one ends at a block's edge), the predictor muted: one dropout, 5 long.
+    for (let end = 1000; end < 1300; end++) {
+      const y = sine(2000, { quantise: 32768 });
+      dropout(y, end - 5, 5);
+      expect(crossed(y, { frequencyHz: F, tolerance: Infinity }).glitches.filter((g) => g.kinds.includes('dropout')), `ending at ${end}`).toMatchObject([{ sample: end - 5, length: 5 }]);
+    }
     // In noise, with near-zero as zero.
     const noisy = sine(100_000, { noise: 0.001, seed: 7 });
     dropout(noisy, 10_000, 480);
