@@ -40,7 +40,8 @@
 // TX poll taking its kept due time, one mapping for most PTP inversions (speed9); the
 // receivers' and transmitters' media-clock questions answered from the last answer while
 // the PTP mapping's version holds (8 streams ask each 8 times a step), a flat socket index
-// in the network, TX packets encoded where their frames lie in the ring (speed10).
+// in the network, TX packets encoded where their frames lie in the ring (speed10); the
+// measurement's glitch detector and probe FFT in C++, the TypeScript its reference way (measure7).
 // Tried and dropped (no gain measured): madvise pre-faulting of the recording, huge pages,
 // a 1024-frame playout ring, decoding straight into the ring (again in speed10: wall -3 %,
 // CPU the same, 8 pairs), prefetching ring slots, a 10x longer runner slice (the

@@ -100,6 +100,27 @@ const DEFAULTS = {
   trimSilence: true,
 };
 
+export type GlitchSettings = typeof DEFAULTS & Pick<GlitchOptions, 'captureStartSample' | 'frequencyHz' | 'tolerance'>;
+
+/**
+ * The options with the defaults applied (an option given as undefined takes its default),
+ * checked: a NaN anywhere (or a window that is not a whole number of samples) would leave
+ * the detector's envelope NaN and its drop search without an end. Shared by both detectors
+ * (native-glitches.ts).
+ */
+export function glitchSettings(sampleRate: number, options: GlitchOptions): GlitchSettings {
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as GlitchOptions;
+  const o = { ...DEFAULTS, ...given };
+  if (!(sampleRate > 0 && sampleRate < Infinity)) throw new Error(`glitch detection: the sample rate must be a positive number of Hz, got ${sampleRate}`);
+  for (const [key, v] of Object.entries(o)) {
+    if (key === 'trimSilence' || (v === undefined && (key === 'captureStartSample' || key === 'frequencyHz' || key === 'tolerance'))) continue;
+    if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`glitch detection: option ${key} must be a number, got ${String(v)}`);
+  }
+  if (o.frequencyHz !== undefined && !Number.isFinite(o.frequencyHz)) throw new Error(`glitch detection: option frequencyHz must be a finite number of Hz, got ${o.frequencyHz}`);
+  if (!Number.isInteger(o.envelopeWindow)) throw new Error(`glitch detection: option envelopeWindow must be a whole number of samples, got ${o.envelopeWindow}`);
+  return o;
+}
+
 /** cos(ω) by least squares on x[n+1] + x[n−1] = 2c·x[n], over the samples `use` allows. */
 function recurrenceCos(x: Float32Array, from: number, to: number, use?: Uint8Array): number {
   let num = 0;
@@ -283,6 +304,12 @@ function wrap(phase: number): number {
 // function with one loop once, where one long function with a dozen loops, called a few
 // times, was compiled loop by loop on the stack and thrown away again (a tenth the speed).
 
+/** The index of the first NaN or ±Infinity in x[from, to), -1 if none. */
+function firstNotFinite(x: Float32Array, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (!Number.isFinite(x[i])) return i;
+  return -1;
+}
+
 function predictionErrors(x: Float32Array, from: number, to: number, c: number, err: Float64Array): void {
   for (let i = from + 2; i < to; i++) err[i - from] = Math.abs(x[i] - (2 * c * x[i - 1] - x[i - 2]));
 }
@@ -339,7 +366,7 @@ function firstBelow(prefix: Float64Array, n: number, half: number, w: number, am
 
 /** Detects glitches in one channel that carries a sine. */
 export function detectChannelGlitches(x: Float32Array, sampleRate: number, channel = 0, options: GlitchOptions = {}): ChannelGlitches {
-  const o = { ...DEFAULTS, ...options };
+  const o = glitchSettings(sampleRate, options);
   const start = o.captureStartSample ?? 0;
   const isZero = (v: number) => Math.abs(v) <= o.zeroThreshold;
   let from = 0;
@@ -349,6 +376,8 @@ export function detectChannelGlitches(x: Float32Array, sampleRate: number, chann
     while (to > from && isZero(x[to - 1])) to--;
   }
   if (to - from < 16) throw new Error(`glitch detection: channel ${channel} has ${to - from} samples of signal; need at least 16`);
+  const bad = firstNotFinite(x, from, to);
+  if (bad >= 0) throw new Error(`glitch detection: channel ${channel}'s sample ${bad} is ${x[bad]}; the detector follows finite samples only`);
 
   // Prediction error for a given cos(ω).
   const err = new Float64Array(to - from);
@@ -417,7 +446,8 @@ export function detectChannelGlitches(x: Float32Array, sampleRate: number, chann
     let b = Math.min(n - 2, end + w);
     while (b > a && med5(b) >= limit) b--;
     if (a <= b) intervals.push({ from: from + a, to: from + b + 1, kind: 'magnitude-drop', magnitude: amplitude - lowest, dropDb: Math.max(-120, 20 * Math.log10(lowest / amplitude)) });
-    k = end;
+    // (end > k whenever the envelope is a number: the options and samples are checked.)
+    k = Math.max(end, k + 1);
   }
 
   // Merge intervals into glitches.

@@ -2,7 +2,7 @@
 // per capture channel, with a confidence figure and a polarity check; and attribution of
 // the measured figure to the stages the engine and driver report (network, playout
 // buffer, IO buffer, safety offset) from their own sample-time stamps.
-import { crossCorrelate, fft, nextPow2, spectrumOf } from '../signal/fft.ts';
+import { crossCorrelate, fft, nextPow2, spectrumOf, type Transform } from '../signal/fft.ts';
 
 export interface DelayOptions {
   /** Lags within this many samples of the peak count as its main lobe, not as a rival peak. */
@@ -11,6 +11,8 @@ export interface DelayOptions {
   subSample?: boolean;
   /** Below this peak-to-second-peak ratio the estimate is marked unreliable. */
   minConfidence?: number;
+  /** The FFT: fft.ts's by default; the measurement's fast way gives the addon's (the same to the bit). */
+  transform?: Transform;
 }
 
 export interface DelayEstimate {
@@ -38,7 +40,7 @@ export function estimateDelay(probe: Float32Array, capture: Float32Array, option
   if (probe.length === 0) throw new Error('estimateDelay: the probe is empty');
   if (capture.length < probe.length) throw new Error(`estimateDelay: the capture (${capture.length} samples) is shorter than the probe (${probe.length})`);
   // Only lags where the whole probe fits in the capture are candidates.
-  const r = crossCorrelate(probe, capture);
+  const r = crossCorrelate(probe, capture, o.transform);
   const lastLag = capture.length - probe.length;
   let best = 0;
   for (let k = 1; k <= lastLag; k++) if (Math.abs(r[k]) > Math.abs(r[best])) best = k;
@@ -53,7 +55,7 @@ export function estimateDelay(probe: Float32Array, capture: Float32Array, option
   }
   const norm = Math.sqrt(probeEnergy * captureEnergy);
   const confidence = rival === 0 ? Infinity : Math.abs(peak) / rival;
-  const fraction = o.subSample ? subSampleOffset(probe, capture, best, peak < 0 ? -1 : 1) : 0;
+  const fraction = o.subSample ? subSampleOffset(probe, capture, best, peak < 0 ? -1 : 1, o.transform) : 0;
   return {
     lagSamples: best,
     fractionalLagSamples: best + fraction,
@@ -72,16 +74,16 @@ export function estimateDelay(probe: Float32Array, capture: Float32Array, option
  * converters' filters leave the phase alone). `sign` undoes an inverted path, which would
  * otherwise add π to every bin.
  */
-function subSampleOffset(probe: Float32Array, capture: Float32Array, lag: number, sign: number): number {
+function subSampleOffset(probe: Float32Array, capture: Float32Array, lag: number, sign: number, transform: Transform = fft): number {
   const n = nextPow2(2 * probe.length);
-  const { re: xr, im: xi } = spectrumOf(probe, n, 1);
+  const { re: xr, im: xi } = spectrumOf(probe, n, 1, transform);
   const yr = new Float64Array(n);
   const yi = new Float64Array(n);
   // One sample of context either side so a shift of up to ±1 stays inside the window.
   const from = Math.max(0, lag - 1);
   const to = Math.min(capture.length, lag + probe.length + 1);
   for (let i = from; i < to; i++) yr[i - lag + 1] = sign * capture[i];
-  fft(yr, yi);
+  transform(yr, yi);
   let num = 0;
   let den = 0;
   const top = Math.floor(0.8 * (n / 2));

@@ -15,6 +15,7 @@
 // packet arriving in between is counted "undecidable": the expected glitches are exact
 // only when there is none, and the verdict says so instead of guessing.
 import { detectChannelGlitches, type Glitch } from '../measure/glitches.ts';
+import { detectChannelGlitchesNative } from '../measure/native-glitches.ts';
 import { mediaTimeOf } from '../net/ptp-timescale.ts';
 import type { Aes67Receiver } from '../peers/aes67-receiver.ts';
 import type { LedgerPacket } from '../impair/loss-ledger.ts';
@@ -47,8 +48,13 @@ export interface ExpectedLoss {
   figures: Record<string, Value>;
 }
 
-/** The ledger metrics of a finished run (only called when the scenario expects one of them). */
-export function expectLost(r: RunRecord): ExpectedLoss {
+/**
+ * The ledger metrics of a finished run (only called when the scenario expects one of them).
+ * `reference`: glitches heard by the TypeScript detector, as measure.ts's reference way;
+ * otherwise by the C++ one (the same glitches, measure-fast.test.ts).
+ */
+export function expectLost(r: RunRecord, options: { reference?: boolean } = {}): ExpectedLoss {
+  const detectGlitchesIn = options.reference ? detectChannelGlitches : detectChannelGlitchesNative;
   const values = new Map<string, Value>();
   const why = new Map<string, string>();
   const figures: Record<string, Value> = {};
@@ -205,7 +211,7 @@ export function expectLost(r: RunRecord): ExpectedLoss {
     const gaps = [...lostIn[o.rx].map((g) => ({ from: g.from + rtConfigured, to: g.to + rtConfigured })), ...lostOut[ti]];
     const expected = mergeRanges(clipRanges(mergeRanges(gaps), from, to), HEARD_AS_ONE);
     const x = audio.channel(k, from - first, to - from);
-    const det = detectChannelGlitches(x, rate, t.config.deviceChannels[k], { captureStartSample: from, frequencyHz: cs.frequencyHz, trimSilence: false });
+    const det = detectGlitchesIn(x, rate, t.config.deviceChannels[k], { captureStartSample: from, frequencyHz: cs.frequencyHz, trimSilence: false });
     const hits = (g: Glitch, e: MediaRange) => e.from < g.sample + g.length + TOLERANCE && e.to > g.sample - TOLERANCE;
     for (const g of det.glitches.slice(0, 6 - glitchesAt.length)) {
       glitchesAt.push(`${t.name} ${round((localTimeOf(g.sample - rtConfigured) - 0) / 1e9, 4)} s (${round((g.length * 1e3) / rate)} ms)`);
@@ -274,9 +280,9 @@ export function expectLost(r: RunRecord): ExpectedLoss {
 }
 
 /** measure.ts's hook: the ledger metrics and figures, when the scenario expects any of them. */
-export function addExpectedLoss(r: RunRecord, values: Map<string, Value>, why: Map<string, string>, figures: Record<string, Value>): void {
+export function addExpectedLoss(r: RunRecord, values: Map<string, Value>, why: Map<string, string>, figures: Record<string, Value>, options: { reference?: boolean } = {}): void {
   if (!Object.keys(r.world.scenario.expect).some((k) => (LEDGER_METRICS as readonly string[]).includes(k))) return;
-  const e = expectLost(r);
+  const e = expectLost(r, options);
   for (const [k, v] of e.values) values.set(k, v);
   for (const [k, v] of e.why) why.set(k, v);
   Object.assign(figures, e.figures);

@@ -3,7 +3,9 @@
 // channel by channel from the recorded payload bytes (returned-audio.ts) against every
 // returned stream decoded whole (recordedAudio); each channel compared with one quantised
 // period of its periodic signal (expected-audio.ts) against its whole span rendered and
-// quantised; gap by gap, a slice of frames at a time, against through a mask of its gaps.
+// quantised; gap by gap, a slice of frames at a time, against through a mask of its gaps;
+// glitches heard by the C++ detector (lab/measure/native-glitches.ts) against the
+// TypeScript one (lab/measure/glitches.ts), in measure.ts and in expect-lost.ts's ledger.
 // Each scenario is recorded once and measured both ways, and the measurements (every
 // expectation, figure, series, latency window and glitch) compared whole. The scenarios
 // cover: 64 channels with the probe (latency windows) on native receivers; losses and late
@@ -122,8 +124,10 @@ describe.skipIf(!addonBuilt())("the measurement's fast way against its reference
     const loss = bothWays(record(scenario('impairments/loss-1pct.yaml')));
     expect(loss.glitches.length).toBeGreaterThan(10);
     expect(loss.figures['glitches.expectedGaps']).toBeGreaterThan(10);
+    expect(loss.figures['ledger.glitchesHeard']).toBeGreaterThan(10);
     const late = bothWays(record(scenario('impairments/jitter-beyond-buffer.yaml')));
     expect(late.glitches.length).toBeGreaterThan(0);
+    expect(late.figures['ledger.glitchesHeard']).toBeGreaterThan(0);
   });
 
   it('L16, L24 quantised to L16, L32 and L16 returned in L32', () => {

@@ -21,6 +21,8 @@ import { DEVICE_ADDRESS } from './world.ts';
 import { expectedSamples } from './expected-audio.ts';
 import { returnedAudioFromDecoded, returnedAudioOf } from './returned-audio.ts';
 import { loadNative } from '../../native/index.ts';
+import { detectChannelGlitchesNative } from '../measure/native-glitches.ts';
+import { fftNative } from '../signal/native-fft.ts';
 import { judgeOnPurpose } from '../report/judge.ts';
 import { lastGrandmasterEvent } from './device-ptp.ts';
 import { FALSE_LOCK_ERROR_NS, FALSE_LOCK_STALE_NS } from './ptp-sample-tally.ts';
@@ -90,13 +92,18 @@ export interface MeasureOptions {
    * (recordedAudio), each compared channel's expected samples rendered and quantised over
    * its whole span, and compared through a mask of its gaps. The fast way reads each
    * channel from the recorded payload bytes (returned-audio.ts), compares it with one
-   * quantised period of a periodic signal (expected-audio.ts), gap by gap.
+   * quantised period of a periodic signal (expected-audio.ts), gap by gap. The reference
+   * way detects glitches with the TypeScript detector (lab/measure/glitches.ts) and
+   * correlates the latency probe with the TypeScript FFT (lab/signal/fft.ts), the fast way
+   * with the C++ ones (lab/measure/native-glitches.ts, lab/signal/native-fft.ts).
    */
   reference?: boolean;
 }
 
 export function measureScenario(r: RunRecord, options: MeasureOptions = {}): Measured {
   const reference = options.reference ?? false;
+  const detectGlitchesIn = reference ? detectChannelGlitches : detectChannelGlitchesNative;
+  const latencyOptions = reference ? undefined : { transform: fftNative };
   const w = r.world;
   const s = w.scenario;
   const d = r.device;
@@ -355,7 +362,7 @@ export function measureScenario(r: RunRecord, options: MeasureOptions = {}): Mea
       const a = starts[i];
       const ref = probeSignal.signal.render(a, n, 1);
       const slice = audio.channel(k, a - first, 2 * n - 1);
-      const m = measureLatency({ mode: 'round-trip', sampleRate: rate, probe: ref, probeStartSample: a, capture: [slice], captureStartSample: a });
+      const m = measureLatency({ mode: 'round-trip', sampleRate: rate, probe: ref, probeStartSample: a, capture: [slice], captureStartSample: a, options: latencyOptions });
       measurements.push(m);
       lags.push(m.channels[0].latencySamples);
     }
@@ -494,7 +501,7 @@ export function measureScenario(r: RunRecord, options: MeasureOptions = {}): Mea
       analysedThis = true;
       analysed++;
       const outputChannel = t.config.deviceChannels[k];
-      const det = detectChannelGlitches(x!, rate, outputChannel, { captureStartSample: region.from, frequencyHz: cs.frequencyHz, trimSilence: false });
+      const det = detectGlitchesIn(x!, rate, outputChannel, { captureStartSample: region.from, frequencyHz: cs.frequencyHz, trimSilence: false });
       const logs: EngineGlitchLog[] = gaps.map((g) => ({ sample: g.range.from, length: g.range.to - g.range.from, cause: g.cause }));
       const joined = joinGlitchCauses(det.glitches, logs);
       glitchesAll.push(...joined.glitches);
@@ -681,7 +688,7 @@ export function measureScenario(r: RunRecord, options: MeasureOptions = {}): Mea
     for (const name of ['ptp.lockTime', 'ptp.offsetRms', 'ptp.offsetMax']) notMeasured(name, 'no grandmaster in the scenario');
   }
 
-  addExpectedLoss(r, values, why, figures);
+  addExpectedLoss(r, values, why, figures, { reference });
   // ---- the expectations, in the order the scenario wrote them ----
   const expectations: Expectation[] = Object.entries(s.expect).map(([name, e]) => {
     const m = METRICS.get(name)!;

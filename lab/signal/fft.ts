@@ -47,6 +47,9 @@ function twiddles(n: number, sign: number): Float64Array[] {
   return stages;
 }
 
+/** An FFT in place: fft below, or the addon's (native-fft.ts), the same to the bit. */
+export type Transform = (re: Float64Array, im: Float64Array, inverse?: boolean) => void;
+
 /** Forward transform (e^{-iωn}); `inverse` uses e^{+iωn} and divides by N. */
 export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
   const n = re.length;
@@ -97,13 +100,13 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
  * Linear cross-correlation r[k] = Σ_n y[n + k]·x[n] for lags k = 0 … y.length − 1
  * (x is the reference, y the capture that contains it somewhere later).
  */
-export function crossCorrelate(x: ArrayLike<number>, y: ArrayLike<number>): Float64Array {
+export function crossCorrelate(x: ArrayLike<number>, y: ArrayLike<number>, transform: Transform = fft): Float64Array {
   const n = nextPow2(x.length + y.length);
-  const { re: xr, im: xi } = spectrumOf(x, n);
+  const { re: xr, im: xi } = spectrumOf(x, n, 0, transform);
   const yr = new Float64Array(n);
   const yi = new Float64Array(n);
   for (let i = 0; i < y.length; i++) yr[i] = y[i];
-  fft(yr, yi);
+  transform(yr, yi);
   // Y · conj(X)
   for (let i = 0; i < n; i++) {
     const r = yr[i] * xr[i] + yi[i] * xi[i];
@@ -111,12 +114,12 @@ export function crossCorrelate(x: ArrayLike<number>, y: ArrayLike<number>): Floa
     yr[i] = r;
     yi[i] = m;
   }
-  fft(yr, yi, true);
+  transform(yr, yi, true);
   return yr.slice(0, y.length);
 }
 
 /** Spectra remembered (read only): the last few signals transformed by spectrumOf. */
-const spectra: { x: Float64Array; n: number; offset: number; re: Float64Array; im: Float64Array }[] = [];
+const spectra: { x: Float64Array; n: number; offset: number; transform: Transform; re: Float64Array; im: Float64Array }[] = [];
 const SPECTRA_KEPT = 4;
 /** Longer transforms are not kept (4 of 2^17 points hold 8 MB). */
 const SPECTRUM_KEPT_MAX = 1 << 17;
@@ -127,9 +130,10 @@ const SPECTRUM_KEPT_MAX = 1 << 17;
  * is remembered (the last SPECTRA_KEPT signals, compared value by value, -0 apart from 0),
  * not computed again; the very numbers fft gives, as the same input gives the same output.
  */
-export function spectrumOf(x: ArrayLike<number>, n: number, offset = 0): { re: Float64Array; im: Float64Array } {
+export function spectrumOf(x: ArrayLike<number>, n: number, offset = 0, transform: Transform = fft): { re: Float64Array; im: Float64Array } {
   for (const s of spectra) {
-    if (s.n !== n || s.offset !== offset || s.x.length !== x.length) continue;
+    // (By transform too: one way's spectrum must not stand in for the other's, which it checks.)
+    if (s.n !== n || s.offset !== offset || s.x.length !== x.length || s.transform !== transform) continue;
     let same = true;
     for (let i = 0; i < x.length && same; i++) {
       const a = s.x[i];
@@ -141,10 +145,10 @@ export function spectrumOf(x: ArrayLike<number>, n: number, offset = 0): { re: F
   const re = new Float64Array(n);
   const im = new Float64Array(n);
   for (let i = 0; i < x.length; i++) re[i + offset] = x[i];
-  fft(re, im);
+  transform(re, im);
   if (n > SPECTRUM_KEPT_MAX) return { re, im };
   if (spectra.length >= SPECTRA_KEPT) spectra.shift();
-  const entry = { x: Float64Array.from(x as ArrayLike<number>), n, offset, re, im };
+  const entry = { x: Float64Array.from(x as ArrayLike<number>), n, offset, transform, re, im };
   spectra.push(entry);
   return entry;
 }
