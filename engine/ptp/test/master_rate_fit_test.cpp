@@ -11,6 +11,7 @@
 #include "engine/base/prng.hpp"
 #include "engine/ptp/master_rate_fit.hpp"
 #include "engine/ptp/ptp_synchronizer.hpp"
+#include "engine/ptp/test/sample_quantile.hpp"
 
 namespace aes67 {
 namespace {
@@ -141,10 +142,7 @@ Holdover holdoverAfter(double lockedS, double noiseSdNs, std::uint64_t seed, int
   return h;
 }
 
-double quantile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))];
-}
+using aes67::test::quantile;
 
 TEST(MasterRateFit, AGrandmasterRestartSoonAfterALockIsHeldOverAtTheFittedRate) {
   for (const double sd : {1'000.0, 4'000.0}) {

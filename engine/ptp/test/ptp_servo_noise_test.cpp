@@ -17,6 +17,7 @@
 
 #include "engine/base/prng.hpp"
 #include "engine/ptp/ptp_servo.hpp"
+#include "engine/ptp/test/sample_quantile.hpp"
 
 namespace aes67 {
 namespace {
@@ -121,10 +122,7 @@ int scriptedLock(PtpServo& servo, Nanoseconds& at, double freq, const std::funct
   return -1;
 }
 
-double quantile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(std::max(0.0, std::ceil(q * static_cast<double>(v.size())) - 1)))];
-}
+using aes67::test::quantile;
 
 // Scripted truth, seeded noise, 100 seeds: where each locked (index, truth), -1 for never.
 struct ScriptedLocks {
