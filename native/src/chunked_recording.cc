@@ -48,7 +48,7 @@ void ChunkedRecording::write(std::int64_t offset, const std::uint8_t* payload, s
 }
 
 void ChunkedRecording::read(std::int64_t from, std::int64_t n, std::uint8_t* bytes, std::uint8_t* filled) const {
-  visit(from, n, [&](std::int64_t f, const std::uint8_t* src, std::int64_t m) {
+  visit(from, n, [&](std::int64_t f, const std::uint8_t* src, std::int64_t m, std::uint32_t) {
     std::uint8_t* out = bytes + static_cast<std::size_t>(f) * frameBytes_;
     const std::size_t size = static_cast<std::size_t>(m) * frameBytes_;
     if (src) {

@@ -37,8 +37,9 @@ class ChunkedRecording {
   // was written) and `filled` (a byte per frame: 1 where written).
   void read(std::int64_t from, std::int64_t n, std::uint8_t* bytes, std::uint8_t* filled) const;
   // Frames [from, from + n) (inside the capacity) where they are held, run by run within a
-  // chunk: visit(f, bytes, m) for frames [from + f, from + f + m), `bytes` at the first of
-  // them, or nullptr where nothing was written (zeros).
+  // chunk: visit(f, bytes, m, id) for frames [from + f, from + f + m), `bytes` at the first
+  // of them, or nullptr where nothing was written (zeros); `id` names the stored copy the
+  // chunk points at (chunks with one id hold the same bytes), 0 for a private or empty one.
   template <typename Visit>
   void visit(std::int64_t from, std::int64_t n, Visit visit) const {
     const auto* entries = reinterpret_cast<const std::uint32_t*>(chunks_.data());
@@ -49,7 +50,7 @@ class ChunkedRecording {
       const std::int64_t m = std::min(n - f, chunkFrames_ - i);
       const std::uint32_t e = entries[chunk];
       const std::uint8_t* src = e == kEmpty ? nullptr : (e == kPrivate ? own_.data() + static_cast<std::size_t>(chunk) * chunkBytes_ : store_->copy(e));
-      visit(f, src ? src + static_cast<std::size_t>(i) * frameBytes_ : nullptr, m);
+      visit(f, src ? src + static_cast<std::size_t>(i) * frameBytes_ : nullptr, m, e == kPrivate ? 0 : e);
       f += m;
     }
   }
@@ -57,6 +58,7 @@ class ChunkedRecording {
   // recording alone: recorded audio that differs from what was sent (tests of the measurement).
   void alter(std::int64_t frame, std::size_t byte, std::uint8_t mask);
   std::size_t frameBytes() const { return frameBytes_; }
+  std::int64_t chunkFrames() const { return chunkFrames_; }
 
   // Distinct chunk contents in the store this recording shares (with every chunk, and every
   // recording on its network, that carries them).
