@@ -4,9 +4,14 @@
 // Speed: a 10 s run of 8 streams x 8 channels returns 30 million samples. Decoding them all
 // into one interleaved Float32Array (recordedAudio) cost ~170 ms and 123 MB to collect;
 // the measurement needs each channel once, compared with what was sent, and the samples of
-// only a few channels (the glitch detector's, the probe's). Every value read here is the
-// value recordedAudio would hold at that place (measure-fast.test.ts runs the measurement
-// both ways over whole scenarios; returned-audio.test.ts reads every channel both ways).
+// only a few channels (the glitch detector's, the probe's). A native receiver's recording is
+// read where it is held (RecordingView's inPlace: native/src/recorded_channel.hpp): copying
+// its one-second blocks out to JavaScript, comparing a slice per call and decoding channels
+// in JavaScript was ~60 ms of the bench's measurement, ~20 ms so (bench/virtual-speed.ts).
+// Every value read here is the value recordedAudio would hold at that place
+// (measure-fast.test.ts runs the measurement both ways over whole scenarios;
+// returned-audio.test.ts reads every channel both ways; native-aes67.test.ts crosses the
+// in-place reader with the TypeScript receiver's decoded audio).
 import { bytesPerSample, type PcmEncoding } from '../net/pcm.ts';
 import type { ChannelComparison, ReceivedAudio, RecordingView } from '../peers/rtp-subscription.ts';
 
