@@ -41,7 +41,8 @@
 // receivers' and transmitters' media-clock questions answered from the last answer while
 // the PTP mapping's version holds (8 streams ask each 8 times a step), a flat socket index
 // in the network, TX packets encoded where their frames lie in the ring (speed10); the
-// measurement's glitch detector and probe FFT in C++, the TypeScript its reference way (measure7).
+// measurement's glitch detector and probe FFT in C++, the TypeScript its reference way (measure7);
+// returned audio read and compared in C++ inside the native recordings, repeated chunks once (measure8).
 // Tried and dropped (no gain measured): madvise pre-faulting of the recording, huge pages,
 // a 1024-frame playout ring, decoding straight into the ring (again in speed10: wall -3 %,
 // CPU the same, 8 pairs), prefetching ring slots, a 10x longer runner slice (the

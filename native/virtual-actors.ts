@@ -86,6 +86,11 @@ export interface NativeAes67Receiver {
   recordingSpan(): Omit<NativeRecording, 'blocks'> & { blocks: number; hashedLookups: number };
   /** Block `i` of the recording (NativeRecording's blocks[i]), copied out alone. */
   recordingBlock(i: number): { bytes: Uint8Array; filled: Uint8Array } | null;
+  /** lab/peers/rtp-subscription.ts RecordingReader's, on the recording where it is held (native/src/recorded_channel.hpp). */
+  countDifferingInRecording(comparisons: import('../lab/peers/rtp-subscription.ts').ChannelComparison[]): number[];
+  readRecordedChannel(k: number, from: number, len: number, out: Float32Array, at: number): void;
+  /** Flips bits `mask` of byte `byte` of recorded frame `frame` (tests of the measurement); false where nothing was recorded. */
+  alterRecording(frame: number, byte: number, mask: number): boolean;
   close(): void;
 }
 

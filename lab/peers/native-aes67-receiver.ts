@@ -12,7 +12,7 @@ import type { LabTransport, TimedActor } from '../net/lab-transport.ts';
 import type { PtpTimescale } from '../net/ptp-timescale.ts';
 import { describeAes67, type Aes67StreamDescription } from '../net/sdp.ts';
 import { checkLinear } from './native-aes67-sender.ts';
-import { recordedAudio, type ReceivedAudio, type RecordingView, type RtpMetrics } from './rtp-subscription.ts';
+import { recordedAudio, type ChannelComparison, type ReceivedAudio, type RecordingView, type RtpMetrics } from './rtp-subscription.ts';
 
 export interface NativeAes67ReceiverOptions {
   network: VirtualNetwork;
@@ -65,7 +65,7 @@ export class NativeAes67Receiver implements TimedActor {
   /**
    * What audio() decodes, undecoded (as RtpSubscription.recording gives it). Blocks are
    * copied out of the native recording when first read, and only the last few read are
-   * kept: a measurement reads each stream's blocks in turn.
+   * kept; `inPlace` reads the recording without copying (what the measurement uses).
    */
   recording(): RecordingView {
     const r = this.receiver.recordingSpan();
@@ -79,7 +79,14 @@ export class NativeAes67Receiver implements TimedActor {
       }
       return block;
     };
-    return { stream: this.stream, firstSample: r.firstSample, lastFrameEnd: r.lastFrameEnd, blockAt };
+    const n = this.receiver;
+    const inPlace = { countDiffering: (cs: ChannelComparison[]) => n.countDifferingInRecording(cs), readChannel: (k: number, from: number, len: number, out: Float32Array, at: number) => n.readRecordedChannel(k, from, len, out, at) };
+    return { stream: this.stream, firstSample: r.firstSample, lastFrameEnd: r.lastFrameEnd, blockAt, inPlace };
+  }
+
+  /** Flips bits `mask` of byte `byte` of recorded frame `frame` (tests: returned audio that differs from what was sent); false where nothing was recorded. */
+  alterRecording(frame: number, byte: number, mask: number): boolean {
+    return this.receiver.alterRecording(frame, byte, mask);
   }
 
   metrics(): RtpMetrics {

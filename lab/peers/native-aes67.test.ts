@@ -22,6 +22,8 @@ import { Aes67Receiver } from './aes67-receiver.ts';
 import { Aes67Sender, type Aes67SenderOptions } from './aes67-sender.ts';
 import { NativeAes67Receiver } from './native-aes67-receiver.ts';
 import { NativeAes67Sender } from './native-aes67-sender.ts';
+import type { ReceivedAudio } from './rtp-subscription.ts';
+import { returnedAudioFromDecoded } from '../scenario/returned-audio.ts';
 
 /** What a title says when the addon is missing (the suites below need it). */
 const needsAddon = addonBuilt() ? '' : ' (skipped: the native addon build/Release/aes67_native.node is missing: npm run build)';
@@ -288,6 +290,35 @@ function mangle(d: Uint8Array, pick: number, r: () => number): Uint8Array {
   }
 }
 
+/**
+ * The native recording read in place (the measurement's way: native/src/recorded_channel.hpp)
+ * holds what `decoded` (the TypeScript receiver's audio) holds: every channel read across
+ * and past the recording, and samples counted against a table of values the stream holds
+ * over random ranges, against the plain loops of returned-audio.ts on the decoded audio.
+ */
+function readsInPlaceAs(nat: NativeAes67Receiver, decoded: ReceivedAudio, seed: number): void {
+  const inPlace = nat.recording().inPlace!;
+  const plain = returnedAudioFromDecoded(decoded);
+  const x = decoded.interleaved;
+  let s = seed >>> 0;
+  const rand = (n: number) => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8) % Math.max(1, n);
+  for (let k = 0; k < decoded.channels; k++) {
+    const from = rand(plain.frames + 40) - 20;
+    const len = rand(plain.frames + 40);
+    const out = new Float32Array(len + 2).fill(7);
+    inPlace.readChannel(k, from, len, out, 1);
+    expect(Array.from(out)).toEqual([7, ...plain.channel(k, from, len), 7]);
+    const period = 1 + rand(600);
+    const table = new Float32Array(period).map((_, i) => (x.length && (i & 3) !== 3 ? x[(i * decoded.channels + k) % x.length] : 0));
+    const edges = Array.from({ length: 2 * rand(8) }, () => rand(plain.frames + 40) - 20).sort((a, b) => a - b);
+    const origin = rand(plain.frames) - 10;
+    const phase = rand(period);
+    let want = 0;
+    for (let i = 0; i < edges.length; i += 2) want += plain.countDiffering(k, edges[i], edges[i + 1] - edges[i], table, (((phase + edges[i] - origin) % period) + period) % period);
+    expect(inPlace.countDiffering([{ channel: k, table, origin, phase, ranges: Float64Array.from(edges) }])).toEqual([want]);
+  }
+}
+
 /** Both receivers on one network, fed by one TypeScript sender and a mangler, impaired by a seeded hook. */
 function receiveBoth(c: ReceiverCase) {
   const native = loadNative();
@@ -406,6 +437,7 @@ describe.skipIf(!addonBuilt())(`NativeAes67Receiver against Aes67Receiver${needs
         expect(b.missingFrames).toBe(a.missingFrames);
         expect(Buffer.from(b.interleaved.buffer).equals(Buffer.from(a.interleaved.buffer))).toBe(true);
         expect(Buffer.from(twin.audio().interleaved.buffer).equals(Buffer.from(a.interleaved.buffer))).toBe(true);
+        readsInPlaceAs(nat, a, c.seed);
         if (nat.recordingStore().privateChunks > 0) outOfChunk++;
       }),
       { numRuns: 30, seed: 4242 },

@@ -328,6 +328,25 @@ export interface RecordingView {
   firstSample: bigint;
   lastFrameEnd: number;
   blockAt: (b: number) => { bytes: Uint8Array; filled: Uint8Array } | null | undefined;
+  /** The recording read where it is held, no block copied out (the native receiver's); what it reads is what blockAt's blocks hold. */
+  inPlace?: RecordingReader;
+}
+
+/** One channel's frames `ranges` ([from, to) pairs, sorted and apart) against table[(phase + f - origin) mod table.length]. */
+export interface ChannelComparison {
+  channel: number;
+  table: Float32Array;
+  origin: number;
+  phase: number;
+  ranges: Float64Array;
+}
+
+/** A recording's channels read in place (native/src/recorded_channel.hpp). */
+export interface RecordingReader {
+  /** Per comparison, how many frames of its ranges differ from its table (a frame outside the recording always does). */
+  countDiffering(comparisons: ChannelComparison[]): number[];
+  /** Channel k's frames [from, from + len) decoded into out[at...]; 0 outside the recording. */
+  readChannel(k: number, from: number, len: number, out: Float32Array, at: number): void;
 }
 
 /** A recording as RtpSubscription holds it (takeRecording): plain data and buffers, for another thread's recordedAudio(). */

@@ -50,8 +50,9 @@ export interface ExpectedLoss {
 
 /**
  * The ledger metrics of a finished run (only called when the scenario expects one of them).
- * `reference`: glitches heard by the TypeScript detector, as measure.ts's reference way;
- * otherwise by the C++ one (the same glitches, measure-fast.test.ts).
+ * `reference`: glitches heard by the TypeScript detector in audio read from the recording's
+ * blocks, as measure.ts's reference way; otherwise by the C++ one, in audio a native
+ * receiver reads in place (the same glitches, measure-fast.test.ts).
  */
 export function expectLost(r: RunRecord, options: { reference?: boolean } = {}): ExpectedLoss {
   const detectGlitchesIn = options.reference ? detectChannelGlitches : detectChannelGlitchesNative;
@@ -188,7 +189,8 @@ export function expectLost(r: RunRecord, options: { reference?: boolean } = {}):
     const receiver = rec?.receiver as Aes67Receiver | undefined;
     const view = receiver?.recording();
     const decoded = view ? undefined : receiver?.audio();
-    const audio = view ? returnedAudioOf(view) : decoded ? returnedAudioFromDecoded(decoded) : undefined;
+    // The reference way reads the recording's blocks, not its in-place reader.
+    const audio = view ? returnedAudioOf(options.reference ? { ...view, inPlace: undefined } : view) : decoded ? returnedAudioFromDecoded(decoded) : undefined;
     if (!audio || audio.frames === 0) return;
     const k = t.origins.findIndex((o) => o !== null && o.sender.signals?.[o.channel].kind === 'sine');
     if (k < 0) return;

@@ -48,8 +48,6 @@ export const SETTLE_NS = 200_000_000;
 const DETECTOR_MERGE_GAP = 16;
 /** ... and a gap's prediction error runs this many samples past its end. */
 const PREDICTOR_TAIL = 2;
-/** Frames of a returned stream compared in one go, every channel (a few tens of KB: stays in the cache). */
-const COMPARE_SLICE = 2048;
 /** Probe windows measured at most per run. */
 const MAX_PROBE_WINDOWS = 12;
 const DANTE_BADNESS = ['subscribed', 'no-audio', 'unresolved', 'prohibited'];
@@ -91,7 +89,8 @@ export interface MeasureOptions {
    * (measure-fast.test.ts): every returned stream decoded whole into floats
    * (recordedAudio), each compared channel's expected samples rendered and quantised over
    * its whole span, and compared through a mask of its gaps. The fast way reads each
-   * channel from the recorded payload bytes (returned-audio.ts), compares it with one
+   * channel from the recorded payload bytes (returned-audio.ts; a native receiver's where
+   * its recording holds them, native/src/recorded_channel.hpp), compares it with one
    * quantised period of a periodic signal (expected-audio.ts), gap by gap. The reference
    * way detects glitches with the TypeScript detector (lab/measure/glitches.ts) and
    * correlates the latency probe with the TypeScript FFT (lab/signal/fft.ts), the fast way
@@ -422,6 +421,8 @@ export function measureScenario(r: RunRecord, options: MeasureOptions = {}): Mea
   let mismatched = 0;
   let compared = 0;
   const mismatchNotes: string[] = [];
+  // A stream's heard channel is analysed before the next is read.
+  let heardBuffer = new Float32Array(0);
   for (const { t, ti, audio, decoded } of returned) {
     if (!audio || audio.frames === 0) {
       mismatchNotes.push(`${t.name}: nothing came back`);
@@ -454,9 +455,9 @@ export function measureScenario(r: RunRecord, options: MeasureOptions = {}): Mea
       }
       plans.push({ k, o, cs, region, len, gaps, gapRanges, expected, between, next: 0, wrong: 0, x: undefined as Float32Array | undefined });
     }
-    // Sample-by-sample comparison outside the gaps. The fast way goes through the stream a
-    // slice of frames at a time, every channel in it, so the recording is read from memory
-    // once, not once per channel (a channel's samples are a few bytes in each frame).
+    // Sample-by-sample comparison outside the gaps. The fast way compares every channel of
+    // the stream in one call (returned-audio.ts countDifferingIn: a slice of frames at a
+    // time, every channel in it; in C++ on a native receiver's recording in place).
     if (decoded && reference) {
       for (const p of plans) {
         const inGap = new Uint8Array(p.len);
@@ -467,29 +468,14 @@ export function measureScenario(r: RunRecord, options: MeasureOptions = {}): Mea
         compared += c.compared;
       }
     } else if (plans.length > 0) {
-      const lo = Math.min(...plans.map((p) => p.region.from));
-      const hi = Math.max(...plans.map((p) => p.region.to));
-      // The glitch detector's channel (the first sine), read while its slice is at hand.
+      const ranges = (between: MediaRange[]) => Float64Array.from(between.flatMap((b) => [b.from - first, b.to - first]));
+      const counts = audio.countDifferingIn(plans.map((p) => ({ channel: p.k, table: p.expected.table, origin: p.region.from - first, phase: p.expected.phase, ranges: ranges(p.between) })));
+      plans.forEach((p, i) => (p.wrong = counts[i]));
+      // The glitch detector's channel (the first sine), into one buffer all streams share.
       const heard = plans.find((p) => p.cs.kind === 'sine');
-      if (heard) heard.x = new Float32Array(heard.len);
-      for (let c0 = lo; c0 < hi; c0 += COMPARE_SLICE) {
-        const c1 = Math.min(hi, c0 + COMPARE_SLICE);
-        if (heard) {
-          const from = Math.max(c0, heard.region.from);
-          const to = Math.min(c1, heard.region.to);
-          if (from < to) audio.channel(heard.k, from - first, to - from, heard.x, from - heard.region.from);
-        }
-        for (const p of plans) {
-          const { table, phase } = p.expected;
-          while (p.next < p.between.length) {
-            const b = p.between[p.next];
-            const from = Math.max(b.from, c0);
-            const to = Math.min(b.to, c1);
-            if (from < to) p.wrong += audio.countDiffering(p.k, from - first, to - from, table, (phase + from - p.region.from) % table.length);
-            if (b.to > c1) break;
-            p.next++;
-          }
-        }
+      if (heard) {
+        if (heardBuffer.length < heard.len) heardBuffer = new Float32Array(heard.len);
+        heard.x = audio.channel(heard.k, heard.region.from - first, heard.len, heardBuffer.subarray(0, heard.len));
       }
       for (const p of plans) for (const b of p.between) compared += b.to - b.from;
     }

@@ -4,11 +4,16 @@
 // Speed: a 10 s run of 8 streams x 8 channels returns 30 million samples. Decoding them all
 // into one interleaved Float32Array (recordedAudio) cost ~170 ms and 123 MB to collect;
 // the measurement needs each channel once, compared with what was sent, and the samples of
-// only a few channels (the glitch detector's, the probe's). Every value read here is the
-// value recordedAudio would hold at that place (measure-fast.test.ts runs the measurement
-// both ways over whole scenarios; returned-audio.test.ts reads every channel both ways).
+// only a few channels (the glitch detector's, the probe's). A native receiver's recording is
+// read where it is held (RecordingView's inPlace: native/src/recorded_channel.hpp): copying
+// its one-second blocks out to JavaScript, comparing a slice per call and decoding channels
+// in JavaScript was ~60 ms of the bench's measurement, ~20 ms so (bench/virtual-speed.ts).
+// Every value read here is the value recordedAudio would hold at that place
+// (measure-fast.test.ts runs the measurement both ways over whole scenarios;
+// returned-audio.test.ts reads every channel both ways; native-aes67.test.ts crosses the
+// in-place reader with the TypeScript receiver's decoded audio).
 import { bytesPerSample, type PcmEncoding } from '../net/pcm.ts';
-import type { ReceivedAudio, RecordingView } from '../peers/rtp-subscription.ts';
+import type { ChannelComparison, ReceivedAudio, RecordingView } from '../peers/rtp-subscription.ts';
 
 /** One TX stream's returned audio, frame 0 at media time `firstSample`. */
 export interface ReturnedAudio {
@@ -23,6 +28,38 @@ export interface ReturnedAudio {
    * table.length]`, i = 0..len-1; a frame outside [0, frames) always differs.
    */
   countDiffering(k: number, from: number, len: number, table: Float32Array, phase: number): number;
+  /** countDiffering summed over each comparison's ranges (frames of this audio), per comparison. */
+  countDifferingIn(comparisons: ChannelComparison[]): number[];
+}
+
+/** Frames of a stream compared in one go, every channel (a few tens of KB: stays in the cache). */
+const COMPARE_SLICE = 2048;
+
+/**
+ * countDifferingIn by countDiffering: a slice of frames at a time, every channel in it, so a
+ * recording is read from memory once, not once per channel (a channel's samples are a few
+ * bytes in each frame).
+ */
+function countDifferingBySlices(count: ReturnedAudio['countDiffering'], comparisons: ChannelComparison[]): number[] {
+  const wrong = comparisons.map(() => 0);
+  const next = comparisons.map(() => 0);
+  const used = comparisons.filter((c) => c.ranges.length > 0);
+  if (used.length === 0) return wrong;
+  const lo = Math.min(...used.map((c) => c.ranges[0]));
+  const hi = Math.max(...used.map((c) => c.ranges[c.ranges.length - 1]));
+  for (let c0 = lo; c0 < hi; c0 += COMPARE_SLICE) {
+    const c1 = Math.min(hi, c0 + COMPARE_SLICE);
+    comparisons.forEach((c, i) => {
+      const P = c.table.length;
+      for (; next[i] < c.ranges.length; next[i] += 2) {
+        const from = Math.max(c.ranges[next[i]], c0);
+        const to = Math.min(c.ranges[next[i] + 1], c1);
+        if (from < to) wrong[i] += count(c.channel, from, to - from, c.table, (((c.phase + from - c.origin) % P) + P) % P);
+        if (c.ranges[next[i] + 1] > c1) break;
+      }
+    });
+  }
+  return wrong;
 }
 
 /** Full scale of each encoding, as decodePcm divides by it. */
@@ -36,10 +73,25 @@ const SCALE: Record<PcmEncoding, number> = { L16: 2 ** 15, L24: 2 ** 23, L32: 2 
 export type SampleCounter = (bytes: Uint8Array, start: number, stride: number, count: number, width: number, table: Float32Array, phase: number) => number;
 
 /**
- * A recording read in place from its payload bytes (one-second blocks, as recordedAudio
- * reads them). Samples are compared by `counter` where given, else by the loops here.
+ * A recording read in place from its payload bytes: through its `inPlace` reader where it
+ * has one, else from its one-second blocks (as recordedAudio reads them), samples compared
+ * by `counter` where given, else by the loops here.
  */
 export function returnedAudioOf(v: RecordingView, counter?: SampleCounter): ReturnedAudio {
+  const a = returnedAudioOfBlocks(v, counter);
+  const r = v.inPlace;
+  if (!r) return a;
+  return {
+    ...a,
+    channel(k, from, len, out = new Float32Array(len), at = 0) {
+      r.readChannel(k, from, len, out, at);
+      return out;
+    },
+    countDifferingIn: (comparisons) => r.countDiffering(comparisons),
+  };
+}
+
+function returnedAudioOfBlocks(v: RecordingView, counter?: SampleCounter): ReturnedAudio {
   const s = v.stream;
   const ch = s.channels;
   const width = bytesPerSample(s.encoding);
@@ -130,6 +182,9 @@ export function returnedAudioOf(v: RecordingView, counter?: SampleCounter): Retu
       // Frames outside the recording: recordedAudio has nothing there (undefined differs from any value).
       return wrong + (len - inside);
     },
+    countDifferingIn(comparisons) {
+      return countDifferingBySlices(this.countDiffering, comparisons);
+    },
   };
 }
 
@@ -168,6 +223,9 @@ export function returnedAudioFromDecoded(a: ReceivedAudio): ReturnedAudio {
         if (++p === P) p = 0;
       }
       return wrong;
+    },
+    countDifferingIn(comparisons) {
+      return countDifferingBySlices(this.countDiffering, comparisons);
     },
   };
 }

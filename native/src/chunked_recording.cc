@@ -48,24 +48,21 @@ void ChunkedRecording::write(std::int64_t offset, const std::uint8_t* payload, s
 }
 
 void ChunkedRecording::read(std::int64_t from, std::int64_t n, std::uint8_t* bytes, std::uint8_t* filled) const {
-  const auto* entries = reinterpret_cast<const std::uint32_t*>(chunks_.data());
-  for (std::int64_t f = 0; f < n;) {
-    const std::int64_t frame = from + f;
-    const std::int64_t chunk = frame / chunkFrames_;
-    const std::int64_t i = frame - chunk * chunkFrames_;
-    const std::int64_t m = std::min(n - f, chunkFrames_ - i);
-    const std::uint32_t e = entries[chunk];
+  visit(from, n, [&](std::int64_t f, const std::uint8_t* src, std::int64_t m, std::uint32_t) {
     std::uint8_t* out = bytes + static_cast<std::size_t>(f) * frameBytes_;
     const std::size_t size = static_cast<std::size_t>(m) * frameBytes_;
-    if (e == kEmpty) {
-      std::memset(out, 0, size);
+    if (src) {
+      std::memcpy(out, src, size);
     } else {
-      const std::uint8_t* src = e == kPrivate ? own_.data() + static_cast<std::size_t>(chunk) * chunkBytes_ : store_->copy(e);
-      std::memcpy(out, src + static_cast<std::size_t>(i) * frameBytes_, size);
+      std::memset(out, 0, size);
     }
-    f += m;
-  }
+  });
   std::memcpy(filled, filled_.data() + from, static_cast<std::size_t>(n));
+}
+
+void ChunkedRecording::alter(std::int64_t frame, std::size_t byte, std::uint8_t mask) {
+  const std::int64_t chunk = frame / chunkFrames_;
+  makePrivate(chunk)[static_cast<std::size_t>(frame - chunk * chunkFrames_) * frameBytes_ + byte] ^= mask;
 }
 
 std::uint8_t* ChunkedRecording::makePrivate(std::int64_t chunk) {

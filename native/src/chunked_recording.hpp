@@ -13,6 +13,7 @@
 // Memory is bounded by the capacity: at most one stored copy and one private copy per chunk.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -35,6 +36,29 @@ class ChunkedRecording {
   // Copies frames [from, from + n) (inside the capacity) into `bytes` (zeros where nothing
   // was written) and `filled` (a byte per frame: 1 where written).
   void read(std::int64_t from, std::int64_t n, std::uint8_t* bytes, std::uint8_t* filled) const;
+  // Frames [from, from + n) (inside the capacity) where they are held, run by run within a
+  // chunk: visit(f, bytes, m, id) for frames [from + f, from + f + m), `bytes` at the first
+  // of them, or nullptr where nothing was written (zeros); `id` names the stored copy the
+  // chunk points at (chunks with one id hold the same bytes), 0 for a private or empty one.
+  template <typename Visit>
+  void visit(std::int64_t from, std::int64_t n, Visit visit) const {
+    const auto* entries = reinterpret_cast<const std::uint32_t*>(chunks_.data());
+    for (std::int64_t f = 0; f < n;) {
+      const std::int64_t frame = from + f;
+      const std::int64_t chunk = frame / chunkFrames_;
+      const std::int64_t i = frame - chunk * chunkFrames_;
+      const std::int64_t m = std::min(n - f, chunkFrames_ - i);
+      const std::uint32_t e = entries[chunk];
+      const std::uint8_t* src = e == kEmpty ? nullptr : (e == kPrivate ? own_.data() + static_cast<std::size_t>(chunk) * chunkBytes_ : store_->copy(e));
+      visit(f, src ? src + static_cast<std::size_t>(i) * frameBytes_ : nullptr, m, e == kPrivate ? 0 : e);
+      f += m;
+    }
+  }
+  // Flips the bits `mask` of byte `byte` of frame `frame` (inside the capacity) in this
+  // recording alone: recorded audio that differs from what was sent (tests of the measurement).
+  void alter(std::int64_t frame, std::size_t byte, std::uint8_t mask);
+  std::size_t frameBytes() const { return frameBytes_; }
+  std::int64_t chunkFrames() const { return chunkFrames_; }
 
   // Distinct chunk contents in the store this recording shares (with every chunk, and every
   // recording on its network, that carries them).

@@ -5,10 +5,10 @@
 // reference (returned-audio.test.ts checks the two agree, and both against decodePcm).
 #include <napi.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <string>
 
+#include "native/src/pcm_compare.hpp"
 #include "native/src/registry.hpp"
 
 namespace aes67::native {
@@ -43,36 +43,10 @@ Napi::Value countDifferingSamples(const Napi::CallbackInfo& info) {
   if (start + (count - 1) * stride + width > static_cast<std::int64_t>(bytes.ElementLength())) {
     throw Napi::RangeError::New(env, "countDifferingSamples: the samples run past the end of bytes (" + std::to_string(bytes.ElementLength()) + ")");
   }
-  const std::uint8_t* p = bytes.Data() + start;
-  const float* t = table.Data();
-  std::int64_t wrong = 0;
   std::int64_t k = phase;
-  // Runs that do not wrap around the table; the decode per width, as decodePcm does it.
-  auto run = [&](auto decode) {
-    for (std::int64_t i = 0; i < count;) {
-      const std::int64_t stop = std::min(count, i + (period - k));
-      for (; i < stop; ++i, ++k, p += stride) wrong += decode(p) != t[k];
-      if (k == period) k = 0;
-    }
-  };
-  if (width == 2) {
-    run([](const std::uint8_t* b) {
-      const auto v = static_cast<std::int16_t>(static_cast<std::uint16_t>((b[0] << 8) | b[1]));
-      return static_cast<float>(static_cast<double>(v) / 32768.0);
-    });
-  } else if (width == 3) {
-    run([](const std::uint8_t* b) {
-      const auto u = static_cast<std::uint32_t>((b[0] << 24) | (b[1] << 16) | (b[2] << 8));
-      const std::int32_t v = static_cast<std::int32_t>(u) / 256;  // arithmetic, exact: u's low byte is 0
-      return static_cast<float>(static_cast<double>(v) / 8388608.0);
-    });
-  } else {
-    run([](const std::uint8_t* b) {
-      const auto u = (static_cast<std::uint32_t>(b[0]) << 24) | (static_cast<std::uint32_t>(b[1]) << 16) | (static_cast<std::uint32_t>(b[2]) << 8) | b[3];
-      const auto v = static_cast<std::int32_t>(u);
-      return static_cast<float>(static_cast<double>(v) / 2147483648.0);
-    });
-  }
+  const std::int64_t wrong = pcm::withDecoder(static_cast<int>(width), [&](auto decode) {
+    return pcm::countDiffering(bytes.Data() + start, stride, count, table.Data(), period, k, decode);
+  });
   return Napi::Number::New(env, static_cast<double>(wrong));
 }
 

@@ -33,6 +33,7 @@
 #include "native/src/native_actor.hpp"
 #include "native/src/periodic_payloads.hpp"
 #include "native/src/chunked_recording.hpp"
+#include "native/src/recorded_channel.hpp"
 #include "native/src/registry.hpp"
 
 namespace aes67::native {
@@ -331,6 +332,14 @@ class Aes67ReceiverActor final : public NativeActor {
   std::size_t blockSize() const { return static_cast<std::size_t>(rate_) * frameBytes_; }
   std::int64_t rate() const { return rate_; }
   const ChunkedRecording& store() const { return recording_; }
+  RecordedAudio recorded() const { return {recording_, lastFrameEnd_, width_}; }
+  int channels() const { return channels_; }
+  // Flips bits of a recorded byte (tests of the measurement): false outside what was recorded.
+  bool alterRecording(std::int64_t frame, std::int64_t byte, std::uint8_t mask) {
+    if (frame < 0 || frame >= lastFrameEnd_ || byte < 0 || byte >= static_cast<std::int64_t>(frameBytes_) || !present_[static_cast<std::size_t>(frame / rate_)]) return false;
+    recording_.alter(frame, static_cast<std::size_t>(byte), mask);
+    return true;
+  }
   // What the socket's queue limit dropped (RtpSubscription's socketOverflows), kept past close.
   std::uint64_t socketOverflows() const { return socket_ ? socket_->receiveOverflows() : overflowsAtClose_; }
   void close() {
@@ -518,6 +527,8 @@ class JsAes67Receiver : public Napi::ObjectWrap<JsAes67Receiver> {
                        {InstanceMethod("poll", &JsAes67Receiver::poll), InstanceMethod("nativeActor", &JsAes67Receiver::nativeActor),
                         InstanceMethod("metrics", &JsAes67Receiver::metrics), InstanceMethod("recording", &JsAes67Receiver::recording),
                         InstanceMethod("recordingSpan", &JsAes67Receiver::recordingSpan), InstanceMethod("recordingBlock", &JsAes67Receiver::recordingBlock),
+                        InstanceMethod("countDifferingInRecording", &JsAes67Receiver::countDifferingInRecording),
+                        InstanceMethod("readRecordedChannel", &JsAes67Receiver::readRecordedChannel), InstanceMethod("alterRecording", &JsAes67Receiver::alterRecording),
                         InstanceMethod("close", &JsAes67Receiver::close)});
   }
   explicit JsAes67Receiver(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsAes67Receiver>(info) {
@@ -599,6 +610,73 @@ class JsAes67Receiver : public Napi::ObjectWrap<JsAes67Receiver> {
     b.Set("bytes", bytes);
     b.Set("filled", filled);
     return b;
+  }
+  // countDifferingInRecording(comparisons: {channel, table: Float32Array, origin, phase, ranges: Float64Array}[])
+  //   -> number[]: per comparison, how many frames of its ranges ([from, to) pairs, sorted
+  //   and apart, frames of the recording) differ from table[(phase + f - origin) mod
+  //   table.length], read where the recording holds them (recorded_channel.hpp).
+  Napi::Value countDifferingInRecording(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const char* usage = "countDifferingInRecording(comparisons: {channel, table: Float32Array, origin, phase, ranges: Float64Array}[])";
+    if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, usage);
+    const auto list = info[0].As<Napi::Array>();
+    std::vector<ChannelComparison> cs(list.Length());
+    std::vector<std::vector<std::int64_t>> ranges(list.Length());
+    for (std::uint32_t i = 0; i < list.Length(); ++i) {
+      const Napi::Value v = list.Get(i);
+      if (!v.IsObject()) throw Napi::TypeError::New(env, usage);
+      const auto o = v.As<Napi::Object>();
+      const Napi::Value table = o.Get("table");
+      const Napi::Value rs = o.Get("ranges");
+      if (!table.IsTypedArray() || table.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array || !rs.IsTypedArray() || rs.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) throw Napi::TypeError::New(env, usage);
+      ChannelComparison& c = cs[i];
+      const auto t = table.As<Napi::Float32Array>();
+      c.channel = static_cast<int>(toInt64(o.Get("channel"), "channel"));
+      c.table = t.Data();
+      c.period = static_cast<std::int64_t>(t.ElementLength());
+      c.origin = toInt64(o.Get("origin"), "origin");
+      c.phase = toInt64(o.Get("phase"), "phase");
+      const auto r = rs.As<Napi::Float64Array>();
+      if (c.channel < 0 || c.channel >= actor_->channels()) throw Napi::RangeError::New(env, "countDifferingInRecording: channel " + std::to_string(c.channel) + " is not one of the stream's " + std::to_string(actor_->channels()));
+      if (c.period == 0 || c.phase < 0 || c.phase >= c.period) throw Napi::RangeError::New(env, "countDifferingInRecording: phase must lie inside a non-empty table");
+      if (r.ElementLength() % 2 != 0) throw Napi::RangeError::New(env, "countDifferingInRecording: ranges must be [from, to) pairs");
+      for (std::size_t j = 0; j < r.ElementLength(); ++j) {
+        const double x = r[j];
+        if (!(std::fabs(x) <= 9007199254740991.0) || x != std::floor(x)) throw Napi::RangeError::New(env, "countDifferingInRecording: ranges must be whole frames");
+        if (j > 0 && x < r[j - 1]) throw Napi::RangeError::New(env, "countDifferingInRecording: ranges must be sorted and apart");
+        ranges[i].push_back(static_cast<std::int64_t>(x));
+      }
+      c.ranges = ranges[i].data();
+      c.rangeCount = ranges[i].size() / 2;
+    }
+    countDiffering(actor_->recorded(), cs.data(), cs.size());
+    Napi::Array out = Napi::Array::New(env, cs.size());
+    for (std::uint32_t i = 0; i < cs.size(); ++i) out.Set(i, static_cast<double>(cs[i].wrong));
+    return out;
+  }
+  // readRecordedChannel(channel, from, len, out: Float32Array, at): channel's frames [from,
+  // from + len) of the recording, decoded, into out[at...]; 0 outside what was recorded.
+  void readRecordedChannel(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 5 || !info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      throw Napi::TypeError::New(env, "readRecordedChannel(channel, from, len, out: Float32Array, at)");
+    }
+    const std::int64_t channel = toInt64(info[0], "channel");
+    const std::int64_t from = toInt64(info[1], "from");
+    const std::int64_t len = toInt64(info[2], "len");
+    auto out = info[3].As<Napi::Float32Array>();
+    const std::int64_t at = toInt64(info[4], "at");
+    if (channel < 0 || channel >= actor_->channels()) throw Napi::RangeError::New(env, "readRecordedChannel: channel " + std::to_string(channel) + " is not one of the stream's " + std::to_string(actor_->channels()));
+    if (len < 0 || at < 0 || at + len > static_cast<std::int64_t>(out.ElementLength())) throw Napi::RangeError::New(env, "readRecordedChannel: out[at, at + len) must lie inside out");
+    readChannel(actor_->recorded(), static_cast<int>(channel), from, len, out.Data() + at);
+  }
+  // alterRecording(frame, byte, mask) -> boolean: flips bits `mask` of byte `byte` of a
+  // recorded frame (tests: returned audio that differs from what was sent); false where
+  // nothing was recorded.
+  Napi::Value alterRecording(const Napi::CallbackInfo& info) {
+    const std::int64_t mask = toInt64(info[2], "mask");
+    if (mask < 0 || mask > 255) throw Napi::RangeError::New(info.Env(), "alterRecording: mask must be a byte");
+    return Napi::Boolean::New(info.Env(), actor_->alterRecording(toInt64(info[0], "frame"), toInt64(info[1], "byte"), static_cast<std::uint8_t>(mask)));
   }
   // {firstSample: bigint, lastFrameEnd, blocks: ({bytes, filled} | null)[]}: the recorded
   // payload bytes by one-second block, copied out once (RtpSubscription's blocks).
