@@ -127,6 +127,11 @@ export function addonBuilt(): boolean {
   return existsSync(addonPath);
 }
 
+/** For the names of tests skipped without the addon: what is missing and the fix ('' when built). */
+export function addonMissingNote(): string {
+  return addonBuilt() ? '' : ' (skipped: the native addon build/Release/aes67_native.node is missing: npm run build)';
+}
+
 let cached: NativeAddon | undefined;
 
 /** Loads the addon; throws with the fix when it has not been built. */

@@ -7,7 +7,7 @@
 // sample where the TypeScript sums V8's (they may differ in the last ulp).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { addonBuilt } from '../../native/index.ts';
+import { addonBuilt, addonMissingNote } from '../../native/index.ts';
 import { analyzeCapture } from '../analyze/analyze-capture.ts';
 import { decodeStream } from '../analyze/decode-stream.ts';
 import { sharedCaptures, sharedCapturesDir } from '../net/pcap/shared-captures.ts';
@@ -60,7 +60,7 @@ const slip = (x: Float32Array, at: number, shift: number, f = F, amp = 0.5) => {
 };
 const kindsOf = (r: ChannelGlitches) => new Set(r.glitches.flatMap((g) => g.kinds));
 
-describe.skipIf(!addonBuilt())('the glitch detector in C++ against the TypeScript one', () => {
+describe.skipIf(!addonBuilt())(`the glitch detector in C++ against the TypeScript one${addonMissingNote()}`, () => {
   it('a clean sine, given and estimated frequency, 48 and 96 kHz, trimmed silence, L16 quantised', () => {
     expect(crossed(sine(48000), { frequencyHz: F }).glitches).toEqual([]);
     expect(crossed(sine(48000)).glitches).toEqual([]);

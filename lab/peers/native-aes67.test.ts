@@ -12,7 +12,7 @@
 //   the same RTP metrics, drop reasons and recorded audio.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addonBuilt, loadNative, type VirtualNetwork } from '../../native/index.ts';
+import { addonBuilt, addonMissingNote, loadNative, type VirtualNetwork } from '../../native/index.ts';
 import { runVirtual, virtualHost, type TimedActor } from '../net/lab-transport.ts';
 import type { PcmEncoding } from '../net/pcm.ts';
 import { linearTimescale } from '../net/ptp-timescale.ts';
@@ -26,7 +26,7 @@ import type { ReceivedAudio } from './rtp-subscription.ts';
 import { returnedAudioFromDecoded } from '../scenario/returned-audio.ts';
 
 /** What a title says when the addon is missing (the suites below need it). */
-const needsAddon = addonBuilt() ? '' : ' (skipped: the native addon build/Release/aes67_native.node is missing: npm run build)';
+const needsAddon = addonMissingNote();
 
 const EPOCH = 1_767_225_600_000_000_000n;
 

@@ -15,7 +15,7 @@
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { addonBuilt, projectRoot } from '../../native/index.ts';
+import { addonBuilt, addonMissingNote, projectRoot } from '../../native/index.ts';
 import { NativeAes67Receiver } from '../peers/native-aes67-receiver.ts';
 import { loadScenario, type LoadedScenario } from './load.ts';
 import { measureScenario, type Measured } from './measure.ts';
@@ -80,7 +80,7 @@ const record = (l: LoadedScenario) => recordScenario(l, l.scenario.seed);
 const measuring = (r: RunRecord) => r.receivers.filter((x) => x.measures).map((x) => x.receiver instanceof NativeAes67Receiver);
 const value = (m: Measured, name: string) => m.expectations.find((e) => e.name === name)?.value;
 
-describe.skipIf(!addonBuilt())("the measurement's fast way against its reference way", () => {
+describe.skipIf(!addonBuilt())(`the measurement's fast way against its reference way${addonMissingNote()}`, () => {
   it('64 channels with the probe on native receivers; then with returned samples changed', () => {
     const r = record(benchShape());
     expect(measuring(r).every(Boolean)).toBe(true);

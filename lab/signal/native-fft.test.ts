@@ -2,7 +2,7 @@
 // length from 1 to 2^18, forward and inverse, on random, impulsive and silent input; the
 // same errors; and the latency estimate (crossCorrelate, the sub-sample phase) either way.
 import { describe, expect, it } from 'vitest';
-import { addonBuilt } from '../../native/index.ts';
+import { addonBuilt, addonMissingNote } from '../../native/index.ts';
 import { estimateDelay } from '../measure/latency.ts';
 import { crossCorrelate, fft } from './fft.ts';
 import { fftNative } from './native-fft.ts';
@@ -20,7 +20,7 @@ function same(re: Float64Array, im: Float64Array, inverse: boolean): void {
 let seed = 12345;
 const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
 
-describe.skipIf(!addonBuilt())('the FFT in C++ against fft.ts', () => {
+describe.skipIf(!addonBuilt())(`the FFT in C++ against fft.ts${addonMissingNote()}`, () => {
   it('every power-of-two length to 2^18, forward and inverse: random, impulse, silence', () => {
     for (let n = 1; n <= 1 << 18; n *= 2) {
       const re = Float64Array.from({ length: n }, rand);
