@@ -453,7 +453,7 @@ export function measureScenario(r: RunRecord, options: MeasureOptions = {}): Mea
         if (g.from > at) between.push({ from: at, to: g.from });
         at = Math.max(at, g.to);
       }
-      plans.push({ k, o, cs, region, len, gaps, gapRanges, expected, between, next: 0, wrong: 0, x: undefined as Float32Array | undefined });
+      plans.push({ k, o, cs, region, len, gaps, gapRanges, expected, between, wrong: 0, x: undefined as Float32Array | undefined });
     }
     // Sample-by-sample comparison outside the gaps. The fast way compares every channel of
     // the stream in one call (returned-audio.ts countDifferingIn: a slice of frames at a
