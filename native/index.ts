@@ -67,6 +67,11 @@ export interface SocketOptions {
   receiveBufferBytes?: number;
   /** Real sockets: the interface multicast joins and sends use ("" = routing table). */
   interfaceName?: string;
+  /**
+   * Real sockets on Linux: ask for the kernel's software transmit time stamps (SO_TIMESTAMPING,
+   * taken where the driver transmits, as ptp4l's `time_stamping software`): lastTransmitTime.
+   */
+  transmitTimestamps?: boolean;
 }
 
 /** A socket of the virtual network or of a real UdpTransport: the same calls on both. */
@@ -78,6 +83,13 @@ export interface DatagramSocket {
   localEndpoint(): string;
   /** Datagrams dropped before they could be received: the kernel's for a real socket (receive buffer full), the queue limit's on the virtual network. */
   receiveOverflows(): number;
+  /**
+   * When the last datagram sent left, in the transport's time (ns): the kernel's transmit stamp
+   * for a real socket opened with transmitTimestamps, waiting up to `timeoutNs` (default 0) for
+   * it; null when it has not come within that time, and always on sockets without them
+   * (the virtual network's: there the clock at the send is exact).
+   */
+  lastTransmitTime(timeoutNs?: number): number | null;
   close(): void;
 }
 

@@ -27,6 +27,7 @@ export function relayedTransport(base: LabTransport): RelayedTransport {
     leave: (group, source) => s.leave(group, source),
     localEndpoint: () => s.localEndpoint(),
     receiveOverflows: () => s.receiveOverflows(),
+    lastTransmitTime: (timeoutNs) => s.lastTransmitTime(timeoutNs),
     close: () => s.close(),
   });
   return {

@@ -21,6 +21,7 @@ function slowSender(kind: LabTransport['kind'], perSendNs: number) {
     leave: () => {},
     localEndpoint: () => '10.0.0.1:5004',
     receiveOverflows: () => 0,
+    lastTransmitTime: () => null,
     close: () => {},
   };
   const transport: LabTransport = { kind, address: '10.0.0.1', now: () => clock.now, open: () => socket };

@@ -49,13 +49,22 @@ describe('SteeredTimescale', () => {
 });
 
 describe('systemPtpTimescale', () => {
-  it('is CLOCK_REALTIME + 37 s as python reads it; the Date.now() fallback within microseconds', () => {
+  it('is CLOCK_REALTIME + 37 s to within a microsecond of an independent reading; the Date.now() fallback within microseconds', () => {
     const transport = udpTransport('');
     const ours = realtimeMinusMonotonicByTick(() => transport.now());
-    // python3 reads both clocks back to back: an independent view of realtime - monotonic.
-    const theirs = BigInt(
-      execFileSync('python3', ['-c', 'import time;m=time.clock_gettime_ns(time.CLOCK_MONOTONIC);r=time.clock_gettime_ns(time.CLOCK_REALTIME);print(r-m)'], { encoding: 'utf8' }).trim(),
-    );
+    // An independent view of realtime - monotonic: python3 reads CLOCK_MONOTONIC between two
+    // readings of CLOCK_REALTIME (the mirror of what systemPtpTimescale reads), the narrowest
+    // of 200 brackets.
+    const mirrored = [
+      'import time',
+      'g, M, R = time.clock_gettime_ns, time.CLOCK_MONOTONIC, time.CLOCK_REALTIME',
+      'best = None',
+      'for _ in range(200):',
+      '    a = g(R); m = g(M); b = g(R)',
+      '    if best is None or b - a < best[0]: best = (b - a, (a + b) // 2 - m)',
+      'print(best[1])',
+    ].join('\n');
+    const theirs = BigInt(execFileSync('python3', ['-c', mirrored], { encoding: 'utf8' }).trim());
     const diffUs = Number(ours - theirs) / 1000;
     console.log(`realtime - monotonic: the Date.now() tick estimate and python3 differ by ${diffUs.toFixed(3)} µs`);
     expect(Math.abs(diffUs)).toBeLessThan(20);
@@ -63,8 +72,11 @@ describe('systemPtpTimescale', () => {
     expect(ts.realtime.method).toBe('python3');
     const now = transport.now();
     const ptp = ts.ptpTimeAt(now);
-    // Two python3 runs read the same offset to within their own back-to-back gap.
-    expect(Math.abs(Number(ptp - BigInt(CURRENT_UTC_OFFSET) * 1_000_000_000n - theirs - BigInt(Math.round(now))) / 1000)).toBeLessThan(5);
+    // Within a microsecond of the mirrored reading (one monotonic-then-realtime pair in a fresh
+    // python3, as until 27 Nov, was 1.5-3 µs off on the lab's VM).
+    const apartUs = Number(ptp - BigInt(CURRENT_UTC_OFFSET) * 1_000_000_000n - theirs - BigInt(Math.round(now))) / 1000;
+    console.log(`realtime - monotonic: systemPtpTimescale and the mirrored python3 reading differ by ${apartUs.toFixed(3)} µs`);
+    expect(Math.abs(apartUs)).toBeLessThan(1);
     expect(Math.abs(ts.localTimeOf(ptp) - now)).toBeLessThan(1);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { runVirtual } from '../net/lab-transport.ts';
-import { formatClockIdentity, PTP_EVENT_PORT, PTP_GENERAL_PORT, type PtpMessage } from '../net/ptp.ts';
+import { runVirtual, type LabTransport } from '../net/lab-transport.ts';
+import { formatClockIdentity, parsePtp, PTP_EVENT_PORT, PTP_GENERAL_PORT, type PtpMessage } from '../net/ptp.ts';
 import { tsharkFields, tsharkProblems } from '../net/tshark.ts';
 import { withTempDir } from '../net/test-support.ts';
 import { Grandmaster, macFromSeed, PTP_DSCP, type GrandmasterOptions } from './grandmaster.ts';
@@ -369,5 +369,83 @@ describe('two grandmasters on one network', () => {
     expect(flip.gmA.counts).toMatchObject({ becamePassive: 2, becameMaster: 1 });
     expect(flip.gmA.state).toBe('passive');
     expect(flip.gmB.state).toBe('master');
+  });
+});
+
+// On real sockets a two-step Sync's time is the kernel's (see grandmaster.ts): sockets here
+// stand in for the UDP transport's, with the kernel's transmit stamps scripted, so the
+// grandmaster's choice of stamp is checked exactly, and what it asks of the socket.
+describe('grandmaster emulator on real sockets: where the Follow_Up time comes from', () => {
+  function realSockets(stamps: (number | null)[], options: GrandmasterOptions = {}) {
+    const clock = { now: 5 * S };
+    const opened: { options: Parameters<LabTransport['open']>[0]; sent: { data: Uint8Array; at: number }[]; stampAsks: number[] }[] = [];
+    const transport: LabTransport = {
+      kind: 'udp',
+      address: GM,
+      now: () => clock.now,
+      open(options) {
+        const socket = { options, sent: [] as { data: Uint8Array; at: number }[], stampAsks: [] as number[] };
+        opened.push(socket);
+        return {
+          send: (_to: string, data: Uint8Array) => void socket.sent.push({ data: data.slice(), at: clock.now }),
+          receive: () => null,
+          join: () => {},
+          leave: () => {},
+          localEndpoint: () => `${GM}:${options?.port ?? 0}`,
+          receiveOverflows: () => 0,
+          lastTransmitTime: (timeoutNs?: number) => {
+            socket.stampAsks.push(timeoutNs ?? 0);
+            return stamps.length > 0 ? stamps.shift()! : null;
+          },
+          close: () => {},
+        };
+      },
+    };
+    const gm = new Grandmaster(transport, options);
+    const [event, general] = opened;
+    const followUps = () => general.sent.map((s) => parsePtp(s.data)).flatMap((r) => (r.ok && r.message.type === 'followUp' ? [r.message] : []));
+    return { clock, gm, event, general, followUps };
+  }
+
+  it.runIf(process.platform === 'linux')('asks for kernel transmit stamps without multicast loop, as ptp4l does, and sends the stamp it gets', () => {
+    // Sync 0: the stamp is there as send() returns. Sync 1: not yet (asked after the send and
+    // again at the end of that poll), then at the next poll.
+    const { clock, gm, event, followUps } = realSockets([5 * S + 7_000, null, null, 5 * S + S / 8 + 3_000]);
+    expect(event.options).toMatchObject({ port: PTP_EVENT_PORT, transmitTimestamps: true, multicastLoop: false });
+    gm.poll(clock.now);
+    expect(followUps().map((f) => f.preciseOriginTimestamp)).toEqual([gm.timescale.ptpTimeAt(5 * S + 7_000)]);
+    clock.now = 5 * S + S / 8;
+    gm.poll(clock.now);
+    expect(followUps().length).toBe(1);
+    clock.now += 1_000_000;
+    gm.poll(clock.now);
+    expect(followUps().map((f) => [f.sequenceId, f.preciseOriginTimestamp])).toEqual([
+      [0, gm.timescale.ptpTimeAt(5 * S + 7_000)],
+      [1, gm.timescale.ptpTimeAt(5 * S + S / 8 + 3_000)],
+    ]);
+    // Never waits in the kernel: every ask is non-blocking.
+    expect(new Set(event.stampAsks)).toEqual(new Set([0]));
+    expect(gm.counts).toMatchObject({ sync: 2, kernelStamps: 2, loopbackStamps: 0, afterSendStamps: 0 });
+    gm.close();
+  });
+
+  it.runIf(process.platform === 'linux')('a Sync whose stamp does not come within 20 ms gets the time read after send(), and the next Sync its own stamp', () => {
+    const { clock, gm, event, followUps } = realSockets([]);
+    gm.poll(clock.now);
+    const sentAt = event.sent[0].at;
+    clock.now += 19_999_999;
+    gm.poll(clock.now);
+    expect(followUps()).toEqual([]);
+    clock.now += 1;
+    gm.poll(clock.now);
+    expect(followUps().map((f) => f.preciseOriginTimestamp)).toEqual([gm.timescale.ptpTimeAt(sentAt)]);
+    expect(gm.counts).toMatchObject({ kernelStamps: 0, afterSendStamps: 1 });
+    gm.close();
+  });
+
+  it('one-step Syncs need no transmit stamp: the socket does not ask for them', () => {
+    const { gm, event } = realSockets([], { twoStep: false });
+    expect(event.options?.transmitTimestamps).toBe(false);
+    gm.close();
   });
 });

@@ -7,13 +7,18 @@
 // Time stamps are software ones, taken where they are closest to the wire:
 // - Delay_Req receive: the datagram's receivedAt (the kernel's SO_TIMESTAMPNS on real
 //   sockets; exact in virtual time).
-// - Two-step Sync on real sockets: the kernel's receive stamp of our own Sync looped back
-//   by IP_MULTICAST_LOOP, which the kernel takes in the send path as the datagram goes to
-//   the device (PTPd's trick for software TX time stamps); the Follow_Up carries it. If the
-//   copy does not come back within 20 ms, the time read right after send() returned.
-//   Measured on veth with ptp4l and tshark busy on 2 cores: a stamp read in user space just
-//   before send() was 20-90 µs early and one right after 20-90 µs late (the send call does
-//   the receiver's work and gets preempted); the loopback stamp is within a few µs.
+// - Two-step Sync on real sockets (Linux): the kernel's software transmit stamp
+//   (SO_TIMESTAMPING, taken where the driver transmits), as ptp4l's `time_stamping software`
+//   takes it, with multicast loop off as ptp4l has it; the Follow_Up carries it. Elsewhere:
+//   the kernel's receive stamp of our own Sync looped back by IP_MULTICAST_LOOP (PTPd's
+//   trick), taken in the send path before the datagram reaches the driver. If neither comes
+//   within 20 ms, the time read right after send() returned. Measured on veth with ptp4l and
+//   tshark busy on 2 cores: a stamp read in user space just before send() was 20-90 µs early
+//   and one right after 20-90 µs late (the send call does the receiver's work and gets
+//   preempted). The looped copy's stamp is early too: a free-running ptp4l slave following
+//   us measured +6.7 µs offset and +7.2 µs path delay more than following a ptp4l
+//   grandmaster on the same link; with the kernel's transmit stamp, +0.7 and +0.05 µs
+//   (ptp4l-grandmaster.test.ts checks it).
 // - One-step Sync: the time is in the Sync itself, so it is read just before send(), with
 //   the message already serialized; expect tens of µs of error on a busy host.
 // In virtual time every stamp is exact: the virtual clock at the moment of sending.
@@ -151,7 +156,8 @@ export interface GrandmasterCounts {
   /** Received datagrams that were not PTPv2 messages, by the codec's reason. */
   malformed: Partial<Record<PtpParseError, number>>;
   sendFailures: number;
-  /** Two-step Syncs stamped by their looped-back copy, and by the time after send() (real sockets). */
+  /** Two-step Syncs stamped by the kernel's transmit stamp, by their looped-back copy, and by the time after send() (real sockets). */
+  kernelStamps: number;
   loopbackStamps: number;
   afterSendStamps: number;
 }
@@ -219,8 +225,8 @@ interface ForeignMaster {
 
 const EVENT_DESTINATION = `${PTP_PRIMARY_GROUP}:${PTP_EVENT_PORT}`;
 const GENERAL_DESTINATION = `${PTP_PRIMARY_GROUP}:${PTP_GENERAL_PORT}`;
-/** How long a two-step Sync waits for its looped-back copy before the after-send stamp is used. */
-const LOOPBACK_WAIT_NS = 20_000_000;
+/** How long a two-step Sync waits for its kernel or looped-back stamp before the after-send stamp is used. */
+const STAMP_WAIT_NS = 20_000_000;
 
 /** §9.3.2.4.5: a foreign master counts after 2 Announces within 4 announce intervals. */
 const FOREIGN_MASTER_THRESHOLD = 2;
@@ -245,6 +251,7 @@ export class Grandmaster implements TimedActor {
     ignored: {},
     malformed: {},
     sendFailures: 0,
+    kernelStamps: 0,
     loopbackStamps: 0,
     afterSendStamps: 0,
   };
@@ -253,6 +260,8 @@ export class Grandmaster implements TimedActor {
 
   private readonly event: DatagramSocket;
   private readonly general: DatagramSocket;
+  /** Where a two-step Sync's time comes from (see the file comment). */
+  private readonly stamping: 'exact' | 'kernel' | 'loopback';
   private readonly script: GrandmasterEvent[];
   private scriptIndex = 0;
   private startedAt: number | undefined;
@@ -284,10 +293,12 @@ export class Grandmaster implements TimedActor {
     this.script = [...(script ?? [])].sort((a, b) => a.atNs - b.atNs);
     for (const e of this.script) this.checkAction(e);
     const dscp = PTP_DSCP[this.config.profile];
-    // Multicast loop on: our own Sync coming back is the TX time stamp on real sockets.
-    this.event = transport.open({ port: PTP_EVENT_PORT, dscp: dscp.event, multicastLoop: true });
+    this.stamping = transport.kind === 'virtual' ? 'exact' : process.platform === 'linux' && this.config.twoStep ? 'kernel' : 'loopback';
+    const kernel = this.stamping === 'kernel';
+    // With kernel stamps the loop is off on both sockets, as ptp4l has it.
+    this.event = transport.open({ port: PTP_EVENT_PORT, dscp: dscp.event, transmitTimestamps: kernel, multicastLoop: !kernel });
     try {
-      this.general = transport.open({ port: PTP_GENERAL_PORT, dscp: dscp.general });
+      this.general = transport.open({ port: PTP_GENERAL_PORT, dscp: dscp.general, multicastLoop: !kernel });
     } catch (e) {
       this.event.close();
       throw e;
@@ -327,6 +338,7 @@ export class Grandmaster implements TimedActor {
       this.sendAnnounce();
       this.nextAnnounce = this.advance(this.nextAnnounce, logIntervalNs(this.config.logAnnounceInterval), now);
     }
+    if (this.stamping === 'kernel') this.takeKernelStamp();
     this.expirePendingSyncs(now);
     while (this.lateFollowUps.length > 0 && this.lateFollowUps[0].due <= now) {
       const f = this.lateFollowUps.shift()!;
@@ -355,7 +367,7 @@ export class Grandmaster implements TimedActor {
       if (this.announcing) next = Math.min(next, this.nextAnnounce);
     }
     if (this.lateFollowUps.length > 0) next = Math.min(next, this.lateFollowUps[0].due);
-    if (this.pendingSyncs.length > 0) next = Math.min(next, this.pendingSyncs[0].after + LOOPBACK_WAIT_NS);
+    if (this.pendingSyncs.length > 0) next = Math.min(next, this.pendingSyncs[0].after + STAMP_WAIT_NS);
     if (this.scriptIndex < this.script.length) next = Math.min(next, this.startedAt! + this.script[this.scriptIndex].atNs);
     if (this.state === 'passive') next = Math.min(next, this.passiveUntil());
     return next;
@@ -445,7 +457,7 @@ export class Grandmaster implements TimedActor {
     for (let i = 0; i < 1000; i++) {
       const d = this.event.receive();
       if (!d) break;
-      if (this.pendingSyncs.length > 0 && this.isOwnSync(d.data)) {
+      if (this.stamping === 'loopback' && this.pendingSyncs.length > 0 && this.isOwnSync(d.data)) {
         this.ownSyncSeen((d.data[30] << 8) | d.data[31], d.receivedAt);
         continue;
       }
@@ -607,7 +619,7 @@ export class Grandmaster implements TimedActor {
       this.sendBytes(this.event, PTP_EVENT_PORT, bytes);
       return;
     }
-    if (this.transport.kind === 'virtual') {
+    if (this.stamping === 'exact') {
       const sentAt = this.transport.now();
       this.sendBytes(this.event, PTP_EVENT_PORT, bytes);
       this.syncStamped(seq, sentAt);
@@ -617,8 +629,19 @@ export class Grandmaster implements TimedActor {
     const after = this.transport.now();
     this.pendingSyncs.push({ seq, after });
     if (this.pendingSyncs.length > 16) this.pendingSyncs.shift();
-    // The looped-back copy is usually queued before send() returns: pick it up now.
-    this.receive();
+    // Either stamp is usually there before send() returns: pick it up now.
+    if (this.stamping === 'kernel') this.takeKernelStamp();
+    else this.receive();
+  }
+
+  /** The kernel's transmit stamp, which comes for the last datagram sent only: the newest pending Sync. */
+  private takeKernelStamp(): void {
+    if (this.pendingSyncs.length === 0) return;
+    const sentAt = this.event.lastTransmitTime(0);
+    if (sentAt === null) return;
+    const p = this.pendingSyncs.pop()!;
+    this.counts.kernelStamps++;
+    this.syncStamped(p.seq, sentAt);
   }
 
   /** The Sync `seq` left at local time `sentAt`: send (or schedule, or skip) its Follow_Up. */
@@ -646,7 +669,7 @@ export class Grandmaster implements TimedActor {
 
   /** Syncs whose copy has not come back in time get the after-send() stamp. */
   private expirePendingSyncs(now: number): void {
-    while (this.pendingSyncs.length > 0 && now - this.pendingSyncs[0].after >= LOOPBACK_WAIT_NS) {
+    while (this.pendingSyncs.length > 0 && now - this.pendingSyncs[0].after >= STAMP_WAIT_NS) {
       const p = this.pendingSyncs.shift()!;
       this.counts.afterSendStamps++;
       this.syncStamped(p.seq, p.after);

@@ -43,7 +43,7 @@ function detachedSocket(): DatagramSocket {
   const refuse = (what: string) => () => {
     throw new Error(`native-aes67-sender: the TypeScript twin does not ${what} (the C++ sender does)`);
   };
-  return { send: refuse('send'), receive: refuse('receive'), join: refuse('join'), leave: refuse('leave'), localEndpoint: refuse('have an endpoint'), receiveOverflows: refuse('receive'), close: () => {} };
+  return { send: refuse('send'), receive: refuse('receive'), join: refuse('join'), leave: refuse('leave'), localEndpoint: refuse('have an endpoint'), receiveOverflows: refuse('receive'), lastTransmitTime: refuse('send'), close: () => {} };
 }
 
 /** Throws unless `t` gives what linearTimescale(l.epochNs, l.ppm) gives at a few times. */

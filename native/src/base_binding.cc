@@ -167,6 +167,7 @@ SocketOptions toSocketOptions(const Napi::Value& value) {
   options.dscp = static_cast<int>(optionalInt(o, "dscp", 0));
   options.multicastTtl = static_cast<int>(optionalInt(o, "ttl", options.multicastTtl));
   options.multicastLoop = optionalBool(o, "multicastLoop", true);
+  options.transmitTimestamps = optionalBool(o, "transmitTimestamps", false);
   options.receiveQueueLimit = static_cast<std::size_t>(optionalInt(o, "receiveQueueLimit", 4096));
   options.interfaceName = optionalString(o, "interfaceName", "");
   options.receiveBufferBytes = static_cast<std::size_t>(optionalInt(o, "receiveBufferBytes", static_cast<std::int64_t>(options.receiveBufferBytes)));
@@ -192,6 +193,7 @@ Napi::Function JsDatagramSocket::define(Napi::Env env) {
                       InstanceMethod("join", &JsDatagramSocket::join), InstanceMethod("leave", &JsDatagramSocket::leave),
                       InstanceMethod("localEndpoint", &JsDatagramSocket::localEndpoint),
                       InstanceMethod("receiveOverflows", &JsDatagramSocket::receiveOverflows),
+                      InstanceMethod("lastTransmitTime", &JsDatagramSocket::lastTransmitTime),
                       InstanceMethod("close", &JsDatagramSocket::close)});
 }
 
@@ -240,6 +242,16 @@ Napi::Value JsDatagramSocket::localEndpoint(const Napi::CallbackInfo& info) {
 
 Napi::Value JsDatagramSocket::receiveOverflows(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(socket(info.Env()).receiveOverflows()));
+}
+
+// lastTransmitTime(timeoutNs = 0): when the last datagram sent left (the kernel's transmit
+// stamp, transport time), or null: none yet within the time-out, or a socket without them.
+Napi::Value JsDatagramSocket::lastTransmitTime(const Napi::CallbackInfo& info) {
+  const double timeout = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0;
+  if (!(timeout >= 0 && timeout <= 1e9)) throw Napi::RangeError::New(info.Env(), "lastTransmitTime(timeoutNs): give 0..1e9 ns");
+  const auto sent = socket(info.Env()).lastTransmitTime(static_cast<Nanoseconds>(timeout));
+  if (!sent) return info.Env().Null();
+  return Napi::Number::New(info.Env(), static_cast<double>(*sent));
 }
 
 void JsDatagramSocket::close(const Napi::CallbackInfo&) { socket_.reset(); }

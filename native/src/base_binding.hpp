@@ -62,6 +62,7 @@ class JsDatagramSocket : public Napi::ObjectWrap<JsDatagramSocket> {
   void leave(const Napi::CallbackInfo& info);
   Napi::Value localEndpoint(const Napi::CallbackInfo& info);
   Napi::Value receiveOverflows(const Napi::CallbackInfo& info);
+  Napi::Value lastTransmitTime(const Napi::CallbackInfo& info);
   void close(const Napi::CallbackInfo& info);
   Napi::ObjectReference ownerRef_;
   std::unique_ptr<DatagramSocket> socket_;
@@ -69,7 +70,8 @@ class JsDatagramSocket : public Napi::ObjectWrap<JsDatagramSocket> {
 };
 
 // SocketOptions from a JS options object ({port, dscp, ttl, multicastLoop, receiveQueueLimit,
-// bindAddress, interfaceName}); absent keys keep the defaults.
+// bindAddress, interfaceName, receiveBufferBytes, transmitTimestamps}); absent keys keep the
+// defaults.
 SocketOptions toSocketOptions(const Napi::Value& value);
 
 }  // namespace aes67::native

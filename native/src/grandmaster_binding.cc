@@ -588,6 +588,7 @@ class JsNativeGrandmaster : public Napi::ObjectWrap<JsNativeGrandmaster> {
     for (const auto& [k, v] : c.malformed) malformed.Set(k, v);
     o.Set("malformed", malformed);
     o.Set("sendFailures", c.sendFailures);
+    o.Set("kernelStamps", 0.0);
     o.Set("loopbackStamps", 0.0);
     o.Set("afterSendStamps", 0.0);
     return o;
