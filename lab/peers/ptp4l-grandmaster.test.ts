@@ -93,7 +93,8 @@ describe.skipIf(skip !== '')('ptp4l slave follows the lab grandmaster (network n
   // is the same for both. A Sync stamped early by e shows as +e/2 in offset and path delay:
   // stamped by its looped-back copy (until 27 Nov) ours measured +4.5 µs offset and +6 µs path
   // delay against ptp4l's; with the kernel's transmit stamp and the system clock read between
-  // two monotonic readings, +0.7 and +0.05 µs (4 rounds of 40 s).
+  // two monotonic readings, +0.7 and +0.05 µs (4 rounds of 40 s; single runs of this test
+  // +0.8..+2.1 µs and -1.9..+1.3 µs).
   it('ptp4l measures the same offset and path delay following us as following a ptp4l grandmaster on the same link', { timeout: 240_000 }, async () => {
     net = createNetns({ prefix: 'a67gd', hosts: ['gm', 'slave'], subnet: 123 });
     dir = mkdtempSync(path.join(tmpdir(), 'a67g-'));
@@ -136,8 +137,10 @@ describe.skipIf(skip !== '')('ptp4l slave follows the lab grandmaster (network n
     );
     expect(theirs.samples).toBeGreaterThanOrEqual(30);
     expect(ours.samples).toBeGreaterThanOrEqual(30);
-    expect(Math.abs(ours.pathDelayNs - theirs.pathDelayNs)).toBeLessThan(3_000);
-    expect(Math.abs(ours.offsetNs - theirs.offsetNs)).toBeLessThan(3_000);
+    // A phase's median path delay alone moves 14.8-18 µs with the same grandmaster (load);
+    // the stamping this guards against put ours 6-7 µs above.
+    expect(Math.abs(ours.pathDelayNs - theirs.pathDelayNs)).toBeLessThan(4_000);
+    expect(Math.abs(ours.offsetNs - theirs.offsetNs)).toBeLessThan(4_000);
   });
 
   it('of two emulated grandmasters ptp4l picks the better priority1, and the other once it stops announcing', { timeout: 90_000 }, async () => {
