@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { projectRoot } from '../../native/index.ts';
-import { grandmasterOptionsFromFlags, parseGrandmasterEvent } from './emulate-grandmaster.ts';
+import { grandmasterOptionsFromFlags, parseGrandmasterEvent, syncStampSummary } from './emulate-grandmaster.ts';
 
 function cli(args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'lab/cli/bin.ts'), 'emulate', 'grandmaster', ...args], { cwd: projectRoot, encoding: 'utf8', timeout: 30_000 });
@@ -43,6 +43,13 @@ describe('aes67-lab emulate grandmaster: flags', () => {
     expect(() => grandmasterOptionsFromFlags({ ...base, twoStep: true, oneStep: true })).toThrow(/choose one/);
     expect(() => grandmasterOptionsFromFlags({ ...base, seconds: '0' })).toThrow(/--seconds 0/);
     expect(grandmasterOptionsFromFlags({ ...base, domain: '3', oneStep: true, seconds: '2.5', event: ['1:silence'] })).toMatchObject({ domain: 3, twoStep: false, seconds: 2.5, script: [{ atNs: 1e9, kind: 'silence' }] });
+  });
+
+  it('says where the Syncs\' times came from, and what to check when the interface gave no transmit stamp', () => {
+    expect(syncStampSummary({ kernelStamps: 80, loopbackStamps: 0, afterSendStamps: 0 }, 'eth0')).toBe('  Sync time stamps: 80 kernel transmit, 0 looped-back copy, 0 read after send()');
+    const late = syncStampSummary({ kernelStamps: 78, loopbackStamps: 0, afterSendStamps: 2 }, 'enp3s0');
+    expect(late).toMatch(/^  Sync time stamps: 78 kernel transmit, 0 looped-back copy, 2 read after send\(\) — enp3s0 gave no transmit stamp within 20 ms/);
+    expect(late).toContain('`ethtool -T enp3s0`');
   });
 
   it('exits with the error on stderr before touching the network', () => {

@@ -7,9 +7,19 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { runRealTime, udpTransport } from '../net/lab-transport.ts';
-import { Grandmaster, PTP_DSCP, type GrandmasterEvent, type GrandmasterOptions, type PtpProfile } from '../peers/grandmaster.ts';
+import { Grandmaster, PTP_DSCP, type GrandmasterCounts, type GrandmasterEvent, type GrandmasterOptions, type PtpProfile } from '../peers/grandmaster.ts';
 import { systemPtpTimescale } from '../peers/grandmaster-timescale.ts';
 import { emulateCommand } from './emulate.ts';
+
+/**
+ * Where the two-step Syncs' times came from, for the text summary: read after send() means
+ * the interface gave no transmit stamp in time (tens of µs of error on a busy host).
+ */
+export function syncStampSummary(c: Pick<GrandmasterCounts, 'kernelStamps' | 'loopbackStamps' | 'afterSendStamps'>, ifname: string): string {
+  const line = `  Sync time stamps: ${c.kernelStamps} kernel transmit, ${c.loopbackStamps} looped-back copy, ${c.afterSendStamps} read after send()`;
+  if (c.afterSendStamps === 0) return line;
+  return `${line} — ${ifname} gave no transmit stamp within 20 ms for those (\`ethtool -T ${ifname}\` should list software-transmit); expect tens of µs of error in them`;
+}
 
 /** A flag's value as an integer in range, or an error naming the flag and the range. */
 function intFlag(flag: string, text: string, min: number, max: number): number {
@@ -203,6 +213,7 @@ export function registerEmulateGrandmaster(program: Command): void {
         console.log(`grandmaster ${summary.identity} ran ${summary.seconds} s on ${ifname}, state ${gm.state}`);
         console.log(`  sent: ${c.announce} Announce, ${c.sync} Sync, ${c.followUp} Follow_Up, ${c.delayResp} Delay_Resp (to ${c.delayReqReceived} Delay_Req)`);
         console.log(`  heard: ${c.foreignAnnounce} foreign Announce; yielded ${c.becamePassive}x, resumed ${c.becameMaster}x; send failures ${c.sendFailures}`);
+        if (gm.config.twoStep) console.log(syncStampSummary(c, ifname));
         const dropped = { ...c.ignored, ...c.malformed };
         if (Object.keys(dropped).length > 0) console.log(`  set aside: ${Object.entries(dropped).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       }
