@@ -91,10 +91,10 @@ describe.skipIf(skip !== '')('ptp4l slave follows the lab grandmaster (network n
   // ptp4l slave follows a ptp4l grandmaster and ours in turn (ptp4l, ours, ours, ptp4l) from
   // the same namespace, so the link's asymmetry (±2 µs on veth, by the bridge's port order)
   // is the same for both. A Sync stamped early by e shows as +e/2 in offset and path delay:
-  // stamped by its looped-back copy (until 27 Nov) ours measured +4.5 µs offset and +6 µs path
-  // delay against ptp4l's; with the kernel's transmit stamp and the system clock read between
-  // two monotonic readings, +0.7 and +0.05 µs (4 rounds of 40 s; single runs of this test
-  // +0.8..+2.1 µs and -1.9..+1.3 µs).
+  // stamped by its looped-back copy (until 27 Nov) ours measured +5.0 µs offset and
+  // +5.7 µs path delay against ptp4l's; with the kernel's transmit stamp and the system
+  // clock read between two monotonic readings, +0.7 and +0.05 µs (4 rounds of 40 s; single
+  // runs of this test +0.8..+2.1 µs and -1.9..+1.3 µs).
   it('ptp4l measures the same offset and path delay following us as following a ptp4l grandmaster on the same link', { timeout: 240_000 }, async () => {
     net = createNetns({ prefix: 'a67gd', hosts: ['gm', 'slave'], subnet: 123 });
     dir = mkdtempSync(path.join(tmpdir(), 'a67g-'));
