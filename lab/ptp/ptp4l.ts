@@ -28,7 +28,13 @@ export interface Ptp4lOptions {
   priority1?: number;
   priority2?: number;
   domain?: number;
-  /** One "master offset" line per measurement (summary_interval -3) rather than per second. */
+  /**
+   * As many "master offset" lines as a free-running ptp4l prints: summary_interval -3 (each
+   * estimate printed, not summarised) and freq_est_interval 0, its least. Free running, ptp4l
+   * prints a line only when its rate estimator closes a window of 2^(freq_est_interval -
+   * logSyncInterval) Syncs (clock.c, clock_no_adjust): one a second at the AES67 rate of 8 Syncs
+   * a second, whatever else is set.
+   */
   everyOffset?: boolean;
   /** Extra `[global]` lines. */
   extra?: string[];
