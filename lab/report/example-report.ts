@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { loadNative } from '../../native/index.ts';
 import { detectChannelGlitches, joinGlitchCauses, type EngineGlitchLog } from '../measure/glitches.ts';
 import { attributeLatency, measureLatency } from '../measure/latency.ts';
-import { mls } from '../measure/probe.ts';
+import { mlsSequence } from '../signal/probe.ts';
 import { sineQuality } from '../measure/sine-quality.ts';
 import { glitchMarks, latencySamples } from './from-measure.ts';
 import { judge, scenarioVerdict } from './judge.ts';
@@ -65,7 +65,7 @@ export function runExampleScenario(c: ExampleConfig = EXAMPLE): ScenarioResultIn
   const prng = new native.Prng(c.seed);
   const nsPerFrame = 1e9 / c.sampleRate;
   const totalFrames = c.seconds * c.sampleRate;
-  const probe = mls(13, 0.5);
+  const probe = Float32Array.from(mlsSequence(13), (v) => v * 0.5);
   const sine = (n: number) => 0.5 * Math.sin((2 * Math.PI * 997 * n) / c.sampleRate);
 
   // The sender: media time = network time in samples (one PTP time scale for everyone).
