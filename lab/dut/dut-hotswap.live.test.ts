@@ -22,10 +22,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canUseNetns, createNetns, type Netns } from '../../ci/netns.ts';
 import { detectChannelGlitches } from '../measure/glitches.ts';
-import { CaptureReader } from '../net/pcap/reader.ts';
-import { UdpDecoder, formatIpv4 } from '../net/pcap/udp.ts';
-import { decodePcm } from '../net/pcm.ts';
-import { parseRtp } from '../net/rtp.ts';
+import { audioOf, packetsTo, silentRuns, steps, type CapturedPacket } from './captured-stream.ts';
 import { attachDut, collect, DUT_BINARY, type DutProcess } from './dut-client.ts';
 import { chrtWorks, missingForDut, sleep, which } from './test-support.ts';
 
@@ -44,71 +41,8 @@ const TONE2_HZ = 1499;
 // Another build of aes67-dut to judge (e.g. main's, to see this test fail without the fix).
 const BINARY = process.env.A67HS_DUT_BINARY ?? DUT_BINARY;
 
-interface Packet {
-  time: number;
-  sequence: number;
-  timestamp: number;
-  /** Channel 1's samples. */
-  left: Float32Array;
-}
-
-/** The packets to `group`:PORT in the capture, in the order they were captured. */
-function packetsTo(file: string, group: string): Packet[] {
-  const out: Packet[] = [];
-  const udp = new UdpDecoder();
-  for (const f of new CaptureReader(file)) {
-    const d = udp.decode(f);
-    if (!d || formatIpv4(d.destinationIp) !== group || d.destinationPort !== PORT) continue;
-    const p = parseRtp(d.payload);
-    const both = decodePcm(p.payload, 'L24');
-    const left = new Float32Array(both.length / 2);
-    for (let i = 0; i < left.length; i++) left[i] = both[2 * i];
-    out.push({ time: f.tsSec + f.tsNsec / 1e9, sequence: p.sequenceNumber, timestamp: p.timestamp, left });
-  }
-  return out;
-}
-
-function audioOf(packets: Packet[]): Float32Array {
-  const a = new Float32Array(packets.reduce((n, p) => n + p.left.length, 0));
-  let o = 0;
-  for (const p of packets) {
-    a.set(p.left, o);
-    o += p.left.length;
-  }
-  return a;
-}
-
-/** Where packets do not follow one another (sequence +1, timestamp +48). */
-function steps(packets: Packet[]): string[] {
-  const bad: string[] = [];
-  for (let i = 1; i < packets.length; i++) {
-    const ds = (packets[i].sequence - packets[i - 1].sequence) & 0xffff;
-    const dt = (packets[i].timestamp - packets[i - 1].timestamp) >>> 0;
-    if (ds !== 1 || dt !== 48) bad.push(`packet ${i} of ${packets.length}: sequence +${ds}, timestamp +${dt}`);
-  }
-  return bad;
-}
-
-/** Runs of two or more zero samples after the first sound: silence inside the stream. */
-function silentRuns(audio: Float32Array): string[] {
-  const runs: string[] = [];
-  let i = audio.findIndex((v) => v !== 0);
-  if (i < 0) return ['no sound at all'];
-  while (i < audio.length) {
-    if (audio[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < audio.length && audio[j] === 0) j++;
-    if (j - i >= 2) runs.push(`${j - i} zero samples from sample ${i} (packet ${Math.floor(i / 48)} of ${audio.length / 48})`);
-    i = j;
-  }
-  return runs;
-}
-
 /** Where `added` carries other samples than `reference` at the same RTP timestamp. */
-function sameAudioAtSameTimestamps(added: Packet[], reference: Packet[]): { compared: number; differences: string[] } {
+function sameAudioAtSameTimestamps(added: CapturedPacket[], reference: CapturedPacket[]): { compared: number; differences: string[] } {
   const byTimestamp = new Map<number, Float32Array>();
   for (const p of reference) byTimestamp.set(p.timestamp, p.left);
   let compared = 0;
