@@ -5,9 +5,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { chmodSync } from 'node:fs';
-import type { ChildProcess } from 'node:child_process';
 import { projectRoot } from '../../native/index.ts';
 import { canUseNetns, createNetns, type Netns } from '../../ci/netns.ts';
+import { watch } from '../../ci/watched-child.ts';
 import { withTempDir } from '../net/test-support.ts';
 import { tsharkFields } from '../net/tshark.ts';
 import { describeAes67 } from '../net/sdp.ts';
@@ -17,35 +17,6 @@ const usable = canUseNetns();
 const BIN = path.join(projectRoot, 'lab/cli/bin.ts');
 const RECEIVER = path.join(projectRoot, 'lab/peers/live-receiver.ts');
 const L24_LSB = 2 ** -23;
-
-interface Exited {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Collects a child's output; resolves at exit; kills it at the deadline so nothing hangs. */
-function watch(child: ChildProcess, deadlineMs: number, readyText?: string): { exited: Promise<Exited>; ready: Promise<void> } {
-  let stdout = '';
-  let stderr = '';
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((r) => (markReady = r));
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => {
-    stderr += d;
-    if (readyText && stderr.includes(readyText)) markReady();
-  });
-  const guard = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
-  const exited = new Promise<Exited>((resolve) =>
-    child.on('exit', (code) => {
-      clearTimeout(guard);
-      markReady();
-      resolve({ code, stdout, stderr });
-    }),
-  );
-  if (!readyText) markReady();
-  return { exited, ready };
-}
 
 /** tshark on a host's interface until stopped (SIGINT, it then closes the file), at most 60 s. */
 function startCapture(net: Netns, host: string, file: string) {

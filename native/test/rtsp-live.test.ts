@@ -12,9 +12,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { chmodSync } from 'node:fs';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { addonBuilt, projectRoot } from '../index.ts';
 import { canUseNetns, createNetns, type Netns } from '../../ci/netns.ts';
+import { watch } from '../../ci/watched-child.ts';
 import { withTempDir } from '../../lab/net/test-support.ts';
 import { tsharkFields } from '../../lab/net/tshark.ts';
 import { RtspParser, ravennaSessionUrl, type RtspMessage } from '../../lab/net/rtsp-message.ts';
@@ -26,35 +26,6 @@ const usable = canUseNetns();
 const BIN = path.join(projectRoot, 'lab/cli/bin.ts');
 const CLIENT = path.join(projectRoot, 'native/test/rtsp-client-process.ts');
 const NAME = 'Stage box 7, mix';
-
-interface Exited {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Collects a child's output; resolves at exit; kills it at the deadline so nothing hangs. */
-function watch(child: ChildProcess, deadlineMs: number, readyText?: string): { exited: Promise<Exited>; ready: Promise<void> } {
-  let stdout = '';
-  let stderr = '';
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((r) => (markReady = r));
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => {
-    stderr += d;
-    if (readyText && stderr.includes(readyText)) markReady();
-  });
-  const guard = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
-  const exited = new Promise<Exited>((resolve) =>
-    child.on('exit', (code) => {
-      clearTimeout(guard);
-      markReady();
-      resolve({ code, stdout, stderr });
-    }),
-  );
-  if (!readyText) markReady();
-  return { exited, ready };
-}
 
 function emulate(net: Netns, args: string[], seconds: number) {
   const child = net.spawn('a', process.execPath, ['--import', 'tsx', BIN, 'emulate', 'ravenna', '--interface', 'eth0', '--session-name', NAME, '--device-name', 'lab-ravenna-180', '--frames', '48', '--json', '--seconds', String(seconds), ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
