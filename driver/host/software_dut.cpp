@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/base/virtual_network.hpp"
+#include "engine/ptp/ptp_servo.hpp"
 #include "engine/ptp/ptp_types.hpp"
 #include "engine/sdp/sdp_session.hpp"
 
@@ -375,7 +376,8 @@ std::string SoftwareDut::status() const {
     const PtpSlaveStatus st = slave->status();
     const DutClockCounters& cc = clock.counters();
     const PtpPortCounters& pc = slave->port().counters();
-    const PtpServoCounters& sc = slave->synchronizer().servo().counters();
+    const PtpServo& servo = slave->synchronizer().servo();
+    const PtpServoCounters& sc = servo.counters();
     ptp = json{{"enabled", true},
                {"domain", clock.domain()},
                {"clockIdentity", formatPtp4l(slave->port().config().clockIdentity)},
@@ -392,14 +394,16 @@ std::string SoftwareDut::status() const {
                {"clockFrequencyPpb", slave->synchronizer().mapping().frequencyPpb()},
                {"lockTimeS", cc.firstLockAt < 0 ? json(nullptr) : json(seconds(cc.firstLockAt - cc.startedAt))},
                {"lastAcquisitionS", cc.lastAcquisitionNs < 0 ? json(nullptr) : json(seconds(cc.lastAcquisitionNs))},
-               {"lockedForS", slave->synchronizer().servo().lockedSince() < 0
-                                  ? json(nullptr)
-                                  : json(seconds(clock_.now() - slave->synchronizer().servo().lockedSince()))},
+               {"lockedForS", servo.lockedSince() < 0 ? json(nullptr) : json(seconds(clock_.now() - servo.lockedSince()))},
                // What "locked" was judged against: the window widens with the stamps' noise.
-               {"lockWindowNs", slave->synchronizer().servo().lockWindowNs()},
-               {"measurementNoiseNs", slave->synchronizer().servo().measurementNoiseNs()},
+               {"lockWindowNs", servo.lockWindowNs()},
+               {"measurementNoiseNs", servo.measurementNoiseNs()},
                // The loop's gains narrowed by that noise (kp x gainScale, ki x its square).
-               {"gainScale", slave->synchronizer().servo().gainScale()},
+               {"gainScale", servo.gainScale()},
+               {"acquisitionFit",
+                {{"residualNs", servo.lastAcquisition().residualNs},
+                 {"standardErrorNs", servo.lastAcquisition().standardErrorNs},
+                 {"stepped", servo.lastAcquisition().stepped}}},
                {"tsRefclk", formatTsRefclk(dut_->streams().ptpReference())},
                {"counters",
                 {{"syncSamples", pc.syncSamples},

@@ -110,7 +110,8 @@ PtpServoAction PtpServo::sample(Nanoseconds offset, Nanoseconds at, Nanoseconds 
 // (Theil-Sen) lets a stray sample or two through without bending the estimate.
 // The fit's residual offset is stepped only when the loop should not pull it in: beyond
 // unlockThresholdNs, where the pulling-in loop clamps what it sees (so it would pull in at
-// a bounded rate) and a locked one calls offsets spikes. Within it (a fresh acquisition
+// a bounded rate) and a locked one calls offsets spikes -- and beyond it by more than the
+// fit's own uncertainty (residualStepThreshold). Within it (a fresh acquisition
 // leaves the first sample's noise and a second's drift, a few us; a relock to a
 // grandmaster on the same time leaves the noise alone) the loop slews it away: kp x 20 us
 // is ~26 ppm at 1/8 s, for about a second, where a step would move a running media clock
@@ -160,7 +161,9 @@ PtpServoAction PtpServo::acquire(Nanoseconds offset, Nanoseconds at, double freq
   action.setFrequency = true;
   action.frequencyPpb = integral_;
   const double residual = offsetNow + (fitCorrection ? static_cast<double>(fitCorrection->offsetCorrection(integral_)) : 0.0);
-  if (std::fabs(residual) > static_cast<double>(config_.unlockThresholdNs)) {
+  lastAcquisition_ = {residual, fitStandardError(n, slope, offsetNow, at), false};
+  if (std::fabs(residual) > residualStepThreshold(lastAcquisition_.standardErrorNs)) {
+    lastAcquisition_.stepped = true;
     action.step = true;
     action.stepBy = -static_cast<Nanoseconds>(std::llround(residual));
     ++counters_.steps;
@@ -170,6 +173,44 @@ PtpServoAction PtpServo::acquire(Nanoseconds offset, Nanoseconds at, double freq
   largeInARow_ = 0;
   spikesInARow_ = 0;
   return action;
+}
+
+// The fitted offset's standard error, from the samples' own scatter about the fitted line:
+// sigma = the residuals' rms over n - 2 degrees of freedom (their median absolute value, robust
+// but from 8 samples often a third of the truth, let noise through as "significant" 1 time in
+// 8; a stray late Sync here only raises the threshold, the safe side), times the least-squares
+// end-point factor sqrt(1/n + (t_end - t_mean)^2 / Stt): 0.65 for 8 evenly spaced samples read
+// at the newest, where the Theil-Sen line's end is ~0.73 sigma.
+double PtpServo::fitStandardError(std::size_t n, double slope, double offsetNow, Nanoseconds at) const {
+  if (n < 3) return 0;
+  double meanT = 0, sumSq = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double t = static_cast<double>(acquisitionAt_[i] - at);
+    const double e = static_cast<double>(acquisitionOffset_[i]) - (offsetNow + slope * t);
+    sumSq += e * e;
+    meanT += t / static_cast<double>(n);
+  }
+  double stt = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(acquisitionAt_[i] - at) - meanT;
+    stt += d * d;
+  }
+  const double sigma = std::sqrt(sumSq / static_cast<double>(n - 2));
+  const double endFactor = stt > 0 ? std::sqrt(1.0 / static_cast<double>(n) + meanT * meanT / stt) : 1.0;
+  return sigma * endFactor;
+}
+
+// A fit's residual is stepped when it is beyond unlockThresholdNs by more than its own
+// uncertainty (3 standard errors), and always beyond stepThresholdNs. The costs are not
+// alike: a needless step moves a running media clock by the fit's noise at once (a glitch
+// where there was none), a residual slewed instead takes the pulling-in loop a second or two
+// longer (it sees at most unlockThresholdNs, ~26 ppm at 1/8 s). On quiet stamps this is the
+// old rule; on a ptp4l just restarted on a loaded host (stamp noise 7 us, a 1 s fit's end
+// uncertain by ~5 us) a relock to the same time stepped 20-22 us of noise and drift in 2 CI
+// rehearsals of 13 (lab/hil/ptp-lock.live.test.ts).
+double PtpServo::residualStepThreshold(double standardErrorNs) const {
+  return std::min(static_cast<double>(config_.unlockThresholdNs) + 3 * standardErrorNs,
+                  static_cast<double>(config_.stepThresholdNs));
 }
 
 PtpServoAction PtpServo::track(Nanoseconds offset, Nanoseconds at, Nanoseconds intervalNs, double frequencyPpb) {

@@ -7,7 +7,8 @@
 //                      (always the first time, after that beyond stepThresholdNs), collects
 //                      a few samples with the mapping left alone and fits their slope: the
 //                      initial frequency; the fit's residual is stepped only beyond
-//                      unlockThresholdNs, smaller ones the loop slews away.
+//                      unlockThresholdNs plus 3 x its standard error, smaller ones the loop
+//                      slews away.
 //   stepping (s1)      the PI loop is pulling the offset in (after a step, or none).
 //   locked (s2)        the last `lockSamples` offsets were within the lock window, but for
 //                      at most `lockOutliers` isolated ones, and were steady (no trend, mean
@@ -116,6 +117,15 @@ class PtpFitCorrection {
   ~PtpFitCorrection() = default;
 };
 
+// The last acquisition's fit: the offset it left (the fit correction included) and that
+// offset's standard error from the samples' scatter; stepped when it was beyond the
+// threshold that error gives (see residualStepThreshold in ptp_servo.cpp).
+struct PtpAcquisitionFit {
+  double residualNs = 0;
+  double standardErrorNs = 0;
+  bool stepped = false;
+};
+
 // What the servo wants done to the mapping, at the time the sample was handled.
 struct PtpServoAction {
   bool step = false;
@@ -154,6 +164,8 @@ class PtpServo {
   // The factor kp was last multiplied by (ki by its square): 1 while pulling in or on quiet
   // time stamps, down to noisyGainFloor when locked on noisy ones.
   double gainScale() const { return gainScale_; }
+  // The last acquisition's fit (zeros before the first one).
+  const PtpAcquisitionFit& lastAcquisition() const { return lastAcquisition_; }
 
  private:
   // Back to unlocked with no history (a lock loss if it was locked).
@@ -170,6 +182,8 @@ class PtpServo {
   const Entry& recent(std::size_t back) const { return history_[(historyNext_ + kMaxHistory - 1 - back) % kMaxHistory]; }
   // The noise of the last `noiseSamples` offsets (from their consecutive differences).
   double measureNoise() const;
+  double fitStandardError(std::size_t n, double slope, double offsetNow, Nanoseconds at) const;
+  double residualStepThreshold(double standardErrorNs) const;
   // The lock window's mean and its fitted line at the newest sample, outliers left out.
   bool windowIsSteady(std::size_t n, double window) const;
   void loseLock();
@@ -188,6 +202,7 @@ class PtpServo {
   double gainScale_ = 1;
   int largeInARow_ = 0;
   int spikesInARow_ = 0;
+  PtpAcquisitionFit lastAcquisition_;
 
   // Acquisition: (time, offset) pairs with the mapping held still.
   static constexpr std::size_t kMaxAcquisition = 32;
