@@ -330,6 +330,11 @@ struct SteppedPlant {
     while (!isLocked(servo.state()) && n++ < limit) sample(servo, at, freq);
     return n;
   }
+  // Locked and tracking for 10 s more: a servo to take a grandmaster restart.
+  void lockAndTrack(PtpServo& servo, Nanoseconds& at, double& freq) {
+    untilLocked(servo, at, freq, 400);
+    for (int i = 0; i < 80; ++i) sample(servo, at, freq);
+  }
 };
 
 // A fresh acquisition steps once, at its first sample (the gross offset). The fit's residual
@@ -360,8 +365,7 @@ TEST(PtpServo, ARelockToTheSameTimeDoesNotStep) {
     SteppedPlant plant(3'000'000, 2'000, 3'000, seed);
     Nanoseconds at = 0;
     double freq = 0;
-    plant.untilLocked(servo, at, freq, 400);
-    for (int i = 0; i < 80; ++i) plant.sample(servo, at, freq);
+    plant.lockAndTrack(servo, at, freq);
     ASSERT_TRUE(isLocked(servo.state()));
     const auto steps = servo.counters().steps;
     servo.reset();
@@ -411,8 +415,7 @@ TEST(PtpServo, ARelockOnNoisyStampsStepsOnlyWhatTheFitShows) {
       SteppedPlant plant(3'000'000, 2'000, 2'000, seed);
       Nanoseconds at = 0;
       double freq = 0;
-      plant.untilLocked(servo, at, freq, 400);
-      for (int i = 0; i < 80; ++i) plant.sample(servo, at, freq);
+      plant.lockAndTrack(servo, at, freq);
       ASSERT_TRUE(isLocked(servo.state())) << "seed " << seed;
       servo.reset();
       plant.truth += moved;
