@@ -176,9 +176,10 @@ PtpServoAction PtpServo::acquire(Nanoseconds offset, Nanoseconds at, double freq
 }
 
 // The fitted offset's standard error, from the samples' own scatter about the fitted line:
-// sigma = the residuals' rms over n - 2 degrees of freedom (their median absolute value, robust
-// but from 8 samples often a third of the truth, let noise through as "significant" 1 time in
-// 8; a stray late Sync here only raises the threshold, the safe side), times the least-squares
+// sigma = the residuals' rms over n - 2 degrees of freedom (their median absolute value is
+// robust, but from 8 samples so often under half the truth that in simulation noise passed as
+// significant 1 time in 8; a stray late Sync here only raises the threshold, the safe side),
+// times the least-squares
 // end-point factor sqrt(1/n + (t_end - t_mean)^2 / Stt): 0.65 for 8 evenly spaced samples read
 // at the newest, where the Theil-Sen line's end is ~0.73 sigma.
 double PtpServo::fitStandardError(std::size_t n, double slope, double offsetNow, Nanoseconds at) const {
@@ -205,9 +206,9 @@ double PtpServo::fitStandardError(std::size_t n, double slope, double offsetNow,
 // alike: a needless step moves a running media clock by the fit's noise at once (a glitch
 // where there was none), a residual slewed instead takes the pulling-in loop a second or two
 // longer (it sees at most unlockThresholdNs, ~26 ppm at 1/8 s). On quiet stamps this is the
-// old rule; on a ptp4l just restarted on a loaded host (stamp noise 7 us, a 1 s fit's end
-// uncertain by ~5 us) a relock to the same time stepped 20-22 us of noise and drift in 2 CI
-// rehearsals of 13 (lab/hil/ptp-lock.live.test.ts).
+// old rule; on noisy ones (7-9 us after a ptp4l restart in the ptp-lock live test, a 1 s fit's
+// end uncertain by ~5 us) a relock to the same time stepped 20-22 us of noise and drift in 2
+// CI rehearsals of 13 (lab/hil/ptp-lock.live.test.ts).
 double PtpServo::residualStepThreshold(double standardErrorNs) const {
   return std::min(static_cast<double>(config_.unlockThresholdNs) + 3 * standardErrorNs,
                   static_cast<double>(config_.stepThresholdNs));
