@@ -154,7 +154,7 @@ describe.skipIf(missing !== undefined)(`HIL PTP figures from the software DUT's 
     // its Syncs measured (engine/ptp/master_rate_fit.hpp) and relocked without a step. Held
     // at the servo's integral it drifted 9-27 us over the ~10 s of silence and stepped on 1
     // relock in 3.
-    expect(span.deltas.steps, `the relock stepped by ${spanEnd.ptp.counters?.lastStepNs} ns`).toBe(0);
+    expect(span.deltas.steps, `the relock stepped by ${spanEnd.ptp.counters?.lastStepNs} ns (acquisition fit ${JSON.stringify(spanEnd.ptp.acquisitionFit)})`).toBe(0);
     expect(span.deltas.locks).toBe(seenLocks);
 
     const again = dutLockOf(beforeRelock.ptp, relock.st.ptp);
