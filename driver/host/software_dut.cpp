@@ -402,6 +402,7 @@ std::string SoftwareDut::status() const {
                {"gainScale", servo.gainScale()},
                {"acquisitionFit",
                 {{"residualNs", servo.lastAcquisition().residualNs},
+                 {"correctionNs", servo.lastAcquisition().correctionNs},
                  {"standardErrorNs", servo.lastAcquisition().standardErrorNs},
                  {"stepped", servo.lastAcquisition().stepped}}},
                {"tsRefclk", formatTsRefclk(dut_->streams().ptpReference())},

@@ -160,8 +160,9 @@ PtpServoAction PtpServo::acquire(Nanoseconds offset, Nanoseconds at, double freq
   integral_ = clampFrequency(frequencyPpb - slope * 1e9);
   action.setFrequency = true;
   action.frequencyPpb = integral_;
-  const double residual = offsetNow + (fitCorrection ? static_cast<double>(fitCorrection->offsetCorrection(integral_)) : 0.0);
-  lastAcquisition_ = {residual, fitStandardError(n, slope, offsetNow, at), false};
+  const double correction = fitCorrection ? static_cast<double>(fitCorrection->offsetCorrection(integral_)) : 0.0;
+  const double residual = offsetNow + correction;
+  lastAcquisition_ = {residual, correction, fitStandardError(n, slope, offsetNow, at), false};
   if (std::fabs(residual) > residualStepThreshold(lastAcquisition_.standardErrorNs)) {
     lastAcquisition_.stepped = true;
     action.step = true;

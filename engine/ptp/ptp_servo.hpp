@@ -117,11 +117,13 @@ class PtpFitCorrection {
   ~PtpFitCorrection() = default;
 };
 
-// The last acquisition's fit: the offset it left (the fit correction included) and that
-// offset's standard error from the samples' scatter; stepped when it was beyond the
-// threshold that error gives (see residualStepThreshold in ptp_servo.cpp).
+// The last acquisition's fit: the offset it left (the fit correction included), the
+// correction's share (what the held path delay was wrong by), and the fitted offset's
+// standard error from the samples' scatter (the correction's own error is not in it);
+// stepped when beyond the threshold that error gives (residualStepThreshold in ptp_servo.cpp).
 struct PtpAcquisitionFit {
   double residualNs = 0;
+  double correctionNs = 0;
   double standardErrorNs = 0;
   bool stepped = false;
 };

@@ -65,8 +65,8 @@ export interface DutPtpStatusJson {
   measurementNoiseNs?: number;
   /** The factor the servo's kp was narrowed by for that noise while locked (ki by its square); 1 pulling in or on quiet stamps. */
   gainScale?: number;
-  /** The last acquisition's fit: the offset it left (ns), that offset's standard error from the samples' scatter, and whether it was stepped (beyond the unlock threshold plus 3 of those errors). */
-  acquisitionFit?: { residualNs: number; standardErrorNs: number; stepped: boolean };
+  /** The last acquisition's fit: the offset it left (ns), the share of it that corrects the path delay held while acquiring, the fitted offset's standard error from the samples' scatter, and whether it was stepped (beyond the unlock threshold plus 3 of those errors). */
+  acquisitionFit?: { residualNs: number; correctionNs: number; standardErrorNs: number; stepped: boolean };
   counters?: Record<string, number>;
 }
 

@@ -467,6 +467,12 @@ TEST(PtpServo, TheFitsResidualIsJudgedWithTheFitCorrection) {
     if (a.step) {
       EXPECT_EQ(a.stepBy, -(3'000 + by));
     }
+    // The status's account of it: the correction's share, and no scatter in these samples.
+    const PtpAcquisitionFit& fit = servo.lastAcquisition();
+    EXPECT_EQ(fit.correctionNs, static_cast<double>(by));
+    EXPECT_EQ(fit.residualNs, static_cast<double>(3'000 + by));
+    EXPECT_EQ(fit.standardErrorNs, 0.0);
+    EXPECT_EQ(fit.stepped, a.step);
   }
 }
 
