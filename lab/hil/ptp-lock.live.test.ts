@@ -35,10 +35,11 @@ const WAIT_MS = 30_000;
  * since the lock's step (engine/ptp/master_rate_fit.hpp); with white stamp noise that rate's
  * error falls as the fitted span^-1.5: 8 s (an ~11 s span, was 2 s) held over 0.35-423 ppb
  * off in 5 runs, at most 5.5 us over the ~13 s until ptp4l is back. The rest of a relock's
- * step was the acquisition's 1 s fit on noisy stamps (-20.1 and -21.8 us in 2 CI rehearsals of
- * 13, whose first acquisitions took 6.0 and 4.0 s, not ~3; the holdover's share ~4.6 us): the servo now steps a fit's residual only beyond the
- * unlock threshold plus 3 of the fit's standard errors (engine/ptp/ptp_servo.cpp), and the
- * test prints that fit (residual, standard error) with the stamp noise.
+ * step was the acquisition's 1 s fit on noisy stamps (-20.1 and -21.8 us in 2 CI rehearsals
+ * of 13, whose first acquisitions took 6.0 and 4.0 s, not ~3; the holdover's share ~4.6 us):
+ * the servo now steps a fit's residual only beyond the unlock threshold plus 3 of the fit's
+ * standard errors (engine/ptp/ptp_servo.cpp), and the test prints that fit (residual, the
+ * delay correction's share, standard error) with the stamp noise.
  */
 const LOCKED_BEFORE_STOP_MS = 8_000;
 
